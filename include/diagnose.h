@@ -1,0 +1,87 @@
+/* diagnose.h: pure rules, (tracked history, limits) in, findings out. */
+#ifndef BACKLOGD_DIAGNOSE_H
+#define BACKLOGD_DIAGNOSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "listener.h"
+#include "track.h"
+
+/* Stable codes: journal, JSON and metrics use them. */
+enum cause {
+	CAUSE_BACKLOG_CLAMPED,
+	CAUSE_BACKLOG_SMALL,
+	CAUSE_SLOW_ACCEPT,
+	CAUSE_OVERFLOW_RESET,
+	CAUSE_COUNT
+};
+
+/* "backlog-clamped", ... Return: NULL for an out-of-range cause. */
+const char *cause_code(enum cause c);
+/* The catalogued 128-bit MESSAGE_ID, 32 hex digits. */
+const char *cause_message_id(enum cause c);
+/* Return: the cause with this code, or -1. */
+int cause_from_code(const char *code);
+
+struct diag_thresholds {
+	/* Queue full this many consecutive ticks while dropping: slow-accept. */
+	unsigned slow_accept_ticks;
+	/* A drop counts as an overflow when the queue was seen full within this many ticks. */
+	unsigned full_window_ticks;
+};
+
+#define FINDING_SUBJECT_MAX 192
+#define FINDING_TEXT_MAX 640
+
+struct finding_evidence {
+	uint32_t drops_delta;      /* this tick */
+	uint64_t drops_total;      /* since the listener was first seen */
+	uint32_t queue;
+	uint32_t backlog;
+	uint32_t peak_queue;
+	unsigned ticks_full;
+	int64_t somaxconn;
+	int64_t abort_on_overflow;
+	int64_t host_overflows;    /* TcpExt.ListenOverflows delta this tick, -1 unknown */
+	char owner_state;          /* 0 unknown */
+};
+
+struct finding {
+	enum cause cause;
+	enum cause underlying;     /* for overflow-reset: the overflow's own cause; else == cause */
+	int priority;              /* syslog priority: LOG_ERR, LOG_WARNING, ... */
+	char listener[LISTENER_NAME_MAX];   /* "127.0.0.1:8080", the finding's key with cause */
+	char subject[FINDING_SUBJECT_MAX];  /* "127.0.0.1:8080 nginx[812] nginx.service" */
+	uint64_t cookie;
+	uint32_t inode;
+	int pid;                   /* first owner, 0 unknown */
+	char comm[16];
+	char unit[128];
+	struct finding_evidence ev;
+	char message[FINDING_TEXT_MAX];     /* what happened and what clients saw */
+	char remedy[FINDING_TEXT_MAX];      /* the exact knob, current and suggested values */
+	char knob[64];             /* "net.core.somaxconn", "listen() backlog", ... */
+	int64_t knob_current;      /* -1 unknown */
+	int64_t knob_suggested;    /* -1 none */
+};
+
+struct finding_list {
+	struct finding *items;
+	size_t count;
+	size_t cap;
+};
+
+void finding_list_init(struct finding_list *fl);
+void finding_list_clear(struct finding_list *fl);
+void finding_list_free(struct finding_list *fl);
+
+void diag_thresholds_default(struct diag_thresholds *thr);
+
+/*
+ * Run every rule over t (listeners with their history, host counters,
+ * t->limits). out is cleared first. Pure: no I/O, no clock.
+ * Return: 0 or -ENOMEM.
+ */
+int diagnose(const struct track *t, const struct diag_thresholds *thr, struct finding_list *out);
+
+#endif

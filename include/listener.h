@@ -1,0 +1,45 @@
+/* listener.h: one TCP listening socket as sock_diag reports it, plain data. */
+#ifndef BACKLOGD_LISTENER_H
+#define BACKLOGD_LISTENER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "[ffff:...]:65535" plus NUL, rounded up. */
+#define LISTENER_NAME_MAX 64
+
+struct listener {
+	uint64_t cookie;     /* idiag_cookie: identity across ticks */
+	uint64_t cgroup_id;  /* INET_DIAG_CGROUP_ID, 0 when the kernel gave none */
+	uint32_t inode;
+	uint32_t uid;
+	uint32_t queue;      /* Recv-Q: connections waiting for accept() */
+	uint32_t backlog;    /* Send-Q: effective backlog, min(listen() arg, somaxconn) */
+	uint32_t drops;      /* SK_MEMINFO_DROPS of the listener */
+	bool has_drops;      /* false when INET_DIAG_SKMEMINFO was missing */
+	uint8_t family;      /* AF_INET or AF_INET6 */
+	uint16_t port;       /* host byte order */
+	uint8_t addr[16];    /* network byte order; IPv4 in the first 4 bytes */
+};
+
+/* A growable array of listeners; one dump's worth. */
+struct listener_set {
+	struct listener *items;
+	size_t count;
+	size_t cap;
+	unsigned skipped;    /* malformed entries skipped while parsing */
+};
+
+void listener_set_init(struct listener_set *set);
+void listener_set_clear(struct listener_set *set);
+void listener_set_free(struct listener_set *set);
+/* Return: pointer to a new zeroed slot, or NULL when out of memory. */
+struct listener *listener_set_add(struct listener_set *set);
+
+/* Format "127.0.0.1:8080" or "[::1]:443" into buf. Return: buf. */
+const char *listener_name(const struct listener *l, char *buf, size_t len);
+/* Format only the address ("127.0.0.1", "::1"). Return: buf. */
+const char *listener_addr(const struct listener *l, char *buf, size_t len);
+
+#endif

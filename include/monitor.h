@@ -1,0 +1,44 @@
+/* monitor.h: one tick end to end: probes -> track -> owners -> diagnose -> findings. */
+#ifndef BACKLOGD_MONITOR_H
+#define BACKLOGD_MONITOR_H
+
+#include <stdint.h>
+#include "config.h"
+#include "findings.h"
+#include "listener.h"
+#include "netstat.h"
+#include "procmap.h"
+#include "sockdiag.h"
+#include "sysctl.h"
+#include "track.h"
+
+struct monitor {
+	const char *proc_root;    /* "/proc" in production */
+	struct config cfg;
+	struct sockdiag *sd;
+	struct procmap *pm;
+	struct listener_set dump;
+	struct counters counters;
+	struct limits limits;
+	struct track track;
+	struct finding_list firing;
+	struct finding_table findings;
+	int64_t started;          /* wall clock, seconds */
+	int last_error;           /* -errno of the latest failed tick, 0 */
+	unsigned long failed_ticks;
+};
+
+/* Return: 0 or -errno (netlink socket, memory). */
+int monitor_init(struct monitor *m, const struct config *cfg, const char *proc_root);
+void monitor_done(struct monitor *m);
+
+/* Swap in a new configuration (after SIGHUP); state is kept. */
+void monitor_set_config(struct monitor *m, const struct config *cfg);
+
+/*
+ * Run one tick at now_ms (wall clock). cb sees findings open and resolve.
+ * A failing probe leaves the previous state in place. Return: 0 or -errno.
+ */
+int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg);
+
+#endif

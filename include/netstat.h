@@ -1,0 +1,43 @@
+/* netstat.h: /proc/net/netstat and /proc/net/snmp as name -> value, all fields. */
+#ifndef BACKLOGD_NETSTAT_H
+#define BACKLOGD_NETSTAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define COUNTER_NAME_MAX 64
+
+/* name is "Prefix.Field", e.g. "TcpExt.ListenOverflows", "Tcp.OutRsts". */
+struct counter {
+	char name[COUNTER_NAME_MAX];
+	int64_t value;       /* snmp has signed fields (Tcp.MaxConn = -1) */
+};
+
+struct counters {
+	struct counter *items;
+	size_t count;
+	size_t cap;
+	unsigned malformed;  /* lines or fields rejected while parsing */
+};
+
+void counters_init(struct counters *c);
+void counters_clear(struct counters *c);
+void counters_free(struct counters *c);
+/* Return: true and *value when name is present. */
+bool counters_get(const struct counters *c, const char *name, int64_t *value);
+
+/*
+ * Parse the header/value line pairs of a netstat or snmp file, appending to
+ * out. Malformed pairs are skipped and counted. Return: 0 or -ENOMEM.
+ */
+int netstat_parse(const char *text, size_t len, struct counters *out);
+
+/*
+ * Read PROC_ROOT/net/netstat and PROC_ROOT/net/snmp into out (cleared first).
+ * proc_root is "/proc" in production. Return: 0, or -errno when neither
+ * file could be read.
+ */
+int netstat_read(const char *proc_root, struct counters *out);
+
+#endif

@@ -1,0 +1,51 @@
+/* procmap.h: listener inode -> the processes holding it and their systemd unit. */
+#ifndef BACKLOGD_PROCMAP_H
+#define BACKLOGD_PROCMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OWNER_MAX_PROCS 16
+#define OWNER_COMM_MAX 16
+#define OWNER_UNIT_MAX 128
+
+struct owner_proc {
+	int pid;
+	char comm[OWNER_COMM_MAX];
+};
+
+struct owner {
+	uint32_t inode;
+	unsigned nprocs;            /* how many of procs[] are set */
+	unsigned nprocs_total;      /* how many were found, may exceed OWNER_MAX_PROCS */
+	struct owner_proc procs[OWNER_MAX_PROCS];  /* sorted by pid */
+	char unit[OWNER_UNIT_MAX];  /* "nginx.service", "" when none */
+};
+
+struct procmap;
+
+/* proc_root is "/proc" in production. Return: NULL when out of memory. */
+struct procmap *procmap_new(const char *proc_root);
+void procmap_free(struct procmap *pm);
+
+/*
+ * Make sure every inode in inodes[] has an owner entry. Inodes already
+ * cached are not looked up again; the new ones are resolved with one walk
+ * of PROC_ROOT/[pid]/fd. Cached inodes not in inodes[] are forgotten.
+ * Processes that vanish mid-walk are skipped. Return: 0 or -ENOMEM.
+ */
+int procmap_update(struct procmap *pm, const uint32_t *inodes, size_t n);
+
+/* Return: the cached owner of inode (nprocs may be 0), or NULL if never resolved. */
+const struct owner *procmap_get(const struct procmap *pm, uint32_t inode);
+
+/*
+ * The systemd unit in a /proc/PID/cgroup text: the innermost path component
+ * ending in .service or .scope ("nginx.service"); "" when none.
+ */
+void procmap_unit_from_cgroup(const char *text, char *unit, size_t len);
+
+/* Return: the state letter of PROC_ROOT/PID/stat ('R', 'S', 'T', ...) or 0. */
+char procmap_proc_state(const char *proc_root, int pid);
+
+#endif

@@ -1,0 +1,31 @@
+/* sockdiag.h: LISTEN sockets from NETLINK_SOCK_DIAG (inet_diag), IPv4 and IPv6. */
+#ifndef BACKLOGD_SOCKDIAG_H
+#define BACKLOGD_SOCKDIAG_H
+
+#include <stddef.h>
+#include "listener.h"
+
+struct sockdiag;
+
+/* Return: 0 or -errno. */
+int sockdiag_open(struct sockdiag **out);
+void sockdiag_close(struct sockdiag *sd);
+
+/*
+ * Dump every TCP listener (AF_INET then AF_INET6) into out, which is cleared
+ * first. Entries are de-duplicated by cookie; ENOBUFS and interrupted dumps
+ * are redone a few times. Return: 0 or -errno.
+ */
+int sockdiag_dump_listeners(struct sockdiag *sd, struct listener_set *out);
+
+/*
+ * Parse a buffer of netlink messages as received from an inet_diag dump
+ * (one or more recv() worth, concatenated), appending listeners to out and
+ * skipping duplicates by cookie and malformed entries (counted in
+ * out->skipped). For tests fed with recorded dumps.
+ * Return: 1 when NLMSG_DONE was seen, 0 when more is expected, -errno on an
+ * NLMSG_ERROR from the kernel or a buffer that is not netlink at all.
+ */
+int sockdiag_parse(const void *buf, size_t len, struct listener_set *out);
+
+#endif

@@ -1,0 +1,78 @@
+/* track.h: listeners matched across ticks by cookie, with deltas and a short history. */
+#ifndef BACKLOGD_TRACK_H
+#define BACKLOGD_TRACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "listener.h"
+#include "netstat.h"
+#include "procmap.h"
+#include "sysctl.h"
+
+/* Ticks of per-listener history kept; bounds memory and the rules' window. */
+#define TRACK_HISTORY 32
+
+struct tick_point {
+	uint32_t queue;
+	uint32_t backlog;
+	uint32_t drops_delta;
+};
+
+struct tracked {
+	struct listener l;        /* latest sample */
+	struct owner owner;       /* set by the caller after procmap; nprocs 0 = unknown */
+	char owner_state;         /* state letter of owner.procs[0], 0 = unknown */
+	int64_t first_seen_ms;    /* wall clock, ms */
+	int64_t last_seen_ms;
+	uint32_t drops_first;     /* l.drops when first seen */
+	uint32_t drops_delta;     /* drops since the previous tick (0 on the first) */
+	uint64_t drops_total;     /* drops seen since first seen */
+	uint32_t peak_queue;      /* highest queue seen */
+	unsigned ticks_full;      /* consecutive ticks with queue > backlog, up to now */
+	unsigned ticks_seen;
+	unsigned hist_len;        /* valid entries in hist, newest at hist[(hist_head + TRACK_HISTORY - 1) % TRACK_HISTORY] */
+	unsigned hist_head;       /* next slot to write */
+	struct tick_point hist[TRACK_HISTORY];
+};
+
+/* A listener that vanished: kept briefly so a restart gap can be told later. */
+struct track {
+	struct tracked *items;
+	size_t count;
+	size_t cap;
+	uint64_t ticks;           /* track_update calls so far */
+	int64_t now_ms;           /* time of the latest update */
+	int64_t prev_ms;          /* time of the one before, 0 when none */
+	struct counters host_prev;
+	struct counters host_cur;
+	bool have_prev;           /* host_prev is valid */
+	struct limits limits;     /* limits in force at the latest update */
+	/* Inodes of listeners first seen in the latest update (for procmap). */
+	uint32_t *new_inodes;
+	size_t new_count;
+	size_t new_cap;
+};
+
+void track_init(struct track *t);
+void track_free(struct track *t);
+
+/*
+ * Fold one sample into t: listeners matched by cookie (new ones added,
+ * vanished ones removed), per-listener deltas and history, host counters
+ * moved to host_prev/host_cur, limits copied. Return: 0 or -ENOMEM (t stays
+ * consistent and usable).
+ */
+int track_update(struct track *t, const struct listener_set *now,
+		 const struct counters *host, const struct limits *limits, int64_t now_ms);
+
+/* Return: the tracked listener with this cookie, or NULL. */
+struct tracked *track_find(const struct track *t, uint64_t cookie);
+
+/* Return: true and *delta (cur - prev, 0 if it went backwards) when both samples have name. */
+bool track_host_delta(const struct track *t, const char *name, int64_t *delta);
+
+/* Return: history point k ticks ago (0 = newest), or NULL past hist_len. */
+const struct tick_point *tracked_hist(const struct tracked *tr, unsigned k);
+
+#endif
