@@ -1,1 +1,396 @@
-/* placeholder: being written */
+/* backlogd.c: the daemon: one thread, epoll over a timerfd tick, a signalfd and the control socket. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "version.h"
+#include "alert.h"
+#include "config.h"
+#include "ctl.h"
+#include "log.h"
+#include "monitor.h"
+#include "report.h"
+
+struct options {
+	bool foreground;       /* -d */
+	int verbose;           /* -v */
+	bool check_only;       /* -n */
+	const char *config_path;
+	bool config_given;     /* -f: a missing file is then an error */
+	unsigned tick_ms;      /* -i, 0 = from the config */
+	const char *socket_path;
+};
+
+struct daemon_state {
+	struct options opt;
+	struct monitor mon;
+	struct ctl_server *ctl;
+	int timer_fd;
+	int signal_fd;
+	bool ready_sent;
+	uint64_t watchdog_usec;
+};
+
+static const struct option long_options[] = {
+	{ "debug",    no_argument,       NULL, 'd' },
+	{ "config",   required_argument, NULL, 'f' },
+	{ "check",    no_argument,       NULL, 'n' },
+	{ "verbose",  no_argument,       NULL, 'v' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "socket",   required_argument, NULL, 'S' },
+	{ "help",     no_argument,       NULL, 'h' },
+	{ "version",  no_argument,       NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: backlogd [-dnv] [-f FILE] [-i SECONDS] [-S SOCKET]\n"
+		"Watch every TCP listener's accept queue and explain dropped connections.\n\n"
+		"  -d, --debug          stay in the foreground, log to stderr at debug level\n"
+		"                       and echo every alert there too\n"
+		"  -f, --config FILE    configuration file (default %s)\n"
+		"  -n, --check          check the configuration and exit\n"
+		"  -v, --verbose        more log output\n"
+		"  -i, --interval SECS  tick interval, overrides the file (default 1)\n"
+		"  -S, --socket PATH    control socket (default %s)\n"
+		"  -h, --help           this text\n"
+		"  -V, --version        print the version\n",
+		CONFIG_DEFAULT_PATH, CONFIG_DEFAULT_SOCKET);
+}
+
+static void parse_args(int argc, char **argv, struct options *opt)
+{
+	int c;
+
+	memset(opt, 0, sizeof(*opt));
+	opt->config_path = CONFIG_DEFAULT_PATH;
+	while ((c = getopt_long(argc, argv, "df:nvi:S:hV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			opt->foreground = true;
+			opt->verbose = opt->verbose ? opt->verbose : 1;
+			break;
+		case 'f':
+			opt->config_path = optarg;
+			opt->config_given = true;
+			break;
+		case 'n':
+			opt->check_only = true;
+			break;
+		case 'v':
+			opt->verbose++;
+			break;
+		case 'i': {
+			char *end;
+			double v;
+
+			errno = 0;
+			v = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !isfinite(v) || v < 0.1 || v > 3600) {
+				fprintf(stderr, "backlogd: -i '%s': want seconds from 0.1 to 3600\n", optarg);
+				exit(2);
+			}
+			opt->tick_ms = (unsigned)lround(v * 1000.0);
+			break;
+		}
+		case 'S':
+			if (optarg[0] != '/' || strlen(optarg) >= CONFIG_SOCKET_MAX) {
+				fprintf(stderr, "backlogd: -S '%s': want an absolute path shorter than %d bytes\n",
+					optarg, CONFIG_SOCKET_MAX);
+				exit(2);
+			}
+			opt->socket_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("backlogd %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "backlogd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		exit(2);
+	}
+}
+
+/*
+ * Build the configuration: defaults, then the file, then the command line.
+ * Return: 0, or -errno with err set (the caller decides whether it is fatal).
+ */
+static int load_config(const struct options *opt, struct config *cfg, char *err, size_t errlen)
+{
+	int r;
+
+	config_defaults(cfg);
+	r = config_load(opt->config_path, cfg, err, errlen);
+	/* The file is optional unless named with -f: the defaults serve. */
+	if (r == -ENOENT && !opt->config_given)
+		r = 0;
+	if (r < 0)
+		return r;
+	if (opt->tick_ms)
+		cfg->tick_ms = opt->tick_ms;
+	if (opt->socket_path)
+		snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", opt->socket_path);
+	return 0;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int arm_timer(int fd, unsigned tick_ms)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = tick_ms / 1000, .tv_nsec = (long)(tick_ms % 1000) * 1000000L },
+		.it_value = { .tv_sec = 0, .tv_nsec = 1 },   /* first tick at once */
+	};
+
+	return timerfd_settime(fd, 0, &its, NULL);
+}
+
+static json_t *reply_ok(json_t *data)
+{
+	return json_pack("{s:b, s:o}", "ok", 1, "data", data ? data : json_null());
+}
+
+static json_t *reply_error(const char *msg)
+{
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+/* The control protocol: read-only queries of the daemon's state. */
+static json_t *handle_request(json_t *req, void *arg)
+{
+	struct daemon_state *st = arg;
+	const char *cmd = json_string_value(json_object_get(req, "command"));
+	int64_t now = (int64_t)time(NULL);
+
+	if (!cmd)
+		return reply_error("request has no string \"command\"");
+	if (!strcmp(cmd, "status"))
+		return reply_ok(report_status(&st->mon, now));
+	if (!strcmp(cmd, "listeners"))
+		return reply_ok(report_listeners(&st->mon.track));
+	if (!strcmp(cmd, "findings"))
+		return reply_ok(report_findings(&st->mon.findings));
+	if (!strcmp(cmd, "ping"))
+		return reply_ok(json_string("pong"));
+	if (!strcmp(cmd, "explain")) {
+		const char *target = json_string_value(json_object_get(req, "target"));
+		char err[128];
+		json_t *data;
+
+		if (!target)
+			return reply_error("explain needs a string \"target\" (ADDR:PORT or PORT)");
+		data = report_explain(&st->mon, target, err, sizeof(err));
+		return data ? reply_ok(data) : reply_error(err);
+	}
+	return reply_error("unknown command (want status, listeners, findings, explain, ping)");
+}
+
+static void on_finding(const struct finding_entry *e, bool opened, void *arg)
+{
+	(void)arg;
+	alert_emit(e, opened);
+}
+
+static void do_tick(struct daemon_state *st)
+{
+	struct monitor *m = &st->mon;
+	int r;
+
+	r = monitor_tick(m, wall_ms(), on_finding, st);
+	if (r < 0) {
+		errno = -r;
+		/* A failed tick keeps the previous state; say so once per run of failures. */
+		if (m->failed_ticks == 1 || m->failed_ticks % 60 == 0)
+			log_warn("tick failed (%lu so far)", m->failed_ticks);
+	}
+	if (!st->ready_sent) {
+		sd_notify(0, "READY=1");
+		st->ready_sent = true;
+		log_info("ready: watching %zu listeners, control socket %s",
+			 m->track.count, m->cfg.socket_path);
+	}
+	sd_notifyf(0, "STATUS=%zu listeners, %zu active findings%s",
+		   m->track.count, findings_active(&m->findings), r < 0 ? ", last tick failed" : "");
+	if (st->watchdog_usec)
+		sd_notify(0, "WATCHDOG=1");
+}
+
+static void do_reload(struct daemon_state *st)
+{
+	struct config cfg;
+	char err[512];
+
+	if (load_config(&st->opt, &cfg, err, sizeof(err)) < 0) {
+		log_warnx("reload: keeping the old configuration: %s", err);
+		return;
+	}
+	if (strcmp(cfg.socket_path, st->mon.cfg.socket_path)) {
+		log_warnx("reload: the control socket path changes only on restart; keeping %s",
+			  st->mon.cfg.socket_path);
+		snprintf(cfg.socket_path, sizeof(cfg.socket_path), "%s", st->mon.cfg.socket_path);
+	}
+	if (cfg.tick_ms != st->mon.cfg.tick_ms && arm_timer(st->timer_fd, cfg.tick_ms) < 0) {
+		log_warn("reload: cannot change the interval; keeping the old configuration");
+		return;
+	}
+	monitor_set_config(&st->mon, &cfg);
+	log_info("reloaded %s", st->opt.config_path);
+}
+
+/* Return: true to keep running. */
+static bool handle_signals(struct daemon_state *st)
+{
+	struct signalfd_siginfo si;
+
+	while (read(st->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			do_reload(st);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("exiting on signal %u", si.ssi_signo);
+			return false;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+static int run(struct daemon_state *st)
+{
+	struct epoll_event ev, events[8];
+	bool running = true;
+	int ep, i, n;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		fatal("epoll_create1");
+	ev.events = EPOLLIN;
+	ev.data.fd = st->timer_fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, st->timer_fd, &ev) < 0)
+		fatal("epoll_ctl timerfd");
+	ev.data.fd = st->signal_fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, st->signal_fd, &ev) < 0)
+		fatal("epoll_ctl signalfd");
+	ev.data.fd = ctl_fd(st->ctl);
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
+		fatal("epoll_ctl control socket");
+
+	while (running) {
+		n = epoll_wait(ep, events, 8, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait");
+		}
+		for (i = 0; i < n; i++) {
+			int fd = events[i].data.fd;
+
+			if (fd == st->timer_fd) {
+				uint64_t expirations;
+
+				/* Ticks missed while busy are not made up: one tick now. */
+				if (read(fd, &expirations, sizeof(expirations)) == (ssize_t)sizeof(expirations))
+					do_tick(st);
+				/* Expire idle control clients at least once a tick. */
+				ctl_dispatch(st->ctl);
+			} else if (fd == st->signal_fd) {
+				running = handle_signals(st);
+			} else {
+				ctl_dispatch(st->ctl);
+			}
+		}
+	}
+	close(ep);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon_state st = { .timer_fd = -1, .signal_fd = -1 };
+	struct config cfg;
+	char err[512];
+	sigset_t mask;
+	int r;
+
+	parse_args(argc, argv, &st.opt);
+	log_init(st.opt.verbose, false);
+
+	if (load_config(&st.opt, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "backlogd: %s\n", err);
+		return 1;
+	}
+	if (st.opt.check_only) {
+		printf("%s: configuration OK\n", st.opt.config_given ? st.opt.config_path : "defaults");
+		return 0;
+	}
+	alert_init(st.opt.foreground);
+
+	/* Signals arrive through the signalfd only; a dead control client must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		fatal("sigprocmask");
+	st.signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (st.signal_fd < 0)
+		fatal("signalfd");
+	st.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (st.timer_fd < 0)
+		fatal("timerfd_create");
+
+	r = monitor_init(&st.mon, &cfg, "/proc");
+	if (r < 0) {
+		errno = -r;
+		fatal("cannot open the sock_diag netlink socket");
+	}
+	r = ctl_open(&st.ctl, cfg.socket_path, cfg.client_timeout_ms, handle_request, &st);
+	if (r < 0) {
+		errno = -r;
+		fatal("cannot listen on %s", cfg.socket_path);
+	}
+	if (sd_watchdog_enabled(0, &st.watchdog_usec) <= 0)
+		st.watchdog_usec = 0;
+	if (arm_timer(st.timer_fd, cfg.tick_ms) < 0)
+		fatal("timerfd_settime");
+
+	run(&st);
+
+	sd_notify(0, "STOPPING=1");
+	ctl_close(st.ctl);
+	monitor_done(&st.mon);
+	close(st.timer_fd);
+	close(st.signal_fd);
+	return 0;
+}

@@ -1,1 +1,658 @@
-/* placeholder: being written */
+/* ctl.c: the daemon's control socket server: JSON lines in, JSON lines out, never blocking. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "log.h"
+
+/*
+ * Pending output of one client. Past CTL_OUT_HIGHWATER we stop reading its
+ * requests (a client that does not read its replies then stalls and times
+ * out); CTL_OUT_MAX bounds the memory a single huge reply may pin.
+ */
+#define CTL_OUT_HIGHWATER (64 * 1024)
+#define CTL_OUT_MAX (4 * 1024 * 1024)
+/* recv() calls per client per dispatch, so a chatty client cannot hold a tick. */
+#define CTL_READ_BUDGET 16
+/* Accepts per dispatch; the listen backlog refills between ticks anyway. */
+#define CTL_ACCEPT_BUDGET 128
+/* After EMFILE/ENFILE the listener stays readable: stop polling it this long. */
+#define CTL_ACCEPT_PAUSE_MS 1000
+#define CTL_EVENTS (CTL_MAX_CLIENTS + 1)
+
+struct ctl_client {
+	struct ctl_client *next;
+	int fd;			/* -1 once dropped; freed at the end of the dispatch */
+	uint32_t events;	/* what epoll watches now */
+	bool eof;		/* the peer will send no more */
+	bool closing;		/* flush what is pending, then close */
+	uint64_t last_progress;	/* CLOCK_MONOTONIC ms of the last byte in or out */
+	size_t inlen;
+	char in[CTL_MAX_REQUEST + 1];	/* one full line plus its '\n' */
+	char *out;
+	size_t outoff, outlen, outcap;	/* pending bytes are out[outoff, outlen) */
+};
+
+struct ctl_server {
+	int lfd;
+	int efd;
+	bool accept_paused;
+	uint64_t accept_resume;
+	char *path;
+	dev_t dev;		/* the socket file we made, so close unlinks only that */
+	ino_t ino;
+	unsigned timeout_ms;
+	ctl_handler handler;
+	void *arg;
+	struct ctl_client *clients;
+	size_t nclients;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static size_t out_pending(const struct ctl_client *c)
+{
+	return c->outlen - c->outoff;
+}
+
+/* Tag for the listener in epoll data; clients carry their struct pointer. */
+static bool is_listener(const struct ctl_server *srv, const void *ptr)
+{
+	return ptr == (const void *)srv;
+}
+
+static void client_drop(struct ctl_server *srv, struct ctl_client *c, const char *why)
+{
+	if (c->fd < 0)
+		return;
+	log_debug("ctl: client %d closed: %s", c->fd, why);
+	epoll_ctl(srv->efd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	srv->nclients--;
+}
+
+/* Free clients dropped during this dispatch; epoll events may still point at them until now. */
+static void clients_reap(struct ctl_server *srv)
+{
+	struct ctl_client **pp = &srv->clients;
+
+	while (*pp) {
+		struct ctl_client *c = *pp;
+
+		if (c->fd >= 0) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		free(c->out);
+		free(c);
+	}
+}
+
+/* Queue bytes for a client. Return: false when the client had to be dropped. */
+static bool out_append(struct ctl_server *srv, struct ctl_client *c, const char *buf, size_t len)
+{
+	size_t pending = out_pending(c);
+
+	if (len > CTL_OUT_MAX || pending > CTL_OUT_MAX - len) {
+		client_drop(srv, c, "pending output over limit");
+		return false;
+	}
+	if (c->outoff > 0) {
+		memmove(c->out, c->out + c->outoff, pending);
+		c->outoff = 0;
+		c->outlen = pending;
+	}
+	if (c->outlen + len > c->outcap) {
+		size_t cap = c->outcap ? c->outcap : 4096;
+		char *p;
+
+		while (cap < c->outlen + len)
+			cap *= 2;
+		p = realloc(c->out, cap);
+		if (!p) {
+			client_drop(srv, c, "out of memory");
+			return false;
+		}
+		c->out = p;
+		c->outcap = cap;
+	}
+	/* The stall clock starts when output first becomes pending. */
+	if (pending == 0)
+		c->last_progress = now_ms();
+	memcpy(c->out + c->outlen, buf, len);
+	c->outlen += len;
+	return true;
+}
+
+static bool reply_send(struct ctl_server *srv, struct ctl_client *c, json_t *reply)
+{
+	char *s = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+	bool ok;
+
+	if (!s) {
+		static const char internal[] = "{\"ok\":false,\"error\":\"internal error\"}\n";
+
+		return out_append(srv, c, internal, sizeof(internal) - 1);
+	}
+	ok = out_append(srv, c, s, strlen(s)) && out_append(srv, c, "\n", 1);
+	free(s);
+	return ok;
+}
+
+static bool reply_error(struct ctl_server *srv, struct ctl_client *c, const char *msg)
+{
+	json_t *reply = json_pack("{s:b,s:s}", "ok", 0, "error", msg);
+	bool ok = reply_send(srv, c, reply);
+
+	json_decref(reply);
+	return ok;
+}
+
+/* One request line, without its '\n'. Return: false when the client was dropped. */
+static bool handle_line(struct ctl_server *srv, struct ctl_client *c, const char *line, size_t len)
+{
+	json_error_t jerr;
+	json_t *req, *cmd, *reply;
+	bool ok;
+
+	/* Tolerate CRLF from hand-typed sessions (nc, socat). */
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	req = json_loadb(line, len, 0, &jerr);
+	if (!req) {
+		char msg[200 + JSON_ERROR_TEXT_LENGTH];
+
+		snprintf(msg, sizeof(msg), "invalid JSON: %s", jerr.text);
+		return reply_error(srv, c, msg);
+	}
+	if (!json_is_object(req)) {
+		json_decref(req);
+		return reply_error(srv, c, "request is not a JSON object");
+	}
+	cmd = json_object_get(req, "command");
+	if (!json_is_string(cmd)) {
+		json_decref(req);
+		return reply_error(srv, c, "request has no string \"command\"");
+	}
+	reply = srv->handler(req, srv->arg);
+	json_decref(req);
+	ok = reply_send(srv, c, reply);
+	json_decref(reply);
+	return ok;
+}
+
+/*
+ * Answer the complete lines in the input buffer, in order, until the
+ * client's pending output reaches the high-water mark; the rest waits for
+ * its output to drain. At EOF an unterminated last line counts as a request,
+ * so `printf '{"command":"x"}' | nc -U` works.
+ * Return: false when the client was dropped.
+ */
+static bool process_input(struct ctl_server *srv, struct ctl_client *c)
+{
+	size_t off = 0;
+	bool ok = true;
+
+	while (off < c->inlen && !c->closing && out_pending(c) < CTL_OUT_HIGHWATER) {
+		char *start = c->in + off;
+		size_t avail = c->inlen - off;
+		char *nl = memchr(start, '\n', avail);
+		size_t len;
+
+		if (!nl) {
+			if (avail > CTL_MAX_REQUEST) {
+				/* Reply, then close: the rest of the stream cannot be resynchronised. */
+				off = c->inlen;
+				c->closing = true;
+				ok = reply_error(srv, c, "request too long");
+				break;
+			}
+			if (!c->eof)
+				break;
+			off = c->inlen;
+			ok = handle_line(srv, c, start, avail);
+			break;
+		}
+		len = (size_t)(nl - start);
+		off += len + 1;
+		if (len > CTL_MAX_REQUEST) {
+			off = c->inlen;
+			c->closing = true;
+			ok = reply_error(srv, c, "request too long");
+			break;
+		}
+		ok = handle_line(srv, c, start, len);
+		if (!ok)
+			break;
+	}
+	if (!ok)
+		return false;
+	if (off > 0) {
+		memmove(c->in, c->in + off, c->inlen - off);
+		c->inlen -= off;
+	}
+	return true;
+}
+
+/* Return: false when the client was dropped. */
+static bool client_read(struct ctl_server *srv, struct ctl_client *c)
+{
+	for (int i = 0; i < CTL_READ_BUDGET; i++) {
+		ssize_t n;
+
+		if (c->eof || c->closing || out_pending(c) >= CTL_OUT_HIGHWATER)
+			break;
+		/* recv() of 0 bytes would look like EOF. */
+		if (c->inlen >= sizeof(c->in))
+			break;
+		/* process_input always leaves room: a full buffer without '\n' is "too long". */
+		n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			client_drop(srv, c, "read error");
+			return false;
+		}
+		if (n == 0)
+			c->eof = true;
+		else {
+			c->inlen += (size_t)n;
+			c->last_progress = now_ms();
+		}
+		if (!process_input(srv, c))
+			return false;
+	}
+	return true;
+}
+
+/* Return: false when the client was dropped. */
+static bool client_flush(struct ctl_server *srv, struct ctl_client *c)
+{
+	while (out_pending(c) > 0) {
+		/* MSG_NOSIGNAL: a client that went away must not SIGPIPE the daemon. */
+		ssize_t n = send(c->fd, c->out + c->outoff, out_pending(c),
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			client_drop(srv, c, "write error");
+			return false;
+		}
+		c->outoff += (size_t)n;
+		c->last_progress = now_ms();
+	}
+	if (out_pending(c) == 0)
+		c->outoff = c->outlen = 0;
+	return true;
+}
+
+/* Watch for what the client can do next; a client with nothing left to do is closed. */
+static void client_rearm(struct ctl_server *srv, struct ctl_client *c)
+{
+	struct epoll_event ev = { .data.ptr = c };
+	uint32_t want = 0;
+
+	/* Never watch EPOLLIN after EOF or while paused: level-triggered, it would spin. */
+	if (!c->eof && !c->closing && out_pending(c) < CTL_OUT_HIGHWATER)
+		want |= EPOLLIN;
+	if (out_pending(c) > 0)
+		want |= EPOLLOUT;
+	if (want == 0) {
+		client_drop(srv, c, c->closing ? "closed after error" : "end of stream");
+		return;
+	}
+	if (want == c->events)
+		return;
+	ev.events = want;
+	if (epoll_ctl(srv->efd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
+		client_drop(srv, c, "epoll_ctl failed");
+		return;
+	}
+	c->events = want;
+}
+
+static void client_service(struct ctl_server *srv, struct ctl_client *c)
+{
+	/* Drain first: room in the output may let buffered requests be answered. */
+	if (!client_flush(srv, c) || !process_input(srv, c))
+		return;
+	if (!client_read(srv, c))
+		return;
+	/* An unterminated line at EOF becomes answerable only once output drained below the mark. */
+	if (c->eof && !process_input(srv, c))
+		return;
+	if (!client_flush(srv, c))
+		return;
+	client_rearm(srv, c);
+}
+
+static void client_add(struct ctl_server *srv, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct ctl_client *c;
+
+	if (srv->nclients >= CTL_MAX_CLIENTS) {
+		static const char busy[] = "{\"ok\":false,\"error\":\"too many clients\"}\n";
+
+		/* Best effort on a fresh socket: tell a human why, then close. */
+		(void)send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->events = EPOLLIN;
+	c->last_progress = now_ms();
+	ev.data.ptr = c;
+	if (epoll_ctl(srv->efd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = srv->clients;
+	srv->clients = c;
+	srv->nclients++;
+}
+
+static void accept_pause(struct ctl_server *srv)
+{
+	if (epoll_ctl(srv->efd, EPOLL_CTL_DEL, srv->lfd, NULL) == 0) {
+		srv->accept_paused = true;
+		srv->accept_resume = now_ms() + CTL_ACCEPT_PAUSE_MS;
+	}
+}
+
+static void accept_resume(struct ctl_server *srv, uint64_t now)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = srv };
+
+	if (!srv->accept_paused || now < srv->accept_resume)
+		return;
+	if (epoll_ctl(srv->efd, EPOLL_CTL_ADD, srv->lfd, &ev) == 0)
+		srv->accept_paused = false;
+	else
+		srv->accept_resume = now + CTL_ACCEPT_PAUSE_MS;
+}
+
+static void accept_all(struct ctl_server *srv)
+{
+	for (int i = 0; i < CTL_ACCEPT_BUDGET; i++) {
+		int fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd >= 0) {
+			client_add(srv, fd);
+			continue;
+		}
+		switch (errno) {
+		case EINTR:
+		case ECONNABORTED:
+		case EPROTO:
+			continue;
+		case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+		case EWOULDBLOCK:
+#endif
+			return;
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			/* The pending connection stays queued: without a pause we would spin. */
+			log_warn("ctl: accept");
+			accept_pause(srv);
+			return;
+		default:
+			log_warn("ctl: accept");
+			return;
+		}
+	}
+}
+
+/* Close clients that made no progress for timeout_ms, reading or writing. */
+static void clients_expire(struct ctl_server *srv, uint64_t now)
+{
+	for (struct ctl_client *c = srv->clients; c; c = c->next) {
+		if (c->fd < 0 || now - c->last_progress < srv->timeout_ms)
+			continue;
+		client_drop(srv, c, out_pending(c) ? "output stalled" : "idle");
+	}
+}
+
+void ctl_dispatch(struct ctl_server *srv)
+{
+	struct epoll_event evs[CTL_EVENTS];
+	int n;
+
+	if (!srv)
+		return;
+	accept_resume(srv, now_ms());
+	n = epoll_wait(srv->efd, evs, CTL_EVENTS, 0);
+	for (int i = 0; i < n; i++) {
+		void *ptr = evs[i].data.ptr;
+		struct ctl_client *c;
+
+		if (is_listener(srv, ptr)) {
+			accept_all(srv);
+			continue;
+		}
+		c = ptr;
+		if (c->fd >= 0)
+			client_service(srv, c);
+	}
+	clients_expire(srv, now_ms());
+	clients_reap(srv);
+}
+
+/* mkdir -p for the socket's parent; directories we create get 0755 whatever the umask. */
+static int make_parents(const char *path)
+{
+	char *dir = strdup(path);
+	char *slash;
+	int err = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		goto out;
+	*slash = '\0';
+	for (char *p = dir + 1; ; p++) {
+		bool last = *p == '\0';
+
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) == 0) {
+			if (chmod(dir, 0755) < 0) {
+				err = -errno;
+				goto out;
+			}
+		} else if (errno != EEXIST) {
+			err = -errno;
+			goto out;
+		}
+		if (last)
+			break;
+		*p = '/';
+	}
+out:
+	free(dir);
+	return err;
+}
+
+/*
+ * A socket file left by a dead daemon is removed; one a live daemon still
+ * listens on, or anything that is not a socket, is left alone.
+ */
+static int remove_stale(const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, rc, err;
+
+	if (lstat(sun->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	err = rc == 0 ? 0 : errno;
+	close(fd);
+	/* EAGAIN: a listener with a full backlog is still a live listener. */
+	if (rc == 0 || err == EAGAIN)
+		return -EADDRINUSE;
+	/* Refused: nobody listens. EPROTOTYPE: a leftover socket of another type. */
+	if (err != ECONNREFUSED && err != EPROTOTYPE)
+		return -err;
+	if (unlink(sun->sun_path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int ctl_open(struct ctl_server **out, const char *path, unsigned timeout_ms,
+	     ctl_handler handler, void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct ctl_server *srv;
+	struct group *gr;
+	struct stat st;
+	mode_t old_umask;
+	int err;
+
+	*out = NULL;
+	/* An empty path would bind in the abstract namespace, which has no file mode. */
+	if (!path || !*path || !handler)
+		return -EINVAL;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return -ENOMEM;
+	srv->lfd = srv->efd = -1;
+	srv->timeout_ms = timeout_ms;
+	srv->handler = handler;
+	srv->arg = arg;
+	srv->path = strdup(path);
+	if (!srv->path) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+
+	err = make_parents(path);
+	if (err < 0)
+		goto out_free;
+	err = remove_stale(&sun);
+	if (err < 0)
+		goto out_free;
+
+	srv->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (srv->lfd < 0) {
+		err = -errno;
+		goto out_free;
+	}
+	/* The umask closes the window between bind() and chmod() where others could connect. */
+	old_umask = umask(0117);
+	err = bind(srv->lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ? -errno : 0;
+	umask(old_umask);
+	if (err < 0)
+		goto out_close;
+	if (chmod(path, 0660) < 0 || lstat(path, &st) < 0) {
+		err = -errno;
+		goto out_unlink;
+	}
+	srv->dev = st.st_dev;
+	srv->ino = st.st_ino;
+	gr = getgrnam("backlogd");
+	if (gr && chown(path, (uid_t)-1, gr->gr_gid) < 0)
+		log_warn("ctl: chown %s to group backlogd", path);
+	if (listen(srv->lfd, CTL_MAX_CLIENTS) < 0) {
+		err = -errno;
+		goto out_unlink;
+	}
+
+	srv->efd = epoll_create1(EPOLL_CLOEXEC);
+	if (srv->efd < 0) {
+		err = -errno;
+		goto out_unlink;
+	}
+	ev.data.ptr = srv;
+	if (epoll_ctl(srv->efd, EPOLL_CTL_ADD, srv->lfd, &ev) < 0) {
+		err = -errno;
+		goto out_epoll;
+	}
+	*out = srv;
+	return 0;
+
+out_epoll:
+	close(srv->efd);
+out_unlink:
+	unlink(path);
+out_close:
+	close(srv->lfd);
+out_free:
+	free(srv->path);
+	free(srv);
+	return err;
+}
+
+void ctl_close(struct ctl_server *srv)
+{
+	struct stat st;
+
+	if (!srv)
+		return;
+	for (struct ctl_client *c = srv->clients; c; c = c->next)
+		client_drop(srv, c, "server closing");
+	clients_reap(srv);
+	close(srv->efd);
+	close(srv->lfd);
+	/* Another instance may have taken the path since: remove only our own socket. */
+	if (lstat(srv->path, &st) == 0 && st.st_dev == srv->dev && st.st_ino == srv->ino)
+		unlink(srv->path);
+	free(srv->path);
+	free(srv);
+}
+
+int ctl_fd(const struct ctl_server *srv)
+{
+	return srv ? srv->efd : -1;
+}
+
+size_t ctl_clients(const struct ctl_server *srv)
+{
+	return srv ? srv->nclients : 0;
+}

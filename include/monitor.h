@@ -23,6 +23,8 @@ struct monitor {
 	struct track track;
 	struct finding_list firing;
 	struct finding_table findings;
+	uint32_t *inodes;         /* reused each tick for procmap */
+	size_t inodes_cap;
 	int64_t started;          /* wall clock, seconds */
 	int last_error;           /* -errno of the latest failed tick, 0 */
 	unsigned long failed_ticks;

@@ -1,1 +1,458 @@
-/* placeholder: being written */
+/* netstat.c: parse /proc/net/netstat and /proc/net/snmp into a sorted "Prefix.Name" -> value table. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netstat.h"
+
+/* /proc/net/netstat is about 5 KiB on 6.x kernels; start there and grow. */
+#define READ_CHUNK 8192
+
+void counters_init(struct counters *c)
+{
+	c->items = NULL;
+	c->count = 0;
+	c->cap = 0;
+	c->malformed = 0;
+}
+
+/* Keep the buffer: the same counters are read again every tick. */
+void counters_clear(struct counters *c)
+{
+	c->count = 0;
+	c->malformed = 0;
+}
+
+void counters_free(struct counters *c)
+{
+	free(c->items);
+	counters_init(c);
+}
+
+static int counter_cmp(const void *a, const void *b)
+{
+	const struct counter *ca = a, *cb = b;
+
+	return strcmp(ca->name, cb->name);
+}
+
+/*
+ * items[] is kept sorted by name (netstat_parse sorts what it appends), so
+ * a lookup is a binary search over ~300 entries.
+ */
+bool counters_get(const struct counters *c, const char *name, int64_t *value)
+{
+	struct counter key;
+	const struct counter *hit;
+	size_t len = strlen(name);
+
+	if (len >= sizeof(key.name) || c->count == 0)
+		return false;
+	memcpy(key.name, name, len + 1);
+	hit = bsearch(&key, c->items, c->count, sizeof(*c->items), counter_cmp);
+	if (!hit)
+		return false;
+	if (value)
+		*value = hit->value;
+	return true;
+}
+
+static int counters_reserve(struct counters *c, size_t extra)
+{
+	struct counter *items;
+	size_t cap;
+
+	if (c->count + extra <= c->cap)
+		return 0;
+	cap = c->cap ? c->cap : 256;
+	while (cap < c->count + extra)
+		cap *= 2;
+	items = realloc(c->items, cap * sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	c->items = items;
+	c->cap = cap;
+	return 0;
+}
+
+/* One line of text, not NUL-terminated: [p, end). */
+struct span {
+	const char *p;
+	const char *end;
+};
+
+static bool is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* Next blank-separated token of *s, or false at the end of the line. */
+static bool next_token(struct span *s, struct span *tok)
+{
+	while (s->p < s->end && is_blank(*s->p))
+		s->p++;
+	if (s->p == s->end)
+		return false;
+	tok->p = s->p;
+	while (s->p < s->end && !is_blank(*s->p))
+		s->p++;
+	tok->end = s->p;
+	return true;
+}
+
+/*
+ * A decimal integer, optionally negative (snmp has Tcp.MaxConn -1). Digits
+ * are taken by hand, not with strtoull: tokens are not NUL-terminated, and
+ * strtoull would also accept blanks, '+' and a '-' that silently wraps.
+ * netstat counters are unsigned 64-bit; anything above INT64_MAX (or below
+ * INT64_MIN) is clamped there rather than wrapped, so a value never turns
+ * negative and a caller's delta never overflows. Return: false when the
+ * token is not a number.
+ */
+static bool parse_value(const struct span *tok, int64_t *out)
+{
+	const char *p = tok->p;
+	bool neg = false, clamped = false;
+	uint64_t v = 0, limit;
+
+	if (p < tok->end && *p == '-') {
+		neg = true;
+		p++;
+	}
+	if (p == tok->end)
+		return false;
+	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; p < tok->end; p++) {
+		unsigned d;
+
+		if (*p < '0' || *p > '9')
+			return false;
+		d = (unsigned)(*p - '0');
+		if (clamped)
+			continue;
+		if (v > (limit - d) / 10) {
+			clamped = true;
+			v = limit;
+			continue;
+		}
+		v = v * 10 + d;
+	}
+	if (!neg)
+		*out = (int64_t)v;
+	else if (v == (uint64_t)INT64_MAX + 1)
+		*out = INT64_MIN;
+	else
+		*out = -(int64_t)v;
+	return true;
+}
+
+/* True when every token after the prefix is a number: a value line. */
+static bool all_numeric(struct span rest)
+{
+	struct span tok;
+	int64_t v;
+
+	while (next_token(&rest, &tok))
+		if (!parse_value(&tok, &v))
+			return false;
+	return true;
+}
+
+/* A "Prefix: ..." line split at the colon. */
+struct pline {
+	struct span prefix;
+	struct span rest;
+};
+
+/*
+ * Split a line into its prefix and the rest. The prefix is non-empty, has
+ * no blanks, and the colon is followed by a blank or the end of the line.
+ */
+static bool split_line(struct span line, struct pline *out)
+{
+	const char *colon = memchr(line.p, ':', (size_t)(line.end - line.p));
+	const char *q;
+
+	if (!colon || colon == line.p)
+		return false;
+	for (q = line.p; q < colon; q++)
+		if (is_blank(*q))
+			return false;
+	if (colon + 1 < line.end && !is_blank(colon[1]))
+		return false;
+	out->prefix.p = line.p;
+	out->prefix.end = colon;
+	out->rest.p = colon + 1;
+	out->rest.end = line.end;
+	return true;
+}
+
+static bool same_prefix(const struct pline *a, const struct pline *b)
+{
+	size_t la = (size_t)(a->prefix.end - a->prefix.p);
+	size_t lb = (size_t)(b->prefix.end - b->prefix.p);
+
+	return la == lb && memcmp(a->prefix.p, b->prefix.p, la) == 0;
+}
+
+static size_t count_tokens(struct span rest)
+{
+	struct span tok;
+	size_t n = 0;
+
+	while (next_token(&rest, &tok))
+		n++;
+	return n;
+}
+
+/*
+ * Append the fields of one header/value pair. The whole pair is rejected
+ * when the counts differ or a value is not a number (the columns could not
+ * be trusted); a single field is rejected when its name is too long.
+ */
+static int add_pair(struct counters *out, const struct pline *hdr,
+		    const struct pline *val)
+{
+	size_t plen = (size_t)(hdr->prefix.end - hdr->prefix.p);
+	size_t n = count_tokens(hdr->rest);
+	struct span names = hdr->rest, values = val->rest, name, value;
+	int err;
+
+	if (n != count_tokens(val->rest) || !all_numeric(val->rest)) {
+		out->malformed++;
+		return 0;
+	}
+	err = counters_reserve(out, n);
+	if (err)
+		return err;
+	while (next_token(&names, &name) && next_token(&values, &value)) {
+		size_t nlen = (size_t)(name.end - name.p);
+		struct counter *c = &out->items[out->count];
+
+		if (plen + 1 + nlen > COUNTER_NAME_MAX - 1) {
+			out->malformed++;
+			continue;
+		}
+		memcpy(c->name, hdr->prefix.p, plen);
+		c->name[plen] = '.';
+		memcpy(c->name + plen + 1, name.p, nlen);
+		c->name[plen + 1 + nlen] = '\0';
+		(void)parse_value(&value, &c->value);  /* checked by all_numeric */
+		out->count++;
+	}
+	return 0;
+}
+
+/*
+ * Order by name; equal names by position in items[] (the pointers all point
+ * into one array), which makes the sort stable: the first occurrence wins.
+ */
+static int ptr_cmp(const void *a, const void *b)
+{
+	const struct counter *ca = *(const struct counter *const *)a;
+	const struct counter *cb = *(const struct counter *const *)b;
+	int r = strcmp(ca->name, cb->name);
+
+	if (r)
+		return r;
+	return ca < cb ? -1 : ca > cb;
+}
+
+/*
+ * items[0, old) is sorted; items[old, count) was just appended in file
+ * order. Sort the new part, then merge both into a new array. A name seen
+ * twice is a duplicate the kernel never writes: the first one stays, the
+ * later one counts as malformed.
+ */
+static int merge_new(struct counters *c, size_t old)
+{
+	size_t nnew = c->count - old, i = 0, j = 0, k = 0;
+	const struct counter **fresh;
+	struct counter *merged;
+
+	if (nnew == 0)
+		return 0;
+	fresh = malloc(nnew * sizeof(*fresh));
+	merged = malloc(c->cap * sizeof(*merged));
+	if (!fresh || !merged) {
+		free(fresh);
+		free(merged);
+		c->count = old;
+		return -ENOMEM;
+	}
+	for (j = 0; j < nnew; j++)
+		fresh[j] = &c->items[old + j];
+	qsort(fresh, nnew, sizeof(*fresh), ptr_cmp);
+
+	j = 0;
+	while (i < old || j < nnew) {
+		const struct counter *next;
+
+		/* On a tie the old entry goes first, so the new one is the duplicate. */
+		if (j == nnew || (i < old && strcmp(c->items[i].name, fresh[j]->name) <= 0))
+			next = &c->items[i++];
+		else
+			next = fresh[j++];
+		if (k > 0 && strcmp(merged[k - 1].name, next->name) == 0) {
+			c->malformed++;
+			continue;
+		}
+		merged[k++] = *next;
+	}
+	free(fresh);
+	free(c->items);
+	c->items = merged;
+	c->count = k;
+	return 0;
+}
+
+/*
+ * Lines come in pairs "Prefix: Name1 Name2 ..." / "Prefix: v1 v2 ...".
+ * A header waits for the next line; a line with the same prefix is its
+ * values. Anything else (a header with no value line, a value line with
+ * no header or another prefix, a line without "Prefix:", a NUL byte, a
+ * last line with no newline, which means a cut-off read) is counted in
+ * out->malformed and parsing goes on with the next line, so one bad pair
+ * does not cost the others.
+ */
+int netstat_parse(const char *text, size_t len, struct counters *out)
+{
+	const char *p = text, *end = text + len;
+	size_t old = out->count;
+	struct pline hdr = { { NULL, NULL }, { NULL, NULL } }, cur;
+	bool pending = false;
+	int err;
+
+	if (len == 0) {
+		out->malformed++;
+		return 0;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		struct span line = { p, nl ? nl : end };
+
+		p = nl ? nl + 1 : end;
+		if (!nl || memchr(line.p, '\0', (size_t)(line.end - line.p)) ||
+		    !split_line(line, &cur)) {
+			out->malformed++;
+			if (pending)
+				out->malformed++;
+			pending = false;
+			continue;
+		}
+		if (pending && same_prefix(&hdr, &cur)) {
+			err = add_pair(out, &hdr, &cur);
+			if (err) {
+				out->count = old;
+				return err;
+			}
+			pending = false;
+			continue;
+		}
+		if (pending) {
+			/* header whose value line never came */
+			out->malformed++;
+			pending = false;
+			if (all_numeric(cur.rest)) {
+				/* values under the wrong prefix: reject the pair */
+				continue;
+			}
+		} else if (all_numeric(cur.rest)) {
+			out->malformed++;  /* value line without a header */
+			continue;
+		}
+		hdr = cur;
+		pending = true;
+	}
+	if (pending)
+		out->malformed++;
+	return merge_new(out, old);
+}
+
+/* Whole file into a growing buffer: /proc files report st_size 0. */
+static int read_file(const char *path, char **bufp, size_t *lenp)
+{
+	size_t cap = READ_CHUNK, len = 0;
+	char *buf = malloc(cap), *nbuf;
+	int fd, err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto out_free;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (len == cap) {
+			nbuf = realloc(buf, cap * 2);
+			if (!nbuf) {
+				err = -ENOMEM;
+				goto out_close;
+			}
+			buf = nbuf;
+			cap *= 2;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			goto out_close;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+
+out_close:
+	close(fd);
+out_free:
+	free(buf);
+	return err;
+}
+
+static int read_one(const char *proc_root, const char *rel, struct counters *out)
+{
+	char path[4096];
+	char *buf = NULL;
+	size_t len = 0;
+	int n, err;
+
+	n = snprintf(path, sizeof(path), "%s/%s", proc_root, rel);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	err = read_file(path, &buf, &len);
+	if (err)
+		return err;
+	err = netstat_parse(buf, len, out);
+	free(buf);
+	return err;
+}
+
+int netstat_read(const char *proc_root, struct counters *out)
+{
+	int e1, e2;
+
+	counters_clear(out);
+	e1 = read_one(proc_root, "net/netstat", out);
+	if (e1 == -ENOMEM)
+		return e1;
+	e2 = read_one(proc_root, "net/snmp", out);
+	if (e2 == -ENOMEM)
+		return e2;
+	/* One file is enough to be useful; report only when both failed. */
+	return e1 && e2 ? e1 : 0;
+}

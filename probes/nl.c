@@ -1,1 +1,282 @@
-/* placeholder: being written */
+/* nl.c: the one netlink transport: socket setup, the dump loop and its errors as -errno. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "compat.h"
+#include "nl.h"
+
+/*
+ * A dump that stops answering must not freeze the daemon's tick forever:
+ * give up on a recv() after this long and report -ETIMEDOUT.
+ */
+#define NL_RECV_TIMEOUT_SEC 5
+
+/* What the dump loop learns from the messages, besides the caller's data. */
+struct nl_dump_ctx {
+	mnl_cb_t cb;
+	void *data;
+	bool intr;      /* a message carried NLM_F_DUMP_INTR: the dump is not whole */
+};
+
+/*
+ * Make the socket's receive queue hold at least a few dump skbs. Only ever
+ * raise it: the kernel's default (rmem_default) is usually larger already,
+ * and lowering it would only make the dump need more recv() rounds.
+ */
+static void nl_raise_rcvbuf(int fd)
+{
+	int cur = 0, want = NL_RECV_BUF;
+	socklen_t len = sizeof(cur);
+
+	/* getsockopt reports twice the value set (the kernel's bookkeeping). */
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cur, &len) == 0 && cur / 2 >= want)
+		return;
+	/* Failing here costs only speed, never correctness: dumps are paced by recv(). */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+}
+
+static int nl_socket_setup(struct nl_sock *nl)
+{
+	struct timeval tv = { .tv_sec = NL_RECV_TIMEOUT_SEC, .tv_usec = 0 };
+	int one = 1, fd;
+
+	nl->mnl = mnl_socket_open2(nl->protocol, SOCK_CLOEXEC);
+	if (!nl->mnl)
+		return -errno;
+	/*
+	 * Extended ACK makes the kernel say why it refused a request. Kernels
+	 * before 4.12 lack it; the plain errno still comes back, so carry on.
+	 */
+	(void)mnl_socket_setsockopt(nl->mnl, NETLINK_EXT_ACK, &one, sizeof(one));
+	fd = mnl_socket_get_fd(nl->mnl);
+	nl_raise_rcvbuf(fd);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		goto out_errno;
+	if (mnl_socket_bind(nl->mnl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out_errno;
+	nl->portid = mnl_socket_get_portid(nl->mnl);
+	return 0;
+
+out_errno: {
+		int err = errno;
+
+		mnl_socket_close(nl->mnl);
+		nl->mnl = NULL;
+		return -err;
+	}
+}
+
+/**
+ * nl_open - open and bind a netlink socket with NETLINK_EXT_ACK on
+ * @nl: the transport to fill; left closed on failure
+ * @protocol: NETLINK_SOCK_DIAG and the like
+ *
+ * Return: 0 or -errno.
+ */
+int nl_open(struct nl_sock *nl, int protocol)
+{
+	int r;
+
+	memset(nl, 0, sizeof(*nl));
+	nl->protocol = protocol;
+	nl->buf = malloc(NL_RECV_BUF);
+	if (!nl->buf)
+		return -ENOMEM;
+	r = nl_socket_setup(nl);
+	if (r < 0)
+		goto out_buf;
+	return 0;
+
+out_buf:
+	free(nl->buf);
+	nl->buf = NULL;
+	return r;
+}
+
+/**
+ * nl_close - close the socket and free the buffer; safe on a closed or zeroed one
+ * @nl: the transport
+ */
+void nl_close(struct nl_sock *nl)
+{
+	if (nl->mnl)
+		mnl_socket_close(nl->mnl);
+	nl->mnl = NULL;
+	free(nl->buf);
+	nl->buf = NULL;
+}
+
+/**
+ * nl_reopen - replace the socket by a fresh one, keeping the buffer
+ * @nl: an opened transport
+ *
+ * After ENOBUFS the socket may still hold the tail of a lost dump; a new
+ * socket is the simplest way to be sure no stale message is read as new.
+ *
+ * Return: 0 or -errno (the transport is then closed but still safe to nl_close).
+ */
+int nl_reopen(struct nl_sock *nl)
+{
+	if (nl->mnl)
+		mnl_socket_close(nl->mnl);
+	nl->mnl = NULL;
+	if (!nl->buf) {
+		nl->buf = malloc(NL_RECV_BUF);
+		if (!nl->buf)
+			return -ENOMEM;
+	}
+	return nl_socket_setup(nl);
+}
+
+static int nl_data_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nl_dump_ctx *ctx = arg;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		ctx->intr = true;
+	return ctx->cb(nlh, ctx->data);
+}
+
+static int nl_noop_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	(void)nlh;
+	(void)arg;
+	return MNL_CB_OK;
+}
+
+/* NLMSG_DONE of a dump carries the dump's own status: an error there ends it too. */
+static int nl_done_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nl_dump_ctx *ctx = arg;
+	int status;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		ctx->intr = true;
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(status)) {
+		memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(status));
+		if (status < 0) {
+			errno = -status;
+			return MNL_CB_ERROR;
+		}
+	}
+	return MNL_CB_STOP;
+}
+
+static int nl_error_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlmsgerr *err;
+
+	(void)arg;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	err = mnl_nlmsg_get_payload(nlh);
+	if (err->error == 0)
+		return MNL_CB_STOP;     /* a plain ACK */
+	/* The kernel sends a negative errno; anything else is not a valid error. */
+	errno = err->error < 0 ? -err->error : EPROTO;
+	return MNL_CB_ERROR;
+}
+
+/* Return: true when buf holds the message that ends a dump (DONE or ERROR). */
+static bool nl_buf_ends_dump(const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	int rem = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem))
+		if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
+			return true;
+	return false;
+}
+
+/*
+ * Read and throw away the rest of a dump we stopped consuming, so that the
+ * next request on this socket is not refused with EBUSY nor answered with
+ * stale messages. A receive error ends the drain: the caller then sees the
+ * original error, and ENOBUFS or a timeout leads it to reopen anyway.
+ */
+static void nl_drain(struct nl_sock *nl)
+{
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl->mnl, nl->buf, NL_RECV_BUF);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || nl_buf_ends_dump(nl->buf, (size_t)n))
+			return;
+	}
+}
+
+/**
+ * nl_dump - send a dump request and feed every reply message to a callback
+ * @nl: an opened transport
+ * @nlh: the request; its nlmsg_seq is set here
+ * @cb: called for each data message (type >= NLMSG_MIN_TYPE)
+ * @data: passed to cb
+ *
+ * Return: 0 when the dump ended with NLMSG_DONE; -EINTR when the kernel
+ * flagged the dump as interrupted (the caller should redo it); -ENOBUFS
+ * when replies were lost (reopen, then redo); -ETIMEDOUT when the kernel
+ * stopped answering; the kernel's -errno from NLMSG_ERROR; or the errno a
+ * callback set when it returned MNL_CB_ERROR.
+ */
+int nl_dump(struct nl_sock *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+		[NLMSG_NOOP] = nl_noop_cb,
+		[NLMSG_ERROR] = nl_error_cb,
+		[NLMSG_DONE] = nl_done_cb,
+		[NLMSG_OVERRUN] = nl_noop_cb,
+	};
+	struct nl_dump_ctx ctx = { .cb = cb, .data = data, .intr = false };
+	ssize_t n;
+	int ret, err;
+
+	if (!nl->mnl || !nl->buf)
+		return -EBADF;
+	/* Sequence 0 would turn off libmnl's check that a reply is ours. */
+	if (++nl->seq == 0)
+		nl->seq = 1;
+	nlh->nlmsg_seq = nl->seq;
+	n = mnl_socket_sendto(nl->mnl, nlh, nlh->nlmsg_len);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != nlh->nlmsg_len)
+		return -EMSGSIZE;
+
+	for (;;) {
+		n = mnl_socket_recvfrom(nl->mnl, nl->buf, NL_RECV_BUF);
+		if (n < 0) {
+			err = errno;
+			if (err == EINTR)
+				continue;       /* a signal, not an interrupted dump */
+			return err == EAGAIN || err == EWOULDBLOCK ? -ETIMEDOUT : -err;
+		}
+		if (n == 0)
+			return -EPIPE;
+		errno = 0;
+		ret = mnl_cb_run2(nl->buf, (size_t)n, nl->seq, nl->portid,
+				  nl_data_cb, &ctx, ctl, NLMSG_MIN_TYPE);
+		if (ret == MNL_CB_OK)
+			continue;       /* the dump goes on in the next datagram */
+		err = 0;
+		if (ret < 0) {
+			err = errno ? errno : EIO;
+			/* libmnl >= 1.0.4 reports NLM_F_DUMP_INTR itself, as EINTR. */
+			if (err == EINTR)
+				ctx.intr = true;
+		}
+		/* A callback that gave up left the kernel mid-dump: finish it here. */
+		if (!nl_buf_ends_dump(nl->buf, (size_t)n))
+			nl_drain(nl);
+		if (ctx.intr)
+			return -EINTR;
+		return -err;
+	}
+}

@@ -1,1 +1,399 @@
-/* placeholder: being written */
+/* sockdiag.c: every TCP listener's accept queue, backlog and drops from NETLINK_SOCK_DIAG. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+
+#include "compat.h"
+#include "nl.h"
+#include "sockdiag.h"
+
+/* ENOBUFS and interrupted dumps are redone at most this many times. */
+#define SOCKDIAG_RETRIES 3
+
+/* Headers older than 5.8 stop before INET_DIAG_CGROUP_ID: size the table for it anyway. */
+#if INET_DIAG_MAX > BACKLOGD_INET_DIAG_CGROUP_ID
+#define SOCKDIAG_ATTR_MAX INET_DIAG_MAX
+#else
+#define SOCKDIAG_ATTR_MAX BACKLOGD_INET_DIAG_CGROUP_ID
+#endif
+
+struct sockdiag {
+	struct nl_sock nl;
+};
+
+/* The attributes of one inet_diag message, and whether they were sound. */
+struct sockdiag_attrs {
+	const struct nlattr *tb[SOCKDIAG_ATTR_MAX + 1];
+	const char *end;        /* just past the last attribute accepted */
+	bool bad;
+};
+
+/*
+ * Check the attributes we read. Types above the ones this build knows are
+ * ignored: a newer kernel adding one is not an error. Known types we do not
+ * read need no check beyond the bounds mnl_attr_parse already enforces.
+ */
+static int sockdiag_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct sockdiag_attrs *a = data;
+	uint16_t type = mnl_attr_get_type(attr);
+	uint16_t plen = mnl_attr_get_payload_len(attr);
+
+	a->end = (const char *)attr + MNL_ALIGN(attr->nla_len);
+	if (type > SOCKDIAG_ATTR_MAX)
+		return MNL_CB_OK;
+	switch (type) {
+	case INET_DIAG_SKMEMINFO:
+		/*
+		 * An array of u32 that grows with the kernel (drops came in 4.7),
+		 * so check the element size, not an exact length (which is what
+		 * mnl_attr_validate2 would demand).
+		 */
+		if (plen % sizeof(uint32_t) != 0)
+			goto bad;
+		break;
+	case BACKLOGD_INET_DIAG_CGROUP_ID:
+		if (mnl_attr_validate(attr, MNL_TYPE_U64) < 0)
+			goto bad;
+		break;
+	default:
+		break;
+	}
+	a->tb[type] = attr;
+	return MNL_CB_OK;
+
+bad:
+	a->bad = true;
+	/* Stop here: the entry will be skipped whatever follows. */
+	return MNL_CB_STOP;
+}
+
+/*
+ * Parse the attributes after the inet_diag_msg. mnl_attr_parse stops
+ * silently at an attribute whose length runs past the message, so check
+ * that the walk reached the end of the message: if not, the entry is
+ * malformed. Return: true when every attribute was well-formed.
+ */
+static bool sockdiag_parse_attrs(const struct nlmsghdr *nlh, struct sockdiag_attrs *a)
+{
+	const char *tail = (const char *)nlh + nlh->nlmsg_len;
+
+	memset(a, 0, sizeof(*a));
+	a->end = mnl_nlmsg_get_payload_offset(nlh, sizeof(struct inet_diag_msg));
+	if (mnl_attr_parse(nlh, sizeof(struct inet_diag_msg), sockdiag_attr_cb, a) < 0 || a->bad)
+		return false;
+	/* Up to 3 bytes of padding may follow the last attribute; a header cannot. */
+	return tail - a->end < (ptrdiff_t)sizeof(struct nlattr);
+}
+
+/* Copy the fields of one listener out of a checked message and its attributes. */
+static void sockdiag_fill(struct listener *l, const struct inet_diag_msg *m,
+			  const struct sockdiag_attrs *a)
+{
+	const struct nlattr *mem = a->tb[INET_DIAG_SKMEMINFO];
+	const struct nlattr *cg = a->tb[BACKLOGD_INET_DIAG_CGROUP_ID];
+
+	l->family = m->idiag_family;
+	l->port = ntohs(m->id.idiag_sport);
+	/* Both sizes fit idiag_src (4 x __be32) and l->addr (16 bytes). */
+	if (m->idiag_family == AF_INET)
+		memcpy(l->addr, m->id.idiag_src, 4);
+	else
+		memcpy(l->addr, m->id.idiag_src, 16);
+	l->queue = m->idiag_rqueue;
+	l->backlog = m->idiag_wqueue;
+	l->inode = m->idiag_inode;
+	l->uid = m->idiag_uid;
+	l->cookie = (uint64_t)m->id.idiag_cookie[0] |
+		    (uint64_t)m->id.idiag_cookie[1] << 32;
+	if (mem && mnl_attr_get_payload_len(mem) >= (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)) {
+		uint32_t v;
+
+		memcpy(&v, (const char *)mnl_attr_get_payload(mem) +
+		       SK_MEMINFO_DROPS * sizeof(uint32_t), sizeof(v));
+		l->drops = v;
+		l->has_drops = true;
+	}
+	if (cg)
+		l->cgroup_id = mnl_attr_get_u64(cg);
+}
+
+/*
+ * The one per-message parser, for live dumps and recorded buffers alike.
+ * A malformed entry is counted in out->skipped and passed over, never
+ * fatal to the dump. Return: MNL_CB_OK, or MNL_CB_ERROR (errno ENOMEM).
+ */
+static int sockdiag_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct listener_set *out = data;
+	const struct inet_diag_msg *m;
+	struct sockdiag_attrs a;
+	struct inet_diag_msg copy;
+	struct listener *l;
+
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct inet_diag_msg))
+		goto skip;
+	/* Copy the fixed part: a recorded buffer need not be aligned for it. */
+	memcpy(&copy, mnl_nlmsg_get_payload(nlh), sizeof(copy));
+	m = &copy;
+	if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
+		goto skip;
+	/* A LISTEN dump returns listeners only; anything else is not ours to count. */
+	if (m->idiag_state != TCP_LISTEN)
+		return MNL_CB_OK;
+	if (!sockdiag_parse_attrs(nlh, &a))
+		goto skip;
+	l = listener_set_add(out);
+	if (!l) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	sockdiag_fill(l, m, &a);
+	return MNL_CB_OK;
+
+skip:
+	out->skipped++;
+	return MNL_CB_OK;
+}
+
+struct cookie_pos {
+	uint64_t cookie;
+	size_t pos;
+};
+
+static int cookie_pos_cmp(const void *pa, const void *pb)
+{
+	const struct cookie_pos *a = pa, *b = pb;
+
+	if (a->cookie != b->cookie)
+		return a->cookie < b->cookie ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/*
+ * inet_diag resumes a dump by position, so a socket can be seen twice
+ * across recv() calls. Keep the last copy of each cookie (the newer
+ * value), in dump order. Sorting keeps this O(n log n) for hosts with
+ * many thousands of listeners. Return: 0 or -ENOMEM.
+ */
+static int sockdiag_dedup(struct listener_set *set)
+{
+	struct cookie_pos *cp;
+	bool *drop;
+	size_t i, kept;
+
+	if (set->count < 2)
+		return 0;
+	cp = calloc(set->count, sizeof(*cp));
+	drop = calloc(set->count, sizeof(*drop));
+	if (!cp || !drop) {
+		free(cp);
+		free(drop);
+		return -ENOMEM;
+	}
+	for (i = 0; i < set->count; i++) {
+		cp[i].cookie = set->items[i].cookie;
+		cp[i].pos = i;
+	}
+	qsort(cp, set->count, sizeof(*cp), cookie_pos_cmp);
+	for (i = 0; i + 1 < set->count; i++)
+		if (cp[i].cookie == cp[i + 1].cookie)
+			drop[cp[i].pos] = true;
+	for (i = kept = 0; i < set->count; i++)
+		if (!drop[i])
+			set->items[kept++] = set->items[i];
+	set->count = kept;
+	free(cp);
+	free(drop);
+	return 0;
+}
+
+/**
+ * sockdiag_parse - parse a recorded inet_diag dump
+ * @buf: netlink messages, one or more recv() worth concatenated
+ * @len: bytes in buf
+ * @out: listeners are appended here; duplicates by cookie are collapsed
+ *
+ * Uses the same per-message parser as the live dump. Bytes at the end that
+ * do not form a whole message (a cut recording) count as one skipped entry.
+ *
+ * Return: 1 when NLMSG_DONE was seen, 0 when more is expected, -errno from
+ * an NLMSG_ERROR, -EINTR for a dump flagged interrupted, -EBADMSG when buf
+ * does not start with a netlink message, -ENOMEM.
+ */
+int sockdiag_parse(const void *buf, size_t len, struct listener_set *out)
+{
+	const struct nlmsghdr *nlh;
+	int rem, r, ret = 0;
+	size_t seen = 0;
+	void *copy;
+
+	if (len == 0)
+		return 0;
+	if (len > INT32_MAX)
+		return -EMSGSIZE;
+	/* Walk a private copy: a caller's buffer need not be 4-byte aligned. */
+	copy = malloc(len);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, buf, len);
+	nlh = copy;
+	rem = (int)len;
+	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem), seen++) {
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
+			ret = -EINTR;
+			goto out;
+		}
+		if (nlh->nlmsg_type == NLMSG_DONE) {
+			ret = 1;
+			goto out;
+		}
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+				ret = -EBADMSG;
+			else if (e->error == 0)
+				ret = 1;        /* an ACK also ends a request */
+			else
+				ret = e->error < 0 ? e->error : -EPROTO;
+			goto out;
+		}
+		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+			continue;       /* NOOP, OVERRUN: nothing to parse */
+		if (sockdiag_msg_cb(nlh, out) == MNL_CB_ERROR) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	if (rem > 0) {
+		if (seen == 0) {
+			ret = -EBADMSG;         /* not netlink at all */
+			goto out;
+		}
+		out->skipped++;                 /* a cut-off last message */
+	}
+out:
+	free(copy);
+	if (ret >= 0) {
+		r = sockdiag_dedup(out);
+		if (r < 0)
+			ret = r;
+	}
+	return ret;
+}
+
+/**
+ * sockdiag_open - open the NETLINK_SOCK_DIAG socket used for every dump
+ * @out: set to the new handle
+ *
+ * Return: 0 or -errno.
+ */
+int sockdiag_open(struct sockdiag **out)
+{
+	struct sockdiag *sd;
+	int r;
+
+	*out = NULL;
+	sd = calloc(1, sizeof(*sd));
+	if (!sd)
+		return -ENOMEM;
+	r = nl_open(&sd->nl, NETLINK_SOCK_DIAG);
+	if (r < 0) {
+		free(sd);
+		return r;
+	}
+	*out = sd;
+	return 0;
+}
+
+/** sockdiag_close - close the handle; NULL is fine. */
+void sockdiag_close(struct sockdiag *sd)
+{
+	if (!sd)
+		return;
+	nl_close(&sd->nl);
+	free(sd);
+}
+
+/* One LISTEN-only dump of one family: it walks only the listening hash. */
+static int sockdiag_dump_family(struct sockdiag *sd, uint8_t family, struct listener_set *out)
+{
+	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req_v2))];
+	struct inet_diag_req_v2 *req;
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req->sdiag_family = family;
+	req->sdiag_protocol = IPPROTO_TCP;
+	req->idiag_states = 1U << TCP_LISTEN;
+	req->idiag_ext = (1U << (INET_DIAG_INFO - 1)) | (1U << (INET_DIAG_SKMEMINFO - 1));
+	return nl_dump(&sd->nl, nlh, sockdiag_msg_cb, out);
+}
+
+/*
+ * Errors after which the socket may hold the rest of a lost dump (or is
+ * gone, after a failed reopen): only a fresh socket is sure to be clean.
+ */
+static bool sockdiag_needs_reopen(int r)
+{
+	return r == -ENOBUFS || r == -ENOSPC || r == -EPROTO || r == -ESRCH ||
+	       r == -ETIMEDOUT || r == -EBUSY || r == -EBADF;
+}
+
+/* Errors that a second try can cure. A timeout is not one: it would only wait again. */
+static bool sockdiag_retryable(int r)
+{
+	return r == -EINTR || (r != -ETIMEDOUT && sockdiag_needs_reopen(r));
+}
+
+/**
+ * sockdiag_dump_listeners - dump every TCP listener, IPv4 then IPv6
+ * @sd: the handle
+ * @out: cleared, then filled; empty again on error
+ *
+ * Return: 0 or -errno.
+ */
+int sockdiag_dump_listeners(struct sockdiag *sd, struct listener_set *out)
+{
+	int r, attempt;
+
+	for (attempt = 0;; attempt++) {
+		listener_set_clear(out);
+		r = sockdiag_dump_family(sd, AF_INET, out);
+		if (r == 0) {
+			r = sockdiag_dump_family(sd, AF_INET6, out);
+			/* A kernel without IPv6 has no IPv6 listeners: not an error. */
+			if (r == -EAFNOSUPPORT || r == -ENOENT)
+				r = 0;
+		}
+		if (r == 0)
+			r = sockdiag_dedup(out);
+		if (r == 0)
+			return 0;
+		if (sockdiag_needs_reopen(r)) {
+			int rr = nl_reopen(&sd->nl);
+
+			if (rr < 0) {
+				r = rr;
+				break;
+			}
+		}
+		if (!sockdiag_retryable(r) || attempt == SOCKDIAG_RETRIES)
+			break;
+	}
+	listener_set_clear(out);
+	return r;
+}

@@ -1,0 +1,46 @@
+/* config.h: /etc/backlogd/backlogd.conf (INI, libinih), every key with a default. */
+#ifndef BACKLOGD_CONFIG_H
+#define BACKLOGD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "diagnose.h"
+#include "listener.h"
+
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/backlogd/backlogd.conf"
+#define CONFIG_DEFAULT_SOCKET RUNSTATEDIR "/backlogd/backlogd.sock"
+#define CONFIG_MAX_IGNORE 64
+#define CONFIG_SOCKET_MAX 108     /* sizeof(sun_path) */
+
+struct addr_match {
+	uint8_t family;           /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+};
+
+struct config {
+	unsigned tick_ms;         /* [daemon] interval, seconds (decimals allowed); default 1 */
+	unsigned quiet_secs;      /* [daemon] quiet_period, seconds; default 60 */
+	char socket_path[CONFIG_SOCKET_MAX]; /* [daemon] socket */
+	unsigned client_timeout_ms; /* [daemon] client_timeout, seconds; default 5 */
+	struct diag_thresholds thr;   /* [diagnose] slow_accept_ticks, full_window_ticks */
+	uint16_t ignore_ports[CONFIG_MAX_IGNORE];  /* [ignore] ports = 22 53 */
+	size_t n_ignore_ports;
+	struct addr_match ignore_addrs[CONFIG_MAX_IGNORE];  /* [ignore] addresses = 127.0.0.53 ::1 */
+	size_t n_ignore_addrs;
+};
+
+void config_defaults(struct config *cfg);
+
+/*
+ * Load path into cfg (which starts from the defaults). An unknown section or
+ * key, a bad value or a syntax error is an error; err then says
+ * "FILE:LINE: what". Return: 0, -ENOENT when the file does not exist (err
+ * set too), or -EINVAL.
+ */
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+
+/* Return: true when l's port or address is ignored by cfg. */
+bool config_ignores(const struct config *cfg, const struct listener *l);
+
+#endif

@@ -1,0 +1,89 @@
+#!/bin/bash
+# systemd-unit.sh: the installed backlogd.service runs under a real systemd
+# (PID 1 of a private PID, mount and network namespace), reaches active
+# through READY=1, and `backlogctl status` answers through its socket.
+#
+# The host's unit directories are hidden behind tmpfs inside the namespace,
+# so this systemd starts nothing but what the test gives it: no sysinit
+# jobs that would touch the host's /tmp or sysctls.
+. "$(dirname "$0")/lib.sh"
+require_tools jq nsenter make
+SYSTEMD=/lib/systemd/systemd
+[ -x "$SYSTEMD" ] || skip "systemd is not installed"
+[ "$(id -u)" = 0 ] || skip "needs root for a PID namespace"
+unshare -fpmn --mount-proc true 2>/dev/null || skip "unshare -fpmn is not permitted here"
+
+WORK=$(mktemp -d /tmp/backlogd-unit.XXXXXX)
+SD_PID=""
+cleanup_unit() {
+	# systemd as PID 1 treats SIGTERM as re-exec: only SIGKILL ends the namespace.
+	[ -n "$SD_PID" ] && kill -9 "$SD_PID" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup_unit EXIT
+
+note "make install DESTDIR=$WORK/stage"
+make -C "$top_builddir" install DESTDIR="$WORK/stage" >"$WORK/install.log" 2>&1 ||
+	{ tail -20 "$WORK/install.log"; fail "make install failed"; }
+unit=$(find "$WORK/stage" -name backlogd.service | head -1)
+[ -n "$unit" ] || fail "make install did not install backlogd.service"
+execstart=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
+[ -x "$WORK/stage$execstart" ] || fail "ExecStart=$execstart is not installed under DESTDIR"
+grep -q '^Type=notify' "$unit" || fail "unit is not Type=notify"
+prefix_dir=$(dirname "$(dirname "$execstart")")    # /usr/local for /usr/local/sbin/backlogd
+
+cat >"$WORK/boot.sh" <<EOS
+set -e
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /etc/systemd/system
+mount -t tmpfs tmpfs /usr/lib/systemd/system
+mount --bind "$WORK/stage$prefix_dir" "$prefix_dir"
+ip link set lo up
+mkdir -p /run/systemd/system
+cp "$unit" /run/systemd/system/backlogd.service
+for u in sysinit.target basic.target shutdown.target network.target multi-user.target \
+	 sockets.target paths.target timers.target; do
+	printf '[Unit]\nDefaultDependencies=no\n' >/usr/lib/systemd/system/\$u
+done
+printf '[Unit]\nDefaultDependencies=no\n' >/usr/lib/systemd/system/system.slice
+printf '[Unit]\nDefaultDependencies=no\n' >/run/systemd/system/backlogd-test.target
+exec $SYSTEMD --system --unit=backlogd-test.target
+EOS
+unshare -fpmn --mount-proc sh "$WORK/boot.sh" >"$WORK/systemd.log" 2>&1 &
+UNSHARE_PID=$!
+# The systemd process is unshare's child; find it by its parent.
+for i in $(seq 50); do
+	SD_PID=$(pgrep -P "$UNSHARE_PID" 2>/dev/null | head -1)
+	[ -n "$SD_PID" ] && nsenter -t "$SD_PID" -m -p systemctl is-system-running >/dev/null 2>&1 && break
+	s=$(nsenter -t "$SD_PID" -m -p systemctl is-system-running 2>/dev/null)
+	case "$s" in running|degraded) break ;; esac
+	sleep 0.2
+done
+[ -n "$SD_PID" ] || { cat "$WORK/systemd.log"; fail "systemd did not start"; }
+in_ns() { nsenter -t "$SD_PID" -m -p -n "$@"; }
+
+in_ns systemctl start backlogd.service || {
+	in_ns systemctl status backlogd.service --no-pager; fail "systemctl start backlogd failed"; }
+state=$(in_ns systemctl show -p ActiveState --value backlogd.service)
+[ "$state" = active ] || fail "backlogd.service is $state, not active"
+# Type=notify: active means READY=1 arrived; STATUS= carries the summary.
+status_text=$(in_ns systemctl show -p StatusText --value backlogd.service)
+echo "StatusText: $status_text"
+case "$status_text" in *listeners*) ;; *) fail "no STATUS= summary from sd_notify" ;; esac
+
+in_ns "$top_builddir/backlogctl" --json status >"$WORK/status.json" ||
+	fail "backlogctl status through the unit's socket failed"
+jq -e '.daemon.ticks >= 1 and (.limits.somaxconn | type) == "number"' "$WORK/status.json" >/dev/null ||
+	fail "status from the unit is wrong: $(cat "$WORK/status.json")"
+in_ns "$top_builddir/backlogctl" status || fail "human status through the unit failed"
+mode=$(in_ns stat -c %a /run/backlogd/backlogd.sock)
+[ "$mode" = 660 ] || fail "control socket mode is $mode, not 660"
+
+# Reload through the unit (SIGHUP) keeps it running; stop is clean.
+in_ns systemctl reload backlogd.service || fail "reload failed"
+sleep 0.5
+[ "$(in_ns systemctl show -p ActiveState --value backlogd.service)" = active ] || fail "not active after reload"
+in_ns systemctl stop backlogd.service || fail "stop failed"
+result=$(in_ns systemctl show -p Result --value backlogd.service)
+[ "$result" = success ] || fail "stop result is $result"
+echo "PASS: backlogd.service active via READY=1 under a real systemd; status answered"

@@ -1,0 +1,162 @@
+/* test_config.c: backlogd.conf parsing: defaults, every key, and file:line errors. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char conf_path[64];
+
+/* Write text to a fresh temporary file; its path is in conf_path. */
+static void write_conf(const char *text)
+{
+	int fd;
+
+	snprintf(conf_path, sizeof(conf_path), "/tmp/backlogd-conf-XXXXXX");
+	fd = mkstemp(conf_path);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void remove_conf(void)
+{
+	if (conf_path[0])
+		unlink(conf_path);
+}
+
+TestSuite(config, .fini = remove_conf);
+
+Test(config, defaults_serve)
+{
+	struct config cfg;
+
+	config_defaults(&cfg);
+	cr_assert_eq(cfg.tick_ms, 1000);
+	cr_assert_eq(cfg.quiet_secs, 60);
+	cr_assert_eq(cfg.client_timeout_ms, 5000);
+	cr_assert_str_eq(cfg.socket_path, "/run/backlogd/backlogd.sock");
+	cr_assert_gt(cfg.thr.slow_accept_ticks, 0);
+	cr_assert_gt(cfg.thr.full_window_ticks, 0);
+	cr_assert_eq(cfg.n_ignore_ports, 0);
+}
+
+Test(config, every_key)
+{
+	struct config cfg;
+	char err[256] = "";
+
+	write_conf("# comment\n[daemon]\ninterval = 0.5\nquiet_period = 120\n"
+		   "client_timeout = 2\nsocket = /tmp/x.sock\n\n"
+		   "[diagnose]\nslow_accept_ticks = 9\nfull_window_ticks = 4\n"
+		   "[ignore]\nports = 22, 53 8080\naddresses = 127.0.0.53 ::1\nports = 9\n");
+	config_defaults(&cfg);
+	cr_assert_eq(config_load(conf_path, &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg.tick_ms, 500);
+	cr_assert_eq(cfg.quiet_secs, 120);
+	cr_assert_eq(cfg.client_timeout_ms, 2000);
+	cr_assert_str_eq(cfg.socket_path, "/tmp/x.sock");
+	cr_assert_eq(cfg.thr.slow_accept_ticks, 9);
+	cr_assert_eq(cfg.thr.full_window_ticks, 4);
+	cr_assert_eq(cfg.n_ignore_ports, 4);
+	cr_assert_eq(cfg.ignore_ports[2], 8080);
+	cr_assert_eq(cfg.ignore_ports[3], 9);
+	cr_assert_eq(cfg.n_ignore_addrs, 2);
+	cr_assert_eq(cfg.ignore_addrs[0].family, AF_INET);
+	cr_assert_eq(cfg.ignore_addrs[1].family, AF_INET6);
+}
+
+/* Each bad file must fail with FILE:LINE and leave the config untouched. */
+static void expect_error(const char *text, int line, const char *needle)
+{
+	struct config cfg, before;
+	char err[256] = "", want[128];
+
+	write_conf(text);
+	config_defaults(&cfg);
+	before = cfg;
+	cr_assert_eq(config_load(conf_path, &cfg, err, sizeof(err)), -EINVAL, "accepted: %s", text);
+	snprintf(want, sizeof(want), "%s:%d: ", conf_path, line);
+	cr_assert(strstr(err, want) == err, "error '%s' lacks '%s'", err, want);
+	cr_assert(strstr(err, needle), "error '%s' lacks '%s'", err, needle);
+	cr_assert(memcmp(&cfg, &before, sizeof(cfg)) == 0, "config changed by a bad file");
+	unlink(conf_path);
+}
+
+Test(config, unknown_key)
+{
+	expect_error("[daemon]\ninterval = 2\nintreval = 3\n", 3, "unknown key 'intreval'");
+}
+
+Test(config, unknown_section)
+{
+	expect_error("[daemon]\ninterval = 2\n[daemons]\ninterval = 3\n", 4, "unknown section [daemons]");
+}
+
+Test(config, key_outside_section)
+{
+	expect_error("interval = 2\n", 1, "unknown");
+}
+
+Test(config, bad_values)
+{
+	expect_error("[daemon]\ninterval = fast\n", 2, "interval");
+	expect_error("[daemon]\ninterval = 0\n", 2, "0.1 to 3600");
+	expect_error("[daemon]\ninterval = nan\n", 2, "interval");
+	expect_error("[daemon]\nquiet_period = -1\n", 2, "quiet_period");
+	expect_error("[daemon]\nquiet_period = 99999999999999999999\n", 2, "quiet_period");
+	expect_error("[daemon]\nsocket = relative.sock\n", 2, "absolute path");
+	expect_error("[diagnose]\nslow_accept_ticks = 0\n", 2, "slow_accept_ticks");
+	expect_error("[diagnose]\nfull_window_ticks = 33\n", 2, "full_window_ticks");
+	expect_error("[ignore]\nports = 22 70000\n", 2, "'70000' is not a port");
+	expect_error("[ignore]\naddresses = 10.0.0.300\n", 2, "not an IPv4 or IPv6 address");
+}
+
+Test(config, syntax_error)
+{
+	expect_error("[daemon]\n\ninterval 2\n", 3, "syntax error");
+}
+
+Test(config, first_error_wins)
+{
+	expect_error("[daemon]\nbogus = 1\ninterval = x\n", 2, "unknown key 'bogus'");
+}
+
+Test(config, missing_file)
+{
+	struct config cfg;
+	char err[256] = "";
+
+	config_defaults(&cfg);
+	cr_assert_eq(config_load("/nonexistent/backlogd.conf", &cfg, err, sizeof(err)), -ENOENT);
+	cr_assert(strstr(err, "/nonexistent/backlogd.conf"));
+}
+
+Test(config, ignores)
+{
+	struct config cfg;
+	struct listener l = { .family = AF_INET, .port = 8080 };
+	char err[256] = "";
+
+	write_conf("[ignore]\nports = 22\naddresses = 127.0.0.53 ::1\n");
+	config_defaults(&cfg);
+	cr_assert_eq(config_load(conf_path, &cfg, err, sizeof(err)), 0, "%s", err);
+	inet_pton(AF_INET, "127.0.0.1", l.addr);
+	cr_assert_not(config_ignores(&cfg, &l));
+	l.port = 22;
+	cr_assert(config_ignores(&cfg, &l));
+	l.port = 53;
+	inet_pton(AF_INET, "127.0.0.53", l.addr);
+	cr_assert(config_ignores(&cfg, &l));
+	l.family = AF_INET6;
+	memset(l.addr, 0, sizeof(l.addr));
+	l.addr[15] = 1;
+	cr_assert(config_ignores(&cfg, &l));
+	l.addr[15] = 2;
+	cr_assert_not(config_ignores(&cfg, &l));
+}
