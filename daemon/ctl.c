@@ -1,5 +1,5 @@
 /* ctl.c: the daemon's control socket server: JSON lines in, JSON lines out, never blocking. */
-#include "config.h"
+#include "version.h"	/* the autoconf header: include/config.h is the config module */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -179,7 +179,7 @@ static bool handle_line(struct ctl_server *srv, struct ctl_client *c, const char
 	/* Tolerate CRLF from hand-typed sessions (nc, socat). */
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
-	req = json_loadb(line, len, 0, &jerr);
+	req = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
 	if (!req) {
 		char msg[200 + JSON_ERROR_TEXT_LENGTH];
 

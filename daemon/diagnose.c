@@ -224,7 +224,9 @@ static void who(const struct tracked *tr, struct sbuf *sb)
 
 	if (!owner_known(tr))
 		return;
-	sb_printf(sb, "%.*s[%d]", (int)sizeof(o->procs[0].comm), o->procs[0].comm, o->procs[0].pid);
+	/* Bounded reads: the kernel's comm is at most 15 bytes, and a unit fits its array. */
+	sb_printf(sb, "%.*s[%d]", (int)sizeof(o->procs[0].comm) - 1, o->procs[0].comm,
+		  o->procs[0].pid);
 	if (o->nprocs_total > 1)
 		sb_printf(sb, " +%u more", o->nprocs_total - 1);
 }
@@ -239,9 +241,10 @@ static void fill_identity(struct finding *f, const struct tracked *tr)
 	f->inode = tr->l.inode;
 	if (owner_known(tr)) {
 		f->pid = o->procs[0].pid;
-		snprintf(f->comm, sizeof(f->comm), "%.*s", (int)sizeof(o->procs[0].comm), o->procs[0].comm);
+		snprintf(f->comm, sizeof(f->comm), "%.*s", (int)sizeof(o->procs[0].comm) - 1,
+			 o->procs[0].comm);
 	}
-	snprintf(f->unit, sizeof(f->unit), "%.*s", (int)sizeof(o->unit), o->unit);
+	snprintf(f->unit, sizeof(f->unit), "%.*s", (int)sizeof(o->unit) - 1, o->unit);
 
 	sb_init(&sb, f->subject, sizeof(f->subject));
 	sb_printf(&sb, "%s", f->listener);
@@ -285,10 +288,10 @@ static void write_message(struct finding *f, const struct tracked *tr, const str
 	struct sbuf sb;
 
 	sb_init(&sb, f->message, sizeof(f->message));
-	sb_printf(&sb, "%s overflowed its accept queue: %" PRIu32 " drops this tick (%" PRIu64
+	sb_printf(&sb, "%s overflowed its accept queue: %" PRIu32 " drop%s this tick (%" PRIu64
 		  " since first seen), queue %" PRIu32 " of backlog %" PRIu32 " (peak %" PRIu32 "), ",
-		  f->listener, tr->drops_delta, tr->drops_total, tr->l.queue, tr->l.backlog,
-		  tr->peak_queue);
+		  f->listener, tr->drops_delta, tr->drops_delta == 1 ? "" : "s", tr->drops_total,
+		  tr->l.queue, tr->l.backlog, tr->peak_queue);
 
 	switch (v->underlying) {
 	case CAUSE_SLOW_ACCEPT:
@@ -297,7 +300,8 @@ static void write_message(struct finding *f, const struct tracked *tr, const str
 			actor(tr, f, &sb);
 			sb_printf(&sb, " is stopped (state %c) and cannot accept()", tr->owner_state);
 		} else {
-			sb_printf(&sb, "because the queue stayed full for %u ticks: ", tr->ticks_full);
+			sb_printf(&sb, "because the queue stayed full for %u tick%s: ", tr->ticks_full,
+				  tr->ticks_full == 1 ? "" : "s");
 			actor(tr, f, &sb);
 			sb_printf(&sb, " is not calling accept() fast enough");
 		}

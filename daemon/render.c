@@ -1,1 +1,700 @@
-/* placeholder: being written */
+/* render.c: backlogctl's human output (aligned tables, units) from the report.h JSON documents. */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "render.h"
+
+/*
+ * The documents may come from a daemon of another version: every key may be
+ * missing, null or of another type. Every reader below therefore checks the
+ * type and falls back to "-" rather than trusting the shape.
+ */
+
+#define TABLE_MAX_COLS 8
+#define CELL_MAX 256
+/* Wrapping narrower than this helps nobody; print the long line instead. */
+#define WRAP_MIN 40
+
+static const json_t *jget(const json_t *o, const char *key)
+{
+	return json_is_object(o) ? json_object_get(o, key) : NULL;
+}
+
+static const char *jget_str(const json_t *o, const char *key)
+{
+	const json_t *v = jget(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Integers and reals both count: a future daemon may send either. */
+static bool jnum(const json_t *v, double *out)
+{
+	if (json_is_integer(v)) {
+		*out = (double)json_integer_value(v);
+		return true;
+	}
+	if (json_is_real(v)) {
+		*out = json_real_value(v);
+		return true;
+	}
+	return false;
+}
+
+static bool jget_num(const json_t *o, const char *key, double *out)
+{
+	return jnum(jget(o, key), out);
+}
+
+static bool jint(const json_t *v, long long *out)
+{
+	double d;
+
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return true;
+	}
+	/* Reject what a long long cannot hold rather than invoke undefined behaviour. */
+	if (jnum(v, &d) && d > -9.2e18 && d < 9.2e18) {
+		*out = (long long)d;
+		return true;
+	}
+	return false;
+}
+
+static bool jget_int(const json_t *o, const char *key, long long *out)
+{
+	return jint(jget(o, key), out);
+}
+
+static const json_t *jget_array(const json_t *o, const char *key)
+{
+	const json_t *v = jget(o, key);
+
+	return json_is_array(v) ? v : NULL;
+}
+
+/* Copy s into buf, control characters (a newline in a comm) made harmless for a table. */
+static void copy_clean(char *buf, size_t len, const char *s)
+{
+	size_t i;
+
+	if (len == 0)
+		return;
+	for (i = 0; s[i] && i + 1 < len; i++)
+		buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+	buf[i] = '\0';
+}
+
+static void cell_str(char *buf, size_t len, const json_t *o, const char *key)
+{
+	const char *s = jget_str(o, key);
+
+	copy_clean(buf, len, s && *s ? s : "-");
+}
+
+static void cell_int(char *buf, size_t len, const json_t *o, const char *key)
+{
+	long long v;
+
+	if (jget_int(o, key, &v))
+		snprintf(buf, len, "%lld", v);
+	else
+		snprintf(buf, len, "-");
+}
+
+/* Columns count characters, not bytes: a UTF-8 unit name must not skew the table. */
+static size_t display_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* ---- tables ---- */
+
+struct table {
+	size_t ncols;
+	const char *const *head;
+	const char *align;        /* one 'l' or 'r' per column */
+	char **cells;             /* nrows * ncols strings */
+	size_t nrows;
+	size_t cap;
+	size_t width[TABLE_MAX_COLS];
+};
+
+static void table_init(struct table *t, const char *const *head, const char *align)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = strlen(align);
+	if (t->ncols > TABLE_MAX_COLS)
+		t->ncols = TABLE_MAX_COLS;
+	t->head = head;
+	t->align = align;
+	for (size_t c = 0; c < t->ncols; c++)
+		t->width[c] = display_width(head[c]);
+}
+
+/* Add a row (copied). Out of memory drops the row: output is best effort. Return: true when added. */
+static bool table_add(struct table *t, char cells[][CELL_MAX])
+{
+	char **row;
+
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **n = realloc(t->cells, cap * t->ncols * sizeof(*n));
+
+		if (!n)
+			return false;
+		t->cells = n;
+		t->cap = cap;
+	}
+	row = t->cells + t->nrows * t->ncols;
+	for (size_t c = 0; c < t->ncols; c++) {
+		row[c] = strdup(cells[c]);
+		if (!row[c]) {
+			while (c-- > 0)
+				free(row[c]);
+			return false;
+		}
+	}
+	for (size_t c = 0; c < t->ncols; c++) {
+		size_t w = display_width(row[c]);
+
+		if (w > t->width[c])
+			t->width[c] = w;
+	}
+	t->nrows++;
+	return true;
+}
+
+static void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+}
+
+static void pad(FILE *out, size_t n)
+{
+	while (n-- > 0)
+		fputc(' ', out);
+}
+
+static void table_print_cells(FILE *out, const struct table *t, const char *const *cells)
+{
+	for (size_t c = 0; c < t->ncols; c++) {
+		size_t w = display_width(cells[c]);
+		size_t fill = t->width[c] > w ? t->width[c] - w : 0;
+		bool last = c + 1 == t->ncols;
+
+		if (c > 0)
+			fputs("  ", out);
+		if (t->align[c] == 'r')
+			pad(out, fill);
+		fputs(cells[c], out);
+		/* No trailing blanks after the last column: they annoy diff and grep. */
+		if (t->align[c] != 'r' && !last)
+			pad(out, fill);
+	}
+	fputc('\n', out);
+}
+
+static void table_print_head(FILE *out, const struct table *t)
+{
+	table_print_cells(out, t, t->head);
+}
+
+static void table_print_row(FILE *out, const struct table *t, size_t i)
+{
+	table_print_cells(out, t, (const char *const *)(t->cells + i * t->ncols));
+}
+
+static void table_print(FILE *out, const struct table *t)
+{
+	table_print_head(out, t);
+	for (size_t i = 0; i < t->nrows; i++)
+		table_print_row(out, t, i);
+}
+
+/* ---- units ---- */
+
+/* "45s", "12m 05s", "3h 04m", "2d 03h": an uptime, read at a glance. */
+static void format_duration(char *buf, size_t len, long long s)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(buf, len, "%llds", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm %02llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh %02lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, len, "%lldd %02lldh", s / 86400, s % 86400 / 3600);
+}
+
+/* "1 s", "1.5 s", "250 ms". */
+static void format_ms(char *buf, size_t len, long long ms)
+{
+	if (ms >= 1000 && ms % 1000 == 0)
+		snprintf(buf, len, "%lld s", ms / 1000);
+	else if (ms >= 1000)
+		snprintf(buf, len, "%.1f s", (double)ms / 1000.0);
+	else
+		snprintf(buf, len, "%lld ms", ms);
+}
+
+static void format_rate(char *buf, size_t len, double per_sec)
+{
+	if (per_sec >= 100.0 || per_sec == 0.0)
+		snprintf(buf, len, "%.0f/s", per_sec);
+	else
+		snprintf(buf, len, "%.1f/s", per_sec);
+}
+
+/* Local time of an epoch; "-" when the daemon gave none. */
+static void format_time(char *buf, size_t len, const json_t *o, const char *key)
+{
+	long long v;
+	struct tm tm;
+	time_t t;
+
+	if (!jget_int(o, key, &v) || v <= 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	t = (time_t)v;
+	if (!localtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, len, "%lld", v);
+}
+
+/* ---- wrapping ---- */
+
+/* Return: the terminal's width when out is one, 0 (no wrapping) for pipes and files. */
+static size_t term_width(FILE *out)
+{
+	struct winsize ws;
+	int fd = fileno(out);
+
+	if (fd < 0 || !isatty(fd))
+		return 0;
+	if (ioctl(fd, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
+		return 80;
+	return ws.ws_col;
+}
+
+/*
+ * Print indent spaces, prefix, then text, folding text at spaces to fit
+ * width with continuation lines hung under the start of text. width 0
+ * prints one line, so that piped output stays one record per line.
+ */
+static void print_wrapped(FILE *out, size_t indent, const char *prefix, const char *text, size_t width)
+{
+	size_t hang = indent + display_width(prefix);
+	size_t room = width > hang ? width - hang : 0;
+	const char *p = text;
+
+	pad(out, indent);
+	fputs(prefix, out);
+	if (width == 0 || room < WRAP_MIN) {
+		for (; *p; p++)
+			fputc((unsigned char)*p < 0x20 ? ' ' : *p, out);
+		fputc('\n', out);
+		return;
+	}
+	while (*p) {
+		size_t used = 0, cut = 0, i;
+
+		while (*p == ' ')
+			p++;
+		/* Find the last space within room; a word longer than room is cut hard. */
+		for (i = 0; p[i]; i++) {
+			if (((unsigned char)p[i] & 0xc0) != 0x80)
+				used++;
+			if (used > room)
+				break;
+			if (p[i] == ' ')
+				cut = i;
+		}
+		if (!p[i])
+			cut = i;
+		else if (cut == 0)
+			cut = i;
+		for (size_t k = 0; k < cut; k++)
+			fputc((unsigned char)p[k] < 0x20 ? ' ' : p[k], out);
+		fputc('\n', out);
+		p += cut;
+		while (*p == ' ')
+			p++;
+		if (*p)
+			pad(out, hang);
+	}
+}
+
+/* ---- listeners ---- */
+
+/* "nginx[812]", "nginx[812]+3" when several hold the socket, "-" when unknown. */
+static void cell_process(char *buf, size_t len, const json_t *l)
+{
+	const json_t *procs = jget_array(l, "processes");
+	const json_t *p = json_array_get(procs, 0);
+	const char *comm = jget_str(p, "comm");
+	long long pid, total;
+	char clean[64];
+	size_t n = json_array_size(procs);
+
+	if (!p) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (jget_int(l, "processes_total", &total) && total > 0 && (size_t)total > n)
+		n = (size_t)total;
+	copy_clean(clean, sizeof(clean), comm ? comm : "?");
+	if (!jget_int(p, "pid", &pid))
+		snprintf(buf, len, "%s", clean);
+	else if (n > 1)
+		snprintf(buf, len, "%s[%lld]+%zu", clean, pid, n - 1);
+	else
+		snprintf(buf, len, "%s[%lld]", clean, pid);
+}
+
+/* "+5" for new drops, "0" when none, "-" when unknown. */
+static void cell_delta(char *buf, size_t len, const json_t *o, const char *key)
+{
+	long long v;
+
+	if (!jget_int(o, key, &v))
+		snprintf(buf, len, "-");
+	else if (v > 0)
+		snprintf(buf, len, "+%lld", v);
+	else
+		snprintf(buf, len, "%lld", v);
+}
+
+/* Accept the array itself, or a document (status, diagnose) that carries it under key. */
+static const json_t *array_or_member(const json_t *doc, const char *key)
+{
+	if (json_is_array(doc))
+		return doc;
+	return jget_array(doc, key);
+}
+
+/* Print the LISTENERS table for a listeners array (or a status document). */
+void render_listeners(FILE *out, const json_t *listeners)
+{
+	static const char *const head[] = {
+		"LISTENER", "QUEUE", "BACKLOG", "PEAK", "DROPS", "+DROPS", "PROCESS", "UNIT",
+	};
+	const json_t *a = array_or_member(listeners, "listeners");
+	struct table t;
+	size_t i;
+	const json_t *l;
+
+	if (json_array_size(a) == 0) {
+		fputs("No listeners.\n", out);
+		return;
+	}
+	table_init(&t, head, "lrrrrrll");
+	json_array_foreach(a, i, l) {
+		char cells[8][CELL_MAX];
+
+		cell_str(cells[0], CELL_MAX, l, "listener");
+		cell_int(cells[1], CELL_MAX, l, "queue");
+		cell_int(cells[2], CELL_MAX, l, "backlog");
+		cell_int(cells[3], CELL_MAX, l, "peak_queue");
+		cell_int(cells[4], CELL_MAX, l, "drops");
+		cell_delta(cells[5], CELL_MAX, l, "drops_delta");
+		cell_process(cells[6], CELL_MAX, l);
+		cell_str(cells[7], CELL_MAX, l, "unit");
+		table_add(&t, cells);
+	}
+	table_print(out, &t);
+	table_free(&t);
+}
+
+/* ---- findings ---- */
+
+static void finding_details(FILE *out, const json_t *f, size_t width)
+{
+	const char *message = jget_str(f, "message");
+	const char *remedy = jget_str(f, "remedy");
+	const char *state = jget_str(f, "state");
+	char first[32], last[32], resolved[32], line[160];
+
+	if (message && *message)
+		print_wrapped(out, 4, "", message, width);
+	if (remedy && *remedy)
+		print_wrapped(out, 4, "fix: ", remedy, width);
+	format_time(first, sizeof(first), f, "first_seen");
+	format_time(last, sizeof(last), f, "last_seen");
+	if (state && strcmp(state, "resolved") == 0) {
+		format_time(resolved, sizeof(resolved), f, "resolved_at");
+		snprintf(line, sizeof(line), "seen %s .. %s, resolved %s", first, last, resolved);
+	} else if (strcmp(first, last) == 0) {
+		snprintf(line, sizeof(line), "seen %s", first);
+	} else {
+		snprintf(line, sizeof(line), "seen %s .. %s", first, last);
+	}
+	print_wrapped(out, 4, "", line, 0);
+}
+
+/* Print the FINDINGS table for a findings array (or a status document), details under each. */
+void render_findings(FILE *out, const json_t *findings)
+{
+	static const char *const head[] = { "SEVERITY", "STATE", "CAUSE", "SUBJECT" };
+	const json_t *a = array_or_member(findings, "findings");
+	size_t width = term_width(out);
+	struct table t;
+	size_t i, row = 0;
+	const json_t *f;
+
+	if (json_array_size(a) == 0) {
+		fputs("No findings.\n", out);
+		return;
+	}
+	table_init(&t, head, "llll");
+	json_array_foreach(a, i, f) {
+		char cells[4][CELL_MAX];
+
+		cell_str(cells[0], CELL_MAX, f, "severity");
+		cell_str(cells[1], CELL_MAX, f, "state");
+		cell_str(cells[2], CELL_MAX, f, "cause");
+		cell_str(cells[3], CELL_MAX, f, "subject");
+		/* A daemon that sends no subject still names the listener. */
+		if (strcmp(cells[3], "-") == 0)
+			cell_str(cells[3], CELL_MAX, f, "listener");
+		table_add(&t, cells);
+	}
+	table_print_head(out, &t);
+	/* Rows and the array stay in step unless a row was dropped for memory. */
+	json_array_foreach(a, i, f) {
+		if (row >= t.nrows)
+			break;
+		table_print_row(out, &t, row++);
+		finding_details(out, f, width);
+	}
+	table_free(&t);
+}
+
+/* ---- status ---- */
+
+static void render_header(FILE *out, const json_t *doc)
+{
+	const json_t *d = jget(doc, "daemon");
+	const json_t *diag = jget(doc, "diagnose");
+	const char *version = jget_str(d, "version");
+	const char *err = jget_str(d, "last_error");
+	long long v, nl, nf, failed;
+	double interval;
+	char up[32], tick[32];
+
+	if (json_is_object(d)) {
+		fprintf(out, "backlogd %s", version ? version : "(unknown version)");
+		if (jget_int(d, "uptime_s", &v)) {
+			format_duration(up, sizeof(up), v);
+			fprintf(out, ", up %s", up);
+		}
+		if (jget_int(d, "ticks", &v)) {
+			fprintf(out, ", %lld ticks", v);
+			if (jget_int(d, "tick_interval_ms", &v) && v > 0) {
+				format_ms(tick, sizeof(tick), v);
+				fprintf(out, " every %s", tick);
+			}
+		}
+		if (jget_int(d, "listeners_count", &nl))
+			fprintf(out, ", %lld listener%s", nl, nl == 1 ? "" : "s");
+		if (jget_int(d, "findings_active", &nf))
+			fprintf(out, ", %lld active finding%s", nf, nf == 1 ? "" : "s");
+		fputc('\n', out);
+		if (err) {
+			char clean[CELL_MAX];
+
+			copy_clean(clean, sizeof(clean), err);
+			fprintf(out, "last error: %s", clean);
+			if (jget_int(d, "failed_ticks", &failed))
+				fprintf(out, " (%lld failed tick%s)", failed, failed == 1 ? "" : "s");
+			fputc('\n', out);
+		}
+	} else if (json_is_object(diag)) {
+		if (jget_num(diag, "interval_s", &interval))
+			fprintf(out, "one-shot diagnosis (no daemon): two samples %.1f s apart\n", interval);
+		else
+			fputs("one-shot diagnosis (no daemon)\n", out);
+	} else {
+		fputs("backlogd (no daemon information)\n", out);
+	}
+}
+
+static void limit_item(FILE *out, const json_t *lim, const char *key, const char *label, bool first)
+{
+	long long v;
+
+	fprintf(out, "%s%s ", first ? "" : "  ", label);
+	if (jget_int(lim, key, &v))
+		fprintf(out, "%lld", v);
+	else
+		fputs("?", out);
+}
+
+static void render_limits(FILE *out, const json_t *doc)
+{
+	const json_t *lim = jget(doc, "limits");
+
+	if (!json_is_object(lim))
+		return;
+	fputs("limits: ", out);
+	limit_item(out, lim, "somaxconn", "somaxconn", true);
+	limit_item(out, lim, "tcp_max_syn_backlog", "tcp_max_syn_backlog", false);
+	limit_item(out, lim, "tcp_syncookies", "syncookies", false);
+	limit_item(out, lim, "tcp_abort_on_overflow", "abort_on_overflow", false);
+	fputc('\n', out);
+}
+
+/*
+ * The host counters with something to say (a nonzero total or delta); a
+ * wall of zeros would bury the one that moved.
+ */
+static void render_host(FILE *out, const json_t *doc)
+{
+	static const char *const head[] = { "HOST COUNTER", "TOTAL", "DELTA", "RATE" };
+	const json_t *host = jget(doc, "host");
+	const json_t *counters = jget(host, "counters");
+	const char *name;
+	const json_t *c;
+	struct table t;
+	double interval, rate;
+
+	if (!json_is_object(counters) || json_object_size(counters) == 0)
+		return;
+	table_init(&t, head, "lrrr");
+	json_object_foreach((json_t *)counters, name, c) {
+		char cells[4][CELL_MAX];
+		long long total = 0, delta = 0;
+		bool have_total = jget_int(c, "total", &total);
+		bool have_delta = jget_int(c, "delta", &delta);
+
+		if (total == 0 && delta == 0)
+			continue;
+		copy_clean(cells[0], CELL_MAX, name);
+		if (have_total)
+			snprintf(cells[1], CELL_MAX, "%lld", total);
+		else
+			snprintf(cells[1], CELL_MAX, "-");
+		cell_delta(cells[2], CELL_MAX, c, "delta");
+		if (have_delta && jget_num(c, "per_sec", &rate))
+			format_rate(cells[3], CELL_MAX, rate);
+		else
+			snprintf(cells[3], CELL_MAX, "-");
+		table_add(&t, cells);
+	}
+	fputc('\n', out);
+	if (t.nrows == 0) {
+		fputs("Host counters: all zero.\n", out);
+	} else {
+		if (jget_num(host, "interval_s", &interval))
+			fprintf(out, "Host counters (delta over the last %.1f s):\n", interval);
+		table_print(out, &t);
+	}
+	table_free(&t);
+}
+
+/* Print a status (or one-shot diagnose) document: header, limits, host, listeners, findings. */
+void render_status(FILE *out, const json_t *status)
+{
+	if (!json_is_object(status)) {
+		fputs("backlogctl: the daemon sent no status document\n", out);
+		return;
+	}
+	render_header(out, status);
+	render_limits(out, status);
+	render_host(out, status);
+	fputc('\n', out);
+	render_listeners(out, jget(status, "listeners"));
+	fputc('\n', out);
+	render_findings(out, jget(status, "findings"));
+}
+
+/* ---- explain ---- */
+
+static void render_chain(FILE *out, const json_t *chain, const char *target, size_t width)
+{
+	const json_t *steps = jget_array(chain, "steps");
+	const char *name = jget_str(jget(chain, "listener"), "listener");
+	const char *match = jget_str(chain, "match");
+	size_t w = 0, i;
+	const json_t *s;
+	char title[2 * CELL_MAX];
+
+	if (match && strcmp(match, "wildcard") == 0 && target && name)
+		snprintf(title, sizeof(title), "%s (served by %s)", target, name);
+	else
+		snprintf(title, sizeof(title), "%s", name ? name : target ? target : "listener");
+	copy_clean(title, sizeof(title), title);
+	fprintf(out, "%s\n", title);
+	if (json_array_size(steps) == 0) {
+		fputs("  (no evidence)\n", out);
+		return;
+	}
+	json_array_foreach(steps, i, s) {
+		const char *label = jget_str(s, "step");
+		size_t lw = display_width(label ? label : "-");
+
+		if (lw > w && lw < 32)
+			w = lw;
+	}
+	json_array_foreach(steps, i, s) {
+		const char *label = jget_str(s, "step");
+		const char *text = jget_str(s, "text");
+		char prefix[128];
+		size_t lw;
+
+		copy_clean(prefix, 33, label ? label : "-");
+		lw = display_width(prefix);
+		/* Pad the label into the prefix so wrapped lines hang under the text. */
+		if (lw < w) {
+			size_t n = strlen(prefix);
+
+			memset(prefix + n, ' ', w - lw);
+			prefix[n + w - lw] = '\0';
+		}
+		strcat(prefix, "  ");
+		print_wrapped(out, 2, prefix, text ? text : "-", width);
+	}
+}
+
+/* Print the evidence chains of an explain document, one block per matching listener. */
+void render_explain(FILE *out, const json_t *explain)
+{
+	const char *target = jget_str(explain, "target");
+	const json_t *chains = array_or_member(explain, "chains");
+	size_t width = term_width(out);
+	size_t i;
+	const json_t *c;
+
+	/* A single chain (an older or newer daemon's shape) is still worth printing. */
+	if (!chains && jget_array(explain, "steps")) {
+		render_chain(out, explain, target, width);
+		return;
+	}
+	if (json_array_size(chains) == 0) {
+		fprintf(out, "Nothing to explain%s%s.\n", target ? " for " : "", target ? target : "");
+		return;
+	}
+	json_array_foreach(chains, i, c) {
+		if (i > 0)
+			fputc('\n', out);
+		render_chain(out, c, target, width);
+	}
+}

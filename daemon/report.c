@@ -689,11 +689,12 @@ static int step_listener(json_t *steps, const struct tracked *tr, const char *ta
 {
 	const struct owner *ow = &tr->owner;
 	char name[LISTENER_NAME_MAX], owners[512], prefix[192], unit[OWNER_UNIT_MAX + 4] = "";
+	char state[OWNER_COMM_MAX + 64] = "";
 	const char *sw = state_words(tr->owner_state);
 
 	listener_name(&tr->l, name, sizeof(name));
 	if (kind == MATCH_WILDCARD)
-		snprintf(prefix, sizeof(prefix), "%s is served by the wildcard listener %s,", target, name);
+		snprintf(prefix, sizeof(prefix), "%s is served by the wildcard listener %s", target, name);
 	else
 		snprintf(prefix, sizeof(prefix), "%s", name);
 	if (owner_nprocs(ow) == 0)
@@ -703,8 +704,11 @@ static int step_listener(json_t *steps, const struct tracked *tr, const char *ta
 	format_owners(ow, owners, sizeof(owners));
 	if (ow->unit[0])
 		snprintf(unit, sizeof(unit), " (%.*s)", (int)sizeof(ow->unit), ow->unit);
-	return step(steps, "listener", "%s held by %s%s%s%s", prefix, owners, unit,
-		    sw ? "; the process " : "", sw ? sw : "");
+	/* owner_state is the first process's: a stopped owner explains a queue that never drains. */
+	if (sw)
+		snprintf(state, sizeof(state), "; %.*s[%d] %s", (int)sizeof(ow->procs[0].comm),
+			 ow->procs[0].comm, ow->procs[0].pid, sw);
+	return step(steps, "listener", "%s held by %s%s%s", prefix, owners, unit, state);
 }
 
 static int step_backlog(json_t *steps, const struct tracked *tr, int64_t somaxconn)
@@ -776,6 +780,8 @@ static int step_drops(json_t *steps, const struct track *t, const struct tracked
 	if (!tr->l.has_drops)
 		return step(steps, "drops", "the kernel gave no drop counter for this listener "
 			    "(no SK_MEMINFO)%s", host);
+	if (tr->drops_total == 0)
+		return step(steps, "drops", "listener dropped nothing since first seen%s", host);
 	return step(steps, "drops", "listener dropped %" PRIu64 " since first seen (+%" PRIu32
 		    " this tick, +%" PRIu64 " in the last %u ticks)%s",
 		    tr->drops_total, tr->drops_delta, recent, n, host);

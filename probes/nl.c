@@ -1,4 +1,6 @@
 /* nl.c: the one netlink transport: socket setup, the dump loop and its errors as -errno. */
+#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>

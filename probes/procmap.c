@@ -1,5 +1,5 @@
 /* procmap.c: map listener socket inodes to the processes holding them and their systemd unit, cached by inode. */
-#include "config.h"
+#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
 
 #include <ctype.h>
 #include <dirent.h>
@@ -187,7 +187,10 @@ void procmap_unit_from_cgroup(const char *text, char *unit, size_t len)
 
 char procmap_proc_state(const char *proc_root, int pid)
 {
-	/* comm is at most 15 bytes plus "(" ") " and the pid: 128 is plenty to reach the state. */
+	/*
+	 * Only the start is needed: pid, comm (at most 64 bytes, for kernel
+	 * workers) and the state fit well within 256.
+	 */
 	char path[4096], buf[256];
 	const char *rp;
 	int n;

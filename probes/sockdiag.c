@@ -1,4 +1,6 @@
 /* sockdiag.c: every TCP listener's accept queue, backlog and drops from NETLINK_SOCK_DIAG. */
+#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -141,7 +143,7 @@ static int sockdiag_msg_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct inet_diag_msg))
 		goto skip;
-	/* Copy the fixed part: a recorded buffer need not be aligned for it. */
+	/* Work on a copy: aligned for the struct whatever buffer it came in. */
 	memcpy(&copy, mnl_nlmsg_get_payload(nlh), sizeof(copy));
 	m = &copy;
 	if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)

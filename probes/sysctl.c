@@ -1,5 +1,5 @@
 /* sysctl.c: read the integer sysctls (somaxconn, SYN backlog, syncookies, abort_on_overflow) the diagnosis compares against. */
-#include "config.h"
+#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
 
 #include <errno.h>
 #include <fcntl.h>

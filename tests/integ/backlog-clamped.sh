@@ -26,4 +26,5 @@ jq -e '.limits.somaxconn == 8' "$WORK/status.json" >/dev/null || fail "limits.so
 # Not mistaken for a small application backlog.
 jq -e '[.findings[] | select(.cause == "backlog-small")] | length == 0' "$WORK/status.json" >/dev/null ||
 	fail "also reported backlog-small"
+stop_daemon
 echo "PASS: backlog-clamped with net.core.somaxconn=8"

@@ -47,4 +47,5 @@ jq -e '.limits.somaxconn == 4096 and .limits.tcp_abort_on_overflow == 0' "$WORK/
 cat "$WORK/status.txt"
 grep -q '127.0.0.1:8080' "$WORK/status.txt" || fail "human status lacks the listener"
 grep -q 'backlog-small' "$WORK/status.txt" || fail "human status lacks the finding"
+stop_daemon
 echo "PASS: backlog-small on 127.0.0.1:8080 pid $srv_PID"

@@ -29,4 +29,5 @@ jq -e '[.listeners[] | select(.port == 7070) | .drops] | all(. == 0)' "$WORK/sta
 jq -e '.listeners[] | select(.listener == "[::1]:7070" and .address == "::1" and .family == "ipv6")' \
 	"$WORK/status.json" >/dev/null || fail "IPv6 listener not shown as [::1]:7070"
 "$BACKLOGCTL" -S "$SOCK" findings | grep -q 'No findings' || fail "human findings not empty"
+stop_daemon
 echo "PASS: healthy busy listeners, no finding"

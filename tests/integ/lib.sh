@@ -113,3 +113,21 @@ wait_ticks() {
 	done
 	fail "daemon did not tick $1 times in 10 s"
 }
+
+# stop_daemon: SIGTERM must end backlogd cleanly within a second, with no
+# sanitizer report in its log (ASan/UBSan/LSan write there at exit).
+stop_daemon() {
+	local i=0 rc
+	kill -TERM "$DAEMON_PID" 2>/dev/null || fail "backlogd died before the end of the test"
+	while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 10 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -0 "$DAEMON_PID" 2>/dev/null && fail "backlogd still running 1 s after SIGTERM"
+	wait "$DAEMON_PID"
+	rc=$?
+	[ "$rc" -eq 0 ] || fail "backlogd exited with $rc on SIGTERM"
+	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$WORK/backlogd.log"; then
+		fail "sanitizer report in the backlogd log"
+	fi
+}

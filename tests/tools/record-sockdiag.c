@@ -1,4 +1,6 @@
 /* record-sockdiag.c: save the raw bytes of a TCP LISTEN sock_diag dump, for test fixtures. */
+#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>

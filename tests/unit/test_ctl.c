@@ -1,0 +1,752 @@
+/* test_ctl.c: the control socket server over a real Unix socket, server and clients in one process. */
+#include "version.h"	/* the autoconf header: include/config.h is the config module */
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+/* Every wait in these tests ends by this much, so a server bug fails a test instead of hanging it. */
+#define WAIT_MS 3000
+
+static char tmpdir[] = "/tmp/test_ctl.XXXXXX";
+static char sockpath[256];
+static struct ctl_server *srv;
+static int handled;
+
+struct tclient {
+	int fd;
+	size_t len;
+	char buf[65536];
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Echo the command back; "null" makes the handler fail, to test the server's fallback. */
+static json_t *echo_handler(json_t *req, void *arg)
+{
+	const char *cmd = json_string_value(json_object_get(req, "command"));
+	int *count = arg;
+
+	(*count)++;
+	if (strcmp(cmd, "null") == 0)
+		return NULL;
+	return json_pack("{s:b,s:s}", "ok", 1, "command", cmd);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void setup(void)
+{
+	/* A vanished client must show up as EPIPE in the server, never kill the process. */
+	signal(SIGPIPE, SIG_DFL);
+	cr_assert_not_null(mkdtemp(tmpdir));
+	snprintf(sockpath, sizeof(sockpath), "%s/ctl.sock", tmpdir);
+}
+
+static void teardown(void)
+{
+	ctl_close(srv);
+	srv = NULL;
+	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(ctl, .init = setup, .fini = teardown, .timeout = 30);
+
+static void start(unsigned timeout_ms)
+{
+	cr_assert_eq(ctl_open(&srv, sockpath, timeout_ms, echo_handler, &handled), 0);
+}
+
+/* One main-loop turn: wait on the server's fd at most ms, then dispatch. */
+static void pump(int ms)
+{
+	struct pollfd p = { .fd = ctl_fd(srv), .events = POLLIN };
+
+	(void)poll(&p, 1, ms);
+	ctl_dispatch(srv);
+}
+
+static struct tclient *tc_new(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct tclient *c = calloc(1, sizeof(*c));
+	int64_t end = mono_ms() + WAIT_MS;
+
+	cr_assert_not_null(c);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	cr_assert_geq(c->fd, 0);
+	strcpy(sun.sun_path, sockpath);
+	/* EAGAIN: the listen backlog is full; let the server accept some and retry. */
+	while (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		cr_assert_eq(errno, EAGAIN, "connect: %s", strerror(errno));
+		cr_assert_lt(mono_ms(), end, "connect kept failing with EAGAIN");
+		pump(10);
+	}
+	return c;
+}
+
+static void tc_free(struct tclient *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+/* Write everything, letting the server run whenever the socket is full. Return: 0 or -errno. */
+static int tc_write(struct tclient *c, const char *buf, size_t len)
+{
+	int64_t end = mono_ms() + WAIT_MS;
+
+	while (len > 0) {
+		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno != EAGAIN)
+				return -errno;
+			if (mono_ms() > end)
+				return -ETIMEDOUT;
+			pump(10);
+			continue;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int tc_send(struct tclient *c, const char *s)
+{
+	return tc_write(c, s, strlen(s));
+}
+
+/*
+ * Next reply line, while pumping the server.
+ * Return: 1 with the line (no '\n') in out, 0 at EOF, -errno (ECONNRESET,
+ * ETIMEDOUT after ms).
+ */
+static int tc_line(struct tclient *c, char *out, size_t outsz, int ms)
+{
+	int64_t end = mono_ms() + ms;
+
+	for (;;) {
+		char *nl = memchr(c->buf, '\n', c->len);
+		ssize_t n;
+
+		if (nl) {
+			size_t len = (size_t)(nl - c->buf);
+
+			cr_assert_lt(len, outsz);
+			memcpy(out, c->buf, len);
+			out[len] = '\0';
+			memmove(c->buf, nl + 1, c->len - len - 1);
+			c->len -= len + 1;
+			return 1;
+		}
+		cr_assert_lt(c->len, sizeof(c->buf), "reply line too long");
+		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+		if (n > 0) {
+			c->len += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+		if (mono_ms() > end)
+			return -ETIMEDOUT;
+		pump(10);
+	}
+}
+
+/* Expect one reply and return its parsed object (caller decrefs). */
+static json_t *tc_reply(struct tclient *c)
+{
+	char line[8192];
+	json_error_t jerr;
+	json_t *j;
+	int rc = tc_line(c, line, sizeof(line), WAIT_MS);
+
+	cr_assert_eq(rc, 1, "no reply line: %d (%s)", rc, rc < 0 ? strerror(-rc) : "EOF");
+	j = json_loads(line, 0, &jerr);
+	cr_assert_not_null(j, "reply is not JSON: %s", line);
+	return j;
+}
+
+static void expect_ok(struct tclient *c, const char *cmd)
+{
+	json_t *j = tc_reply(c);
+
+	cr_assert(json_is_true(json_object_get(j, "ok")));
+	cr_assert_str_eq(json_string_value(json_object_get(j, "command")), cmd);
+	json_decref(j);
+}
+
+static void expect_error(struct tclient *c, const char *what)
+{
+	json_t *j = tc_reply(c);
+	const char *err = json_string_value(json_object_get(j, "error"));
+
+	cr_assert(json_is_false(json_object_get(j, "ok")));
+	cr_assert_not_null(err);
+	cr_assert_not_null(strstr(err, what), "error \"%s\" lacks \"%s\"", err, what);
+	json_decref(j);
+}
+
+/*
+ * The server closed on us: EOF, or ECONNRESET when it closed with our
+ * unread bytes still queued (AF_UNIX reports that to the peer as a reset).
+ */
+static void expect_closed(struct tclient *c)
+{
+	char line[8192];
+	int rc = tc_line(c, line, sizeof(line), WAIT_MS);
+
+	cr_assert(rc == 0 || rc == -ECONNRESET, "expected close, got %d (%s)", rc,
+		  rc == 1 ? line : strerror(-rc));
+}
+
+static void pump_until_clients(size_t n)
+{
+	int64_t end = mono_ms() + WAIT_MS;
+
+	while (ctl_clients(srv) != n && mono_ms() < end)
+		pump(10);
+	cr_assert_eq(ctl_clients(srv), n);
+}
+
+Test(ctl, good_request)
+{
+	struct tclient *c;
+
+	start(5000);
+	c = tc_new();
+	cr_assert_eq(tc_send(c, "{\"command\":\"status\"}\n"), 0);
+	expect_ok(c, "status");
+	cr_assert_eq(handled, 1);
+	cr_assert_eq(ctl_clients(srv), 1);
+	tc_free(c);
+}
+
+Test(ctl, fd_readable_on_connect)
+{
+	struct pollfd p;
+	struct tclient *c;
+
+	start(5000);
+	c = tc_new();
+	p = (struct pollfd){ .fd = ctl_fd(srv), .events = POLLIN };
+	cr_assert_eq(poll(&p, 1, WAIT_MS), 1);
+	ctl_dispatch(srv);
+	cr_assert_eq(ctl_clients(srv), 1);
+	tc_free(c);
+}
+
+Test(ctl, two_requests_one_write_in_order)
+{
+	struct tclient *c;
+
+	start(5000);
+	c = tc_new();
+	cr_assert_eq(tc_send(c, "{\"command\":\"a\"}\n{\"command\":\"b\"}\n"), 0);
+	expect_ok(c, "a");
+	expect_ok(c, "b");
+	tc_free(c);
+}
+
+Test(ctl, many_requests_in_order)
+{
+	char req[64], want[16];
+	struct tclient *c;
+
+	start(5000);
+	c = tc_new();
+	for (int i = 0; i < 500; i++) {
+		snprintf(req, sizeof(req), "{\"command\":\"c%d\"}\n", i);
+		cr_assert_eq(tc_send(c, req), 0);
+	}
+	for (int i = 0; i < 500; i++) {
+		snprintf(want, sizeof(want), "c%d", i);
+		expect_ok(c, want);
+	}
+	tc_free(c);
+}
+
+Test(ctl, request_split_across_writes)
+{
+	const char *req = "{\"command\":\"slow\"}\r\n";
+	struct tclient *c;
+
+	start(5000);
+	c = tc_new();
+	for (const char *p = req; *p; p++) {
+		cr_assert_eq(tc_write(c, p, 1), 0);
+		pump(0);
+	}
+	expect_ok(c, "slow");
+	tc_free(c);
+}
+
+Test(ctl, garbage_then_usable)
+{
+	struct tclient *c;
+
+	start(5000);
+	c = tc_new();
+	cr_assert_eq(tc_send(c, "this is not json\n"), 0);
+	expect_error(c, "invalid JSON");
+	cr_assert_eq(tc_send(c, "\n"), 0);
+	expect_error(c, "invalid JSON");
+	cr_assert_eq(tc_send(c, "{\"command\":\"after\"}\n"), 0);
+	expect_ok(c, "after");
+	cr_assert_eq(handled, 1);
+	tc_free(c);
+}
+
+Test(ctl, missing_or_bad_command)
+{
+	struct tclient *c;
+
+	start(5000);
+	c = tc_new();
+	cr_assert_eq(tc_send(c, "{\"verb\":\"status\"}\n"), 0);
+	expect_error(c, "command");
+	cr_assert_eq(tc_send(c, "{\"command\":42}\n"), 0);
+	expect_error(c, "command");
+	cr_assert_eq(tc_send(c, "[\"command\",\"status\"]\n"), 0);
+	expect_error(c, "not a JSON object");
+	cr_assert_eq(tc_send(c, "\"status\"\n"), 0);
+	expect_error(c, "not a JSON object");
+	cr_assert_eq(handled, 0);
+	cr_assert_eq(tc_send(c, "{\"command\":\"still\"}\n"), 0);
+	expect_ok(c, "still");
+	tc_free(c);
+}
+
+Test(ctl, handler_failure_is_an_error_reply)
+{
+	struct tclient *c;
+
+	start(5000);
+	c = tc_new();
+	cr_assert_eq(tc_send(c, "{\"command\":\"null\"}\n{\"command\":\"next\"}\n"), 0);
+	expect_error(c, "internal");
+	expect_ok(c, "next");
+	tc_free(c);
+}
+
+/* Build {"command":"big","pad":"xxx..."} exactly len bytes long, plus '\n'. */
+static char *request_of_len(size_t len)
+{
+	static const char head[] = "{\"command\":\"big\",\"pad\":\"";
+	static const char tail[] = "\"}";
+	char *s = malloc(len + 2);
+
+	cr_assert_not_null(s);
+	cr_assert_gt(len, sizeof(head) + sizeof(tail));
+	memset(s, 'x', len);
+	memcpy(s, head, sizeof(head) - 1);
+	memcpy(s + len - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+	s[len] = '\n';
+	s[len + 1] = '\0';
+	return s;
+}
+
+Test(ctl, request_of_max_length_accepted)
+{
+	char *req = request_of_len(CTL_MAX_REQUEST);
+	struct tclient *c;
+
+	start(5000);
+	c = tc_new();
+	cr_assert_eq(tc_send(c, req), 0);
+	expect_ok(c, "big");
+	free(req);
+	tc_free(c);
+}
+
+Test(ctl, request_too_long_error_then_closed)
+{
+	char *req = request_of_len(CTL_MAX_REQUEST + 1);
+	struct tclient *c;
+
+	start(5000);
+	c = tc_new();
+	cr_assert_eq(tc_send(c, req), 0);
+	expect_error(c, "too long");
+	expect_closed(c);
+	pump_until_clients(0);
+	cr_assert_eq(handled, 0);
+	free(req);
+	tc_free(c);
+}
+
+Test(ctl, endless_line_error_then_closed)
+{
+	char junk[1024];
+	struct tclient *c;
+	int rc = 0;
+
+	start(5000);
+	c = tc_new();
+	memset(junk, 'y', sizeof(junk));
+	/* No newline ever: the server must give up at CTL_MAX_REQUEST, not buffer forever. */
+	for (int i = 0; i < 64 && rc == 0; i++)
+		rc = tc_write(c, junk, sizeof(junk));
+	expect_error(c, "too long");
+	expect_closed(c);
+	pump_until_clients(0);
+	tc_free(c);
+}
+
+Test(ctl, half_close_still_gets_reply)
+{
+	struct tclient *c;
+
+	start(5000);
+	c = tc_new();
+	cr_assert_eq(tc_send(c, "{\"command\":\"one\"}\n{\"command\":\"two\"}\n"), 0);
+	cr_assert_eq(shutdown(c->fd, SHUT_WR), 0);
+	expect_ok(c, "one");
+	expect_ok(c, "two");
+	expect_closed(c);
+	pump_until_clients(0);
+	tc_free(c);
+}
+
+Test(ctl, unterminated_last_line_at_eof)
+{
+	struct tclient *c;
+
+	start(5000);
+	c = tc_new();
+	cr_assert_eq(tc_send(c, "{\"command\":\"tail\"}"), 0);
+	cr_assert_eq(shutdown(c->fd, SHUT_WR), 0);
+	expect_ok(c, "tail");
+	expect_closed(c);
+	tc_free(c);
+}
+
+Test(ctl, eof_with_nothing_pending_closes)
+{
+	struct tclient *c;
+
+	start(5000);
+	c = tc_new();
+	pump_until_clients(1);
+	cr_assert_eq(shutdown(c->fd, SHUT_WR), 0);
+	pump_until_clients(0);
+	expect_closed(c);
+	tc_free(c);
+}
+
+Test(ctl, silent_client_times_out)
+{
+	struct tclient *c, *d;
+	int64_t t0, dt;
+
+	start(200);
+	c = tc_new();
+	pump_until_clients(1);
+	t0 = mono_ms();
+	pump_until_clients(0);
+	dt = mono_ms() - t0;
+	cr_assert_geq(dt, 150, "dropped after %lld ms", (long long)dt);
+	cr_assert_leq(dt, 1500, "dropped after %lld ms", (long long)dt);
+	expect_closed(c);
+	/* The server is still there for the next one. */
+	d = tc_new();
+	cr_assert_eq(tc_send(d, "{\"command\":\"next\"}\n"), 0);
+	expect_ok(d, "next");
+	tc_free(c);
+	tc_free(d);
+}
+
+Test(ctl, partial_line_then_silence_times_out)
+{
+	struct tclient *c;
+
+	start(200);
+	c = tc_new();
+	cr_assert_eq(tc_send(c, "{\"command\":"), 0);
+	pump_until_clients(1);
+	pump_until_clients(0);
+	expect_closed(c);
+	tc_free(c);
+}
+
+Test(ctl, client_that_never_reads_is_dropped)
+{
+	char chunk[4096];
+	struct tclient *c, *d;
+	const char *req = "{\"command\":\"flood\"}\n";
+	size_t reqlen = strlen(req), fill = 0;
+	int64_t end;
+	int writes = 0;
+
+	start(200);
+	c = tc_new();
+	while (fill + reqlen <= sizeof(chunk)) {
+		memcpy(chunk + fill, req, reqlen);
+		fill += reqlen;
+	}
+	/* Keep writing requests and never read a reply, until the server gives up on us. */
+	end = mono_ms() + WAIT_MS;
+	while (mono_ms() < end && writes < 100000) {
+		ssize_t n = send(c->fd, chunk, fill, MSG_NOSIGNAL);
+
+		if (n < 0 && errno != EAGAIN)
+			break;
+		if (n > 0)
+			writes++;
+		pump(n < 0 ? 10 : 0);
+		if (ctl_clients(srv) == 0)
+			break;
+	}
+	pump_until_clients(0);
+	cr_assert_gt(handled, 100, "only %d requests handled before the stall", handled);
+	d = tc_new();
+	cr_assert_eq(tc_send(d, "{\"command\":\"alive\"}\n"), 0);
+	expect_ok(d, "alive");
+	tc_free(c);
+	tc_free(d);
+}
+
+Test(ctl, client_gone_with_pending_replies)
+{
+	char chunk[4096];
+	struct tclient *c, *d;
+	const char *req = "{\"command\":\"gone\"}\n";
+	size_t reqlen = strlen(req), fill = 0;
+
+	start(5000);
+	c = tc_new();
+	while (fill + reqlen <= sizeof(chunk)) {
+		memcpy(chunk + fill, req, reqlen);
+		fill += reqlen;
+	}
+	for (int i = 0; i < 16; i++)
+		(void)send(c->fd, chunk, fill, MSG_NOSIGNAL);
+	close(c->fd);
+	c->fd = -1;
+	/* Writing to the vanished peer gives EPIPE; with SIGPIPE at its default this test would die. */
+	pump_until_clients(0);
+	d = tc_new();
+	cr_assert_eq(tc_send(d, "{\"command\":\"alive\"}\n"), 0);
+	expect_ok(d, "alive");
+	tc_free(c);
+	tc_free(d);
+}
+
+Test(ctl, seventy_clients)
+{
+	enum { N = 70 };
+	struct tclient *cs[N], *d;
+	int replies = 0, refused = 0;
+	char line[8192];
+
+	start(5000);
+	for (int i = 0; i < N; i++) {
+		int rc;
+
+		cs[i] = tc_new();
+		/* A client over the limit may already have been closed by the server. */
+		rc = tc_send(cs[i], "{\"command\":\"many\"}\n");
+		cr_assert(rc == 0 || rc == -EPIPE || rc == -ECONNRESET, "send: %d", rc);
+		cr_assert_leq(ctl_clients(srv), CTL_MAX_CLIENTS);
+	}
+	for (int i = 0; i < N; i++) {
+		int rc = tc_line(cs[i], line, sizeof(line), WAIT_MS);
+
+		cr_assert_leq(ctl_clients(srv), CTL_MAX_CLIENTS);
+		cr_assert(rc == 1 || rc == 0 || rc == -ECONNRESET, "client %d: %d", i, rc);
+		if (rc == 1 && strstr(line, "\"ok\":true"))
+			replies++;
+		else {
+			/* Over the limit: told so (when it could be), then closed. */
+			if (rc == 1)
+				cr_assert(strstr(line, "too many clients"), "%s", line);
+			expect_closed(cs[i]);
+			refused++;
+		}
+	}
+	cr_assert_eq(replies, CTL_MAX_CLIENTS);
+	cr_assert_eq(refused, N - CTL_MAX_CLIENTS);
+	cr_assert_eq(ctl_clients(srv), CTL_MAX_CLIENTS);
+	for (int i = 0; i < N; i++)
+		tc_free(cs[i]);
+	pump_until_clients(0);
+	d = tc_new();
+	cr_assert_eq(tc_send(d, "{\"command\":\"fresh\"}\n"), 0);
+	expect_ok(d, "fresh");
+	tc_free(d);
+}
+
+Test(ctl, socket_mode_and_group)
+{
+	struct group *gr;
+	struct stat st;
+	mode_t old;
+
+	/* The mode must not depend on the daemon's umask, whichever it is. */
+	umask(0);
+	start(5000);
+	old = umask(0);
+	cr_assert_eq(old, 0, "ctl_open did not restore the umask");
+	cr_assert_eq(lstat(sockpath, &st), 0);
+	cr_assert(S_ISSOCK(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0660, "mode %o", st.st_mode & 07777);
+	gr = getgrnam("backlogd");
+	if (gr)
+		cr_assert_eq(st.st_gid, gr->gr_gid);
+	else
+		cr_assert_eq(st.st_gid, getegid());
+}
+
+Test(ctl, stale_socket_replaced)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct tclient *c;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strcpy(sun.sun_path, sockpath);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd);	/* leaves the socket file behind, as a crashed daemon would */
+	start(5000);
+	c = tc_new();
+	cr_assert_eq(tc_send(c, "{\"command\":\"new\"}\n"), 0);
+	expect_ok(c, "new");
+	tc_free(c);
+}
+
+Test(ctl, live_socket_not_stolen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct ctl_server *other = NULL;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strcpy(sun.sun_path, sockpath);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	cr_assert_eq(listen(fd, 1), 0);
+	cr_assert_eq(ctl_open(&other, sockpath, 5000, echo_handler, &handled), -EADDRINUSE);
+	cr_assert_null(other);
+	close(fd);
+}
+
+Test(ctl, non_socket_not_removed)
+{
+	struct ctl_server *other = NULL;
+	struct stat st;
+	int fd = open(sockpath, O_CREAT | O_WRONLY, 0600);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(ctl_open(&other, sockpath, 5000, echo_handler, &handled), -EEXIST);
+	cr_assert_eq(lstat(sockpath, &st), 0);
+	cr_assert(S_ISREG(st.st_mode));
+}
+
+Test(ctl, missing_parent_created)
+{
+	char dir[200];
+	struct tclient *c;
+	struct stat st;
+
+	umask(077);
+	snprintf(dir, sizeof(dir), "%s/run/backlogd", tmpdir);
+	snprintf(sockpath, sizeof(sockpath), "%s/ctl.sock", dir);
+	start(5000);
+	cr_assert_eq(stat(dir, &st), 0);
+	cr_assert(S_ISDIR(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0755, "mode %o", st.st_mode & 07777);
+	c = tc_new();
+	cr_assert_eq(tc_send(c, "{\"command\":\"deep\"}\n"), 0);
+	expect_ok(c, "deep");
+	tc_free(c);
+}
+
+Test(ctl, close_unlinks_own_socket_only)
+{
+	struct stat st;
+	int fd;
+
+	start(5000);
+	ctl_close(srv);
+	srv = NULL;
+	cr_assert_eq(lstat(sockpath, &st), -1);
+	cr_assert_eq(errno, ENOENT);
+
+	/* Someone replaced the path meanwhile: leave their file alone. */
+	start(5000);
+	cr_assert_eq(unlink(sockpath), 0);
+	fd = open(sockpath, O_CREAT | O_WRONLY, 0600);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	ctl_close(srv);
+	srv = NULL;
+	cr_assert_eq(lstat(sockpath, &st), 0);
+}
+
+Test(ctl, close_with_clients_connected)
+{
+	struct tclient *c = NULL, *d = NULL;
+
+	start(5000);
+	c = tc_new();
+	d = tc_new();
+	cr_assert_eq(tc_send(c, "{\"command\":\"x\"}"), 0);
+	pump_until_clients(2);
+	ctl_close(srv);
+	srv = NULL;
+	/* tc_line pumps the server; it is gone, so read directly. */
+	cr_assert_eq(recv(d->fd, d->buf, sizeof(d->buf), 0), 0);
+	tc_free(c);
+	tc_free(d);
+}
+
+Test(ctl, bad_arguments)
+{
+	char longpath[200];
+	struct ctl_server *s = (struct ctl_server *)&handled;
+
+	cr_assert_eq(ctl_open(&s, "", 100, echo_handler, NULL), -EINVAL);
+	cr_assert_null(s);
+	cr_assert_eq(ctl_open(&s, sockpath, 100, NULL, NULL), -EINVAL);
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	cr_assert_eq(ctl_open(&s, longpath, 100, echo_handler, NULL), -ENAMETOOLONG);
+	/* The NULL server is harmless, as cleanup paths like it. */
+	ctl_close(NULL);
+	ctl_dispatch(NULL);
+	cr_assert_eq(ctl_fd(NULL), -1);
+	cr_assert_eq(ctl_clients(NULL), 0);
+}

@@ -1,0 +1,597 @@
+/* test_track.c: listener matching by cookie, deltas, history ring, host counters and -ENOMEM safety. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "track.h"
+
+#define MAXL 16
+
+/* A hand-built dump: tests say what the kernel would have reported. */
+struct dump {
+	struct listener items[MAXL];
+	struct listener_set set;
+};
+
+static void dump_reset(struct dump *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->set.items = d->items;
+	d->set.cap = MAXL;
+}
+
+static struct listener *dump_add(struct dump *d, uint64_t cookie, uint32_t inode,
+				 uint32_t queue, uint32_t backlog, uint32_t drops)
+{
+	struct listener *l;
+
+	cr_assert(d->set.count < MAXL);
+	l = &d->items[d->set.count++];
+	memset(l, 0, sizeof(*l));
+	l->cookie = cookie;
+	l->inode = inode;
+	l->queue = queue;
+	l->backlog = backlog;
+	l->drops = drops;
+	l->has_drops = true;
+	l->family = AF_INET;
+	l->addr[0] = 127;
+	l->addr[3] = 1;
+	l->port = (uint16_t)(8000 + cookie % 1000);
+	return l;
+}
+
+static struct limits some_limits(void)
+{
+	struct limits lim = { 4096, 512, 1, 0 };
+
+	return lim;
+}
+
+/* One update with a single listener; the common case of most tests. */
+static void one(struct track *t, uint64_t cookie, uint32_t queue, uint32_t backlog,
+		uint32_t drops, int64_t now_ms)
+{
+	struct dump d;
+	struct limits lim = some_limits();
+
+	dump_reset(&d);
+	dump_add(&d, cookie, (uint32_t)cookie + 100, queue, backlog, drops);
+	cr_assert_eq(track_update(t, &d.set, NULL, &lim, now_ms), 0);
+}
+
+static void assert_sorted(const struct track *t)
+{
+	size_t i;
+
+	for (i = 1; i < t->count; i++)
+		cr_assert_lt(t->items[i - 1].l.cookie, t->items[i].l.cookie);
+}
+
+Test(track, first_update_adds_everything_as_new)
+{
+	struct track t;
+	struct dump d;
+	struct limits lim = some_limits();
+	struct tracked *a;
+
+	track_init(&t);
+	dump_reset(&d);
+	dump_add(&d, 7, 1007, 1, 128, 40);
+	dump_add(&d, 3, 1003, 0, 511, 0);
+	cr_assert_eq(track_update(&t, &d.set, NULL, &lim, 5000), 0);
+
+	cr_assert_eq(t.count, 2);
+	cr_assert_eq(t.ticks, 1);
+	cr_assert_eq(t.now_ms, 5000);
+	cr_assert_eq(t.prev_ms, 0);
+	cr_assert_not(t.have_prev);
+	cr_assert_eq(t.new_count, 2);
+	cr_assert((t.new_inodes[0] == 1003 && t.new_inodes[1] == 1007) ||
+		  (t.new_inodes[0] == 1007 && t.new_inodes[1] == 1003));
+
+	a = track_find(&t, 7);
+	cr_assert_not_null(a);
+	cr_assert_eq(a->first_seen_ms, 5000);
+	cr_assert_eq(a->last_seen_ms, 5000);
+	cr_assert_eq(a->drops_first, 40);
+	cr_assert_eq(a->drops_delta, 0, "a counter's first value is no delta");
+	cr_assert_eq(a->drops_total, 0);
+	cr_assert_eq(a->peak_queue, 1);
+	cr_assert_eq(a->ticks_seen, 1);
+	cr_assert_eq(a->ticks_full, 0);
+	cr_assert_eq(a->hist_len, 1);
+	cr_assert_eq(tracked_hist(a, 0)->backlog, 128);
+	cr_assert_null(tracked_hist(a, 1));
+	cr_assert_eq(a->owner.nprocs, 0, "owner unknown until the caller sets it");
+	cr_assert_null(track_find(&t, 99));
+	track_free(&t);
+}
+
+Test(track, drops_delta_and_total_across_ticks)
+{
+	struct track t;
+	struct tracked *a;
+
+	track_init(&t);
+	one(&t, 1, 0, 128, 5, 1000);
+	one(&t, 1, 0, 128, 8, 2000);
+	a = track_find(&t, 1);
+	cr_assert_eq(a->drops_delta, 3);
+	cr_assert_eq(a->drops_total, 3);
+	cr_assert_eq(t.new_count, 0, "new_inodes is cleared on every update");
+	cr_assert_eq(t.prev_ms, 1000);
+	cr_assert_eq(t.now_ms, 2000);
+	cr_assert(t.have_prev);
+
+	one(&t, 1, 0, 128, 20, 3000);
+	a = track_find(&t, 1);
+	cr_assert_eq(a->drops_delta, 12);
+	cr_assert_eq(a->drops_total, 15);
+	cr_assert_eq(a->drops_first, 5);
+	cr_assert_eq(a->first_seen_ms, 1000);
+	cr_assert_eq(a->last_seen_ms, 3000);
+	cr_assert_eq(a->ticks_seen, 3);
+
+	one(&t, 1, 0, 128, 20, 4000);
+	a = track_find(&t, 1);
+	cr_assert_eq(a->drops_delta, 0, "a quiet tick resets the delta");
+	cr_assert_eq(a->drops_total, 15);
+	cr_assert_eq(tracked_hist(a, 0)->drops_delta, 0);
+	cr_assert_eq(tracked_hist(a, 1)->drops_delta, 12);
+	cr_assert_eq(tracked_hist(a, 2)->drops_delta, 3);
+	cr_assert_eq(tracked_hist(a, 3)->drops_delta, 0);
+	track_free(&t);
+}
+
+Test(track, counter_going_backwards_counts_nothing)
+{
+	struct track t;
+	struct tracked *a;
+
+	track_init(&t);
+	one(&t, 1, 0, 128, 10, 1000);
+	one(&t, 1, 0, 128, 4, 2000);
+	a = track_find(&t, 1);
+	cr_assert_eq(a->drops_delta, 0, "no wrapped, huge delta");
+	cr_assert_eq(a->drops_total, 0);
+	one(&t, 1, 0, 128, 6, 3000);
+	a = track_find(&t, 1);
+	cr_assert_eq(a->drops_delta, 2, "counting resumes from the lower value");
+	cr_assert_eq(a->drops_total, 2);
+	track_free(&t);
+}
+
+Test(track, no_drops_counter_means_no_delta)
+{
+	struct track t;
+	struct dump d;
+	struct tracked *a;
+
+	track_init(&t);
+	one(&t, 1, 0, 128, 0, 1000);
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 0, 128, 50)->has_drops = false;
+	cr_assert_eq(track_update(&t, &d.set, NULL, NULL, 2000), 0);
+	a = track_find(&t, 1);
+	cr_assert_eq(a->drops_delta, 0);
+	/* Next tick has SKMEMINFO again, but the previous value was not real. */
+	one(&t, 1, 0, 128, 70, 3000);
+	a = track_find(&t, 1);
+	cr_assert_eq(a->drops_delta, 0);
+	one(&t, 1, 0, 128, 75, 4000);
+	cr_assert_eq(track_find(&t, 1)->drops_delta, 5);
+	track_free(&t);
+}
+
+Test(track, matched_by_cookie_not_by_position_or_port)
+{
+	struct track t;
+	struct dump d;
+
+	track_init(&t);
+	dump_reset(&d);
+	dump_add(&d, 10, 110, 0, 128, 1);
+	dump_add(&d, 20, 120, 0, 128, 100);
+	cr_assert_eq(track_update(&t, &d.set, NULL, NULL, 1000), 0);
+
+	/* Same sockets, other dump order. */
+	dump_reset(&d);
+	dump_add(&d, 20, 120, 0, 128, 103);
+	dump_add(&d, 10, 110, 0, 128, 2);
+	cr_assert_eq(track_update(&t, &d.set, NULL, NULL, 2000), 0);
+	cr_assert_eq(track_find(&t, 10)->drops_delta, 1);
+	cr_assert_eq(track_find(&t, 20)->drops_delta, 3);
+	cr_assert_eq(t.new_count, 0);
+
+	/* A restart: same address and port, new socket, lower counter. */
+	dump_reset(&d);
+	dump_add(&d, 10, 110, 0, 128, 2);
+	dump_add(&d, 30, 130, 0, 128, 0)->port = track_find(&t, 20)->l.port;
+	cr_assert_eq(track_update(&t, &d.set, NULL, NULL, 3000), 0);
+	cr_assert_null(track_find(&t, 20));
+	cr_assert_not_null(track_find(&t, 30));
+	cr_assert_eq(track_find(&t, 30)->ticks_seen, 1);
+	cr_assert_eq(track_find(&t, 30)->first_seen_ms, 3000);
+	cr_assert_eq(t.new_count, 1);
+	cr_assert_eq(t.new_inodes[0], 130);
+	track_free(&t);
+}
+
+Test(track, vanished_removed_new_added_owners_kept)
+{
+	struct track t;
+	struct dump d;
+	struct tracked *tr;
+
+	track_init(&t);
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 0, 128, 0);
+	dump_add(&d, 2, 102, 0, 128, 0);
+	dump_add(&d, 3, 103, 0, 128, 0);
+	cr_assert_eq(track_update(&t, &d.set, NULL, NULL, 1000), 0);
+
+	/* The caller attaches owners after procmap. */
+	tr = track_find(&t, 3);
+	tr->owner.nprocs = 1;
+	tr->owner.nprocs_total = 1;
+	tr->owner.procs[0].pid = 812;
+	snprintf(tr->owner.procs[0].comm, sizeof(tr->owner.procs[0].comm), "nginx");
+	snprintf(tr->owner.unit, sizeof(tr->owner.unit), "nginx.service");
+	tr->owner_state = 'S';
+	tr = track_find(&t, 1);
+	tr->owner.nprocs = 1;
+	tr->owner.procs[0].pid = 42;
+
+	/* 2 vanishes (3 moves down in the array), 4 and 0 appear on both sides. */
+	dump_reset(&d);
+	dump_add(&d, 4, 104, 0, 128, 0);
+	dump_add(&d, 3, 103, 0, 128, 0);
+	dump_add(&d, 0, 100, 0, 128, 0);
+	dump_add(&d, 1, 101, 0, 128, 0);
+	cr_assert_eq(track_update(&t, &d.set, NULL, NULL, 2000), 0);
+
+	cr_assert_eq(t.count, 4);
+	assert_sorted(&t);
+	cr_assert_null(track_find(&t, 2));
+	tr = track_find(&t, 3);
+	cr_assert_eq(tr->owner.procs[0].pid, 812);
+	cr_assert_str_eq(tr->owner.procs[0].comm, "nginx");
+	cr_assert_str_eq(tr->owner.unit, "nginx.service");
+	cr_assert_eq(tr->owner_state, 'S');
+	cr_assert_eq(tr->ticks_seen, 2);
+	cr_assert_eq(track_find(&t, 1)->owner.procs[0].pid, 42);
+	cr_assert_eq(track_find(&t, 4)->owner.nprocs, 0);
+	cr_assert_eq(track_find(&t, 0)->owner.nprocs, 0);
+	cr_assert_eq(t.new_count, 2);
+	cr_assert((t.new_inodes[0] == 100 && t.new_inodes[1] == 104) ||
+		  (t.new_inodes[0] == 104 && t.new_inodes[1] == 100));
+
+	/* Everything vanishes. */
+	dump_reset(&d);
+	cr_assert_eq(track_update(&t, &d.set, NULL, NULL, 3000), 0);
+	cr_assert_eq(t.count, 0);
+	cr_assert_eq(t.new_count, 0);
+	cr_assert_null(track_find(&t, 3));
+	track_free(&t);
+}
+
+Test(track, duplicate_cookie_in_one_dump_is_one_listener)
+{
+	struct track t;
+	struct dump d;
+
+	track_init(&t);
+	dump_reset(&d);
+	dump_add(&d, 5, 105, 1, 128, 3);
+	dump_add(&d, 5, 105, 2, 128, 4);
+	dump_add(&d, 6, 106, 0, 128, 0);
+	cr_assert_eq(track_update(&t, &d.set, NULL, NULL, 1000), 0);
+	cr_assert_eq(t.count, 2);
+	cr_assert_eq(t.new_count, 2);
+	cr_assert_eq(track_find(&t, 5)->l.queue, 1, "the first entry of the dump stands");
+	track_free(&t);
+}
+
+Test(track, ticks_full_is_consecutive_and_strictly_above_backlog)
+{
+	struct track t;
+	struct tracked *a;
+
+	track_init(&t);
+	one(&t, 1, 2, 2, 0, 1000);      /* queue == backlog: not full */
+	cr_assert_eq(track_find(&t, 1)->ticks_full, 0);
+	one(&t, 1, 3, 2, 1, 2000);      /* backlog + 1: full */
+	cr_assert_eq(track_find(&t, 1)->ticks_full, 1);
+	one(&t, 1, 3, 2, 2, 3000);
+	one(&t, 1, 3, 2, 3, 4000);
+	cr_assert_eq(track_find(&t, 1)->ticks_full, 3);
+	one(&t, 1, 1, 2, 3, 5000);
+	a = track_find(&t, 1);
+	cr_assert_eq(a->ticks_full, 0, "reset when the queue drains");
+	cr_assert_eq(a->peak_queue, 3);
+	one(&t, 1, 3, 2, 3, 6000);
+	cr_assert_eq(track_find(&t, 1)->ticks_full, 1);
+
+	/* Full on its very first tick. */
+	one(&t, 9, 9, 8, 0, 7000);
+	cr_assert_eq(track_find(&t, 9)->ticks_full, 1);
+	track_free(&t);
+}
+
+Test(track, history_ring_wraps_newest_first)
+{
+	struct track t;
+	struct tracked *a;
+	unsigned i, n = TRACK_HISTORY + 9;
+
+	track_init(&t);
+	for (i = 0; i < n; i++)
+		one(&t, 1, i, 1000, i * 2, (int64_t)i * 1000);
+	a = track_find(&t, 1);
+	cr_assert_eq(a->hist_len, TRACK_HISTORY);
+	cr_assert_eq(a->ticks_seen, n);
+	for (i = 0; i < TRACK_HISTORY; i++) {
+		const struct tick_point *p = tracked_hist(a, i);
+
+		cr_assert_not_null(p);
+		cr_assert_eq(p->queue, n - 1 - i, "point %u ago", i);
+		cr_assert_eq(p->drops_delta, 2);
+	}
+	cr_assert_null(tracked_hist(a, TRACK_HISTORY));
+	cr_assert_null(tracked_hist(a, 1000));
+	cr_assert_eq(a->peak_queue, n - 1);
+	track_free(&t);
+}
+
+static void counters_one(struct counters *c, struct counter *storage, int64_t overflows)
+{
+	memset(c, 0, sizeof(*c));
+	memset(storage, 0, 2 * sizeof(*storage));
+	snprintf(storage[0].name, sizeof(storage[0].name), "TcpExt.ListenDrops");
+	storage[0].value = overflows * 2;
+	snprintf(storage[1].name, sizeof(storage[1].name), "TcpExt.ListenOverflows");
+	storage[1].value = overflows;
+	c->items = storage;
+	c->count = 2;
+	c->cap = 2;
+}
+
+Test(track, host_counters_are_copied_and_diffed)
+{
+	struct track t;
+	struct dump d;
+	struct counters c;
+	struct counter st[2];
+	int64_t delta = -1;
+
+	track_init(&t);
+	dump_reset(&d);
+	counters_one(&c, st, 100);
+	cr_assert_eq(track_update(&t, &d.set, &c, NULL, 1000), 0);
+	cr_assert_not(t.have_prev);
+	cr_assert_not(track_host_delta(&t, "TcpExt.ListenOverflows", &delta),
+		      "no delta from one sample");
+
+	/* The caller reuses its buffer: track must hold its own copy. */
+	counters_one(&c, st, 130);
+	cr_assert_eq(track_update(&t, &d.set, &c, NULL, 2000), 0);
+	st[1].value = 999999;
+	cr_assert(t.have_prev);
+	cr_assert(track_host_delta(&t, "TcpExt.ListenOverflows", &delta));
+	cr_assert_eq(delta, 30);
+	cr_assert(track_host_delta(&t, "TcpExt.ListenDrops", &delta));
+	cr_assert_eq(delta, 60);
+	cr_assert_not(track_host_delta(&t, "TcpExt.NoSuchCounter", &delta));
+
+	counters_one(&c, st, 10);
+	cr_assert_eq(track_update(&t, &d.set, &c, NULL, 3000), 0);
+	cr_assert(track_host_delta(&t, "TcpExt.ListenOverflows", &delta));
+	cr_assert_eq(delta, 0, "a counter that went backwards moved by nothing known");
+
+	/* A failed read: empty counters; the delta is unknown, not zero. */
+	cr_assert_eq(track_update(&t, &d.set, NULL, NULL, 4000), 0);
+	cr_assert_not(track_host_delta(&t, "TcpExt.ListenOverflows", &delta));
+	cr_assert_eq(t.host_cur.count, 0);
+	cr_assert_eq(t.host_prev.count, 2);
+	track_free(&t);
+}
+
+Test(track, limits_copied_unknown_without)
+{
+	struct track t;
+	struct dump d;
+	struct limits lim = { 8, 256, 0, 1 };
+
+	track_init(&t);
+	cr_assert_eq(t.limits.somaxconn, SYSCTL_UNKNOWN);
+	dump_reset(&d);
+	cr_assert_eq(track_update(&t, &d.set, NULL, &lim, 1000), 0);
+	cr_assert_eq(t.limits.somaxconn, 8);
+	cr_assert_eq(t.limits.tcp_max_syn_backlog, 256);
+	cr_assert_eq(t.limits.tcp_syncookies, 0);
+	cr_assert_eq(t.limits.tcp_abort_on_overflow, 1);
+	cr_assert_eq(track_update(&t, &d.set, NULL, NULL, 2000), 0);
+	cr_assert_eq(t.limits.somaxconn, SYSCTL_UNKNOWN);
+	cr_assert_eq(t.limits.tcp_abort_on_overflow, SYSCTL_UNKNOWN);
+	track_free(&t);
+}
+
+/*
+ * A model check over many ticks: random subsets of a cookie universe, in
+ * random order, with random counters, against a plain per-cookie model.
+ */
+#define UNIVERSE 64
+Test(track, random_ticks_agree_with_a_model)
+{
+	struct track t;
+	struct listener_set set;
+	struct listener *items = calloc(UNIVERSE, sizeof(*items));
+	uint32_t drops[UNIVERSE] = { 0 }, prev[UNIVERSE] = { 0 };
+	uint64_t total[UNIVERSE] = { 0 };
+	bool alive[UNIVERSE] = { false }, was[UNIVERSE] = { false };
+	unsigned seed = 12345, tick, c;
+
+	cr_assert_not_null(items);
+	track_init(&t);
+	for (tick = 0; tick < 400; tick++) {
+		size_t n = 0, i, news = 0;
+
+		for (c = 0; c < UNIVERSE; c++) {
+			alive[c] = (rand_r(&seed) % 4) != 0;
+			if (rand_r(&seed) % 3 == 0)
+				drops[c] += (uint32_t)(rand_r(&seed) % 5);
+			if (!alive[c])
+				continue;
+			memset(&items[n], 0, sizeof(items[n]));
+			items[n].cookie = 1000 + (uint64_t)c * 7919;
+			items[n].inode = c + 1;
+			items[n].drops = drops[c];
+			items[n].has_drops = true;
+			items[n].queue = (uint32_t)(rand_r(&seed) % 5);
+			items[n].backlog = 3;
+			n++;
+		}
+		/* Shuffle: dump order means nothing. */
+		for (i = n; i > 1; i--) {
+			size_t j = (size_t)rand_r(&seed) % i;
+			struct listener tmp = items[i - 1];
+
+			items[i - 1] = items[j];
+			items[j] = tmp;
+		}
+		set.items = items;
+		set.count = n;
+		set.cap = UNIVERSE;
+		cr_assert_eq(track_update(&t, &set, NULL, NULL, (int64_t)tick * 1000), 0);
+
+		cr_assert_eq(t.count, n);
+		assert_sorted(&t);
+		for (c = 0; c < UNIVERSE; c++) {
+			struct tracked *tr = track_find(&t, 1000 + (uint64_t)c * 7919);
+
+			if (!alive[c]) {
+				cr_assert_null(tr);
+				was[c] = false;
+				continue;
+			}
+			cr_assert_not_null(tr);
+			cr_assert_eq(tr->l.inode, c + 1);
+			if (!was[c]) {
+				news++;
+				total[c] = 0;
+				cr_assert_eq(tr->drops_delta, 0);
+				cr_assert_eq(tr->ticks_seen, 1);
+			} else {
+				cr_assert_eq(tr->drops_delta, drops[c] - prev[c]);
+			}
+			total[c] += tr->drops_delta;
+			cr_assert_eq(tr->drops_total, total[c]);
+			prev[c] = drops[c];
+			was[c] = true;
+		}
+		cr_assert_eq(t.new_count, news);
+	}
+	track_free(&t);
+	free(items);
+}
+
+Test(track, enomem_from_a_size_overflow_leaves_t_unchanged)
+{
+	struct track t;
+	struct listener_set huge;
+	struct track before;
+
+	track_init(&t);
+	one(&t, 1, 0, 128, 5, 1000);
+	one(&t, 1, 0, 128, 9, 2000);
+	memcpy(&before, &t, sizeof(t));
+
+	/* More listeners than memory can index: refused before items is read. */
+	memset(&huge, 0, sizeof(huge));
+	huge.count = SIZE_MAX / 4;
+	cr_assert_eq(track_update(&t, &huge, NULL, NULL, 3000), -ENOMEM);
+	cr_assert_eq(memcmp(&t, &before, sizeof(t)), 0);
+	cr_assert_eq(track_find(&t, 1)->drops_total, 4);
+
+	/* Still usable. */
+	one(&t, 1, 0, 128, 10, 3000);
+	cr_assert_eq(track_find(&t, 1)->drops_total, 5);
+	cr_assert_eq(t.ticks, 3);
+	track_free(&t);
+}
+
+/*
+ * A real allocation failure: the address-space limit is lowered so that the
+ * listener array cannot grow. ASan reserves terabytes of shadow memory and
+ * aborts on a failed malloc, so this runs in plain builds only. Criterion
+ * runs each test in its own process, so the limit does not leak.
+ */
+Test(track, enomem_from_malloc_leaves_t_consistent)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("address-space limits do not mix with AddressSanitizer");
+#else
+	enum { N = 200000 };
+	struct track t;
+	struct listener_set set;
+	struct listener *items = calloc(N, sizeof(*items));
+	struct rlimit old, low;
+	FILE *f;
+	unsigned long pages = 0;
+	int rc, rc2;
+	size_t i, count_after;
+	uint64_t ticks_after, total_after;
+
+	cr_assert_not_null(items);
+	for (i = 0; i < N; i++) {
+		items[i].cookie = 10 + i;
+		items[i].inode = (uint32_t)i;
+		items[i].has_drops = true;
+		items[i].backlog = 128;
+	}
+	track_init(&t);
+	one(&t, 10, 0, 128, 5, 1000);
+	one(&t, 10, 0, 128, 9, 2000);
+
+	f = fopen("/proc/self/statm", "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%lu", &pages), 1);
+	fclose(f);
+	cr_assert_eq(getrlimit(RLIMIT_AS, &old), 0);
+	low = old;
+	/* Room for small allocations, not for N tracked listeners (~190 MB). */
+	low.rlim_cur = pages * 4096UL + (32UL << 20);
+	cr_assert_eq(setrlimit(RLIMIT_AS, &low), 0);
+
+	set.items = items;
+	set.count = N;
+	set.cap = N;
+	rc = track_update(&t, &set, NULL, NULL, 3000);
+	/* Record before asserting: Criterion's reporting may itself need memory. */
+	count_after = t.count;
+	ticks_after = t.ticks;
+	total_after = track_find(&t, 10) ? track_find(&t, 10)->drops_total : 0;
+	cr_assert_eq(setrlimit(RLIMIT_AS, &old), 0);
+
+	cr_assert_eq(rc, -ENOMEM);
+	cr_assert_eq(count_after, 1);
+	cr_assert_eq(ticks_after, 2);
+	cr_assert_eq(total_after, 4);
+
+	/* With memory back the same update goes through. */
+	items[0].drops = 12;
+	rc2 = track_update(&t, &set, NULL, NULL, 3000);
+	cr_assert_eq(rc2, 0);
+	cr_assert_eq(t.count, N);
+	cr_assert_eq(t.new_count, N - 1);
+	cr_assert_eq(track_find(&t, 10)->drops_total, 7);
+	track_free(&t);
+	free(items);
+#endif
+}
