@@ -6,8 +6,8 @@ enter_ns "-n"
 setup_work
 
 start_daemon
-start_listener srv 127.0.0.1 7070 16 --accept
-start_listener srv6 ::1 7070 16 --accept
+start_listener srv 127.0.0.1 7070 1024 --accept
+start_listener srv6 ::1 7070 1024 --accept
 wait_for 30 "daemon sees both listeners" \
 	jq_status '([.listeners[] | select(.port == 7070)] | length) == 2'
 

@@ -71,8 +71,21 @@ status_text=$(in_ns systemctl show -p StatusText --value backlogd.service)
 echo "StatusText: $status_text"
 case "$status_text" in *listeners*) ;; *) fail "no STATUS= summary from sd_notify" ;; esac
 
-in_ns "$top_builddir/backlogctl" --json status >"$WORK/status.json" ||
-	fail "backlogctl status through the unit's socket failed"
+# A listener in the namespace: the hardened service must still name its owner
+# (reading /proc/PID/fd needs the capabilities the unit keeps).
+in_ns "$top_builddir/tests/tools/tcpload" listen 127.0.0.1 8181 4 --lifetime 60 \
+	--ready "$WORK/ready" >"$WORK/listener.log" 2>&1 &
+wait_for 50 "listener ready" test -s "$WORK/ready"
+# The pid as the namespace sees it, as the service sees it too.
+listener_pid=$(sed -n 's/^ready //p' "$WORK/ready")
+
+status_has_owner() {
+	in_ns "$top_builddir/backlogctl" --json status >"$WORK/status.json" 2>/dev/null &&
+	jq -e '.listeners[] | select(.listener == "127.0.0.1:8181") |
+		.processes[0].comm == "tcpload" and .processes[0].pid == '"$listener_pid"'' \
+		"$WORK/status.json" >/dev/null
+}
+wait_for 50 "the unit names the listener's owner" status_has_owner
 jq -e '.daemon.ticks >= 1 and (.limits.somaxconn | type) == "number"' "$WORK/status.json" >/dev/null ||
 	fail "status from the unit is wrong: $(cat "$WORK/status.json")"
 in_ns "$top_builddir/backlogctl" status || fail "human status through the unit failed"
