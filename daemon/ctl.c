@@ -32,6 +32,8 @@
 /* After EMFILE/ENFILE the listener stays readable: stop polling it this long. */
 #define CTL_ACCEPT_PAUSE_MS 1000
 #define CTL_EVENTS (CTL_MAX_CLIENTS + 1)
+/* timeout_ms 0 would drop every client at once; no timeout at all would let silent clients hold every slot. */
+#define CTL_DEFAULT_TIMEOUT_MS 5000
 
 struct ctl_client {
 	struct ctl_client *next;
@@ -563,7 +565,7 @@ int ctl_open(struct ctl_server **out, const char *path, unsigned timeout_ms,
 	if (!srv)
 		return -ENOMEM;
 	srv->lfd = srv->efd = -1;
-	srv->timeout_ms = timeout_ms;
+	srv->timeout_ms = timeout_ms ? timeout_ms : CTL_DEFAULT_TIMEOUT_MS;
 	srv->handler = handler;
 	srv->arg = arg;
 	srv->path = strdup(path);

@@ -88,17 +88,28 @@ static bool listener_full(const struct listener *l)
 	return l->queue > l->backlog;
 }
 
-static void tracked_start(struct tracked *tr, const struct listener *l, int64_t now_ms)
+/*
+ * born_since_prev: the listener appeared after an earlier update, so it was
+ * created since then and every drop it shows happened in this tick's
+ * interval. A short burst on a fresh listener is not lost that way. A
+ * listener found at the first update has a past we did not see: no delta.
+ */
+static void tracked_start(struct tracked *tr, const struct listener *l, int64_t now_ms,
+			  bool born_since_prev)
 {
+	uint32_t delta = born_since_prev && l->has_drops ? l->drops : 0;
+
 	memset(tr, 0, sizeof(*tr));
 	tr->l = *l;
 	tr->first_seen_ms = now_ms;
 	tr->last_seen_ms = now_ms;
-	tr->drops_first = l->drops;
+	tr->drops_first = l->drops - delta;
+	tr->drops_delta = delta;
+	tr->drops_total = delta;
 	tr->peak_queue = l->queue;
 	tr->ticks_full = listener_full(l) ? 1 : 0;
 	tr->ticks_seen = 1;
-	hist_push(tr, 0);
+	hist_push(tr, delta);
 }
 
 static void tracked_advance(struct tracked *tr, const struct listener *l, int64_t now_ms)
@@ -243,7 +254,7 @@ int track_update(struct track *t, const struct listener_set *now,
 		} else {
 			const struct listener *l = &now->items[keys[j - 1].idx];
 
-			tracked_start(&t->items[d], l, now_ms);
+			tracked_start(&t->items[d], l, now_ms, t->ticks > 0);
 			j--;
 		}
 	}

@@ -30,8 +30,8 @@ static int handled;
 
 struct tclient {
 	int fd;
-	size_t len;
-	char buf[65536];
+	size_t len, cap;
+	char *buf;
 };
 
 static int64_t mono_ms(void)
@@ -42,7 +42,25 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Echo the command back; "null" makes the handler fail, to test the server's fallback. */
+/* Reply with a "pad" string of n bytes, for replies larger than a socket buffer. */
+static json_t *padded_reply(const char *cmd, size_t n)
+{
+	char *pad = malloc(n + 1);
+	json_t *j;
+
+	cr_assert_not_null(pad);
+	memset(pad, 'p', n);
+	pad[n] = '\0';
+	j = json_pack("{s:b,s:s,s:s}", "ok", 1, "command", cmd, "pad", pad);
+	free(pad);
+	return j;
+}
+
+/*
+ * Echo the command back. "null" makes the handler fail, to test the
+ * server's fallback; "big" and "huge" give replies under and over the
+ * server's cap on pending output (4 MiB).
+ */
 static json_t *echo_handler(json_t *req, void *arg)
 {
 	const char *cmd = json_string_value(json_object_get(req, "command"));
@@ -51,6 +69,10 @@ static json_t *echo_handler(json_t *req, void *arg)
 	(*count)++;
 	if (strcmp(cmd, "null") == 0)
 		return NULL;
+	if (strcmp(cmd, "big") == 0)
+		return padded_reply(cmd, 1024 * 1024);
+	if (strcmp(cmd, "huge") == 0)
+		return padded_reply(cmd, 5 * 1024 * 1024);
 	return json_pack("{s:b,s:s}", "ok", 1, "command", cmd);
 }
 
@@ -100,6 +122,9 @@ static struct tclient *tc_new(void)
 	int64_t end = mono_ms() + WAIT_MS;
 
 	cr_assert_not_null(c);
+	c->cap = 2 * 1024 * 1024;
+	c->buf = malloc(c->cap);
+	cr_assert_not_null(c->buf);
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	cr_assert_geq(c->fd, 0);
 	strcpy(sun.sun_path, sockpath);
@@ -118,6 +143,7 @@ static void tc_free(struct tclient *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
+	free(c->buf);
 	free(c);
 }
 
@@ -171,8 +197,8 @@ static int tc_line(struct tclient *c, char *out, size_t outsz, int ms)
 			c->len -= len + 1;
 			return 1;
 		}
-		cr_assert_lt(c->len, sizeof(c->buf), "reply line too long");
-		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+		cr_assert_lt(c->len, c->cap, "reply line too long");
+		n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
 		if (n > 0) {
 			c->len += (size_t)n;
 			continue;
@@ -363,10 +389,10 @@ Test(ctl, handler_failure_is_an_error_reply)
 	tc_free(c);
 }
 
-/* Build {"command":"big","pad":"xxx..."} exactly len bytes long, plus '\n'. */
+/* Build {"command":"long","pad":"xxx..."} exactly len bytes long, plus '\n'. */
 static char *request_of_len(size_t len)
 {
-	static const char head[] = "{\"command\":\"big\",\"pad\":\"";
+	static const char head[] = "{\"command\":\"long\",\"pad\":\"";
 	static const char tail[] = "\"}";
 	char *s = malloc(len + 2);
 
@@ -388,7 +414,7 @@ Test(ctl, request_of_max_length_accepted)
 	start(5000);
 	c = tc_new();
 	cr_assert_eq(tc_send(c, req), 0);
-	expect_ok(c, "big");
+	expect_ok(c, "long");
 	free(req);
 	tc_free(c);
 }
@@ -533,6 +559,44 @@ Test(ctl, client_that_never_reads_is_dropped)
 	}
 	pump_until_clients(0);
 	cr_assert_gt(handled, 100, "only %d requests handled before the stall", handled);
+	d = tc_new();
+	cr_assert_eq(tc_send(d, "{\"command\":\"alive\"}\n"), 0);
+	expect_ok(d, "alive");
+	tc_free(c);
+	tc_free(d);
+}
+
+Test(ctl, reply_larger_than_socket_buffer)
+{
+	size_t linesz = 2 * 1024 * 1024;
+	char *line = malloc(linesz);
+	struct tclient *c;
+	json_t *j;
+
+	cr_assert_not_null(line);
+	start(5000);
+	c = tc_new();
+	/* 1 MiB goes out over many non-blocking writes; the next reply must follow it intact. */
+	cr_assert_eq(tc_send(c, "{\"command\":\"big\"}\n{\"command\":\"after\"}\n"), 0);
+	cr_assert_eq(tc_line(c, line, linesz, WAIT_MS), 1);
+	j = json_loads(line, 0, NULL);
+	cr_assert_not_null(j);
+	cr_assert_eq(strlen(json_string_value(json_object_get(j, "pad"))), 1024 * 1024);
+	json_decref(j);
+	expect_ok(c, "after");
+	free(line);
+	tc_free(c);
+}
+
+Test(ctl, reply_over_output_cap_drops_client)
+{
+	struct tclient *c, *d;
+
+	start(5000);
+	c = tc_new();
+	cr_assert_eq(tc_send(c, "{\"command\":\"huge\"}\n"), 0);
+	expect_closed(c);
+	pump_until_clients(0);
 	d = tc_new();
 	cr_assert_eq(tc_send(d, "{\"command\":\"alive\"}\n"), 0);
 	expect_ok(d, "alive");
@@ -727,7 +791,7 @@ Test(ctl, close_with_clients_connected)
 	ctl_close(srv);
 	srv = NULL;
 	/* tc_line pumps the server; it is gone, so read directly. */
-	cr_assert_eq(recv(d->fd, d->buf, sizeof(d->buf), 0), 0);
+	cr_assert_eq(recv(d->fd, d->buf, d->cap, 0), 0);
 	tc_free(c);
 	tc_free(d);
 }

@@ -483,9 +483,12 @@ Test(track, random_ticks_agree_with_a_model)
 			cr_assert_not_null(tr);
 			cr_assert_eq(tr->l.inode, c + 1);
 			if (!was[c]) {
+				/* Born after the first update: all its drops are this tick's. */
+				uint32_t born = tick > 0 ? drops[c] : 0;
+
 				news++;
 				total[c] = 0;
-				cr_assert_eq(tr->drops_delta, 0);
+				cr_assert_eq(tr->drops_delta, born);
 				cr_assert_eq(tr->ticks_seen, 1);
 			} else {
 				cr_assert_eq(tr->drops_delta, drops[c] - prev[c]);
@@ -594,4 +597,34 @@ Test(track, enomem_from_malloc_leaves_t_consistent)
 	track_free(&t);
 	free(items);
 #endif
+}
+
+/* A listener born between two updates: every drop it shows is new. */
+Test(track, listener_born_between_updates_counts_its_drops)
+{
+	struct track t;
+	struct listener a = { .cookie = 1, .inode = 11, .has_drops = true, .backlog = 4 };
+	struct listener b = { .cookie = 2, .inode = 12, .has_drops = true, .drops = 9,
+			      .queue = 5, .backlog = 4 };
+	struct listener both[2] = { a, b };
+	struct listener_set set = { .items = &a, .count = 1, .cap = 1 };
+	struct tracked *tb;
+
+	track_init(&t);
+	a.drops = 3;
+	cr_assert_eq(track_update(&t, &set, NULL, NULL, 1000), 0);
+	cr_assert_eq(track_find(&t, 1)->drops_delta, 0, "first update: the past is unknown");
+	both[0] = a;
+	set.items = both;
+	set.count = 2;
+	set.cap = 2;
+	cr_assert_eq(track_update(&t, &set, NULL, NULL, 2000), 0);
+	tb = track_find(&t, 2);
+	cr_assert_not_null(tb);
+	cr_assert_eq(tb->drops_delta, 9);
+	cr_assert_eq(tb->drops_total, 9);
+	cr_assert_eq(tb->drops_first, 0);
+	cr_assert_eq(tracked_hist(tb, 0)->drops_delta, 9);
+	cr_assert_eq(tb->ticks_full, 1);
+	track_free(&t);
 }
