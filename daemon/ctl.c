@@ -29,7 +29,7 @@
 #define CTL_READ_BUDGET 16
 /* Accepts per dispatch; the listen backlog refills between ticks anyway. */
 #define CTL_ACCEPT_BUDGET 128
-/* After EMFILE/ENFILE the listener stays readable: stop polling it this long. */
+/* After an accept error like EMFILE the listener stays readable: stop polling it this long. */
 #define CTL_ACCEPT_PAUSE_MS 1000
 #define CTL_EVENTS (CTL_MAX_CLIENTS + 1)
 /* timeout_ms 0 would drop every client at once; no timeout at all would let silent clients hold every slot. */
@@ -425,16 +425,14 @@ static void accept_all(struct ctl_server *srv)
 		case EWOULDBLOCK:
 #endif
 			return;
-		case EMFILE:
-		case ENFILE:
-		case ENOBUFS:
-		case ENOMEM:
-			/* The pending connection stays queued: without a pause we would spin. */
+		default:
+			/*
+			 * EMFILE, ENFILE, ENOMEM...: the pending connection stays
+			 * queued and the listener readable; without a pause the
+			 * main loop would spin on it.
+			 */
 			log_warn("ctl: accept");
 			accept_pause(srv);
-			return;
-		default:
-			log_warn("ctl: accept");
 			return;
 		}
 	}

@@ -46,7 +46,8 @@ setup_work() {
 	WORK=$(mktemp -d /tmp/backlogd-test.XXXXXX)
 	SOCK="$WORK/ctl.sock"
 	PIDS=""
-	trap cleanup EXIT INT TERM
+	trap cleanup EXIT
+	trap 'exit 1' INT TERM
 	ip link set lo up || fail "cannot bring lo up in the namespace"
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,7 +35,8 @@
  *              acknowledged our bytes (a reply or EOF came, or nothing came but
  *              our send queue is empty: the connection sits in an accept queue).
  *   reset      ECONNRESET on connect, write or read, or pending on the socket
- *              at the end (a RST that came after the handshake).
+ *              at the end (a RST that came after the handshake); also EPIPE,
+ *              which is how a RST after the server's FIN is reported.
  *   timeout    no handshake within --timeout-ms (the SYN was dropped), or our
  *              bytes still unacknowledged after it: the server's kernel drops
  *              our segments, as it does with a full accept queue and
@@ -44,7 +46,7 @@
  */
 
 #define MAX_CLIENTS 20000	/* the per-process fd limit here is 20000 */
-#define MAX_HELD 4096		/* accepted connections a healthy listener tracks at once */
+#define MAX_HELD 16384		/* accepted connections a healthy listener keeps at once */
 #define ACCEPTED_LINGER_MS 2000	/* how long a healthy listener waits for a client's EOF */
 #define PAYLOAD "tcpload\n"
 
@@ -56,6 +58,7 @@ struct client {
 	int fd;
 	enum cstate state;
 	enum outcome outcome;
+	int err;		/* the errno behind an "other" outcome */
 	int64_t deadline;
 };
 
@@ -238,6 +241,17 @@ struct held_fifo {
 	size_t head, count;
 };
 
+static void held_pop(struct held_fifo *h)
+{
+	struct held *e = &h->slot[h->head];
+
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = -1;
+	h->head = (h->head + 1) % MAX_HELD;
+	h->count--;
+}
+
 static void held_expire(struct held_fifo *h, int64_t now)
 {
 	while (h->count > 0) {
@@ -245,11 +259,7 @@ static void held_expire(struct held_fifo *h, int64_t now)
 
 		if (e->fd >= 0 && e->deadline > now)
 			break;
-		if (e->fd >= 0)
-			close(e->fd);
-		e->fd = -1;
-		h->head = (h->head + 1) % MAX_HELD;
-		h->count--;
+		held_pop(h);
 	}
 }
 
@@ -266,16 +276,23 @@ static void listen_accept(int lfd, int efd, struct held_fifo *h)
 		struct epoll_event ev = { .events = EPOLLIN };
 		size_t i;
 
-		if (cfd < 0)
+		if (cfd < 0) {
+			/* Out of fds: free the oldest, or the readable listener would make us spin. */
+			if ((errno == EMFILE || errno == ENFILE) && h->count > 0) {
+				held_pop(h);
+				continue;
+			}
 			return;
+		}
 		/*
 		 * FIN now, close at the client's EOF: closing at once with the
 		 * client's bytes unread would send a RST, and a healthy server
 		 * must not look like an overflow.
 		 */
 		shutdown(cfd, SHUT_WR);
+		/* Full: let the oldest go; if its client has not sent yet, it will see a reset. */
 		if (h->count == MAX_HELD)
-			held_expire(h, INT64_MAX);	/* full: let the oldest go */
+			held_pop(h);
 		i = (h->head + h->count) % MAX_HELD;
 		ev.data.u64 = i;
 		if (epoll_ctl(efd, EPOLL_CTL_ADD, cfd, &ev) < 0) {
@@ -372,6 +389,9 @@ static enum outcome outcome_of_errno(int err)
 	switch (err) {
 	case ECONNRESET:
 		return O_RESET;
+	case EPIPE:
+		/* A RST that finds us in CLOSE_WAIT (after the server's FIN) is reported as EPIPE (tcp_reset). */
+		return O_RESET;
 	case ETIMEDOUT:
 		return O_TIMEOUT;
 	case ECONNREFUSED:
@@ -381,8 +401,9 @@ static enum outcome outcome_of_errno(int err)
 	}
 }
 
-static void client_finish(struct client *c, enum outcome o)
+static void client_finish_err(struct client *c, enum outcome o, int err)
 {
+	c->err = err;
 	c->outcome = o;
 	c->state = C_DONE;
 	/* Only connected sockets stay open, to be held; the rest would only retransmit. */
@@ -392,12 +413,22 @@ static void client_finish(struct client *c, enum outcome o)
 	}
 }
 
+static void client_finish(struct client *c, enum outcome o)
+{
+	client_finish_err(c, o, 0);
+}
+
+static void client_fail(struct client *c, int err)
+{
+	client_finish_err(c, outcome_of_errno(err), err);
+}
+
 static void client_start(struct client *c, const struct sockaddr_storage *ss, socklen_t len,
 			 int timeout_ms)
 {
 	c->fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
-		client_finish(c, O_OTHER);
+		client_fail(c, errno);
 		return;
 	}
 	c->deadline = now_ms() + timeout_ms;
@@ -405,7 +436,7 @@ static void client_start(struct client *c, const struct sockaddr_storage *ss, so
 	if (connect(c->fd, (const struct sockaddr *)ss, len) == 0)
 		return;	/* poll reports it writable at once */
 	if (errno != EINPROGRESS)
-		client_finish(c, outcome_of_errno(errno));
+		client_fail(c, errno);
 }
 
 /* Data was sent; after the wait, an empty send queue means the server's kernel has it. */
@@ -414,7 +445,7 @@ static void client_wait_expired(struct client *c)
 	int outq = 0;
 
 	if (ioctl(c->fd, TIOCOUTQ, &outq) < 0)
-		client_finish(c, O_OTHER);
+		client_fail(c, errno);
 	else
 		client_finish(c, outq == 0 ? O_CONNECTED : O_TIMEOUT);
 }
@@ -422,7 +453,7 @@ static void client_wait_expired(struct client *c)
 static void client_send(struct client *c, int timeout_ms)
 {
 	if (send(c->fd, PAYLOAD, sizeof(PAYLOAD) - 1, MSG_NOSIGNAL) < 0) {
-		client_finish(c, outcome_of_errno(errno));
+		client_fail(c, errno);
 		return;
 	}
 	c->state = C_WAITING;
@@ -440,7 +471,7 @@ static void client_event(struct client *c, short revents, bool send_data, int ti
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
 			err = errno;
 		if (err) {
-			client_finish(c, outcome_of_errno(err));
+			client_fail(c, err);
 			return;
 		}
 		if (!send_data) {
@@ -457,7 +488,7 @@ static void client_event(struct client *c, short revents, bool send_data, int ti
 		if (n >= 0)
 			client_finish(c, O_CONNECTED);	/* a reply, or the server's EOF */
 		else if (errno != EAGAIN && errno != EINTR)
-			client_finish(c, outcome_of_errno(errno));
+			client_fail(c, errno);
 	}
 }
 
@@ -529,7 +560,7 @@ static void clients_sweep(struct client *cs, size_t n)
 		if (cs[i].state != C_DONE || cs[i].outcome != O_CONNECTED || cs[i].fd < 0)
 			continue;
 		if (getsockopt(cs[i].fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err)
-			client_finish(&cs[i], outcome_of_errno(err));
+			client_fail(&cs[i], err);
 	}
 }
 
@@ -539,6 +570,25 @@ static void print_summary(const struct client *cs, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		count[cs[i].outcome == O_NONE ? O_OTHER : cs[i].outcome]++;
+	/* Say what "other" was (EADDRNOTAVAIL: ephemeral ports ran out), once per errno. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned long same = 0;
+		bool seen = false;
+
+		if (cs[i].outcome != O_OTHER || !cs[i].err)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			if (cs[k].outcome != O_OTHER || cs[k].err != cs[i].err)
+				continue;
+			if (k < i) {
+				seen = true;
+				break;
+			}
+			same++;
+		}
+		if (!seen)
+			fprintf(stderr, "tcpload: other: %lu x %s\n", same, strerror(cs[i].err));
+	}
 	printf("connected=%lu reset=%lu timeout=%lu refused=%lu other=%lu\n",
 	       count[O_CONNECTED], count[O_RESET], count[O_TIMEOUT], count[O_REFUSED],
 	       count[O_OTHER]);
@@ -768,6 +818,13 @@ static int cmd_defer_storm(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	struct rlimit rl;
+
+	/* Thousands of sockets are the point: use the whole hard fd limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;

@@ -8,10 +8,12 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -537,9 +539,11 @@ Test(ctl, client_that_never_reads_is_dropped)
 	size_t reqlen = strlen(req), fill = 0;
 	int64_t end;
 	int writes = 0;
+	bool other_served = false;
 
 	start(200);
 	c = tc_new();
+	d = tc_new();
 	while (fill + reqlen <= sizeof(chunk)) {
 		memcpy(chunk + fill, req, reqlen);
 		fill += reqlen;
@@ -553,12 +557,20 @@ Test(ctl, client_that_never_reads_is_dropped)
 			break;
 		if (n > 0)
 			writes++;
+		/* Once the flood is stalled, another client must still be served at once. */
+		if (n < 0 && !other_served) {
+			cr_assert_eq(tc_send(d, "{\"command\":\"other\"}\n"), 0);
+			expect_ok(d, "other");
+			other_served = true;
+		}
 		pump(n < 0 ? 10 : 0);
-		if (ctl_clients(srv) == 0)
+		if (ctl_clients(srv) <= 1)
 			break;
 	}
-	pump_until_clients(0);
+	cr_assert(other_served);
 	cr_assert_gt(handled, 100, "only %d requests handled before the stall", handled);
+	tc_free(d);
+	pump_until_clients(0);
 	d = tc_new();
 	cr_assert_eq(tc_send(d, "{\"command\":\"alive\"}\n"), 0);
 	expect_ok(d, "alive");
@@ -672,6 +684,40 @@ Test(ctl, seventy_clients)
 	cr_assert_eq(tc_send(d, "{\"command\":\"fresh\"}\n"), 0);
 	expect_ok(d, "fresh");
 	tc_free(d);
+}
+
+Test(ctl, accept_error_does_not_spin)
+{
+	struct rlimit rl, low;
+	struct pollfd p;
+	struct tclient *c;
+	int64_t end;
+	int probe;
+
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	start(5000);
+	c = tc_new();
+	/* No fd left for accept(): it fails with EMFILE, the connection stays queued. */
+	probe = open("/dev/null", O_RDONLY);
+	cr_assert_geq(probe, 0);
+	close(probe);
+	low = rl;
+	low.rlim_cur = (rlim_t)probe;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	pump(100);
+	cr_assert_eq(ctl_clients(srv), 0);
+	/* The listener left the epoll set for a while: the main loop must not wake for it. */
+	p = (struct pollfd){ .fd = ctl_fd(srv), .events = POLLIN };
+	cr_assert_eq(poll(&p, 1, 200), 0);
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	/* After the pause the queued client is taken and served. */
+	end = mono_ms() + WAIT_MS;
+	while (ctl_clients(srv) == 0 && mono_ms() < end)
+		pump(50);
+	cr_assert_eq(ctl_clients(srv), 1);
+	cr_assert_eq(tc_send(c, "{\"command\":\"late\"}\n"), 0);
+	expect_ok(c, "late");
+	tc_free(c);
 }
 
 Test(ctl, socket_mode_and_group)
