@@ -343,6 +343,7 @@ static int cmd_listen(int argc, char **argv)
 	efd = epoll_create1(EPOLL_CLOEXEC);
 	if (!held || efd < 0 || (do_accept && epoll_ctl(efd, EPOLL_CTL_ADD, lfd, &ev) < 0)) {
 		perror("tcpload: listen setup");
+		free(held);
 		return 1;
 	}
 	write_ready(ready);
