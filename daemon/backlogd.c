@@ -136,12 +136,14 @@ static void parse_args(int argc, char **argv, struct options *opt)
  * Build the configuration: defaults, then the file, then the command line.
  * Return: 0, or -errno with err set (the caller decides whether it is fatal).
  */
-static int load_config(const struct options *opt, struct config *cfg, char *err, size_t errlen)
+static int load_config(const struct options *opt, struct config *cfg, bool *from_file,
+		       char *err, size_t errlen)
 {
 	int r;
 
 	config_defaults(cfg);
 	r = config_load(opt->config_path, cfg, err, errlen);
+	*from_file = r == 0;
 	/* The file is optional unless named with -f: the defaults serve. */
 	if (r == -ENOENT && !opt->config_given)
 		r = 0;
@@ -246,8 +248,9 @@ static void do_reload(struct daemon_state *st)
 {
 	struct config cfg;
 	char err[512];
+	bool from_file;
 
-	if (load_config(&st->opt, &cfg, err, sizeof(err)) < 0) {
+	if (load_config(&st->opt, &cfg, &from_file, err, sizeof(err)) < 0) {
 		log_warnx("reload: keeping the old configuration: %s", err);
 		return;
 	}
@@ -261,7 +264,10 @@ static void do_reload(struct daemon_state *st)
 		return;
 	}
 	monitor_set_config(&st->mon, &cfg);
-	log_info("reloaded %s", st->opt.config_path);
+	if (from_file)
+		log_info("reloaded %s", st->opt.config_path);
+	else
+		log_info("reloaded: no %s, using the defaults", st->opt.config_path);
 }
 
 /* Return: true to keep running. */
@@ -339,18 +345,22 @@ int main(int argc, char **argv)
 	struct daemon_state st = { .timer_fd = -1, .signal_fd = -1 };
 	struct config cfg;
 	char err[512];
+	bool from_file;
 	sigset_t mask;
 	int r;
 
 	parse_args(argc, argv, &st.opt);
 	log_init(st.opt.verbose, false);
 
-	if (load_config(&st.opt, &cfg, err, sizeof(err)) < 0) {
+	if (load_config(&st.opt, &cfg, &from_file, err, sizeof(err)) < 0) {
 		fprintf(stderr, "backlogd: %s\n", err);
 		return 1;
 	}
 	if (st.opt.check_only) {
-		printf("%s: configuration OK\n", st.opt.config_given ? st.opt.config_path : "defaults");
+		if (from_file)
+			printf("%s: configuration OK\n", st.opt.config_path);
+		else
+			printf("no %s: the defaults apply\n", st.opt.config_path);
 		return 0;
 	}
 	alert_init(st.opt.foreground);

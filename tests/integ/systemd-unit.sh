@@ -47,6 +47,11 @@ for u in sysinit.target basic.target shutdown.target network.target multi-user.t
 done
 printf '[Unit]\nDefaultDependencies=no\n' >/usr/lib/systemd/system/system.slice
 printf '[Unit]\nDefaultDependencies=no\n' >/run/systemd/system/backlogd-test.target
+# LeakSanitizer needs ptrace at exit, which the unit's SystemCallFilter denies
+# (as it should); in a sanitizer build the leak check runs in the other tests.
+mkdir -p /run/systemd/system/backlogd.service.d
+printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' \
+	>/run/systemd/system/backlogd.service.d/sanitizer.conf
 exec $SYSTEMD --system --unit=backlogd-test.target
 EOS
 unshare -fpmn --mount-proc sh "$WORK/boot.sh" >"$WORK/systemd.log" 2>&1 &
@@ -98,5 +103,5 @@ sleep 0.5
 [ "$(in_ns systemctl show -p ActiveState --value backlogd.service)" = active ] || fail "not active after reload"
 in_ns systemctl stop backlogd.service || fail "stop failed"
 result=$(in_ns systemctl show -p Result --value backlogd.service)
-[ "$result" = success ] || fail "stop result is $result"
+[ "$result" = success ] || { in_ns systemctl status backlogd.service --no-pager -l; fail "stop result is $result"; }
 echo "PASS: backlogd.service active via READY=1 under a real systemd; status answered"
