@@ -1,7 +1,5 @@
 /* backlogctl.c: the CLI: asks backlogd over its control socket, or diagnoses once without it. */
-#ifdef HAVE_CONFIG_H
 #include "version.h"
-#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,12 +25,6 @@
 #include "monitor.h"
 #include "render.h"
 #include "report.h"
-
-#ifdef PACKAGE_VERSION
-#define BACKLOGD_VERSION PACKAGE_VERSION
-#else
-#define BACKLOGD_VERSION "unknown"
-#endif
 
 #define PROG "backlogctl"
 
@@ -215,7 +207,7 @@ static int parse_args(int argc, char **argv, struct cli *cli, char **words, size
 			usage(stdout);
 			return EXIT_OK;
 		case 'V':
-			printf(PROG " %s\n", BACKLOGD_VERSION);
+			printf(PROG " %s\n", PACKAGE_VERSION);
 			return EXIT_OK;
 		case ':':
 			o = option_by_val(optopt);
@@ -562,7 +554,7 @@ static json_t *diagnose_document(const struct monitor *m, double interval_s, int
 		}
 	}
 	doc = json_pack("{s:{s:s, s:f, s:I}, s:o?, s:o?, s:o?, s:o?}",
-			"diagnose", "version", BACKLOGD_VERSION, "interval_s", interval_s, "at", (json_int_t)now_s,
+			"diagnose", "version", PACKAGE_VERSION, "interval_s", interval_s, "at", (json_int_t)now_s,
 			"limits", report_limits(&m->track.limits),
 			"host", report_host(&m->track),
 			"listeners", report_listeners(&m->track),

@@ -288,7 +288,8 @@ static void write_message(struct finding *f, const struct tracked *tr, const str
 	struct sbuf sb;
 
 	sb_init(&sb, f->message, sizeof(f->message));
-	sb_printf(&sb, "%s overflowed its accept queue: %" PRIu32 " drop%s this tick (%" PRIu64
+	/* "in one tick": the message is read long after the tick that wrote it. */
+	sb_printf(&sb, "%s overflowed its accept queue: %" PRIu32 " drop%s in one tick (%" PRIu64
 		  " since first seen), queue %" PRIu32 " of backlog %" PRIu32 " (peak %" PRIu32 "), ",
 		  f->listener, tr->drops_delta, tr->drops_delta == 1 ? "" : "s", tr->drops_total,
 		  tr->l.queue, tr->l.backlog, tr->peak_queue);

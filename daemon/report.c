@@ -1,7 +1,5 @@
 /* report.c: the JSON documents of the control protocol and backlogctl --json. */
-#ifdef HAVE_CONFIG_H
 #include "version.h"
-#endif
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -21,13 +19,6 @@
 #include "report.h"
 #include "sysctl.h"
 #include "track.h"
-
-/* Outside an autotools build (an IDE, a quick cc) there is no version.h. */
-#ifdef PACKAGE_VERSION
-#define BACKLOGD_VERSION PACKAGE_VERSION
-#else
-#define BACKLOGD_VERSION "unknown"
-#endif
 
 /* Enough for one step of an explain chain: a listener, its owners and a finding. */
 #define STEP_TEXT_MAX 2048
@@ -494,7 +485,7 @@ static json_t *report_daemon(const struct monitor *m, int64_t now)
 	json_t *o = json_object();
 	int rc = 0;
 
-	rc |= put(o, "version", json_string(BACKLOGD_VERSION));
+	rc |= put(o, "version", json_string(PACKAGE_VERSION));
 	rc |= put(o, "now", jint(now));
 	rc |= put(o, "started", jint(m->started));
 	rc |= put(o, "uptime_s", jint(now > m->started ? now - m->started : 0));
