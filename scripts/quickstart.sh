@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 
 DEBS="build-essential autoconf automake pkg-config libmnl-dev libsystemd-dev \
-libjansson-dev libinih-dev libcriterion-dev iproute2 jq systemd util-linux procps"
+libjansson-dev libinih-dev libcriterion-dev iproute2 jq systemd util-linux procps python3"
 
 deps() {
 	missing=""

@@ -47,5 +47,9 @@ jq -e '.limits.somaxconn == 4096 and .limits.tcp_abort_on_overflow == 0' "$WORK/
 cat "$WORK/status.txt"
 grep -q '127.0.0.1:8080' "$WORK/status.txt" || fail "human status lacks the listener"
 grep -q 'backlog-small' "$WORK/status.txt" || fail "human status lacks the finding"
+# In the foreground the alert is echoed to stderr with its sd-daemon priority, once.
+wait_ticks 2
+n=$(grep -c '^<4>backlogd: backlog-small on 127.0.0.1:8080' "$WORK/backlogd.log")
+[ "$n" -eq 1 ] || fail "expected one <4> alert line on stderr, got $n"
 stop_daemon
 echo "PASS: backlog-small on 127.0.0.1:8080 pid $srv_PID"

@@ -52,6 +52,8 @@ printf '[Unit]\nDefaultDependencies=no\n' >/run/systemd/system/backlogd-test.tar
 mkdir -p /run/systemd/system/backlogd.service.d
 printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' \
 	>/run/systemd/system/backlogd.service.d/sanitizer.conf
+# A watchdog shorter than the 1 s tick: backlogd must pet it from its loop.
+printf '[Service]\nWatchdogSec=1\n' >/run/systemd/system/backlogd.service.d/watchdog.conf
 exec $SYSTEMD --system --unit=backlogd-test.target
 EOS
 unshare -fpmn --mount-proc sh "$WORK/boot.sh" >"$WORK/systemd.log" 2>&1 &
@@ -96,6 +98,15 @@ jq -e '.daemon.ticks >= 1 and (.limits.somaxconn | type) == "number"' "$WORK/sta
 in_ns "$top_builddir/backlogctl" status || fail "human status through the unit failed"
 mode=$(in_ns stat -c %a /run/backlogd/backlogd.sock)
 [ "$mode" = 660 ] || fail "control socket mode is $mode, not 660"
+
+# Three watchdog periods later it is still the same process: WATCHDOG=1 arrives.
+main_pid=$(in_ns systemctl show -p MainPID --value backlogd.service)
+sleep 3
+[ "$(in_ns systemctl show -p MainPID --value backlogd.service)" = "$main_pid" ] ||
+	fail "backlogd was restarted: the watchdog was not petted"
+[ "$(in_ns systemctl show -p NRestarts --value backlogd.service)" = 0 ] || fail "backlogd restarted"
+[ "$(in_ns systemctl show -p WatchdogUSec --value backlogd.service)" = 1s ] ||
+	fail "the watchdog drop-in did not apply"
 
 # Reload through the unit (SIGHUP) keeps it running; stop is clean.
 in_ns systemctl reload backlogd.service || fail "reload failed"
