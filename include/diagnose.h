@@ -13,8 +13,29 @@ enum cause {
 	CAUSE_BACKLOG_SMALL,
 	CAUSE_SLOW_ACCEPT,
 	CAUSE_OVERFLOW_RESET,
+	CAUSE_SYN_QUEUE_DROP,
+	CAUSE_SYN_FLOOD,
+	CAUSE_LISTENER_GAP,
+	CAUSE_REUSEPORT_IMBALANCE,
+	CAUSE_EPHEMERAL_PORTS,
+	CAUSE_TIMEWAIT_OVERFLOW,
+	CAUSE_TCP_MEMORY,
+	CAUSE_ORPHANS,
+	CAUSE_CONNTRACK_FULL,
+	CAUSE_LINK_DROPS,
 	CAUSE_COUNT
 };
+
+/* What a finding is about: its key (finding.listener) is named for it. */
+enum finding_scope {
+	SCOPE_LISTENER,     /* "127.0.0.1:8080" */
+	SCOPE_HOST,         /* "host" */
+	SCOPE_INTERFACE,    /* "eth0" */
+	SCOPE_DESTINATION,  /* "10.0.0.5:5432", the remote end of client sockets */
+};
+
+/* "listener", "host", "interface", "destination". */
+const char *scope_name(enum finding_scope s);
 
 /* "backlog-clamped", ... Return: NULL for an out-of-range cause. */
 const char *cause_code(enum cause c);
@@ -28,10 +49,28 @@ struct diag_thresholds {
 	unsigned slow_accept_ticks;
 	/* A drop counts as an overflow when the queue was seen full within this many ticks. */
 	unsigned full_window_ticks;
+	/* listener-gap: how long a vanished address:port is remembered, and reported. */
+	unsigned gap_memory_secs;
+	/* ephemeral-ports: sockets to one destination at this % of the port range. */
+	unsigned ephemeral_pct;
+	/* orphans: sockstat orphan at this % of tcp_max_orphans. */
+	unsigned orphans_pct;
+	/* conntrack-full: nf_conntrack_count at this % of nf_conntrack_max. */
+	unsigned conntrack_pct;
+	/* reuseport-imbalance: the other members' queues below this % of their backlog. */
+	unsigned reuseport_room_pct;
 };
 
 #define FINDING_SUBJECT_MAX 192
 #define FINDING_TEXT_MAX 640
+#define FINDING_DETAIL_MAX 1024
+#define FINDING_EXTRA_MAX 12
+
+/* A named number of evidence beyond the accept-queue ones ("orphans", "tcp_max_orphans"). */
+struct evidence_item {
+	char name[32];             /* lower_snake_case; the journal field is BACKLOGD_ + upper case */
+	int64_t value;
+};
 
 struct finding_evidence {
 	uint32_t drops_delta;      /* this tick */
@@ -49,8 +88,10 @@ struct finding_evidence {
 struct finding {
 	enum cause cause;
 	enum cause underlying;     /* for overflow-reset: the overflow's own cause; else == cause */
+	enum finding_scope scope;
+	int explained_by;          /* -1: a cause in its own right; else the enum cause it is a side effect of */
 	int priority;              /* syslog priority: LOG_ERR, LOG_WARNING, ... */
-	char listener[LISTENER_NAME_MAX];   /* "127.0.0.1:8080", the finding's key with cause */
+	char listener[LISTENER_NAME_MAX];   /* the key with cause: "127.0.0.1:8080", "host", "eth0", "10.0.0.5:5432" (see scope) */
 	char subject[FINDING_SUBJECT_MAX];  /* "127.0.0.1:8080 nginx[812] nginx.service" */
 	uint64_t cookie;
 	uint32_t inode;
@@ -63,6 +104,9 @@ struct finding {
 	char knob[64];             /* "net.core.somaxconn", "listen() backlog", ... */
 	int64_t knob_current;      /* -1 unknown */
 	int64_t knob_suggested;    /* -1 none */
+	struct evidence_item extra[FINDING_EXTRA_MAX];
+	size_t n_extra;
+	char detail[FINDING_DETAIL_MAX];    /* lists: top memory holders, per-state counts, ... ("" none) */
 };
 
 struct finding_list {

@@ -12,7 +12,17 @@ struct limits {
 	int64_t tcp_max_syn_backlog;    /* net.ipv4.tcp_max_syn_backlog */
 	int64_t tcp_syncookies;         /* net.ipv4.tcp_syncookies */
 	int64_t tcp_abort_on_overflow;  /* net.ipv4.tcp_abort_on_overflow */
+	int64_t port_range_lo;          /* net.ipv4.ip_local_port_range, first */
+	int64_t port_range_hi;          /* net.ipv4.ip_local_port_range, second */
+	int64_t tcp_tw_reuse;           /* net.ipv4.tcp_tw_reuse */
+	int64_t tcp_max_tw_buckets;     /* net.ipv4.tcp_max_tw_buckets */
+	int64_t tcp_max_orphans;        /* net.ipv4.tcp_max_orphans */
+	int64_t tcp_mem[3];             /* net.ipv4.tcp_mem: min, pressure, max (pages) */
+	int64_t nf_conntrack_max;       /* net.netfilter.nf_conntrack_max; unknown without the module */
 };
+
+/* Set every field of lim to SYSCTL_UNKNOWN. */
+void limits_unknown(struct limits *lim);
 
 /* Read one integer sysctl file. Return: its value, or SYSCTL_UNKNOWN. */
 int64_t sysctl_read_int(const char *proc_root, const char *relpath);

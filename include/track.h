@@ -5,8 +5,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "conntrack.h"
+#include "deep.h"
+#include "kmsg.h"
+#include "links.h"
 #include "listener.h"
 #include "netstat.h"
+#include "sockstat.h"
 #include "procmap.h"
 #include "sysctl.h"
 
@@ -36,7 +41,35 @@ struct tracked {
 	struct tick_point hist[TRACK_HISTORY];
 };
 
-/* A listener that vanished: kept briefly so a restart gap can be told later. */
+#define TRACK_GAPS_MAX 64
+#define TRACK_KMSG_MAX 32
+
+/*
+ * An address:port whose last listener vanished: kept for a while so that a
+ * restart gap (it came back) or an outage (it did not) can be told.
+ */
+struct listener_gap {
+	uint8_t family;
+	uint16_t port;
+	uint8_t addr[16];
+	char listener[LISTENER_NAME_MAX];
+	struct owner old_owner;   /* who held it before it vanished */
+	int64_t last_seen_ms;     /* the last tick it was there: the gap began after this */
+	int64_t missing_ms;       /* the first tick it was missing */
+	int64_t returned_ms;      /* the tick it was back, 0 while absent */
+	uint64_t new_cookie;      /* the listener that came back, 0 while absent */
+	int64_t out_rsts;         /* Tcp.OutRsts moved during the gap, -1 unknown */
+	bool replaced;            /* a new socket within one tick (no tick saw it absent) */
+};
+
+/* Host-wide samples other than the counters, kept for deltas. */
+struct host_state {
+	bool valid;
+	struct sockstat ss;
+	struct conntrack_stat ct;
+	struct link_table links;
+};
+
 struct track {
 	struct tracked *items;
 	size_t count;
@@ -48,6 +81,13 @@ struct track {
 	struct counters host_cur;
 	bool have_prev;           /* host_prev is valid */
 	struct limits limits;     /* limits in force at the latest update */
+	struct host_state hs_prev;    /* the tick before */
+	struct host_state hs_cur;
+	struct kmsg_event kmsg[TRACK_KMSG_MAX];   /* kernel log events of this tick */
+	size_t n_kmsg;
+	const struct deep_sample *deep;  /* the deep tier of this tick, NULL when it did not run */
+	struct listener_gap gaps[TRACK_GAPS_MAX]; /* oldest first; the oldest go when full */
+	size_t n_gaps;
 	/* Inodes of listeners first seen in the latest update (for procmap). */
 	uint32_t *new_inodes;
 	size_t new_count;
@@ -65,6 +105,15 @@ void track_free(struct track *t);
  */
 int track_update(struct track *t, const struct listener_set *now,
 		 const struct counters *host, const struct limits *limits, int64_t now_ms);
+
+/*
+ * Fold this tick's host-wide samples, after track_update: hs_cur moves to
+ * hs_prev; ev[] (up to TRACK_KMSG_MAX kept) are this tick's kernel log
+ * events; deep may be NULL and must stay valid until the next call.
+ */
+void track_update_host(struct track *t, const struct sockstat *ss, const struct conntrack_stat *ct,
+		       const struct link_table *links, const struct kmsg_event *ev, size_t n_ev,
+		       const struct deep_sample *deep);
 
 /* Return: the tracked listener with this cookie, or NULL. */
 struct tracked *track_find(const struct track *t, uint64_t cookie);

@@ -1,0 +1,55 @@
+/* kmsg.h: the kernel log lines that name a cause, followed from /dev/kmsg. */
+#ifndef BACKLOGD_KMSG_H
+#define BACKLOGD_KMSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum kmsg_kind {
+	KMSG_SYN_FLOOD,          /* "Possible SYN flooding on port [ADDR]:PORT. Sending cookies." / "Dropping request." */
+	KMSG_CONNTRACK_FULL,     /* "nf_conntrack: table full, dropping packet" */
+	KMSG_TCP_OOM,            /* "TCP: out of memory -- consider tuning tcp_mem" */
+	KMSG_ORPHANS,            /* "TCP: too many orphaned sockets" */
+};
+
+#define KMSG_ADDR_MAX 48
+
+struct kmsg_event {
+	enum kmsg_kind kind;
+	uint64_t seq;            /* the record's sequence number */
+	uint64_t ts_usec;        /* the record's timestamp, usec since boot */
+	/* KMSG_SYN_FLOOD only: */
+	uint16_t port;           /* 0 when the line named none */
+	char addr[KMSG_ADDR_MAX];/* "127.0.0.1", "::1", "" when none (older kernels name only the port) */
+	bool cookies;            /* "Sending cookies" (true) or "Dropping request" (false) */
+};
+
+/*
+ * Parse one /dev/kmsg record ("PRI,SEQ,TS,FLAGS;message\n" plus optional
+ * continuation lines). Return: 1 and *ev when the message names a cause, 0
+ * when it is another message, -EINVAL when the record is malformed.
+ */
+int kmsg_parse_record(const char *rec, size_t len, struct kmsg_event *ev);
+
+struct kmsg;
+
+/*
+ * Open path (/dev/kmsg in production) non-blocking, positioned at the end:
+ * what the kernel said before backlogd started is not replayed as news.
+ * Return: 0 or -errno (EPERM without CAP_SYSLOG: the daemon runs without it).
+ */
+int kmsg_open(struct kmsg **out, const char *path);
+void kmsg_close(struct kmsg *k);
+/* The fd to poll for input. */
+int kmsg_fd(const struct kmsg *k);
+
+/*
+ * Read every record available now without blocking; append the ones that
+ * name a cause to ev[] (up to max; the rest are counted in *dropped).
+ * EPIPE (records overwritten before we read them) is counted in *lost and
+ * reading resumes. Return: number of events stored, or -errno.
+ */
+int kmsg_read(struct kmsg *k, struct kmsg_event *ev, size_t max, unsigned *dropped, unsigned *lost);
+
+#endif
