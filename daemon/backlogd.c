@@ -19,6 +19,7 @@
 #include "alert.h"
 #include "config.h"
 #include "ctl.h"
+#include "kmsg.h"
 #include "log.h"
 #include "monitor.h"
 #include "report.h"
@@ -31,12 +32,15 @@ struct options {
 	bool config_given;     /* -f: a missing file is then an error */
 	unsigned tick_ms;      /* -i, 0 = from the config */
 	const char *socket_path;
+	const char *proc_root; /* -P: /proc/net and /proc/sys from elsewhere (tests, replays) */
+	const char *kmsg_path; /* -K: a kernel log other than /dev/kmsg (tests) */
 };
 
 struct daemon_state {
 	struct options opt;
 	struct monitor mon;
 	struct ctl_server *ctl;
+	struct kmsg *kmsg;         /* NULL when the kernel log cannot be read */
 	int timer_fd;
 	int signal_fd;
 	bool ready_sent;
@@ -51,6 +55,8 @@ static const struct option long_options[] = {
 	{ "verbose",  no_argument,       NULL, 'v' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "socket",   required_argument, NULL, 'S' },
+	{ "proc-root", required_argument, NULL, 'P' },
+	{ "kmsg",     required_argument, NULL, 'K' },
 	{ "help",     no_argument,       NULL, 'h' },
 	{ "version",  no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -59,7 +65,7 @@ static const struct option long_options[] = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: backlogd [-dnv] [-f FILE] [-i SECONDS] [-S SOCKET]\n"
+		"usage: backlogd [-dnv] [-f FILE] [-i SECONDS] [-S SOCKET] [-P DIR] [-K PATH]\n"
 		"Watch every TCP listener's accept queue and explain dropped connections.\n\n"
 		"  -d, --debug          stay in the foreground, log to stderr at debug level\n"
 		"                       and echo every alert there too\n"
@@ -68,6 +74,9 @@ static void usage(FILE *out)
 		"  -v, --verbose        more log output\n"
 		"  -i, --interval SECS  tick interval, overrides the file (default 1)\n"
 		"  -S, --socket PATH    control socket (default %s)\n"
+		"  -P, --proc-root DIR  read /proc/net and /proc/sys files from DIR\n"
+		"                       (replays and tests; owners still come from /proc)\n"
+		"  -K, --kmsg PATH      follow PATH instead of /dev/kmsg (tests)\n"
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version\n",
 		CONFIG_DEFAULT_PATH, CONFIG_DEFAULT_SOCKET);
@@ -79,7 +88,8 @@ static void parse_args(int argc, char **argv, struct options *opt)
 
 	memset(opt, 0, sizeof(*opt));
 	opt->config_path = CONFIG_DEFAULT_PATH;
-	while ((c = getopt_long(argc, argv, "df:nvi:S:hV", long_options, NULL)) != -1) {
+	opt->proc_root = "/proc";
+	while ((c = getopt_long(argc, argv, "df:nvi:S:P:K:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			opt->foreground = true;
@@ -115,6 +125,12 @@ static void parse_args(int argc, char **argv, struct options *opt)
 				exit(2);
 			}
 			opt->socket_path = optarg;
+			break;
+		case 'P':
+			opt->proc_root = optarg;
+			break;
+		case 'K':
+			opt->kmsg_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -214,6 +230,26 @@ static json_t *handle_request(json_t *req, void *arg)
 		return data ? reply_ok(data) : reply_error(err);
 	}
 	return reply_error("unknown command (want status, listeners, findings, explain, ping)");
+}
+
+/* Collect the kernel log lines that name a cause; the next tick weighs them. */
+static void read_kmsg(struct daemon_state *st)
+{
+	struct kmsg_event ev[TRACK_KMSG_MAX];
+	unsigned dropped = 0, lost = 0;
+	int n;
+
+	n = kmsg_read(st->kmsg, ev, TRACK_KMSG_MAX, &dropped, &lost);
+	if (n > 0)
+		monitor_add_kmsg(&st->mon, ev, (size_t)n);
+	if (lost)
+		log_debug("kernel log: %u records overwritten before they were read", lost);
+	if (n < 0 && n != -EAGAIN) {
+		errno = -n;
+		log_warn("kernel log: read failed; no longer following it");
+		kmsg_close(st->kmsg);
+		st->kmsg = NULL;
+	}
 }
 
 static void on_finding(const struct finding_entry *e, bool opened, void *arg)
@@ -349,6 +385,11 @@ static int run(struct daemon_state *st)
 	ev.data.fd = ctl_fd(st->ctl);
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
 		fatal("epoll_ctl control socket");
+	if (st->kmsg) {
+		ev.data.fd = kmsg_fd(st->kmsg);
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
+			fatal("epoll_ctl kernel log");
+	}
 
 	while (running) {
 		n = epoll_wait(ep, events, 8, loop_timeout_ms(st));
@@ -371,6 +412,12 @@ static int run(struct daemon_state *st)
 				ctl_dispatch(st->ctl);
 			} else if (fd == st->signal_fd) {
 				running = handle_signals(st);
+			} else if (st->kmsg && fd == kmsg_fd(st->kmsg)) {
+				int kfd = fd;
+
+				read_kmsg(st);
+				if (!st->kmsg)
+					epoll_ctl(ep, EPOLL_CTL_DEL, kfd, NULL);
 			} else {
 				ctl_dispatch(st->ctl);
 			}
@@ -420,7 +467,7 @@ int main(int argc, char **argv)
 	if (st.timer_fd < 0)
 		fatal("timerfd_create");
 
-	r = monitor_init(&st.mon, &cfg, "/proc");
+	r = monitor_init(&st.mon, &cfg, st.opt.proc_root);
 	if (r < 0) {
 		errno = -r;
 		fatal("cannot open the sock_diag netlink socket");
@@ -429,6 +476,15 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		errno = -r;
 		fatal("cannot listen on %s", cfg.socket_path);
+	}
+	r = kmsg_open(&st.kmsg, st.opt.kmsg_path ? st.opt.kmsg_path : "/dev/kmsg");
+	if (r < 0) {
+		errno = -r;
+		if (st.opt.kmsg_path)
+			fatal("cannot follow the kernel log %s", st.opt.kmsg_path);
+		/* SYN-flood, conntrack, memory and orphan lines then go unseen; the counters remain. */
+		log_warn("cannot follow /dev/kmsg; kernel log lines will not be used");
+		st.kmsg = NULL;
 	}
 	if (sd_watchdog_enabled(0, &st.watchdog_usec) <= 0)
 		st.watchdog_usec = 0;
@@ -439,6 +495,8 @@ int main(int argc, char **argv)
 
 	sd_notify(0, "STOPPING=1");
 	ctl_close(st.ctl);
+	if (st.kmsg)
+		kmsg_close(st.kmsg);
 	monitor_done(&st.mon);
 	close(st.timer_fd);
 	close(st.signal_fd);

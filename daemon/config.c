@@ -23,6 +23,7 @@ void config_defaults(struct config *cfg)
 	cfg->tick_ms = 1000;
 	cfg->quiet_secs = 60;
 	cfg->client_timeout_ms = 5000;
+	cfg->deep_every_ticks = 30;
 	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", CONFIG_DEFAULT_SOCKET);
 	diag_thresholds_default(&cfg->thr);
 }
@@ -135,7 +136,8 @@ static int config_handler(void *user, const char *section, const char *name, con
 		return 0;    /* keep the first error only */
 	if (!name) {
 		/* A section header alone; check it is one we know. */
-		if (strcmp(section, "daemon") && strcmp(section, "diagnose") && strcmp(section, "ignore")) {
+		if (strcmp(section, "daemon") && strcmp(section, "diagnose") && strcmp(section, "ignore") &&
+		    strcmp(section, "deep")) {
 			snprintf(ctx->msg, sizeof(ctx->msg), "unknown section [%s]", section);
 			return 0;
 		}
@@ -171,6 +173,37 @@ static int config_handler(void *user, const char *section, const char *name, con
 			if (!parse_uint(value, 1, TRACK_HISTORY, &n))
 				return bad_value(ctx, section, name, value, "want a whole number from 1 to 32");
 			cfg->thr.full_window_ticks = (unsigned)n;
+			return 1;
+		}
+		if (!strcmp(name, "gap_memory")) {
+			if (!parse_uint(value, 1, 86400, &n))
+				return bad_value(ctx, section, name, value, "want seconds from 1 to 86400");
+			cfg->thr.gap_memory_secs = (unsigned)n;
+			return 1;
+		}
+		{
+			const struct { const char *key; unsigned *value; } pcts[] = {
+				{ "ephemeral_pct", &cfg->thr.ephemeral_pct },
+				{ "orphans_pct", &cfg->thr.orphans_pct },
+				{ "conntrack_pct", &cfg->thr.conntrack_pct },
+				{ "reuseport_room_pct", &cfg->thr.reuseport_room_pct },
+			};
+			size_t i;
+
+			for (i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
+				if (strcmp(name, pcts[i].key))
+					continue;
+				if (!parse_uint(value, 1, 100, &n))
+					return bad_value(ctx, section, name, value, "want a percentage from 1 to 100");
+				*pcts[i].value = (unsigned)n;
+				return 1;
+			}
+		}
+	} else if (!strcmp(section, "deep")) {
+		if (!strcmp(name, "every_ticks")) {
+			if (!parse_uint(value, 0, 1000000, &n))
+				return bad_value(ctx, section, name, value, "want a whole number of ticks (0 = only when asked)");
+			cfg->deep_every_ticks = (unsigned)n;
 			return 1;
 		}
 	} else if (!strcmp(section, "ignore")) {

@@ -9,6 +9,8 @@
 
 /* Resolved findings kept for `backlogctl status`. */
 #define MONITOR_RESOLVED_KEPT 64
+/* Owners always come from the real /proc, whatever proc_root says. */
+#define MONITOR_PID_ROOT "/proc"
 
 int monitor_init(struct monitor *m, const struct config *cfg, const char *proc_root)
 {
@@ -22,26 +24,28 @@ int monitor_init(struct monitor *m, const struct config *cfg, const char *proc_r
 	track_init(&m->track);
 	finding_list_init(&m->firing);
 	findings_init(&m->findings, MONITOR_RESOLVED_KEPT);
-	m->limits.somaxconn = SYSCTL_UNKNOWN;
-	m->limits.tcp_max_syn_backlog = SYSCTL_UNKNOWN;
-	m->limits.tcp_syncookies = SYSCTL_UNKNOWN;
-	m->limits.tcp_abort_on_overflow = SYSCTL_UNKNOWN;
+	deep_sample_init(&m->deep);
+	limits_unknown(&m->limits);
 	m->started = (int64_t)time(NULL);
 
 	r = sockdiag_open(&m->sd);
 	if (r < 0)
 		goto out_free;
-	m->pm = procmap_new(proc_root);
+	m->pm = procmap_new(MONITOR_PID_ROOT);
 	if (!m->pm) {
 		r = -ENOMEM;
 		goto out_sockdiag;
 	}
+	/* Interface drops are one cause among many: go on without rtnetlink. */
+	if (links_open(&m->links) < 0)
+		m->links = NULL;
 	return 0;
 
 out_sockdiag:
 	sockdiag_close(m->sd);
 	m->sd = NULL;
 out_free:
+	deep_sample_free(&m->deep);
 	findings_free(&m->findings);
 	finding_list_free(&m->firing);
 	track_free(&m->track);
@@ -52,9 +56,12 @@ out_free:
 
 void monitor_done(struct monitor *m)
 {
+	if (m->links)
+		links_close(m->links);
 	procmap_free(m->pm);
 	sockdiag_close(m->sd);
 	free(m->inodes);
+	deep_sample_free(&m->deep);
 	findings_free(&m->findings);
 	finding_list_free(&m->firing);
 	track_free(&m->track);
@@ -66,6 +73,16 @@ void monitor_done(struct monitor *m)
 void monitor_set_config(struct monitor *m, const struct config *cfg)
 {
 	m->cfg = *cfg;
+}
+
+void monitor_add_kmsg(struct monitor *m, const struct kmsg_event *ev, size_t n)
+{
+	size_t room = TRACK_KMSG_MAX - m->n_kmsg_pending;
+	size_t take = n < room ? n : room;
+
+	memcpy(&m->kmsg_pending[m->n_kmsg_pending], ev, take * sizeof(*ev));
+	m->n_kmsg_pending += take;
+	m->kmsg_overflow += (unsigned)(n - take);
 }
 
 /* Drop the listeners the configuration says to ignore, in place. */
@@ -81,28 +98,43 @@ static void filter_ignored(struct monitor *m)
 	m->dump.count = kept;
 }
 
+static int reserve_inodes(struct monitor *m, size_t n)
+{
+	uint32_t *p;
+	size_t cap;
+
+	if (n <= m->inodes_cap)
+		return 0;
+	cap = n * 2;
+	p = realloc(m->inodes, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	m->inodes = p;
+	m->inodes_cap = cap;
+	return 0;
+}
+
 /*
- * Give every tracked listener its owner. procmap walks /proc only for
- * inodes it has not seen, so a steady state costs a lookup per listener.
+ * Give every tracked listener, and every top memory holder of the deep tier,
+ * its owner. procmap walks /proc only for inodes it has not seen, so a
+ * steady state costs a lookup per listener.
  */
 static int attach_owners(struct monitor *m)
 {
 	struct track *t = &m->track;
-	size_t i;
+	size_t i, n = 0;
 	int r;
 
-	if (t->count > m->inodes_cap) {
-		size_t cap = t->count * 2;
-		uint32_t *n = realloc(m->inodes, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		m->inodes = n;
-		m->inodes_cap = cap;
-	}
+	r = reserve_inodes(m, t->count + DEEP_TOP_HOLDERS);
+	if (r < 0)
+		return r;
 	for (i = 0; i < t->count; i++)
-		m->inodes[i] = t->items[i].l.inode;
-	r = procmap_update(m->pm, m->inodes, t->count);
+		m->inodes[n++] = t->items[i].l.inode;
+	if (m->deep_ran)
+		for (i = 0; i < m->deep.n_holders; i++)
+			if (m->deep.holders[i].inode)
+				m->inodes[n++] = m->deep.holders[i].inode;
+	r = procmap_update(m->pm, m->inodes, n);
 	if (r < 0)
 		return r;
 	for (i = 0; i < t->count; i++) {
@@ -114,9 +146,66 @@ static int attach_owners(struct monitor *m)
 		/* The owner's state matters only when it is dropping (slow-accept). */
 		tr->owner_state = 0;
 		if (tr->drops_delta > 0 && tr->owner.nprocs > 0)
-			tr->owner_state = procmap_proc_state(m->proc_root, tr->owner.procs[0].pid);
+			tr->owner_state = procmap_proc_state(MONITOR_PID_ROOT, tr->owner.procs[0].pid);
+	}
+	for (i = 0; m->deep_ran && i < m->deep.n_holders; i++) {
+		struct mem_holder *h = &m->deep.holders[i];
+		const struct owner *o = h->inode ? procmap_get(m->pm, h->inode) : NULL;
+
+		if (o && o->nprocs > 0) {
+			h->pid = o->procs[0].pid;
+			memcpy(h->comm, o->procs[0].comm, sizeof(h->comm));
+		}
 	}
 	return 0;
+}
+
+static bool host_moved(const struct track *t, const char *name)
+{
+	int64_t d;
+
+	return track_host_delta(t, name, &d) && d > 0;
+}
+
+/*
+ * The deep tier walks every connection on the host: run it only when a
+ * cheap signal points at what it measures, or every N ticks.
+ * Return: why it should run now, or NULL.
+ */
+static const char *deep_reason(const struct monitor *m)
+{
+	static const char *const signals[] = {
+		"TcpExt.TCPReqQFullDrop", "TcpExt.TCPReqQFullDoCookies", "TcpExt.SyncookiesSent",
+		"TcpExt.TCPMemoryPressures", "TcpExt.TCPAbortOnMemory", "TcpExt.TCPTimeWaitOverflow",
+	};
+	const struct track *t = &m->track;
+	const struct sockstat *ss = &m->sockstat;
+	const struct limits *lim = &m->limits;
+	int64_t overflows = 0, drops = 0;
+	size_t i;
+
+	if (m->cfg.deep_every_ticks && t->ticks % m->cfg.deep_every_ticks == 0)
+		return "periodic";
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		if (host_moved(t, signals[i]))
+			return signals[i];
+	/* Listen drops beyond overflows: SYN-queue drops, which only the deep tier attributes. */
+	if (track_host_delta(t, "TcpExt.ListenDrops", &drops) &&
+	    track_host_delta(t, "TcpExt.ListenOverflows", &overflows) && drops > overflows)
+		return "ListenDrops beyond ListenOverflows";
+	if (m->n_kmsg_pending)
+		return "kernel log";
+	if (ss->tcp_mem >= 0 && lim->tcp_mem[1] > 0 && ss->tcp_mem >= lim->tcp_mem[1])
+		return "TCP memory pressure";
+	/* Sockets in use near the port range: maybe one destination has used it up. */
+	if (lim->port_range_lo > 0 && lim->port_range_hi >= lim->port_range_lo && ss->tcp_inuse >= 0) {
+		int64_t range = lim->port_range_hi - lim->port_range_lo + 1;
+		int64_t used = ss->tcp_inuse + (ss->tcp_tw > 0 ? ss->tcp_tw : 0);
+
+		if (used * 2 >= range)
+			return "sockets near the port range";
+	}
+	return NULL;
 }
 
 int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
@@ -131,9 +220,28 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 	if (netstat_read(m->proc_root, &m->counters) < 0)
 		counters_clear(&m->counters);
 	sysctl_read_limits(m->proc_root, &m->limits);
+	sockstat_read(m->proc_root, &m->sockstat);
+	conntrack_read(m->proc_root, &m->conntrack);
+	if (!m->links || links_read(m->links, &m->link_table) < 0)
+		m->link_table.count = 0;
 	r = track_update(&m->track, &m->dump, &m->counters, &m->limits, now_ms);
 	if (r < 0)
 		goto out_fail;
+
+	m->deep_reason = deep_reason(m);
+	m->deep_ran = false;
+	if (m->deep_reason) {
+		/* A failed deep dump costs the deep causes one tick, not the tick. */
+		if (sockdiag_dump_deep(m->sd, &m->deep, m->limits.port_range_lo,
+				       m->limits.port_range_hi) == 0) {
+			m->deep_ran = true;
+			m->deep_runs++;
+		}
+	}
+	track_update_host(&m->track, &m->sockstat, &m->conntrack, &m->link_table,
+			  m->kmsg_pending, m->n_kmsg_pending, m->deep_ran ? &m->deep : NULL);
+	m->n_kmsg_pending = 0;
+
 	r = attach_owners(m);
 	if (r < 0)
 		goto out_fail;

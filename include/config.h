@@ -23,7 +23,8 @@ struct config {
 	unsigned quiet_secs;      /* [daemon] quiet_period, seconds; default 60 */
 	char socket_path[CONFIG_SOCKET_MAX]; /* [daemon] socket */
 	unsigned client_timeout_ms; /* [daemon] client_timeout, seconds; default 5 */
-	struct diag_thresholds thr;   /* [diagnose] slow_accept_ticks, full_window_ticks */
+	struct diag_thresholds thr;   /* [diagnose] slow_accept_ticks, full_window_ticks, ... */
+	unsigned deep_every_ticks;    /* [deep] every_ticks: 0 = only when a signal asks; default 30 */
 	uint16_t ignore_ports[CONFIG_MAX_IGNORE];  /* [ignore] ports = 22 53 */
 	size_t n_ignore_ports;
 	struct addr_match ignore_addrs[CONFIG_MAX_IGNORE];  /* [ignore] addresses = 127.0.0.53 ::1 */

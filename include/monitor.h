@@ -4,22 +4,39 @@
 
 #include <stdint.h>
 #include "config.h"
+#include "conntrack.h"
+#include "deep.h"
 #include "findings.h"
+#include "kmsg.h"
+#include "links.h"
 #include "listener.h"
 #include "netstat.h"
 #include "procmap.h"
 #include "sockdiag.h"
+#include "sockstat.h"
 #include "sysctl.h"
 #include "track.h"
 
 struct monitor {
-	const char *proc_root;    /* "/proc" in production */
+	const char *proc_root;    /* /proc/net and /proc/sys files: "/proc" in production */
 	struct config cfg;
 	struct sockdiag *sd;
-	struct procmap *pm;
+	struct procmap *pm;       /* owners always from the real /proc */
+	struct links *links;      /* NULL when rtnetlink could not be opened */
 	struct listener_set dump;
 	struct counters counters;
 	struct limits limits;
+	struct sockstat sockstat;
+	struct conntrack_stat conntrack;
+	struct link_table link_table;
+	struct deep_sample deep;
+	bool deep_ran;            /* the deep tier ran in the latest tick */
+	const char *deep_reason;  /* why it ran ("every 30 ticks", "TCPReqQFullDrop moved", ...) */
+	unsigned long deep_runs;
+	/* Kernel log events read since the last tick (the daemon's loop adds them). */
+	struct kmsg_event kmsg_pending[TRACK_KMSG_MAX];
+	size_t n_kmsg_pending;
+	unsigned kmsg_overflow;   /* events beyond the buffer between two ticks */
 	struct track track;
 	struct finding_list firing;
 	struct finding_table findings;
@@ -33,6 +50,9 @@ struct monitor {
 /* Return: 0 or -errno (netlink socket, memory). */
 int monitor_init(struct monitor *m, const struct config *cfg, const char *proc_root);
 void monitor_done(struct monitor *m);
+
+/* Queue kernel log events for the next tick (extra ones are counted, not kept). */
+void monitor_add_kmsg(struct monitor *m, const struct kmsg_event *ev, size_t n);
 
 /* Swap in a new configuration (after SIGHUP); state is kept. */
 void monitor_set_config(struct monitor *m, const struct config *cfg);

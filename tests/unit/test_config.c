@@ -44,6 +44,9 @@ Test(config, defaults_serve)
 	cr_assert_gt(cfg.thr.slow_accept_ticks, 0);
 	cr_assert_gt(cfg.thr.full_window_ticks, 0);
 	cr_assert_eq(cfg.n_ignore_ports, 0);
+	cr_assert_eq(cfg.deep_every_ticks, 30);
+	cr_assert_eq(cfg.thr.gap_memory_secs, 300);
+	cr_assert_eq(cfg.thr.ephemeral_pct, 80);
 }
 
 Test(config, every_key)
@@ -53,7 +56,9 @@ Test(config, every_key)
 
 	write_conf("# comment\n[daemon]\ninterval = 0.5\nquiet_period = 120\n"
 		   "client_timeout = 2\nsocket = /tmp/x.sock\n\n"
-		   "[diagnose]\nslow_accept_ticks = 9\nfull_window_ticks = 4\n"
+		   "[diagnose]\nslow_accept_ticks = 9\nfull_window_ticks = 4\ngap_memory = 120\n"
+		   "ephemeral_pct = 70\norphans_pct = 75\nconntrack_pct = 85\nreuseport_room_pct = 40\n"
+		   "[deep]\nevery_ticks = 0\n"
 		   "[ignore]\nports = 22, 53 8080\naddresses = 127.0.0.53 ::1\nports = 9\n");
 	config_defaults(&cfg);
 	cr_assert_eq(config_load(conf_path, &cfg, err, sizeof(err)), 0, "%s", err);
@@ -63,6 +68,12 @@ Test(config, every_key)
 	cr_assert_str_eq(cfg.socket_path, "/tmp/x.sock");
 	cr_assert_eq(cfg.thr.slow_accept_ticks, 9);
 	cr_assert_eq(cfg.thr.full_window_ticks, 4);
+	cr_assert_eq(cfg.thr.gap_memory_secs, 120);
+	cr_assert_eq(cfg.thr.ephemeral_pct, 70);
+	cr_assert_eq(cfg.thr.orphans_pct, 75);
+	cr_assert_eq(cfg.thr.conntrack_pct, 85);
+	cr_assert_eq(cfg.thr.reuseport_room_pct, 40);
+	cr_assert_eq(cfg.deep_every_ticks, 0);
 	cr_assert_eq(cfg.n_ignore_ports, 4);
 	cr_assert_eq(cfg.ignore_ports[2], 8080);
 	cr_assert_eq(cfg.ignore_ports[3], 9);
@@ -114,6 +125,11 @@ Test(config, bad_values)
 	expect_error("[diagnose]\nslow_accept_ticks = 0\n", 2, "slow_accept_ticks");
 	expect_error("[diagnose]\nfull_window_ticks = 33\n", 2, "full_window_ticks");
 	expect_error("[ignore]\nports = 22 70000\n", 2, "'70000' is not a port");
+	expect_error("[diagnose]\norphans_pct = 101\n", 2, "percentage");
+	expect_error("[diagnose]\nconntrack_pct = 0\n", 2, "percentage");
+	expect_error("[diagnose]\ngap_memory = 0\n", 2, "gap_memory");
+	expect_error("[deep]\nevery_ticks = -3\n", 2, "every_ticks");
+	expect_error("[deep]\nsometimes = 1\n", 2, "unknown key 'sometimes'");
 	expect_error("[ignore]\naddresses = 10.0.0.300\n", 2, "not an IPv4 or IPv6 address");
 }
 
