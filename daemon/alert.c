@@ -1,5 +1,6 @@
 /* alert.c: one journal record per finding opening and per resolution. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,14 @@
 
 /* One MESSAGE_ID for every resolution, so `journalctl MESSAGE_ID=` finds them all. */
 #define ALERT_RESOLVED_MESSAGE_ID "5b0e8a3c2f4d4e6f9a1b7c8d9e0f1a2b"
-#define ALERT_MAX_FIELDS 24
-#define ALERT_FIELD_MAX 1024
+/* The fixed fields, the scope ones, and one per extra[] evidence item. */
+#define ALERT_MAX_FIELDS (32 + FINDING_EXTRA_MAX)
+/* "BACKLOGD_DETAIL=" plus the longest detail, and MESSAGE with message and remedy, fit whole. */
+#define ALERT_MESSAGE_MAX (2 * FINDING_TEXT_MAX + FINDING_SUBJECT_MAX + 256)
+#define ALERT_FIELD_MAX (ALERT_MESSAGE_MAX + 64 > FINDING_DETAIL_MAX + 64 ? \
+			 ALERT_MESSAGE_MAX + 64 : FINDING_DETAIL_MAX + 64)
+/* The journal refuses field names longer than this. */
+#define ALERT_NAME_MAX 64
 
 static bool alert_to_stderr;
 
@@ -52,27 +59,93 @@ static void field(struct record *r, const char *fmt, ...)
 	r->n++;
 }
 
+/* Return: true when the record already has a field called name (NAME=...). */
+static bool has_field(const struct record *r, const char *name, size_t len)
+{
+	for (int i = 0; i < r->n; i++)
+		if (r->iov[i].iov_len > len && memcmp(r->buf[i], name, len) == 0 && r->buf[i][len] == '=')
+			return true;
+	return false;
+}
+
+/*
+ * BACKLOGD_<NAME> for each extra[] evidence item: upper case, anything but
+ * [A-Z0-9_] made an underscore, at most ALERT_NAME_MAX characters as the
+ * journal demands. A name that would repeat a field already sent (an item
+ * called "drops") is left out rather than give the field two values.
+ */
+static void extra_fields(struct record *r, const struct finding *f)
+{
+	size_t n = f->n_extra < FINDING_EXTRA_MAX ? f->n_extra : FINDING_EXTRA_MAX;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *src = f->extra[i].name;
+		size_t len = strnlen(src, sizeof(f->extra[i].name));
+		char name[ALERT_NAME_MAX + 1] = "BACKLOGD_";
+		size_t off = strlen(name);
+
+		if (len == 0)
+			continue;
+		for (size_t k = 0; k < len && off < ALERT_NAME_MAX; k++) {
+			char c = src[k];
+
+			if (c >= 'a' && c <= 'z')
+				c = (char)(c - 'a' + 'A');
+			else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+				c = '_';
+			name[off++] = c;
+		}
+		name[off] = '\0';
+		if (has_field(r, name, off))
+			continue;
+		field(r, "%s=%lld", name, (long long)f->extra[i].value);
+	}
+}
+
 /* Without a journal the same record goes to stderr with an sd-daemon prefix. */
 static void to_stderr(int priority, const char *message)
 {
 	fprintf(stderr, "<%d>backlogd: %s\n", priority, message);
 }
 
+/* Return: the cause f is a side effect of, or NULL when it is a cause in its own right. */
+static const char *side_effect_of(const struct finding *f)
+{
+	if (f->explained_by < 0 || f->explained_by >= CAUSE_COUNT || f->explained_by == (int)f->cause)
+		return NULL;
+	return cause_code((enum cause)f->explained_by);
+}
+
+/*
+ * One journal record for e opening (opened) or resolving. A side effect
+ * gets its own record, at notice at most: the record of its cause is the
+ * one to act on.
+ */
 void alert_emit(const struct finding_entry *e, bool opened)
 {
 	const struct finding *f = &e->f;
 	const char *code = cause_code(f->cause);
+	const char *by = side_effect_of(f);
+	const char *scope = scope_name(f->scope);
 	struct record *r;
-	char message[2 * FINDING_TEXT_MAX + 256];
+	char message[ALERT_MESSAGE_MAX];
+	char role[64] = "";
 	int priority = opened ? f->priority : LOG_INFO;
 	int ret = -1;
 
+	if (!code)
+		code = "unknown";
+	if (by) {
+		snprintf(role, sizeof(role), " (side effect of %s)", by);
+		if (priority < LOG_NOTICE)
+			priority = LOG_NOTICE;
+	}
 	if (opened)
-		snprintf(message, sizeof(message), "%s on %s: %s Fix: %s",
-			 code, f->subject, f->message, f->remedy);
+		snprintf(message, sizeof(message), "%s on %s%s: %s Fix: %s",
+			 code, f->subject, role, f->message, f->remedy);
 	else
-		snprintf(message, sizeof(message), "resolved: %s on %s, no drops for the quiet period (active %lld s)",
-			 code, f->subject, (long long)(e->last_seen - e->first_seen));
+		snprintf(message, sizeof(message), "resolved: %s on %s%s, not seen for the quiet period (active %lld s)",
+			 code, f->subject, role, (long long)(e->last_seen - e->first_seen));
 
 	r = calloc(1, sizeof(*r));
 	if (r) {
@@ -84,7 +157,15 @@ void alert_emit(const struct finding_entry *e, bool opened)
 		if (f->underlying != f->cause)
 			field(r, "BACKLOGD_UNDERLYING=%s", cause_code(f->underlying));
 		field(r, "BACKLOGD_STATE=%s", opened ? "open" : "resolved");
+		field(r, "BACKLOGD_SCOPE=%s", scope ? scope : "unknown");
+		if (by)
+			field(r, "BACKLOGD_EXPLAINED_BY=%s", by);
+		/* The finding's key whatever its scope: catalog texts and filters use one field. */
 		field(r, "BACKLOGD_LISTENER=%s", f->listener);
+		if (f->scope == SCOPE_INTERFACE)
+			field(r, "BACKLOGD_INTERFACE=%s", f->listener);
+		else if (f->scope == SCOPE_DESTINATION)
+			field(r, "BACKLOGD_DESTINATION=%s", f->listener);
 		field(r, "BACKLOGD_SUBJECT=%s", f->subject);
 		if (f->pid > 0) {
 			field(r, "BACKLOGD_PID=%d", f->pid);
@@ -92,12 +173,15 @@ void alert_emit(const struct finding_entry *e, bool opened)
 		}
 		if (f->unit[0])
 			field(r, "BACKLOGD_UNIT=%s", f->unit);
-		field(r, "BACKLOGD_DROPS=%llu", (unsigned long long)f->ev.drops_total);
-		field(r, "BACKLOGD_DROPS_DELTA=%u", f->ev.drops_delta);
-		field(r, "BACKLOGD_QUEUE=%u", f->ev.queue);
-		field(r, "BACKLOGD_BACKLOG=%u", f->ev.backlog);
-		field(r, "BACKLOGD_PEAK_QUEUE=%u", f->ev.peak_queue);
-		field(r, "BACKLOGD_TICKS_FULL=%u", f->ev.ticks_full);
+		/* The accept-queue numbers describe a listener; on a host or an interface they would be zeros. */
+		if (f->scope == SCOPE_LISTENER) {
+			field(r, "BACKLOGD_DROPS=%llu", (unsigned long long)f->ev.drops_total);
+			field(r, "BACKLOGD_DROPS_DELTA=%u", f->ev.drops_delta);
+			field(r, "BACKLOGD_QUEUE=%u", f->ev.queue);
+			field(r, "BACKLOGD_BACKLOG=%u", f->ev.backlog);
+			field(r, "BACKLOGD_PEAK_QUEUE=%u", f->ev.peak_queue);
+			field(r, "BACKLOGD_TICKS_FULL=%u", f->ev.ticks_full);
+		}
 		if (f->ev.somaxconn >= 0)
 			field(r, "BACKLOGD_SOMAXCONN=%lld", (long long)f->ev.somaxconn);
 		if (f->ev.abort_on_overflow >= 0)
@@ -105,6 +189,9 @@ void alert_emit(const struct finding_entry *e, bool opened)
 		field(r, "BACKLOGD_REMEDY=%s", f->remedy);
 		if (f->knob[0])
 			field(r, "BACKLOGD_KNOB=%s", f->knob);
+		if (f->detail[0])
+			field(r, "BACKLOGD_DETAIL=%.*s", (int)sizeof(f->detail), f->detail);
+		extra_fields(r, f);
 		ret = sd_journal_sendv(r->iov, r->n);
 		free(r);
 	}

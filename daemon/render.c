@@ -1,5 +1,7 @@
 /* render.c: backlogctl's human output (aligned tables, units) from the report.h JSON documents. */
 #include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,8 @@
 
 #define TABLE_MAX_COLS 8
 #define CELL_MAX 256
+/* An interface name (IFNAMSIZ 16) with room to spare. */
+#define LINK_CELL 32
 /* Wrapping narrower than this helps nobody; print the long line instead. */
 #define WRAP_MIN 40
 
@@ -343,6 +347,31 @@ static void print_wrapped(FILE *out, size_t indent, const char *prefix, const ch
 	}
 }
 
+/*
+ * print_wrapped for a text that may hold several lines (a finding's detail
+ * is a list): each line is wrapped on its own, the later ones hung under
+ * the first instead of repeating prefix.
+ */
+static void print_wrapped_lines(FILE *out, size_t indent, const char *prefix, const char *text, size_t width)
+{
+	size_t hang = display_width(prefix);
+	const char *p = text;
+	bool first = true;
+
+	do {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = strndup(p, n);
+
+		/* Blank lines inside a list say nothing; out of memory prints nothing rather than crash. */
+		if (line && (n > 0 || first))
+			print_wrapped(out, first ? indent : indent + hang, first ? prefix : "", line, width);
+		free(line);
+		first = false;
+		p = nl ? nl + 1 : NULL;
+	} while (p && *p);
+}
+
 /* ---- listeners ---- */
 
 /* "nginx[812]", "nginx[812]+3" when several hold the socket, "-" when unknown. */
@@ -426,15 +455,65 @@ void render_listeners(FILE *out, const json_t *listeners)
 
 /* ---- findings ---- */
 
-static void finding_details(FILE *out, const json_t *f, size_t width)
+static bool str_is(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* A finding that follows from another: explained_by names the cause (role "side-effect"). */
+static const char *side_effect_of(const json_t *f)
+{
+	const char *by = jget_str(f, "explained_by");
+
+	return by && *by ? by : NULL;
+}
+
+/*
+ * "host", "interface eth0", "destination 10.0.0.5:5432": the subject, named
+ * with its scope unless it is a listener (the table's usual subject) or the
+ * subject already says it.
+ */
+static void cell_subject(char *buf, size_t len, const json_t *f)
+{
+	const char *scope = jget_str(f, "scope");
+	char subj[CELL_MAX], sc[32];
+
+	cell_str(subj, sizeof(subj), f, "subject");
+	/* A daemon that sends no subject still names the listener. */
+	if (strcmp(subj, "-") == 0)
+		cell_str(subj, sizeof(subj), f, "listener");
+	if (!scope || str_is(scope, "listener") || strncmp(subj, scope, strlen(scope)) == 0) {
+		snprintf(buf, len, "%s", subj);
+		return;
+	}
+	copy_clean(sc, sizeof(sc), scope);
+	/* A subject longer than a cell can show is cut; the scope word stays. */
+	snprintf(buf, len, "%s %.*s", sc, (int)(CELL_MAX - sizeof(sc) - 1), subj);
+}
+
+static void finding_details(FILE *out, const json_t *f, const json_t *cause, size_t width)
 {
 	const char *message = jget_str(f, "message");
 	const char *remedy = jget_str(f, "remedy");
+	const char *detail = jget_str(f, "detail");
 	const char *state = jget_str(f, "state");
+	const char *by = side_effect_of(f);
 	char first[32], last[32], resolved[32], line[160];
 
+	if (by) {
+		char where[CELL_MAX] = "";
+		const char *key = jget_str(cause, "listener");
+
+		if (key && !str_is(key, jget_str(f, "listener")))
+			snprintf(where, sizeof(where), " on %s", key);
+		snprintf(line, sizeof(line), "(side effect of %s%s)", by, where);
+		copy_clean(line, sizeof(line), line);
+		print_wrapped(out, 4, "", line, width);
+	}
 	if (message && *message)
 		print_wrapped(out, 4, "", message, width);
+	if (detail && *detail)
+		print_wrapped_lines(out, 6, "", detail, width);
 	if (remedy && *remedy)
 		print_wrapped(out, 4, "fix: ", remedy, width);
 	format_time(first, sizeof(first), f, "first_seen");
@@ -450,42 +529,118 @@ static void finding_details(FILE *out, const json_t *f, size_t width)
 	print_wrapped(out, 4, "", line, 0);
 }
 
-/* Print the FINDINGS table for a findings array (or a status document), details under each. */
+/*
+ * The finding that side effect s follows from: the first of cause's code in
+ * the same state on the same key, else the first of that code in that
+ * state. Return: its index, or n when none.
+ */
+static size_t cause_index(const json_t *a, size_t n, size_t s)
+{
+	const json_t *se = json_array_get(a, s);
+	const char *by = side_effect_of(se);
+	size_t any = n;
+
+	for (size_t i = 0; by && i < n; i++) {
+		const json_t *c = json_array_get(a, i);
+
+		if (i == s || side_effect_of(c) || !str_is(jget_str(c, "cause"), by) ||
+		    !str_is(jget_str(c, "state"), jget_str(se, "state")))
+			continue;
+		if (str_is(jget_str(c, "listener"), jget_str(se, "listener")))
+			return i;
+		if (any == n)
+			any = i;
+	}
+	return any;
+}
+
+/*
+ * The order to print findings in: each primary cause followed by its side
+ * effects, then side effects whose cause is not in the list, all otherwise
+ * in the daemon's order. Return: a malloc'd array of n indexes, or NULL
+ * (print in the daemon's order).
+ */
+static size_t *finding_order(const json_t *a, size_t n, size_t **cause_of)
+{
+	size_t *order = calloc(n, sizeof(*order));
+	size_t *cause = calloc(n, sizeof(*cause));
+	bool *done = calloc(n, sizeof(*done));
+	size_t k = 0;
+
+	if (!order || !cause || !done) {
+		free(order);
+		free(cause);
+		free(done);
+		*cause_of = NULL;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		cause[i] = side_effect_of(json_array_get(a, i)) ? cause_index(a, n, i) : n;
+	for (size_t i = 0; i < n; i++) {
+		if (side_effect_of(json_array_get(a, i)))
+			continue;
+		order[k++] = i;
+		done[i] = true;
+		for (size_t j = 0; j < n; j++) {
+			if (!done[j] && cause[j] == i) {
+				order[k++] = j;
+				done[j] = true;
+			}
+		}
+	}
+	for (size_t j = 0; j < n; j++)
+		if (!done[j])
+			order[k++] = j;
+	free(done);
+	*cause_of = cause;
+	return order;
+}
+
+/*
+ * Print the FINDINGS table for a findings array (or a status document),
+ * details under each; side effects follow the finding they come from.
+ */
 void render_findings(FILE *out, const json_t *findings)
 {
 	static const char *const head[] = { "SEVERITY", "STATE", "CAUSE", "SUBJECT" };
 	const json_t *a = array_or_member(findings, "findings");
 	size_t width = term_width(out);
+	size_t n = json_array_size(a);
+	size_t *order, *cause_of;
 	struct table t;
-	size_t i, row = 0;
-	const json_t *f;
+	size_t *rows;
 
-	if (json_array_size(a) == 0) {
+	if (n == 0) {
 		fputs("No findings.\n", out);
 		return;
 	}
+	order = finding_order(a, n, &cause_of);
+	rows = calloc(n, sizeof(*rows));
 	table_init(&t, head, "llll");
-	json_array_foreach(a, i, f) {
+	for (size_t k = 0; k < n; k++) {
+		const json_t *f = json_array_get(a, order ? order[k] : k);
 		char cells[4][CELL_MAX];
 
 		cell_str(cells[0], CELL_MAX, f, "severity");
 		cell_str(cells[1], CELL_MAX, f, "state");
 		cell_str(cells[2], CELL_MAX, f, "cause");
-		cell_str(cells[3], CELL_MAX, f, "subject");
-		/* A daemon that sends no subject still names the listener. */
-		if (strcmp(cells[3], "-") == 0)
-			cell_str(cells[3], CELL_MAX, f, "listener");
-		table_add(&t, cells);
+		cell_subject(cells[3], CELL_MAX, f);
+		/* A row dropped for memory is left out; rows[] keeps the others in step with the array. */
+		if (table_add(&t, cells) && rows)
+			rows[t.nrows - 1] = order ? order[k] : k;
 	}
 	table_print_head(out, &t);
-	/* Rows and the array stay in step unless a row was dropped for memory. */
-	json_array_foreach(a, i, f) {
-		if (row >= t.nrows)
-			break;
-		table_print_row(out, &t, row++);
-		finding_details(out, f, width);
+	for (size_t r = 0; r < t.nrows; r++) {
+		size_t idx = rows ? rows[r] : order ? order[r] : r;
+		const json_t *cause = cause_of && cause_of[idx] < n ? json_array_get(a, cause_of[idx]) : NULL;
+
+		table_print_row(out, &t, r);
+		finding_details(out, json_array_get(a, idx), cause, width);
 	}
 	table_free(&t);
+	free(rows);
+	free(order);
+	free(cause_of);
 }
 
 /* ---- status ---- */
@@ -548,6 +703,65 @@ static void limit_item(FILE *out, const json_t *lim, const char *key, const char
 		fputs("?", out);
 }
 
+/* "32768-60999", "1 2 3": an array limit; false when it is not an array of numbers. */
+static bool format_int_array(char *buf, size_t len, const json_t *a, const char *sep)
+{
+	size_t i, off = 0;
+	const json_t *v;
+	long long x;
+
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return false;
+	buf[0] = '\0';
+	json_array_foreach(a, i, v) {
+		int w;
+
+		if (!jint(v, &x))
+			return false;
+		w = snprintf(buf + off, len - off, "%s%lld", i ? sep : "", x);
+		if (w < 0 || (size_t)w >= len - off)
+			return false;
+		off += (size_t)w;
+	}
+	return true;
+}
+
+/*
+ * The limits of the other causes on a second line under the first, only
+ * those known: a daemon that sends none (an older one) prints nothing.
+ */
+static void render_more_limits(FILE *out, const json_t *lim)
+{
+	static const struct {
+		const char *key, *label;
+	} ints[] = {
+		{ "tcp_tw_reuse", "tw_reuse" },
+		{ "tcp_max_tw_buckets", "max_tw_buckets" },
+		{ "tcp_max_orphans", "max_orphans" },
+		{ "nf_conntrack_max", "conntrack_max" },
+	};
+	char buf[96];
+	long long v;
+	bool any = false;
+
+	if (format_int_array(buf, sizeof(buf), jget(lim, "ip_local_port_range"), "-")) {
+		fprintf(out, "        port_range %s", buf);
+		any = true;
+	}
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		if (!jget_int(lim, ints[i].key, &v))
+			continue;
+		fprintf(out, "%s%s %lld", any ? "  " : "        ", ints[i].label, v);
+		any = true;
+	}
+	if (format_int_array(buf, sizeof(buf), jget(lim, "tcp_mem"), " ")) {
+		fprintf(out, "%stcp_mem %s", any ? "  " : "        ", buf);
+		any = true;
+	}
+	if (any)
+		fputc('\n', out);
+}
+
 static void render_limits(FILE *out, const json_t *doc)
 {
 	const json_t *lim = jget(doc, "limits");
@@ -560,6 +774,7 @@ static void render_limits(FILE *out, const json_t *doc)
 	limit_item(out, lim, "tcp_syncookies", "syncookies", false);
 	limit_item(out, lim, "tcp_abort_on_overflow", "abort_on_overflow", false);
 	fputc('\n', out);
+	render_more_limits(out, lim);
 }
 
 /*
@@ -610,7 +825,170 @@ static void render_host(FILE *out, const json_t *doc)
 	table_free(&t);
 }
 
-/* Print a status (or one-shot diagnose) document: header, limits, host, listeners, findings. */
+/* Append ", "-separated text to a line being built; a full line keeps what fitted. */
+__attribute__((format(printf, 4, 5)))
+static void line_add(char *buf, size_t len, const char *sep, const char *fmt, ...)
+{
+	size_t off = strlen(buf);
+	va_list ap;
+
+	if (off > 0 && off < len) {
+		int w = snprintf(buf + off, len - off, "%s", sep);
+
+		if (w < 0)
+			return;
+		off += (size_t)w;
+	}
+	if (off >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + off, len - off, fmt, ap);
+	va_end(ap);
+}
+
+/* The interfaces that dropped anything: "eth0 +3 (12 total)", summed over the three counters. */
+static void host_link_drops(char *buf, size_t len, const json_t *links)
+{
+	static const char *const keys[] = { "rx_dropped", "rx_missed_errors", "rx_fifo_errors" };
+	size_t i;
+	const json_t *l;
+
+	json_array_foreach(links, i, l) {
+		const json_t *d = jget(l, "deltas");
+		long long total = 0, delta = 0, v;
+		bool have_delta = json_is_object(d);
+		char name[LINK_CELL];
+
+		for (size_t k = 0; k < 3; k++) {
+			if (jget_int(l, keys[k], &v) && v > 0 && total <= LLONG_MAX - v)
+				total += v;
+			if (have_delta && jget_int(d, keys[k], &v) && v > 0 && delta <= LLONG_MAX - v)
+				delta += v;
+		}
+		if (total == 0)
+			continue;
+		cell_str(name, sizeof(name), l, "name");
+		if (have_delta)
+			line_add(buf, len, ", ", "%s +%lld (%lld total)", name, delta, total);
+		else
+			line_add(buf, len, ", ", "%s %lld total", name, total);
+	}
+}
+
+/*
+ * One compact line for the host-wide state: TCP sockets and memory,
+ * conntrack when the module is loaded, interfaces that dropped packets.
+ * Nothing is printed when the daemon sent none of them.
+ */
+static void render_host_line(FILE *out, const json_t *doc)
+{
+	const json_t *host = jget(doc, "host");
+	const json_t *ss = jget(host, "sockstat");
+	const json_t *ct = jget(host, "conntrack");
+	char line[1024] = "", part[512] = "";
+	long long v, max;
+
+	if (json_is_object(ss)) {
+		if (jget_int(ss, "inuse", &v))
+			line_add(part, sizeof(part), ", ", "tcp %lld in use", v);
+		if (jget_int(ss, "tcp6_inuse", &v))
+			line_add(part, sizeof(part), ", ", "tcp6 %lld", v);
+		if (jget_int(ss, "orphan", &v))
+			line_add(part, sizeof(part), ", ", "%lld orphaned", v);
+		if (jget_int(ss, "tw", &v))
+			line_add(part, sizeof(part), ", ", "%lld time-wait", v);
+		if (jget_int(ss, "mem", &v))
+			line_add(part, sizeof(part), ", ", "mem %lld pages", v);
+		if (part[0])
+			line_add(line, sizeof(line), "; ", "%s", part);
+	}
+	if (json_is_object(ct) && json_is_true(jget(ct, "present"))) {
+		const json_t *d = jget(ct, "deltas");
+
+		part[0] = '\0';
+		if (jget_int(ct, "count", &v) && jget_int(ct, "max", &max))
+			line_add(part, sizeof(part), ", ", "conntrack %lld of %lld", v, max);
+		else if (jget_int(ct, "count", &v))
+			line_add(part, sizeof(part), ", ", "conntrack %lld", v);
+		else
+			line_add(part, sizeof(part), ", ", "conntrack");
+		if (jget_int(d, "drop", &v))
+			line_add(part, sizeof(part), ", ", "+%lld drops", v);
+		if (jget_int(d, "insert_failed", &v) && v > 0)
+			line_add(part, sizeof(part), ", ", "+%lld insert failures", v);
+		line_add(line, sizeof(line), "; ", "%s", part);
+	}
+	part[0] = '\0';
+	host_link_drops(part, sizeof(part), jget_array(host, "links"));
+	if (part[0])
+		line_add(line, sizeof(line), "; ", "link drops: %s", part);
+	if (line[0]) {
+		copy_clean(line, sizeof(line), line);
+		fprintf(out, "host: %s\n", line);
+	}
+}
+
+/* "tcpload[812]" from a gap's pid and comm keys; "-" when unknown. */
+static void cell_pid_comm(char *buf, size_t len, const json_t *o, const char *pid_key, const char *comm_key)
+{
+	const char *comm = jget_str(o, comm_key);
+	long long pid;
+	char clean[64];
+
+	copy_clean(clean, sizeof(clean), comm ? comm : "?");
+	if (jget_int(o, pid_key, &pid))
+		snprintf(buf, len, "%s[%lld]", clean, pid);
+	else if (comm)
+		snprintf(buf, len, "%s", clean);
+	else
+		snprintf(buf, len, "-");
+}
+
+/*
+ * The RECENT LISTENER GAPS table: which address:port went without a
+ * listener, when, for how long, who held it before and after. Printed only
+ * when there were any.
+ */
+static void render_gaps(FILE *out, const json_t *doc)
+{
+	static const char *const head[] = { "LISTENER", "VANISHED", "GAP", "BEFORE", "AFTER", "RESETS" };
+	const json_t *a = jget_array(doc, "gaps");
+	struct table t;
+	size_t i;
+	const json_t *g;
+
+	if (json_array_size(a) == 0)
+		return;
+	table_init(&t, head, "llrllr");
+	json_array_foreach(a, i, g) {
+		char cells[6][CELL_MAX];
+		long long ms;
+
+		if (!json_is_object(g))
+			continue;
+		cell_str(cells[0], CELL_MAX, g, "listener");
+		format_time(cells[1], CELL_MAX, g, "vanished_at");
+		if (json_is_true(jget(g, "absent")))
+			snprintf(cells[2], CELL_MAX, "still absent");
+		else if (json_is_true(jget(g, "replaced")))
+			snprintf(cells[2], CELL_MAX, "replaced");
+		else if (jget_int(g, "gap_ms", &ms))
+			format_ms(cells[2], CELL_MAX, ms);
+		else
+			snprintf(cells[2], CELL_MAX, "-");
+		cell_pid_comm(cells[3], CELL_MAX, g, "old_pid", "old_comm");
+		cell_pid_comm(cells[4], CELL_MAX, g, "new_pid", "new_comm");
+		cell_int(cells[5], CELL_MAX, g, "out_rsts");
+		table_add(&t, cells);
+	}
+	if (t.nrows > 0) {
+		fputs("\nRECENT LISTENER GAPS\n", out);
+		table_print(out, &t);
+	}
+	table_free(&t);
+}
+
+/* Print a status (or one-shot diagnose) document: header, limits, host, listeners, gaps, findings. */
 void render_status(FILE *out, const json_t *status)
 {
 	if (!json_is_object(status)) {
@@ -619,9 +997,11 @@ void render_status(FILE *out, const json_t *status)
 	}
 	render_header(out, status);
 	render_limits(out, status);
+	render_host_line(out, status);
 	render_host(out, status);
 	fputc('\n', out);
 	render_listeners(out, jget(status, "listeners"));
+	render_gaps(out, status);
 	fputc('\n', out);
 	render_findings(out, jget(status, "findings"));
 }
@@ -632,6 +1012,8 @@ static void render_chain(FILE *out, const json_t *chain, const char *target, siz
 {
 	const json_t *steps = jget_array(chain, "steps");
 	const char *name = jget_str(jget(chain, "listener"), "listener");
+	const char *subject = jget_str(chain, "subject");
+	const char *scope = jget_str(chain, "scope");
 	const char *match = jget_str(chain, "match");
 	size_t w = 0, i;
 	const json_t *s;
@@ -639,6 +1021,10 @@ static void render_chain(FILE *out, const json_t *chain, const char *target, siz
 
 	if (match && strcmp(match, "wildcard") == 0 && target && name)
 		snprintf(title, sizeof(title), "%s (served by %s)", target, name);
+	else if (!name && subject && scope && !str_is(scope, "listener") && !str_is(scope, subject))
+		snprintf(title, sizeof(title), "%.32s %.200s", scope, subject);
+	else if (!name && subject)
+		snprintf(title, sizeof(title), "%s", subject);
 	else
 		snprintf(title, sizeof(title), "%s", name ? name : target ? target : "listener");
 	copy_clean(title, sizeof(title), title);
@@ -670,7 +1056,7 @@ static void render_chain(FILE *out, const json_t *chain, const char *target, siz
 			prefix[n + w - lw] = '\0';
 		}
 		strcat(prefix, "  ");
-		print_wrapped(out, 2, prefix, text ? text : "-", width);
+		print_wrapped_lines(out, 2, prefix, text ? text : "-", width);
 	}
 }
 

@@ -149,6 +149,54 @@ static const char *cause_name(enum cause c)
 	return code ? code : "unknown";
 }
 
+static const char *scope_str(enum finding_scope sc)
+{
+	const char *name = scope_name(sc);
+
+	return name ? name : "unknown";
+}
+
+/*
+ * Return: true when f is a side effect of another cause. A finding cannot
+ * be its own side effect: a finding left zeroed by a rule (explained_by 0)
+ * must not be shown as a side effect of backlog-clamped.
+ */
+static bool is_side_effect(const struct finding *f)
+{
+	return f->explained_by >= 0 && f->explained_by < CAUSE_COUNT && f->explained_by != (int)f->cause;
+}
+
+/*
+ * A sysctl made of several numbers is read from one file: one unknown part
+ * means the file was not read, so the whole value is null rather than a
+ * half-filled array.
+ */
+static json_t *jpair_or_null(int64_t a, int64_t b)
+{
+	json_t *arr;
+	int rc = 0;
+
+	if (a < 0 || b < 0)
+		return json_null();
+	arr = json_array();
+	rc |= append(arr, jint(a));
+	rc |= append(arr, jint(b));
+	return finish(arr, rc);
+}
+
+static json_t *jtriple_or_null(const int64_t v[3])
+{
+	json_t *arr;
+	int rc = 0;
+
+	if (v[0] < 0 || v[1] < 0 || v[2] < 0)
+		return json_null();
+	arr = json_array();
+	for (int i = 0; i < 3; i++)
+		rc |= append(arr, jint(v[i]));
+	return finish(arr, rc);
+}
+
 /* Return: the limits object; unknown limits are null. */
 json_t *report_limits(const struct limits *lim)
 {
@@ -159,6 +207,12 @@ json_t *report_limits(const struct limits *lim)
 	rc |= put(o, "tcp_max_syn_backlog", jint_or_null(lim->tcp_max_syn_backlog));
 	rc |= put(o, "tcp_syncookies", jint_or_null(lim->tcp_syncookies));
 	rc |= put(o, "tcp_abort_on_overflow", jint_or_null(lim->tcp_abort_on_overflow));
+	rc |= put(o, "ip_local_port_range", jpair_or_null(lim->port_range_lo, lim->port_range_hi));
+	rc |= put(o, "tcp_tw_reuse", jint_or_null(lim->tcp_tw_reuse));
+	rc |= put(o, "tcp_max_tw_buckets", jint_or_null(lim->tcp_max_tw_buckets));
+	rc |= put(o, "tcp_max_orphans", jint_or_null(lim->tcp_max_orphans));
+	rc |= put(o, "tcp_mem", jtriple_or_null(lim->tcp_mem));
+	rc |= put(o, "nf_conntrack_max", jint_or_null(lim->nf_conntrack_max));
 	return finish(o, rc);
 }
 
@@ -281,21 +335,59 @@ json_t *report_listeners(const struct track *t)
 	return finish(a, rc);
 }
 
-static json_t *report_evidence(const struct finding_evidence *ev)
+/*
+ * An evidence name as a JSON key: diagnose promises lower_snake_case, but a
+ * key jansson refuses (not UTF-8) would lose the whole finding, so anything
+ * else is made an underscore. Return: false when nothing is left.
+ */
+static bool evidence_key(const char *name, size_t max, char *key, size_t len)
 {
+	size_t n = strnlen(name, max), i;
+
+	if (n >= len)
+		n = len - 1;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		key[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_';
+	}
+	key[i] = '\0';
+	return n > 0;
+}
+
+/*
+ * The accept-queue numbers mean something only for a listener; the other
+ * scopes carry their own named numbers in extra[]. An extra[] name that
+ * repeats an accept-queue key is left out: those keys keep the meaning
+ * scripts already rely on.
+ */
+static json_t *report_evidence(const struct finding *f)
+{
+	const struct finding_evidence *ev = &f->ev;
+	size_t n_extra = f->n_extra < FINDING_EXTRA_MAX ? f->n_extra : FINDING_EXTRA_MAX;
 	json_t *o = json_object();
 	int rc = 0;
 
-	rc |= put(o, "drops_delta", json_integer(ev->drops_delta));
-	rc |= put(o, "drops_total", jint((int64_t)(ev->drops_total > INT64_MAX ? INT64_MAX : ev->drops_total)));
-	rc |= put(o, "queue", json_integer(ev->queue));
-	rc |= put(o, "backlog", json_integer(ev->backlog));
-	rc |= put(o, "peak_queue", json_integer(ev->peak_queue));
-	rc |= put(o, "ticks_full", json_integer(ev->ticks_full));
-	rc |= put(o, "somaxconn", jint_or_null(ev->somaxconn));
-	rc |= put(o, "abort_on_overflow", jint_or_null(ev->abort_on_overflow));
-	rc |= put(o, "host_overflows", jint_or_null(ev->host_overflows));
-	rc |= put(o, "owner_state", jstate(ev->owner_state));
+	if (f->scope == SCOPE_LISTENER) {
+		rc |= put(o, "drops_delta", json_integer(ev->drops_delta));
+		rc |= put(o, "drops_total", jint((int64_t)(ev->drops_total > INT64_MAX ? INT64_MAX : ev->drops_total)));
+		rc |= put(o, "queue", json_integer(ev->queue));
+		rc |= put(o, "backlog", json_integer(ev->backlog));
+		rc |= put(o, "peak_queue", json_integer(ev->peak_queue));
+		rc |= put(o, "ticks_full", json_integer(ev->ticks_full));
+		rc |= put(o, "somaxconn", jint_or_null(ev->somaxconn));
+		rc |= put(o, "abort_on_overflow", jint_or_null(ev->abort_on_overflow));
+		rc |= put(o, "host_overflows", jint_or_null(ev->host_overflows));
+		rc |= put(o, "owner_state", jstate(ev->owner_state));
+	}
+	for (size_t i = 0; o && i < n_extra; i++) {
+		char key[sizeof(f->extra[i].name) + 1];
+
+		if (!evidence_key(f->extra[i].name, sizeof(f->extra[i].name), key, sizeof(key)) ||
+		    json_object_get(o, key))
+			continue;
+		rc |= put(o, key, jint(f->extra[i].value));
+	}
 	return finish(o, rc);
 }
 
@@ -340,7 +432,12 @@ json_t *report_finding(const struct finding *f, const char *state, int64_t first
 	rc |= put(o, "state", json_string(state ? state : "active"));
 	rc |= put(o, "first_seen", jint(first_seen));
 	rc |= put(o, "last_seen", jint(last_seen));
-	rc |= put(o, "evidence", report_evidence(&f->ev));
+	rc |= put(o, "scope", json_string(scope_str(f->scope)));
+	rc |= put(o, "role", json_string(is_side_effect(f) ? "side-effect" : "cause"));
+	rc |= put(o, "explained_by", is_side_effect(f) ?
+		  json_string(cause_name((enum cause)f->explained_by)) : json_null());
+	rc |= put(o, "detail", JSTR_OR_NULL(f->detail));
+	rc |= put(o, "evidence", report_evidence(f));
 	return finish(o, rc);
 }
 
@@ -443,7 +540,317 @@ static double host_interval_s(const struct track *t)
 	return (double)(t->now_ms - t->prev_ms) / 1000.0;
 }
 
-/* Return: {interval_s, counters:{Name:{total, delta, per_sec}}}; absent counters are left out. */
+/* Kernel counters are u64; a JSON number every consumer reads exactly stops at 2^63. */
+static json_t *ju64(uint64_t v)
+{
+	return jint((int64_t)(v > INT64_MAX ? INT64_MAX : v));
+}
+
+/* A counter's rise since the previous sample; one that went backwards (a reset) rose by 0. */
+static json_t *ju64_delta(uint64_t cur, uint64_t prev)
+{
+	return ju64(cur >= prev ? cur - prev : 0);
+}
+
+/* "10.0.0.5:5432", "[::1]:443": the parts the deep tier keeps, named as listeners are. */
+static const char *endpoint_name(uint8_t family, const uint8_t addr[16], uint16_t port, char *buf, size_t len)
+{
+	struct listener l;
+
+	memset(&l, 0, sizeof(l));
+	l.family = family;
+	l.port = port;
+	memcpy(l.addr, addr, sizeof(l.addr));
+	return listener_name(&l, buf, len);
+}
+
+/* {inuse, orphan, tw, alloc, mem, tcp6_inuse}, null before the first host sample. */
+static json_t *report_sockstat(const struct host_state *hs)
+{
+	const struct sockstat *ss = &hs->ss;
+	json_t *o;
+	int rc = 0;
+
+	if (!hs->valid)
+		return json_null();
+	o = json_object();
+	rc |= put(o, "inuse", jint_or_null(ss->tcp_inuse));
+	rc |= put(o, "orphan", jint_or_null(ss->tcp_orphan));
+	rc |= put(o, "tw", jint_or_null(ss->tcp_tw));
+	rc |= put(o, "alloc", jint_or_null(ss->tcp_alloc));
+	rc |= put(o, "mem", jint_or_null(ss->tcp_mem));
+	rc |= put(o, "tcp6_inuse", jint_or_null(ss->tcp6_inuse));
+	return finish(o, rc);
+}
+
+/*
+ * {present, count, max, drop, early_drop, insert_failed, deltas}: the drop
+ * counters are null when the stat file was unreadable, deltas null until
+ * two samples had it.
+ */
+static json_t *report_conntrack(const struct track *t)
+{
+	const struct conntrack_stat *ct = &t->hs_cur.ct;
+	const struct conntrack_stat *pv = &t->hs_prev.ct;
+	json_t *o, *d;
+	int rc = 0, drc = 0;
+
+	if (!t->hs_cur.valid)
+		return json_null();
+	o = json_object();
+	rc |= put(o, "present", json_boolean(ct->present));
+	rc |= put(o, "count", ct->present ? jint_or_null(ct->count) : json_null());
+	rc |= put(o, "max", jint_or_null(t->limits.nf_conntrack_max));
+	rc |= put(o, "drop", ct->have_stat ? ju64(ct->drop) : json_null());
+	rc |= put(o, "early_drop", ct->have_stat ? ju64(ct->early_drop) : json_null());
+	rc |= put(o, "insert_failed", ct->have_stat ? ju64(ct->insert_failed) : json_null());
+	if (!ct->have_stat || !t->hs_prev.valid || !pv->have_stat)
+		return finish(o, rc | put(o, "deltas", json_null()));
+	d = json_object();
+	drc |= put(d, "drop", ju64_delta(ct->drop, pv->drop));
+	drc |= put(d, "early_drop", ju64_delta(ct->early_drop, pv->early_drop));
+	drc |= put(d, "insert_failed", ju64_delta(ct->insert_failed, pv->insert_failed));
+	rc |= put(o, "deltas", finish(d, drc));
+	return finish(o, rc);
+}
+
+/* The same interface in the previous sample: same index and name (a rename is a new interface). */
+static const struct link_stat *prev_link(const struct track *t, const struct link_stat *cur)
+{
+	size_t n = t->hs_prev.links.count < LINKS_MAX ? t->hs_prev.links.count : LINKS_MAX;
+
+	if (!t->hs_prev.valid)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct link_stat *p = &t->hs_prev.links.items[i];
+
+		if (p->ifindex == cur->ifindex && strncmp(p->name, cur->name, sizeof(p->name)) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static json_t *report_link(const struct track *t, const struct link_stat *ls)
+{
+	const struct link_stat *p = prev_link(t, ls);
+	json_t *o = json_object(), *d;
+	int rc = 0, drc = 0;
+
+	rc |= put(o, "name", JSTR(ls->name));
+	rc |= put(o, "ifindex", json_integer(ls->ifindex));
+	rc |= put(o, "rx_packets", ju64(ls->rx_packets));
+	rc |= put(o, "rx_dropped", ju64(ls->rx_dropped));
+	rc |= put(o, "rx_missed_errors", ju64(ls->rx_missed_errors));
+	rc |= put(o, "rx_fifo_errors", ju64(ls->rx_fifo_errors));
+	if (!p)
+		return finish(o, rc | put(o, "deltas", json_null()));
+	d = json_object();
+	drc |= put(d, "rx_packets", ju64_delta(ls->rx_packets, p->rx_packets));
+	drc |= put(d, "rx_dropped", ju64_delta(ls->rx_dropped, p->rx_dropped));
+	drc |= put(d, "rx_missed_errors", ju64_delta(ls->rx_missed_errors, p->rx_missed_errors));
+	drc |= put(d, "rx_fifo_errors", ju64_delta(ls->rx_fifo_errors, p->rx_fifo_errors));
+	rc |= put(o, "deltas", finish(d, drc));
+	return finish(o, rc);
+}
+
+static json_t *report_links(const struct track *t)
+{
+	size_t n = t->hs_cur.links.count < LINKS_MAX ? t->hs_cur.links.count : LINKS_MAX;
+	json_t *a = json_array();
+	int rc = 0;
+
+	for (size_t i = 0; t->hs_cur.valid && i < n; i++)
+		rc |= append(a, report_link(t, &t->hs_cur.links.items[i]));
+	return finish(a, rc);
+}
+
+static const char *kmsg_kind_name(enum kmsg_kind k)
+{
+	switch (k) {
+	case KMSG_SYN_FLOOD:
+		return "syn-flood";
+	case KMSG_CONNTRACK_FULL:
+		return "conntrack-full";
+	case KMSG_TCP_OOM:
+		return "tcp-oom";
+	case KMSG_ORPHANS:
+		return "orphans";
+	}
+	return "unknown";
+}
+
+/*
+ * One kernel log event. The SYN-flood line names a port (and on newer
+ * kernels an address): "listener" puts them in the form listeners are named
+ * so that a script can join the two; the other kinds carry none.
+ */
+static json_t *report_kmsg_event(const struct kmsg_event *ev)
+{
+	bool syn = ev->kind == KMSG_SYN_FLOOD;
+	size_t alen = strnlen(ev->addr, sizeof(ev->addr));
+	char name[KMSG_ADDR_MAX + 16];
+	json_t *o = json_object();
+	int rc = 0;
+
+	if (alen == 0)
+		snprintf(name, sizeof(name), "*:%u", (unsigned)ev->port);
+	else if (memchr(ev->addr, ':', alen))
+		snprintf(name, sizeof(name), "[%.*s]:%u", (int)alen, ev->addr, (unsigned)ev->port);
+	else
+		snprintf(name, sizeof(name), "%.*s:%u", (int)alen, ev->addr, (unsigned)ev->port);
+	rc |= put(o, "kind", json_string(kmsg_kind_name(ev->kind)));
+	rc |= put(o, "seq", ju64(ev->seq));
+	rc |= put(o, "ts_usec", ju64(ev->ts_usec));
+	rc |= put(o, "port", syn && ev->port ? json_integer(ev->port) : json_null());
+	rc |= put(o, "addr", syn ? JSTR_OR_NULL(ev->addr) : json_null());
+	rc |= put(o, "listener", syn && ev->port ? jstr(name, sizeof(name)) : json_null());
+	rc |= put(o, "cookies", syn ? json_boolean(ev->cookies) : json_null());
+	return finish(o, rc);
+}
+
+static json_t *report_kmsg(const struct track *t)
+{
+	size_t n = t->n_kmsg < TRACK_KMSG_MAX ? t->n_kmsg : TRACK_KMSG_MAX;
+	json_t *a = json_array();
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		rc |= append(a, report_kmsg_event(&t->kmsg[i]));
+	return finish(a, rc);
+}
+
+/* The kernel's TCP state numbers (include/net/tcp_states.h), named as the JSON counts are. */
+static const char *tcp_state_name(uint8_t st)
+{
+	static const char *const names[] = {
+		[1] = "established", [2] = "syn_sent", [3] = "syn_recv", [4] = "fin_wait1",
+		[5] = "fin_wait2", [6] = "time_wait", [7] = "close", [8] = "close_wait",
+		[9] = "last_ack", [10] = "listen", [11] = "closing", [12] = "new_syn_recv",
+	};
+
+	if (st < sizeof(names) / sizeof(names[0]) && names[st])
+		return names[st];
+	return "unknown";
+}
+
+/* Listeners with the most half-open connections shown; a host with thousands of ports needs no more. */
+#define REPORT_SYNRECV_MAX 64
+
+static int cmp_synrecv_ptr(const void *pa, const void *pb)
+{
+	const struct synrecv_count *a = *(const struct synrecv_count *const *)pa;
+	const struct synrecv_count *b = *(const struct synrecv_count *const *)pb;
+
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/* [{listener, count}], most first, at most REPORT_SYNRECV_MAX. */
+static json_t *report_synrecv(const struct deep_sample *ds)
+{
+	const struct synrecv_count **v = NULL;
+	size_t n = ds->synrecv ? ds->n_synrecv : 0;
+	json_t *a = json_array();
+	int rc = 0;
+
+	if (n > 0) {
+		v = calloc(n, sizeof(*v));
+		if (!v)
+			return finish(a, -1);
+		for (size_t i = 0; i < n; i++)
+			v[i] = &ds->synrecv[i];
+		qsort(v, n, sizeof(*v), cmp_synrecv_ptr);
+	}
+	for (size_t i = 0; i < n && i < REPORT_SYNRECV_MAX; i++) {
+		char name[LISTENER_NAME_MAX];
+		json_t *o = json_object();
+		int orc = 0;
+
+		endpoint_name(v[i]->family, v[i]->addr, v[i]->port, name, sizeof(name));
+		orc |= put(o, "listener", JSTR(name));
+		orc |= put(o, "count", json_integer(v[i]->count));
+		rc |= append(a, finish(o, orc));
+	}
+	free(v);
+	return finish(a, rc);
+}
+
+static json_t *report_destinations(const struct deep_sample *ds)
+{
+	size_t n = ds->n_dests < DEEP_TOP_DESTS ? ds->n_dests : DEEP_TOP_DESTS;
+	json_t *a = json_array();
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct dest_count *d = &ds->dests[i];
+		char name[LISTENER_NAME_MAX];
+		json_t *o = json_object();
+		int orc = 0;
+
+		endpoint_name(d->family, d->addr, d->port, name, sizeof(name));
+		orc |= put(o, "destination", JSTR(name));
+		orc |= put(o, "total", json_integer(d->total));
+		orc |= put(o, "established", json_integer(d->established));
+		orc |= put(o, "time_wait", json_integer(d->time_wait));
+		orc |= put(o, "syn_sent", json_integer(d->syn_sent));
+		orc |= put(o, "other", json_integer(d->other));
+		orc |= put(o, "in_port_range", json_integer(d->in_port_range));
+		rc |= append(a, finish(o, orc));
+	}
+	return finish(a, rc);
+}
+
+static json_t *report_holders(const struct deep_sample *ds)
+{
+	size_t n = ds->n_holders < DEEP_TOP_HOLDERS ? ds->n_holders : DEEP_TOP_HOLDERS;
+	json_t *a = json_array();
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mem_holder *h = &ds->holders[i];
+		char local[LISTENER_NAME_MAX], remote[LISTENER_NAME_MAX];
+		json_t *o = json_object();
+		int orc = 0;
+
+		endpoint_name(h->family, h->laddr, h->lport, local, sizeof(local));
+		endpoint_name(h->family, h->raddr, h->rport, remote, sizeof(remote));
+		orc |= put(o, "local", JSTR(local));
+		orc |= put(o, "remote", JSTR(remote));
+		orc |= put(o, "state", json_string(tcp_state_name(h->state)));
+		orc |= put(o, "rqueue", json_integer(h->rqueue));
+		orc |= put(o, "wqueue", json_integer(h->wqueue));
+		orc |= put(o, "pid", h->pid > 0 ? json_integer(h->pid) : json_null());
+		orc |= put(o, "comm", JSTR_OR_NULL(h->comm));
+		rc |= append(a, finish(o, orc));
+	}
+	return finish(a, rc);
+}
+
+/* The deep tier's results of this tick; null when it did not run (it runs only when asked). */
+static json_t *report_deep(const struct deep_sample *ds)
+{
+	json_t *o;
+	int rc = 0;
+
+	if (!ds)
+		return json_null();
+	o = json_object();
+	rc |= put(o, "sockets_seen", json_integer(ds->sockets_seen));
+	rc |= put(o, "synrecv_listeners", json_integer((json_int_t)(ds->synrecv ? ds->n_synrecv : 0)));
+	rc |= put(o, "synrecv", report_synrecv(ds));
+	rc |= put(o, "destinations", report_destinations(ds));
+	rc |= put(o, "holders", report_holders(ds));
+	return finish(o, rc);
+}
+
+/*
+ * Return: {interval_s, counters:{Name:{total, delta, per_sec}}, sockstat,
+ * conntrack, links, kmsg, deep}; absent counters are left out, host samples
+ * not taken yet are null (links and kmsg empty).
+ */
 json_t *report_host(const struct track *t)
 {
 	double interval = host_interval_s(t);
@@ -471,6 +878,11 @@ json_t *report_host(const struct track *t)
 	}
 	rc |= put(o, "interval_s", interval > 0 ? json_real(interval) : json_null());
 	rc |= put(o, "counters", counters);
+	rc |= put(o, "sockstat", report_sockstat(&t->hs_cur));
+	rc |= put(o, "conntrack", report_conntrack(t));
+	rc |= put(o, "links", report_links(t));
+	rc |= put(o, "kmsg", report_kmsg(t));
+	rc |= put(o, "deep", report_deep(t->deep));
 	return finish(o, rc);
 }
 
@@ -498,7 +910,69 @@ static json_t *report_daemon(const struct monitor *m, int64_t now)
 	return finish(o, rc);
 }
 
-/* Return: {daemon, limits, host, listeners, findings} at now (wall clock, seconds). */
+/* The first process of an owner: pid and comm, or nulls when unknown. */
+static int put_owner(json_t *o, const char *pid_key, const char *comm_key, const struct owner *ow)
+{
+	bool known = ow && owner_nprocs(ow) > 0 && ow->procs[0].pid > 0;
+	int rc = 0;
+
+	rc |= put(o, pid_key, known ? json_integer(ow->procs[0].pid) : json_null());
+	rc |= put(o, comm_key, known ? JSTR(ow->procs[0].comm) : json_null());
+	return rc;
+}
+
+/*
+ * How long the address:port went without a listener, at most: from the
+ * last tick that saw it to the tick that saw it back (or now while it is
+ * still missing). The tick interval is the precision.
+ */
+static int64_t gap_ms(const struct listener_gap *g, int64_t now_ms)
+{
+	int64_t end = g->returned_ms > 0 ? g->returned_ms : now_ms;
+
+	return end > g->last_seen_ms ? end - g->last_seen_ms : 0;
+}
+
+/* When the gap was noticed: the first tick without it, or the tick that found a new socket. */
+static int64_t gap_noticed_ms(const struct listener_gap *g)
+{
+	if (g->missing_ms > 0)
+		return g->missing_ms;
+	return g->returned_ms > 0 ? g->returned_ms : g->last_seen_ms;
+}
+
+static json_t *report_gap(const struct track *t, const struct listener_gap *g)
+{
+	const struct tracked *now = g->returned_ms > 0 && g->new_cookie ? track_find(t, g->new_cookie) : NULL;
+	json_t *o = json_object();
+	int rc = 0;
+
+	rc |= put(o, "listener", JSTR(g->listener));
+	rc |= put(o, "vanished_at", jint(gap_noticed_ms(g) / 1000));
+	rc |= put(o, "returned_at", g->returned_ms > 0 ? jint(g->returned_ms / 1000) : json_null());
+	rc |= put(o, "absent", json_boolean(g->returned_ms <= 0));
+	rc |= put(o, "gap_ms", jint(gap_ms(g, t->now_ms)));
+	rc |= put_owner(o, "old_pid", "old_comm", &g->old_owner);
+	rc |= put(o, "old_unit", JSTR_OR_NULL(g->old_owner.unit));
+	rc |= put_owner(o, "new_pid", "new_comm", now ? &now->owner : NULL);
+	rc |= put(o, "out_rsts", jint_or_null(g->out_rsts));
+	rc |= put(o, "replaced", json_boolean(g->replaced));
+	return finish(o, rc);
+}
+
+/* [{listener, vanished_at, returned_at, gap_ms, old_pid, old_comm, new_pid, new_comm, out_rsts, replaced}], oldest first. */
+static json_t *report_gaps(const struct track *t)
+{
+	size_t n = t->n_gaps < TRACK_GAPS_MAX ? t->n_gaps : TRACK_GAPS_MAX;
+	json_t *a = json_array();
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		rc |= append(a, report_gap(t, &t->gaps[i]));
+	return finish(a, rc);
+}
+
+/* Return: {daemon, limits, host, listeners, findings, gaps} at now (wall clock, seconds). */
 json_t *report_status(const struct monitor *m, int64_t now)
 {
 	json_t *o = json_object();
@@ -509,6 +983,7 @@ json_t *report_status(const struct monitor *m, int64_t now)
 	rc |= put(o, "host", report_host(&m->track));
 	rc |= put(o, "listeners", report_listeners(&m->track));
 	rc |= put(o, "findings", report_findings(&m->findings));
+	rc |= put(o, "gaps", report_gaps(&m->track));
 	return finish(o, rc);
 }
 
@@ -795,11 +1270,28 @@ static int step_clients(json_t *steps, const struct tracked *tr, const struct li
 		    lim->tcp_abort_on_overflow == 0 ? "0" : "unknown");
 }
 
-static bool finding_is_for(const struct finding *f, const struct tracked *tr, const char *name)
+/*
+ * What one chain is about: a tracked listener (its findings by cookie or by
+ * name), or a subject with no listener behind it: "host", an interface, a
+ * destination, or an address:port whose listener is gone.
+ */
+struct chain_subject {
+	const struct tracked *tr;     /* a listener chain; NULL for the others */
+	enum finding_scope scope;     /* the others: the scope of key */
+	const char *key;              /* the listener's name, or the finding key */
+};
+
+static bool finding_is_for(const struct finding *f, const struct chain_subject *cs)
 {
-	if (f->cookie != 0 && f->cookie == tr->l.cookie)
-		return true;
-	return strncmp(f->listener, name, sizeof(f->listener)) == 0;
+	/* Only listener findings sit on a listener: a destination may look like one. */
+	if (cs->tr) {
+		if (f->scope != SCOPE_LISTENER)
+			return false;
+		if (f->cookie != 0 && f->cookie == cs->tr->l.cookie)
+			return true;
+		return strncmp(f->listener, cs->key, sizeof(f->listener)) == 0;
+	}
+	return f->scope == cs->scope && strncmp(f->listener, cs->key, sizeof(f->listener)) == 0;
 }
 
 /* "5m ago", "2h 3m ago": how long before now_s. */
@@ -817,49 +1309,224 @@ static void format_ago(int64_t now_s, int64_t then, char *buf, size_t len)
 		snprintf(buf, len, "%" PRId64 " d ago", d / 86400);
 }
 
-/*
- * The finding steps for tr, and its findings as JSON (active first). A
- * listener with no active finding gets one step saying it is healthy.
- */
-static int steps_findings(json_t *steps, json_t *findings, const struct monitor *m,
-			  const struct tracked *tr)
+/* "1.5 s", "250 ms". */
+static void format_msecs(int64_t ms, char *buf, size_t len)
 {
-	char name[LISTENER_NAME_MAX], ago[48];
-	const struct finding_entry *last_resolved = NULL;
-	const struct finding_entry **v;
-	size_t n, active = 0;
+	if (ms < 1000)
+		snprintf(buf, len, "%" PRId64 " ms", ms);
+	else
+		snprintf(buf, len, "%.1f s", (double)ms / 1000.0);
+}
+
+/* A limit or count in a sentence: "?" when unknown. */
+static const char *fmt_i64(int64_t v, char *buf, size_t len)
+{
+	if (v < 0)
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%" PRId64, v);
+	return buf;
+}
+
+/* The active finding that f is a side effect of: on the same key when there is one, else anywhere. */
+static const struct finding *find_cause_of(const struct monitor *m, const struct finding *f)
+{
+	const struct finding *any = NULL;
+
+	for (size_t i = 0; i < m->findings.count; i++) {
+		const struct finding_entry *e = &m->findings.items[i];
+
+		if (e->state != FINDING_ACTIVE || (int)e->f.cause != f->explained_by || is_side_effect(&e->f))
+			continue;
+		if (strncmp(e->f.listener, f->listener, sizeof(f->listener)) == 0)
+			return &e->f;
+		if (!any)
+			any = &e->f;
+	}
+	return any;
+}
+
+/* "orphans 980, tcp_max_orphans 1024". Return: false when f has no named numbers. */
+static bool format_extra(const struct finding *f, char *buf, size_t len)
+{
+	size_t n = f->n_extra < FINDING_EXTRA_MAX ? f->n_extra : FINDING_EXTRA_MAX, off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && off < len; i++) {
+		int w = snprintf(buf + off, len - off, "%s%.*s %" PRId64, off ? ", " : "",
+				 (int)sizeof(f->extra[i].name), f->extra[i].name, f->extra[i].value);
+
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	return off > 0;
+}
+
+/* One finding's steps: the finding (or the side effect and what it follows from), its numbers, its detail. */
+static int steps_one_finding(json_t *steps, const struct monitor *m, const struct finding *f)
+{
+	char extra[STEP_TEXT_MAX];
 	int rc = 0;
 
-	listener_name(&tr->l, name, sizeof(name));
-	v = sorted_entries(&m->findings, &n);
-	if (m->findings.count > 0 && !v)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		const struct finding_entry *e = v[i];
-		const struct finding *f = &e->f;
+	if (is_side_effect(f)) {
+		const struct finding *c = find_cause_of(m, f);
+		char where[LISTENER_NAME_MAX + 8] = "";
 
-		if (!finding_is_for(f, tr, name))
-			continue;
-		rc |= append(findings, report_finding_entry(e));
-		if (e->state != FINDING_ACTIVE) {
-			if (!last_resolved || e->resolved_at > last_resolved->resolved_at)
-				last_resolved = e;
-			continue;
-		}
-		active++;
+		if (c && strncmp(c->listener, f->listener, sizeof(f->listener)) != 0)
+			snprintf(where, sizeof(where), " on %.*s", (int)sizeof(c->listener), c->listener);
+		rc |= step(steps, "side effect", "%s (%s), side effect of %s%s: %.*s Fix: %.*s",
+			   cause_name(f->cause), severity_name(f->priority),
+			   cause_name((enum cause)f->explained_by), where,
+			   (int)sizeof(f->message), f->message, (int)sizeof(f->remedy), f->remedy);
+	} else {
 		rc |= step(steps, "finding", "%s (%s): %.*s Fix: %.*s", cause_name(f->cause),
 			   severity_name(f->priority), (int)sizeof(f->message), f->message,
 			   (int)sizeof(f->remedy), f->remedy);
 	}
-	free(v);
-	if (active > 0)
-		return rc;
+	if (format_extra(f, extra, sizeof(extra)))
+		rc |= step(steps, "evidence", "%s", extra);
+	if (f->detail[0])
+		rc |= step(steps, "detail", "%.*s", (int)sizeof(f->detail), f->detail);
+	return rc;
+}
+
+/*
+ * The finding steps for one subject, and its findings as JSON (active
+ * first). The active ones are told primary cause first, each followed by
+ * its own side effects; side effects of a cause elsewhere come last. A
+ * subject with no active finding gets one step saying it is healthy.
+ */
+static int steps_findings(json_t *steps, json_t *findings, const struct monitor *m,
+			  const struct chain_subject *cs, const char *what)
+{
+	char ago[48];
+	const struct finding_entry *last_resolved = NULL;
+	const struct finding_entry **v, **act = NULL;
+	bool *done = NULL;
+	size_t n, na = 0;
+	int rc = 0;
+
+	v = sorted_entries(&m->findings, &n);
+	if (m->findings.count > 0 && !v)
+		return -1;
+	if (n > 0) {
+		act = calloc(n, sizeof(*act));
+		done = calloc(n, sizeof(*done));
+		if (!act || !done) {
+			rc = -1;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct finding_entry *e = v[i];
+
+		if (!finding_is_for(&e->f, cs))
+			continue;
+		rc |= append(findings, report_finding_entry(e));
+		if (e->state == FINDING_ACTIVE) {
+			act[na++] = e;
+		} else if (!last_resolved || e->resolved_at > last_resolved->resolved_at) {
+			last_resolved = e;
+		}
+	}
+	for (size_t i = 0; i < na; i++) {
+		if (is_side_effect(&act[i]->f))
+			continue;
+		rc |= steps_one_finding(steps, m, &act[i]->f);
+		done[i] = true;
+		for (size_t j = 0; j < na; j++) {
+			if (done[j] || !is_side_effect(&act[j]->f) || act[j]->f.explained_by != (int)act[i]->f.cause)
+				continue;
+			rc |= steps_one_finding(steps, m, &act[j]->f);
+			done[j] = true;
+		}
+	}
+	for (size_t j = 0; j < na; j++)
+		if (!done[j])
+			rc |= steps_one_finding(steps, m, &act[j]->f);
+	if (na > 0)
+		goto out;
 	if (last_resolved) {
 		format_ago(m->track.now_ms / 1000, last_resolved->resolved_at, ago, sizeof(ago));
-		return rc | step(steps, "finding", "healthy: no active finding (%s resolved %s)",
-				 cause_name(last_resolved->f.cause), ago);
+		rc |= step(steps, "finding", "healthy: no active finding (%s resolved %s)",
+			   cause_name(last_resolved->f.cause), ago);
+	} else {
+		rc |= step(steps, "finding", "healthy: no finding on %s", what);
 	}
-	return rc | step(steps, "finding", "healthy: no finding on this listener");
+out:
+	free(done);
+	free(act);
+	free(v);
+	return rc;
+}
+
+/* The owner of a gap's listener, "tcpload[812]", or "an unknown process". */
+static void format_owner1(const struct owner *ow, char *buf, size_t len)
+{
+	if (ow && owner_nprocs(ow) > 0 && ow->procs[0].pid > 0)
+		snprintf(buf, len, "%.*s[%d]", (int)sizeof(ow->procs[0].comm), ow->procs[0].comm, ow->procs[0].pid);
+	else
+		snprintf(buf, len, "an unknown process");
+}
+
+/* One listener gap in words: how long, who held it before and after, what clients saw. */
+static int step_gap(json_t *steps, const struct track *t, const struct listener_gap *g)
+{
+	const struct tracked *now = g->returned_ms > 0 && g->new_cookie ? track_find(t, g->new_cookie) : NULL;
+	char before[OWNER_COMM_MAX + 24], after[OWNER_COMM_MAX + 24], len[32], ago[48], rsts[96] = "";
+
+	format_owner1(&g->old_owner, before, sizeof(before));
+	format_owner1(now ? &now->owner : NULL, after, sizeof(after));
+	format_msecs(gap_ms(g, t->now_ms), len, sizeof(len));
+	format_ago(t->now_ms / 1000, gap_noticed_ms(g) / 1000, ago, sizeof(ago));
+	if (g->out_rsts >= 0)
+		snprintf(rsts, sizeof(rsts), "; the host sent %" PRId64 " resets (Tcp.OutRsts) meanwhile", g->out_rsts);
+	if (g->returned_ms <= 0)
+		return step(steps, "gap", "%.*s has had no listener for %s (noticed %s; held by %s before): "
+			    "connections to it are refused (ECONNREFUSED)%s",
+			    (int)sizeof(g->listener), g->listener, len, ago, before, rsts);
+	if (g->replaced)
+		return step(steps, "gap", "%.*s was replaced by a new socket between two ticks (%s): %s "
+			    "before, %s after; connections in between may have been refused%s",
+			    (int)sizeof(g->listener), g->listener, ago, before, after, rsts);
+	return step(steps, "gap", "%.*s had no listener for up to %s (%s): %s before, %s after; "
+		    "connections in that window were refused (ECONNREFUSED)%s",
+		    (int)sizeof(g->listener), g->listener, len, ago, before, after, rsts);
+}
+
+/* The most recent gap recorded on name, or NULL. */
+static const struct listener_gap *latest_gap(const struct track *t, const char *name)
+{
+	size_t n = t->n_gaps < TRACK_GAPS_MAX ? t->n_gaps : TRACK_GAPS_MAX;
+
+	for (size_t i = n; i-- > 0; )
+		if (strncmp(t->gaps[i].listener, name, sizeof(t->gaps[i].listener)) == 0)
+			return &t->gaps[i];
+	return NULL;
+}
+
+/* Half-open connections on the listener's address:port, when the deep tier counted them this tick. */
+static int step_synrecv(json_t *steps, const struct track *t, const struct tracked *tr)
+{
+	const struct deep_sample *ds = t->deep;
+	char a[24], b[24];
+
+	if (!ds || !ds->synrecv)
+		return 0;
+	for (size_t i = 0; i < ds->n_synrecv; i++) {
+		const struct synrecv_count *c = &ds->synrecv[i];
+
+		if (c->family != tr->l.family || c->port != tr->l.port ||
+		    memcmp(c->addr, tr->l.addr, addr_len(c->family)) != 0)
+			continue;
+		return step(steps, "syn queue", "%" PRIu32 " connection%s half-open (SYN_RECV) on this address:port; "
+			    "net.ipv4.tcp_max_syn_backlog %s, net.ipv4.tcp_syncookies %s",
+			    c->count, c->count == 1 ? "" : "s",
+			    fmt_i64(t->limits.tcp_max_syn_backlog, a, sizeof(a)),
+			    fmt_i64(t->limits.tcp_syncookies, b, sizeof(b)));
+	}
+	return 0;
 }
 
 static json_t *explain_chain(const struct monitor *m, const struct tracked *tr,
@@ -870,11 +1537,15 @@ static json_t *explain_chain(const struct monitor *m, const struct tracked *tr,
 		[MATCH_PORT] = "port", [MATCH_WILDCARD] = "wildcard",
 	};
 	const struct limits *lim = monitor_limits(m);
+	char name[LISTENER_NAME_MAX];
+	struct chain_subject cs = { .tr = tr, .scope = SCOPE_LISTENER, .key = name };
+	const struct listener_gap *g;
 	json_t *o = json_object();
 	json_t *steps = json_array();
 	json_t *findings = json_array();
 	int rc = 0;
 
+	listener_name(&tr->l, name, sizeof(name));
 	if (!steps || !findings) {
 		rc = -1;
 		goto out;
@@ -884,13 +1555,286 @@ static json_t *explain_chain(const struct monitor *m, const struct tracked *tr,
 	rc |= step_queue(steps, tr);
 	rc |= step_drops(steps, &m->track, tr);
 	rc |= step_clients(steps, tr, lim);
-	rc |= steps_findings(steps, findings, m, tr);
+	rc |= step_synrecv(steps, &m->track, tr);
+	g = latest_gap(&m->track, name);
+	if (g)
+		rc |= step_gap(steps, &m->track, g);
+	rc |= steps_findings(steps, findings, m, &cs, "this listener");
 out:
 	rc |= put(o, "match", json_string(kinds[kind]));
+	rc |= put(o, "scope", json_string(scope_str(SCOPE_LISTENER)));
+	rc |= put(o, "subject", JSTR(name));
 	rc |= put(o, "listener", report_listener(tr));
 	rc |= put(o, "steps", steps);
 	rc |= put(o, "findings", findings);
 	return finish(o, rc);
+}
+
+/* ---- explain: subjects other than a live listener ---- */
+
+/* Host-wide sockets against their limits, conntrack, and what the kernel logged this tick. */
+static int steps_host(json_t *steps, const struct track *t)
+{
+	const struct sockstat *ss = &t->hs_cur.ss;
+	const struct limits *lim = &t->limits;
+	const struct conntrack_stat *ct = &t->hs_cur.ct;
+	char b[10][24];
+	int rc = 0;
+
+	if (!t->hs_cur.valid)
+		return step(steps, "sockets", "no host-wide sample yet (sockstat, conntrack, interfaces)");
+	rc |= step(steps, "sockets", "TCP sockets in use %s (IPv6 %s); orphaned %s of net.ipv4.tcp_max_orphans %s; "
+		   "TIME_WAIT %s of net.ipv4.tcp_max_tw_buckets %s; memory %s pages, net.ipv4.tcp_mem "
+		   "pressure at %s, hard limit %s",
+		   fmt_i64(ss->tcp_inuse, b[0], 24), fmt_i64(ss->tcp6_inuse, b[1], 24),
+		   fmt_i64(ss->tcp_orphan, b[2], 24), fmt_i64(lim->tcp_max_orphans, b[3], 24),
+		   fmt_i64(ss->tcp_tw, b[4], 24), fmt_i64(lim->tcp_max_tw_buckets, b[5], 24),
+		   fmt_i64(ss->tcp_mem, b[6], 24), fmt_i64(lim->tcp_mem[1], b[7], 24),
+		   fmt_i64(lim->tcp_mem[2], b[8], 24));
+	if (!ct->present) {
+		rc |= step(steps, "conntrack", "no connection tracking table (nf_conntrack is not loaded)");
+	} else {
+		const struct conntrack_stat *pv = &t->hs_prev.ct;
+		char drops[160] = "";
+
+		if (ct->have_stat && t->hs_prev.valid && pv->have_stat)
+			snprintf(drops, sizeof(drops), "; this tick: drop +%" PRIu64 ", early_drop +%" PRIu64
+				 ", insert_failed +%" PRIu64,
+				 ct->drop >= pv->drop ? ct->drop - pv->drop : 0,
+				 ct->early_drop >= pv->early_drop ? ct->early_drop - pv->early_drop : 0,
+				 ct->insert_failed >= pv->insert_failed ? ct->insert_failed - pv->insert_failed : 0);
+		rc |= step(steps, "conntrack", "%s connections tracked of net.netfilter.nf_conntrack_max %s%s",
+			   fmt_i64(ct->count, b[0], 24), fmt_i64(lim->nf_conntrack_max, b[1], 24), drops);
+	}
+	if (t->n_kmsg > 0) {
+		char text[STEP_TEXT_MAX];
+		size_t off = 0, n = t->n_kmsg < TRACK_KMSG_MAX ? t->n_kmsg : TRACK_KMSG_MAX;
+
+		text[0] = '\0';
+		for (size_t i = 0; i < n && off < sizeof(text); i++) {
+			const struct kmsg_event *ev = &t->kmsg[i];
+			int w;
+
+			if (ev->kind == KMSG_SYN_FLOOD)
+				w = snprintf(text + off, sizeof(text) - off, "%spossible SYN flooding on %.*s%sport %u (%s)",
+					     off ? "; " : "", (int)strnlen(ev->addr, sizeof(ev->addr)), ev->addr,
+					     ev->addr[0] ? " " : "", (unsigned)ev->port,
+					     ev->cookies ? "sending cookies" : "dropping requests");
+			else
+				w = snprintf(text + off, sizeof(text) - off, "%s%s", off ? "; " : "",
+					     kmsg_kind_name(ev->kind));
+			if (w < 0)
+				break;
+			off += (size_t)w;
+		}
+		rc |= step(steps, "kernel", "the kernel logged this tick: %s", text);
+	}
+	return rc;
+}
+
+static int step_interface(json_t *steps, const struct track *t, const char *name)
+{
+	size_t n = t->hs_cur.links.count < LINKS_MAX ? t->hs_cur.links.count : LINKS_MAX;
+
+	for (size_t i = 0; t->hs_cur.valid && i < n; i++) {
+		const struct link_stat *ls = &t->hs_cur.links.items[i];
+		const struct link_stat *p;
+		char d[3][48];
+
+		if (strncmp(ls->name, name, sizeof(ls->name)) != 0)
+			continue;
+		p = prev_link(t, ls);
+		for (int k = 0; k < 3; k++)
+			d[k][0] = '\0';
+		if (p) {
+			snprintf(d[0], sizeof(d[0]), " (+%" PRIu64 " this tick)",
+				 ls->rx_dropped >= p->rx_dropped ? ls->rx_dropped - p->rx_dropped : 0);
+			snprintf(d[1], sizeof(d[1]), " (+%" PRIu64 ")",
+				 ls->rx_missed_errors >= p->rx_missed_errors ? ls->rx_missed_errors - p->rx_missed_errors : 0);
+			snprintf(d[2], sizeof(d[2]), " (+%" PRIu64 ")",
+				 ls->rx_fifo_errors >= p->rx_fifo_errors ? ls->rx_fifo_errors - p->rx_fifo_errors : 0);
+		}
+		return step(steps, "interface", "%.*s (ifindex %d): rx_dropped %" PRIu64 "%s, rx_missed_errors %"
+			    PRIu64 "%s, rx_fifo_errors %" PRIu64 "%s, of %" PRIu64 " packets received",
+			    (int)sizeof(ls->name), ls->name, ls->ifindex, ls->rx_dropped, d[0],
+			    ls->rx_missed_errors, d[1], ls->rx_fifo_errors, d[2], ls->rx_packets);
+	}
+	return step(steps, "interface", "%s is not among the interfaces of the latest sample", name);
+}
+
+static int step_destination(json_t *steps, const struct track *t, const char *key)
+{
+	const struct deep_sample *ds = t->deep;
+	size_t n;
+
+	if (!ds)
+		return step(steps, "destination", "no per-destination tally this tick: the deep tier runs only "
+			    "when a cheap signal asks for it, or every few ticks");
+	n = ds->n_dests < DEEP_TOP_DESTS ? ds->n_dests : DEEP_TOP_DESTS;
+	for (size_t i = 0; i < n; i++) {
+		const struct dest_count *d = &ds->dests[i];
+		char name[LISTENER_NAME_MAX], range[96] = "";
+
+		endpoint_name(d->family, d->addr, d->port, name, sizeof(name));
+		if (strcmp(name, key) != 0)
+			continue;
+		if (ds->port_lo >= 0 && ds->port_hi >= ds->port_lo)
+			snprintf(range, sizeof(range), " (net.ipv4.ip_local_port_range %" PRId64 "-%" PRId64
+				 ": %" PRId64 " ports)", ds->port_lo, ds->port_hi, ds->port_hi - ds->port_lo + 1);
+		return step(steps, "destination", "%s: %" PRIu32 " sockets towards it (established %" PRIu32
+			    ", time_wait %" PRIu32 ", syn_sent %" PRIu32 ", other %" PRIu32 "), %" PRIu32
+			    " of them on a local port from the ephemeral range%s",
+			    name, d->total, d->established, d->time_wait, d->syn_sent, d->other,
+			    d->in_port_range, range);
+	}
+	return step(steps, "destination", "%s is not among the %zu destinations with most sockets in this "
+		    "tick's walk", key, n);
+}
+
+/* Steps for a subject with no live listener: its own numbers first, then its findings. */
+static json_t *explain_subject_chain(const struct monitor *m, enum finding_scope scope, const char *key)
+{
+	static const char *const what[] = {
+		[SCOPE_LISTENER] = "this address:port", [SCOPE_HOST] = "the host",
+		[SCOPE_INTERFACE] = "this interface", [SCOPE_DESTINATION] = "this destination",
+	};
+	struct chain_subject cs = { .tr = NULL, .scope = scope, .key = key };
+	const struct listener_gap *g;
+	json_t *o = json_object();
+	json_t *steps = json_array();
+	json_t *findings = json_array();
+	int rc = 0;
+
+	if (!steps || !findings) {
+		rc = -1;
+		goto out;
+	}
+	switch (scope) {
+	case SCOPE_HOST:
+		rc |= steps_host(steps, &m->track);
+		break;
+	case SCOPE_INTERFACE:
+		rc |= step_interface(steps, &m->track, key);
+		break;
+	case SCOPE_DESTINATION:
+		rc |= step_destination(steps, &m->track, key);
+		break;
+	case SCOPE_LISTENER:
+		rc |= step(steps, "listener", "no listener on %s now", key);
+		g = latest_gap(&m->track, key);
+		if (g)
+			rc |= step_gap(steps, &m->track, g);
+		break;
+	}
+	rc |= steps_findings(steps, findings, m, &cs,
+			     (unsigned)scope < sizeof(what) / sizeof(what[0]) ? what[scope] : "this subject");
+out:
+	rc |= put(o, "match", json_string("subject"));
+	rc |= put(o, "scope", json_string(scope_str(scope)));
+	rc |= put(o, "subject", jstr(key, strlen(key)));
+	rc |= put(o, "listener", json_null());
+	rc |= put(o, "steps", steps);
+	rc |= put(o, "findings", findings);
+	return finish(o, rc);
+}
+
+static bool same_endpoint(const struct target *a, const struct target *b)
+{
+	return a->family == b->family && a->port == b->port && memcmp(a->addr, b->addr, addr_len(a->family)) == 0;
+}
+
+/*
+ * Whether a finding key answers target: the same text, or (for listener and
+ * destination keys) the same address and port however written; a bare
+ * port names a local port, so it matches listener keys only.
+ */
+static bool key_matches(const char *target, const struct target *tp, enum finding_scope scope, const char *key)
+{
+	struct target k;
+
+	if (strcmp(key, target) == 0)
+		return true;
+	if (!tp || (scope != SCOPE_LISTENER && scope != SCOPE_DESTINATION) || !parse_target(key, &k))
+		return false;
+	if (tp->any_addr || k.any_addr)
+		return scope == SCOPE_LISTENER && k.port == tp->port;
+	return same_endpoint(&k, tp);
+}
+
+struct subject_list {
+	struct {
+		enum finding_scope scope;
+		const char *key;
+	} *items;
+	size_t count;
+	size_t cap;
+};
+
+/* Add (scope, key) once. Return: 0 or -1 when out of memory. */
+static int subjects_add(struct subject_list *sl, enum finding_scope scope, const char *key)
+{
+	for (size_t i = 0; i < sl->count; i++)
+		if (sl->items[i].scope == scope && strcmp(sl->items[i].key, key) == 0)
+			return 0;
+	if (sl->count == sl->cap) {
+		size_t cap = sl->cap ? sl->cap * 2 : 8;
+		void *n = realloc(sl->items, cap * sizeof(*sl->items));
+
+		if (!n)
+			return -1;
+		sl->items = n;
+		sl->cap = cap;
+	}
+	sl->items[sl->count].scope = scope;
+	sl->items[sl->count].key = key;
+	sl->count++;
+	return 0;
+}
+
+/*
+ * The subjects other than live listeners that target names: "host"; finding
+ * keys (an interface, a destination, the address:port of a vanished
+ * listener); recorded listener gaps; an interface of the latest sample.
+ * Return: 0 or -1 when out of memory.
+ */
+static int find_subjects(const struct monitor *m, const char *target, const struct target *tp,
+			 struct subject_list *sl)
+{
+	const struct track *t = &m->track;
+	const struct finding_entry **v;
+	size_t n, ng = t->n_gaps < TRACK_GAPS_MAX ? t->n_gaps : TRACK_GAPS_MAX;
+	size_t nl = t->hs_cur.links.count < LINKS_MAX ? t->hs_cur.links.count : LINKS_MAX;
+	int rc = 0;
+
+	if (strcmp(target, "host") == 0)
+		rc |= subjects_add(sl, SCOPE_HOST, "host");
+	v = sorted_entries(&m->findings, &n);
+	if (m->findings.count > 0 && !v)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct finding *f = &v[i]->f;
+
+		/* The key of a finding is NUL-terminated by diagnose; a damaged one is skipped, not read past. */
+		if (!memchr(f->listener, '\0', sizeof(f->listener)))
+			continue;
+		if (key_matches(target, tp, f->scope, f->listener))
+			rc |= subjects_add(sl, f->scope, f->listener);
+	}
+	free(v);
+	for (size_t i = 0; i < ng; i++) {
+		const struct listener_gap *g = &t->gaps[i];
+
+		if (memchr(g->listener, '\0', sizeof(g->listener)) &&
+		    key_matches(target, tp, SCOPE_LISTENER, g->listener))
+			rc |= subjects_add(sl, SCOPE_LISTENER, g->listener);
+	}
+	for (size_t i = 0; !tp && t->hs_cur.valid && i < nl; i++) {
+		const struct link_stat *ls = &t->hs_cur.links.items[i];
+
+		if (strncmp(ls->name, target, sizeof(ls->name)) == 0 && memchr(ls->name, '\0', sizeof(ls->name)))
+			rc |= subjects_add(sl, SCOPE_INTERFACE, ls->name);
+	}
+	return rc;
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -905,27 +1849,54 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Append a chain for every listener that matches t in this pass. Return: how many matched. */
+static size_t add_listener_chains(const struct monitor *m, const struct tracked **v, const struct target *t,
+				  const char *target, bool wildcard_pass, json_t *chains, int *rc)
+{
+	size_t matched = 0;
+
+	for (size_t i = 0; v && i < m->track.count; i++) {
+		enum match_kind k = match(t, &v[i]->l, wildcard_pass);
+
+		if (k == MATCH_NONE)
+			continue;
+		matched++;
+		if (!chains || append(chains, explain_chain(m, v[i], target, k)) < 0)
+			*rc = -1;
+	}
+	return matched;
+}
+
 /*
- * The evidence chain for target ("127.0.0.1:8080", "[::1]:443", "*:8080",
- * "8080"): {target, chains:[{match, listener, steps:[{step, text}], findings}]}.
- * A port-only target may match several listeners, hence always an array.
- * An address with no listener of its own falls back to the wildcard
- * listener on that port, which is where its connections go.
+ * The evidence chain for target: {target, chains:[{match, scope, subject,
+ * listener, steps:[{step, text}], findings}]}.
+ * - A listener: "127.0.0.1:8080", "[::1]:443", "*:8080", "8080". A
+ *   port-only target may match several listeners, hence always an array.
+ * - Otherwise a finding's subject: "host", an interface ("eth0"), a
+ *   destination ("10.0.0.5:5432"), or the address:port of a listener that
+ *   vanished (its gap and findings).
+ * - Last, an address with no listener of its own falls back to the
+ *   wildcard listener on that port, which is where its connections go;
+ *   a finding on that exact address comes first, since a destination is
+ *   not a local address at all.
  * Return: the document, or NULL with err set (no match, bad target, out of memory).
  */
 json_t *report_explain(const struct monitor *m, const char *target, char *err, size_t errlen)
 {
 	const struct tracked **v;
+	struct subject_list sl = { 0 };
 	struct target t;
+	bool parsed;
 	json_t *o, *chains;
 	size_t matched = 0;
 	int rc = 0;
 
-	if (!target || !parse_target(target, &t)) {
-		set_err(err, errlen, "bad target '%s': expected ADDR:PORT, [ADDR6]:PORT, *:PORT or PORT",
-			target ? target : "");
+	if (!target || !*target) {
+		set_err(err, errlen, "bad target '': expected ADDR:PORT, [ADDR6]:PORT, *:PORT, PORT, "
+			"host, an interface or a destination ADDR:PORT");
 		return NULL;
 	}
+	parsed = parse_target(target, &t);
 	v = sorted_tracked(&m->track);
 	if (m->track.count > 0 && !v) {
 		set_err(err, errlen, "out of memory explaining %s", target);
@@ -934,24 +1905,29 @@ json_t *report_explain(const struct monitor *m, const char *target, char *err, s
 	o = json_object();
 	chains = json_array();
 	rc |= put(o, "target", jstr(target, strlen(target)));
-	for (int pass = 0; pass < 2 && matched == 0; pass++) {
-		for (size_t i = 0; i < m->track.count; i++) {
-			enum match_kind k = match(&t, &v[i]->l, pass == 1);
-
-			if (k == MATCH_NONE)
-				continue;
+	if (parsed)
+		matched = add_listener_chains(m, v, &t, target, false, chains, &rc);
+	if (matched == 0) {
+		if (find_subjects(m, target, parsed ? &t : NULL, &sl) < 0)
+			rc = -1;
+		for (size_t i = 0; i < sl.count; i++) {
 			matched++;
-			if (!chains || append(chains, explain_chain(m, v[i], target, k)) < 0)
+			if (!chains || append(chains, explain_subject_chain(m, sl.items[i].scope, sl.items[i].key)) < 0)
 				rc = -1;
 		}
-		if (t.any_addr)
-			break;
+		free(sl.items);
 	}
+	if (matched == 0 && parsed && !t.any_addr)
+		matched = add_listener_chains(m, v, &t, target, true, chains, &rc);
 	free(v);
 	rc |= put(o, "chains", chains);
 	if (matched == 0) {
 		json_decref(o);
-		set_err(err, errlen, "no listener on %s", target);
+		if (parsed)
+			set_err(err, errlen, "no listener on %s", target);
+		else
+			set_err(err, errlen, "bad target '%s': expected ADDR:PORT, [ADDR6]:PORT, *:PORT, PORT, "
+				"host, an interface or a destination ADDR:PORT", target);
 		return NULL;
 	}
 	o = finish(o, rc);

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "track.h"
 
@@ -21,6 +22,67 @@ static int key_cmp(const void *a, const void *b)
 	if (x->idx != y->idx)
 		return x->idx < y->idx ? -1 : 1;
 	return 0;
+}
+
+/* A listener's (family, address, port) and cookie; sorted, it tells who holds an address:port now. */
+struct addr_key {
+	uint8_t family;
+	uint8_t addr[16];
+	uint16_t port;
+	uint64_t cookie;
+};
+
+/* IPv4 lives in the first 4 bytes; whatever follows is not part of the address. */
+static void addr_norm(uint8_t family, const uint8_t *src, uint8_t dst[16])
+{
+	memset(dst, 0, 16);
+	memcpy(dst, src, family == AF_INET ? 4 : 16);
+}
+
+static int endpoint_cmp(uint8_t fa, const uint8_t *aa, uint16_t pa,
+			uint8_t fb, const uint8_t *ab, uint16_t pb)
+{
+	int c;
+
+	if (fa != fb)
+		return fa < fb ? -1 : 1;
+	c = memcmp(aa, ab, 16);
+	if (c)
+		return c;
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	return 0;
+}
+
+static int addr_key_cmp(const void *a, const void *b)
+{
+	const struct addr_key *x = a, *y = b;
+	int c = endpoint_cmp(x->family, x->addr, x->port, y->family, y->addr, y->port);
+
+	if (c)
+		return c;
+	if (x->cookie != y->cookie)
+		return x->cookie < y->cookie ? -1 : 1;
+	return 0;
+}
+
+/* Return: the first index of ak[0..n) on (family, addr, port), or n when nothing listens there. */
+static size_t addr_find(const struct addr_key *ak, size_t n, uint8_t family, const uint8_t *addr,
+			uint16_t port)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (endpoint_cmp(ak[mid].family, ak[mid].addr, ak[mid].port, family, addr, port) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && endpoint_cmp(ak[lo].family, ak[lo].addr, ak[lo].port, family, addr, port) == 0)
+		return lo;
+	return n;
 }
 
 /*
@@ -134,13 +196,183 @@ static void tracked_advance(struct tracked *tr, const struct listener *l, int64_
 	hist_push(tr, delta);
 }
 
+/* Tcp.OutRsts moved from base to cur; -1 when either end is unknown. */
+static int64_t rst_delta(int64_t base, int64_t cur)
+{
+	if (base < 0 || cur < 0)
+		return -1;
+	/* Went backwards: the counters were reset (namespace recreated), nothing known moved. */
+	return cur >= base ? cur - base : 0;
+}
+
+/*
+ * A slot for a new gap at the end of t->gaps. When full, the oldest gap that
+ * has closed goes first: an address:port still without its listener is the
+ * one a refused client is asking about. Only when every gap is open does the
+ * oldest open one go.
+ */
+static struct listener_gap *gap_push(struct track *t)
+{
+	struct listener_gap *g;
+
+	if (t->n_gaps == TRACK_GAPS_MAX) {
+		size_t victim = 0, i;
+
+		for (i = 0; i < t->n_gaps; i++) {
+			if (t->gaps[i].returned_ms != 0) {
+				victim = i;
+				break;
+			}
+		}
+		memmove(&t->gaps[victim], &t->gaps[victim + 1],
+			(t->n_gaps - victim - 1) * sizeof(t->gaps[0]));
+		t->n_gaps--;
+	}
+	g = &t->gaps[t->n_gaps++];
+	memset(g, 0, sizeof(*g));
+	return g;
+}
+
+/*
+ * tr is tracked and missing from this update. ak[0..na) is who listens now.
+ * A survivor on its address:port (an SO_REUSEPORT group lost one member)
+ * means no client was refused: no gap. A new socket there means it was
+ * replaced between two ticks; nothing there means it is gone for now.
+ */
+static void gap_vanished(struct track *t, const struct tracked *tr, const struct addr_key *ak,
+			 size_t na, int64_t rst_prev, int64_t rst_cur, int64_t now_ms)
+{
+	uint8_t addr[16];
+	uint64_t repl = 0;
+	struct listener_gap *g;
+	size_t x, i;
+
+	addr_norm(tr->l.family, tr->l.addr, addr);
+	for (x = addr_find(ak, na, tr->l.family, addr, tr->l.port);
+	     x < na && endpoint_cmp(ak[x].family, ak[x].addr, ak[x].port,
+				    tr->l.family, addr, tr->l.port) == 0; x++) {
+		if (track_find(t, ak[x].cookie))
+			return;
+		if (!repl)
+			repl = ak[x].cookie;
+	}
+
+	/* The members of a group that vanished together make one gap; an owner is kept if any knew it. */
+	for (i = 0; i < t->n_gaps; i++) {
+		g = &t->gaps[i];
+		if (g->missing_ms != now_ms ||
+		    endpoint_cmp(g->family, g->addr, g->port, tr->l.family, addr, tr->l.port) != 0)
+			continue;
+		if (g->old_owner.nprocs == 0 && tr->owner.nprocs > 0)
+			g->old_owner = tr->owner;
+		if (tr->last_seen_ms > g->last_seen_ms)
+			g->last_seen_ms = tr->last_seen_ms;
+		return;
+	}
+
+	g = gap_push(t);
+	g->family = tr->l.family;
+	g->port = tr->l.port;
+	memcpy(g->addr, addr, sizeof(g->addr));
+	listener_name(&tr->l, g->listener, sizeof(g->listener));
+	g->old_owner = tr->owner;
+	g->last_seen_ms = tr->last_seen_ms;
+	g->missing_ms = now_ms;
+	/* The RSTs sent since the last tick that saw it are the gap's: count from there. */
+	g->out_rsts_base = rst_prev;
+	if (repl) {
+		g->returned_ms = now_ms;
+		g->new_cookie = repl;
+		g->replaced = true;
+		g->missing_ticks = 0;
+	} else {
+		g->missing_ticks = 1;
+	}
+	g->out_rsts = rst_delta(rst_prev, rst_cur);
+}
+
+/*
+ * Open and close gaps for this update. Runs before the merge changes
+ * t->items, so track_find still answers for the previous tick; keys[0..u)
+ * are this dump's cookies, sorted; ak[0..na) the same listeners by address.
+ */
+static void gaps_update(struct track *t, const struct key *keys, size_t u,
+			const struct addr_key *ak, size_t na, const struct counters *host,
+			int64_t now_ms)
+{
+	int64_t rst_prev = -1, rst_cur = -1, v;
+	size_t i, j;
+
+	/* host_cur still holds the previous tick's counters here. */
+	if (t->ticks > 0 && counters_get(&t->host_cur, "Tcp.OutRsts", &v))
+		rst_prev = v;
+	if (host && counters_get(host, "Tcp.OutRsts", &v))
+		rst_cur = v;
+
+	/* Open gaps: back now (the first socket found there stands for a new group), or one tick longer. */
+	for (i = 0; i < t->n_gaps; i++) {
+		struct listener_gap *g = &t->gaps[i];
+		size_t x;
+
+		if (g->returned_ms != 0)
+			continue;
+		x = addr_find(ak, na, g->family, g->addr, g->port);
+		if (x < na) {
+			g->returned_ms = now_ms;
+			g->new_cookie = ak[x].cookie;
+		} else {
+			g->missing_ticks++;
+		}
+		g->out_rsts = rst_delta(g->out_rsts_base, rst_cur);
+	}
+
+	/* The vanished: tracked cookies not in this dump (both lists sorted by cookie). */
+	for (i = 0, j = 0; i < t->count; ) {
+		if (j < u && keys[j].cookie < t->items[i].l.cookie) {
+			j++;
+		} else if (j < u && keys[j].cookie == t->items[i].l.cookie) {
+			i++;
+			j++;
+		} else {
+			gap_vanished(t, &t->items[i], ak, na, rst_prev, rst_cur, now_ms);
+			i++;
+		}
+	}
+}
+
+static bool any_open_gap(const struct track *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_gaps; i++)
+		if (t->gaps[i].returned_ms == 0)
+			return true;
+	return false;
+}
+
+/* Host samples never taken: every number unknown, so no rule reads a 0 as a measurement. */
+static void host_state_unknown(struct host_state *hs)
+{
+	memset(hs, 0, sizeof(*hs));
+	hs->valid = false;
+	hs->ss.sockets_used = -1;
+	hs->ss.tcp_inuse = -1;
+	hs->ss.tcp_orphan = -1;
+	hs->ss.tcp_tw = -1;
+	hs->ss.tcp_alloc = -1;
+	hs->ss.tcp_mem = -1;
+	hs->ss.tcp6_inuse = -1;
+	hs->ct.present = false;
+	hs->ct.count = -1;
+	hs->ct.have_stat = false;
+}
+
 void track_init(struct track *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->limits.somaxconn = SYSCTL_UNKNOWN;
-	t->limits.tcp_max_syn_backlog = SYSCTL_UNKNOWN;
-	t->limits.tcp_syncookies = SYSCTL_UNKNOWN;
-	t->limits.tcp_abort_on_overflow = SYSCTL_UNKNOWN;
+	limits_unknown(&t->limits);
+	host_state_unknown(&t->hs_prev);
+	host_state_unknown(&t->hs_cur);
 }
 
 void track_free(struct track *t)
@@ -167,7 +399,8 @@ int track_update(struct track *t, const struct listener_set *now,
 	size_t n = now ? now->count : 0;
 	size_t host_n = host ? host->count : 0;
 	struct key *keys = NULL;
-	size_t u = 0, k = 0, i, j, w;
+	struct addr_key *ak = NULL;
+	size_t u = 0, k = 0, i, j, w, gone, na = 0;
 	int rc = -ENOMEM;
 	void *np;
 
@@ -214,7 +447,34 @@ int track_update(struct track *t, const struct listener_set *now,
 		goto out;
 	t->host_prev.items = np;
 
+	/*
+	 * Gaps need to know who listens on an address:port now, only when a
+	 * listener vanished or an address:port waits for its listener: most
+	 * ticks need no index at all.
+	 */
+	gone = t->count - (u - k);
+	if (u && (gone || any_open_gap(t))) {
+		if (u > SIZE_MAX / sizeof(*ak))
+			goto out;
+		ak = malloc(u * sizeof(*ak));
+		if (!ak)
+			goto out;
+		for (j = 0; j < u; j++) {
+			const struct listener *l = &now->items[keys[j].idx];
+
+			ak[j].family = l->family;
+			addr_norm(l->family, l->addr, ak[j].addr);
+			ak[j].port = l->port;
+			ak[j].cookie = l->cookie;
+		}
+		na = u;
+		qsort(ak, na, sizeof(*ak), addr_key_cmp);
+	}
+
 	/* Nothing below can fail. */
+
+	if (gone || t->n_gaps)
+		gaps_update(t, keys, u, ak, na, host, now_ms);
 
 	/*
 	 * Forward merge: advance the matched, drop the vanished by compacting in
@@ -273,21 +533,47 @@ int track_update(struct track *t, const struct listener_set *now,
 	}
 	t->have_prev = t->ticks >= 1;
 
-	if (limits) {
+	if (limits)
 		t->limits = *limits;
-	} else {
-		t->limits.somaxconn = SYSCTL_UNKNOWN;
-		t->limits.tcp_max_syn_backlog = SYSCTL_UNKNOWN;
-		t->limits.tcp_syncookies = SYSCTL_UNKNOWN;
-		t->limits.tcp_abort_on_overflow = SYSCTL_UNKNOWN;
-	}
+	else
+		limits_unknown(&t->limits);
+	/* A new tick: the previous tick's kernel log events and deep sample are not this one's. */
+	t->n_kmsg = 0;
+	t->deep = NULL;
 	t->prev_ms = t->ticks ? t->now_ms : 0;
 	t->now_ms = now_ms;
 	t->ticks++;
 	rc = 0;
 out:
+	free(ak);
 	free(keys);
 	return rc;
+}
+
+void track_update_host(struct track *t, const struct sockstat *ss, const struct conntrack_stat *ct,
+		       const struct link_table *links, const struct kmsg_event *ev, size_t n_ev,
+		       const struct deep_sample *deep)
+{
+	size_t n = n_ev < TRACK_KMSG_MAX ? n_ev : TRACK_KMSG_MAX;
+
+	t->hs_prev = t->hs_cur;
+	/* A probe that could not read is unknown this tick, not zero: no delta is made from it. */
+	host_state_unknown(&t->hs_cur);
+	t->hs_cur.valid = true;
+	if (ss)
+		t->hs_cur.ss = *ss;
+	if (ct)
+		t->hs_cur.ct = *ct;
+	if (links) {
+		t->hs_cur.links = *links;
+		if (t->hs_cur.links.count > LINKS_MAX)
+			t->hs_cur.links.count = LINKS_MAX;
+	}
+	/* The first events of a tick are kept: a burst repeats the same line, and the cause is named once. */
+	if (ev && n)
+		memcpy(t->kmsg, ev, n * sizeof(*ev));
+	t->n_kmsg = ev ? n : 0;
+	t->deep = deep;
 }
 
 struct tracked *track_find(const struct track *t, uint64_t cookie)

@@ -2,6 +2,7 @@
 #ifndef BACKLOGD_SYSCTL_H
 #define BACKLOGD_SYSCTL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* A sysctl that could not be read is unknown, never 0. */
@@ -26,6 +27,17 @@ void limits_unknown(struct limits *lim);
 
 /* Read one integer sysctl file. Return: its value, or SYSCTL_UNKNOWN. */
 int64_t sysctl_read_int(const char *proc_root, const char *relpath);
+
+/* The most values sysctl_read_ints takes from one file. */
+#define SYSCTL_INTS_MAX 8
+
+/*
+ * Read a sysctl file holding exactly n integers separated by blanks
+ * (ip_local_port_range, tcp_mem). All or nothing: on any error every
+ * vals[i] is SYSCTL_UNKNOWN. Return: 0, or -EINVAL (missing, unreadable,
+ * fewer or more than n numbers, garbage, n = 0 or > SYSCTL_INTS_MAX).
+ */
+int sysctl_read_ints(const char *proc_root, const char *relpath, int64_t *vals, size_t n);
 
 /* Fill out from PROC_ROOT/sys/net/...; missing files are SYSCTL_UNKNOWN. */
 void sysctl_read_limits(const char *proc_root, struct limits *out);

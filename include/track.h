@@ -58,7 +58,9 @@ struct listener_gap {
 	int64_t missing_ms;       /* the first tick it was missing */
 	int64_t returned_ms;      /* the tick it was back, 0 while absent */
 	uint64_t new_cookie;      /* the listener that came back, 0 while absent */
-	int64_t out_rsts;         /* Tcp.OutRsts moved during the gap, -1 unknown */
+	int64_t out_rsts;         /* Tcp.OutRsts moved during the gap (so far, while absent), -1 unknown */
+	int64_t out_rsts_base;    /* Tcp.OutRsts at the last tick it was there, -1 unknown */
+	unsigned missing_ticks;   /* updates that found it absent (0 when replaced) */
 	bool replaced;            /* a new socket within one tick (no tick saw it absent) */
 };
 
@@ -100,8 +102,9 @@ void track_free(struct track *t);
 /*
  * Fold one sample into t: listeners matched by cookie (new ones added,
  * vanished ones removed), per-listener deltas and history, host counters
- * moved to host_prev/host_cur, limits copied. Return: 0 or -ENOMEM (t stays
- * consistent and usable).
+ * moved to host_prev/host_cur, limits copied, gaps opened and closed. It
+ * starts a tick: the kernel log events and deep sample of the previous one
+ * are forgotten until track_update_host. Return: 0 or -ENOMEM (t unchanged).
  */
 int track_update(struct track *t, const struct listener_set *now,
 		 const struct counters *host, const struct limits *limits, int64_t now_ms);

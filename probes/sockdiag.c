@@ -399,3 +399,10 @@ int sockdiag_dump_listeners(struct sockdiag *sd, struct listener_set *out)
 	listener_set_clear(out);
 	return r;
 }
+
+#include "sockdiag_int.h"	/* internal: for the deep dump in sockdiag_deep.c */
+
+struct nl_sock *sockdiag_nl(struct sockdiag *sd)
+{
+	return &sd->nl;
+}

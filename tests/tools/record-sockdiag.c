@@ -1,4 +1,4 @@
-/* record-sockdiag.c: save the raw bytes of a TCP LISTEN sock_diag dump, for test fixtures. */
+/* record-sockdiag.c: save the raw bytes of a TCP sock_diag dump (LISTEN, or the deep tier's states), for test fixtures. */
 #include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
 
 #include <errno.h>
@@ -20,10 +20,12 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: record-sockdiag -4|-6 FILE\n"
+		"usage: record-sockdiag [-d] -4|-6 FILE\n"
 		"  Dump every TCP listener of one family, exactly as backlogd asks\n"
 		"  (INET_DIAG_INFO and INET_DIAG_SKMEMINFO), and write the bytes of\n"
-		"  every recv() to FILE, concatenated, up to and including NLMSG_DONE.\n");
+		"  every recv() to FILE, concatenated, up to and including NLMSG_DONE.\n"
+		"  -d  the deep tier's dump instead (probes/sockdiag_deep.c): every\n"
+		"      state but LISTEN, no extensions.\n");
 	exit(2);
 }
 
@@ -66,9 +68,15 @@ int main(int argc, char **argv)
 	unsigned recvs = 0;
 	size_t total = 0;
 	uint8_t family;
+	int deep = 0;
 	char *buf;
 	int fd;
 
+	if (argc == 4 && strcmp(argv[1], "-d") == 0) {
+		deep = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 3)
 		usage();
 	if (strcmp(argv[1], "-4") == 0)
@@ -97,8 +105,14 @@ int main(int argc, char **argv)
 	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 	req->sdiag_family = family;
 	req->sdiag_protocol = IPPROTO_TCP;
-	req->idiag_states = 1U << TCP_LISTEN;
-	req->idiag_ext = (1U << (INET_DIAG_INFO - 1)) | (1U << (INET_DIAG_SKMEMINFO - 1));
+	if (deep) {
+		/* The same request as deep_dump_family in probes/sockdiag_deep.c. */
+		req->idiag_states = 0xffffffffU & ~(1U << TCP_LISTEN);
+		req->idiag_ext = 0;
+	} else {
+		req->idiag_states = 1U << TCP_LISTEN;
+		req->idiag_ext = (1U << (INET_DIAG_INFO - 1)) | (1U << (INET_DIAG_SKMEMINFO - 1));
+	}
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		perror("send");
 		return 1;

@@ -1,8 +1,11 @@
-/* tcpload.c: real-kernel TCP load for integration tests: stuck or healthy listeners, and clients that report what they saw. */
+/* tcpload.c: real-kernel load for integration tests: stuck or healthy listeners, clients that report what they saw, frames that an interface drops. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -23,17 +26,34 @@
 /*
  * Usage (also printed by -h):
  *
- *   tcpload listen ADDR PORT BACKLOG [--accept] [--defer-accept SECS]
- *           [--reuseport] [--ready FILE] [--lifetime SECS]
- *   tcpload connect ADDR PORT COUNT [--timeout-ms N] [--send] [--hold-ms N]
- *           [--interval-ms N]
+ *   tcpload listen ADDR PORT BACKLOG [--accept [--no-read | --wait-eof]]
+ *           [--defer-accept SECS] [--reuseport] [--ready FILE] [--lifetime SECS]
+ *   tcpload connect ADDR PORT COUNT [--timeout-ms N] [--send | --send-bytes N]
+ *           [--hold-ms N] [--interval-ms N]
  *   tcpload defer-storm ADDR PORT BACKLOG [--timeout-ms N] [--hold-ms N]
  *           [--ready FILE] [--defer-accept SECS]
+ *   tcpload frames IFACE COUNT [--interval-ms N]
  *
- * Client outcomes, one summary line "connected=N reset=N timeout=N refused=N other=N":
+ * listen: without --accept the listener never accepts (its queue fills). With
+ * --accept it takes every connection at once, sends its FIN at once and closes
+ * at the client's EOF or 2 s later (a healthy server, TIME_WAIT on its side).
+ *   --no-read   keep every accepted connection open and never read it, until
+ *               the lifetime ends: the received bytes pile up in the kernel
+ *               (Recv-Q), charged to TCP memory.
+ *   --wait-eof  keep every accepted connection open, no FIN, and close it at the
+ *               client's EOF: the client closes first, so TIME_WAIT lands on the
+ *               client's side; a held client stays ESTABLISHED meanwhile.
+ *
+ * Client outcomes, one summary line
+ * "connected=N reset=N timeout=N refused=N other=N addrnotavail=N":
  *   connected  the handshake completed and, with --send, the server's kernel
  *              acknowledged our bytes (a reply or EOF came, or nothing came but
  *              our send queue is empty: the connection sits in an accept queue).
+ *              With --send-bytes N the client writes N bytes after the handshake,
+ *              as much as the peer's window takes within --timeout-ms; a peer
+ *              that never reads still counts as connected. stderr then says
+ *              "tcpload: wrote X of Y bytes" over all clients (written into
+ *              our sockets, not necessarily received yet).
  *   reset      ECONNRESET on connect, write or read, or pending on the socket
  *              at the end (a RST that came after the handshake); also EPIPE,
  *              which is how a RST after the server's FIN is reported.
@@ -43,6 +63,15 @@
  *              tcp_abort_on_overflow = 0 ("the first request stalls").
  *   refused    ECONNREFUSED: nobody listens.
  *   other      anything else (EADDRNOTAVAIL for port exhaustion, ...).
+ *   addrnotavail  of "other", how many got EADDRNOTAVAIL from connect(): no
+ *              local port was free for this destination (appended last so that
+ *              scripts matching the first five fields keep working).
+ *
+ * frames: send COUNT Ethernet broadcast frames with an EtherType that no
+ * protocol handles (0x88B5, IEEE local experimental) out of IFACE; prints
+ * "sent=N". The receiving end (a veth peer) finds no handler for them and
+ * counts each one in its rx_dropped (net/core/dev.c __netif_receive_skb_core):
+ * real interface drops, made without touching any real network.
  */
 
 #define MAX_CLIENTS 20000	/* the per-process fd limit here is 20000 */
@@ -52,7 +81,7 @@
 
 enum outcome { O_NONE, O_CONNECTED, O_RESET, O_TIMEOUT, O_REFUSED, O_OTHER };
 
-enum cstate { C_IDLE, C_CONNECTING, C_WAITING, C_DONE };
+enum cstate { C_IDLE, C_CONNECTING, C_WAITING, C_SENDING, C_DONE };
 
 struct client {
 	int fd;
@@ -60,6 +89,14 @@ struct client {
 	enum outcome outcome;
 	int err;		/* the errno behind an "other" outcome */
 	int64_t deadline;
+	size_t sent;		/* --send-bytes: bytes written so far */
+};
+
+/* What a client does once connected. */
+struct copts {
+	bool send_data;		/* --send: one line, then wait for the server's answer */
+	size_t send_bytes;	/* --send-bytes: write this many bytes, then hold */
+	int timeout_ms;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -97,13 +134,15 @@ static int poll_timeout(int64_t deadline)
 static void usage(FILE *f)
 {
 	fputs("usage:\n"
-	      "  tcpload listen ADDR PORT BACKLOG [--accept] [--defer-accept SECS]\n"
-	      "          [--reuseport] [--ready FILE] [--lifetime SECS]\n"
-	      "  tcpload connect ADDR PORT COUNT [--timeout-ms N] [--send] [--hold-ms N]\n"
-	      "          [--interval-ms N]\n"
+	      "  tcpload listen ADDR PORT BACKLOG [--accept [--no-read | --wait-eof]]\n"
+	      "          [--defer-accept SECS] [--reuseport] [--ready FILE] [--lifetime SECS]\n"
+	      "  tcpload connect ADDR PORT COUNT [--timeout-ms N] [--send | --send-bytes N]\n"
+	      "          [--hold-ms N] [--interval-ms N]\n"
 	      "  tcpload defer-storm ADDR PORT BACKLOG [--timeout-ms N] [--hold-ms N]\n"
 	      "          [--ready FILE] [--defer-accept SECS]\n"
-	      "prints \"ready PID\" (listen) or \"connected=N reset=N timeout=N refused=N other=N\"\n",
+	      "  tcpload frames IFACE COUNT [--interval-ms N]\n"
+	      "prints \"ready PID\" (listen), \"sent=N\" (frames) or\n"
+	      "\"connected=N reset=N timeout=N refused=N other=N addrnotavail=N\"\n",
 	      f);
 }
 
@@ -268,8 +307,15 @@ static int64_t held_next_deadline(const struct held_fifo *h, int64_t dflt)
 	return h->count > 0 && h->slot[h->head].deadline < dflt ? h->slot[h->head].deadline : dflt;
 }
 
-/* A healthy server: take everything at once, answer with EOF, keep the queue empty. */
-static void listen_accept(int lfd, int efd, struct held_fifo *h)
+/* What an accepting listener does with a connection. */
+enum accept_mode {
+	A_FIN,		/* FIN at once, close at the client's EOF or after ACCEPTED_LINGER_MS */
+	A_NO_READ,	/* keep it, never read it: its bytes stay in the kernel */
+	A_WAIT_EOF,	/* keep it, close at the client's EOF: the client closes first */
+};
+
+/* A healthy server (and its variants): take everything at once, keep the queue empty. */
+static void listen_accept(int lfd, int efd, struct held_fifo *h, enum accept_mode mode)
 {
 	for (int k = 0; k < 1024; k++) {
 		int cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -289,17 +335,23 @@ static void listen_accept(int lfd, int efd, struct held_fifo *h)
 		 * client's bytes unread would send a RST, and a healthy server
 		 * must not look like an overflow.
 		 */
-		shutdown(cfd, SHUT_WR);
+		if (mode == A_FIN)
+			shutdown(cfd, SHUT_WR);
 		/* Full: let the oldest go; if its client has not sent yet, it will see a reset. */
 		if (h->count == MAX_HELD)
 			held_pop(h);
 		i = (h->head + h->count) % MAX_HELD;
 		ev.data.u64 = i;
-		if (epoll_ctl(efd, EPOLL_CTL_ADD, cfd, &ev) < 0) {
+		/* A never-reading server must not even learn that data came. */
+		if (mode != A_NO_READ && epoll_ctl(efd, EPOLL_CTL_ADD, cfd, &ev) < 0) {
 			close(cfd);
 			continue;
 		}
-		h->slot[i] = (struct held){ .fd = cfd, .deadline = now_ms() + ACCEPTED_LINGER_MS };
+		/* Only the FIN mode lets go on its own; the others hold until EOF or the lifetime. */
+		h->slot[i] = (struct held){
+			.fd = cfd,
+			.deadline = mode == A_FIN ? now_ms() + ACCEPTED_LINGER_MS : INT64_MAX,
+		};
 		h->count++;
 	}
 }
@@ -314,6 +366,7 @@ static int cmd_listen(int argc, char **argv)
 	sigset_t waitmask;
 	const char *ready = NULL;
 	bool do_accept = false, reuseport = false;
+	enum accept_mode mode = A_FIN;
 	long defer = 0, lifetime = 120;
 	int64_t end;
 	int backlog, lfd, efd;
@@ -327,6 +380,11 @@ static int cmd_listen(int argc, char **argv)
 			do_accept = true;
 		else if (!strcmp(argv[i], "--reuseport"))
 			reuseport = true;
+		else if (!strcmp(argv[i], "--no-read") || !strcmp(argv[i], "--wait-eof")) {
+			if (mode != A_FIN)
+				die_usage("--no-read and --wait-eof exclude each other", NULL);
+			mode = !strcmp(argv[i], "--no-read") ? A_NO_READ : A_WAIT_EOF;
+		}
 		else if (!strcmp(argv[i], "--defer-accept") && i + 1 < argc)
 			defer = parse_long(argv[++i], 0, 3600, "bad --defer-accept");
 		else if (!strcmp(argv[i], "--ready") && i + 1 < argc)
@@ -336,6 +394,8 @@ static int cmd_listen(int argc, char **argv)
 		else
 			die_usage("unknown listen option", argv[i]);
 	}
+	if (mode != A_FIN && !do_accept)
+		die_usage("--no-read and --wait-eof need --accept", NULL);
 
 	signals_setup(&waitmask);
 	lfd = make_listener(&ss, sslen, backlog, (int)defer, reuseport);
@@ -361,7 +421,7 @@ static int cmd_listen(int argc, char **argv)
 			ssize_t r;
 
 			if (evs[i].data.u64 == UINT64_MAX) {
-				listen_accept(lfd, efd, held);
+				listen_accept(lfd, efd, held, mode);
 				continue;
 			}
 			e = &held->slot[evs[i].data.u64];
@@ -461,7 +521,32 @@ static void client_send(struct client *c, int timeout_ms)
 	c->deadline = now_ms() + timeout_ms;
 }
 
-static void client_event(struct client *c, short revents, bool send_data, int timeout_ms)
+/* One filler buffer for --send-bytes: what the bytes say does not matter. */
+static const char filler[65536];
+
+/*
+ * --send-bytes: write what the socket takes now. All written, or the
+ * deadline passed with the peer's window shut (it does not read): either way
+ * the connection was made, and it is held as it is.
+ */
+static void client_send_more(struct client *c, size_t want)
+{
+	while (c->sent < want) {
+		size_t chunk = want - c->sent < sizeof(filler) ? want - c->sent : sizeof(filler);
+		ssize_t w = send(c->fd, filler, chunk, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			client_fail(c, errno);
+			return;
+		}
+		c->sent += (size_t)w;
+	}
+	client_finish(c, O_CONNECTED);
+}
+
+static void client_event(struct client *c, short revents, const struct copts *o)
 {
 	if (c->state == C_CONNECTING) {
 		int err = 0;
@@ -475,11 +560,22 @@ static void client_event(struct client *c, short revents, bool send_data, int ti
 			client_fail(c, err);
 			return;
 		}
-		if (!send_data) {
+		if (o->send_bytes > 0) {
+			c->state = C_SENDING;
+			c->deadline = now_ms() + o->timeout_ms;
+			client_send_more(c, o->send_bytes);
+			return;
+		}
+		if (!o->send_data) {
 			client_finish(c, O_CONNECTED);
 			return;
 		}
-		client_send(c, timeout_ms);
+		client_send(c, o->timeout_ms);
+		return;
+	}
+	if (c->state == C_SENDING) {
+		if (revents & (POLLERR | POLLHUP | POLLOUT))
+			client_send_more(c, o->send_bytes);
 		return;
 	}
 	if (c->state == C_WAITING && (revents & (POLLIN | POLLERR | POLLHUP))) {
@@ -493,9 +589,9 @@ static void client_event(struct client *c, short revents, bool send_data, int ti
 	}
 }
 
-/* Drive clients in state C_CONNECTING/C_WAITING until done, their deadlines, a signal or hard_end. */
+/* Drive clients in state C_CONNECTING/C_WAITING/C_SENDING until done, their deadlines, a signal or hard_end. */
 static void clients_run(struct client *cs, size_t n, const struct sockaddr_storage *ss, socklen_t len,
-			bool send_data, int timeout_ms, int interval_ms, size_t started, int64_t hard_end,
+			const struct copts *o, int interval_ms, size_t started, int64_t hard_end,
 			const sigset_t *waitmask)
 {
 	struct pollfd *fds = calloc(n ? n : 1, sizeof(*fds));
@@ -513,17 +609,19 @@ static void clients_run(struct client *cs, size_t n, const struct sockaddr_stora
 
 		/* Start the clients that are due; interval 0 starts them all at once. */
 		while (started < n && now >= next_start) {
-			client_start(&cs[started++], ss, len, timeout_ms);
+			client_start(&cs[started++], ss, len, o->timeout_ms);
 			next_start += interval_ms;
 		}
 		for (size_t i = 0; i < n; i++) {
 			struct client *c = &cs[i];
 
-			if (c->state != C_CONNECTING && c->state != C_WAITING)
+			if (c->state != C_CONNECTING && c->state != C_WAITING && c->state != C_SENDING)
 				continue;
 			if (now >= c->deadline) {
 				if (c->state == C_CONNECTING)
 					client_finish(c, O_TIMEOUT);
+				else if (c->state == C_SENDING)
+					client_finish(c, O_CONNECTED);	/* the peer's window stayed shut */
 				else
 					client_wait_expired(c);
 				continue;
@@ -533,7 +631,7 @@ static void clients_run(struct client *cs, size_t n, const struct sockaddr_stora
 				wake = c->deadline;
 			fds[nfds] = (struct pollfd){
 				.fd = c->fd,
-				.events = c->state == C_CONNECTING ? POLLOUT : POLLIN,
+				.events = c->state == C_WAITING ? POLLIN : POLLOUT,
 			};
 			idx[nfds++] = i;
 		}
@@ -545,7 +643,7 @@ static void clients_run(struct client *cs, size_t n, const struct sockaddr_stora
 			continue;
 		for (nfds_t k = 0; k < nfds; k++)
 			if (fds[k].revents)
-				client_event(&cs[idx[k]], fds[k].revents, send_data, timeout_ms);
+				client_event(&cs[idx[k]], fds[k].revents, o);
 	}
 	free(fds);
 	free(idx);
@@ -567,10 +665,13 @@ static void clients_sweep(struct client *cs, size_t n)
 
 static void print_summary(const struct client *cs, size_t n)
 {
-	unsigned long count[O_OTHER + 1] = { 0 };
+	unsigned long count[O_OTHER + 1] = { 0 }, addrnotavail = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		count[cs[i].outcome == O_NONE ? O_OTHER : cs[i].outcome]++;
+		if (cs[i].outcome == O_OTHER && cs[i].err == EADDRNOTAVAIL)
+			addrnotavail++;
+	}
 	/* Say what "other" was (EADDRNOTAVAIL: ephemeral ports ran out), once per errno. */
 	for (size_t i = 0; i < n; i++) {
 		unsigned long same = 0;
@@ -590,9 +691,9 @@ static void print_summary(const struct client *cs, size_t n)
 		if (!seen)
 			fprintf(stderr, "tcpload: other: %lu x %s\n", same, strerror(cs[i].err));
 	}
-	printf("connected=%lu reset=%lu timeout=%lu refused=%lu other=%lu\n",
+	printf("connected=%lu reset=%lu timeout=%lu refused=%lu other=%lu addrnotavail=%lu\n",
 	       count[O_CONNECTED], count[O_RESET], count[O_TIMEOUT], count[O_REFUSED],
-	       count[O_OTHER]);
+	       count[O_OTHER], addrnotavail);
 	fflush(stdout);
 }
 
@@ -613,8 +714,8 @@ static int cmd_connect(int argc, char **argv)
 	socklen_t sslen;
 	struct client *cs;
 	sigset_t waitmask;
-	long count, timeout_ms = 1000, hold_ms = 0, interval_ms = 0;
-	bool send_data = false;
+	struct copts o = { .timeout_ms = 1000 };
+	long count, hold_ms = 0, interval_ms = 0;
 	int64_t hard_end;
 
 	if (argc < 4)
@@ -623,9 +724,11 @@ static int cmd_connect(int argc, char **argv)
 	count = parse_long(argv[3], 1, MAX_CLIENTS, "bad COUNT");
 	for (int i = 4; i < argc; i++) {
 		if (!strcmp(argv[i], "--send"))
-			send_data = true;
+			o.send_data = true;
+		else if (!strcmp(argv[i], "--send-bytes") && i + 1 < argc)
+			o.send_bytes = (size_t)parse_long(argv[++i], 1, 1L << 30, "bad --send-bytes");
 		else if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc)
-			timeout_ms = parse_long(argv[++i], 1, 600000, "bad --timeout-ms");
+			o.timeout_ms = (int)parse_long(argv[++i], 1, 600000, "bad --timeout-ms");
 		else if (!strcmp(argv[i], "--hold-ms") && i + 1 < argc)
 			hold_ms = parse_long(argv[++i], 0, 600000, "bad --hold-ms");
 		else if (!strcmp(argv[i], "--interval-ms") && i + 1 < argc)
@@ -633,6 +736,8 @@ static int cmd_connect(int argc, char **argv)
 		else
 			die_usage("unknown connect option", argv[i]);
 	}
+	if (o.send_data && o.send_bytes > 0)
+		die_usage("--send and --send-bytes exclude each other", NULL);
 
 	signals_setup(&waitmask);
 	cs = calloc((size_t)count, sizeof(*cs));
@@ -642,11 +747,17 @@ static int cmd_connect(int argc, char **argv)
 	}
 	for (long i = 0; i < count; i++)
 		cs[i].fd = -1;
-	/* Connect, then the reply wait, each at most timeout_ms; plus slack. No way to linger. */
-	hard_end = now_ms() + count * interval_ms + 2 * timeout_ms + 5000;
-	clients_run(cs, (size_t)count, &ss, sslen, send_data, (int)timeout_ms, (int)interval_ms, 0,
-		    hard_end, &waitmask);
+	/* Connect, then the reply wait or the sending, each at most timeout_ms; plus slack. No way to linger. */
+	hard_end = now_ms() + count * interval_ms + 2 * (int64_t)o.timeout_ms + 5000;
+	clients_run(cs, (size_t)count, &ss, sslen, &o, (int)interval_ms, 0, hard_end, &waitmask);
 	clients_sweep(cs, (size_t)count);
+	if (o.send_bytes > 0) {
+		size_t sent = 0;
+
+		for (long i = 0; i < count; i++)
+			sent += cs[i].sent;
+		fprintf(stderr, "tcpload: wrote %zu of %zu bytes\n", sent, o.send_bytes * (size_t)count);
+	}
 	print_summary(cs, (size_t)count);
 	hold_and_close(cs, (size_t)count, hold_ms, &waitmask);
 	free(cs);
@@ -715,7 +826,7 @@ static bool storm_connect(struct client *c, const struct sockaddr_storage *ss, s
 			break;
 		}
 		if (poll(&p, 1, poll_timeout(c->deadline)) > 0)
-			client_event(c, p.revents, false, timeout_ms);
+			client_event(c, p.revents, &(struct copts){ .timeout_ms = timeout_ms });
 	}
 	if (c->state == C_DONE && c->outcome == O_CONNECTED) {
 		/* client_event finished it as connected without data: it is still in play. */
@@ -805,7 +916,8 @@ static int cmd_defer_storm(int argc, char **argv)
 		client_send(&cs[deferred[first]], (int)timeout_ms);
 
 	hard_end = now_ms() + timeout_ms + 5000;
-	clients_run(cs, n, &ss, sslen, true, (int)timeout_ms, 0, n, hard_end, &waitmask);
+	clients_run(cs, n, &ss, sslen, &(struct copts){ .send_data = true, .timeout_ms = (int)timeout_ms },
+		    0, n, hard_end, &waitmask);
 	clients_sweep(cs, n);
 	print_summary(cs, n);
 	if (ready)
@@ -815,6 +927,62 @@ static int cmd_defer_storm(int argc, char **argv)
 	free(cs);
 	free(deferred);
 	return 0;
+}
+
+/* ---- frames ---- */
+
+/* IEEE 802 "local experimental" EtherType: no kernel protocol handler claims it. */
+#define UNCLAIMED_ETHERTYPE 0x88B5
+
+static int cmd_frames(int argc, char **argv)
+{
+	unsigned char frame[ETH_ZLEN] = { 0 };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN };
+	struct ether_header *eh = (struct ether_header *)frame;
+	long count, interval_ms = 0, sent = 0;
+	unsigned ifindex;
+	int fd;
+
+	if (argc < 3)
+		die_usage("frames needs IFACE COUNT", NULL);
+	ifindex = if_nametoindex(argv[1]);
+	if (!ifindex)
+		die_usage("no such interface", argv[1]);
+	count = parse_long(argv[2], 1, 1000000, "bad COUNT");
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--interval-ms") && i + 1 < argc)
+			interval_ms = parse_long(argv[++i], 0, 60000, "bad --interval-ms");
+		else
+			die_usage("unknown frames option", argv[i]);
+	}
+	/*
+	 * Protocol 0: a send-only packet socket. One bound to ETH_P_ALL would
+	 * itself be a handler for what comes back and hide the drops.
+	 */
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		perror("tcpload: packet socket");
+		return 1;
+	}
+	memset(eh->ether_dhost, 0xff, ETH_ALEN);
+	eh->ether_shost[0] = 0x02;	/* locally administered, unicast */
+	eh->ether_shost[5] = 0x01;
+	eh->ether_type = htons(UNCLAIMED_ETHERTYPE);
+	sll.sll_ifindex = (int)ifindex;
+	sll.sll_protocol = htons(UNCLAIMED_ETHERTYPE);
+	memset(sll.sll_addr, 0xff, ETH_ALEN);
+	for (long i = 0; i < count && !stop_signal; i++) {
+		if (sendto(fd, frame, sizeof(frame), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+			perror("tcpload: sendto");
+			break;
+		}
+		sent++;
+		if (interval_ms > 0)
+			sleep_ms(interval_ms);
+	}
+	close(fd);
+	printf("sent=%ld\n", sent);
+	return sent == count ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -836,6 +1004,8 @@ int main(int argc, char **argv)
 		return cmd_connect(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "defer-storm"))
 		return cmd_defer_storm(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "frames"))
+		return cmd_frames(argc - 1, argv + 1);
 	die_usage("unknown command", argv[1]);
 	return 2;
 }

@@ -680,7 +680,8 @@ Test(finding, only_the_dropping_listener_fires)
 	struct finding_list out;
 	struct listener l[3];
 	struct listener_set set;
-	struct limits lim = { 4096, 512, 1, 0 };
+	struct limits lim = { .somaxconn = 4096, .tcp_max_syn_backlog = 512, .tcp_syncookies = 1,
+			      .tcp_abort_on_overflow = 0 };
 	int k;
 
 	track_init(&t);
@@ -717,11 +718,16 @@ Test(finding, only_the_dropping_listener_fires)
 	cr_assert_eq(diagnose(&t, NULL, &out), 0);
 	cr_assert_eq(out.count, 0);
 
-	/* Nothing tracked: nothing found. */
+	/*
+	 * Nothing tracked any more: no accept-queue finding; what is left is
+	 * that the three addresses lost their listeners (listener-gap).
+	 */
 	set.count = 0;
 	cr_assert_eq(track_update(&t, &set, NULL, &lim, 6000), 0);
 	cr_assert_eq(diagnose(&t, NULL, &out), 0);
-	cr_assert_eq(out.count, 0);
+	cr_assert_eq(out.count, 3);
+	for (k = 0; k < 3; k++)
+		cr_assert_eq(out.items[k].cause, CAUSE_LISTENER_GAP);
 	finding_list_free(&out);
 	track_free(&t);
 }
@@ -743,8 +749,13 @@ Test(finding, zero_thresholds_fall_back_to_defaults)
 
 Test(catalogue, codes_and_message_ids)
 {
-	const char *codes[] = { "backlog-clamped", "backlog-small", "slow-accept", "overflow-reset" };
+	const char *codes[] = { "backlog-clamped", "backlog-small", "slow-accept", "overflow-reset",
+				"syn-queue-drop", "syn-flood", "listener-gap", "reuseport-imbalance",
+				"ephemeral-ports", "timewait-overflow", "tcp-memory", "orphans",
+				"conntrack-full", "link-drops" };
 	int c, d;
+
+	cr_assert_eq(sizeof(codes) / sizeof(codes[0]), CAUSE_COUNT);
 
 	for (c = 0; c < CAUSE_COUNT; c++) {
 		const char *id = cause_message_id((enum cause)c);
@@ -762,12 +773,26 @@ Test(catalogue, codes_and_message_ids)
 	cr_assert_null(cause_code(CAUSE_COUNT));
 	cr_assert_null(cause_message_id(CAUSE_COUNT));
 	cr_assert_null(cause_code((enum cause)-1));
-	cr_assert_eq(cause_from_code("syn-flood"), -1);
+	cr_assert_eq(cause_from_code("syn-flood"), CAUSE_SYN_FLOOD);
+	cr_assert_eq(cause_from_code("no-such-cause"), -1);
 	cr_assert_eq(cause_from_code(""), -1);
 	cr_assert_eq(cause_from_code(NULL), -1);
 	/* Stable: the journal catalog is keyed by these. */
 	cr_assert_str_eq(cause_message_id(CAUSE_BACKLOG_CLAMPED), "f4f995886b7d4d8bb8c391bc6ad48794");
 	cr_assert_str_eq(cause_message_id(CAUSE_OVERFLOW_RESET), "ead4b29ec0a141b0b326ad081e3af571");
+	cr_assert_str_eq(cause_message_id(CAUSE_BACKLOG_SMALL), "fabc72d41bbe4d6e9d95d63ef2a543cb");
+	cr_assert_str_eq(cause_message_id(CAUSE_SLOW_ACCEPT), "00398cdd5b44430b87b6d20397ea6d1c");
+	cr_assert_str_eq(cause_message_id(CAUSE_SYN_QUEUE_DROP), "d430a915dabe4802b6d238d5887b8a65");
+	cr_assert_str_eq(cause_message_id(CAUSE_LINK_DROPS), "d13df3cb4f3d4a0cb074b71ad0cba1b2");
+}
+
+Test(catalogue, scope_names)
+{
+	cr_assert_str_eq(scope_name(SCOPE_LISTENER), "listener");
+	cr_assert_str_eq(scope_name(SCOPE_HOST), "host");
+	cr_assert_str_eq(scope_name(SCOPE_INTERFACE), "interface");
+	cr_assert_str_eq(scope_name(SCOPE_DESTINATION), "destination");
+	cr_assert_not_null(scope_name((enum finding_scope)99), "printed by callers: never NULL");
 }
 
 Test(catalogue, default_thresholds)
@@ -777,4 +802,9 @@ Test(catalogue, default_thresholds)
 	diag_thresholds_default(&thr);
 	cr_assert_eq(thr.slow_accept_ticks, 5);
 	cr_assert_eq(thr.full_window_ticks, 3);
+	cr_assert_eq(thr.gap_memory_secs, 300);
+	cr_assert_eq(thr.ephemeral_pct, 80);
+	cr_assert_eq(thr.orphans_pct, 80);
+	cr_assert_eq(thr.conntrack_pct, 90);
+	cr_assert_eq(thr.reuseport_room_pct, 50);
 }

@@ -69,6 +69,8 @@ static struct finding_entry *add_entry(enum cause cause, const char *listener, e
 	memset(e, 0, sizeof(*e));
 	e->f.cause = cause;
 	e->f.underlying = cause;
+	e->f.scope = SCOPE_LISTENER;
+	e->f.explained_by = -1;
 	e->f.priority = LOG_WARNING;
 	snprintf(e->f.listener, sizeof(e->f.listener), "%s", listener);
 	snprintf(e->f.subject, sizeof(e->f.subject), "%s nginx[812] nginx.service", listener);
@@ -91,10 +93,14 @@ static void setup(void)
 {
 	struct listener_set set;
 	struct counters host;
-	struct limits lim = { .somaxconn = 4096, .tcp_max_syn_backlog = SYSCTL_UNKNOWN,
-			      .tcp_syncookies = 1, .tcp_abort_on_overflow = 0 };
+	struct limits lim;
 	struct tracked *tr;
 	struct finding_entry *e;
+
+	limits_unknown(&lim);
+	lim.somaxconn = 4096;
+	lim.tcp_syncookies = 1;
+	lim.tcp_abort_on_overflow = 0;
 
 	memset(&m, 0, sizeof(m));
 	m.proc_root = "/proc";
@@ -739,4 +745,728 @@ Test(report, render_odd_explain)
 	out = render_text(render_findings, "[{\"severity\":3,\"listener\":\"1.2.3.4:5\"}]");
 	cr_assert(strstr(out, "-         -      -      1.2.3.4:5\n") != NULL, "%s", out);
 	free(out);
+}
+
+/* ---- the cause catalogue: scopes, side effects, host state, gaps ---- */
+
+static void add_extra(struct finding *f, const char *name, int64_t value)
+{
+	cr_assert_lt(f->n_extra, FINDING_EXTRA_MAX);
+	snprintf(f->extra[f->n_extra].name, sizeof(f->extra[f->n_extra].name), "%s", name);
+	f->extra[f->n_extra].value = value;
+	f->n_extra++;
+}
+
+/* A host-scope finding (no listener behind it) with named numbers and a detail list. */
+static struct finding_entry *add_host_entry(enum cause cause, const char *key, enum finding_scope scope)
+{
+	struct finding_entry *e = add_entry(cause, key, FINDING_ACTIVE, 300);
+
+	e->f.scope = scope;
+	snprintf(e->f.subject, sizeof(e->f.subject), "%s", key);
+	snprintf(e->f.message, sizeof(e->f.message), "%s is in trouble.", key);
+	e->f.ev.somaxconn = -1;
+	e->f.ev.abort_on_overflow = -1;
+	return e;
+}
+
+/* Host samples of two ticks, this tick's kernel events, and a deep sample. */
+static struct synrecv_count synrecv[3];
+static struct deep_sample deep;
+
+static void setup_host_state(void)
+{
+	struct track *t = &m.track;
+	struct host_state *pv = &t->hs_prev, *cur = &t->hs_cur;
+
+	memset(pv, 0, sizeof(*pv));
+	memset(cur, 0, sizeof(*cur));
+	pv->valid = cur->valid = true;
+	cur->ss = (struct sockstat){ .sockets_used = 200, .tcp_inuse = 120, .tcp_orphan = 3, .tcp_tw = 20,
+				     .tcp_alloc = 130, .tcp_mem = 50, .tcp6_inuse = -1 };
+	pv->ss = cur->ss;
+	pv->ct = (struct conntrack_stat){ .present = true, .count = 90, .have_stat = true,
+					  .drop = 10, .early_drop = 1, .insert_failed = 0 };
+	cur->ct = (struct conntrack_stat){ .present = true, .count = 100, .have_stat = true,
+					   .drop = 17, .early_drop = 1, .insert_failed = 2 };
+	pv->links.count = 2;
+	pv->links.items[0] = (struct link_stat){ .ifindex = 1, .name = "lo", .rx_packets = 10 };
+	pv->links.items[1] = (struct link_stat){ .ifindex = 2, .name = "eth0", .rx_packets = 1000,
+						 .rx_dropped = 5, .rx_missed_errors = 1 };
+	cur->links.count = 3;
+	cur->links.items[0] = (struct link_stat){ .ifindex = 1, .name = "lo", .rx_packets = 12 };
+	cur->links.items[1] = (struct link_stat){ .ifindex = 2, .name = "eth0", .rx_packets = 1500,
+						  .rx_dropped = 9, .rx_missed_errors = 1, .rx_fifo_errors = 3 };
+	cur->links.items[2] = (struct link_stat){ .ifindex = 7, .name = "veth7", .rx_dropped = 4 };
+	t->limits.nf_conntrack_max = 128;
+	t->limits.tcp_max_orphans = 1024;
+	t->limits.tcp_max_tw_buckets = 4096;
+
+	t->n_kmsg = 2;
+	t->kmsg[0] = (struct kmsg_event){ .kind = KMSG_SYN_FLOOD, .seq = 7, .ts_usec = 5000000,
+					  .port = 8080, .addr = "127.0.0.1", .cookies = true };
+	t->kmsg[1] = (struct kmsg_event){ .kind = KMSG_CONNTRACK_FULL, .seq = 8, .ts_usec = 5000001 };
+
+	memset(&deep, 0, sizeof(deep));
+	memset(synrecv, 0, sizeof(synrecv));
+	synrecv[0].family = AF_INET;
+	synrecv[0].port = 8080;
+	cr_assert_eq(inet_pton(AF_INET, "127.0.0.1", synrecv[0].addr), 1);
+	synrecv[0].count = 3;
+	synrecv[1].family = AF_INET6;
+	synrecv[1].port = 443;
+	cr_assert_eq(inet_pton(AF_INET6, "::1", synrecv[1].addr), 1);
+	synrecv[1].count = 40;
+	deep.synrecv = synrecv;
+	deep.n_synrecv = 2;
+	deep.n_dests = 1;
+	deep.dests[0].family = AF_INET;
+	deep.dests[0].port = 5432;
+	cr_assert_eq(inet_pton(AF_INET, "10.0.0.5", deep.dests[0].addr), 1);
+	deep.dests[0].total = 28000;
+	deep.dests[0].established = 100;
+	deep.dests[0].time_wait = 27800;
+	deep.dests[0].syn_sent = 50;
+	deep.dests[0].other = 50;
+	deep.dests[0].in_port_range = 27990;
+	deep.n_holders = 1;
+	deep.holders[0].family = AF_INET6;
+	deep.holders[0].state = 8;
+	deep.holders[0].lport = 443;
+	deep.holders[0].rport = 50000;
+	cr_assert_eq(inet_pton(AF_INET6, "::1", deep.holders[0].laddr), 1);
+	cr_assert_eq(inet_pton(AF_INET6, "::1", deep.holders[0].raddr), 1);
+	deep.holders[0].rqueue = 1 << 20;
+	deep.holders[0].wqueue = 10;
+	deep.holders[0].pid = 0;
+	deep.sockets_seen = 28100;
+	deep.port_lo = 32768;
+	deep.port_hi = 60999;
+	t->deep = &deep;
+}
+
+/* Two gaps: 127.0.0.1:9090 came back under a new owner; 0.0.0.0:7070 is still gone. */
+static void setup_gaps(void)
+{
+	struct track *t = &m.track;
+	struct listener_gap *g = &t->gaps[0];
+
+	memset(t->gaps, 0, 2 * sizeof(t->gaps[0]));
+	t->n_gaps = 2;
+	g->family = AF_INET;
+	g->port = 9090;
+	cr_assert_eq(inet_pton(AF_INET, "127.0.0.1", g->addr), 1);
+	snprintf(g->listener, sizeof(g->listener), "127.0.0.1:9090");
+	g->old_owner.nprocs = 1;
+	g->old_owner.procs[0].pid = 700;
+	snprintf(g->old_owner.procs[0].comm, sizeof(g->old_owner.procs[0].comm), "oldsrv");
+	g->last_seen_ms = T0_MS;
+	g->missing_ms = T0_MS + 500;
+	g->returned_ms = T0_MS + 1500;
+	g->new_cookie = 100;          /* the nginx listener stands in for the one that came back */
+	g->out_rsts = 4;
+
+	g = &t->gaps[1];
+	g->family = AF_INET;
+	g->port = 7070;
+	snprintf(g->listener, sizeof(g->listener), "0.0.0.0:7070");
+	g->last_seen_ms = T0_MS;
+	g->missing_ms = T0_MS + 500;
+	g->out_rsts = -1;
+}
+
+Test(report, limits_of_every_cause)
+{
+	struct limits lim;
+	json_t *o;
+	const json_t *a;
+
+	limits_unknown(&lim);
+	o = report_limits(&lim);
+	assert_null(o, "ip_local_port_range");
+	assert_null(o, "tcp_tw_reuse");
+	assert_null(o, "tcp_max_tw_buckets");
+	assert_null(o, "tcp_max_orphans");
+	assert_null(o, "tcp_mem");
+	assert_null(o, "nf_conntrack_max");
+	json_decref(o);
+
+	lim.port_range_lo = 32768;
+	lim.port_range_hi = 60999;
+	lim.tcp_tw_reuse = 2;
+	lim.tcp_max_tw_buckets = 262144;
+	lim.tcp_max_orphans = 65536;
+	lim.tcp_mem[0] = 1000;
+	lim.tcp_mem[1] = 2000;
+	lim.tcp_mem[2] = 3000;
+	lim.nf_conntrack_max = 0;
+	o = report_limits(&lim);
+	a = get(o, "ip_local_port_range");
+	cr_assert_eq(json_array_size(a), 2);
+	cr_assert_eq(json_integer_value(json_array_get(a, 0)), 32768);
+	cr_assert_eq(json_integer_value(json_array_get(a, 1)), 60999);
+	cr_assert_eq(get_int(o, "tcp_tw_reuse"), 2);
+	cr_assert_eq(get_int(o, "tcp_max_tw_buckets"), 262144);
+	cr_assert_eq(get_int(o, "tcp_max_orphans"), 65536);
+	a = get(o, "tcp_mem");
+	cr_assert_eq(json_array_size(a), 3);
+	cr_assert_eq(json_integer_value(json_array_get(a, 2)), 3000);
+	cr_assert_eq(get_int(o, "nf_conntrack_max"), 0);
+	json_decref(o);
+
+	/* Half a port range is a file that was not read: null, not [lo, null]. */
+	lim.port_range_hi = SYSCTL_UNKNOWN;
+	lim.tcp_mem[1] = SYSCTL_UNKNOWN;
+	o = report_limits(&lim);
+	assert_null(o, "ip_local_port_range");
+	assert_null(o, "tcp_mem");
+	json_decref(o);
+}
+
+Test(report, finding_scope_role_detail_and_named_evidence)
+{
+	struct finding_entry *e = add_host_entry(CAUSE_ORPHANS, "host", SCOPE_HOST);
+	json_t *o;
+	const json_t *ev;
+
+	add_extra(&e->f, "orphans", 980);
+	add_extra(&e->f, "tcp_max_orphans", 1024);
+	add_extra(&e->f, "Bad-Name\xff", 1);
+	add_extra(&e->f, "", 2);
+	snprintf(e->f.detail, sizeof(e->f.detail), "FIN_WAIT1 900\nLAST_ACK 80");
+	o = report_finding_entry(e);
+	cr_assert_not_null(o);
+	cr_assert_str_eq(get_str(o, "cause"), "orphans");
+	cr_assert_str_eq(get_str(o, "scope"), "host");
+	cr_assert_str_eq(get_str(o, "role"), "cause");
+	assert_null(o, "explained_by");
+	cr_assert_str_eq(get_str(o, "detail"), "FIN_WAIT1 900\nLAST_ACK 80");
+	ev = get(o, "evidence");
+	cr_assert_eq(get_int(ev, "orphans"), 980);
+	cr_assert_eq(get_int(ev, "tcp_max_orphans"), 1024);
+	/* A name jansson would refuse is made safe instead of losing the finding; an empty one is skipped. */
+	cr_assert_eq(get_int(ev, "Bad_Name_"), 1);
+	cr_assert_eq(json_object_size(ev), 3, "%s", json_dumps(ev, 0));
+	/* Accept-queue numbers are a listener's: a host finding has none. */
+	cr_assert_null(json_object_get(ev, "queue"));
+	json_decref(o);
+}
+
+Test(report, side_effect_finding_and_listener_evidence_kept)
+{
+	struct finding_entry *e = &m.findings.items[1];   /* backlog-clamped on 127.0.0.1:8080 */
+	json_t *o;
+	const json_t *ev;
+
+	e->f.explained_by = CAUSE_SYN_FLOOD;
+	add_extra(&e->f, "synrecv", 120);
+	add_extra(&e->f, "queue", 999);   /* repeats an accept-queue key: that key keeps its meaning */
+	o = report_finding_entry(e);
+	cr_assert_str_eq(get_str(o, "scope"), "listener");
+	cr_assert_str_eq(get_str(o, "role"), "side-effect");
+	cr_assert_str_eq(get_str(o, "explained_by"), "syn-flood");
+	assert_null(o, "detail");
+	ev = get(o, "evidence");
+	cr_assert_eq(get_int(ev, "synrecv"), 120);
+	cr_assert_eq(get_int(ev, "queue"), 0);
+	cr_assert_eq(get_int(ev, "somaxconn"), 4096);
+	json_decref(o);
+
+	/* A rule that left explained_by at 0 on a backlog-clamped finding did not make it its own side effect. */
+	e->f.explained_by = CAUSE_BACKLOG_CLAMPED;
+	o = report_finding_entry(e);
+	cr_assert_str_eq(get_str(o, "role"), "cause");
+	assert_null(o, "explained_by");
+	json_decref(o);
+}
+
+Test(report, host_sockstat_conntrack_links_kmsg_deep)
+{
+	json_t *h;
+	const json_t *ss, *ct, *links, *eth0, *k, *d, *x;
+
+	setup_host_state();
+	h = report_host(&m.track);
+	cr_assert_not_null(h);
+	ss = get(h, "sockstat");
+	cr_assert_eq(get_int(ss, "inuse"), 120);
+	cr_assert_eq(get_int(ss, "orphan"), 3);
+	cr_assert_eq(get_int(ss, "tw"), 20);
+	cr_assert_eq(get_int(ss, "alloc"), 130);
+	cr_assert_eq(get_int(ss, "mem"), 50);
+	assert_null(ss, "tcp6_inuse");
+
+	ct = get(h, "conntrack");
+	cr_assert(json_is_true(get(ct, "present")));
+	cr_assert_eq(get_int(ct, "count"), 100);
+	cr_assert_eq(get_int(ct, "max"), 128);
+	cr_assert_eq(get_int(ct, "drop"), 17);
+	cr_assert_eq(get_int(ct, "insert_failed"), 2);
+	cr_assert_eq(get_int(get(ct, "deltas"), "drop"), 7);
+	cr_assert_eq(get_int(get(ct, "deltas"), "early_drop"), 0);
+	cr_assert_eq(get_int(get(ct, "deltas"), "insert_failed"), 2);
+
+	links = get(h, "links");
+	cr_assert_eq(json_array_size(links), 3);
+	eth0 = json_array_get(links, 1);
+	cr_assert_str_eq(get_str(eth0, "name"), "eth0");
+	cr_assert_eq(get_int(eth0, "ifindex"), 2);
+	cr_assert_eq(get_int(eth0, "rx_dropped"), 9);
+	cr_assert_eq(get_int(eth0, "rx_missed_errors"), 1);
+	cr_assert_eq(get_int(eth0, "rx_fifo_errors"), 3);
+	cr_assert_eq(get_int(get(eth0, "deltas"), "rx_dropped"), 4);
+	cr_assert_eq(get_int(get(eth0, "deltas"), "rx_fifo_errors"), 3);
+	/* An interface that appeared this tick has no deltas yet. */
+	assert_null(json_array_get(links, 2), "deltas");
+
+	k = get(h, "kmsg");
+	cr_assert_eq(json_array_size(k), 2);
+	x = json_array_get(k, 0);
+	cr_assert_str_eq(get_str(x, "kind"), "syn-flood");
+	cr_assert_eq(get_int(x, "port"), 8080);
+	cr_assert_str_eq(get_str(x, "listener"), "127.0.0.1:8080");
+	cr_assert(json_is_true(get(x, "cookies")));
+	x = json_array_get(k, 1);
+	cr_assert_str_eq(get_str(x, "kind"), "conntrack-full");
+	assert_null(x, "port");
+	assert_null(x, "listener");
+
+	d = get(h, "deep");
+	cr_assert_eq(json_array_size(get(d, "synrecv")), 2);
+	/* Most half-open connections first. */
+	cr_assert_str_eq(get_str(json_array_get(get(d, "synrecv"), 0), "listener"), "[::1]:443");
+	cr_assert_eq(get_int(json_array_get(get(d, "synrecv"), 0), "count"), 40);
+	x = json_array_get(get(d, "destinations"), 0);
+	cr_assert_str_eq(get_str(x, "destination"), "10.0.0.5:5432");
+	cr_assert_eq(get_int(x, "total"), 28000);
+	cr_assert_eq(get_int(x, "established"), 100);
+	cr_assert_eq(get_int(x, "time_wait"), 27800);
+	cr_assert_eq(get_int(x, "syn_sent"), 50);
+	cr_assert_eq(get_int(x, "other"), 50);
+	cr_assert_eq(get_int(x, "in_port_range"), 27990);
+	x = json_array_get(get(d, "holders"), 0);
+	cr_assert_str_eq(get_str(x, "local"), "[::1]:443");
+	cr_assert_str_eq(get_str(x, "remote"), "[::1]:50000");
+	cr_assert_str_eq(get_str(x, "state"), "close_wait");
+	cr_assert_eq(get_int(x, "rqueue"), 1 << 20);
+	cr_assert_eq(get_int(x, "wqueue"), 10);
+	assert_null(x, "pid");
+	assert_null(x, "comm");
+	json_decref(h);
+
+	/* The deep tier did not run this tick; no host sample yet. */
+	m.track.deep = NULL;
+	m.track.hs_cur.valid = false;
+	m.track.n_kmsg = 0;
+	h = report_host(&m.track);
+	assert_null(h, "deep");
+	assert_null(h, "sockstat");
+	assert_null(h, "conntrack");
+	cr_assert_eq(json_array_size(get(h, "links")), 0);
+	cr_assert_eq(json_array_size(get(h, "kmsg")), 0);
+	json_decref(h);
+}
+
+Test(report, status_gaps)
+{
+	json_t *s;
+	const json_t *gaps, *g;
+
+	setup_gaps();
+	s = report_status(&m, T1_MS / 1000);
+	cr_assert_not_null(s);
+	gaps = get(s, "gaps");
+	cr_assert_eq(json_array_size(gaps), 2);
+	g = json_array_get(gaps, 0);
+	cr_assert_str_eq(get_str(g, "listener"), "127.0.0.1:9090");
+	cr_assert_eq(get_int(g, "vanished_at"), (T0_MS + 500) / 1000);
+	cr_assert_eq(get_int(g, "returned_at"), (T0_MS + 1500) / 1000);
+	cr_assert_eq(get_int(g, "gap_ms"), 1500);
+	cr_assert(json_is_false(get(g, "absent")));
+	cr_assert_eq(get_int(g, "old_pid"), 700);
+	cr_assert_str_eq(get_str(g, "old_comm"), "oldsrv");
+	cr_assert_eq(get_int(g, "new_pid"), 812);
+	cr_assert_str_eq(get_str(g, "new_comm"), "nginx");
+	cr_assert_eq(get_int(g, "out_rsts"), 4);
+	cr_assert(json_is_false(get(g, "replaced")));
+	g = json_array_get(gaps, 1);
+	cr_assert(json_is_true(get(g, "absent")));
+	assert_null(g, "returned_at");
+	assert_null(g, "old_pid");
+	assert_null(g, "new_pid");
+	assert_null(g, "out_rsts");
+	/* Still missing: the gap runs up to now. */
+	cr_assert_eq(get_int(g, "gap_ms"), T1_MS - T0_MS);
+	json_decref(s);
+}
+
+/* The step names of a chain, joined by spaces. */
+static char *step_names(const json_t *chain)
+{
+	const json_t *steps = get(chain, "steps");
+	char *buf = NULL;
+	size_t len = 0, i;
+	const json_t *st;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	json_array_foreach(steps, i, st)
+		fprintf(f, "%s%s", i ? " " : "", get_str(st, "step"));
+	fclose(f);
+	return buf;
+}
+
+static const char *step_text(const json_t *chain, size_t i)
+{
+	return get_str(json_array_get(get(chain, "steps"), i), "text");
+}
+
+Test(report, explain_listener_primary_cause_then_side_effects)
+{
+	char err[128] = "";
+	struct finding_entry *flood, *se;
+	json_t *x;
+	const json_t *c;
+	char *names;
+
+	/* Only these two are active, opened in the same tick; the side effect sorts first in the table. */
+	m.findings.items[1].state = FINDING_RESOLVED;
+	m.findings.items[2].state = FINDING_RESOLVED;
+	se = add_entry(CAUSE_BACKLOG_SMALL, "127.0.0.1:8080", FINDING_ACTIVE, 300);
+	se->f.explained_by = CAUSE_SYN_FLOOD;
+	se->f.priority = LOG_NOTICE;
+	flood = add_entry(CAUSE_SYN_FLOOD, "127.0.0.1:8080", FINDING_ACTIVE, 300);
+	add_extra(&flood->f, "syncookies_sent", 512);
+	snprintf(flood->f.detail, sizeof(flood->f.detail), "kernel: Possible SYN flooding on port 127.0.0.1:8080");
+	setup_host_state();
+	x = report_explain(&m, "127.0.0.1:8080", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	c = only_chain(x);
+	cr_assert_str_eq(get_str(c, "scope"), "listener");
+	names = step_names(c);
+	cr_assert_str_eq(names, "listener backlog queue drops clients syn queue finding evidence detail side effect",
+			 "%s", names);
+	free(names);
+	cr_assert(strstr(step_text(c, 5), "3 connections half-open (SYN_RECV)") != NULL, "%s", step_text(c, 5));
+	cr_assert(strncmp(step_text(c, 6), "syn-flood (warning): ", 21) == 0, "%s", step_text(c, 6));
+	cr_assert_str_eq(step_text(c, 7), "syncookies_sent 512");
+	cr_assert_str_eq(step_text(c, 8), "kernel: Possible SYN flooding on port 127.0.0.1:8080");
+	cr_assert(strncmp(step_text(c, 9), "backlog-small (notice), side effect of syn-flood: ", 50) == 0,
+		  "%s", step_text(c, 9));
+	json_decref(x);
+}
+
+Test(report, explain_listener_side_effect_of_a_host_cause_and_gap)
+{
+	char err[128] = "";
+	struct finding_entry *mem, *se;
+	json_t *x;
+	const json_t *c;
+	char *names;
+
+	setup_gaps();
+	/* Pretend 127.0.0.1:8080 was restarted: a gap on its name. */
+	snprintf(m.track.gaps[0].listener, sizeof(m.track.gaps[0].listener), "127.0.0.1:8080");
+	m.findings.items[1].state = FINDING_RESOLVED;
+	m.findings.items[2].state = FINDING_RESOLVED;
+	se = add_entry(CAUSE_SLOW_ACCEPT, "127.0.0.1:8080", FINDING_ACTIVE, 300);
+	se->f.explained_by = CAUSE_TCP_MEMORY;
+	mem = add_host_entry(CAUSE_TCP_MEMORY, "host", SCOPE_HOST);
+	(void)mem;
+	x = report_explain(&m, "127.0.0.1:8080", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	c = only_chain(x);
+	names = step_names(c);
+	cr_assert_str_eq(names, "listener backlog queue drops clients gap side effect", "%s", names);
+	free(names);
+	cr_assert(strstr(step_text(c, 5), "127.0.0.1:8080 had no listener for up to 1.5 s") != NULL, "%s", step_text(c, 5));
+	cr_assert(strstr(step_text(c, 5), "oldsrv[700] before, nginx[812] after") != NULL, "%s", step_text(c, 5));
+	cr_assert(strstr(step_text(c, 5), "4 resets") != NULL, "%s", step_text(c, 5));
+	cr_assert(strncmp(step_text(c, 6), "slow-accept (warning), side effect of tcp-memory on host: ", 58) == 0,
+		  "%s", step_text(c, 6));
+	/* The listener's four findings; the host finding is not one of them. */
+	cr_assert_eq(json_array_size(get(c, "findings")), 4);
+	json_decref(x);
+}
+
+Test(report, explain_host_interface_destination)
+{
+	char err[128] = "";
+	struct finding_entry *e;
+	json_t *x;
+	const json_t *c;
+	char *names;
+
+	setup_host_state();
+	e = add_host_entry(CAUSE_CONNTRACK_FULL, "host", SCOPE_HOST);
+	add_extra(&e->f, "nf_conntrack_count", 100);
+	add_host_entry(CAUSE_LINK_DROPS, "eth0", SCOPE_INTERFACE);
+	add_host_entry(CAUSE_EPHEMERAL_PORTS, "10.0.0.5:5432", SCOPE_DESTINATION);
+
+	x = report_explain(&m, "host", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	c = only_chain(x);
+	cr_assert_str_eq(get_str(c, "match"), "subject");
+	cr_assert_str_eq(get_str(c, "scope"), "host");
+	cr_assert_str_eq(get_str(c, "subject"), "host");
+	assert_null(c, "listener");
+	names = step_names(c);
+	cr_assert_str_eq(names, "sockets conntrack kernel finding evidence", "%s", names);
+	free(names);
+	cr_assert(strstr(step_text(c, 0), "orphaned 3 of net.ipv4.tcp_max_orphans 1024") != NULL, "%s", step_text(c, 0));
+	cr_assert(strstr(step_text(c, 1), "100 connections tracked of net.netfilter.nf_conntrack_max 128; "
+			 "this tick: drop +7") != NULL, "%s", step_text(c, 1));
+	cr_assert(strstr(step_text(c, 2), "possible SYN flooding on 127.0.0.1 port 8080 (sending cookies); "
+			 "conntrack-full") != NULL, "%s", step_text(c, 2));
+	cr_assert(strncmp(step_text(c, 3), "conntrack-full (warning): host is in trouble.", 45) == 0);
+	cr_assert_eq(json_array_size(get(c, "findings")), 1);
+	json_decref(x);
+
+	x = report_explain(&m, "eth0", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	c = only_chain(x);
+	cr_assert_str_eq(get_str(c, "scope"), "interface");
+	cr_assert(strstr(step_text(c, 0), "eth0 (ifindex 2): rx_dropped 9 (+4 this tick), rx_missed_errors 1 (+0), "
+			 "rx_fifo_errors 3 (+3)") != NULL, "%s", step_text(c, 0));
+	cr_assert(strncmp(step_text(c, 1), "link-drops", 10) == 0);
+	json_decref(x);
+
+	/* An interface with no finding still answers, healthy. */
+	x = report_explain(&m, "lo", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	c = only_chain(x);
+	cr_assert_str_eq(step_text(c, 1), "healthy: no finding on this interface");
+	json_decref(x);
+
+	x = report_explain(&m, "10.0.0.5:5432", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	c = only_chain(x);
+	cr_assert_str_eq(get_str(c, "scope"), "destination");
+	cr_assert_str_eq(get_str(c, "subject"), "10.0.0.5:5432");
+	cr_assert(strstr(step_text(c, 0), "28000 sockets towards it (established 100, time_wait 27800") != NULL,
+		  "%s", step_text(c, 0));
+	cr_assert(strstr(step_text(c, 0), "32768-60999: 28232 ports") != NULL, "%s", step_text(c, 0));
+	cr_assert(strncmp(step_text(c, 1), "ephemeral-ports", 15) == 0);
+	json_decref(x);
+
+	/* The port alone names local ports: a destination port does not match it. */
+	cr_assert_null(report_explain(&m, "5432", err, sizeof(err)));
+	cr_assert_str_eq(err, "no listener on 5432");
+	cr_assert_null(report_explain(&m, "eth9", err, sizeof(err)));
+	cr_assert(strncmp(err, "bad target 'eth9'", 17) == 0, "%s", err);
+}
+
+Test(report, explain_host_with_no_sample_and_no_finding)
+{
+	char err[128] = "";
+	json_t *x = report_explain(&m, "host", err, sizeof(err));
+	const json_t *c;
+
+	cr_assert_not_null(x, "%s", err);
+	c = only_chain(x);
+	cr_assert_str_eq(step_text(c, 0), "no host-wide sample yet (sockstat, conntrack, interfaces)");
+	cr_assert_str_eq(step_text(c, 1), "healthy: no finding on the host");
+	json_decref(x);
+}
+
+Test(report, explain_a_vanished_listener_by_its_gap)
+{
+	char err[128] = "";
+	struct finding_entry *e;
+	json_t *x;
+	const json_t *c;
+
+	setup_gaps();
+	e = add_entry(CAUSE_LISTENER_GAP, "0.0.0.0:7070", FINDING_ACTIVE, 300);
+	snprintf(e->f.message, sizeof(e->f.message), "0.0.0.0:7070 vanished.");
+	x = report_explain(&m, "7070", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	c = only_chain(x);
+	cr_assert_str_eq(get_str(c, "scope"), "listener");
+	cr_assert_str_eq(get_str(c, "subject"), "0.0.0.0:7070");
+	cr_assert_str_eq(step_text(c, 0), "no listener on 0.0.0.0:7070 now");
+	cr_assert(strstr(step_text(c, 1), "0.0.0.0:7070 has had no listener for 2.0 s") != NULL, "%s", step_text(c, 1));
+	cr_assert(strstr(step_text(c, 1), "refused (ECONNREFUSED)") != NULL, "%s", step_text(c, 1));
+	cr_assert(strncmp(step_text(c, 2), "listener-gap (warning): 0.0.0.0:7070 vanished.", 46) == 0, "%s",
+		  step_text(c, 2));
+	json_decref(x);
+
+	/* A gap with no finding answers too, by its exact name. */
+	x = report_explain(&m, "127.0.0.1:9090", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	cr_assert(strstr(step_text(only_chain(x), 1), "had no listener for up to 1.5 s") != NULL);
+	json_decref(x);
+}
+
+Test(report, render_side_effects_detail_scopes_and_host)
+{
+	struct finding_entry *flood, *se, *e;
+	json_t *s;
+	char *out, *p, *q;
+
+	setup_host_state();
+	setup_gaps();
+	m.track.limits.port_range_lo = 32768;
+	m.track.limits.port_range_hi = 60999;
+	se = add_entry(CAUSE_BACKLOG_SMALL, "127.0.0.1:8080", FINDING_ACTIVE, 300);
+	se->f.explained_by = CAUSE_SYN_FLOOD;
+	se->f.priority = LOG_NOTICE;
+	flood = add_entry(CAUSE_SYN_FLOOD, "127.0.0.1:8080", FINDING_ACTIVE, 300);
+	snprintf(flood->f.detail, sizeof(flood->f.detail), "first line\nsecond line");
+	e = add_host_entry(CAUSE_LINK_DROPS, "eth0", SCOPE_INTERFACE);
+	(void)e;
+	s = report_status(&m, T1_MS / 1000);
+	out = render(render_status, s);
+
+	cr_assert(strstr(out, "\n        port_range 32768-60999  max_tw_buckets 4096  max_orphans 1024  "
+			 "conntrack_max 128\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "\nhost: tcp 120 in use, 3 orphaned, 20 time-wait, mem 50 pages; conntrack 100 of 128, "
+			 "+7 drops, +2 insert failures; link drops: eth0 +7 (13 total), veth7 4 total\n") != NULL,
+		  "%s", out);
+	cr_assert(strstr(out, "\nRECENT LISTENER GAPS\nLISTENER        VANISHED") != NULL, "%s", out);
+	cr_assert(strstr(out, "1.5 s  oldsrv[700]  nginx[812]       4\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "still absent  -            -                -\n") != NULL, "%s", out);
+	/* The cause, its detail indented deeper, then its side effect marked. */
+	p = strstr(out, "syn-flood        127.0.0.1:8080");
+	cr_assert_not_null(p, "%s", out);
+	cr_assert(strstr(p, "\n      first line\n      second line\n") != NULL, "%s", out);
+	q = strstr(p, "backlog-small    127.0.0.1:8080");
+	cr_assert_not_null(q, "%s", out);
+	cr_assert(strncmp(strchr(q, '\n'), "\n    (side effect of syn-flood)\n", 32) == 0, "%s", out);
+	cr_assert(strstr(out, "link-drops       interface eth0\n") != NULL, "%s", out);
+	free(out);
+	json_decref(s);
+}
+
+Test(report, render_explain_subject_and_multiline_steps)
+{
+	char err[128] = "";
+	struct finding_entry *e;
+	json_t *x;
+	char *out;
+
+	setup_host_state();
+	e = add_host_entry(CAUSE_LINK_DROPS, "eth0", SCOPE_INTERFACE);
+	snprintf(e->f.detail, sizeof(e->f.detail), "rx_dropped +4\nrx_fifo_errors +3");
+	x = report_explain(&m, "eth0", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	out = render(render_explain, x);
+	cr_assert(strncmp(out, "interface eth0\n  interface  eth0 (ifindex 2)", 44) == 0, "%s", out);
+	cr_assert(strstr(out, "\n  detail     rx_dropped +4\n             rx_fifo_errors +3\n") != NULL, "%s", out);
+	free(out);
+	json_decref(x);
+}
+
+/* New keys of the wrong type from a broken or other-version daemon: never crash. */
+Test(report, render_odd_catalogue_documents)
+{
+	static const char *const docs[] = {
+		"{\"limits\":{\"ip_local_port_range\":[1,\"x\"],\"tcp_mem\":{},\"tcp_tw_reuse\":\"y\"},"
+		"\"host\":{\"sockstat\":[],\"conntrack\":{\"present\":true,\"deltas\":7},\"links\":[1,{\"name\":5,"
+		"\"rx_dropped\":1e300,\"deltas\":[]},{\"rx_dropped\":9223372036854775807,\"rx_fifo_errors\":9223372036854775807}]},"
+		"\"gaps\":[1,null,{\"gap_ms\":\"x\",\"absent\":1,\"old_pid\":\"p\",\"old_comm\":7},{}],"
+		"\"findings\":[{\"explained_by\":\"syn-flood\",\"detail\":\"\\n\\n\"},{\"explained_by\":5,\"scope\":\"\","
+		"\"detail\":\"a\\u0001\\nb\"},{\"cause\":\"syn-flood\",\"explained_by\":\"syn-flood\"}]}",
+		"{\"host\":{\"conntrack\":{\"present\":true,\"count\":-5}},\"gaps\":{},\"findings\":[{\"scope\":5}]}",
+		"{\"chains\":[{\"scope\":\"interface\",\"subject\":7,\"listener\":null,\"steps\":[{\"step\":\"x\","
+		"\"text\":\"\\n\\na\\n\"}]},{\"scope\":3,\"subject\":\"s\"}]}",
+	};
+	render_fn fns[] = { render_status, render_listeners, render_findings, render_explain };
+
+	for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++)
+		for (size_t f = 0; f < 4; f++)
+			free(render_text(fns[f], docs[d]));
+}
+
+/* ---- the journal catalog ---- */
+
+struct catalog_entry {
+	char id[64];
+	char subject[512];
+	bool defined_by;
+	bool documentation;
+	size_t body_lines;
+};
+
+/* Parse systemd/backlogd.catalog the way journalctl does: "-- ID" opens an entry, headers, a blank line, the body. */
+static size_t read_catalog(struct catalog_entry *ents, size_t max)
+{
+	FILE *f = fopen(FIXTURES "/../../systemd/backlogd.catalog", "r");
+	char line[1024];
+	size_t n = 0;
+	bool in_header = false;
+
+	cr_assert_not_null(f, "cannot open the catalog: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#')
+			continue;
+		if (strncmp(line, "-- ", 3) == 0) {
+			cr_assert_lt(n, max, "too many catalog entries");
+			memset(&ents[n], 0, sizeof(ents[n]));
+			snprintf(ents[n].id, sizeof(ents[n].id), "%.63s", line + 3);
+			n++;
+			in_header = true;
+			continue;
+		}
+		if (n == 0)
+			continue;
+		if (in_header) {
+			if (line[0] == '\0')
+				in_header = false;
+			else if (strncmp(line, "Subject: ", 9) == 0)
+				snprintf(ents[n - 1].subject, sizeof(ents[n - 1].subject), "%.511s", line + 9);
+			else if (strcmp(line, "Defined-By: backlogd") == 0)
+				ents[n - 1].defined_by = true;
+			else if (strncmp(line, "Documentation: ", 15) == 0)
+				ents[n - 1].documentation = true;
+			continue;
+		}
+		if (line[0])
+			ents[n - 1].body_lines++;
+	}
+	fclose(f);
+	return n;
+}
+
+Test(catalog, one_entry_per_cause_naming_its_code)
+{
+	struct catalog_entry ents[64];
+	size_t n = read_catalog(ents, 64);
+
+	for (int c = 0; c < CAUSE_COUNT; c++) {
+		const char *id = cause_message_id((enum cause)c);
+		const char *code = cause_code((enum cause)c);
+		size_t found = 0;
+
+		cr_assert_not_null(id, "cause %d has no MESSAGE_ID", c);
+		cr_assert_not_null(code, "cause %d has no code", c);
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(ents[i].id, id) != 0)
+				continue;
+			found++;
+			cr_assert(strstr(ents[i].subject, code) != NULL, "%s: Subject does not name %s: %s",
+				  id, code, ents[i].subject);
+		}
+		cr_assert_eq(found, 1, "%s (%s): %zu catalog entries", code, id, found);
+	}
+}
+
+Test(catalog, entries_well_formed_and_ids_unique)
+{
+	struct catalog_entry ents[64];
+	size_t n = read_catalog(ents, 64);
+
+	/* Every cause, and the one shared by resolutions. */
+	cr_assert_eq(n, (size_t)CAUSE_COUNT + 1);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(strlen(ents[i].id), 32, "bad MESSAGE_ID '%s'", ents[i].id);
+		cr_assert_eq(strspn(ents[i].id, "0123456789abcdef"), 32, "bad MESSAGE_ID '%s'", ents[i].id);
+		cr_assert(ents[i].subject[0], "%s has no Subject", ents[i].id);
+		cr_assert(ents[i].defined_by, "%s lacks Defined-By: backlogd", ents[i].id);
+		cr_assert(ents[i].documentation, "%s lacks Documentation", ents[i].id);
+		cr_assert_gt(ents[i].body_lines, 2, "%s has no body", ents[i].id);
+		for (size_t j = 0; j < i; j++)
+			cr_assert_str_neq(ents[i].id, ents[j].id, "MESSAGE_ID %s twice", ents[i].id);
+	}
 }

@@ -1,6 +1,7 @@
-/* test_sysctl.c: integer sysctl reads from recorded proc roots, the live /proc and garbage files. */
+/* test_sysctl.c: sysctl reads (single and multi-value) from recorded proc roots, the live /proc and garbage files. */
 #include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,4 +145,223 @@ Test(sysctl, limits_partial, .init = tmp_setup, .fini = tmp_teardown)
 	cr_assert_eq(l.tcp_max_syn_backlog, SYSCTL_UNKNOWN);
 	cr_assert_eq(l.tcp_syncookies, SYSCTL_UNKNOWN);
 	cr_assert_eq(l.tcp_abort_on_overflow, 1);
+}
+
+static void mkdirs_ipv4(void)
+{
+	static const char *const dirs[] = { "sys", "sys/net", "sys/net/core", "sys/net/ipv4",
+					    "sys/net/netfilter" };
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+		cr_assert_eq(mkdir(path, 0755), 0, "%s", path);
+	}
+}
+
+static void assert_new_unknown(const struct limits *l)
+{
+	cr_assert_eq(l->port_range_lo, SYSCTL_UNKNOWN);
+	cr_assert_eq(l->port_range_hi, SYSCTL_UNKNOWN);
+	cr_assert_eq(l->tcp_tw_reuse, SYSCTL_UNKNOWN);
+	cr_assert_eq(l->tcp_max_tw_buckets, SYSCTL_UNKNOWN);
+	cr_assert_eq(l->tcp_max_orphans, SYSCTL_UNKNOWN);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(l->tcp_mem[i], SYSCTL_UNKNOWN);
+	cr_assert_eq(l->nf_conntrack_max, SYSCTL_UNKNOWN);
+}
+
+Test(sysctl, limits_unknown_sets_all)
+{
+	struct limits l;
+
+	memset(&l, 0x5a, sizeof(l));
+	limits_unknown(&l);
+	cr_assert_eq(l.somaxconn, SYSCTL_UNKNOWN);
+	cr_assert_eq(l.tcp_max_syn_backlog, SYSCTL_UNKNOWN);
+	cr_assert_eq(l.tcp_syncookies, SYSCTL_UNKNOWN);
+	cr_assert_eq(l.tcp_abort_on_overflow, SYSCTL_UNKNOWN);
+	assert_new_unknown(&l);
+}
+
+/* Recorded on the host (initial namespace): every limit is readable there. */
+Test(sysctl, host_fixture_limits)
+{
+	struct limits l;
+
+	sysctl_read_limits(PROC_FIXTURES "/host", &l);
+	cr_assert_eq(l.somaxconn, 4096);
+	cr_assert_eq(l.port_range_lo, 32768);      /* "32768\t60999" */
+	cr_assert_eq(l.port_range_hi, 60999);
+	cr_assert_eq(l.tcp_tw_reuse, 2);
+	cr_assert_eq(l.tcp_max_tw_buckets, 131072);
+	cr_assert_eq(l.tcp_max_orphans, 131072);
+	cr_assert_eq(l.tcp_mem[0], 287901);
+	cr_assert_eq(l.tcp_mem[1], 383868);
+	cr_assert_eq(l.tcp_mem[2], 575802);
+	cr_assert_eq(l.nf_conntrack_max, 262144);
+}
+
+/*
+ * Recorded in a child namespace with its own port range, tw_reuse and
+ * tw_buckets: tcp_mem and tcp_max_orphans do not exist there at all.
+ */
+Test(sysctl, namespace_fixture_limits)
+{
+	struct limits l;
+
+	sysctl_read_limits(PROC_FIXTURES "/timewait", &l);
+	cr_assert_eq(l.port_range_lo, 40000);
+	cr_assert_eq(l.port_range_hi, 40999);
+	cr_assert_eq(l.tcp_tw_reuse, 1);
+	cr_assert_eq(l.tcp_max_tw_buckets, 100);
+	cr_assert_eq(l.tcp_max_orphans, SYSCTL_UNKNOWN);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(l.tcp_mem[i], SYSCTL_UNKNOWN);
+	cr_assert_eq(l.nf_conntrack_max, 262144);
+	cr_assert_eq(l.somaxconn, 4096);
+}
+
+/* The first slice's fixtures predate the new files: all of them unknown, no error. */
+Test(sysctl, old_fixtures_new_fields_unknown)
+{
+	struct limits l;
+
+	sysctl_read_limits(PROC_FIXTURES "/overflow", &l);
+	cr_assert_eq(l.somaxconn, 4096);
+	assert_new_unknown(&l);
+	sysctl_read_limits(PROC_FIXTURES "/newer-kernel", &l);
+	assert_new_unknown(&l);
+	sysctl_read_limits("/nonexistent/backlogd", &l);
+	cr_assert_eq(l.somaxconn, SYSCTL_UNKNOWN);
+	assert_new_unknown(&l);
+}
+
+Test(sysctl, live_proc_limits)
+{
+	struct limits l;
+
+	sysctl_read_limits("/proc", &l);
+	cr_assert_gt(l.port_range_lo, 0);
+	cr_assert_geq(l.port_range_hi, l.port_range_lo);
+	cr_assert_leq(l.port_range_hi, 65535);
+	cr_assert(l.tcp_tw_reuse >= 0 && l.tcp_tw_reuse <= 2);
+	cr_assert_gt(l.tcp_max_tw_buckets, 0);
+	/* Only the initial namespace has these (a CI run may be in a child one). */
+	if (access("/proc/sys/net/ipv4/tcp_mem", R_OK) == 0) {
+		cr_assert_gt(l.tcp_mem[0], 0);
+		cr_assert_geq(l.tcp_mem[1], l.tcp_mem[0]);
+		cr_assert_geq(l.tcp_mem[2], l.tcp_mem[1]);
+		cr_assert_gt(l.tcp_max_orphans, 0);
+	} else {
+		cr_assert_eq(l.tcp_mem[1], SYSCTL_UNKNOWN);
+	}
+	if (access("/proc/sys/net/netfilter/nf_conntrack_max", R_OK) == 0)
+		cr_assert_gt(l.nf_conntrack_max, 0);
+	else
+		cr_assert_eq(l.nf_conntrack_max, SYSCTL_UNKNOWN);
+}
+
+Test(sysctl, read_ints, .init = tmp_setup, .fini = tmp_teardown)
+{
+	static const struct {
+		const char *text;
+		size_t n;
+		int ok;
+		int64_t want[3];
+	} cases[] = {
+		{ "32768\t60999\n", 2, 1, { 32768, 60999 } },   /* as the kernel writes it */
+		{ "1024 65535\n", 2, 1, { 1024, 65535 } },
+		{ "1 \t  2", 2, 1, { 1, 2 } },                  /* any blank run, no newline */
+		{ "287901\t383868\t575802\n", 3, 1, { 287901, 383868, 575802 } },
+		{ "-1\t0\n", 2, 1, { -1, 0 } },
+		{ "42\n", 1, 1, { 42 } },
+		{ "32768\n", 2, 0, { 0 } },                     /* one number short */
+		{ "1 2 3\n", 2, 0, { 0 } },                     /* one too many */
+		{ " 1 2\n", 2, 0, { 0 } },                      /* leading blank */
+		{ "1 2 \n", 2, 0, { 0 } },                      /* trailing blank */
+		{ "1 2\n\n", 2, 0, { 0 } },
+		{ "1\n2\n", 2, 0, { 0 } },                      /* newline is no separator */
+		{ "1\n 2\n", 2, 0, { 0 } },
+		{ "1,2\n", 2, 0, { 0 } },
+		{ "1 x\n", 2, 0, { 0 } },
+		{ "0x10 2\n", 2, 0, { 0 } },
+		{ "1 99999999999999999999\n", 2, 0, { 0 } },
+		{ "", 2, 0, { 0 } },
+		{ "\n", 2, 0, { 0 } },
+		{ "1 2\n", 0, 0, { 0 } },                       /* n = 0 is no request */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t v[3] = { 7, 7, 7 };
+		int r;
+
+		write_file("v", cases[i].text, strlen(cases[i].text));
+		r = sysctl_read_ints(root, "v", v, cases[i].n);
+		if (!cases[i].ok) {
+			cr_assert_eq(r, -EINVAL, "\"%s\"", cases[i].text);
+			for (size_t k = 0; k < cases[i].n; k++)
+				cr_assert_eq(v[k], SYSCTL_UNKNOWN, "\"%s\" [%zu] half-read", cases[i].text, k);
+			continue;
+		}
+		cr_assert_eq(r, 0, "\"%s\"", cases[i].text);
+		for (size_t k = 0; k < cases[i].n; k++)
+			cr_assert_eq(v[k], cases[i].want[k], "\"%s\" [%zu]", cases[i].text, k);
+	}
+
+	{
+		int64_t v[SYSCTL_INTS_MAX + 1];
+		char big[4096];
+
+		write_file("v", "1 2\n", 4);
+		cr_assert_eq(sysctl_read_ints(root, "v", v, SYSCTL_INTS_MAX + 1), -EINVAL);
+		write_file("v", "1\0" " 2\n", 5);
+		cr_assert_eq(sysctl_read_ints(root, "v", v, 2), -EINVAL, "embedded NUL");
+		cr_assert_eq(v[0], SYSCTL_UNKNOWN);
+		/* A long file is not cut to its first numbers. */
+		memset(big, '1', sizeof(big));
+		big[5] = '\t';
+		write_file("v", big, sizeof(big));
+		cr_assert_eq(sysctl_read_ints(root, "v", v, 2), -EINVAL, "overlong");
+		cr_assert_eq(sysctl_read_ints(root, "missing", v, 2), -EINVAL);
+		cr_assert_eq(v[1], SYSCTL_UNKNOWN);
+	}
+}
+
+/* A port range or tcp_mem that is not the kernel's shape leaves its fields unknown, the rest known. */
+Test(sysctl, limits_multi_garbage, .init = tmp_setup, .fini = tmp_teardown)
+{
+	static const char *const bad_ranges[] = {
+		"60999\t32768\n",     /* low above high: the kernel refuses to store that */
+		"32768\n",
+		"32768 60999 1\n",
+		"32768\t60999x\n",
+		"",
+	};
+	struct limits l;
+
+	mkdirs_ipv4();
+	write_file("sys/net/ipv4/tcp_tw_reuse", "1\n", 2);
+	write_file("sys/net/ipv4/tcp_max_tw_buckets", "262144\n", 7);
+	write_file("sys/net/ipv4/tcp_max_orphans", "65536 1\n", 8);
+	write_file("sys/net/netfilter/nf_conntrack_max", "-\n", 2);
+	for (size_t i = 0; i < sizeof(bad_ranges) / sizeof(bad_ranges[0]); i++) {
+		write_file("sys/net/ipv4/ip_local_port_range", bad_ranges[i], strlen(bad_ranges[i]));
+		write_file("sys/net/ipv4/tcp_mem", "1 2\n", 4);
+		sysctl_read_limits(root, &l);
+		cr_assert_eq(l.port_range_lo, SYSCTL_UNKNOWN, "\"%s\"", bad_ranges[i]);
+		cr_assert_eq(l.port_range_hi, SYSCTL_UNKNOWN, "\"%s\"", bad_ranges[i]);
+		for (int k = 0; k < 3; k++)
+			cr_assert_eq(l.tcp_mem[k], SYSCTL_UNKNOWN);
+		cr_assert_eq(l.tcp_tw_reuse, 1);
+		cr_assert_eq(l.tcp_max_tw_buckets, 262144);
+		cr_assert_eq(l.tcp_max_orphans, SYSCTL_UNKNOWN);
+		cr_assert_eq(l.nf_conntrack_max, SYSCTL_UNKNOWN);
+		cr_assert_eq(l.somaxconn, SYSCTL_UNKNOWN);
+	}
+	/* lo == hi is one port, a legal if odd range */
+	write_file("sys/net/ipv4/ip_local_port_range", "50000\t50000\n", 12);
+	sysctl_read_limits(root, &l);
+	cr_assert_eq(l.port_range_lo, 50000);
+	cr_assert_eq(l.port_range_hi, 50000);
 }

@@ -48,7 +48,8 @@ static struct listener *dump_add(struct dump *d, uint64_t cookie, uint32_t inode
 
 static struct limits some_limits(void)
 {
-	struct limits lim = { 4096, 512, 1, 0 };
+	struct limits lim = { .somaxconn = 4096, .tcp_max_syn_backlog = 512, .tcp_syncookies = 1,
+			      .tcp_abort_on_overflow = 0 };
 
 	return lim;
 }
@@ -406,7 +407,11 @@ Test(track, limits_copied_unknown_without)
 {
 	struct track t;
 	struct dump d;
-	struct limits lim = { 8, 256, 0, 1 };
+	struct limits lim = { .somaxconn = 8, .tcp_max_syn_backlog = 256, .tcp_syncookies = 0,
+			      .tcp_abort_on_overflow = 1, .port_range_lo = 32768,
+			      .port_range_hi = 60999, .tcp_tw_reuse = 2, .tcp_max_tw_buckets = 4096,
+			      .tcp_max_orphans = 4096, .tcp_mem = { 10, 20, 30 },
+			      .nf_conntrack_max = 65536 };
 
 	track_init(&t);
 	cr_assert_eq(t.limits.somaxconn, SYSCTL_UNKNOWN);
@@ -416,9 +421,22 @@ Test(track, limits_copied_unknown_without)
 	cr_assert_eq(t.limits.tcp_max_syn_backlog, 256);
 	cr_assert_eq(t.limits.tcp_syncookies, 0);
 	cr_assert_eq(t.limits.tcp_abort_on_overflow, 1);
+	cr_assert_eq(t.limits.port_range_hi, 60999);
+	cr_assert_eq(t.limits.tcp_mem[2], 30);
+	cr_assert_eq(t.limits.nf_conntrack_max, 65536);
 	cr_assert_eq(track_update(&t, &d.set, NULL, NULL, 2000), 0);
 	cr_assert_eq(t.limits.somaxconn, SYSCTL_UNKNOWN);
 	cr_assert_eq(t.limits.tcp_abort_on_overflow, SYSCTL_UNKNOWN);
+	/* Every limit of the catalogue, not only the first four: none may read as 0. */
+	cr_assert_eq(t.limits.port_range_lo, SYSCTL_UNKNOWN);
+	cr_assert_eq(t.limits.port_range_hi, SYSCTL_UNKNOWN);
+	cr_assert_eq(t.limits.tcp_tw_reuse, SYSCTL_UNKNOWN);
+	cr_assert_eq(t.limits.tcp_max_tw_buckets, SYSCTL_UNKNOWN);
+	cr_assert_eq(t.limits.tcp_max_orphans, SYSCTL_UNKNOWN);
+	cr_assert_eq(t.limits.tcp_mem[0], SYSCTL_UNKNOWN);
+	cr_assert_eq(t.limits.tcp_mem[1], SYSCTL_UNKNOWN);
+	cr_assert_eq(t.limits.tcp_mem[2], SYSCTL_UNKNOWN);
+	cr_assert_eq(t.limits.nf_conntrack_max, SYSCTL_UNKNOWN);
 	track_free(&t);
 }
 
@@ -626,5 +644,383 @@ Test(track, listener_born_between_updates_counts_its_drops)
 	cr_assert_eq(tb->drops_first, 0);
 	cr_assert_eq(tracked_hist(tb, 0)->drops_delta, 9);
 	cr_assert_eq(tb->ticks_full, 1);
+	track_free(&t);
+}
+
+/* ---- host state and kernel log events ---- */
+
+Test(track_host, host_state_moves_to_prev_and_unknown_when_not_read)
+{
+	struct track t;
+	struct sockstat ss = { .sockets_used = 10, .tcp_inuse = 5, .tcp_orphan = 7, .tcp_tw = 3,
+			       .tcp_alloc = 9, .tcp_mem = 123, .tcp6_inuse = 1 };
+	struct conntrack_stat ct = { .present = true, .count = 100, .have_stat = true, .drop = 4 };
+	struct link_table lt;
+	struct deep_sample ds;
+
+	memset(&lt, 0, sizeof(lt));
+	memset(&ds, 0, sizeof(ds));
+	lt.count = 1;
+	lt.items[0].ifindex = 2;
+	snprintf(lt.items[0].name, sizeof(lt.items[0].name), "eth0");
+	lt.items[0].rx_dropped = 11;
+
+	track_init(&t);
+	cr_assert_not(t.hs_cur.valid);
+	cr_assert_eq(t.hs_cur.ss.tcp_mem, -1, "never sampled is unknown, not 0");
+	cr_assert_eq(t.hs_cur.ct.count, -1);
+	cr_assert_null(t.deep);
+
+	one(&t, 1, 0, 128, 0, 1000);
+	track_update_host(&t, &ss, &ct, &lt, NULL, 0, &ds);
+	cr_assert(t.hs_cur.valid);
+	cr_assert_not(t.hs_prev.valid);
+	cr_assert_eq(t.hs_cur.ss.tcp_mem, 123);
+	cr_assert_eq(t.hs_cur.ct.drop, 4);
+	cr_assert_eq(t.hs_cur.links.items[0].rx_dropped, 11);
+	cr_assert_eq(t.deep, &ds);
+
+	/* The caller reuses its buffers: track keeps copies. */
+	ss.tcp_mem = 456;
+	ct.drop = 9;
+	one(&t, 1, 0, 128, 0, 2000);
+	cr_assert_null(t.deep, "a new tick forgets the previous deep sample");
+	track_update_host(&t, &ss, &ct, NULL, NULL, 0, NULL);
+	cr_assert(t.hs_prev.valid);
+	cr_assert_eq(t.hs_prev.ss.tcp_mem, 123);
+	cr_assert_eq(t.hs_prev.ct.drop, 4);
+	cr_assert_eq(t.hs_prev.links.count, 1);
+	cr_assert_eq(t.hs_cur.ss.tcp_mem, 456);
+	cr_assert_eq(t.hs_cur.links.count, 0, "links not read this tick: none to compare");
+
+	/* Nothing read at all: valid (the tick happened) with every number unknown. */
+	one(&t, 1, 0, 128, 0, 3000);
+	track_update_host(&t, NULL, NULL, NULL, NULL, 0, NULL);
+	cr_assert(t.hs_cur.valid);
+	cr_assert_eq(t.hs_cur.ss.tcp_mem, -1);
+	cr_assert_eq(t.hs_cur.ss.tcp_orphan, -1);
+	cr_assert_not(t.hs_cur.ct.present);
+	cr_assert_eq(t.hs_cur.ct.count, -1);
+	track_free(&t);
+}
+
+Test(track_host, kmsg_events_are_this_ticks_and_capped)
+{
+	struct track t;
+	struct kmsg_event ev[TRACK_KMSG_MAX + 5];
+	size_t i;
+
+	memset(ev, 0, sizeof(ev));
+	for (i = 0; i < TRACK_KMSG_MAX + 5; i++) {
+		ev[i].kind = KMSG_SYN_FLOOD;
+		ev[i].seq = i;
+		ev[i].port = 8080;
+	}
+	track_init(&t);
+	one(&t, 1, 0, 128, 0, 1000);
+	track_update_host(&t, NULL, NULL, NULL, ev, 2, NULL);
+	cr_assert_eq(t.n_kmsg, 2);
+	cr_assert_eq(t.kmsg[1].seq, 1);
+
+	one(&t, 1, 0, 128, 0, 2000);
+	cr_assert_eq(t.n_kmsg, 0, "last tick's events are not news in this one");
+	track_update_host(&t, NULL, NULL, NULL, ev, TRACK_KMSG_MAX + 5, NULL);
+	cr_assert_eq(t.n_kmsg, TRACK_KMSG_MAX);
+	cr_assert_eq(t.kmsg[0].seq, 0, "the first of a burst are kept");
+	cr_assert_eq(t.kmsg[TRACK_KMSG_MAX - 1].seq, TRACK_KMSG_MAX - 1);
+	track_free(&t);
+}
+
+/* ---- listener gaps ---- */
+
+/* Host counters with only Tcp.OutRsts at total. */
+struct rsts {
+	struct counter c;
+	struct counters set;
+};
+
+static const struct counters *rsts_at(struct rsts *r, int64_t total)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->c.name, sizeof(r->c.name), "Tcp.OutRsts");
+	r->c.value = total;
+	r->set.items = &r->c;
+	r->set.count = 1;
+	r->set.cap = 1;
+	return &r->set;
+}
+
+/* One update: the listeners of d, Tcp.OutRsts at rst (or not read when rst < 0). */
+static void upd(struct track *t, struct dump *d, int64_t rst, int64_t now_ms)
+{
+	struct rsts r;
+
+	cr_assert_eq(track_update(t, &d->set, rst >= 0 ? rsts_at(&r, rst) : NULL, NULL, now_ms), 0);
+}
+
+static void own(struct track *t, uint64_t cookie, int pid, const char *comm, const char *unit)
+{
+	struct tracked *tr = track_find(t, cookie);
+
+	cr_assert_not_null(tr);
+	memset(&tr->owner, 0, sizeof(tr->owner));
+	tr->owner.nprocs = 1;
+	tr->owner.nprocs_total = 1;
+	tr->owner.procs[0].pid = pid;
+	snprintf(tr->owner.procs[0].comm, sizeof(tr->owner.procs[0].comm), "%s", comm);
+	snprintf(tr->owner.unit, sizeof(tr->owner.unit), "%s", unit);
+}
+
+Test(track_gap, vanished_and_back_records_the_gap)
+{
+	struct track t;
+	struct dump d;
+	const struct listener_gap *g;
+
+	track_init(&t);
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 0, 128, 0)->port = 8080;
+	upd(&t, &d, 1000, 1000);
+	upd(&t, &d, 1000, 2000);
+	own(&t, 1, 812, "nginx", "nginx.service");
+	cr_assert_eq(t.n_gaps, 0);
+
+	/* Gone for two ticks while the host sends resets. */
+	dump_reset(&d);
+	upd(&t, &d, 1005, 3000);
+	cr_assert_eq(t.n_gaps, 1);
+	g = &t.gaps[0];
+	cr_assert_str_eq(g->listener, "127.0.0.1:8080");
+	cr_assert_eq(g->family, AF_INET);
+	cr_assert_eq(g->port, 8080);
+	cr_assert_eq(g->addr[0], 127);
+	cr_assert_eq(g->last_seen_ms, 2000);
+	cr_assert_eq(g->missing_ms, 3000);
+	cr_assert_eq(g->returned_ms, 0, "still absent");
+	cr_assert_eq(g->new_cookie, 0);
+	cr_assert_eq(g->out_rsts_base, 1000, "counted from the last tick that saw it");
+	cr_assert_eq(g->out_rsts, 5);
+	cr_assert_eq(g->missing_ticks, 1);
+	cr_assert_not(g->replaced);
+	cr_assert_eq(g->old_owner.procs[0].pid, 812);
+	cr_assert_str_eq(g->old_owner.unit, "nginx.service");
+
+	upd(&t, &d, 1012, 4000);
+	cr_assert_eq(t.n_gaps, 1);
+	cr_assert_eq(t.gaps[0].missing_ticks, 2);
+	cr_assert_eq(t.gaps[0].out_rsts, 12, "so far, while absent");
+
+	/* Back, as a new socket. */
+	dump_reset(&d);
+	dump_add(&d, 2, 102, 0, 128, 0)->port = 8080;
+	upd(&t, &d, 1012, 5000);
+	g = &t.gaps[0];
+	cr_assert_eq(t.n_gaps, 1);
+	cr_assert_eq(g->returned_ms, 5000);
+	cr_assert_eq(g->new_cookie, 2);
+	cr_assert_eq(g->out_rsts, 12);
+	cr_assert_eq(g->missing_ticks, 2);
+	cr_assert_not(g->replaced);
+
+	/* A closed gap stays as it was. */
+	upd(&t, &d, 1100, 6000);
+	cr_assert_eq(t.gaps[0].out_rsts, 12);
+	cr_assert_eq(t.gaps[0].returned_ms, 5000);
+	track_free(&t);
+}
+
+Test(track_gap, replaced_within_one_tick)
+{
+	struct track t;
+	struct dump d;
+	const struct listener_gap *g;
+
+	track_init(&t);
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 0, 128, 0)->port = 443;
+	dump_add(&d, 7, 107, 0, 128, 0)->port = 22;
+	upd(&t, &d, 50, 1000);
+	own(&t, 1, 300, "old", "web.service");
+
+	dump_reset(&d);
+	dump_add(&d, 9, 109, 0, 128, 0)->port = 443;
+	dump_add(&d, 7, 107, 0, 128, 0)->port = 22;
+	upd(&t, &d, 53, 2000);
+	cr_assert_eq(t.n_gaps, 1);
+	g = &t.gaps[0];
+	cr_assert(g->replaced);
+	cr_assert_str_eq(g->listener, "127.0.0.1:443");
+	cr_assert_eq(g->missing_ms, 2000);
+	cr_assert_eq(g->returned_ms, 2000, "returned at once");
+	cr_assert_eq(g->new_cookie, 9);
+	cr_assert_eq(g->missing_ticks, 0, "no tick saw it absent");
+	cr_assert_eq(g->out_rsts, 3, "the resets of that very tick");
+	cr_assert_eq(g->old_owner.procs[0].pid, 300);
+	track_free(&t);
+}
+
+Test(track_gap, reuseport_member_leaving_a_sibling_is_no_gap)
+{
+	struct track t;
+	struct dump d;
+
+	track_init(&t);
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 0, 128, 0)->port = 80;
+	dump_add(&d, 2, 102, 0, 128, 0)->port = 80;
+	dump_add(&d, 3, 103, 0, 128, 0)->port = 80;
+	upd(&t, &d, 0, 1000);
+	own(&t, 3, 33, "worker", "");
+
+	/* One member goes: the others still serve the address. */
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 0, 128, 0)->port = 80;
+	dump_add(&d, 2, 102, 0, 128, 0)->port = 80;
+	upd(&t, &d, 0, 2000);
+	cr_assert_eq(t.n_gaps, 0);
+
+	/* One member replaced by a new one while a sibling stays: still no gap. */
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 0, 128, 0)->port = 80;
+	dump_add(&d, 4, 104, 0, 128, 0)->port = 80;
+	upd(&t, &d, 0, 3000);
+	cr_assert_eq(t.n_gaps, 0);
+
+	/* The whole group goes at once: one gap for the address, not one per member. */
+	dump_reset(&d);
+	upd(&t, &d, 0, 4000);
+	cr_assert_eq(t.n_gaps, 1);
+	cr_assert_str_eq(t.gaps[0].listener, "127.0.0.1:80");
+	cr_assert_eq(t.gaps[0].missing_ticks, 1);
+	track_free(&t);
+}
+
+Test(track_gap, group_gone_together_keeps_a_known_owner)
+{
+	struct track t;
+	struct dump d;
+
+	track_init(&t);
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 0, 128, 0)->port = 80;
+	dump_add(&d, 2, 102, 0, 128, 0)->port = 80;
+	upd(&t, &d, 0, 1000);
+	/* Only the second member's owner could be resolved. */
+	own(&t, 2, 22, "worker", "app.service");
+	dump_reset(&d);
+	upd(&t, &d, 0, 2000);
+	cr_assert_eq(t.n_gaps, 1);
+	cr_assert_eq(t.gaps[0].old_owner.procs[0].pid, 22);
+	track_free(&t);
+}
+
+Test(track_gap, other_address_or_family_is_not_a_return)
+{
+	struct track t;
+	struct dump d;
+	struct listener *l;
+
+	track_init(&t);
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 0, 128, 0)->port = 80;
+	upd(&t, &d, 0, 1000);
+	dump_reset(&d);
+	upd(&t, &d, 0, 2000);
+	cr_assert_eq(t.n_gaps, 1);
+
+	/* Same port, other address; then [::1]:80: neither is 127.0.0.1:80 back. */
+	dump_reset(&d);
+	l = dump_add(&d, 5, 105, 0, 128, 0);
+	l->port = 80;
+	l->addr[3] = 2;
+	l = dump_add(&d, 6, 106, 0, 128, 0);
+	l->port = 80;
+	l->family = AF_INET6;
+	memset(l->addr, 0, sizeof(l->addr));
+	l->addr[15] = 1;
+	upd(&t, &d, 0, 3000);
+	cr_assert_eq(t.n_gaps, 1);
+	cr_assert_eq(t.gaps[0].returned_ms, 0);
+	cr_assert_eq(t.gaps[0].missing_ticks, 2);
+
+	/* Garbage after the 4 bytes of an IPv4 address does not make it another address. */
+	l = dump_add(&d, 8, 108, 0, 128, 0);
+	l->port = 80;
+	l->addr[9] = 0xee;
+	upd(&t, &d, 0, 4000);
+	cr_assert_eq(t.gaps[0].returned_ms, 4000);
+	cr_assert_eq(t.gaps[0].new_cookie, 8);
+	track_free(&t);
+}
+
+Test(track_gap, resets_unknown_without_counters)
+{
+	struct track t;
+	struct dump d;
+
+	track_init(&t);
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 0, 128, 0);
+	upd(&t, &d, -1, 1000);
+	dump_reset(&d);
+	upd(&t, &d, 40, 2000);
+	cr_assert_eq(t.n_gaps, 1);
+	cr_assert_eq(t.gaps[0].out_rsts_base, -1);
+	cr_assert_eq(t.gaps[0].out_rsts, -1, "unknown, not 0");
+	track_free(&t);
+}
+
+Test(track_gap, bounded_oldest_closed_go_first)
+{
+	struct track t;
+	struct dump d;
+	unsigned i;
+	int64_t now = 1000;
+
+	track_init(&t);
+	/* One gap that stays open: port 1. */
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 0, 128, 0)->port = 1;
+	upd(&t, &d, 0, now);
+	dump_reset(&d);
+	upd(&t, &d, 0, now += 1000);
+	cr_assert_eq(t.n_gaps, 1);
+
+	/* Then many restarts, each a closed gap (replaced at once). */
+	dump_reset(&d);
+	dump_add(&d, 1000, 1, 0, 128, 0)->port = 2;
+	upd(&t, &d, 0, now += 1000);
+	for (i = 1; i <= TRACK_GAPS_MAX + 10; i++) {
+		dump_reset(&d);
+		dump_add(&d, 1000 + i, 1, 0, 128, 0)->port = 2;
+		upd(&t, &d, 0, now += 1000);
+	}
+	cr_assert_eq(t.n_gaps, TRACK_GAPS_MAX);
+	cr_assert_eq(t.gaps[0].port, 1, "the open gap is kept");
+	cr_assert_eq(t.gaps[0].returned_ms, 0);
+	cr_assert_eq(t.gaps[TRACK_GAPS_MAX - 1].new_cookie, 1000 + TRACK_GAPS_MAX + 10,
+		     "the newest last");
+	/* 74 closed + 1 open = 75: the 11 oldest closed (new cookies 1001..1011) went. */
+	cr_assert_eq(t.gaps[1].new_cookie, 1000 + 12, "the oldest closed ones went");
+	track_free(&t);
+}
+
+Test(track_gap, enomem_leaves_gaps_unchanged)
+{
+	struct track t;
+	struct dump d;
+	struct listener_set huge;
+	struct track before;
+
+	track_init(&t);
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 0, 128, 0);
+	upd(&t, &d, 0, 1000);
+	memcpy(&before, &t, sizeof(t));
+	memset(&huge, 0, sizeof(huge));
+	huge.count = SIZE_MAX / 4;
+	cr_assert_eq(track_update(&t, &huge, NULL, NULL, 2000), -ENOMEM);
+	cr_assert_eq(t.n_gaps, 0, "a failed update opens no gap");
+	cr_assert_eq(memcmp(&t, &before, sizeof(t)), 0);
 	track_free(&t);
 }

@@ -1,0 +1,78 @@
+#!/bin/bash
+# conntrack-full.sh: nf_conntrack_count near nf_conntrack_max, the conntrack drop counter rising and the kernel's "table full" line, while no listen counter moves: backlogd must say conntrack-full for the host.
+# FIXTURE-DRIVEN: nf_conntrack_max is global to the machine and a test must
+# not change it, nor fill a real conntrack table on a shared host. So
+# backlogd reads a proc root (-P) whose sys/net/netfilter/nf_conntrack_max,
+# nf_conntrack_count and net/stat/nf_conntrack come from
+# tests/fixtures/integ/host-recorded, recorded on this machine: the count is
+# raised here to 99% of the recorded max, and the test rewrites the "drop"
+# column of the stat file between ticks, as the kernel's counter would
+# rise. Every other file is the live one of this namespace, where a healthy
+# listener serves real connections, so no listen counter moves. The kernel
+# log is a FIFO (-K) carrying the record the kernel writes
+# (net/netfilter/nf_conntrack_core.c: net_warn_ratelimited, level 4, with
+# the module's pr_fmt prefix, hence the name twice).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/catalogue-lib.sh"
+require_tools jq ip mkfifo nstat
+enter_ns "-n"
+setup_work
+
+REC="$FIXTURES_INTEG/host-recorded"
+max=$(cat "$REC/sys/net/netfilter/nf_conntrack_max")
+count=$((max * 99 / 100))
+mkdir -p "$WORK/ovr/net/stat" "$WORK/ovr/sys/net/netfilter"
+cp "$REC/sys/net/netfilter/nf_conntrack_max" "$WORK/ovr/sys/net/netfilter/"
+echo "$count" >"$WORK/ovr/sys/net/netfilter/nf_conntrack_count"
+cp "$REC/net/stat/nf_conntrack" "$WORK/ovr/net/stat/"
+proc_root_build "$WORK/proc" "$WORK/ovr"
+STAT="$WORK/proc/net/stat/nf_conntrack"
+
+# set_drops N: the recorded stat file with the first CPU's drop column at N (hex, as the kernel prints).
+set_drops() {
+	awk -v n="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "drop") col = i; print; next }
+		NR == 2 && col { $col = sprintf("%08x", n) } { print }' "$REC/net/stat/nf_conntrack" | replace_file "$STAT"
+}
+kmsg_fifo "$WORK/kmsg"
+
+PORT=7108
+start_daemon -P "$WORK/proc" -K "$KMSG_FIFO"
+start_listener srv 127.0.0.1 $PORT 128 --accept
+wait_for 30 "daemon sees the listener" jq_status '.listeners[] | select(.listener == "127.0.0.1:'$PORT'")'
+jq -e '.limits.nf_conntrack_max == '"$max" <(status_json) >/dev/null ||
+	fail "backlogd does not read nf_conntrack_max from the proc root: $(status_json | jq -c '.limits')"
+
+filter='.findings[] | select(.cause == "conntrack-full" and .listener == "host")'
+found=""
+# Bounded: at most 20 ticks of rising drops (the test's real clients meanwhile).
+for i in $(seq 20); do
+	set_drops $((i * 37))
+	[ "$i" -eq 2 ] && kmsg_write 4 "nf_conntrack: nf_conntrack: table full, dropping packet"
+	"$TCPLOAD" connect 127.0.0.1 $PORT 20 --timeout-ms 1000 >"$WORK/client.log" 2>&1
+	grep -q '^connected=20 ' "$WORK/client.log" || fail "real clients failed: $(cat "$WORK/client.log")"
+	wait_ticks 1
+	if [ "$i" -ge 3 ] && jq_status "$filter"; then found=1; break; fi
+done
+[ -n "$found" ] || fail "no conntrack-full finding after 20 ticks of rising drops"
+status_json >"$WORK/status.json"
+[ "$(counter TcpExtListenDrops)" -eq 0 ] && [ "$(counter TcpExtListenOverflows)" -eq 0 ] ||
+	fail "a listen counter moved: this test needs them still"
+jq -e "$filter"' | .state == "active" and .scope == "host"' "$WORK/status.json" >/dev/null ||
+	fail "conntrack-full finding wrong: $(jq -c "$filter" "$WORK/status.json")"
+finding_text_ok "$WORK/status.json" "$filter" 'time' net.netfilter.nf_conntrack_max
+jq -e "$filter"' | .knob.current == '"$max" "$WORK/status.json" >/dev/null ||
+	fail "knob current should be $max: $(jq -c "$filter | .knob" "$WORK/status.json")"
+jq -e "$filter"' | .evidence | ([.[] | select(. == '$count')] | length) >= 1 and
+	([.[] | select(. == '$max')] | length) >= 1' "$WORK/status.json" >/dev/null ||
+	fail "evidence should hold count $count of max $max: $(jq -c "$filter | .evidence" "$WORK/status.json")"
+jq -e "$filter"' | .evidence | to_entries | any(.key | test("drop")) and
+	(map(select(.key | test("drop"))) | any(.value > 0))' "$WORK/status.json" >/dev/null ||
+	fail "evidence should hold the rising conntrack drops: $(jq -c "$filter | .evidence" "$WORK/status.json")"
+# The tell: no listen counter moved. The evidence must say so, as a zero.
+jq -e "$filter"' | .evidence | to_entries | map(select(.key | test("listen"))) |
+	length > 0 and all(.value == 0)' "$WORK/status.json" >/dev/null ||
+	fail "evidence should say no listen counter moved: $(jq -c "$filter | .evidence" "$WORK/status.json")"
+jq -e '[.findings[] | select(.scope == "listener")] | length == 0' "$WORK/status.json" >/dev/null ||
+	fail "a listener blamed: $(jq -c '[.findings[] | {cause, listener}]' "$WORK/status.json")"
+stop_daemon
+echo "PASS: conntrack-full ($count of $max, drops rising, no listen counter moved)"

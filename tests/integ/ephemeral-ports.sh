@@ -1,0 +1,37 @@
+#!/bin/bash
+# ephemeral-ports.sh: a 64-port ip_local_port_range and a client that holds connections to one destination until connect() fails with EADDRNOTAVAIL: backlogd must say ephemeral-ports on that destination, sockets against the range.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/catalogue-lib.sh"
+require_tools jq ip sysctl ss
+enter_ns "-n"
+setup_work
+sysctl -q -w net.ipv4.ip_local_port_range="40000 40063" || fail "cannot set ip_local_port_range in the namespace"
+RANGE=64
+
+PORT=5000
+start_daemon
+# The server keeps every connection open until the client closes (no FIN of its own).
+start_listener srv 127.0.0.1 $PORT 128 --accept --wait-eof
+wait_for 30 "daemon sees the listener" jq_status '.listeners[] | select(.listener == "127.0.0.1:'$PORT'")'
+
+"$TCPLOAD" connect 127.0.0.1 $PORT 100 --timeout-ms 1000 --hold-ms 20000 >"$WORK/client.log" 2>&1 &
+client=$!
+PIDS="$PIDS $client"
+wait_for 50 "client summary" grep -q '^connected=' "$WORK/client.log"
+cat "$WORK/client.log"
+grep -q "^connected=$RANGE " "$WORK/client.log" || fail "expected $RANGE connections, one per port of the range"
+grep -Eq 'addrnotavail=[1-9]' "$WORK/client.log" || fail "connect() never failed with EADDRNOTAVAIL"
+held=$(ss -Htn state established "( dst 127.0.0.1:$PORT )" | wc -l)
+[ "$held" -eq $RANGE ] || fail "$held client sockets towards 127.0.0.1:$PORT, expected $RANGE"
+
+filter='.findings[] | select(.cause == "ephemeral-ports" and .listener == "127.0.0.1:'$PORT'")'
+wait_finding "ephemeral-ports finding" "$filter"
+status_json >"$WORK/status.json"
+jq -e "$filter"' | .state == "active" and .scope == "destination"' "$WORK/status.json" >/dev/null ||
+	fail "ephemeral-ports finding wrong: $(jq -c "$filter" "$WORK/status.json")"
+# Evidence: the sockets towards the destination, and the size of the range.
+jq -e "$filter"' | .evidence | ([.[] | select(. == '$RANGE')] | length) >= 2' "$WORK/status.json" >/dev/null ||
+	fail "evidence should hold $RANGE sockets and a range of $RANGE: $(jq -c "$filter | .evidence" "$WORK/status.json")"
+finding_text_ok "$WORK/status.json" "$filter" 'EADDRNOTAVAIL' net.ipv4.ip_local_port_range
+stop_daemon
+echo "PASS: ephemeral-ports towards 127.0.0.1:$PORT ($RANGE of $RANGE ports)"

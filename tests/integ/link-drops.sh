@@ -1,0 +1,45 @@
+#!/bin/bash
+# link-drops.sh: real receive drops on an interface (a veth inside the test's namespace) must make backlogd say link-drops on that interface, and on no other.
+# Link counters come from rtnetlink, not /proc, so they cannot be faked:
+# the drops are real. tcpload frames sends Ethernet frames with an EtherType
+# that no protocol handles out of one end of a veth pair; the other end
+# finds no handler and counts each in rx_dropped (net/core/dev.c
+# __netif_receive_skb_core). Both ends live in this namespace only: no frame
+# leaves it.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/catalogue-lib.sh"
+require_tools jq ip
+enter_ns "-n"
+setup_work
+ip link add bd0 type veth peer name bd1 2>/dev/null || skip "cannot create a veth pair (no veth module?)"
+# No IPv6 chatter (router solicitations, DAD) on the pair: only our frames.
+sysctl -q -w net.ipv6.conf.bd0.disable_ipv6=1 net.ipv6.conf.bd1.disable_ipv6=1 2>/dev/null
+ip link set bd0 up && ip link set bd1 up || fail "cannot bring the veth pair up"
+
+rx_dropped() { ip -s -j link show "$1" | jq '.[0].stats64.rx.dropped'; }
+
+start_daemon
+wait_ticks 2
+before=$(rx_dropped bd1)
+# One frame every 5 ms for a second: drops over several ticks.
+"$TCPLOAD" frames bd0 200 --interval-ms 5 >"$WORK/frames.log" 2>&1 || fail "frames: $(cat "$WORK/frames.log")"
+after=$(rx_dropped bd1)
+note "bd1 rx_dropped: $before -> $after"
+[ $((after - before)) -ge 200 ] || fail "bd1 counted $((after - before)) drops for 200 unclaimed frames"
+
+filter='.findings[] | select(.cause == "link-drops" and .listener == "bd1")'
+wait_finding "link-drops finding on bd1" "$filter"
+status_json >"$WORK/status.json"
+jq -e "$filter"' | .state == "active" and .scope == "interface"' "$WORK/status.json" >/dev/null ||
+	fail "link-drops finding wrong: $(jq -c "$filter" "$WORK/status.json")"
+jq -e "$filter"' | .evidence | to_entries | map(select(.key | test("drop"))) | any(.value > 0)' \
+	"$WORK/status.json" >/dev/null ||
+	fail "evidence should hold the rx drops: $(jq -c "$filter | .evidence" "$WORK/status.json")"
+jq -e "$filter"' | (.message | test("time"; "i")) and (.remedy | contains("bd1")) and
+	(.knob.name | type == "string") and (.remedy | contains(.knob.name))' "$WORK/status.json" >/dev/null ||
+	fail "link-drops text wrong: $(jq -c "$filter"' | {message, remedy, knob}' "$WORK/status.json")"
+# The sender and loopback dropped nothing.
+jq -e '[.findings[] | select(.cause == "link-drops" and .listener != "bd1")] | length == 0' "$WORK/status.json" >/dev/null ||
+	fail "link-drops on another interface: $(jq -c '[.findings[] | {cause, listener}]' "$WORK/status.json")"
+stop_daemon
+echo "PASS: link-drops on bd1 ($((after - before)) real rx drops)"

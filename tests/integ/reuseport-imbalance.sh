@@ -1,0 +1,42 @@
+#!/bin/bash
+# reuseport-imbalance.sh: two SO_REUSEPORT listeners on one port, one accepting and one stuck: the stuck one overflows while the other has room, and backlogd must say reuseport-imbalance with the stuck member's pid.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/catalogue-lib.sh"
+require_tools jq ip ss
+enter_ns "-n"
+setup_work
+
+PORT=7104
+BACKLOG=16
+start_daemon
+start_listener good 127.0.0.1 $PORT $BACKLOG --reuseport --accept
+start_listener stuck 127.0.0.1 $PORT $BACKLOG --reuseport
+wait_for 30 "daemon sees both members" \
+	jq_status '([.listeners[] | select(.listener == "127.0.0.1:'$PORT'")] | length) == 2'
+
+# Paced (one connect every 10 ms): the accepting member keeps up, so only the
+# stuck one overflows. The kernel picks the member by a hash of the 4-tuple.
+"$TCPLOAD" connect 127.0.0.1 $PORT 100 --interval-ms 10 --timeout-ms 500 >"$WORK/client.log" 2>&1
+cat "$WORK/client.log"
+grep -Eq 'timeout=[1-9]' "$WORK/client.log" || fail "no client timed out: the stuck member never overflowed"
+connected=$(sed -n 's/^connected=\([0-9]*\) .*/\1/p' "$WORK/client.log")
+[ "$connected" -gt $((BACKLOG + 1)) ] || fail "only $connected connected: the accepting member took none"
+ss -Hltnp "( sport = :$PORT )"
+
+filter='.findings[] | select(.cause == "reuseport-imbalance" and .listener == "127.0.0.1:'$PORT'")'
+wait_finding "reuseport-imbalance finding" "$filter"
+status_json >"$WORK/status.json"
+jq -e '.listeners[] | select(.listener == "127.0.0.1:'$PORT'" and (.processes | map(.pid) | index('"$stuck_PID"') != null)) |
+	.queue == '$((BACKLOG + 1))' and .drops > 0' "$WORK/status.json" >/dev/null ||
+	fail "stuck member's row: $(jq -c '.listeners' "$WORK/status.json")"
+jq -e '.listeners[] | select(.listener == "127.0.0.1:'$PORT'" and (.processes | map(.pid) | index('"$good_PID"') != null)) |
+	.queue == 0 and .drops == 0' "$WORK/status.json" >/dev/null ||
+	fail "accepting member's row: $(jq -c '.listeners' "$WORK/status.json")"
+jq -e "[$filter] | length == 1" "$WORK/status.json" >/dev/null ||
+	fail "expected one reuseport-imbalance finding: $(jq -c "[$filter]" "$WORK/status.json")"
+jq -e "$filter"' | .scope == "listener" and .pid == '"$stuck_PID"' and .role == "cause" and
+	(.message | test("time"; "i")) and ((.message + .remedy) | contains("'"$stuck_PID"'"))' \
+	"$WORK/status.json" >/dev/null ||
+	fail "reuseport-imbalance should name the stuck pid $stuck_PID (not $good_PID): $(jq -c "$filter" "$WORK/status.json")"
+stop_daemon
+echo "PASS: reuseport-imbalance on 127.0.0.1:$PORT, stuck pid $stuck_PID"

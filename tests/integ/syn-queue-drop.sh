@@ -1,0 +1,56 @@
+#!/bin/bash
+# syn-queue-drop.sh: with tcp_syncookies=0 a listener's full SYN queue drops SYNs (TCPReqQFullDrop); backlogd must say syn-queue-drop on it.
+# The listener accepts at once, but with TCP_DEFER_ACCEPT the clients'
+# bare ACKs are dropped, so their requests stay in SYN_RECV: backlog + 1 of
+# them fill the SYN queue (KERNEL.md, "SYN queue") and every later SYN is
+# dropped while the accept queue stays empty. Those clients time out.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/catalogue-lib.sh"
+require_tools jq ip sysctl nstat ss
+enter_ns "-n"
+setup_work
+sysctl -q -w net.ipv4.tcp_syncookies=0 || fail "cannot set tcp_syncookies in the namespace"
+
+PORT=7101
+BACKLOG=4
+start_daemon
+start_listener srv 127.0.0.1 $PORT $BACKLOG --accept --defer-accept 30
+wait_for 30 "daemon sees the listener" \
+	jq_status '.listeners[] | select(.listener == "127.0.0.1:'$PORT'" and .backlog == '$BACKLOG')'
+
+drops_before=$(counter TcpExtTCPReqQFullDrop)
+# The clients never send: their requests must outlive the test's checks.
+"$TCPLOAD" connect 127.0.0.1 $PORT 20 --timeout-ms 1500 --hold-ms 15000 >"$WORK/client.log" 2>&1 &
+client=$!
+PIDS="$PIDS $client"
+wait_for 50 "client summary" grep -q '^connected=' "$WORK/client.log"
+cat "$WORK/client.log"
+connected=$(sed -n 's/^connected=\([0-9]*\) .*/\1/p' "$WORK/client.log")
+grep -Eq 'timeout=[1-9]' "$WORK/client.log" || fail "no client timed out: the SYN queue never filled"
+[ "$connected" -le $((BACKLOG + 1)) ] || fail "$connected handshakes completed; the SYN queue holds only $((BACKLOG + 1))"
+synrecv=$(ss -Htn state syn-recv "( sport = :$PORT )" | wc -l)
+note "SYN_RECV requests on :$PORT: $synrecv"
+[ "$synrecv" -ge 1 ] || fail "no request left in SYN_RECV"
+drops=$(( $(counter TcpExtTCPReqQFullDrop) - drops_before ))
+[ "$drops" -gt 0 ] || fail "TCPReqQFullDrop did not move"
+[ "$(counter TcpExtListenOverflows)" -eq 0 ] || fail "the accept queue overflowed: this test is about the SYN queue"
+
+filter='.findings[] | select(.cause == "syn-queue-drop" and .listener == "127.0.0.1:'$PORT'")'
+wait_finding "syn-queue-drop finding" "$filter"
+status_json >"$WORK/status.json"
+jq -e "$filter"' | .state == "active" and .scope == "listener" and .pid == '"$srv_PID"' and
+	.role == "cause"' "$WORK/status.json" >/dev/null ||
+	fail "syn-queue-drop finding wrong: $(jq -c "$filter" "$WORK/status.json")"
+finding_text_ok "$WORK/status.json" "$filter" 'time' net.ipv4.tcp_syncookies
+jq -e "$filter"' | .knob.current == 0 and .knob.suggested == 1' "$WORK/status.json" >/dev/null ||
+	fail "knob should be tcp_syncookies 0 -> 1: $(jq -c "$filter | .knob" "$WORK/status.json")"
+# The evidence carries the SYN_RECV count the deep tier saw and the drops.
+jq -e "$filter"' | .evidence | ([.[] | numbers] | length) > 0' "$WORK/status.json" >/dev/null ||
+	fail "no evidence: $(jq -c "$filter | .evidence" "$WORK/status.json")"
+# The accept queue never filled: none of its causes may be blamed for these drops.
+jq -e '[.findings[] | select(.listener == "127.0.0.1:'$PORT'" and
+	(.cause | IN("backlog-small", "backlog-clamped", "slow-accept", "overflow-reset", "syn-flood")))] | length == 0' \
+	"$WORK/status.json" >/dev/null ||
+	fail "accept-queue or cookie cause blamed too: $(jq -c '[.findings[] | {cause, listener}]' "$WORK/status.json")"
+stop_daemon
+echo "PASS: syn-queue-drop on 127.0.0.1:$PORT pid $srv_PID ($drops SYNs dropped, $synrecv in SYN_RECV)"

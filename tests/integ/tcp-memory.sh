@@ -1,0 +1,75 @@
+#!/bin/bash
+# tcp-memory.sh: TCP memory at the pressure threshold while a server never reads what it receives: backlogd must say tcp-memory and name the real sockets holding the memory and their process.
+# FIXTURE-DRIVEN LIMITS: net.ipv4.tcp_mem and the "mem" of /proc/net/sockstat
+# are global to the machine, and a test must not touch them (they do not
+# even exist inside a network namespace other than the host's). So backlogd
+# reads a proc root (-P) whose net/sockstat and sys/net/ipv4/tcp_mem come
+# from tests/fixtures/integ/host-recorded, recorded on this machine, with
+# "mem" raised here to just above the recorded pressure threshold; every
+# other file is the live one of this namespace. The holders are real: a
+# tcpload server that accepts and never reads, and clients that each sent it
+# 100000 bytes, sit in the kernel as Recv-Q that backlogd must find with the
+# deep tier and attribute to that process.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/catalogue-lib.sh"
+require_tools jq ip ss
+enter_ns "-n"
+setup_work
+
+REC="$FIXTURES_INTEG/host-recorded"
+read -r mem_min mem_pressure mem_max <"$REC/sys/net/ipv4/tcp_mem"
+mem=$((mem_pressure + 1000))
+[ "$mem" -lt "$mem_max" ] || fail "recorded tcp_mem leaves no room between pressure and max"
+mkdir -p "$WORK/ovr/net" "$WORK/ovr/sys/net/ipv4"
+cp "$REC/sys/net/ipv4/tcp_mem" "$WORK/ovr/sys/net/ipv4/tcp_mem"
+sed "s/\( mem \)[0-9]*/\1$mem/" "$REC/net/sockstat" >"$WORK/ovr/net/sockstat"
+grep -q "^TCP: .* mem $mem\$" "$WORK/ovr/net/sockstat" || fail "could not edit the recorded sockstat"
+proc_root_build "$WORK/proc" "$WORK/ovr"
+
+PORT=7107
+start_daemon -P "$WORK/proc"
+start_listener srv 127.0.0.1 $PORT 128 --accept --no-read
+wait_for 30 "daemon sees the listener" jq_status '.listeners[] | select(.listener == "127.0.0.1:'$PORT'")'
+jq -e '.limits.tcp_mem == ['"$mem_min, $mem_pressure, $mem_max"']' <(status_json) >/dev/null ||
+	fail "backlogd does not read tcp_mem from the proc root: $(status_json | jq -c '.limits')"
+
+# 100000 bytes each: under what a receive buffer takes, so all of it sits at
+# the server (Recv-Q) and none at the clients (Send-Q).
+"$TCPLOAD" connect 127.0.0.1 $PORT 20 --send-bytes 100000 --timeout-ms 2000 --hold-ms 20000 \
+	>"$WORK/client.log" 2>&1 &
+client=$!
+PIDS="$PIDS $client"
+wait_for 50 "client summary" grep -q '^connected=' "$WORK/client.log"
+cat "$WORK/client.log"
+grep -q '^connected=20 ' "$WORK/client.log" || fail "clients did not all connect"
+unread() { [ "$(ss -Htn "( sport = :$PORT )" | awk '$2 >= 100000' | wc -l)" -eq 20 ]; }
+wait_for 30 "20 server sockets with 100000 bytes unread" unread
+
+filter='.findings[] | select(.cause == "tcp-memory" and .listener == "host")'
+wait_finding "tcp-memory finding" "$filter"
+# The holders come from the deep tier; give it the ticks to see them all.
+wait_ticks 2
+status_json >"$WORK/status.json"
+jq -e "$filter"' | .state == "active" and .scope == "host"' "$WORK/status.json" >/dev/null ||
+	fail "tcp-memory finding wrong: $(jq -c "$filter" "$WORK/status.json")"
+finding_text_ok "$WORK/status.json" "$filter" 'reset|stall' net.ipv4.tcp_mem
+# The evidence holds the (fixture) memory in pages against the pressure threshold.
+jq -e "$filter"' | .evidence | ([.[] | select(. == '$mem')] | length) >= 1 and
+	([.[] | select(. == '$mem_pressure')] | length) >= 1' "$WORK/status.json" >/dev/null ||
+	fail "evidence should hold mem $mem and pressure $mem_pressure: $(jq -c "$filter | .evidence" "$WORK/status.json")"
+# The detail names the real holders: the never-reading server, its pid, its sockets.
+detail=$(jq -r "$filter | .detail" "$WORK/status.json")
+note "detail: $detail"
+case "$detail" in
+*"tcpload[$srv_PID]"*) ;;
+*) fail "detail does not name the never-reading process tcpload[$srv_PID]" ;;
+esac
+case "$detail" in
+*"127.0.0.1:$PORT"*) ;;
+*) fail "detail does not name the holder sockets on 127.0.0.1:$PORT" ;;
+esac
+case "$detail" in
+*"tcpload[$client]"*) fail "detail blames the clients ($client), whose send queues are empty" ;;
+esac
+stop_daemon
+echo "PASS: tcp-memory, holders tcpload[$srv_PID] on 127.0.0.1:$PORT"

@@ -1,0 +1,45 @@
+#!/bin/bash
+# timewait-overflow.sh: tcp_max_tw_buckets=16 and many short connections closed by the client: TCPTimeWaitOverflow moves, and backlogd must say timewait-overflow for the host, remedy net.ipv4.tcp_max_tw_buckets.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/catalogue-lib.sh"
+require_tools jq ip sysctl nstat ss
+enter_ns "-n"
+setup_work
+sysctl -q -w net.ipv4.tcp_max_tw_buckets=16 || fail "cannot set tcp_max_tw_buckets in the namespace"
+
+PORT=7106
+start_daemon
+# The server waits for the client's EOF before it closes: the client closes
+# first, so TIME_WAIT lands on the client's side, as with a busy HTTP client.
+start_listener srv 127.0.0.1 $PORT 128 --accept --wait-eof
+wait_for 30 "daemon sees the listener" jq_status '.listeners[] | select(.listener == "127.0.0.1:'$PORT'")'
+
+for round in 1 2 3; do
+	"$TCPLOAD" connect 127.0.0.1 $PORT 100 --timeout-ms 1000 >"$WORK/client.log" 2>&1
+	grep -q '^connected=100 ' "$WORK/client.log" || fail "round $round: $(cat "$WORK/client.log")"
+done
+sleep 0.5
+tw=$(ss -Htn state time-wait | wc -l)
+tw_client=$(ss -Htn state time-wait "( dport = :$PORT )" | wc -l)
+note "TIME_WAIT: $tw, of them client side: $tw_client"
+[ "$tw" -le 16 ] || fail "$tw TIME_WAIT sockets, more than tcp_max_tw_buckets"
+[ "$tw_client" -ge 1 ] || fail "no TIME_WAIT on the client side"
+overflows=$(counter TcpExtTCPTimeWaitOverflow)
+[ "$overflows" -gt 0 ] || fail "TCPTimeWaitOverflow did not move"
+
+filter='.findings[] | select(.cause == "timewait-overflow" and .listener == "host")'
+wait_finding "timewait-overflow finding" "$filter"
+status_json >"$WORK/status.json"
+jq -e "$filter"' | .state == "active" and .scope == "host"' "$WORK/status.json" >/dev/null ||
+	fail "timewait-overflow finding wrong: $(jq -c "$filter" "$WORK/status.json")"
+# Peers see early port reuse: the message must say TIME_WAIT was skipped.
+finding_text_ok "$WORK/status.json" "$filter" 'TIME.WAIT' net.ipv4.tcp_max_tw_buckets
+jq -e "$filter"' | .knob.current == 16 and .knob.suggested > 16' "$WORK/status.json" >/dev/null ||
+	fail "knob should be tcp_max_tw_buckets 16 -> more: $(jq -c "$filter | .knob" "$WORK/status.json")"
+jq -e "$filter"' | .evidence | to_entries | any(.value > 0)' "$WORK/status.json" >/dev/null ||
+	fail "no overflow count in the evidence: $(jq -c "$filter | .evidence" "$WORK/status.json")"
+# The short connections were all served: no listener is blamed.
+jq -e '[.findings[] | select(.scope == "listener")] | length == 0' "$WORK/status.json" >/dev/null ||
+	fail "a listener blamed: $(jq -c '[.findings[] | {cause, listener}]' "$WORK/status.json")"
+stop_daemon
+echo "PASS: timewait-overflow ($overflows TIME_WAIT sockets not kept)"
