@@ -1,4 +1,5 @@
 /* diagnose.c: the rules: which listener, destination, interface or host limit failed clients, why, and what to change. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -1142,7 +1143,7 @@ static int gap_finding(struct ctx *c, const struct listener_gap *g, bool open)
 		sb_printf(&sb, "%s has had no listener for ", g->listener);
 		fmt_secs(&sb, gap_ms);
 		sb_printf(&sb, " (%u tick%s) since ", g->missing_ticks, g->missing_ticks == 1 ? "" : "s");
-		owner_or(&sb, &g->old_owner, "its listener");
+		owner_or(&sb, &g->old_owner, "its last listener");
 		sb_printf(&sb, " stopped listening");
 		if (g->out_rsts >= 0)
 			sb_printf(&sb, ", and the host sent %" PRId64 " TCP resets since", g->out_rsts);
@@ -1289,13 +1290,22 @@ static int reuseport_finding(struct ctx *c, const struct tracked *tr, const stru
 	fill_identity(f, tr);
 	listener_evidence(f, tr);
 	sb_init(&sb, f->message, sizeof(f->message));
-	sb_printf(&sb, "%s is an SO_REUSEPORT group of %u sockets and only the one held by ",
+	sb_printf(&sb, "%s is an SO_REUSEPORT group of %u sockets and only one member, ",
 		  f->listener, g->others + 1);
-	actor(tr, f, &sb);
-	sb_printf(&sb, " overflowed, queue %" PRIu32 " of backlog %" PRIu32 " with %" PRIu32
-		  " drop%s in one tick, while the other %u held at most %" PRIu32
-		  " each; clients hashed to that socket ", tr->l.queue, tr->l.backlog,
-		  tr->drops_delta, tr->drops_delta == 1 ? "" : "s", g->others, g->others_max_queue);
+	if (owner_known(tr))
+		sb_printf(&sb, "held by ");
+	else
+		sb_printf(&sb, "socket inode %" PRIu32 " (owner unknown), ", tr->l.inode);
+	who(tr, &sb);
+	sb_printf(&sb, "%soverflowed, queue %" PRIu32 " of backlog %" PRIu32 " with %" PRIu32
+		  " drop%s in one tick, while ", owner_known(tr) ? ", " : "", tr->l.queue,
+		  tr->l.backlog, tr->drops_delta, tr->drops_delta == 1 ? "" : "s");
+	if (g->others == 1)
+		sb_printf(&sb, "the other held %" PRIu32, g->others_max_queue);
+	else
+		sb_printf(&sb, "the other %u held at most %" PRIu32 " each", g->others,
+			  g->others_max_queue);
+	sb_printf(&sb, "; clients hashed to that socket ");
 	if (c->lim->tcp_abort_on_overflow == 1)
 		sb_printf(&sb, "got ECONNRESET (net.ipv4.tcp_abort_on_overflow=1)");
 	else
@@ -1885,6 +1895,9 @@ static void mark_side_effect(struct finding *f, const struct finding *by)
 
 	f->explained_by = (int)by->cause;
 	memcpy(msg, f->message, sizeof(msg));
+	/* It goes on after a colon now: "The TIME_WAIT ..." becomes "the TIME_WAIT ...", "TCP" stays. */
+	if (isupper((unsigned char)msg[0]) && islower((unsigned char)msg[1]))
+		msg[0] = (char)tolower((unsigned char)msg[0]);
 	sb_init(&sb, f->message, sizeof(f->message));
 	if (by->scope == SCOPE_HOST)
 		sb_printf(&sb, "Side effect of %s: %s", cause_code(by->cause), msg);

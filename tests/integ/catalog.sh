@@ -36,7 +36,8 @@ catalog_id=$(awk '/^-- [0-9a-f]+$/ { id = $2 } /^Subject: .*backlog-small/ { pri
 [ -n "$catalog_id" ] || fail "no catalog entry for backlog-small"
 # Every backlogd entry made it into the database (a syntax error drops entries silently).
 n_src=$(grep -c '^-- [0-9a-f]\{32\}$' "$top_srcdir/systemd/backlogd.catalog")
-n_db=$(journalctl --list-catalog 2>/dev/null | grep -c 'backlogd')
+# --list-catalog prints "ID DEFINED-BY: SUBJECT", one line per entry.
+n_db=$(journalctl --list-catalog 2>/dev/null | grep -c '^[0-9a-f]\{32\} backlogd: ')
 [ "$n_db" -eq "$n_src" ] ||
 	fail "journalctl lists $n_db backlogd catalog entries, the file has $n_src: $(journalctl --list-catalog 2>&1 | head -20)"
 journalctl --list-catalog 2>/dev/null | grep -q "^$catalog_id " || fail "backlog-small ($catalog_id) is not in the catalog"

@@ -30,7 +30,8 @@ status_json >"$WORK/status.json"
 jq -e "$filter"' | .state == "active" and .scope == "destination"' "$WORK/status.json" >/dev/null ||
 	fail "ephemeral-ports finding wrong: $(jq -c "$filter" "$WORK/status.json")"
 # Evidence: the sockets towards the destination, and the size of the range.
-jq -e "$filter"' | .evidence | ([.[] | select(. == '$RANGE')] | length) >= 2' "$WORK/status.json" >/dev/null ||
+jq -e "$filter"' | .evidence | .sockets == '$RANGE' and .established == '$RANGE' and .port_range_size == '$RANGE \
+	"$WORK/status.json" >/dev/null ||
 	fail "evidence should hold $RANGE sockets and a range of $RANGE: $(jq -c "$filter | .evidence" "$WORK/status.json")"
 finding_text_ok "$WORK/status.json" "$filter" 'EADDRNOTAVAIL' net.ipv4.ip_local_port_range
 stop_daemon

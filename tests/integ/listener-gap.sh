@@ -33,10 +33,10 @@ status_json >"$WORK/status.json"
 jq -e "$filter"' | .scope == "listener" and .pid == '"$new_PID" "$WORK/status.json" >/dev/null ||
 	fail "listener-gap should name the new pid $new_PID: $(jq -c "$filter" "$WORK/status.json")"
 # The gap length, in the evidence: about GAP_SECS, give or take the tick and the process start.
-jq -e "$filter"' | .evidence | to_entries | map(select(.key | test("gap"))) |
-	any(.value >= 1000 * ('$GAP_SECS' - 1) and .value <= 1000 * ('$GAP_SECS' + 2))' \
+jq -e "$filter"' | .evidence | .gap_ms >= 1000 * ('$GAP_SECS' - 1) and .gap_ms <= 1000 * ('$GAP_SECS' + 2) and
+	.old_pid == '"$old_PID"' and .new_pid == '"$new_PID"' and .out_rsts > 0' \
 	"$WORK/status.json" >/dev/null ||
-	fail "no gap length of about ${GAP_SECS}000 ms in the evidence: $(jq -c "$filter | .evidence" "$WORK/status.json")"
+	fail "evidence should hold a gap of about ${GAP_SECS}000 ms, pids $old_PID -> $new_PID, resets: $(jq -c "$filter | .evidence" "$WORK/status.json")"
 jq -e "$filter"' | (.message | test("refused|ECONNREFUSED")) and (.remedy | test("socket activation|SO_REUSEPORT"))' \
 	"$WORK/status.json" >/dev/null ||
 	fail "listener-gap text wrong: $(jq -c "$filter"' | {message, remedy, knob}' "$WORK/status.json")"

@@ -35,6 +35,7 @@ jq -e '.listeners[] | select(.listener == "127.0.0.1:'$PORT'" and (.processes | 
 jq -e "[$filter] | length == 1" "$WORK/status.json" >/dev/null ||
 	fail "expected one reuseport-imbalance finding: $(jq -c "[$filter]" "$WORK/status.json")"
 jq -e "$filter"' | .scope == "listener" and .pid == '"$stuck_PID"' and .role == "cause" and
+	.evidence.stuck_pid == '"$stuck_PID"' and .evidence.members == 2 and
 	(.message | test("time"; "i")) and ((.message + .remedy) | contains("'"$stuck_PID"'"))' \
 	"$WORK/status.json" >/dev/null ||
 	fail "reuseport-imbalance should name the stuck pid $stuck_PID (not $good_PID): $(jq -c "$filter" "$WORK/status.json")"

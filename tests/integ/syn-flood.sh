@@ -54,9 +54,15 @@ jq -e "$filter"' | .state == "active" and .scope == "listener" and .pid == '"$sr
 	fail "syn-flood finding wrong: $(jq -c "$filter" "$WORK/status.json")"
 # Clients saw slower handshakes and lost TCP options; the remedy is the backlog.
 jq -e "$filter"' | (.message | test("cookie"; "i")) and (.remedy | test("backlog")) and
-	(.knob.name | type == "string") and (.remedy | contains(.knob.name))' \
+	(.knob.name | type == "string") and (.knob.name as $k | .remedy | contains($k))' \
 	"$WORK/status.json" >/dev/null ||
 	fail "syn-flood text wrong: $(jq -c "$filter"' | {message, remedy, knob}' "$WORK/status.json")"
+kmsg_min=0
+[ -n "$seq_before" ] && ! grep -q 'cannot follow /dev/kmsg' "$WORK/backlogd.log" && kmsg_min=1
+jq -e "$filter"' | .evidence | .reqq_full_do_cookies > 0 and .syncookies_sent > 0 and
+	.kmsg_syn_flood >= '$kmsg_min' and .syn_recv == '$((BACKLOG + 1))' and .tcp_syncookies == 1' \
+	"$WORK/status.json" >/dev/null ||
+	fail "evidence should hold the cookies, the kernel line and $((BACKLOG + 1)) in SYN_RECV: $(jq -c "$filter | .evidence" "$WORK/status.json")"
 # Nothing was dropped: this is not syn-queue-drop.
 jq -e '[.findings[] | select(.cause == "syn-queue-drop")] | length == 0' "$WORK/status.json" >/dev/null ||
 	fail "syn-queue-drop reported although cookies answered every SYN"

@@ -54,9 +54,9 @@ jq -e "$filter"' | .state == "active" and .scope == "host"' "$WORK/status.json" 
 	fail "tcp-memory finding wrong: $(jq -c "$filter" "$WORK/status.json")"
 finding_text_ok "$WORK/status.json" "$filter" 'reset|stall' net.ipv4.tcp_mem
 # The evidence holds the (fixture) memory in pages against the pressure threshold.
-jq -e "$filter"' | .evidence | ([.[] | select(. == '$mem')] | length) >= 1 and
-	([.[] | select(. == '$mem_pressure')] | length) >= 1' "$WORK/status.json" >/dev/null ||
-	fail "evidence should hold mem $mem and pressure $mem_pressure: $(jq -c "$filter | .evidence" "$WORK/status.json")"
+jq -e "$filter"' | .evidence | .mem_pages == '$mem' and .tcp_mem_pressure == '$mem_pressure' and
+	.top_unread_bytes >= 100000' "$WORK/status.json" >/dev/null ||
+	fail "evidence should hold mem $mem, pressure $mem_pressure, 100000 unread: $(jq -c "$filter | .evidence" "$WORK/status.json")"
 # The detail names the real holders: the never-reading server, its pid, its sockets.
 detail=$(jq -r "$filter | .detail" "$WORK/status.json")
 note "detail: $detail"

@@ -831,7 +831,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-Test(synthetic, two_hundred_thousand_sockets, .timeout = 60)
+Test(synthetic, two_hundred_thousand_sockets)
 {
 	struct buf b = { NULL, 0, 0 };
 	struct deep_sample ds;
@@ -906,7 +906,7 @@ Test(synthetic, two_hundred_thousand_sockets, .timeout = 60)
 	free(b.p);
 }
 
-Test(synthetic, destination_cap, .timeout = 60)
+Test(synthetic, destination_cap)
 {
 	const uint32_t cap = 1U << 18;  /* DEEP_DESTS_MAX in sockdiag_deep.c */
 	struct buf b = { NULL, 0, 0 };
@@ -1417,7 +1417,7 @@ Test(live, syn_sent_and_accept_queue)
 	sockdiag_close(sd);
 }
 
-Test(live, same_scenario_as_the_fixtures, .timeout = 30)
+Test(live, same_scenario_as_the_fixtures)
 {
 	struct deep_sample ds;
 	struct sockdiag *sd;
@@ -1447,8 +1447,13 @@ Test(live, same_scenario_as_the_fixtures, .timeout = 30)
 	cr_assert_eq(ds.dests[2].port, 9500);
 	assert_dest(&ds.dests[3], 2, 2, 0, 0, 0, 2);
 	cr_assert_eq(ds.dests[3].port, 7007);
-	assert_dest(&ds.dests[4], 1, 1, 0, 0, 0, 1);
-	cr_assert_eq(ds.dests[4].port, 9000);
+	/*
+	 * Not dests[4] for sure: connect() may give the same ephemeral port to
+	 * clients of different servers (only the 4-tuple must be unique), and
+	 * then two server-side sockets share a peer, a destination of total 2
+	 * that sorts ahead of 9000. The recording happens to have none.
+	 */
+	assert_dest(must_dest(&ds, AF_INET, "127.0.0.1", 9000), 1, 1, 0, 0, 0, 1);
 	cr_assert_eq(ds.n_holders, 4);
 	cr_assert_eq(ds.holders[0].rqueue, MIB);
 	cr_assert_eq(ds.holders[0].rport, peer);
@@ -1492,7 +1497,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-Test(live, five_thousand_clients_one_destination, .timeout = 120)
+Test(live, five_thousand_clients_one_destination)
 {
 	enum { N = 5000, RUNS = 7 };
 	struct listener_set ls;
