@@ -85,7 +85,7 @@ static const struct cli_command cli_commands[] = {
 	{ "status", "", 0, "daemon, limits, host counters, listeners and findings" },
 	{ "listeners", "", 0, "every listener: queue, backlog, drops, owning process and unit" },
 	{ "findings", "", 0, "active and recently resolved findings, with the fix for each" },
-	{ "explain", "ADDR:PORT|PORT", 1, "the chain of evidence for one listener (all on PORT)" },
+	{ "explain", "ADDR:PORT|PORT|host|IFACE", 1, "the chain of evidence for a listener (all on PORT), the host, an interface or a destination" },
 	{ "diagnose", "", 0, "sample twice without the daemon; exit 1 when something is wrong" },
 };
 
@@ -647,7 +647,9 @@ int main(int argc, char **argv)
 	}
 	if (nwords - 1 != cmd->nargs) {
 		if (strcmp(cmd->name, "explain") == 0)
-			status = usage_error(nwords == 1 ? "explain needs a target: ADDR:PORT, [ADDR6]:PORT or PORT" :
+			status = usage_error(nwords == 1 ?
+					     "explain needs a target: ADDR:PORT, [ADDR6]:PORT, PORT, "
+					     "host, an interface or a destination ADDR:PORT" :
 					     "explain takes one target");
 		else
 			status = usage_error("%s takes no arguments", cmd->name);

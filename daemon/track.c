@@ -1,4 +1,4 @@
-/* track.c: listeners matched across ticks by cookie, with per-listener deltas and a history ring. */
+/* track.c: listeners matched across ticks by cookie, with deltas, a history ring, restart gaps and the host-wide samples. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -211,7 +211,7 @@ static int64_t rst_delta(int64_t base, int64_t cur)
  * one a refused client is asking about. Only when every gap is open does the
  * oldest open one go.
  */
-static struct listener_gap *gap_push(struct track *t)
+static struct listener_gap *gap_push(struct track *t, size_t *first_new)
 {
 	struct listener_gap *g;
 
@@ -227,6 +227,8 @@ static struct listener_gap *gap_push(struct track *t)
 		memmove(&t->gaps[victim], &t->gaps[victim + 1],
 			(t->n_gaps - victim - 1) * sizeof(t->gaps[0]));
 		t->n_gaps--;
+		if (victim < *first_new)
+			(*first_new)--;
 	}
 	g = &t->gaps[t->n_gaps++];
 	memset(g, 0, sizeof(*g));
@@ -234,13 +236,15 @@ static struct listener_gap *gap_push(struct track *t)
 }
 
 /*
- * tr is tracked and missing from this update. ak[0..na) is who listens now.
+ * tr is tracked and missing from this update. ak[0..na) is who listens now;
+ * gaps from *first_new on were opened by this update.
  * A survivor on its address:port (an SO_REUSEPORT group lost one member)
  * means no client was refused: no gap. A new socket there means it was
  * replaced between two ticks; nothing there means it is gone for now.
  */
 static void gap_vanished(struct track *t, const struct tracked *tr, const struct addr_key *ak,
-			 size_t na, int64_t rst_prev, int64_t rst_cur, int64_t now_ms)
+			 size_t na, int64_t rst_prev, int64_t rst_cur, int64_t now_ms,
+			 size_t *first_new)
 {
 	uint8_t addr[16];
 	uint64_t repl = 0;
@@ -248,6 +252,23 @@ static void gap_vanished(struct track *t, const struct tracked *tr, const struct
 	size_t x, i;
 
 	addr_norm(tr->l.family, tr->l.addr, addr);
+
+	/*
+	 * The members of a group that vanished together make one gap; an owner
+	 * is kept if any knew it. Looked at first: the first member already
+	 * found no survivor, and a large group is not scanned once per member.
+	 */
+	for (i = *first_new; i < t->n_gaps; i++) {
+		g = &t->gaps[i];
+		if (endpoint_cmp(g->family, g->addr, g->port, tr->l.family, addr, tr->l.port) != 0)
+			continue;
+		if (g->old_owner.nprocs == 0 && tr->owner.nprocs > 0)
+			g->old_owner = tr->owner;
+		if (tr->last_seen_ms > g->last_seen_ms)
+			g->last_seen_ms = tr->last_seen_ms;
+		return;
+	}
+
 	for (x = addr_find(ak, na, tr->l.family, addr, tr->l.port);
 	     x < na && endpoint_cmp(ak[x].family, ak[x].addr, ak[x].port,
 				    tr->l.family, addr, tr->l.port) == 0; x++) {
@@ -257,20 +278,7 @@ static void gap_vanished(struct track *t, const struct tracked *tr, const struct
 			repl = ak[x].cookie;
 	}
 
-	/* The members of a group that vanished together make one gap; an owner is kept if any knew it. */
-	for (i = 0; i < t->n_gaps; i++) {
-		g = &t->gaps[i];
-		if (g->missing_ms != now_ms ||
-		    endpoint_cmp(g->family, g->addr, g->port, tr->l.family, addr, tr->l.port) != 0)
-			continue;
-		if (g->old_owner.nprocs == 0 && tr->owner.nprocs > 0)
-			g->old_owner = tr->owner;
-		if (tr->last_seen_ms > g->last_seen_ms)
-			g->last_seen_ms = tr->last_seen_ms;
-		return;
-	}
-
-	g = gap_push(t);
+	g = gap_push(t, first_new);
 	g->family = tr->l.family;
 	g->port = tr->l.port;
 	memcpy(g->addr, addr, sizeof(g->addr));
@@ -301,7 +309,7 @@ static void gaps_update(struct track *t, const struct key *keys, size_t u,
 			int64_t now_ms)
 {
 	int64_t rst_prev = -1, rst_cur = -1, v;
-	size_t i, j;
+	size_t i, j, first_new;
 
 	/* host_cur still holds the previous tick's counters here. */
 	if (t->ticks > 0 && counters_get(&t->host_cur, "Tcp.OutRsts", &v))
@@ -327,6 +335,7 @@ static void gaps_update(struct track *t, const struct key *keys, size_t u,
 	}
 
 	/* The vanished: tracked cookies not in this dump (both lists sorted by cookie). */
+	first_new = t->n_gaps;
 	for (i = 0, j = 0; i < t->count; ) {
 		if (j < u && keys[j].cookie < t->items[i].l.cookie) {
 			j++;
@@ -334,7 +343,7 @@ static void gaps_update(struct track *t, const struct key *keys, size_t u,
 			i++;
 			j++;
 		} else {
-			gap_vanished(t, &t->items[i], ak, na, rst_prev, rst_cur, now_ms);
+			gap_vanished(t, &t->items[i], ak, na, rst_prev, rst_cur, now_ms, &first_new);
 			i++;
 		}
 	}

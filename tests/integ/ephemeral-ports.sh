@@ -34,5 +34,10 @@ jq -e "$filter"' | .evidence | .sockets == '$RANGE' and .established == '$RANGE'
 	"$WORK/status.json" >/dev/null ||
 	fail "evidence should hold $RANGE sockets and a range of $RANGE: $(jq -c "$filter | .evidence" "$WORK/status.json")"
 finding_text_ok "$WORK/status.json" "$filter" 'EADDRNOTAVAIL' net.ipv4.ip_local_port_range
+jq -r "$filter | \"finding: \\(.message)\\nremedy: \\(.remedy)\"" "$WORK/status.json"
+# One destination ran out; the server's own sockets (one remote port each) are no destination to report.
+jq -e '[.findings[] | select(.role == "cause") | {cause, listener}] == [{"cause": "ephemeral-ports", "listener": "127.0.0.1:'$PORT'"}]' \
+	"$WORK/status.json" >/dev/null ||
+	fail "ephemeral-ports on 127.0.0.1:$PORT should be the one primary cause: $(jq -c '[.findings[] | {cause, listener, role, explained_by}]' "$WORK/status.json")"
 stop_daemon
 echo "PASS: ephemeral-ports towards 127.0.0.1:$PORT ($RANGE of $RANGE ports)"

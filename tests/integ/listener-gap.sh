@@ -43,5 +43,6 @@ jq -e "$filter"' | (.message | test("refused|ECONNREFUSED")) and (.remedy | test
 # The old owner was not stuck: no accept-queue cause on this address.
 jq -e '[.findings[] | select(.listener == "127.0.0.1:'$PORT'" and .cause != "listener-gap")] | length == 0' \
 	"$WORK/status.json" >/dev/null || fail "another cause too: $(jq -c '[.findings[] | {cause, listener}]' "$WORK/status.json")"
+jq -r "$filter | \"finding: \\(.message)\\nremedy: \\(.remedy)\"" "$WORK/status.json"
 stop_daemon
 echo "PASS: listener-gap on 127.0.0.1:$PORT, new pid $new_PID"

@@ -45,5 +45,8 @@ jq -e "$filter"' | .knob.current == '"$max" "$WORK/status.json" >/dev/null ||
 jq -e "$filter"' | .evidence | .orphans == '$orphans' and .tcp_max_orphans == '$max' and .kmsg_orphans >= 1' \
 	"$WORK/status.json" >/dev/null ||
 	fail "evidence should hold $orphans orphans of $max and the kernel line: $(jq -c "$filter | .evidence" "$WORK/status.json")"
+jq -r "$filter | \"finding: \\(.message)\\nremedy: \\(.remedy)\"" "$WORK/status.json"
+jq -e '[.findings[] | .cause] == ["orphans"]' "$WORK/status.json" >/dev/null ||
+	fail "orphans should be the only finding: $(jq -c '[.findings[] | {cause, listener, role, explained_by}]' "$WORK/status.json")"
 stop_daemon
 echo "PASS: orphans ($orphans of $max, and the kernel line)"

@@ -39,5 +39,9 @@ jq -e "$filter"' | .scope == "listener" and .pid == '"$stuck_PID"' and .role == 
 	(.message | test("time"; "i")) and ((.message + .remedy) | contains("'"$stuck_PID"'"))' \
 	"$WORK/status.json" >/dev/null ||
 	fail "reuseport-imbalance should name the stuck pid $stuck_PID (not $good_PID): $(jq -c "$filter" "$WORK/status.json")"
+jq -r "$filter | \"finding: \\(.message)\\nremedy: \\(.remedy)\"" "$WORK/status.json"
+# The stuck member's overflow is explained by the imbalance; nothing else is a cause.
+jq -e '[.findings[] | select(.role == "cause") | .cause] == ["reuseport-imbalance"]' "$WORK/status.json" >/dev/null ||
+	fail "reuseport-imbalance should be the one primary cause: $(jq -c '[.findings[] | {cause, listener, pid, role, explained_by}]' "$WORK/status.json")"
 stop_daemon
 echo "PASS: reuseport-imbalance on 127.0.0.1:$PORT, stuck pid $stuck_PID"

@@ -63,8 +63,12 @@ jq -e "$filter"' | .evidence | .reqq_full_do_cookies > 0 and .syncookies_sent > 
 	.kmsg_syn_flood >= '$kmsg_min' and .syn_recv == '$((BACKLOG + 1))' and .tcp_syncookies == 1' \
 	"$WORK/status.json" >/dev/null ||
 	fail "evidence should hold the cookies, the kernel line and $((BACKLOG + 1)) in SYN_RECV: $(jq -c "$filter | .evidence" "$WORK/status.json")"
-# Nothing was dropped: this is not syn-queue-drop.
+# Nothing was dropped and the accept queue kept up: syn-flood is the one
+# primary cause on the listener, and syn-queue-drop is nowhere.
 jq -e '[.findings[] | select(.cause == "syn-queue-drop")] | length == 0' "$WORK/status.json" >/dev/null ||
 	fail "syn-queue-drop reported although cookies answered every SYN"
+jq -e '[.findings[] | select(.role == "cause") | .cause] == ["syn-flood"]' "$WORK/status.json" >/dev/null ||
+	fail "syn-flood should be the one primary cause: $(jq -c '[.findings[] | {cause, listener, role, explained_by}]' "$WORK/status.json")"
+jq -r "$filter | \"finding: \\(.message)\\nremedy: \\(.remedy)\"" "$WORK/status.json"
 stop_daemon
 echo "PASS: syn-flood on 127.0.0.1:$PORT pid $srv_PID ($cookies cookies)"

@@ -58,5 +58,6 @@ jq -e "$filter"' | .evidence | .reqq_full_drop > 0 and .syn_recv == '"$connected
 jq -e '[.findings[] | select(.listener == "127.0.0.1:'$PORT'" and .role == "cause") | .cause] == ["syn-queue-drop"]' \
 	"$WORK/status.json" >/dev/null ||
 	fail "syn-queue-drop should be the one primary cause on 127.0.0.1:$PORT: $(jq -c '[.findings[] | {cause, listener, role, explained_by, message}]' "$WORK/status.json")"
+jq -r "$filter | \"finding: \\(.message)\\nremedy: \\(.remedy)\"" "$WORK/status.json"
 stop_daemon
 echo "PASS: syn-queue-drop on 127.0.0.1:$PORT pid $srv_PID ($drops SYNs dropped, $synrecv in SYN_RECV)"

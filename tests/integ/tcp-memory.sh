@@ -71,5 +71,8 @@ esac
 case "$detail" in
 *"tcpload[$client]"*) fail "detail blames the clients ($client), whose send queues are empty" ;;
 esac
+jq -r "$filter | \"finding: \\(.message)\\nremedy: \\(.remedy)\"" "$WORK/status.json"
+jq -e '[.findings[] | select(.role == "cause") | .cause] == ["tcp-memory"]' "$WORK/status.json" >/dev/null ||
+	fail "tcp-memory should be the one primary cause: $(jq -c '[.findings[] | {cause, listener, role, explained_by}]' "$WORK/status.json")"
 stop_daemon
 echo "PASS: tcp-memory, holders tcpload[$srv_PID] on 127.0.0.1:$PORT"

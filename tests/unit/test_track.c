@@ -1,4 +1,4 @@
-/* test_track.c: listener matching by cookie, deltas, history ring, host counters and -ENOMEM safety. */
+/* test_track.c: listener matching by cookie, deltas, history ring, host counters and state, restart gaps, -ENOMEM safety. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>
@@ -1022,5 +1022,46 @@ Test(track_gap, enomem_leaves_gaps_unchanged)
 	cr_assert_eq(track_update(&t, &huge, NULL, NULL, 2000), -ENOMEM);
 	cr_assert_eq(t.n_gaps, 0, "a failed update opens no gap");
 	cr_assert_eq(memcmp(&t, &before, sizeof(t)), 0);
+	track_free(&t);
+}
+
+Test(track_gap, whole_group_replaced_is_one_replaced_gap)
+{
+	struct track t;
+	struct dump d;
+	uint64_t c;
+
+	track_init(&t);
+	dump_reset(&d);
+	for (c = 1; c <= 4; c++)
+		dump_add(&d, c, 100 + (uint32_t)c, 0, 128, 0)->port = 80;
+	upd(&t, &d, 0, 1000);
+	dump_reset(&d);
+	for (c = 11; c <= 14; c++)
+		dump_add(&d, c, 100 + (uint32_t)c, 0, 128, 0)->port = 80;
+	upd(&t, &d, 2, 2000);
+	cr_assert_eq(t.n_gaps, 1);
+	cr_assert(t.gaps[0].replaced);
+	cr_assert_eq(t.gaps[0].new_cookie, 11, "the lowest new cookie stands for the new group");
+	cr_assert_eq(t.gaps[0].out_rsts, 2);
+	track_free(&t);
+}
+
+Test(track_gap, a_repeated_timestamp_does_not_merge_into_an_older_gap)
+{
+	struct track t;
+	struct dump d;
+
+	track_init(&t);
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 0, 128, 0)->port = 80;
+	upd(&t, &d, 0, 1000);
+	dump_reset(&d);
+	dump_add(&d, 2, 102, 0, 128, 0)->port = 80;
+	upd(&t, &d, 0, 2000);                  /* replaced: a closed gap stamped 2000 */
+	dump_reset(&d);
+	upd(&t, &d, 0, 2000);                  /* the clock did not move; 2 vanishes */
+	cr_assert_eq(t.n_gaps, 2, "a gap of its own");
+	cr_assert_eq(t.gaps[1].returned_ms, 0);
 	track_free(&t);
 }
