@@ -1215,9 +1215,11 @@ static int gap_finding(struct ctx *c, const struct listener_gap *g, bool open)
 /*
  * A vanished listener refuses clients (ECONNREFUSED, and Tcp.OutRsts moves;
  * no TcpExt counter does). A gap that closed is reported for gap_memory_secs;
- * one still open while it is young, and for as long as the host keeps
- * sending resets; a socket replaced between two ticks only when resets moved
- * in that very tick. The newest firing gap of an address:port stands for it.
+ * one still open likewise, and no longer: past that the listener was stopped
+ * on purpose rather than restarted, and the host's later resets (OutRsts is
+ * host-wide) say nothing about it. A socket replaced between two ticks counts
+ * only when resets moved in that very tick. The newest firing gap of an
+ * address:port stands for it.
  */
 static int rule_listener_gap(struct ctx *c)
 {
@@ -1230,7 +1232,7 @@ static int rule_listener_gap(struct ctx *c)
 		bool open = g->returned_ms == 0, fire;
 
 		if (open)
-			fire = c->out_rsts > 0 || t->now_ms - g->missing_ms < memory_ms;
+			fire = t->now_ms - g->missing_ms < memory_ms;
 		else if (g->replaced)
 			fire = g->returned_ms == t->now_ms && g->out_rsts > 0;
 		else
@@ -1866,6 +1868,13 @@ static bool explains(const struct finding *by, const struct finding *f)
 		       strncmp(by->listener, f->listener, sizeof(f->listener)) == 0;
 	case CAUSE_REUSEPORT_IMBALANCE:
 		return is_overflow(f->cause) && f->cookie == by->cookie;
+	case CAUSE_SYN_QUEUE_DROP:
+		/*
+		 * The overflow rule takes a listener's drops as an overflow when the
+		 * host's ListenOverflows moved; when this very listener drops from
+		 * its SYN queue, those drops are the SYN queue's, not the accept queue's.
+		 */
+		return is_overflow(f->cause) && f->cookie == by->cookie;
 	case CAUSE_EPHEMERAL_PORTS:
 		/* Only churn that leaves TIME_WAIT sockets behind fills the TIME_WAIT table. */
 		return f->cause == CAUSE_TIMEWAIT_OVERFLOW && extra_value(by, "time_wait") > 0;
@@ -1875,7 +1884,6 @@ static bool explains(const struct finding *by, const struct finding *f)
 	case CAUSE_BACKLOG_SMALL:
 	case CAUSE_SLOW_ACCEPT:
 	case CAUSE_OVERFLOW_RESET:
-	case CAUSE_SYN_QUEUE_DROP:
 	case CAUSE_LISTENER_GAP:
 	case CAUSE_TIMEWAIT_OVERFLOW:
 	case CAUSE_ORPHANS:
