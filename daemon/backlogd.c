@@ -249,6 +249,7 @@ static void read_kmsg(struct daemon_state *st)
 		log_warn("kernel log: read failed; no longer following it");
 		kmsg_close(st->kmsg);
 		st->kmsg = NULL;
+		st->mon.kmsg_following = false;
 	}
 }
 
@@ -486,6 +487,7 @@ int main(int argc, char **argv)
 		log_warn("cannot follow /dev/kmsg; kernel log lines will not be used");
 		st.kmsg = NULL;
 	}
+	st.mon.kmsg_following = st.kmsg != NULL;
 	if (sd_watchdog_enabled(0, &st.watchdog_usec) <= 0)
 		st.watchdog_usec = 0;
 	if (arm_timer(st.timer_fd, cfg.tick_ms) < 0)

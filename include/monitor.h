@@ -37,6 +37,7 @@ struct monitor {
 	struct kmsg_event kmsg_pending[TRACK_KMSG_MAX];
 	size_t n_kmsg_pending;
 	unsigned kmsg_overflow;   /* events beyond the buffer between two ticks */
+	bool kmsg_following;      /* the caller follows the kernel log (for status) */
 	struct track track;
 	struct finding_list firing;
 	struct finding_table findings;

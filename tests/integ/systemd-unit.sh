@@ -93,7 +93,8 @@ status_has_owner() {
 		"$WORK/status.json" >/dev/null
 }
 wait_for 50 "the unit names the listener's owner" status_has_owner
-jq -e '.daemon.ticks >= 1 and (.limits.somaxconn | type) == "number"' "$WORK/status.json" >/dev/null ||
+jq -e '.daemon.ticks >= 1 and (.limits.somaxconn | type) == "number" and
+	.daemon.kernel_log == true and .daemon.rtnetlink == true' "$WORK/status.json" >/dev/null ||
 	fail "status from the unit is wrong: $(cat "$WORK/status.json")"
 in_ns "$top_builddir/backlogctl" status || fail "human status through the unit failed"
 mode=$(in_ns stat -c %a /run/backlogd/backlogd.sock)
