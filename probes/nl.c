@@ -1,8 +1,9 @@
-/* nl.c: the one netlink transport: socket setup, the dump loop and its errors as -errno. */
+/* nl.c: the one netlink transport: socket setup, the dump loop, its errors as -errno and their retries, recorded dumps. */
 #include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -150,38 +151,53 @@ static int nl_noop_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
-/* NLMSG_DONE of a dump carries the dump's own status: an error there ends it too. */
+/* NLMSG_DONE of a dump carries the dump's own status. Return: its -errno, or 0. */
+static int nl_done_status(const struct nlmsghdr *nlh)
+{
+	int status = 0;
+
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(status))
+		memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(status));
+	return status < 0 ? status : 0;
+}
+
+/* Return: 0 for an NLMSG_ERROR that is a plain ACK, else the -errno it carries. */
+static int nl_msg_error(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *err;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err))
+		return -EBADMSG;
+	err = mnl_nlmsg_get_payload(nlh);
+	/* The kernel sends a negative errno; anything else is not a valid error. */
+	if (err->error > 0)
+		return -EPROTO;
+	return err->error;
+}
+
+/* An error in the status of NLMSG_DONE ends the dump as an NLMSG_ERROR would. */
 static int nl_done_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct nl_dump_ctx *ctx = arg;
-	int status;
+	int status = nl_done_status(nlh);
 
 	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 		ctx->intr = true;
-	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(status)) {
-		memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(status));
-		if (status < 0) {
-			errno = -status;
-			return MNL_CB_ERROR;
-		}
+	if (status < 0) {
+		errno = -status;
+		return MNL_CB_ERROR;
 	}
 	return MNL_CB_STOP;
 }
 
 static int nl_error_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	const struct nlmsgerr *err;
+	int err = nl_msg_error(nlh);
 
 	(void)arg;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err)) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	err = mnl_nlmsg_get_payload(nlh);
-	if (err->error == 0)
+	if (err == 0)
 		return MNL_CB_STOP;     /* a plain ACK */
-	/* The kernel sends a negative errno; anything else is not a valid error. */
-	errno = err->error < 0 ? -err->error : EPROTO;
+	errno = -err;
 	return MNL_CB_ERROR;
 }
 
@@ -281,4 +297,112 @@ int nl_dump(struct nl_sock *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 			return -EINTR;
 		return -err;
 	}
+}
+
+/*
+ * Errors after which the socket may hold the rest of a lost dump (or is
+ * gone, after a failed reopen): only a fresh socket is sure to be clean.
+ */
+static bool nl_error_needs_reopen(int err)
+{
+	return err == -ENOBUFS || err == -ENOSPC || err == -EPROTO || err == -ESRCH ||
+	       err == -ETIMEDOUT || err == -EBUSY || err == -EBADF;
+}
+
+/* Errors that a second try can cure. A timeout is not one: it would only wait again. */
+static bool nl_error_retryable(int err)
+{
+	return err == -EINTR || (err != -ETIMEDOUT && nl_error_needs_reopen(err));
+}
+
+/**
+ * nl_dump_retry - after a failed dump, reopen if needed and say whether to redo it
+ * @nl: the transport the dump ran on
+ * @err: the dump's -errno; replaced by nl_reopen's when the reopen fails
+ * @attempt: tries so far, from 0; past NL_DUMP_RETRIES the dump is given up
+ *
+ * Return: true to redo the dump from scratch, false to give up with *err.
+ */
+bool nl_dump_retry(struct nl_sock *nl, int *err, int attempt)
+{
+	if (nl_error_needs_reopen(*err)) {
+		int r = nl_reopen(nl);
+
+		if (r < 0) {
+			*err = r;
+			return false;
+		}
+	}
+	return nl_error_retryable(*err) && attempt < NL_DUMP_RETRIES;
+}
+
+/**
+ * nl_parse_buffer - walk recorded netlink messages as nl_dump walks a live dump
+ * @buf: netlink messages, one or more recv() worth concatenated; any alignment
+ * @len: bytes in buf
+ * @cb: called for each data message (type >= NLMSG_MIN_TYPE)
+ * @data: passed to cb
+ * @cut_off: set to 1 when bytes at the end do not form a whole message, else 0
+ *
+ * Return: 1 when NLMSG_DONE or an ACK ended the dump, 0 when more is
+ * expected (or cb returned MNL_CB_STOP), -EINTR for a message flagged
+ * NLM_F_DUMP_INTR, the -errno of an NLMSG_ERROR, -EBADMSG when buf does not
+ * start with a netlink message, -EMSGSIZE, -ENOMEM, or the errno cb set.
+ */
+int nl_parse_buffer(const void *buf, size_t len, mnl_cb_t cb, void *data,
+		    unsigned int *cut_off)
+{
+	const struct nlmsghdr *nlh;
+	size_t seen = 0;
+	void *copy;
+	int rem, r, ret = 0;
+
+	*cut_off = 0;
+	if (len == 0)
+		return 0;
+	if (len > INT32_MAX)
+		return -EMSGSIZE;
+	/* Walk a private copy: a caller's buffer need not be 4-byte aligned. */
+	copy = malloc(len);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, buf, len);
+	nlh = copy;
+	rem = (int)len;
+	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem), seen++) {
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
+			ret = -EINTR;
+			goto out;
+		}
+		if (nlh->nlmsg_type == NLMSG_DONE) {
+			/* A dump the kernel cut short ends in a DONE that carries the error. */
+			r = nl_done_status(nlh);
+			ret = r < 0 ? r : 1;
+			goto out;
+		}
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			r = nl_msg_error(nlh);
+			ret = r < 0 ? r : 1;    /* an ACK also ends a request */
+			goto out;
+		}
+		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+			continue;       /* NOOP, OVERRUN: nothing to parse */
+		errno = 0;
+		r = cb(nlh, data);
+		if (r == MNL_CB_ERROR) {
+			ret = errno ? -errno : -EIO;
+			goto out;
+		}
+		if (r == MNL_CB_STOP)
+			goto out;
+	}
+	if (rem > 0) {
+		if (seen == 0)
+			ret = -EBADMSG;         /* not netlink at all */
+		else
+			*cut_off = 1;           /* a cut-off last message */
+	}
+out:
+	free(copy);
+	return ret;
 }

@@ -15,9 +15,7 @@
 #include "compat.h"
 #include "nl.h"
 #include "sockdiag.h"
-
-/* ENOBUFS and interrupted dumps are redone at most this many times. */
-#define SOCKDIAG_RETRIES 3
+#include "sockdiag_int.h"	/* internal: for the deep dump in sockdiag_deep.c */
 
 /* Headers older than 5.8 stop before INET_DIAG_CGROUP_ID: size the table for it anyway. */
 #if INET_DIAG_MAX > BACKLOGD_INET_DIAG_CGROUP_ID
@@ -224,67 +222,25 @@ static int sockdiag_dedup(struct listener_set *set)
  * @len: bytes in buf
  * @out: listeners are appended here; duplicates by cookie are collapsed
  *
- * Uses the same per-message parser as the live dump. Bytes at the end that
- * do not form a whole message (a cut recording) count as one skipped entry.
+ * Uses the same per-message parser as the live dump, and nl.c's walk over
+ * the messages. Bytes at the end that do not form a whole message (a cut
+ * recording) count as one skipped entry. The status an NLMSG_DONE carries
+ * is not read: DONE ends the dump with 1 whatever it holds.
  *
  * Return: 1 when NLMSG_DONE was seen, 0 when more is expected, -errno from
  * an NLMSG_ERROR, -EINTR for a dump flagged interrupted, -EBADMSG when buf
- * does not start with a netlink message, -ENOMEM.
+ * does not start with a netlink message, -EMSGSIZE, -ENOMEM.
  */
 int sockdiag_parse(const void *buf, size_t len, struct listener_set *out)
 {
-	const struct nlmsghdr *nlh;
-	int rem, r, ret = 0;
-	size_t seen = 0;
-	void *copy;
+	unsigned int cut_off;
+	int r, ret;
 
+	/* Nothing read: out is left exactly as it was, not even deduplicated. */
 	if (len == 0)
 		return 0;
-	if (len > INT32_MAX)
-		return -EMSGSIZE;
-	/* Walk a private copy: a caller's buffer need not be 4-byte aligned. */
-	copy = malloc(len);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, buf, len);
-	nlh = copy;
-	rem = (int)len;
-	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem), seen++) {
-		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
-			ret = -EINTR;
-			goto out;
-		}
-		if (nlh->nlmsg_type == NLMSG_DONE) {
-			ret = 1;
-			goto out;
-		}
-		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-
-			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
-				ret = -EBADMSG;
-			else if (e->error == 0)
-				ret = 1;        /* an ACK also ends a request */
-			else
-				ret = e->error < 0 ? e->error : -EPROTO;
-			goto out;
-		}
-		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
-			continue;       /* NOOP, OVERRUN: nothing to parse */
-		if (sockdiag_msg_cb(nlh, out) == MNL_CB_ERROR) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	if (rem > 0) {
-		if (seen == 0) {
-			ret = -EBADMSG;         /* not netlink at all */
-			goto out;
-		}
-		out->skipped++;                 /* a cut-off last message */
-	}
-out:
-	free(copy);
+	ret = nl_parse_buffer(buf, len, sockdiag_msg_cb, out, &cut_off);
+	out->skipped += cut_off;
 	if (ret >= 0) {
 		r = sockdiag_dedup(out);
 		if (r < 0)
@@ -326,8 +282,19 @@ void sockdiag_close(struct sockdiag *sd)
 	free(sd);
 }
 
-/* One LISTEN-only dump of one family: it walks only the listening hash. */
-static int sockdiag_dump_family(struct sockdiag *sd, uint8_t family, struct listener_set *out)
+/**
+ * sockdiag_dump_tcp - one inet_diag dump of the TCP sockets of one family
+ * @nl: the transport
+ * @family: AF_INET or AF_INET6
+ * @states: the TCP states wanted, one bit per state (idiag_states)
+ * @ext: the extensions wanted, bit (INET_DIAG_x - 1) each (idiag_ext)
+ * @cb: called for every reply message
+ * @data: passed to cb
+ *
+ * Return: as nl_dump.
+ */
+int sockdiag_dump_tcp(struct nl_sock *nl, uint8_t family, uint32_t states, uint8_t ext,
+		      mnl_cb_t cb, void *data)
 {
 	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req_v2))];
 	struct inet_diag_req_v2 *req;
@@ -340,31 +307,26 @@ static int sockdiag_dump_family(struct sockdiag *sd, uint8_t family, struct list
 	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 	req->sdiag_family = family;
 	req->sdiag_protocol = IPPROTO_TCP;
-	req->idiag_states = 1U << TCP_LISTEN;
-	req->idiag_ext = (1U << (INET_DIAG_INFO - 1)) | (1U << (INET_DIAG_SKMEMINFO - 1));
-	return nl_dump(&sd->nl, nlh, sockdiag_msg_cb, out);
+	req->idiag_states = states;
+	req->idiag_ext = ext;
+	return nl_dump(nl, nlh, cb, data);
 }
 
-/*
- * Errors after which the socket may hold the rest of a lost dump (or is
- * gone, after a failed reopen): only a fresh socket is sure to be clean.
- */
-static bool sockdiag_needs_reopen(int r)
+/* One LISTEN-only dump of one family: it walks only the listening hash. */
+static int sockdiag_dump_family(struct sockdiag *sd, uint8_t family, struct listener_set *out)
 {
-	return r == -ENOBUFS || r == -ENOSPC || r == -EPROTO || r == -ESRCH ||
-	       r == -ETIMEDOUT || r == -EBUSY || r == -EBADF;
-}
-
-/* Errors that a second try can cure. A timeout is not one: it would only wait again. */
-static bool sockdiag_retryable(int r)
-{
-	return r == -EINTR || (r != -ETIMEDOUT && sockdiag_needs_reopen(r));
+	return sockdiag_dump_tcp(&sd->nl, family, 1U << TCP_LISTEN,
+				 (1U << (INET_DIAG_INFO - 1)) | (1U << (INET_DIAG_SKMEMINFO - 1)),
+				 sockdiag_msg_cb, out);
 }
 
 /**
  * sockdiag_dump_listeners - dump every TCP listener, IPv4 then IPv6
  * @sd: the handle
  * @out: cleared, then filled; empty again on error
+ *
+ * ENOBUFS and interrupted dumps are redone from scratch (after a reopen
+ * where needed) at most NL_DUMP_RETRIES times.
  *
  * Return: 0 or -errno.
  */
@@ -385,23 +347,14 @@ int sockdiag_dump_listeners(struct sockdiag *sd, struct listener_set *out)
 			r = sockdiag_dedup(out);
 		if (r == 0)
 			return 0;
-		if (sockdiag_needs_reopen(r)) {
-			int rr = nl_reopen(&sd->nl);
-
-			if (rr < 0) {
-				r = rr;
-				break;
-			}
-		}
-		if (!sockdiag_retryable(r) || attempt == SOCKDIAG_RETRIES)
+		if (!nl_dump_retry(&sd->nl, &r, attempt))
 			break;
 	}
 	listener_set_clear(out);
 	return r;
 }
 
-#include "sockdiag_int.h"	/* internal: for the deep dump in sockdiag_deep.c */
-
+/** sockdiag_nl - the handle's transport, for the deep dump (sockdiag_int.h). */
 struct nl_sock *sockdiag_nl(struct sockdiag *sd)
 {
 	return &sd->nl;

@@ -34,9 +34,6 @@ enum {
 	DEEP_ST_TIME_WAIT = 6,
 };
 
-/* ENOBUFS and interrupted dumps are redone at most this many times (as sockdiag.c). */
-#define DEEP_RETRIES 3
-
 /*
  * Bounds on memory, whatever the host holds. A request socket is keyed by
  * the local address:port the SYN was sent to, so entries number the busy
@@ -644,8 +641,9 @@ void deep_sample_finish(struct deep_sample *ds)
  * @len: bytes in buf
  * @ds: the sample (reset by the caller); deep_sample_finish must follow
  *
- * Uses the same per-message parser as the live dump. Bytes at the end that
- * do not form a whole message (a cut recording) count as one skipped entry.
+ * Uses the same per-message parser as the live dump, and nl.c's walk over
+ * the messages. Bytes at the end that do not form a whole message (a cut
+ * recording) count as one skipped entry.
  *
  * Return: 1 when NLMSG_DONE was seen, 0 when more is expected, -errno from
  * an NLMSG_ERROR or a DONE carrying an error, -EINTR for a dump flagged
@@ -654,62 +652,12 @@ void deep_sample_finish(struct deep_sample *ds)
  */
 int deep_parse(const void *buf, size_t len, struct deep_sample *ds)
 {
-	const struct nlmsghdr *nlh;
-	size_t seen = 0;
-	void *copy;
-	int rem, ret = 0;
+	unsigned int cut_off;
+	int ret;
 
-	if (len == 0)
-		return 0;
-	if (len > INT32_MAX)
-		return -EMSGSIZE;
-	/* Walk a private copy: a caller's buffer need not be 4-byte aligned. */
-	copy = malloc(len);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, buf, len);
-	nlh = copy;
-	rem = (int)len;
-	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem), seen++) {
-		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
-			ret = -EINTR;
-			goto out;
-		}
-		if (nlh->nlmsg_type == NLMSG_DONE) {
-			int status = 0;
-
-			/* As nl.c: DONE carries the dump's own status. */
-			if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(status))
-				memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(status));
-			ret = status < 0 ? status : 1;
-			goto out;
-		}
-		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-
-			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
-				ret = -EBADMSG;
-			else if (e->error == 0)
-				ret = 1;        /* an ACK also ends a request */
-			else
-				ret = e->error < 0 ? e->error : -EPROTO;
-			goto out;
-		}
-		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
-			continue;       /* NOOP, OVERRUN: nothing to parse */
-		if (deep_msg_cb(nlh, ds) == MNL_CB_ERROR) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	if (rem > 0) {
-		if (seen == 0)
-			ret = -EBADMSG;         /* not netlink at all */
-		else
-			ds->skipped++;          /* a cut-off last message */
-	}
-out:
-	free(copy);
+	/* As nl.c's live dump: DONE carries the dump's own status. */
+	ret = nl_parse_buffer(buf, len, deep_msg_cb, ds, &cut_off);
+	ds->skipped += cut_off;
 	return ret;
 }
 
@@ -721,33 +669,7 @@ out:
  */
 static int deep_dump_family(struct nl_sock *nl, uint8_t family, struct deep_sample *ds)
 {
-	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req_v2))];
-	struct inet_diag_req_v2 *req;
-	struct nlmsghdr *nlh;
-
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
-	req->sdiag_family = family;
-	req->sdiag_protocol = IPPROTO_TCP;
-	req->idiag_states = 0xffffffffU & ~(1U << TCP_LISTEN);
-	req->idiag_ext = 0;
-	return nl_dump(nl, nlh, deep_msg_cb, ds);
-}
-
-/* As sockdiag.c: errors after which only a fresh socket is sure to be clean. */
-static bool deep_needs_reopen(int r)
-{
-	return r == -ENOBUFS || r == -ENOSPC || r == -EPROTO || r == -ESRCH ||
-	       r == -ETIMEDOUT || r == -EBUSY || r == -EBADF;
-}
-
-/* Errors a second try can cure. A timeout is not one: it would only wait again. */
-static bool deep_retryable(int r)
-{
-	return r == -EINTR || (r != -ETIMEDOUT && deep_needs_reopen(r));
+	return sockdiag_dump_tcp(nl, family, 0xffffffffU & ~(1U << TCP_LISTEN), 0, deep_msg_cb, ds);
 }
 
 /**
@@ -758,7 +680,7 @@ static bool deep_retryable(int r)
  * @port_hi: high end
  *
  * ENOBUFS and interrupted dumps are redone from scratch (after a reopen
- * where needed) at most DEEP_RETRIES times.
+ * where needed) at most NL_DUMP_RETRIES times.
  *
  * Return: 0 or -errno.
  */
@@ -780,15 +702,7 @@ int sockdiag_dump_deep(struct sockdiag *sd, struct deep_sample *ds, int64_t port
 			deep_sample_finish(ds);
 			return 0;
 		}
-		if (deep_needs_reopen(r)) {
-			int rr = nl_reopen(nl);
-
-			if (rr < 0) {
-				r = rr;
-				break;
-			}
-		}
-		if (!deep_retryable(r) || attempt == DEEP_RETRIES)
+		if (!nl_dump_retry(nl, &r, attempt))
 			break;
 	}
 	deep_sample_reset(ds, port_lo, port_hi);

@@ -1,5 +1,5 @@
 #!/bin/bash
-# conntrack-full.sh: nf_conntrack_count near nf_conntrack_max, the conntrack drop counter rising and the kernel's "table full" line, while no listen counter moves: backlogd must say conntrack-full for the host.
+# conntrack-full.sh: a full conntrack table (fixture) while no listen counter moves; backlogd must say conntrack-full.
 # FIXTURE-DRIVEN: nf_conntrack_max is global to the machine and a test must
 # not change it, nor fill a real conntrack table on a shared host. So
 # backlogd reads a proc root (-P) whose sys/net/netfilter/nf_conntrack_max,

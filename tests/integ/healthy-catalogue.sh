@@ -1,5 +1,7 @@
 #!/bin/bash
-# healthy-catalogue.sh: a healthy mixed load (accepting listeners, a healthy SO_REUSEPORT group, short connections, held connections, some TIME_WAIT well under the limits) raises no finding at all over several ticks, with the deep tier running on every tick.
+# healthy-catalogue.sh: a healthy mixed load, with the deep tier on every tick, raises no finding at all over several ticks.
+# The load: accepting listeners (IPv4 and IPv6), a healthy SO_REUSEPORT group, short connections,
+# a pool of held connections, and TIME_WAIT sockets on both sides, all well under every limit.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalogue-lib.sh"
 require_tools jq ip nstat ss mkfifo

@@ -1,5 +1,5 @@
 #!/bin/bash
-# orphans.sh: orphaned sockets near net.ipv4.tcp_max_orphans and the kernel's "too many orphaned sockets" line: backlogd must say orphans for the host, remedy tcp_max_orphans.
+# orphans.sh: orphans near tcp_max_orphans (fixture) and the kernel's line; backlogd must say orphans for the host.
 # FIXTURE-DRIVEN: the orphan count and tcp_max_orphans are global to the
 # machine (the sysctl does not even exist inside a network namespace other
 # than the host's), and a test must neither change them nor orphan a

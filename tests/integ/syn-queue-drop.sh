@@ -1,5 +1,5 @@
 #!/bin/bash
-# syn-queue-drop.sh: with tcp_syncookies=0 a listener's full SYN queue drops SYNs (TCPReqQFullDrop); backlogd must say syn-queue-drop on it.
+# syn-queue-drop.sh: tcp_syncookies=0 and a full SYN queue drop SYNs; backlogd must say syn-queue-drop on that listener.
 # The listener accepts at once, but with TCP_DEFER_ACCEPT the clients'
 # bare ACKs are dropped, so their requests stay in SYN_RECV: backlog + 1 of
 # them fill the SYN queue (KERNEL.md, "SYN queue") and every later SYN is

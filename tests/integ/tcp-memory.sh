@@ -1,5 +1,5 @@
 #!/bin/bash
-# tcp-memory.sh: TCP memory at the pressure threshold while a server never reads what it receives: backlogd must say tcp-memory and name the real sockets holding the memory and their process.
+# tcp-memory.sh: TCP memory under pressure (fixture) and a server that never reads; backlogd must name the real holders.
 # FIXTURE-DRIVEN LIMITS: net.ipv4.tcp_mem and the "mem" of /proc/net/sockstat
 # are global to the machine, and a test must not touch them (they do not
 # even exist inside a network namespace other than the host's). So backlogd
@@ -12,7 +12,7 @@
 # deep tier and attribute to that process.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalogue-lib.sh"
-require_tools jq ip ss
+require_tools jq ip mkfifo ss
 enter_ns "-n"
 setup_work
 
@@ -27,7 +27,11 @@ grep -q "^TCP: .* mem $mem\$" "$WORK/ovr/net/sockstat" || fail "could not edit t
 proc_root_build "$WORK/proc" "$WORK/ovr"
 
 PORT=7107
-start_daemon -P "$WORK/proc"
+# The kernel log is shared by every namespace: a SYN flood line from a test
+# running beside this one would be reported here (see syn-flood.sh). This
+# cause owes nothing to the kernel log, so backlogd follows a private one.
+kmsg_fifo "$WORK/kmsg"
+start_daemon -P "$WORK/proc" -K "$KMSG_FIFO"
 start_listener srv 127.0.0.1 $PORT 128 --accept --no-read
 wait_for 30 "daemon sees the listener" jq_status '.listeners[] | select(.listener == "127.0.0.1:'$PORT'")'
 jq -e '.limits.tcp_mem == ['"$mem_min, $mem_pressure, $mem_max"']' <(status_json) >/dev/null ||
@@ -57,20 +61,18 @@ finding_text_ok "$WORK/status.json" "$filter" 'reset|stall' net.ipv4.tcp_mem
 jq -e "$filter"' | .evidence | .mem_pages == '$mem' and .tcp_mem_pressure == '$mem_pressure' and
 	.top_unread_bytes >= 100000' "$WORK/status.json" >/dev/null ||
 	fail "evidence should hold mem $mem, pressure $mem_pressure, 100000 unread: $(jq -c "$filter | .evidence" "$WORK/status.json")"
-# The detail names the real holders: the never-reading server, its pid, its sockets.
-detail=$(jq -r "$filter | .detail" "$WORK/status.json")
-note "detail: $detail"
-case "$detail" in
-*"tcpload[$srv_PID]"*) ;;
-*) fail "detail does not name the never-reading process tcpload[$srv_PID]" ;;
-esac
-case "$detail" in
-*"127.0.0.1:$PORT"*) ;;
-*) fail "detail does not name the holder sockets on 127.0.0.1:$PORT" ;;
-esac
-case "$detail" in
-*"tcpload[$client]"*) fail "detail blames the clients ($client), whose send queues are empty" ;;
-esac
+# The detail names the real holders, one socket a line, most memory first:
+# 20 server sockets hold 100000 unread bytes each, so every line listed must
+# be one of them, owned by the never-reading server; the clients hold nothing.
+jq -r "$filter | .detail" "$WORK/status.json" >"$WORK/detail.txt"
+note "detail:"
+cat "$WORK/detail.txt"
+lines=$(grep -c . "$WORK/detail.txt")
+[ "$lines" -ge 1 ] || fail "the detail lists no holder"
+good=$(grep -c "^127\.0\.0\.1:$PORT -> 127\.0\.0\.1:[0-9]* ESTABLISHED unread 100000 B.*tcpload\[$srv_PID\]" "$WORK/detail.txt")
+[ "$good" -eq "$lines" ] ||
+	fail "$((lines - good)) of $lines holder lines are not the never-reading tcpload[$srv_PID]'s sockets on 127.0.0.1:$PORT"
+grep -q "tcpload\[$client\]" "$WORK/detail.txt" && fail "detail blames the clients ($client), whose send queues are empty"
 jq -r "$filter | \"finding: \\(.message)\\nremedy: \\(.remedy)\"" "$WORK/status.json"
 jq -e '[.findings[] | select(.role == "cause") | .cause] == ["tcp-memory"]' "$WORK/status.json" >/dev/null ||
 	fail "tcp-memory should be the one primary cause: $(jq -c '[.findings[] | {cause, listener, role, explained_by}]' "$WORK/status.json")"

@@ -545,7 +545,7 @@ static struct kmsg *open_dev_or_skip(void)
 }
 
 /* The real device: opened at the end, read without blocking. */
-Test(kmsg, live_device, .timeout = 20)
+Test(kmsg, live_device)
 {
 	struct kmsg_event ev[64];
 	unsigned dropped, lost;
@@ -615,7 +615,7 @@ static uint16_t syn_flood_once(int *fds, size_t *nfds)
  * per 5 s), so a record another process's burst crowded out is retried
  * with a fresh listener, three times at most.
  */
-Test(kmsg, live_syn_flood, .timeout = 30)
+Test(kmsg, live_syn_flood)
 {
 	struct kmsg_event ev[64];
 	unsigned dropped, lost;

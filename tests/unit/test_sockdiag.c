@@ -581,6 +581,24 @@ Test(errors, nlmsg_error_returns_errno)
 	free(b.p);
 }
 
+/* A dump the kernel cut short ends in an NLMSG_DONE carrying the error: it is no whole dump. */
+Test(errors, done_carrying_an_error_is_that_error)
+{
+	struct buf b = load("listeners-inet.bin"), e = error_msg(-ENOBUFS, (uint32_t)(HDR + 4));
+	struct buf v = { NULL, 0 };
+	struct listener_set s;
+
+	((struct nlmsghdr *)(void *)e.p)->nlmsg_type = NLMSG_DONE;
+	append(&v, b.p, msg_off(&b, 1));
+	append(&v, e.p, e.len);
+	listener_set_init(&s);
+	cr_assert_eq(sockdiag_parse(v.p, v.len, &s), -ENOBUFS);
+	listener_set_free(&s);
+	free(v.p);
+	free(e.p);
+	free(b.p);
+}
+
 Test(errors, short_nlmsg_error)
 {
 	struct buf e = error_msg(-EINVAL, (uint32_t)(HDR + 4));
