@@ -241,6 +241,21 @@ int kmsg_open(struct kmsg **out, const char *path)
 	}
 	/* Only the kmsg device returns one record per read. */
 	k->stream = !S_ISCHR(st.st_mode);
+	if (S_ISFIFO(st.st_mode)) {
+		/*
+		 * A FIFO whose last writer closed reports a hang-up for ever, and
+		 * a poll loop would spin on it. Holding it open for writing as
+		 * well keeps one writer, so it never hangs up.
+		 */
+		int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+		if (fd < 0) {
+			err = -errno;
+			goto out_close;
+		}
+		close(k->fd);
+		k->fd = fd;
+	}
 	/*
 	 * Start after the last record: the boot log is history, not news. A
 	 * FIFO (ESPIPE) has no position and holds only what is written after

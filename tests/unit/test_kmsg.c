@@ -426,6 +426,12 @@ Test(kmsg, fifo_events, .init = fifo_setup, .fini = fifo_teardown)
 	close(w);
 	/* no writer left: EOF, still no block */
 	cr_assert_eq(kmsg_read(k, ev, 32, &dropped, &lost), 0);
+	/* and no hang-up reported for ever, which would spin the daemon's loop */
+	{
+		struct pollfd p = { .fd = kmsg_fd(k), .events = POLLIN };
+
+		cr_assert_eq(poll(&p, 1, 0), 0, "revents 0x%x after the writer left", p.revents);
+	}
 	kmsg_close(k);
 }
 
