@@ -175,6 +175,12 @@ static int config_handler(void *user, const char *section, const char *name, con
 			cfg->thr.full_window_ticks = (unsigned)n;
 			return 1;
 		}
+		if (!strcmp(name, "link_dropped_min")) {
+			if (!parse_uint(value, 1, 1000000000, &n))
+				return bad_value(ctx, section, name, value, "want a whole number of packets, at least 1");
+			cfg->thr.link_dropped_min = (unsigned)n;
+			return 1;
+		}
 		if (!strcmp(name, "gap_memory")) {
 			if (!parse_uint(value, 1, 86400, &n))
 				return bad_value(ctx, section, name, value, "want seconds from 1 to 86400");

@@ -59,6 +59,7 @@ static const char *const cause_ids[CAUSE_COUNT] = {
 #define DEFAULT_ORPHANS_PCT 80
 #define DEFAULT_CONNTRACK_PCT 90
 #define DEFAULT_REUSEPORT_ROOM_PCT 50
+#define DEFAULT_LINK_DROPPED_MIN 10
 
 /* The widest ip_local_port_range that leaves the well-known ports alone. */
 #define PORT_RANGE_WIDE_LO 1024
@@ -155,6 +156,7 @@ void diag_thresholds_default(struct diag_thresholds *thr)
 	thr->orphans_pct = DEFAULT_ORPHANS_PCT;
 	thr->conntrack_pct = DEFAULT_CONNTRACK_PCT;
 	thr->reuseport_room_pct = DEFAULT_REUSEPORT_ROOM_PCT;
+	thr->link_dropped_min = DEFAULT_LINK_DROPPED_MIN;
 }
 
 /* A fixed buffer filled piece by piece; output past its end is cut, never overrun. */
@@ -1052,7 +1054,8 @@ static int syn_flood_one(struct ctx *c, const struct tracked *tr, const char *ke
 
 /*
  * A full SYN queue with syncookies on counts TCPReqQFullDoCookies and sends
- * cookies; the first time per listener the kernel also logs which port. With
+ * cookies; the first time per listener the kernel also logs which port, and
+ * that line names the listener when our counters moved too. With
  * tcp_syncookies=2 every SYN gets a cookie and both counters move on every
  * connection (tcp_conn_request), so they say nothing about a flood then.
  */
@@ -1070,6 +1073,14 @@ static int rule_syn_flood(struct ctx *c)
 		char key[LISTENER_NAME_MAX];
 
 		if (e->kind != KMSG_SYN_FLOOD)
+			continue;
+		/*
+		 * "Dropping request" is a full SYN queue with cookies off, which
+		 * syn-queue-drop reports (TCPReqQFullDrop). And /dev/kmsg is shared
+		 * by every network namespace: a line that no cookie counter of ours
+		 * backs up is another namespace's flood.
+		 */
+		if (!e->cookies || !counters)
 			continue;
 		named++;
 		tr = listener_for_kmsg(t, e);
@@ -1414,10 +1425,10 @@ static int rule_ephemeral_ports(struct ctx *c)
 		sb_printf(&sb, "Connections from this host to %s hold %" PRId64 " local ports, %" PRId64
 			  "%% of the %" PRId64 " in net.ipv4.ip_local_port_range %" PRId64 "-%" PRId64
 			  " (%" PRIu32 " established, %" PRIu32 " in TIME_WAIT, %" PRIu32
-			  " connecting, %" PRIu32 " in other states); when the range runs out this "
-			  "host's own clients get EADDRNOTAVAIL (cannot assign requested address) from "
-			  "connect() to it.", key, used, used * 100 / size, size, lo, hi,
-			  d->established, d->time_wait, d->syn_sent, d->other);
+			  " connecting, %" PRIu32 " in other states); %s this host's own clients get "
+			  "EADDRNOTAVAIL (cannot assign requested address) from connect() to it.", key,
+			  used, used * 100 / size, size, lo, hi, d->established, d->time_wait, d->syn_sent,
+			  d->other, used >= size ? "the range is used up:" : "when the range runs out");
 
 		add_ev(f, "sockets", used);
 		add_ev(f, "established", d->established);
@@ -1806,7 +1817,12 @@ static int rule_link_drops(struct ctx *c)
 		missed = u64_delta(prev->rx_missed_errors, cur->rx_missed_errors);
 		fifo = u64_delta(prev->rx_fifo_errors, cur->rx_fifo_errors);
 		pkts = u64_delta(prev->rx_packets, cur->rx_packets);
-		if (dropped + missed + fifo <= 0)
+		/*
+		 * rx_dropped also counts frames no protocol wants (LLDP, unknown
+		 * EtherTypes): a few a tick are noise. The NIC running out of
+		 * buffers (missed, fifo) is never noise.
+		 */
+		if (missed + fifo <= 0 && dropped < (int64_t)c->th.link_dropped_min)
 			continue;
 		snprintf(name, sizeof(name), "%.*s", (int)sizeof(cur->name) - 1, cur->name);
 		f = new_finding(c, CAUSE_LINK_DROPS, SCOPE_INTERFACE, cause_priority(CAUSE_LINK_DROPS));
@@ -1816,15 +1832,18 @@ static int rule_link_drops(struct ctx *c)
 		sb_init(&sb, f->message, sizeof(f->message));
 		sb_printf(&sb, "%s dropped %" PRId64 " received packets in one tick (rx_dropped +%" PRId64
 			  ", rx_missed_errors +%" PRId64 ", rx_fifo_errors +%" PRId64 ", of %" PRId64
-			  " received); clients saw timeouts and slow retransmissions, since lost packets "
-			  "never reach TCP.", name, dropped + missed + fifo, dropped, missed, fifo, pkts);
+			  " received); clients whose packets were among them saw timeouts and slow "
+			  "retransmissions, since lost packets never reach TCP.", name,
+			  dropped + missed + fifo, dropped, missed, fifo, pkts);
 		add_ev(f, "rx_dropped", dropped);
 		add_ev(f, "rx_missed_errors", missed);
 		add_ev(f, "rx_fifo_errors", fifo);
 		add_ev(f, "rx_packets", pkts);
 		add_ev(f, "ifindex", cur->ifindex);
 
-		set_knob(f, "NIC rx ring", -1, -1);
+		/* The knob is the first thing the remedy names. */
+		set_knob(f, missed + fifo > 0 ? "NIC rx ring (ethtool -G)" : "net.core.netdev_max_backlog",
+			 -1, -1);
 		sb_init(&sb, f->remedy, sizeof(f->remedy));
 		if (missed + fifo > 0)
 			sb_printf(&sb, "the NIC ran out of receive buffers: see the ring size with ethtool "
@@ -1971,6 +1990,8 @@ static void thresholds_in_force(const struct diag_thresholds *thr, struct diag_t
 		th->conntrack_pct = thr->conntrack_pct;
 	if (thr->reuseport_room_pct)
 		th->reuseport_room_pct = thr->reuseport_room_pct;
+	if (thr->link_dropped_min)
+		th->link_dropped_min = thr->link_dropped_min;
 }
 
 int diagnose(const struct track *t, const struct diag_thresholds *thr, struct finding_list *out)

@@ -59,6 +59,8 @@ struct diag_thresholds {
 	unsigned conntrack_pct;
 	/* reuseport-imbalance: the other members' queues below this % of their backlog. */
 	unsigned reuseport_room_pct;
+	/* link-drops: rx_dropped alone must rise this much in a tick (missed/fifo: any). */
+	unsigned link_dropped_min;
 };
 
 #define FINDING_SUBJECT_MAX 192

@@ -58,6 +58,7 @@ Test(config, every_key)
 		   "client_timeout = 2\nsocket = /tmp/x.sock\n\n"
 		   "[diagnose]\nslow_accept_ticks = 9\nfull_window_ticks = 4\ngap_memory = 120\n"
 		   "ephemeral_pct = 70\norphans_pct = 75\nconntrack_pct = 85\nreuseport_room_pct = 40\n"
+		   "link_dropped_min = 50\n"
 		   "[deep]\nevery_ticks = 0\n"
 		   "[ignore]\nports = 22, 53 8080\naddresses = 127.0.0.53 ::1\nports = 9\n");
 	config_defaults(&cfg);
@@ -73,6 +74,7 @@ Test(config, every_key)
 	cr_assert_eq(cfg.thr.orphans_pct, 75);
 	cr_assert_eq(cfg.thr.conntrack_pct, 85);
 	cr_assert_eq(cfg.thr.reuseport_room_pct, 40);
+	cr_assert_eq(cfg.thr.link_dropped_min, 50);
 	cr_assert_eq(cfg.deep_every_ticks, 0);
 	cr_assert_eq(cfg.n_ignore_ports, 4);
 	cr_assert_eq(cfg.ignore_ports[2], 8080);
@@ -128,6 +130,7 @@ Test(config, bad_values)
 	expect_error("[diagnose]\norphans_pct = 101\n", 2, "percentage");
 	expect_error("[diagnose]\nconntrack_pct = 0\n", 2, "percentage");
 	expect_error("[diagnose]\ngap_memory = 0\n", 2, "gap_memory");
+	expect_error("[diagnose]\nlink_dropped_min = 0\n", 2, "link_dropped_min");
 	expect_error("[deep]\nevery_ticks = -3\n", 2, "every_ticks");
 	expect_error("[deep]\nsometimes = 1\n", 2, "unknown key 'sometimes'");
 	expect_error("[ignore]\naddresses = 10.0.0.300\n", 2, "not an IPv4 or IPv6 address");
