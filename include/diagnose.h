@@ -108,6 +108,8 @@ struct finding {
 	int64_t knob_suggested;    /* -1 none */
 	struct evidence_item extra[FINDING_EXTRA_MAX];
 	size_t n_extra;
+	uint64_t netns_inode;      /* the namespace, stamped by the monitor (diagnose leaves 0) */
+	char netns_name[96];
 	char detail[FINDING_DETAIL_MAX];    /* lists: top memory holders, per-state counts, ... ("" none) */
 };
 

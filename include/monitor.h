@@ -9,6 +9,7 @@
 #include "findings.h"
 #include "kmsg.h"
 #include "links.h"
+#include "netns.h"
 #include "listener.h"
 #include "netstat.h"
 #include "procmap.h"
@@ -18,7 +19,10 @@
 #include "track.h"
 
 struct monitor {
-	const char *proc_root;    /* /proc/net and /proc/sys files: "/proc" in production */
+	const char *proc_root;    /* PROC_ROOT/net files: "/proc", "/proc/thread-self" in another namespace */
+	const char *sys_root;     /* SYS_ROOT/sys files: "/proc" (the calling thread's namespace) */
+	uint64_t netns_inode;     /* the namespace this monitor watches; 0 unknown */
+	char netns_name[NETNS_NAME_MAX];
 	struct config cfg;
 	struct sockdiag *sd;
 	struct procmap *pm;       /* owners always from the real /proc */
@@ -48,8 +52,14 @@ struct monitor {
 	unsigned long failed_ticks;
 };
 
-/* Return: 0 or -errno (netlink socket, memory). */
+/*
+ * Netlink sockets are bound to the namespace of the thread that opens them:
+ * call this (and monitor_tick) in the namespace to watch. sys_root NULL is
+ * proc_root. Return: 0 or -errno (netlink socket, memory).
+ */
 int monitor_init(struct monitor *m, const struct config *cfg, const char *proc_root);
+int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *proc_root,
+		    const char *sys_root);
 void monitor_done(struct monitor *m);
 
 /* Queue kernel log events for the next tick (extra ones are counted, not kept). */

@@ -8,10 +8,13 @@
 #define OWNER_MAX_PROCS 16
 #define OWNER_COMM_MAX 16
 #define OWNER_UNIT_MAX 128
+#define OWNER_CMDLINE_MAX 160
+#define OWNER_USER_MAX 32
 
 struct owner_proc {
 	int pid;
 	char comm[OWNER_COMM_MAX];
+	char cmdline[OWNER_CMDLINE_MAX];  /* NULs shown as spaces, cut to fit; "" for kernel threads */
 };
 
 struct owner {
@@ -20,6 +23,8 @@ struct owner {
 	unsigned nprocs_total;      /* how many were found, may exceed OWNER_MAX_PROCS */
 	struct owner_proc procs[OWNER_MAX_PROCS];  /* sorted by pid */
 	char unit[OWNER_UNIT_MAX];  /* "nginx.service", "" when none */
+	int64_t uid;                /* real uid of procs[0], -1 unknown */
+	char user[OWNER_USER_MAX];  /* its name ("www-data"), or the number when it has none */
 };
 
 struct procmap;
@@ -35,6 +40,21 @@ void procmap_free(struct procmap *pm);
  * Processes that vanish mid-walk are skipped. Return: 0 or -ENOMEM.
  */
 int procmap_update(struct procmap *pm, const uint32_t *inodes, size_t n);
+
+/*
+ * procmap_update with hints: cgroup_ids[i] (0 = none) is the cgroup v2 id
+ * sock_diag gave for inodes[i]. A new inode whose cgroup can be found is
+ * looked for only among the processes of that cgroup (its cgroup.procs),
+ * so a host with thousands of processes is not walked for one new
+ * listener; the rest fall back to the full walk. cgroup_ids may be NULL.
+ * Return: 0 or -ENOMEM.
+ */
+int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint64_t *cgroup_ids,
+			  size_t n);
+
+/* Counters for tests and the bench: full /proc walks, and cgroup-narrowed lookups. */
+unsigned long procmap_full_walks(const struct procmap *pm);
+unsigned long procmap_cgroup_hits(const struct procmap *pm);
 
 /* Return: the cached owner of inode (nprocs may be 0), or NULL if never resolved. */
 const struct owner *procmap_get(const struct procmap *pm, uint32_t inode);

@@ -2,17 +2,12 @@
 #include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "netstat.h"
-
-/* /proc/net/netstat is about 5 KiB on 6.x kernels; start there and grow. */
-#define READ_CHUNK 8192
+#include "procfile.h"
 
 void counters_init(struct counters *c)
 {
@@ -81,85 +76,19 @@ static int counters_reserve(struct counters *c, size_t extra)
 	return 0;
 }
 
-/* One line of text, not NUL-terminated: [p, end). */
-struct span {
-	const char *p;
-	const char *end;
-};
-
-static bool is_blank(char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
-/* Next blank-separated token of *s, or false at the end of the line. */
-static bool next_token(struct span *s, struct span *tok)
-{
-	while (s->p < s->end && is_blank(*s->p))
-		s->p++;
-	if (s->p == s->end)
-		return false;
-	tok->p = s->p;
-	while (s->p < s->end && !is_blank(*s->p))
-		s->p++;
-	tok->end = s->p;
-	return true;
-}
-
 /*
- * A decimal integer, optionally negative (snmp has Tcp.MaxConn -1). Digits
- * are taken by hand, not with strtoull: tokens are not NUL-terminated, and
- * strtoull would also accept blanks, '+' and a '-' that silently wraps.
- * netstat counters are unsigned 64-bit; anything above INT64_MAX (or below
- * INT64_MIN) is clamped there rather than wrapped, so a value never turns
- * negative and a caller's delta never overflows. Return: false when the
- * token is not a number.
+ * True when every token after the prefix is a number: a value line. snmp
+ * has signed fields (Tcp.MaxConn -1); netstat counters are unsigned 64-bit,
+ * and one above INT64_MAX is clamped there rather than refused or wrapped,
+ * so a value never turns negative and a caller's delta never overflows.
  */
-static bool parse_value(const struct span *tok, int64_t *out)
-{
-	const char *p = tok->p;
-	bool neg = false, clamped = false;
-	uint64_t v = 0, limit;
-
-	if (p < tok->end && *p == '-') {
-		neg = true;
-		p++;
-	}
-	if (p == tok->end)
-		return false;
-	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; p < tok->end; p++) {
-		unsigned d;
-
-		if (*p < '0' || *p > '9')
-			return false;
-		d = (unsigned)(*p - '0');
-		if (clamped)
-			continue;
-		if (v > (limit - d) / 10) {
-			clamped = true;
-			v = limit;
-			continue;
-		}
-		v = v * 10 + d;
-	}
-	if (!neg)
-		*out = (int64_t)v;
-	else if (v == (uint64_t)INT64_MAX + 1)
-		*out = INT64_MIN;
-	else
-		*out = -(int64_t)v;
-	return true;
-}
-
-/* True when every token after the prefix is a number: a value line. */
 static bool all_numeric(struct span rest)
 {
 	struct span tok;
 	int64_t v;
 
-	while (next_token(&rest, &tok))
-		if (!parse_value(&tok, &v))
+	while (span_next_token(&rest, &tok))
+		if (!span_dec_clamp(&tok, &v))
 			return false;
 	return true;
 }
@@ -182,9 +111,9 @@ static bool split_line(struct span line, struct pline *out)
 	if (!colon || colon == line.p)
 		return false;
 	for (q = line.p; q < colon; q++)
-		if (is_blank(*q))
+		if (span_blank(*q))
 			return false;
-	if (colon + 1 < line.end && !is_blank(colon[1]))
+	if (colon + 1 < line.end && !span_blank(colon[1]))
 		return false;
 	out->prefix.p = line.p;
 	out->prefix.end = colon;
@@ -206,7 +135,7 @@ static size_t count_tokens(struct span rest)
 	struct span tok;
 	size_t n = 0;
 
-	while (next_token(&rest, &tok))
+	while (span_next_token(&rest, &tok))
 		n++;
 	return n;
 }
@@ -231,7 +160,7 @@ static int add_pair(struct counters *out, const struct pline *hdr,
 	err = counters_reserve(out, n);
 	if (err)
 		return err;
-	while (next_token(&names, &name) && next_token(&values, &value)) {
+	while (span_next_token(&names, &name) && span_next_token(&values, &value)) {
 		size_t nlen = (size_t)(name.end - name.p);
 		struct counter *c = &out->items[out->count];
 
@@ -243,7 +172,7 @@ static int add_pair(struct counters *out, const struct pline *hdr,
 		c->name[plen] = '.';
 		memcpy(c->name + plen + 1, name.p, nlen);
 		c->name[plen + 1 + nlen] = '\0';
-		(void)parse_value(&value, &c->value);  /* checked by all_numeric */
+		(void)span_dec_clamp(&value, &c->value);  /* checked by all_numeric */
 		out->count++;
 	}
 	return 0;
@@ -323,23 +252,18 @@ static int merge_new(struct counters *c, size_t old)
  */
 int netstat_parse(const char *text, size_t len, struct counters *out)
 {
-	const char *p = text, *end = text + len;
+	struct span rest = { text, text + len }, line;
 	size_t old = out->count;
 	struct pline hdr = { { NULL, NULL }, { NULL, NULL } }, cur;
-	bool pending = false;
+	bool pending = false, whole;
 	int err;
 
 	if (len == 0) {
 		out->malformed++;
 		return 0;
 	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		struct span line = { p, nl ? nl : end };
-
-		p = nl ? nl + 1 : end;
-		if (!nl || memchr(line.p, '\0', (size_t)(line.end - line.p)) ||
-		    !split_line(line, &cur)) {
+	while (span_next_line(&rest, &line, &whole)) {
+		if (!whole || !split_line(line, &cur)) {
 			out->malformed++;
 			if (pending)
 				out->malformed++;
@@ -375,66 +299,14 @@ int netstat_parse(const char *text, size_t len, struct counters *out)
 	return merge_new(out, old);
 }
 
-/* Whole file into a growing buffer: /proc files report st_size 0. */
-static int read_file(const char *path, char **bufp, size_t *lenp)
-{
-	size_t cap = READ_CHUNK, len = 0;
-	char *buf = malloc(cap), *nbuf;
-	int fd, err = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto out_free;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (len == cap) {
-			nbuf = realloc(buf, cap * 2);
-			if (!nbuf) {
-				err = -ENOMEM;
-				goto out_close;
-			}
-			buf = nbuf;
-			cap *= 2;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out_close;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-
-out_close:
-	close(fd);
-out_free:
-	free(buf);
-	return err;
-}
-
 static int read_one(const char *proc_root, const char *rel, struct counters *out)
 {
-	char path[4096];
 	char *buf = NULL;
 	size_t len = 0;
-	int n, err;
+	int err;
 
-	n = snprintf(path, sizeof(path), "%s/%s", proc_root, rel);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	err = read_file(path, &buf, &len);
+	/* netstat has never had a size cap; adding one would be its own change. */
+	err = procfile_read(proc_root, rel, SIZE_MAX, &buf, &len);
 	if (err)
 		return err;
 	err = netstat_parse(buf, len, out);

@@ -2,14 +2,11 @@
 #include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
+#include "procfile.h"
 #include "sockstat.h"
 
 /*
@@ -18,74 +15,6 @@
  * rather than grow without bound.
  */
 #define SOCKSTAT_FILE_MAX 65536
-
-/* One line or token, not NUL-terminated: [p, end). */
-struct span {
-	const char *p;
-	const char *end;
-};
-
-static bool is_blank(char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
-static bool next_token(struct span *s, struct span *tok)
-{
-	while (s->p < s->end && is_blank(*s->p))
-		s->p++;
-	if (s->p == s->end)
-		return false;
-	tok->p = s->p;
-	while (s->p < s->end && !is_blank(*s->p))
-		s->p++;
-	tok->end = s->p;
-	return true;
-}
-
-static bool span_is(const struct span *s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return (size_t)(s->end - s->p) == n && memcmp(s->p, lit, n) == 0;
-}
-
-/*
- * A decimal integer, optionally negative; false past the int64 range. The
- * kernel prints these with %d/%ld: a negative value is possible in the
- * text even if every field is clamped at 0 on current kernels.
- */
-static bool parse_dec(const struct span *tok, int64_t *out)
-{
-	const char *p = tok->p;
-	bool neg = false;
-	uint64_t v = 0, limit;
-
-	if (p < tok->end && *p == '-') {
-		neg = true;
-		p++;
-	}
-	if (p == tok->end)
-		return false;
-	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; p < tok->end; p++) {
-		unsigned d;
-
-		if (*p < '0' || *p > '9')
-			return false;
-		d = (unsigned)(*p - '0');
-		if (v > (limit - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	if (!neg)
-		*out = (int64_t)v;
-	else if (v == (uint64_t)INT64_MAX + 1)
-		*out = INT64_MIN;
-	else
-		*out = -(int64_t)v;
-	return true;
-}
 
 /* Where the value of KEY on the line with PREFIX goes; NULL for the rest. */
 static int64_t *field_for(struct sockstat *out, const struct span *prefix, const struct span *key)
@@ -133,15 +62,19 @@ static bool is_prefix(const struct span *line, const struct span *tok)
 	       is_key(&word);
 }
 
-/* Every word after the prefix pairs up as key, number; at least one pair. */
+/*
+ * Every word after the prefix pairs up as key, number; at least one pair.
+ * The kernel prints the numbers with %d/%ld: a negative one is possible in
+ * the text even if every field is clamped at 0 on current kernels.
+ */
 static bool pairs_ok(struct span rest)
 {
 	struct span key, val;
 	unsigned pairs = 0;
 	int64_t v;
 
-	while (next_token(&rest, &key)) {
-		if (!is_key(&key) || !next_token(&rest, &val) || !parse_dec(&val, &v))
+	while (span_next_token(&rest, &key)) {
+		if (!is_key(&key) || !span_next_token(&rest, &val) || !span_dec(&val, &v))
 			return false;
 		pairs++;
 	}
@@ -160,12 +93,12 @@ static bool parse_line(struct span line, struct sockstat *out)
 	struct span prefix, rest = line, key, val;
 	int64_t v;
 
-	if (!next_token(&rest, &prefix) || !is_prefix(&line, &prefix) || !pairs_ok(rest))
+	if (!span_next_token(&rest, &prefix) || !is_prefix(&line, &prefix) || !pairs_ok(rest))
 		return false;
-	while (next_token(&rest, &key) && next_token(&rest, &val)) {
+	while (span_next_token(&rest, &key) && span_next_token(&rest, &val)) {
 		int64_t *dst = field_for(out, &prefix, &key);
 
-		(void)parse_dec(&val, &v);  /* checked by pairs_ok */
+		(void)span_dec(&val, &v);  /* checked by pairs_ok */
 		/*
 		 * The kernel clamps its per-CPU sums at 0; only "tw"
 		 * (tw_refcount - 1) could dip below during namespace teardown.
@@ -184,20 +117,16 @@ static bool parse_line(struct span line, struct sockstat *out)
  */
 int sockstat_parse(const char *text, size_t len, struct sockstat *out)
 {
-	const char *p = text, *end = text + len;
+	struct span rest = { text, text + len }, line;
 	unsigned good = 0;
+	bool whole;
 
 	if (len == 0) {
 		out->malformed++;
 		return -EINVAL;
 	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		struct span line = { p, nl ? nl : end };
-
-		p = nl ? nl + 1 : end;
-		if (!nl || memchr(line.p, '\0', (size_t)(line.end - line.p)) ||
-		    !parse_line(line, out)) {
+	while (span_next_line(&rest, &line, &whole)) {
+		if (!whole || !parse_line(line, out)) {
 			out->malformed++;
 			continue;
 		}
@@ -221,44 +150,14 @@ static void sockstat_reset(struct sockstat *out)
 /* Read PROC_ROOT/REL whole and parse it. Return: 0 or -errno. */
 static int read_one(const char *proc_root, const char *rel, struct sockstat *out)
 {
-	char path[4096];
 	char *buf;
-	size_t len = 0;
-	int fd, n, err = 0;
+	size_t len;
+	int err;
 
-	n = snprintf(path, sizeof(path), "%s/%s", proc_root, rel);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	buf = malloc(SOCKSTAT_FILE_MAX);
-	if (!buf)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto out_free;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (len == SOCKSTAT_FILE_MAX) {
-			err = -EFBIG;
-			goto out_close;
-		}
-		r = read(fd, buf + len, SOCKSTAT_FILE_MAX - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out_close;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
+	err = procfile_read(proc_root, rel, SOCKSTAT_FILE_MAX, &buf, &len);
+	if (err)
+		return err;
 	err = sockstat_parse(buf, len, out);
-out_close:
-	close(fd);
-out_free:
 	free(buf);
 	return err;
 }

@@ -2,14 +2,22 @@
 #include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "procfile.h"
 #include "sysctl.h"
+
+/*
+ * The longest file each reader takes; one that fills the buffer is refused,
+ * since a sysctl that long is not one we know. An int64 with sign and
+ * newline is 21 bytes; sysctl_read_ints takes 21 bytes per int64 plus a
+ * separator each, for SYSCTL_INTS_MAX of them.
+ */
+#define INT_FILE_MAX 32
+#define INTS_FILE_MAX (SYSCTL_INTS_MAX * 22 + 2)
 
 /*
  * A strict decimal: optional '-', digits, optional trailing newline, and
@@ -18,109 +26,37 @@
  */
 static bool parse_int(const char *s, size_t len, int64_t *out)
 {
-	bool neg = false;
-	uint64_t v = 0, limit;
-	size_t i = 0;
+	struct span tok = { s, s + len };
 
 	if (len > 0 && s[len - 1] == '\n')
-		len--;
-	if (i < len && s[i] == '-') {
-		neg = true;
-		i++;
-	}
-	if (i == len)
-		return false;
-	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; i < len; i++) {
-		unsigned d;
-
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		d = (unsigned)(s[i] - '0');
-		if (v > (limit - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	if (!neg)
-		*out = (int64_t)v;
-	else if (v == (uint64_t)INT64_MAX + 1)
-		*out = INT64_MIN;
-	else
-		*out = -(int64_t)v;
-	return true;
-}
-
-/*
- * Read a small /proc file whole into buf. Return: false when it cannot be
- * opened or read, or holds more than size bytes (a sysctl that long is not
- * one we know).
- */
-static bool read_small(const char *proc_root, const char *relpath, char *buf,
-		       size_t size, size_t *lenp)
-{
-	char path[4096];
-	size_t len = 0;
-	int fd, n;
-
-	n = snprintf(path, sizeof(path), "%s/%s", proc_root, relpath);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	for (;;) {
-		ssize_t r;
-
-		if (len == size) {
-			close(fd);
-			return false;
-		}
-		r = read(fd, buf + len, size - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			close(fd);
-			return false;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	*lenp = len;
-	return true;
+		tok.end--;
+	return span_dec(&tok, out);
 }
 
 int64_t sysctl_read_int(const char *proc_root, const char *relpath)
 {
-	/* An int64 with sign and newline is 21 bytes; more than that is garbage. */
-	char buf[32];
+	char *buf;
 	size_t len;
 	int64_t value;
 
-	if (!read_small(proc_root, relpath, buf, sizeof(buf), &len))
+	if (procfile_read(proc_root, relpath, INT_FILE_MAX, &buf, &len))
 		return SYSCTL_UNKNOWN;
 	if (!parse_int(buf, len, &value))
-		return SYSCTL_UNKNOWN;
+		value = SYSCTL_UNKNOWN;
+	free(buf);
 	return value;
-}
-
-static bool is_blank(char ch)
-{
-	return ch == ' ' || ch == '\t';
 }
 
 int sysctl_read_ints(const char *proc_root, const char *relpath, int64_t *vals, size_t n)
 {
-	/* 21 bytes per int64 plus a separator each: room for SYSCTL_INTS_MAX. */
-	char buf[SYSCTL_INTS_MAX * 22 + 2];
+	char *buf;
 	size_t len, i = 0, k;
 
 	for (k = 0; k < n; k++)
 		vals[k] = SYSCTL_UNKNOWN;
 	if (n == 0 || n > SYSCTL_INTS_MAX)
 		return -EINVAL;
-	if (!read_small(proc_root, relpath, buf, sizeof(buf), &len))
+	if (procfile_read(proc_root, relpath, INTS_FILE_MAX, &buf, &len))
 		return -EINVAL;
 	if (len > 0 && buf[len - 1] == '\n')
 		len--;
@@ -137,13 +73,13 @@ int sysctl_read_ints(const char *proc_root, const char *relpath, int64_t *vals, 
 		int64_t v;
 
 		if (k > 0) {
-			if (i == len || !is_blank(buf[i]))
+			if (i == len || !span_blank(buf[i]))
 				goto bad;
-			while (i < len && is_blank(buf[i]))
+			while (i < len && span_blank(buf[i]))
 				i++;
 		}
 		start = i;
-		while (i < len && !is_blank(buf[i]))
+		while (i < len && !span_blank(buf[i]))
 			i++;
 		if (!parse_int(buf + start, i - start, &v))
 			goto bad;
@@ -151,10 +87,12 @@ int sysctl_read_ints(const char *proc_root, const char *relpath, int64_t *vals, 
 	}
 	if (i != len)
 		goto bad;
+	free(buf);
 	return 0;
 bad:
 	for (k = 0; k < n; k++)
 		vals[k] = SYSCTL_UNKNOWN;
+	free(buf);
 	return -EINVAL;
 }
 

@@ -1,0 +1,62 @@
+/* fleet.h: one monitor per network namespace, followed as namespaces come and go. */
+#ifndef BACKLOGD_FLEET_H
+#define BACKLOGD_FLEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+#include "findings.h"
+#include "kmsg.h"
+#include "monitor.h"
+#include "netns.h"
+#include "nsworker.h"
+
+struct fleet_member {
+	struct netns_id ns;
+	int nsfd;                 /* open namespace file; -1 for backlogd's own */
+	struct monitor mon;
+	bool ready;               /* mon initialised */
+	int64_t first_seen;       /* wall clock, seconds */
+};
+
+struct fleet {
+	struct config cfg;
+	const char *proc_root;    /* "/proc", or -P for the host's files */
+	const char *run_netns;    /* "/run/netns" */
+	bool scan;                /* follow every namespace, not only our own */
+	struct nsworker *worker;  /* NULL when scan is off */
+	struct fleet_member **members;  /* pointers: a monitor never moves; [0] is the host */
+	size_t count;
+	size_t cap;
+	struct netns_list found;  /* scratch for the scan, reused */
+	unsigned long scans;
+	unsigned long ns_added;
+	unsigned long ns_removed;
+	int last_scan_error;      /* -errno of the latest failed scan, 0 */
+};
+
+/*
+ * Start with backlogd's own namespace; with scan, a worker thread for the
+ * others (found at each fleet_tick). Return: 0 or -errno.
+ */
+int fleet_init(struct fleet *fl, const struct config *cfg, const char *proc_root,
+	       const char *run_netns, bool scan);
+void fleet_done(struct fleet *fl);
+void fleet_set_config(struct fleet *fl, const struct config *cfg);
+
+/* Kernel log lines are host-wide: every namespace's next tick weighs them. */
+void fleet_add_kmsg(struct fleet *fl, const struct kmsg_event *ev, size_t n);
+
+/*
+ * Rescan the namespaces (new ones get a monitor made inside them, vanished
+ * ones are closed), then tick every monitor. A namespace whose tick fails
+ * keeps its last state. cb sees every finding open and resolve, with its
+ * namespace in finding.netns_*. Return: 0, or the host monitor's -errno.
+ */
+int fleet_tick(struct fleet *fl, int64_t now_ms, finding_cb cb, void *arg);
+
+/* Return: the member for a namespace name or inode (decimal), or NULL. */
+const struct fleet_member *fleet_find(const struct fleet *fl, const char *name_or_inode);
+
+#endif

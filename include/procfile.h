@@ -1,0 +1,63 @@
+/* procfile.h: read a whole /proc file and walk its text as lines, tokens and numbers, in place. */
+#ifndef BACKLOGD_PROCFILE_H
+#define BACKLOGD_PROCFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Read PROC_ROOT/RELPATH whole into a new buffer (*buf, not NUL-terminated,
+ * *len bytes; the caller frees it). proc_root is "/proc" in production. The
+ * buffer grows as it fills, up to max bytes (SIZE_MAX: no cap); a file of
+ * max bytes or more is refused, since it filled the buffer and may have been
+ * cut. *buf and *len are set only on success.
+ * Return: 0, -ENAMETOOLONG, -ENOMEM, -EFBIG, -EINVAL (max is 0), or the
+ * -errno of open or read.
+ */
+int procfile_read(const char *proc_root, const char *relpath, size_t max,
+		  char **buf, size_t *len);
+
+/* A piece of text, not NUL-terminated: [p, end). */
+struct span {
+	const char *p;
+	const char *end;
+};
+
+/* Return: true for the blanks that separate /proc fields, ' ' and '\t'. */
+bool span_blank(char ch);
+
+/*
+ * Take the next line of *text into *line, without its '\n'. *whole is false
+ * for a line the kernel cannot have written so: one holding a NUL byte, or
+ * a last line with no '\n' (a cut-off read). Return: false when text is
+ * used up.
+ */
+bool span_next_line(struct span *text, struct span *line, bool *whole);
+
+/* Take the next blank-separated token of *s. Return: false at the end of s. */
+bool span_next_token(struct span *s, struct span *tok);
+
+/* Return: true when the span is exactly the string lit. */
+bool span_is(const struct span *s, const char *lit);
+
+/*
+ * A decimal int64 in tok: an optional '-', then digits, nothing else (no
+ * blanks, no '+'). Return: false when tok is not one or is out of the
+ * int64 range; *out is set only on success.
+ */
+bool span_dec(const struct span *tok, int64_t *out);
+
+/*
+ * As span_dec, but a number out of the int64 range is clamped to INT64_MAX
+ * or INT64_MIN rather than refused. Return: false when tok is not a number.
+ */
+bool span_dec_clamp(const struct span *tok, int64_t *out);
+
+/*
+ * 1 to 16 hex digits in tok, either case, no "0x". Return: false when tok
+ * is not one; *out is set only on success.
+ */
+bool span_hex(const struct span *tok, uint64_t *out);
+
+#endif

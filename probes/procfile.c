@@ -1,0 +1,198 @@
+/* procfile.c: the file reader and tokenizer that the /proc probes (netstat, sockstat, conntrack, sysctl) share. */
+#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procfile.h"
+
+/*
+ * The first buffer: above the ~5 KiB of /proc/net/netstat on 6.x kernels,
+ * so most files take one allocation.
+ */
+#define PROCFILE_CHUNK 8192
+
+/* /proc files report st_size 0, so the size is only known at EOF. */
+int procfile_read(const char *proc_root, const char *relpath, size_t max,
+		  char **bufp, size_t *lenp)
+{
+	char path[4096];
+	size_t cap, len = 0;
+	char *buf, *nbuf;
+	int fd, n, err;
+
+	if (max == 0)
+		return -EINVAL;
+	n = snprintf(path, sizeof(path), "%s/%s", proc_root, relpath);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	cap = max < PROCFILE_CHUNK ? max : PROCFILE_CHUNK;
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto out_free;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (len == cap) {
+			/* A full buffer at the cap cannot tell EOF from more to come. */
+			if (cap >= max) {
+				err = -EFBIG;
+				goto out_close;
+			}
+			cap = cap > max / 2 ? max : cap * 2;
+			nbuf = realloc(buf, cap);
+			if (!nbuf) {
+				err = -ENOMEM;
+				goto out_close;
+			}
+			buf = nbuf;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			goto out_close;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+
+out_close:
+	close(fd);
+out_free:
+	free(buf);
+	return err;
+}
+
+bool span_blank(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+bool span_next_line(struct span *text, struct span *line, bool *whole)
+{
+	const char *nl;
+
+	if (text->p >= text->end)
+		return false;
+	nl = memchr(text->p, '\n', (size_t)(text->end - text->p));
+	line->p = text->p;
+	line->end = nl ? nl : text->end;
+	text->p = nl ? nl + 1 : text->end;
+	*whole = nl && !memchr(line->p, '\0', (size_t)(line->end - line->p));
+	return true;
+}
+
+bool span_next_token(struct span *s, struct span *tok)
+{
+	while (s->p < s->end && span_blank(*s->p))
+		s->p++;
+	if (s->p == s->end)
+		return false;
+	tok->p = s->p;
+	while (s->p < s->end && !span_blank(*s->p))
+		s->p++;
+	tok->end = s->p;
+	return true;
+}
+
+bool span_is(const struct span *s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return (size_t)(s->end - s->p) == n && memcmp(s->p, lit, n) == 0;
+}
+
+/*
+ * Digits are taken by hand, not with strtoll: tokens are not NUL-terminated,
+ * and strtoll would also accept blanks, '+' and a "0x". With clamp, the
+ * digits after the clamp are still checked, so "99...9x" is no number.
+ */
+static bool parse_dec(const struct span *tok, bool clamp, int64_t *out)
+{
+	const char *p = tok->p;
+	bool neg = false, clamped = false;
+	uint64_t v = 0, limit;
+
+	if (p < tok->end && *p == '-') {
+		neg = true;
+		p++;
+	}
+	if (p == tok->end)
+		return false;
+	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; p < tok->end; p++) {
+		unsigned d;
+
+		if (*p < '0' || *p > '9')
+			return false;
+		d = (unsigned)(*p - '0');
+		if (clamped)
+			continue;
+		if (v > (limit - d) / 10) {
+			if (!clamp)
+				return false;
+			clamped = true;
+			v = limit;
+			continue;
+		}
+		v = v * 10 + d;
+	}
+	if (!neg)
+		*out = (int64_t)v;
+	else if (v == (uint64_t)INT64_MAX + 1)
+		*out = INT64_MIN;
+	else
+		*out = -(int64_t)v;
+	return true;
+}
+
+bool span_dec(const struct span *tok, int64_t *out)
+{
+	return parse_dec(tok, false, out);
+}
+
+bool span_dec_clamp(const struct span *tok, int64_t *out)
+{
+	return parse_dec(tok, true, out);
+}
+
+/* At most 16 digits, so the value always fits and never wraps. */
+bool span_hex(const struct span *tok, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (tok->p == tok->end || tok->end - tok->p > 16)
+		return false;
+	for (p = tok->p; p < tok->end; p++) {
+		unsigned d;
+
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned)(*p - '0');
+		else if (*p >= 'a' && *p <= 'f')
+			d = (unsigned)(*p - 'a' + 10);
+		else if (*p >= 'A' && *p <= 'F')
+			d = (unsigned)(*p - 'A' + 10);
+		else
+			return false;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return true;
+}
