@@ -19,6 +19,7 @@
 #include "alert.h"
 #include "config.h"
 #include "ctl.h"
+#include "fleet.h"
 #include "kmsg.h"
 #include "log.h"
 #include "monitor.h"
@@ -34,11 +35,12 @@ struct options {
 	const char *socket_path;
 	const char *proc_root; /* -P: /proc/net and /proc/sys from elsewhere (tests, replays) */
 	const char *kmsg_path; /* -K: a kernel log other than /dev/kmsg (tests) */
+	bool no_namespaces;    /* -N: only our own network namespace */
 };
 
 struct daemon_state {
 	struct options opt;
-	struct monitor mon;
+	struct fleet fleet;        /* one monitor per network namespace; [0] is ours */
 	struct ctl_server *ctl;
 	struct kmsg *kmsg;         /* NULL when the kernel log cannot be read */
 	int timer_fd;
@@ -57,6 +59,7 @@ static const struct option long_options[] = {
 	{ "socket",   required_argument, NULL, 'S' },
 	{ "proc-root", required_argument, NULL, 'P' },
 	{ "kmsg",     required_argument, NULL, 'K' },
+	{ "no-namespaces", no_argument,  NULL, 'N' },
 	{ "help",     no_argument,       NULL, 'h' },
 	{ "version",  no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -65,7 +68,7 @@ static const struct option long_options[] = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: backlogd [-dnv] [-f FILE] [-i SECONDS] [-S SOCKET] [-P DIR] [-K PATH]\n"
+		"usage: backlogd [-dnNv] [-f FILE] [-i SECONDS] [-S SOCKET] [-P DIR] [-K PATH]\n"
 		"Watch every TCP listener's accept queue and explain dropped connections.\n\n"
 		"  -d, --debug          stay in the foreground, log to stderr at debug level\n"
 		"                       and echo every alert there too\n"
@@ -77,6 +80,8 @@ static void usage(FILE *out)
 		"  -P, --proc-root DIR  read /proc/net and /proc/sys files from DIR\n"
 		"                       (replays and tests; owners still come from /proc)\n"
 		"  -K, --kmsg PATH      follow PATH instead of /dev/kmsg (tests)\n"
+		"  -N, --no-namespaces  watch only our own network namespace (default: every\n"
+		"                       namespace of the host when running as root)\n"
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version\n",
 		CONFIG_DEFAULT_PATH, CONFIG_DEFAULT_SOCKET);
@@ -89,7 +94,7 @@ static void parse_args(int argc, char **argv, struct options *opt)
 	memset(opt, 0, sizeof(*opt));
 	opt->config_path = CONFIG_DEFAULT_PATH;
 	opt->proc_root = "/proc";
-	while ((c = getopt_long(argc, argv, "df:nvi:S:P:K:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "df:nvi:S:P:K:NhV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			opt->foreground = true;
@@ -131,6 +136,9 @@ static void parse_args(int argc, char **argv, struct options *opt)
 			break;
 		case 'K':
 			opt->kmsg_path = optarg;
+			break;
+		case 'N':
+			opt->no_namespaces = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -192,6 +200,25 @@ static int arm_timer(int fd, unsigned tick_ms)
 	return timerfd_settime(fd, 0, &its, NULL);
 }
 
+static struct monitor *fleet_host(struct fleet *fl)
+{
+	return &fl->members[0]->mon;
+}
+
+/*
+ * Following other namespaces needs setns (CAP_SYS_ADMIN): by default only
+ * as root. -P points the host's counters at a replay, which other
+ * namespaces would not share: then only our own.
+ */
+static bool scan_namespaces(const struct options *opt, const struct config *cfg)
+{
+	if (opt->no_namespaces || cfg->namespaces == CONFIG_NS_NO)
+		return false;
+	if (strcmp(opt->proc_root, "/proc") != 0)
+		return false;
+	return cfg->namespaces == CONFIG_NS_YES || geteuid() == 0;
+}
+
 static json_t *reply_ok(json_t *data)
 {
 	return json_pack("{s:b, s:o}", "ok", 1, "data", data ? data : json_null());
@@ -212,11 +239,11 @@ static json_t *handle_request(json_t *req, void *arg)
 	if (!cmd)
 		return reply_error("request has no string \"command\"");
 	if (!strcmp(cmd, "status"))
-		return reply_ok(report_status(&st->mon, now));
+		return reply_ok(report_fleet_status(&st->fleet, now));
 	if (!strcmp(cmd, "listeners"))
-		return reply_ok(report_listeners(&st->mon.track));
+		return reply_ok(report_fleet_listeners(&st->fleet));
 	if (!strcmp(cmd, "findings"))
-		return reply_ok(report_findings(&st->mon.findings));
+		return reply_ok(report_fleet_findings(&st->fleet));
 	if (!strcmp(cmd, "ping"))
 		return reply_ok(json_string("pong"));
 	if (!strcmp(cmd, "explain")) {
@@ -226,7 +253,7 @@ static json_t *handle_request(json_t *req, void *arg)
 
 		if (!target)
 			return reply_error("explain needs a string \"target\" (ADDR:PORT or PORT)");
-		data = report_explain(&st->mon, target, err, sizeof(err));
+		data = report_fleet_explain(&st->fleet, target, err, sizeof(err));
 		return data ? reply_ok(data) : reply_error(err);
 	}
 	return reply_error("unknown command (want status, listeners, findings, explain, ping)");
@@ -241,7 +268,7 @@ static void read_kmsg(struct daemon_state *st)
 
 	n = kmsg_read(st->kmsg, ev, TRACK_KMSG_MAX, &dropped, &lost);
 	if (n > 0)
-		monitor_add_kmsg(&st->mon, ev, (size_t)n);
+		fleet_add_kmsg(&st->fleet, ev, (size_t)n);
 	if (lost)
 		log_debug("kernel log: %u records overwritten before they were read", lost);
 	if (n < 0 && n != -EAGAIN) {
@@ -249,7 +276,7 @@ static void read_kmsg(struct daemon_state *st)
 		log_warn("kernel log: read failed; no longer following it");
 		kmsg_close(st->kmsg);
 		st->kmsg = NULL;
-		st->mon.kmsg_following = false;
+		fleet_host(&st->fleet)->kmsg_following = false;
 	}
 }
 
@@ -259,26 +286,41 @@ static void on_finding(const struct finding_entry *e, bool opened, void *arg)
 	alert_emit(e, opened);
 }
 
+/* Listeners and active findings over every namespace, for STATUS=. */
+static void fleet_counts(const struct fleet *fl, size_t *listeners, size_t *active)
+{
+	size_t i;
+
+	*listeners = *active = 0;
+	for (i = 0; i < fl->count; i++) {
+		*listeners += fl->members[i]->mon.track.count;
+		*active += findings_active(&fl->members[i]->mon.findings);
+	}
+}
+
 static void do_tick(struct daemon_state *st)
 {
-	struct monitor *m = &st->mon;
+	struct monitor *m = fleet_host(&st->fleet);
+	size_t listeners, active;
 	int r;
 
-	r = monitor_tick(m, wall_ms(), on_finding, st);
+	r = fleet_tick(&st->fleet, wall_ms(), on_finding, st);
 	if (r < 0) {
 		errno = -r;
 		/* A failed tick keeps the previous state; say so once per run of failures. */
 		if (m->failed_ticks == 1 || m->failed_ticks % 60 == 0)
 			log_warn("tick failed (%lu so far)", m->failed_ticks);
 	}
+	fleet_counts(&st->fleet, &listeners, &active);
 	if (!st->ready_sent) {
 		sd_notify(0, "READY=1");
 		st->ready_sent = true;
-		log_info("ready: watching %zu listeners, control socket %s",
-			 m->track.count, m->cfg.socket_path);
+		log_info("ready: watching %zu listeners in %zu network namespace%s, control socket %s",
+			 listeners, st->fleet.count, st->fleet.count == 1 ? "" : "s", m->cfg.socket_path);
 	}
-	sd_notifyf(0, "STATUS=%zu listeners, %zu active findings%s",
-		   m->track.count, findings_active(&m->findings), r < 0 ? ", last tick failed" : "");
+	sd_notifyf(0, "STATUS=%zu listeners in %zu namespace%s, %zu active findings%s", listeners,
+		   st->fleet.count, st->fleet.count == 1 ? "" : "s", active,
+		   r < 0 ? ", last tick failed" : "");
 }
 
 static uint64_t monotonic_us(void)
@@ -330,16 +372,18 @@ static void do_reload(struct daemon_state *st)
 		log_warnx("reload: keeping the old configuration: %s", err);
 		return;
 	}
-	if (strcmp(cfg.socket_path, st->mon.cfg.socket_path)) {
+	if (strcmp(cfg.socket_path, st->fleet.cfg.socket_path)) {
 		log_warnx("reload: the control socket path changes only on restart; keeping %s",
-			  st->mon.cfg.socket_path);
-		snprintf(cfg.socket_path, sizeof(cfg.socket_path), "%s", st->mon.cfg.socket_path);
+			  st->fleet.cfg.socket_path);
+		snprintf(cfg.socket_path, sizeof(cfg.socket_path), "%s", st->fleet.cfg.socket_path);
 	}
-	if (cfg.tick_ms != st->mon.cfg.tick_ms && arm_timer(st->timer_fd, cfg.tick_ms) < 0) {
+	if (cfg.tick_ms != st->fleet.cfg.tick_ms && arm_timer(st->timer_fd, cfg.tick_ms) < 0) {
 		log_warn("reload: cannot change the interval; keeping the old configuration");
 		return;
 	}
-	monitor_set_config(&st->mon, &cfg);
+	if (cfg.namespaces != st->fleet.cfg.namespaces)
+		log_warnx("reload: namespaces = changes only on restart");
+	fleet_set_config(&st->fleet, &cfg);
 	if (from_file)
 		log_info("reloaded %s", st->opt.config_path);
 	else
@@ -468,7 +512,7 @@ int main(int argc, char **argv)
 	if (st.timer_fd < 0)
 		fatal("timerfd_create");
 
-	r = monitor_init(&st.mon, &cfg, st.opt.proc_root);
+	r = fleet_init(&st.fleet, &cfg, st.opt.proc_root, "/run/netns", scan_namespaces(&st.opt, &cfg));
 	if (r < 0) {
 		errno = -r;
 		fatal("cannot open the sock_diag netlink socket");
@@ -487,7 +531,7 @@ int main(int argc, char **argv)
 		log_warn("cannot follow /dev/kmsg; kernel log lines will not be used");
 		st.kmsg = NULL;
 	}
-	st.mon.kmsg_following = st.kmsg != NULL;
+	fleet_host(&st.fleet)->kmsg_following = st.kmsg != NULL;
 	if (sd_watchdog_enabled(0, &st.watchdog_usec) <= 0)
 		st.watchdog_usec = 0;
 	if (arm_timer(st.timer_fd, cfg.tick_ms) < 0)
@@ -499,7 +543,7 @@ int main(int argc, char **argv)
 	ctl_close(st.ctl);
 	if (st.kmsg)
 		kmsg_close(st.kmsg);
-	monitor_done(&st.mon);
+	fleet_done(&st.fleet);
 	close(st.timer_fd);
 	close(st.signal_fd);
 	return 0;

@@ -156,6 +156,17 @@ static int config_handler(void *user, const char *section, const char *name, con
 		if (!strcmp(name, "client_timeout"))
 			return parse_seconds_ms(value, 100, 600 * 1000, &cfg->client_timeout_ms) ? 1 :
 				bad_value(ctx, section, name, value, "want seconds from 0.1 to 600");
+		if (!strcmp(name, "namespaces")) {
+			if (!strcmp(value, "auto"))
+				cfg->namespaces = CONFIG_NS_AUTO;
+			else if (!strcmp(value, "yes"))
+				cfg->namespaces = CONFIG_NS_YES;
+			else if (!strcmp(value, "no"))
+				cfg->namespaces = CONFIG_NS_NO;
+			else
+				return bad_value(ctx, section, name, value, "want auto, yes or no");
+			return 1;
+		}
 		if (!strcmp(name, "socket")) {
 			if (value[0] != '/' || strlen(value) >= sizeof(cfg->socket_path))
 				return bad_value(ctx, section, name, value, "want an absolute path shorter than 108 bytes");

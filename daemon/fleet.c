@@ -1,1 +1,306 @@
-/* placeholder: being written */
+/* fleet.c: one monitor per network namespace, followed as namespaces come and go. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fleet.h"
+#include "log.h"
+
+/*
+ * Inside another namespace a monitor reads its counters through
+ * /proc/thread-self/net (the worker thread's namespace, not the process's)
+ * and its sysctls through /proc/sys, which resolves by the reading thread's
+ * namespace too.
+ */
+#define NS_PROC_ROOT "/proc/thread-self"
+#define NS_SYS_ROOT "/proc"
+/* Namespaces are rescanned every this many ticks (a stat per process). */
+#define FLEET_SCAN_TICKS 5
+
+struct ns_job {
+	struct fleet_member *m;
+	const struct config *cfg;
+	int64_t now_ms;
+	finding_cb cb;
+	void *arg;
+};
+
+static int ns_init_fn(void *arg)
+{
+	struct ns_job *j = arg;
+
+	return monitor_init_ns(&j->m->mon, j->cfg, NS_PROC_ROOT, NS_SYS_ROOT);
+}
+
+static int ns_tick_fn(void *arg)
+{
+	struct ns_job *j = arg;
+
+	return monitor_tick(&j->m->mon, j->now_ms, j->cb, j->arg);
+}
+
+static void member_name(struct fleet_member *m)
+{
+	m->mon.netns_inode = m->ns.inode;
+	snprintf(m->mon.netns_name, sizeof(m->mon.netns_name), "%s", m->ns.name);
+}
+
+int fleet_init(struct fleet *fl, const struct config *cfg, const char *proc_root,
+	       const char *run_netns, bool scan)
+{
+	struct fleet_member *host;
+	int r;
+
+	memset(fl, 0, sizeof(*fl));
+	fl->cfg = *cfg;
+	fl->proc_root = proc_root;
+	fl->run_netns = run_netns;
+	fl->scan = scan;
+	netns_list_init(&fl->found);
+
+	fl->cap = 8;
+	fl->members = calloc(fl->cap, sizeof(*fl->members));
+	host = calloc(1, sizeof(*host));
+	if (!fl->members || !host) {
+		r = -ENOMEM;
+		goto out_free;
+	}
+	host->nsfd = -1;
+	host->ns.kind = NETNS_HOST;
+	host->ns.inode = netns_self_inode("/proc");
+	host->ns.pid = (int)getpid();
+	snprintf(host->ns.name, sizeof(host->ns.name), "host");
+	host->first_seen = (int64_t)time(NULL);
+	r = monitor_init(&host->mon, cfg, proc_root);
+	if (r < 0)
+		goto out_free;
+	member_name(host);
+	host->ready = true;
+	fl->members[fl->count++] = host;
+
+	if (scan) {
+		r = nsworker_start(&fl->worker);
+		if (r < 0) {
+			errno = -r;
+			log_warn("cannot start the namespace worker; watching only our own namespace");
+			fl->scan = false;
+		}
+	}
+	return 0;
+
+out_free:
+	free(host);
+	free(fl->members);
+	netns_list_free(&fl->found);
+	memset(fl, 0, sizeof(*fl));
+	return r;
+}
+
+/* Resolve what was active: the namespace, and with it the cause, is gone. */
+static void member_close(struct fleet_member *m, finding_cb cb, void *arg)
+{
+	size_t i;
+
+	if (m->ready) {
+		int64_t now = (int64_t)time(NULL);
+
+		for (i = 0; i < m->mon.findings.count; i++) {
+			struct finding_entry *e = &m->mon.findings.items[i];
+
+			if (e->state != FINDING_ACTIVE)
+				continue;
+			e->state = FINDING_RESOLVED;
+			e->resolved_at = now;
+			if (cb)
+				cb(e, false, arg);
+		}
+		monitor_done(&m->mon);
+	}
+	if (m->nsfd >= 0)
+		close(m->nsfd);
+	free(m);
+}
+
+void fleet_done(struct fleet *fl)
+{
+	size_t i;
+
+	for (i = 0; i < fl->count; i++)
+		member_close(fl->members[i], NULL, NULL);
+	nsworker_stop(fl->worker);
+	free(fl->members);
+	netns_list_free(&fl->found);
+	memset(fl, 0, sizeof(*fl));
+}
+
+void fleet_set_config(struct fleet *fl, const struct config *cfg)
+{
+	size_t i;
+
+	fl->cfg = *cfg;
+	for (i = 0; i < fl->count; i++)
+		if (fl->members[i]->ready)
+			monitor_set_config(&fl->members[i]->mon, cfg);
+}
+
+void fleet_add_kmsg(struct fleet *fl, const struct kmsg_event *ev, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < fl->count; i++)
+		if (fl->members[i]->ready)
+			monitor_add_kmsg(&fl->members[i]->mon, ev, n);
+}
+
+static struct fleet_member *member_by_inode(const struct fleet *fl, uint64_t inode)
+{
+	size_t i;
+
+	for (i = 0; i < fl->count; i++)
+		if (fl->members[i]->ns.inode == inode)
+			return fl->members[i];
+	return NULL;
+}
+
+static const struct netns_id *found_by_inode(const struct netns_list *l, uint64_t inode)
+{
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+		if (l->items[i].inode == inode)
+			return &l->items[i];
+	return NULL;
+}
+
+/* A monitor made inside ns, through the worker. Return: 0 or -errno. */
+static int member_add(struct fleet *fl, const struct netns_id *ns)
+{
+	struct fleet_member *m;
+	struct ns_job job;
+	int r;
+
+	if (fl->count == fl->cap) {
+		size_t cap = fl->cap * 2;
+		struct fleet_member **p = realloc(fl->members, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		fl->members = p;
+		fl->cap = cap;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->ns = *ns;
+	m->first_seen = (int64_t)time(NULL);
+	/* The fd keeps the namespace reachable after the process we found it by exits. */
+	m->nsfd = open(ns->path, O_RDONLY | O_CLOEXEC);
+	if (m->nsfd < 0) {
+		r = -errno;
+		free(m);
+		return r;
+	}
+	job = (struct ns_job){ .m = m, .cfg = &fl->cfg };
+	r = nsworker_run(fl->worker, m->nsfd, ns_init_fn, &job);
+	if (r < 0) {
+		close(m->nsfd);
+		free(m);
+		return r;
+	}
+	member_name(m);
+	m->ready = true;
+	fl->members[fl->count++] = m;
+	fl->ns_added++;
+	log_debug("watching network namespace %s (inode %llu)", m->ns.name,
+		  (unsigned long long)m->ns.inode);
+	return 0;
+}
+
+static void fleet_scan(struct fleet *fl, finding_cb cb, void *arg)
+{
+	size_t i;
+	int r;
+
+	/* Namespaces are found through the real /proc, whatever -P says for counters. */
+	r = netns_scan("/proc", fl->run_netns, &fl->found);
+	fl->scans++;
+	fl->last_scan_error = r;
+	if (r < 0)
+		return;
+	/* Gone: neither a process nor a /run/netns mount holds it but our own fd. */
+	for (i = 1; i < fl->count; ) {
+		struct fleet_member *m = fl->members[i];
+
+		if (found_by_inode(&fl->found, m->ns.inode)) {
+			i++;
+			continue;
+		}
+		log_debug("network namespace %s (inode %llu) is gone", m->ns.name,
+			  (unsigned long long)m->ns.inode);
+		member_close(m, cb, arg);
+		memmove(&fl->members[i], &fl->members[i + 1], (fl->count - i - 1) * sizeof(*fl->members));
+		fl->count--;
+		fl->ns_removed++;
+	}
+	for (i = 0; i < fl->found.count; i++) {
+		const struct netns_id *ns = &fl->found.items[i];
+		struct fleet_member *m;
+
+		if (ns->kind == NETNS_HOST)
+			continue;
+		m = member_by_inode(fl, ns->inode);
+		if (m) {
+			/* A name can change: a /run/netns mount added later, a process gone. */
+			if (strcmp(m->ns.name, ns->name)) {
+				int fd = m->nsfd;
+
+				m->ns = *ns;
+				m->nsfd = fd;
+				member_name(m);
+			}
+			continue;
+		}
+		r = member_add(fl, ns);
+		if (r < 0 && r != -ENOENT && r != -ESRCH) {
+			errno = -r;
+			log_warn("cannot watch network namespace %s", ns->name);
+		}
+	}
+}
+
+int fleet_tick(struct fleet *fl, int64_t now_ms, finding_cb cb, void *arg)
+{
+	struct fleet_member *host = fl->members[0];
+	size_t i;
+	int r;
+
+	if (fl->scan && (fl->scans == 0 || host->mon.track.ticks % FLEET_SCAN_TICKS == 0))
+		fleet_scan(fl, cb, arg);
+	r = monitor_tick(&host->mon, now_ms, cb, arg);
+	for (i = 1; i < fl->count; i++) {
+		struct ns_job job = { .m = fl->members[i], .now_ms = now_ms, .cb = cb, .arg = arg };
+
+		/* A namespace whose tick fails keeps its last state; its monitor says why. */
+		nsworker_run(fl->worker, job.m->nsfd, ns_tick_fn, &job);
+	}
+	return r;
+}
+
+const struct fleet_member *fleet_find(const struct fleet *fl, const char *name_or_inode)
+{
+	char *end;
+	unsigned long long inode;
+	size_t i;
+
+	for (i = 0; i < fl->count; i++)
+		if (strcmp(fl->members[i]->ns.name, name_or_inode) == 0)
+			return fl->members[i];
+	inode = strtoull(name_or_inode, &end, 10);
+	if (*name_or_inode && *end == '\0')
+		return member_by_inode(fl, inode);
+	return NULL;
+}

@@ -1,5 +1,6 @@
 /* monitor.c: one tick end to end, shared by backlogd and `backlogctl diagnose`. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,10 +15,17 @@
 
 int monitor_init(struct monitor *m, const struct config *cfg, const char *proc_root)
 {
+	return monitor_init_ns(m, cfg, proc_root, NULL);
+}
+
+int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *proc_root,
+		    const char *sys_root)
+{
 	int r;
 
 	memset(m, 0, sizeof(*m));
 	m->proc_root = proc_root;
+	m->sys_root = sys_root ? sys_root : proc_root;
 	m->cfg = *cfg;
 	listener_set_init(&m->dump);
 	counters_init(&m->counters);
@@ -208,6 +216,19 @@ static const char *deep_reason(const struct monitor *m)
 	return NULL;
 }
 
+/* diagnose knows nothing of namespaces: say in every finding which one it is about. */
+static void stamp_netns(struct monitor *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->firing.count; i++) {
+		struct finding *f = &m->firing.items[i];
+
+		f->netns_inode = m->netns_inode;
+		snprintf(f->netns_name, sizeof(f->netns_name), "%s", m->netns_name);
+	}
+}
+
 int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 {
 	int r;
@@ -219,7 +240,7 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 	/* Counters that cannot be read leave host deltas unknown; listeners still count. */
 	if (netstat_read(m->proc_root, &m->counters) < 0)
 		counters_clear(&m->counters);
-	sysctl_read_limits(m->proc_root, &m->limits);
+	sysctl_read_limits(m->sys_root, &m->limits);
 	sockstat_read(m->proc_root, &m->sockstat);
 	conntrack_read(m->proc_root, &m->conntrack);
 	if (!m->links || links_read(m->links, &m->link_table) < 0)
@@ -248,6 +269,7 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 	r = diagnose(&m->track, &m->cfg.thr, &m->firing);
 	if (r < 0)
 		goto out_fail;
+	stamp_netns(m);
 	r = findings_update(&m->findings, &m->firing, now_ms / 1000, m->cfg.quiet_secs, cb, arg);
 	if (r < 0)
 		goto out_fail;

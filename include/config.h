@@ -18,12 +18,20 @@ struct addr_match {
 	uint8_t addr[16];
 };
 
+/* [daemon] namespaces: follow every network namespace of the host. */
+enum config_namespaces {
+	CONFIG_NS_AUTO,   /* yes when running as root (setns needs CAP_SYS_ADMIN) */
+	CONFIG_NS_YES,
+	CONFIG_NS_NO,
+};
+
 struct config {
 	unsigned tick_ms;         /* [daemon] interval, seconds (decimals allowed); default 1 */
 	unsigned quiet_secs;      /* [daemon] quiet_period, seconds; default 60 */
 	char socket_path[CONFIG_SOCKET_MAX]; /* [daemon] socket */
 	unsigned client_timeout_ms; /* [daemon] client_timeout, seconds; default 5 */
 	struct diag_thresholds thr;   /* [diagnose] slow_accept_ticks, full_window_ticks, ... */
+	enum config_namespaces namespaces;  /* [daemon] namespaces = auto|yes|no; default auto */
 	unsigned deep_every_ticks;    /* [deep] every_ticks: 0 = only when a signal asks; default 30 */
 	uint16_t ignore_ports[CONFIG_MAX_IGNORE];  /* [ignore] ports = 22 53 */
 	size_t n_ignore_ports;

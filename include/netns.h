@@ -37,7 +37,7 @@ const char *netns_kind_name(enum netns_kind k);
 
 /*
  * Find every network namespace: PROC_ROOT/[pid]/ns/net (deduplicated by
- * inode) and RUN_NETNS/* (bind mounts). Name each: the /run/netns name, else
+ * inode) and every entry of RUN_NETNS (bind mounts). Name each: the /run/netns name, else
  * a container or pod from the cgroup path of a process in it (docker-ID.scope,
  * libpod-ID.scope, kubepods .../pod-UID, lxc.payload.NAME, machine-NAME.scope),
  * else "pid N (comm)". The namespace of PROC_ROOT/self is kind NETNS_HOST,

@@ -1,0 +1,157 @@
+/* test_procfile.c: the shared /proc reader's size cap and growth, and the span number edges the probe tests do not reach. */
+#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "procfile.h"
+
+static char tmp[] = "/tmp/backlogd-procfile-XXXXXX";
+
+/* What *buf holds before a failing call, which must leave it alone. */
+static char sentinel[] = "untouched";
+
+static void tmp_setup(void)
+{
+	cr_assert_not_null(mkdtemp(tmp));
+}
+
+static void tmp_teardown(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* A file of n bytes whose every byte depends on its offset, so a lost or doubled chunk shows. */
+static char *write_pattern(const char *name, size_t n)
+{
+	char path[256];
+	char *data = malloc(n ? n : 1);
+	FILE *f;
+
+	cr_assert_not_null(data);
+	for (size_t i = 0; i < n; i++)
+		data[i] = (char)('a' + (i * 7 + i / 251) % 26);
+	snprintf(path, sizeof(path), "%s/%s", tmp, name);
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fwrite(data, 1, n, f), n);
+	cr_assert_eq(fclose(f), 0);
+	return data;
+}
+
+static void assert_reads_whole(const char *name, size_t n, size_t max)
+{
+	char *want = write_pattern(name, n), *buf = NULL;
+	size_t len = 0;
+
+	cr_assert_eq(procfile_read(tmp, name, max, &buf, &len), 0, "n %zu max %zu", n, max);
+	cr_assert_eq(len, n, "n %zu max %zu", n, max);
+	cr_assert(n == 0 || memcmp(buf, want, n) == 0, "n %zu max %zu: bytes differ", n, max);
+	free(buf);
+	free(want);
+}
+
+static void assert_refused(const char *name, size_t n, size_t max)
+{
+	char *data = write_pattern(name, n), *buf = sentinel;
+	size_t len = 12345;
+
+	cr_assert_eq(procfile_read(tmp, name, max, &buf, &len), -EFBIG, "n %zu max %zu", n, max);
+	cr_assert_eq(buf, sentinel);
+	cr_assert_eq(len, 12345);
+	free(data);
+}
+
+/*
+ * The callers' caps (sysctl's 32 bytes, sockstat's 64 KiB, conntrack's
+ * 1 MiB) all mean "a file that fills the buffer is refused": max - 1 bytes
+ * read, max bytes do not, below the first buffer and after it has grown.
+ */
+Test(procfile, cap_boundary, .init = tmp_setup, .fini = tmp_teardown)
+{
+	static const size_t caps[] = { 1, 32, 8192, 8193, 65536, 3 * 8192 + 5 };
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		assert_reads_whole("f", caps[i] - 1, caps[i]);
+		assert_refused("f", caps[i], caps[i]);
+		assert_refused("f", caps[i] + 1, caps[i]);
+	}
+}
+
+/* netstat reads with no cap: the buffer grows several times and keeps every byte in order. */
+Test(procfile, grows_without_cap, .init = tmp_setup, .fini = tmp_teardown)
+{
+	assert_reads_whole("f", 0, SIZE_MAX);
+	assert_reads_whole("f", 8192, SIZE_MAX);
+	assert_reads_whole("f", 300001, SIZE_MAX);
+}
+
+Test(procfile, errors, .init = tmp_setup, .fini = tmp_teardown)
+{
+	char *buf = sentinel, *long_rel;
+	size_t len = 12345;
+	char *data = write_pattern("f", 4);
+
+	cr_assert_eq(procfile_read(tmp, "f", 0, &buf, &len), -EINVAL);
+	cr_assert_eq(procfile_read(tmp, "missing", 64, &buf, &len), -ENOENT);
+	cr_assert_eq(procfile_read(tmp, ".", 64, &buf, &len), -EISDIR);
+	long_rel = malloc(5000);
+	cr_assert_not_null(long_rel);
+	memset(long_rel, 'x', 4999);
+	long_rel[4999] = '\0';
+	cr_assert_eq(procfile_read(tmp, long_rel, 64, &buf, &len), -ENAMETOOLONG);
+	free(long_rel);
+	cr_assert_eq(buf, sentinel);
+	cr_assert_eq(len, 12345);
+	free(data);
+}
+
+static struct span sp(const char *s)
+{
+	struct span r = { s, s + strlen(s) };
+
+	return r;
+}
+
+/* A clamped number is still a number only if every character is a digit. */
+Test(procfile, dec_clamp_checks_all_digits)
+{
+	int64_t v = 7;
+	struct span t;
+
+	t = sp("99999999999999999999x");
+	cr_assert_not(span_dec_clamp(&t, &v));
+	t = sp("-99999999999999999999-");
+	cr_assert_not(span_dec_clamp(&t, &v));
+	cr_assert_eq(v, 7, "set on failure");
+	t = sp("99999999999999999999");
+	cr_assert_not(span_dec(&t, &v), "strict refuses what clamp takes");
+	cr_assert(span_dec_clamp(&t, &v));
+	cr_assert_eq(v, INT64_MAX);
+}
+
+/* 16 hex digits fill a u64; a 17th could not fit and is refused, even as a leading 0. */
+Test(procfile, hex_width)
+{
+	uint64_t v = 7;
+	struct span t;
+
+	t = sp("fFfFfFfFfFfFfFfF");
+	cr_assert(span_hex(&t, &v));
+	cr_assert_eq(v, UINT64_MAX);
+	t = sp("00000000000000001");
+	cr_assert_not(span_hex(&t, &v));
+	t = sp("");
+	cr_assert_not(span_hex(&t, &v));
+	t = sp("0x1");
+	cr_assert_not(span_hex(&t, &v));
+	cr_assert_eq(v, UINT64_MAX, "set on failure");
+}
