@@ -24,6 +24,7 @@ void config_defaults(struct config *cfg)
 	cfg->quiet_secs = 60;
 	cfg->client_timeout_ms = 5000;
 	cfg->deep_every_ticks = 30;
+	cfg->namespace_scan_ticks = 5;
 	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", CONFIG_DEFAULT_SOCKET);
 	diag_thresholds_default(&cfg->thr);
 }
@@ -165,6 +166,12 @@ static int config_handler(void *user, const char *section, const char *name, con
 				cfg->namespaces = CONFIG_NS_NO;
 			else
 				return bad_value(ctx, section, name, value, "want auto, yes or no");
+			return 1;
+		}
+		if (!strcmp(name, "namespace_scan")) {
+			if (!parse_uint(value, 1, 100000, &n))
+				return bad_value(ctx, section, name, value, "want a whole number of ticks, at least 1");
+			cfg->namespace_scan_ticks = (unsigned)n;
 			return 1;
 		}
 		if (!strcmp(name, "socket")) {

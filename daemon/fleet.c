@@ -18,8 +18,6 @@
  */
 #define NS_PROC_ROOT "/proc/thread-self"
 #define NS_SYS_ROOT "/proc"
-/* Namespaces are rescanned every this many ticks (a stat per process). */
-#define FLEET_SCAN_TICKS 5
 
 struct ns_job {
 	struct fleet_member *m;
@@ -278,7 +276,9 @@ int fleet_tick(struct fleet *fl, int64_t now_ms, finding_cb cb, void *arg)
 	size_t i;
 	int r;
 
-	if (fl->scan && (fl->scans == 0 || host->mon.track.ticks % FLEET_SCAN_TICKS == 0))
+	/* A rescan costs a stat per process: every namespace_scan ticks, not every tick. */
+	if (fl->scan && (fl->scans == 0 || fl->cfg.namespace_scan_ticks <= 1 ||
+			 host->mon.track.ticks % fl->cfg.namespace_scan_ticks == 0))
 		fleet_scan(fl, cb, arg);
 	r = monitor_tick(&host->mon, now_ms, cb, arg);
 	for (i = 1; i < fl->count; i++) {

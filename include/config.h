@@ -32,6 +32,7 @@ struct config {
 	unsigned client_timeout_ms; /* [daemon] client_timeout, seconds; default 5 */
 	struct diag_thresholds thr;   /* [diagnose] slow_accept_ticks, full_window_ticks, ... */
 	enum config_namespaces namespaces;  /* [daemon] namespaces = auto|yes|no; default auto */
+	unsigned namespace_scan_ticks;      /* [daemon] namespace_scan: rescan every N ticks; default 5 */
 	unsigned deep_every_ticks;    /* [deep] every_ticks: 0 = only when a signal asks; default 30 */
 	uint16_t ignore_ports[CONFIG_MAX_IGNORE];  /* [ignore] ports = 22 53 */
 	size_t n_ignore_ports;

@@ -56,7 +56,7 @@ Test(config, every_key)
 	char err[256] = "";
 
 	write_conf("# comment\n[daemon]\ninterval = 0.5\nquiet_period = 120\n"
-		   "client_timeout = 2\nsocket = /tmp/x.sock\nnamespaces = no\n\n"
+		   "client_timeout = 2\nsocket = /tmp/x.sock\nnamespaces = no\nnamespace_scan = 2\n\n"
 		   "[diagnose]\nslow_accept_ticks = 9\nfull_window_ticks = 4\ngap_memory = 120\n"
 		   "ephemeral_pct = 70\norphans_pct = 75\nconntrack_pct = 85\nreuseport_room_pct = 40\n"
 		   "link_dropped_min = 50\n"
@@ -69,6 +69,7 @@ Test(config, every_key)
 	cr_assert_eq(cfg.client_timeout_ms, 2000);
 	cr_assert_str_eq(cfg.socket_path, "/tmp/x.sock");
 	cr_assert_eq(cfg.namespaces, CONFIG_NS_NO);
+	cr_assert_eq(cfg.namespace_scan_ticks, 2);
 	cr_assert_eq(cfg.thr.slow_accept_ticks, 9);
 	cr_assert_eq(cfg.thr.full_window_ticks, 4);
 	cr_assert_eq(cfg.thr.gap_memory_secs, 120);
