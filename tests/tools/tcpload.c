@@ -19,7 +19,9 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,7 +29,8 @@
  * Usage (also printed by -h):
  *
  *   tcpload listen ADDR PORT BACKLOG [--accept [--no-read | --wait-eof]]
- *           [--defer-accept SECS] [--reuseport] [--ready FILE] [--lifetime SECS]
+ *           [--defer-accept SECS] [--reuseport] [--fork N] [--ready FILE]
+ *           [--lifetime SECS]
  *   tcpload connect ADDR PORT COUNT [--timeout-ms N] [--send | --send-bytes N]
  *           [--hold-ms N] [--interval-ms N]
  *   tcpload defer-storm ADDR PORT BACKLOG [--timeout-ms N] [--hold-ms N]
@@ -43,6 +46,13 @@
  *   --wait-eof  keep every accepted connection open, no FIN, and close it at the
  *               client's EOF: the client closes first, so TIME_WAIT lands on the
  *               client's side; a held client stays ESTABLISHED meanwhile.
+ *   --fork N    a pre-fork server: after listen(), N children inherit the one
+ *               listening socket and each does what the parent does (accepts
+ *               with --accept, else only waits). "ready PID" names the parent
+ *               and is written once every child exists; the children are its
+ *               children (pgrep -P PID). A child ends with the parent (even a
+ *               SIGKILLed one), on a signal, or at the lifetime; the parent
+ *               stops and reaps its children before it exits.
  *
  * Client outcomes, one summary line
  * "connected=N reset=N timeout=N refused=N other=N addrnotavail=N":
@@ -135,7 +145,8 @@ static void usage(FILE *f)
 {
 	fputs("usage:\n"
 	      "  tcpload listen ADDR PORT BACKLOG [--accept [--no-read | --wait-eof]]\n"
-	      "          [--defer-accept SECS] [--reuseport] [--ready FILE] [--lifetime SECS]\n"
+	      "          [--defer-accept SECS] [--reuseport] [--fork N] [--ready FILE]\n"
+	      "          [--lifetime SECS]\n"
 	      "  tcpload connect ADDR PORT COUNT [--timeout-ms N] [--send | --send-bytes N]\n"
 	      "          [--hold-ms N] [--interval-ms N]\n"
 	      "  tcpload defer-storm ADDR PORT BACKLOG [--timeout-ms N] [--hold-ms N]\n"
@@ -356,6 +367,54 @@ static void listen_accept(int lfd, int efd, struct held_fifo *h, enum accept_mod
 	}
 }
 
+#define MAX_FORK 64
+
+/*
+ * Fork n children that share the listening socket, as a pre-fork server
+ * does. They are forked before any epoll instance exists: an inherited epoll
+ * fd would be the parent's own instance, not a copy. Return: true in a
+ * child, false in the parent (pids[] then holds the children).
+ */
+static bool fork_children(long n, pid_t *pids)
+{
+	pid_t parent = getpid();
+
+	/* Nothing buffered may be written twice. */
+	fflush(NULL);
+	for (long i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			perror("tcpload: fork");
+			exit(1);
+		}
+		if (pid > 0) {
+			pids[i] = pid;
+			continue;
+		}
+		/*
+		 * A stray child would hold the port past the test: die with the
+		 * parent, even a SIGKILLed one. SIGTERM is handled, so the child
+		 * leaves its loop cleanly; the parent may already have gone
+		 * before prctl, hence the getppid check.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(0);
+		return true;
+	}
+	return false;
+}
+
+/* The parent's end: stop every child and reap it, so none outlives the run. */
+static void reap_children(const pid_t *pids, long n)
+{
+	for (long i = 0; i < n; i++)
+		kill(pids[i], SIGTERM);
+	for (long i = 0; i < n; i++)
+		while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
 static int cmd_listen(int argc, char **argv)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = UINT64_MAX };
@@ -365,9 +424,10 @@ static int cmd_listen(int argc, char **argv)
 	struct held_fifo *held;
 	sigset_t waitmask;
 	const char *ready = NULL;
-	bool do_accept = false, reuseport = false;
+	bool do_accept = false, reuseport = false, child = false;
 	enum accept_mode mode = A_FIN;
-	long defer = 0, lifetime = 120;
+	long defer = 0, lifetime = 120, nfork = 0;
+	pid_t kids[MAX_FORK];
 	int64_t end;
 	int backlog, lfd, efd;
 
@@ -391,6 +451,8 @@ static int cmd_listen(int argc, char **argv)
 			ready = argv[++i];
 		else if (!strcmp(argv[i], "--lifetime") && i + 1 < argc)
 			lifetime = parse_long(argv[++i], 1, 86400, "bad --lifetime");
+		else if (!strcmp(argv[i], "--fork") && i + 1 < argc)
+			nfork = parse_long(argv[++i], 1, MAX_FORK, "bad --fork");
 		else
 			die_usage("unknown listen option", argv[i]);
 	}
@@ -399,17 +461,21 @@ static int cmd_listen(int argc, char **argv)
 
 	signals_setup(&waitmask);
 	lfd = make_listener(&ss, sslen, backlog, (int)defer, reuseport);
+	/* Whatever happens, never outlive the lifetime: a stray listener would skew later tests. */
+	end = now_ms() + lifetime * 1000;
+	child = fork_children(nfork, kids);
 	held = calloc(1, sizeof(*held));
 	efd = epoll_create1(EPOLL_CLOEXEC);
 	if (!held || efd < 0 || (do_accept && epoll_ctl(efd, EPOLL_CTL_ADD, lfd, &ev) < 0)) {
 		perror("tcpload: listen setup");
+		if (!child)
+			reap_children(kids, nfork);
 		free(held);
 		return 1;
 	}
-	write_ready(ready);
-
-	/* Whatever happens, never outlive the lifetime: a stray listener would skew later tests. */
-	end = now_ms() + lifetime * 1000;
+	/* The parent alone speaks for the group: one "ready PID", once every child exists. */
+	if (!child)
+		write_ready(ready);
 	while (!stop_signal && now_ms() < end) {
 		int64_t wake = held_next_deadline(held, end);
 		int left = poll_timeout(wake);
@@ -440,6 +506,8 @@ static int cmd_listen(int argc, char **argv)
 	close(efd);
 	close(lfd);
 	free(held);
+	if (!child)
+		reap_children(kids, nfork);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,43 @@ static struct span sp(const char *s)
 	struct span r = { s, s + strlen(s) };
 
 	return r;
+}
+
+static void assert_line(struct span *text, const char *want, size_t want_len, bool want_whole)
+{
+	struct span line;
+	bool whole = !want_whole;
+
+	cr_assert(span_next_line(text, &line, &whole), "no line where \"%s\" was due", want);
+	cr_assert_eq((size_t)(line.end - line.p), want_len, "\"%s\"", want);
+	cr_assert(memcmp(line.p, want, want_len) == 0, "\"%s\"", want);
+	cr_assert_eq(whole, want_whole, "\"%s\"", want);
+}
+
+/*
+ * A NUL byte or a missing last newline marks a line the kernel did not
+ * write: the probes drop it even where its fields would still parse (a
+ * netstat header name is not otherwise checked).
+ */
+Test(procfile, next_line_whole)
+{
+	static const char text[] = "a b\n\nA\0B\nc\0\nlast";
+	struct span rest = { text, text + sizeof(text) - 1 }, line;
+	bool whole;
+
+	assert_line(&rest, "a b", 3, true);
+	assert_line(&rest, "", 0, true);
+	assert_line(&rest, "A\0B", 3, false);
+	assert_line(&rest, "c\0", 2, false);
+	assert_line(&rest, "last", 4, false);
+	cr_assert_not(span_next_line(&rest, &line, &whole));
+
+	rest.p = rest.end = text;
+	cr_assert_not(span_next_line(&rest, &line, &whole), "empty text has no line");
+	rest.p = text + 3;
+	rest.end = text + 4;
+	assert_line(&rest, "", 0, true);
+	cr_assert_not(span_next_line(&rest, &line, &whole), "no empty line after the last newline");
 }
 
 /* A clamped number is still a number only if every character is a digit. */
