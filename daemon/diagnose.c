@@ -300,6 +300,23 @@ static void who(const struct tracked *tr, struct sbuf *sb)
 	who_owner(&tr->owner, sb);
 }
 
+/*
+ * The owner's user and first command line, so that an alert names who runs
+ * the listener without a second lookup. A zeroed owner (uid 0, user "") is
+ * unknown, not root: the user name is what says the uid was read.
+ */
+static void owner_account(struct finding *f, const struct owner *o)
+{
+	if (!o)
+		return;
+	snprintf(f->cmdline, sizeof(f->cmdline), "%.*s", (int)sizeof(o->procs[0].cmdline) - 1,
+		 o->procs[0].cmdline);
+	if (o->user[0] && o->uid >= 0) {
+		snprintf(f->user, sizeof(f->user), "%.*s", (int)sizeof(o->user) - 1, o->user);
+		f->uid = o->uid;
+	}
+}
+
 static void fill_identity(struct finding *f, const struct tracked *tr)
 {
 	const struct owner *o = &tr->owner;
@@ -314,6 +331,7 @@ static void fill_identity(struct finding *f, const struct tracked *tr)
 			 o->procs[0].comm);
 	}
 	snprintf(f->unit, sizeof(f->unit), "%.*s", (int)sizeof(o->unit) - 1, o->unit);
+	owner_account(f, owner_known(tr) ? o : NULL);
 
 	sb_init(&sb, f->subject, sizeof(f->subject));
 	sb_printf(&sb, "%s", f->listener);
@@ -756,6 +774,7 @@ static void owner_identity(struct finding *f, const char *key, const struct owne
 	}
 	if (o)
 		snprintf(f->unit, sizeof(f->unit), "%.*s", (int)sizeof(o->unit) - 1, o->unit);
+	owner_account(f, o && o->nprocs > 0 ? o : NULL);
 	sb_init(&sb, f->subject, sizeof(f->subject));
 	sb_printf(&sb, "%s", key);
 	if (o && o->nprocs > 0) {

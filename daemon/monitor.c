@@ -69,6 +69,7 @@ void monitor_done(struct monitor *m)
 	procmap_free(m->pm);
 	sockdiag_close(m->sd);
 	free(m->inodes);
+	free(m->cgroup_ids);
 	deep_sample_free(&m->deep);
 	findings_free(&m->findings);
 	finding_list_free(&m->firing);
@@ -109,6 +110,7 @@ static void filter_ignored(struct monitor *m)
 static int reserve_inodes(struct monitor *m, size_t n)
 {
 	uint32_t *p;
+	uint64_t *c;
 	size_t cap;
 
 	if (n <= m->inodes_cap)
@@ -118,6 +120,10 @@ static int reserve_inodes(struct monitor *m, size_t n)
 	if (!p)
 		return -ENOMEM;
 	m->inodes = p;
+	c = realloc(m->cgroup_ids, cap * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	m->cgroup_ids = c;
 	m->inodes_cap = cap;
 	return 0;
 }
@@ -136,13 +142,18 @@ static int attach_owners(struct monitor *m)
 	r = reserve_inodes(m, t->count + DEEP_TOP_HOLDERS);
 	if (r < 0)
 		return r;
-	for (i = 0; i < t->count; i++)
+	/* The socket's cgroup (INET_DIAG_CGROUP_ID) narrows a new listener's search to its processes. */
+	for (i = 0; i < t->count; i++) {
+		m->cgroup_ids[n] = t->items[i].l.cgroup_id;
 		m->inodes[n++] = t->items[i].l.inode;
+	}
 	if (m->deep_ran)
 		for (i = 0; i < m->deep.n_holders; i++)
-			if (m->deep.holders[i].inode)
+			if (m->deep.holders[i].inode) {
+				m->cgroup_ids[n] = 0;
 				m->inodes[n++] = m->deep.holders[i].inode;
-	r = procmap_update(m->pm, m->inodes, n);
+			}
+	r = procmap_update_hinted(m->pm, m->inodes, m->cgroup_ids, n);
 	if (r < 0)
 		return r;
 	for (i = 0; i < t->count; i++) {
@@ -242,7 +253,7 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 		counters_clear(&m->counters);
 	sysctl_read_limits(m->sys_root, &m->limits);
 	sockstat_read(m->proc_root, &m->sockstat);
-	conntrack_read(m->proc_root, &m->conntrack);
+	conntrack_read2(m->proc_root, m->sys_root, &m->conntrack);
 	if (!m->links || links_read(m->links, &m->link_table) < 0)
 		m->link_table.count = 0;
 	r = track_update(&m->track, &m->dump, &m->counters, &m->limits, now_ms);

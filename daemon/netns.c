@@ -1,1 +1,649 @@
-/* placeholder: being written */
+/* netns.c: find the host's network namespaces in /proc and /run/netns, tell them apart by nsfs inode and name them. */
+#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "netns.h"
+
+/* Long enough for /proc/PID/cgroup on a cgroup v1 host with a dozen hierarchies and kubepods paths. */
+#define CGROUP_TEXT_MAX 16384
+/* A short hex prefix is how docker, podman and crictl show container ids. */
+#define SHORT_ID_LEN 12
+
+void netns_list_init(struct netns_list *l)
+{
+	l->items = NULL;
+	l->count = 0;
+	l->cap = 0;
+}
+
+void netns_list_free(struct netns_list *l)
+{
+	if (!l)
+		return;
+	free(l->items);
+	netns_list_init(l);
+}
+
+const char *netns_kind_name(enum netns_kind k)
+{
+	switch (k) {
+	case NETNS_HOST:
+		return "host";
+	case NETNS_NAMED:
+		return "named";
+	case NETNS_CONTAINER:
+		return "container";
+	case NETNS_PROCESS:
+		return "process";
+	}
+	return "unknown";
+}
+
+/* ---- naming from a cgroup path ---- */
+
+static bool has_prefix(const char *s, size_t len, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+
+	return len >= plen && memcmp(s, prefix, plen) == 0;
+}
+
+static bool has_suffix(const char *s, size_t len, const char *suffix)
+{
+	size_t slen = strlen(suffix);
+
+	return len >= slen && memcmp(s + len - slen, suffix, slen) == 0;
+}
+
+static bool is_hex(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+		      (s[i] >= 'A' && s[i] <= 'F')))
+			return false;
+	return true;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Names end up in logs, the control socket and JSON: a cgroup or process
+ * name may hold any byte, so keep printable ASCII only, or a crafted name
+ * could forge log lines or make the JSON encoder refuse the whole reply.
+ */
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
+/* "PREFIX:" followed by the first 12 characters of a container id. */
+static void set_short_id(char *name, size_t len, const char *prefix, const char *id)
+{
+	snprintf(name, len, "%s:%.*s", prefix, SHORT_ID_LEN, id);
+}
+
+/*
+ * A container id component: all hex and long enough to be one. Short or
+ * non-hex names (libpod-conmon-ID.scope is podman's monitor, not the
+ * container) do not count.
+ */
+static bool container_id(const char *id, size_t len)
+{
+	return len >= SHORT_ID_LEN && is_hex(id, len);
+}
+
+/*
+ * "PREFIX<id>.scope", the systemd cgroup driver's shape, or "PREFIX<id>",
+ * the cgroupfs driver's. Return: the id's length, 0 when it is none.
+ */
+static size_t runtime_scope_id(const char *c, size_t clen, const char *prefix)
+{
+	size_t plen = strlen(prefix), idlen;
+
+	if (!has_prefix(c, clen, prefix))
+		return 0;
+	idlen = clen - plen;
+	if (has_suffix(c, clen, ".scope"))
+		idlen -= 6;
+	return container_id(c + plen, idlen) ? idlen : 0;
+}
+
+/*
+ * systemd escapes unit name characters as "\xNN" (machine-qemu\x2d1\x2dvm.scope
+ * is the libvirt machine qemu-1-vm): undo it so the name is the one
+ * machinectl shows.
+ */
+static void unescape_unit(const char *s, size_t slen, char *out, size_t len)
+{
+	size_t i = 0, o = 0;
+
+	while (i < slen && o + 1 < len) {
+		int hi, lo;
+
+		if (slen - i >= 4 && s[i] == '\\' && s[i + 1] == 'x' &&
+		    (hi = hexval(s[i + 2])) >= 0 && (lo = hexval(s[i + 3])) >= 0 &&
+		    (hi || lo)) {
+			out[o++] = (char)(hi * 16 + lo);
+			i += 4;
+		} else {
+			out[o++] = s[i++];
+		}
+	}
+	out[o] = '\0';
+}
+
+/*
+ * The pod uid in one component: "kubepods[-QOS]-pod<uid>.slice" (systemd
+ * driver, '-' in the uid escaped to '_') or "pod<uid>" (cgroupfs driver,
+ * under a kubepods component). uid is written with dashes, as kubectl shows it.
+ * Return: true when the component is a pod.
+ */
+static bool pod_uid(const char *c, size_t clen, char *uid, size_t len)
+{
+	const char *u = NULL;
+	size_t ulen = 0, i;
+
+	if (has_suffix(c, clen, ".slice")) {
+		size_t slen = clen - 6;
+
+		/* The last "-pod" of the slice name: QoS classes come before it. */
+		for (i = slen; i >= 4; i--)
+			if (memcmp(c + i - 4, "-pod", 4) == 0) {
+				u = c + i;
+				ulen = slen - i;
+				break;
+			}
+	} else if (has_prefix(c, clen, "pod")) {
+		u = c + 3;
+		ulen = clen - 3;
+	}
+	/* A uid is a UUID, or 32 hex digits for a static pod; nothing shorter. */
+	if (!u || ulen < 8 || ulen >= len)
+		return false;
+	for (i = 0; i < ulen; i++) {
+		char ch = u[i];
+
+		if (ch == '_')
+			ch = '-';
+		else if (ch != '-' && !is_hex(&ch, 1))
+			return false;
+		uid[i] = ch;
+	}
+	uid[ulen] = '\0';
+	return true;
+}
+
+/*
+ * The container of one component, prev being the component above it ("" at
+ * the top). Return: true when name was set.
+ */
+static bool container_component(const char *c, size_t clen, const char *prev,
+				size_t prevlen, char *name, size_t len)
+{
+	char buf[NETNS_NAME_MAX];
+	size_t idlen;
+
+	if ((idlen = runtime_scope_id(c, clen, "docker-")) > 0) {
+		set_short_id(name, len, "docker", c + 7);
+	} else if (prevlen == 6 && memcmp(prev, "docker", 6) == 0 && container_id(c, clen)) {
+		/* The cgroupfs driver: /docker/<id>. */
+		set_short_id(name, len, "docker", c);
+	} else if ((idlen = runtime_scope_id(c, clen, "libpod-")) > 0) {
+		set_short_id(name, len, "podman", c + 7);
+	} else if ((idlen = runtime_scope_id(c, clen, "cri-containerd-")) > 0) {
+		set_short_id(name, len, "containerd", c + 15);
+	} else if ((idlen = runtime_scope_id(c, clen, "crio-")) > 0) {
+		set_short_id(name, len, "crio", c + 5);
+	} else if (has_prefix(c, clen, "lxc.payload.") && clen > 12) {
+		snprintf(name, len, "lxc:%.*s", (int)(clen - 12), c + 12);
+	} else if (has_prefix(c, clen, "machine-") && has_suffix(c, clen, ".scope") &&
+		   clen > 8 + 6) {
+		unescape_unit(c + 8, clen - 8 - 6, buf, sizeof(buf));
+		snprintf(name, len, "machine:%s", buf);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Name from one cgroup path. A pod owns the namespace all its containers
+ * share, so a pod anywhere on the path wins over a container (kubepods
+ * paths end in the container's cri-containerd-ID.scope). Otherwise the
+ * innermost container wins: a nested container (docker in docker) has a
+ * namespace of its own, which the outer container's name would not tell apart.
+ */
+static void name_from_path(const char *path, size_t plen, char *name, size_t len)
+{
+	static const char deleted[] = " (deleted)";
+	const size_t dlen = sizeof(deleted) - 1;
+	char pod[64] = "", ctr[NETNS_NAME_MAX] = "";
+	const char *p = path, *end, *prev = "";
+	size_t prevlen = 0;
+	bool kube = false;
+
+	/* cgroup v2 marks a removed cgroup; its processes are still in the container. */
+	if (plen >= dlen && memcmp(path + plen - dlen, deleted, dlen) == 0)
+		plen -= dlen;
+	end = path + plen;
+	while (p < end) {
+		const char *c = p;
+		size_t clen;
+
+		while (p < end && *p != '/')
+			p++;
+		clen = (size_t)(p - c);
+		if (p < end)
+			p++;
+		if (clen == 0)
+			continue;
+		/* "pod<uid>" is a pod only under kubepods (kind prefixes it "kubelet-kubepods"). */
+		if (memmem(c, clen, "kubepods", 8))
+			kube = true;
+		if (!(kube && pod_uid(c, clen, pod, sizeof(pod))))
+			container_component(c, clen, prev, prevlen, ctr, sizeof(ctr));
+		prev = c;
+		prevlen = clen;
+	}
+	if (pod[0] != '\0')
+		snprintf(name, len, "pod:%s", pod);
+	else
+		snprintf(name, len, "%s", ctr);
+}
+
+/* Rank of a /proc/PID/cgroup line: 0 for "0::", 1 for "name=systemd", 2 other, -1 not a cgroup line. */
+static int cgroup_line_rank(const char *line, const char *eol, const char **path)
+{
+	const char *c1 = memchr(line, ':', (size_t)(eol - line));
+	const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(eol - c1 - 1)) : NULL;
+	size_t clen;
+
+	if (!c2)
+		return -1;
+	*path = c2 + 1;
+	clen = (size_t)(c2 - c1 - 1);
+	if (clen == 0 && c1 - line == 1 && line[0] == '0')
+		return 0;
+	if (clen == 12 && memcmp(c1 + 1, "name=systemd", 12) == 0)
+		return 1;
+	return 2;
+}
+
+/*
+ * Same line order as procmap_unit_from_cgroup: "0::" (cgroup v2), then
+ * "name=systemd", then the v1 controllers, since a hybrid host can show
+ * "0::/" while the container path is only in the v1 hierarchies.
+ */
+void netns_container_from_cgroup(const char *text, char *name, size_t len)
+{
+	int rank;
+
+	if (len == 0)
+		return;
+	name[0] = '\0';
+	for (rank = 0; rank < 3; rank++) {
+		const char *p = text;
+
+		while (*p) {
+			const char *nl = strchr(p, '\n');
+			const char *eol = nl ? nl : p + strlen(p);
+			const char *path;
+
+			if (cgroup_line_rank(p, eol, &path) == rank) {
+				name_from_path(path, (size_t)(eol - path), name, len);
+				if (name[0] != '\0') {
+					sanitize(name);
+					return;
+				}
+			}
+			p = nl ? nl + 1 : eol;
+		}
+	}
+}
+
+/* ---- the scan ---- */
+
+/*
+ * Read a small file relative to dirfd into buf, NUL-terminated; longer
+ * content is cut at size - 1. Return: bytes read, or -1 (errno set).
+ */
+static ssize_t read_small_at(int dirfd, const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while (len < size - 1) {
+		ssize_t r = read(fd, buf + len, size - 1 - len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int saved = errno;
+
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+static bool is_pid_name(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* A process that exited between readdir() and our look at it. */
+static bool vanished(int err)
+{
+	return err == ENOENT || err == ESRCH;
+}
+
+/* Binary search by inode. Return: the index of ino, or where it would go. */
+static size_t list_pos(const struct netns_list *l, uint64_t ino, bool *found)
+{
+	size_t lo = 0, hi = l->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->items[mid].inode < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < l->count && l->items[lo].inode == ino;
+	return lo;
+}
+
+/*
+ * The entry of ino, inserted (zeroed, kind NETNS_PROCESS, unnamed) in
+ * inode order if new. Return: NULL when out of memory.
+ */
+static struct netns_id *list_get(struct netns_list *l, uint64_t ino, bool *added)
+{
+	bool found;
+	size_t i = list_pos(l, ino, &found);
+
+	*added = false;
+	if (found)
+		return &l->items[i];
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct netns_id *n = realloc(l->items, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		l->items = n;
+		l->cap = cap;
+	}
+	memmove(&l->items[i + 1], &l->items[i], (l->count - i) * sizeof(*l->items));
+	l->count++;
+	memset(&l->items[i], 0, sizeof(l->items[i]));
+	l->items[i].inode = ino;
+	l->items[i].kind = NETNS_PROCESS;
+	*added = true;
+	return &l->items[i];
+}
+
+static void list_remove(struct netns_list *l, struct netns_id *e)
+{
+	size_t i = (size_t)(e - l->items);
+
+	memmove(&l->items[i], &l->items[i + 1], (l->count - i - 1) * sizeof(*l->items));
+	l->count--;
+}
+
+/*
+ * One process: its namespace is recorded, keeping the lowest pid, which is
+ * the oldest process in it and so the likeliest to outlive this scan.
+ * A process we cannot look at (gone, or not ours to inspect) is skipped.
+ */
+static int scan_pid(struct netns_list *l, int procfd, const char *pidname, dev_t nsdev)
+{
+	char rel[64];
+	struct stat st;
+	struct netns_id *e;
+	long lpid;
+	bool added;
+
+	lpid = strtol(pidname, NULL, 10);
+	if (lpid <= 0 || lpid > INT32_MAX)
+		return 0;
+	snprintf(rel, sizeof(rel), "%s/ns/net", pidname);
+	/* stat follows the ns link to the namespace itself: st_ino is its identity. */
+	if (fstatat(procfd, rel, &st, 0) < 0 || st.st_dev != nsdev)
+		return 0;
+	e = list_get(l, (uint64_t)st.st_ino, &added);
+	if (!e)
+		return -ENOMEM;
+	if (added || (int)lpid < e->pid)
+		e->pid = (int)lpid;
+	return 0;
+}
+
+static int scan_proc(struct netns_list *l, int procfd, dev_t nsdev)
+{
+	struct dirent *de;
+	int dfd, err = 0;
+	DIR *d;
+
+	/* A second descriptor: closedir() closes the one it is given. */
+	dfd = openat(procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	d = fdopendir(dfd);
+	if (!d) {
+		err = -errno;
+		close(dfd);
+		return err;
+	}
+	while (!err && (de = readdir(d)) != NULL)
+		if (is_pid_name(de->d_name))
+			err = scan_pid(l, procfd, de->d_name, nsdev);
+	closedir(d);
+	return err;
+}
+
+/*
+ * Bind mounts in RUN_NETNS name their namespace. A file there that is not
+ * on nsfs (left behind by an `ip netns add` that failed, or a mount that
+ * went away) is no namespace and is skipped. Two names for one namespace:
+ * the first in byte order, so the name does not change from scan to scan.
+ */
+static int scan_run_netns(struct netns_list *l, const char *run_netns, dev_t nsdev)
+{
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	d = opendir(run_netns);
+	/* No RUN_NETNS (nobody ran `ip netns add`), or one we may not read: no names from it. */
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char path[sizeof(l->items->path)];
+		struct netns_id *e;
+		struct stat st;
+		bool added;
+		int n;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || st.st_dev != nsdev)
+			continue;
+		e = list_get(l, (uint64_t)st.st_ino, &added);
+		if (!e) {
+			err = -ENOMEM;
+			break;
+		}
+		n = snprintf(path, sizeof(path), "%s/%s", run_netns, de->d_name);
+		/* A cut name or path would name or open something else: leave it to the other namers. */
+		if (n < 0 || (size_t)n >= sizeof(path) || strlen(de->d_name) >= sizeof(e->name)) {
+			/* Nobody is in it and it cannot be opened by path: nothing to watch. */
+			if (added)
+				list_remove(l, e);
+			continue;
+		}
+		if (e->kind == NETNS_NAMED && strcmp(de->d_name, e->name) >= 0)
+			continue;
+		e->kind = NETNS_NAMED;
+		snprintf(e->name, sizeof(e->name), "%s", de->d_name);
+		sanitize(e->name);
+		memcpy(e->path, path, sizeof(path));
+	}
+	closedir(d);
+	return err;
+}
+
+/*
+ * Name a namespace known only by its lowest pid: container, else process.
+ * Return: false when the process is gone, so the entry has no way in.
+ */
+static bool name_by_pid(struct netns_id *e, int procfd, const char *proc_root)
+{
+	char rel[64], comm[80];
+	char *cg;
+	ssize_t len;
+	int n;
+
+	n = snprintf(e->path, sizeof(e->path), "%s/%d/ns/net", proc_root, e->pid);
+	if (n < 0 || (size_t)n >= sizeof(e->path))
+		return false;
+	cg = malloc(CGROUP_TEXT_MAX);
+	if (cg) {
+		snprintf(rel, sizeof(rel), "%d/cgroup", e->pid);
+		len = read_small_at(procfd, rel, cg, CGROUP_TEXT_MAX);
+		if (len < 0 && vanished(errno)) {
+			free(cg);
+			return false;
+		}
+		if (len >= 0) {
+			/* A cut last line could look like another path: drop it. */
+			if ((size_t)len == CGROUP_TEXT_MAX - 1) {
+				char *nl = strrchr(cg, '\n');
+
+				if (nl)
+					nl[1] = '\0';
+			}
+			netns_container_from_cgroup(cg, e->name, sizeof(e->name));
+		}
+		free(cg);
+		if (e->name[0] != '\0') {
+			e->kind = NETNS_CONTAINER;
+			return true;
+		}
+	}
+	snprintf(rel, sizeof(rel), "%d/comm", e->pid);
+	len = read_small_at(procfd, rel, comm, sizeof(comm));
+	if (len < 0 && vanished(errno))
+		return false;
+	e->kind = NETNS_PROCESS;
+	if (len < 0) {
+		snprintf(e->name, sizeof(e->name), "pid %d", e->pid);
+		return true;
+	}
+	comm[strcspn(comm, "\n")] = '\0';
+	sanitize(comm);
+	snprintf(e->name, sizeof(e->name), "pid %d (%s)", e->pid, comm);
+	return true;
+}
+
+int netns_scan(const char *proc_root, const char *run_netns, struct netns_list *out)
+{
+	struct netns_id *host;
+	struct stat self;
+	size_t i, k;
+	bool added;
+	int procfd, err;
+
+	out->count = 0;
+	procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		return -errno;
+	/*
+	 * Our own namespace is the host's, and its st_dev is that of nsfs:
+	 * anything on another device is not a namespace.
+	 */
+	if (fstatat(procfd, "self/ns/net", &self, 0) < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = scan_proc(out, procfd, self.st_dev);
+	if (err)
+		goto out;
+	err = scan_run_netns(out, run_netns, self.st_dev);
+	if (err)
+		goto out;
+	/* Present even when PROC_ROOT/self is not among the pids (a fake proc root). */
+	host = list_get(out, (uint64_t)self.st_ino, &added);
+	if (!host) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Nobody opens the host's namespace: the daemon is already in it. */
+	host->kind = NETNS_HOST;
+	snprintf(host->name, sizeof(host->name), "host");
+	host->path[0] = '\0';
+
+	for (i = 0, k = 0; i < out->count; i++) {
+		struct netns_id *e = &out->items[i];
+
+		if (e->kind == NETNS_PROCESS && !name_by_pid(e, procfd, proc_root))
+			continue;
+		out->items[k++] = *e;
+	}
+	out->count = k;
+out:
+	if (err)
+		out->count = 0;
+	close(procfd);
+	return err;
+}
+
+uint64_t netns_self_inode(const char *proc_root)
+{
+	char path[4096];
+	struct stat st;
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/self/ns/net", proc_root);
+	if (n < 0 || (size_t)n >= sizeof(path) || stat(path, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_ino;
+}

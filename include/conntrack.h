@@ -27,5 +27,8 @@ int conntrack_parse_stat(const char *text, size_t len, struct conntrack_stat *ou
 /* Read PROC_ROOT/sys/net/netfilter/nf_conntrack_count and PROC_ROOT/net/stat/nf_conntrack.
  * A missing module is present = false, not an error. Return: 0 or -errno. */
 int conntrack_read(const char *proc_root, struct conntrack_stat *out);
+/* The same with the sysctl read from SYS_ROOT/sys: another namespace's net
+ * files are under /proc/thread-self, its sysctls under /proc. */
+int conntrack_read2(const char *proc_root, const char *sys_root, struct conntrack_stat *out);
 
 #endif

@@ -100,6 +100,10 @@ struct finding {
 	int pid;                   /* first owner, 0 unknown */
 	char comm[16];
 	char unit[128];
+	/* The owner's account and command line, for the journal and explain; "" unknown. */
+	char user[OWNER_USER_MAX];
+	int64_t uid;               /* meaningful only when user[0] is set */
+	char cmdline[OWNER_CMDLINE_MAX];
 	struct finding_evidence ev;
 	char message[FINDING_TEXT_MAX];     /* what happened and what clients saw */
 	char remedy[FINDING_TEXT_MAX];      /* the exact knob, current and suggested values */

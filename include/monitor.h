@@ -46,6 +46,7 @@ struct monitor {
 	struct finding_list firing;
 	struct finding_table findings;
 	uint32_t *inodes;         /* reused each tick for procmap */
+	uint64_t *cgroup_ids;     /* their cgroup ids, the same size */
 	size_t inodes_cap;
 	int64_t started;          /* wall clock, seconds */
 	int last_error;           /* -errno of the latest failed tick, 0 */

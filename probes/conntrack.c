@@ -153,6 +153,11 @@ int conntrack_parse_stat(const char *text, size_t len, struct conntrack_stat *ou
  */
 int conntrack_read(const char *proc_root, struct conntrack_stat *out)
 {
+	return conntrack_read2(proc_root, proc_root, out);
+}
+
+int conntrack_read2(const char *proc_root, const char *sys_root, struct conntrack_stat *out)
+{
 	char *buf = NULL;
 	size_t len = 0;
 	int err;
@@ -163,7 +168,7 @@ int conntrack_read(const char *proc_root, struct conntrack_stat *out)
 	out->drop = out->early_drop = out->insert_failed = 0;
 	out->malformed = 0;
 
-	out->count = sysctl_read_int(proc_root, "sys/net/netfilter/nf_conntrack_count");
+	out->count = sysctl_read_int(sys_root, "sys/net/netfilter/nf_conntrack_count");
 	if (out->count < 0)
 		out->count = -1;
 	out->present = out->count >= 0;
