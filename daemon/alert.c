@@ -16,10 +16,10 @@
 
 /* One MESSAGE_ID for every resolution, so `journalctl MESSAGE_ID=` finds them all. */
 #define ALERT_RESOLVED_MESSAGE_ID "5b0e8a3c2f4d4e6f9a1b7c8d9e0f1a2b"
-/* The fixed fields, the scope ones, and one per extra[] evidence item. */
-#define ALERT_MAX_FIELDS (32 + FINDING_EXTRA_MAX)
-/* "BACKLOGD_DETAIL=" plus the longest detail, and MESSAGE with message and remedy, fit whole. */
-#define ALERT_MESSAGE_MAX (2 * FINDING_TEXT_MAX + FINDING_SUBJECT_MAX + 256)
+/* The fixed fields, the scope, namespace and owner ones, and one per extra[] evidence item. */
+#define ALERT_MAX_FIELDS (40 + FINDING_EXTRA_MAX)
+/* "BACKLOGD_DETAIL=" plus the longest detail, and MESSAGE with message, remedy and namespace, fit whole. */
+#define ALERT_MESSAGE_MAX (2 * FINDING_TEXT_MAX + FINDING_SUBJECT_MAX + 256 + 128)
 #define ALERT_FIELD_MAX (ALERT_MESSAGE_MAX + 64 > FINDING_DETAIL_MAX + 64 ? \
 			 ALERT_MESSAGE_MAX + 64 : FINDING_DETAIL_MAX + 64)
 /* The journal refuses field names longer than this. */
@@ -117,6 +117,18 @@ static const char *side_effect_of(const struct finding *f)
 }
 
 /*
+ * Whether f is about backlogd's own namespace. The monitor stamps only an
+ * inode and a name, and the fleet names its own namespace "host"; an
+ * unstamped finding (one monitor, no fleet) is the host's too.
+ */
+static bool in_host_netns(const struct finding *f)
+{
+	size_t len = strnlen(f->netns_name, sizeof(f->netns_name));
+
+	return len == 0 || (len == 4 && memcmp(f->netns_name, "host", 4) == 0);
+}
+
+/*
  * One journal record for e opening (opened) or resolving. A side effect
  * gets its own record, at notice at most: the record of its cause is the
  * one to act on.
@@ -129,7 +141,7 @@ void alert_emit(const struct finding_entry *e, bool opened)
 	const char *scope = scope_name(f->scope);
 	struct record *r;
 	char message[ALERT_MESSAGE_MAX];
-	char role[64] = "";
+	char role[64] = "", where[sizeof(f->netns_name) + 4] = "";
 	int priority = opened ? f->priority : LOG_INFO;
 	int ret = -1;
 
@@ -140,12 +152,15 @@ void alert_emit(const struct finding_entry *e, bool opened)
 		if (priority < LOG_NOTICE)
 			priority = LOG_NOTICE;
 	}
+	/* The same address in two namespaces is two listeners: the text must say which. */
+	if (!in_host_netns(f))
+		snprintf(where, sizeof(where), "[%.*s] ", (int)sizeof(f->netns_name), f->netns_name);
 	if (opened)
-		snprintf(message, sizeof(message), "%s on %s%s: %s Fix: %s",
-			 code, f->subject, role, f->message, f->remedy);
+		snprintf(message, sizeof(message), "%s%s on %s%s: %s Fix: %s",
+			 where, code, f->subject, role, f->message, f->remedy);
 	else
-		snprintf(message, sizeof(message), "resolved: %s on %s%s, not seen for the quiet period (active %lld s)",
-			 code, f->subject, role, (long long)(e->last_seen - e->first_seen));
+		snprintf(message, sizeof(message), "%sresolved: %s on %s%s, not seen for the quiet period (active %lld s)",
+			 where, code, f->subject, role, (long long)(e->last_seen - e->first_seen));
 
 	r = calloc(1, sizeof(*r));
 	if (r) {
@@ -173,6 +188,18 @@ void alert_emit(const struct finding_entry *e, bool opened)
 		}
 		if (f->unit[0])
 			field(r, "BACKLOGD_UNIT=%s", f->unit);
+		if (f->user[0]) {
+			field(r, "BACKLOGD_USER=%.*s", (int)sizeof(f->user), f->user);
+			if (f->uid >= 0)
+				field(r, "BACKLOGD_UID=%lld", (long long)f->uid);
+		}
+		if (f->cmdline[0])
+			field(r, "BACKLOGD_CMDLINE=%.*s", (int)sizeof(f->cmdline), f->cmdline);
+		/* Every record says its namespace, so one filter finds a container's history. */
+		if (f->netns_inode)
+			field(r, "BACKLOGD_NETNS=%llu", (unsigned long long)f->netns_inode);
+		field(r, "BACKLOGD_NETNS_NAME=%.*s", (int)sizeof(f->netns_name),
+		      in_host_netns(f) && !f->netns_name[0] ? "host" : f->netns_name);
 		/* The accept-queue numbers describe a listener; on a host or an interface they would be zeros. */
 		if (f->scope == SCOPE_LISTENER) {
 			field(r, "BACKLOGD_DROPS=%llu", (unsigned long long)f->ev.drops_total);

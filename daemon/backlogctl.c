@@ -23,6 +23,7 @@
 #include "config.h"
 #include "diagnose.h"
 #include "monitor.h"
+#include "netns.h"
 #include "render.h"
 #include "report.h"
 
@@ -49,12 +50,14 @@ struct cli {
 	bool json;
 	double interval_s;
 	bool interval_set;
+	const char *netns;    /* --netns: one namespace's name or inode, NULL for all */
 };
 
 /* ---- the one option table: getopt_long's input and --help's text ---- */
 
 enum {
 	OPT_JSON = 256,       /* long-only options get values past any char */
+	OPT_NETNS,
 };
 
 struct cli_option {
@@ -68,6 +71,7 @@ static const struct cli_option cli_options[] = {
 	{ "socket", 'S', "SOCKET", "backlogd's control socket (default " CONFIG_DEFAULT_SOCKET ")" },
 	{ "json", OPT_JSON, NULL, "print the JSON document instead of tables" },
 	{ "interval", 'i', "SECONDS", "diagnose: time between the two samples (default 2, decimals ok)" },
+	{ "netns", OPT_NETNS, "NAME", "only this network namespace (a name or an inode)" },
 	{ "help", 'h', NULL, "show this help and exit" },
 	{ "version", 'V', NULL, "show the version and exit" },
 };
@@ -85,8 +89,8 @@ static const struct cli_command cli_commands[] = {
 	{ "status", "", 0, "daemon, limits, host counters, listeners and findings" },
 	{ "listeners", "", 0, "every listener: queue, backlog, drops, owning process and unit" },
 	{ "findings", "", 0, "active and recently resolved findings, with the fix for each" },
-	{ "explain", "ADDR:PORT|PORT|host|IFACE", 1, "the chain of evidence for a listener (all on PORT), the host, an interface or a destination" },
-	{ "diagnose", "", 0, "sample twice without the daemon; exit 1 when something is wrong" },
+	{ "explain", "[NETNS/]ADDR:PORT|PORT|host|IFACE", 1, "the chain of evidence for a listener (all on PORT), the host, an interface or a destination, in every namespace or in NETNS" },
+	{ "diagnose", "", 0, "sample twice without the daemon, in backlogctl's own namespace; exit 1 when something is wrong" },
 };
 
 #define N_COMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
@@ -101,7 +105,11 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		snprintf(left, sizeof(left), "%s%s%s", cli_commands[i].name,
 			 cli_commands[i].args[0] ? " " : "", cli_commands[i].args);
-		fprintf(out, "  %-25s %s\n", left, cli_commands[i].help);
+		/* A long synopsis gets a line of its own so the descriptions stay in one column. */
+		if (strlen(left) > 25)
+			fprintf(out, "  %s\n  %-25s %s\n", left, "", cli_commands[i].help);
+		else
+			fprintf(out, "  %-25s %s\n", left, cli_commands[i].help);
 	}
 	fprintf(out, "\nOptions (before or after the command):\n");
 	for (size_t i = 0; i < N_OPTIONS; i++) {
@@ -113,8 +121,12 @@ static void usage(FILE *out)
 		snprintf(left, sizeof(left), "%s--%s%s%s", shrt, o->name, o->arg ? "=" : "", o->arg ? o->arg : "");
 		fprintf(out, "  %-25s %s\n", left, o->help);
 	}
+	fprintf(out, "\nNamespaces: backlogd watches every network namespace; listeners and findings outside\n"
+		"its own are marked [NAME]. --netns NAME keeps one (\"host\" is backlogd's own);\n"
+		"explain blue/127.0.0.1:8080 looks in namespace blue only.\n");
 	fprintf(out, "\nExit status: 0 ok; 1 diagnose found a problem; 2 usage error;\n"
-		"3 backlogd unreachable (or, for diagnose, the kernel's data); 4 backlogd returned an error.\n");
+		"3 backlogd unreachable (or, for diagnose, the kernel's data); 4 backlogd returned an error,\n"
+		"or --netns names no namespace it watches.\n");
 }
 
 /* Print "backlogctl: ..." and the pointer to --help. Return: EXIT_USAGE. */
@@ -196,6 +208,11 @@ static int parse_args(int argc, char **argv, struct cli *cli, char **words, size
 			break;
 		case OPT_JSON:
 			cli->json = true;
+			break;
+		case OPT_NETNS:
+			if (!*optarg)
+				return usage_error("--netns needs a namespace name or inode");
+			cli->netns = optarg;
 			break;
 		case 'i':
 			if (!parse_interval(optarg, &cli->interval_s))
@@ -499,20 +516,215 @@ static int print_json(const json_t *data)
 	return EXIT_OK;
 }
 
+/* ---- --netns: one namespace out of the daemon's answer ---- */
+
+/*
+ * Whether ns (an entry's "netns", or a namespaces[] entry: the same keys)
+ * is called want: its name, or its inode in decimal. An entry without one
+ * comes from a daemon that watches only its own namespace: "host".
+ */
+static bool ns_called(const json_t *ns, const char *want)
+{
+	const char *name = json_string_value(json_object_get(ns, "name"));
+	const json_t *inode = json_object_get(ns, "inode");
+	char buf[32];
+
+	if (!json_is_object(ns))
+		return strcmp(want, "host") == 0;
+	if (name && strcmp(name, want) == 0)
+		return true;
+	if (!json_is_integer(inode))
+		return false;
+	snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(inode));
+	return strcmp(buf, want) == 0;
+}
+
+/* Return: the namespaces[] entry called want, or NULL. */
+static json_t *ns_entry(const json_t *nss, const char *want)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(nss, i, x)
+		if (json_is_object(x) && ns_called(x, want))
+			return x;
+	return NULL;
+}
+
+/* Say which namespaces there are when want is none of them. Return: EXIT_DAEMON_ERROR. */
+static int ns_unknown(const json_t *nss, const char *want)
+{
+	size_t i;
+	const json_t *x;
+	int n = 0;
+
+	fprintf(stderr, PROG ": no namespace %s (known: ", want);
+	json_array_foreach(nss, i, x) {
+		const char *name = json_string_value(json_object_get(x, "name"));
+		const json_t *inode = json_object_get(x, "inode");
+
+		if (name)
+			fprintf(stderr, "%s%s", n++ ? ", " : "", name);
+		else if (json_is_integer(inode))
+			fprintf(stderr, "%s%" JSON_INTEGER_FORMAT, n++ ? ", " : "", json_integer_value(inode));
+	}
+	/* A daemon that sends no namespaces[] watches its own only. */
+	fprintf(stderr, "%s)\n", json_is_array(nss) ? "" : "host");
+	return EXIT_DAEMON_ERROR;
+}
+
+/*
+ * The entries of a (an array) in namespace want, as a new array; a itself
+ * (a new reference) when it is not an array. Return: NULL when out of memory.
+ */
+static json_t *ns_filter(json_t *a, const char *want)
+{
+	json_t *kept, *x;
+	size_t i;
+
+	if (!json_is_array(a))
+		return json_incref(a);
+	kept = json_array();
+	json_array_foreach(a, i, x)
+		if (kept && ns_called(json_object_get(x, "netns"), want) && json_array_append(kept, x) < 0) {
+			json_decref(kept);
+			return NULL;
+		}
+	return kept;
+}
+
+/* Replace doc's key with its entries in want; an absent key stays absent. Return: 0 or -1. */
+static int ns_filter_key(json_t *doc, const char *key, const char *want)
+{
+	json_t *a = json_object_get(doc, key);
+
+	if (!a)
+		return 0;
+	return json_object_set_new(doc, key, ns_filter(a, want));
+}
+
+/*
+ * A status document cut to one namespace: its listeners, findings, gaps and
+ * namespaces[] entry; its limits in place of the host's; the host counters
+ * dropped unless it is the host (the counters are per namespace, and the
+ * document holds only the host's); the header counts made its own.
+ * Return: EXIT_OK, or the exit status after saying why.
+ */
+static int ns_filter_status(json_t *doc, const char *want)
+{
+	json_t *nss = json_object_get(doc, "namespaces");
+	json_t *entry = ns_entry(nss, want);
+	json_t *daemon = json_object_get(doc, "daemon");
+	json_t *only;
+	const char *kind;
+	int rc = 0;
+
+	if (!json_is_object(doc))
+		return EXIT_OK;
+	if (json_is_array(nss) ? !entry : strcmp(want, "host") != 0)
+		return ns_unknown(nss, want);
+	rc |= ns_filter_key(doc, "listeners", want);
+	rc |= ns_filter_key(doc, "findings", want);
+	rc |= ns_filter_key(doc, "gaps", want);
+	if (entry) {
+		kind = json_string_value(json_object_get(entry, "kind"));
+		if (json_is_object(json_object_get(entry, "limits")))
+			rc |= json_object_set(doc, "limits", json_object_get(entry, "limits"));
+		if (!kind || strcmp(kind, "host") != 0)
+			rc |= json_object_set_new(doc, "host", json_null());
+		if (json_is_object(daemon)) {
+			json_t *v = json_object_get(entry, "listeners_count");
+
+			if (v)
+				rc |= json_object_set(daemon, "listeners_count", v);
+			v = json_object_get(entry, "findings_active");
+			if (v)
+				rc |= json_object_set(daemon, "findings_active", v);
+		}
+		/* namespaces[] entries carry inode and name themselves, not under "netns": keep this one. */
+		only = json_array();
+		if (!only || json_array_append(only, entry) < 0)
+			rc = -1;
+		rc |= json_object_set_new(doc, "namespaces", only);
+	}
+	if (rc) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return EXIT_DAEMON_ERROR;
+	}
+	return EXIT_OK;
+}
+
+/*
+ * Keep namespace want in *data (a status document, or the listeners or
+ * findings array). An array with nothing there may mean a namespace with
+ * no listeners or one that does not exist: the status's namespaces[] tells.
+ * Return: EXIT_OK, or the exit status after saying why.
+ */
+static int ns_select(const struct cli *cli, const char *command, json_t **data)
+{
+	json_t *kept, *req, *st = NULL;
+	int status;
+
+	if (strcmp(command, "status") == 0)
+		return ns_filter_status(*data, cli->netns);
+	kept = ns_filter(*data, cli->netns);
+	if (!kept) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return EXIT_DAEMON_ERROR;
+	}
+	if (json_is_array(kept) && json_array_size(kept) == 0) {
+		req = json_pack("{s:s}", "command", "status");
+		status = req ? ask_daemon(cli->socket_path, req, &st) : EXIT_DAEMON_ERROR;
+		json_decref(req);
+		if (status == EXIT_OK && (json_is_array(json_object_get(st, "namespaces")) ?
+					  !ns_entry(json_object_get(st, "namespaces"), cli->netns) :
+					  strcmp(cli->netns, "host") != 0))
+			status = ns_unknown(json_object_get(st, "namespaces"), cli->netns);
+		json_decref(st);
+		if (status != EXIT_OK) {
+			json_decref(kept);
+			return status;
+		}
+	}
+	json_decref(*data);
+	*data = kept;
+	return EXIT_OK;
+}
+
 static int run_daemon_command(const struct cli *cli, const char *command, const char *target)
 {
 	json_t *request, *data = NULL;
+	char *scoped = NULL;
 	int status;
 
+	/* explain takes the namespace in its target: the daemon then looks nowhere else. */
+	if (target && cli->netns) {
+		size_t len = strlen(cli->netns) + strlen(target) + 2;
+
+		if (strchr(target, '/'))
+			return usage_error("give the namespace once: --netns %s, or %s", cli->netns, target);
+		scoped = malloc(len);
+		if (!scoped) {
+			fprintf(stderr, PROG ": out of memory\n");
+			return EXIT_DAEMON_ERROR;
+		}
+		snprintf(scoped, len, "%s/%s", cli->netns, target);
+		target = scoped;
+	}
 	request = target ? json_pack("{s:s, s:s}", "command", command, "target", target) :
 			   json_pack("{s:s}", "command", command);
+	free(scoped);
 	if (!request)
 		/* json_pack refuses text that is not UTF-8; argv can be anything. */
 		return usage_error("%s: the argument is not valid UTF-8 text", command);
 	status = ask_daemon(cli->socket_path, request, &data);
 	json_decref(request);
-	if (status != EXIT_OK)
+	if (status == EXIT_OK && cli->netns && !target)
+		status = ns_select(cli, command, &data);
+	if (status != EXIT_OK) {
+		json_decref(data);
 		return status;
+	}
 	if (cli->json)
 		status = print_json(data);
 	else if (strcmp(command, "status") == 0)
@@ -539,10 +751,23 @@ static void sleep_seconds(double s)
 		req = rem;
 }
 
+/* Put the namespace diagnose sampled on every entry of a, as the daemon does. Return: 0 or -1. */
+static int tag_netns(json_t *a, const struct monitor *m)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(a, i, x)
+		if (json_object_set_new(x, "netns", report_netns(m->netns_inode, m->netns_name, "host")) < 0)
+			return -1;
+	return 0;
+}
+
 /* {diagnose:{version, interval_s, at}, limits, host, listeners, findings}: render_status reads it too. */
 static json_t *diagnose_document(const struct monitor *m, double interval_s, int64_t now_s)
 {
 	json_t *findings = json_array();
+	json_t *listeners = report_listeners(&m->track);
 	json_t *doc;
 
 	for (size_t i = 0; findings && i < m->firing.count; i++) {
@@ -550,14 +775,19 @@ static json_t *diagnose_document(const struct monitor *m, double interval_s, int
 
 		if (!f || json_array_append_new(findings, f) < 0) {
 			json_decref(findings);
-			return NULL;
+			findings = NULL;
 		}
 	}
-	doc = json_pack("{s:{s:s, s:f, s:I}, s:o?, s:o?, s:o?, s:o?}",
+	if (!findings || !listeners || tag_netns(findings, m) < 0 || tag_netns(listeners, m) < 0) {
+		json_decref(findings);
+		json_decref(listeners);
+		return NULL;
+	}
+	doc = json_pack("{s:{s:s, s:f, s:I}, s:o?, s:o?, s:o, s:o}",
 			"diagnose", "version", PACKAGE_VERSION, "interval_s", interval_s, "at", (json_int_t)now_s,
 			"limits", report_limits(&m->track.limits),
 			"host", report_host(&m->track),
-			"listeners", report_listeners(&m->track),
+			"listeners", listeners,
 			"findings", findings);
 	return doc;
 }
@@ -577,6 +807,9 @@ static int run_diagnose(const struct cli *cli)
 		fprintf(stderr, PROG ": cannot sample the kernel's listeners: %s\n", strerror(-rc));
 		return EXIT_UNREACHABLE;
 	}
+	/* diagnose sees only the namespace it runs in, which is "host" from where it stands. */
+	m.netns_inode = netns_self_inode("/proc");
+	snprintf(m.netns_name, sizeof(m.netns_name), "host");
 	if (geteuid() != 0)
 		fprintf(stderr, PROG ": note: not running as root, so the processes behind other users' "
 			"listeners are not shown\n");
@@ -657,6 +890,11 @@ int main(int argc, char **argv)
 	}
 	if (cli.interval_set && strcmp(cmd->name, "diagnose") != 0) {
 		status = usage_error("--interval only applies to diagnose");
+		goto out;
+	}
+	if (cli.netns && strcmp(cmd->name, "diagnose") == 0) {
+		status = usage_error("--netns does not apply to diagnose: it samples the namespace it runs in "
+				     "(run it under ip netns exec or nsenter -n)");
 		goto out;
 	}
 	if (strcmp(cmd->name, "diagnose") == 0)

@@ -100,9 +100,9 @@ static void sanitize(char *s)
 }
 
 /* "PREFIX:" followed by the first 12 characters of a container id. */
-static void set_short_id(char *name, size_t len, const char *prefix, const char *id)
+static int set_short_id(char *name, size_t len, const char *prefix, const char *id)
 {
-	snprintf(name, len, "%s:%.*s", prefix, SHORT_ID_LEN, id);
+	return snprintf(name, len, "%s:%.*s", prefix, SHORT_ID_LEN, id);
 }
 
 /*
@@ -204,26 +204,31 @@ static bool container_component(const char *c, size_t clen, const char *prev,
 				size_t prevlen, char *name, size_t len)
 {
 	char buf[NETNS_NAME_MAX];
-	size_t idlen;
+	int n;
 
-	if ((idlen = runtime_scope_id(c, clen, "docker-")) > 0) {
-		set_short_id(name, len, "docker", c + 7);
+	if (runtime_scope_id(c, clen, "docker-") > 0) {
+		n = set_short_id(name, len, "docker", c + 7);
 	} else if (prevlen == 6 && memcmp(prev, "docker", 6) == 0 && container_id(c, clen)) {
 		/* The cgroupfs driver: /docker/<id>. */
-		set_short_id(name, len, "docker", c);
-	} else if ((idlen = runtime_scope_id(c, clen, "libpod-")) > 0) {
-		set_short_id(name, len, "podman", c + 7);
-	} else if ((idlen = runtime_scope_id(c, clen, "cri-containerd-")) > 0) {
-		set_short_id(name, len, "containerd", c + 15);
-	} else if ((idlen = runtime_scope_id(c, clen, "crio-")) > 0) {
-		set_short_id(name, len, "crio", c + 5);
+		n = set_short_id(name, len, "docker", c);
+	} else if (runtime_scope_id(c, clen, "libpod-") > 0) {
+		n = set_short_id(name, len, "podman", c + 7);
+	} else if (runtime_scope_id(c, clen, "cri-containerd-") > 0) {
+		n = set_short_id(name, len, "containerd", c + 15);
+	} else if (runtime_scope_id(c, clen, "crio-") > 0) {
+		n = set_short_id(name, len, "crio", c + 5);
 	} else if (has_prefix(c, clen, "lxc.payload.") && clen > 12) {
-		snprintf(name, len, "lxc:%.*s", (int)(clen - 12), c + 12);
+		n = snprintf(name, len, "lxc:%.*s", (int)(clen - 12), c + 12);
 	} else if (has_prefix(c, clen, "machine-") && has_suffix(c, clen, ".scope") &&
 		   clen > 8 + 6) {
 		unescape_unit(c + 8, clen - 8 - 6, buf, sizeof(buf));
-		snprintf(name, len, "machine:%s", buf);
+		n = snprintf(name, len, "machine:%s", buf);
 	} else {
+		return false;
+	}
+	/* A cut name could be another container's: better none. */
+	if (n < 0 || (size_t)n >= len) {
+		name[0] = '\0';
 		return false;
 	}
 	return true;
@@ -244,6 +249,7 @@ static void name_from_path(const char *path, size_t plen, char *name, size_t len
 	const char *p = path, *end, *prev = "";
 	size_t prevlen = 0;
 	bool kube = false;
+	int n;
 
 	/* cgroup v2 marks a removed cgroup; its processes are still in the container. */
 	if (plen >= dlen && memcmp(path + plen - dlen, deleted, dlen) == 0)
@@ -269,9 +275,12 @@ static void name_from_path(const char *path, size_t plen, char *name, size_t len
 		prevlen = clen;
 	}
 	if (pod[0] != '\0')
-		snprintf(name, len, "pod:%s", pod);
+		n = snprintf(name, len, "pod:%s", pod);
 	else
-		snprintf(name, len, "%s", ctr);
+		n = snprintf(name, len, "%s", ctr);
+	/* A cut name could be another container's: better none. */
+	if (n < 0 || (size_t)n >= len)
+		name[0] = '\0';
 }
 
 /* Rank of a /proc/PID/cgroup line: 0 for "0::", 1 for "name=systemd", 2 other, -1 not a cgroup line. */
@@ -441,11 +450,14 @@ static int scan_pid(struct netns_list *l, int procfd, const char *pidname, dev_t
 	struct netns_id *e;
 	long lpid;
 	bool added;
+	int n;
 
 	lpid = strtol(pidname, NULL, 10);
 	if (lpid <= 0 || lpid > INT32_MAX)
 		return 0;
-	snprintf(rel, sizeof(rel), "%s/ns/net", pidname);
+	n = snprintf(rel, sizeof(rel), "%s/ns/net", pidname);
+	if (n < 0 || (size_t)n >= sizeof(rel))
+		return 0;
 	/* stat follows the ns link to the namespace itself: st_ino is its identity. */
 	if (fstatat(procfd, rel, &st, 0) < 0 || st.st_dev != nsdev)
 		return 0;
@@ -584,6 +596,63 @@ static bool name_by_pid(struct netns_id *e, int procfd, const char *proc_root)
 	return true;
 }
 
+/*
+ * The lowest pid above after whose namespace is ino, 0 when none. A pid
+ * at or below after was either looked at already or is newer than the scan.
+ */
+static int next_pid_in(int procfd, uint64_t ino, dev_t nsdev, int after)
+{
+	struct dirent *de;
+	int dfd, best = 0;
+	DIR *d;
+
+	dfd = openat(procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char rel[64];
+		struct stat st;
+		long lpid;
+
+		if (!is_pid_name(de->d_name))
+			continue;
+		lpid = strtol(de->d_name, NULL, 10);
+		if (lpid <= after || lpid > INT32_MAX || (best && lpid >= best))
+			continue;
+		snprintf(rel, sizeof(rel), "%ld/ns/net", lpid);
+		if (fstatat(procfd, rel, &st, 0) == 0 && st.st_dev == nsdev &&
+		    (uint64_t)st.st_ino == ino)
+			best = (int)lpid;
+	}
+	closedir(d);
+	return best;
+}
+
+/*
+ * Name e by a process in it. When that process exits before it could be
+ * named, the namespace may still hold others: try the next few rather
+ * than report a live namespace gone for one scan. Return: false when no
+ * process is left in it, so it has no way in.
+ */
+static bool name_entry(struct netns_id *e, int procfd, const char *proc_root, dev_t nsdev)
+{
+	int tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		if (name_by_pid(e, procfd, proc_root))
+			return true;
+		e->pid = next_pid_in(procfd, e->inode, nsdev, e->pid);
+		if (e->pid == 0)
+			return false;
+	}
+	return false;
+}
+
 int netns_scan(const char *proc_root, const char *run_netns, struct netns_list *out)
 {
 	struct netns_id *host;
@@ -624,7 +693,7 @@ int netns_scan(const char *proc_root, const char *run_netns, struct netns_list *
 	for (i = 0, k = 0; i < out->count; i++) {
 		struct netns_id *e = &out->items[i];
 
-		if (e->kind == NETNS_PROCESS && !name_by_pid(e, procfd, proc_root))
+		if (e->kind == NETNS_PROCESS && !name_entry(e, procfd, proc_root, self.st_dev))
 			continue;
 		out->items[k++] = *e;
 	}

@@ -420,20 +420,185 @@ static const json_t *array_or_member(const json_t *doc, const char *key)
 	return jget_array(doc, key);
 }
 
-/* Print the LISTENERS table for a listeners array (or a status document). */
-void render_listeners(FILE *out, const json_t *listeners)
+/* ---- namespaces ---- */
+
+static void line_add(char *buf, size_t len, const char *sep, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * A "netns" object ({inode, name, kind}) and a namespaces[] entry carry the
+ * same keys, so both are read alike. An entry with none (an older daemon,
+ * one namespace) is the host's.
+ */
+static bool ns_is_host(const json_t *ns)
+{
+	const char *kind = jget_str(ns, "kind");
+	const char *name = jget_str(ns, "name");
+
+	if (!json_is_object(ns))
+		return true;
+	/* The kind decides when given: a namespace someone called "host" is not ours. */
+	if (kind)
+		return strcmp(kind, "host") == 0;
+	return !name || strcmp(name, "host") == 0;
+}
+
+/* Whether two entries are in the same namespace: by inode when both have one, else by name. */
+static bool same_ns(const json_t *a, const json_t *b)
+{
+	long long ia, ib;
+	const char *na, *nb;
+
+	if (!json_is_object(a) || !json_is_object(b))
+		return json_is_object(a) || json_is_object(b) ? ns_is_host(a) && ns_is_host(b) : true;
+	if (jget_int(a, "inode", &ia) && jget_int(b, "inode", &ib))
+		return ia == ib;
+	na = jget_str(a, "name");
+	nb = jget_str(b, "name");
+	if (na && nb)
+		return strcmp(na, nb) == 0;
+	return !na && !nb && ns_is_host(a) == ns_is_host(b);
+}
+
+/* "blue", "inode 4026532000", "?": a namespace as a reader names it. */
+static void ns_label(char *buf, size_t len, const json_t *ns)
+{
+	const char *name = jget_str(ns, "name");
+	long long inode;
+
+	if (name && *name)
+		copy_clean(buf, len, name);
+	else if (jget_int(ns, "inode", &inode))
+		snprintf(buf, len, "inode %lld", inode);
+	else
+		copy_clean(buf, len, json_is_object(ns) ? "?" : "host");
+}
+
+/* "[blue] " before a subject in another namespace than the host's, "" otherwise. */
+static void ns_prefix(char *buf, size_t len, const json_t *ns)
+{
+	char label[96];
+
+	buf[0] = '\0';
+	if (ns_is_host(ns))
+		return;
+	ns_label(label, sizeof(label), ns);
+	snprintf(buf, len, "[%s] ", label);
+}
+
+/* "namespace blue (named, inode 4026532000)": the line over a namespace's listeners. */
+static void ns_heading(char *buf, size_t len, const json_t *ns)
+{
+	const char *kind = jget_str(ns, "kind");
+	char label[96], what[64] = "", num[40] = "";
+	long long inode;
+
+	ns_label(label, sizeof(label), ns);
+	if (kind)
+		copy_clean(what, sizeof(what), strcmp(kind, "host") == 0 ? "backlogd's own" : kind);
+	if (jget_int(ns, "inode", &inode))
+		snprintf(num, sizeof(num), "inode %lld", inode);
+	if (what[0] || num[0])
+		snprintf(buf, len, "namespace %s (%s%s%s)", label, what, what[0] && num[0] ? ", " : "", num);
+	else
+		snprintf(buf, len, "namespace %s", label);
+}
+
+/* One namespace's share of the listener table. */
+struct ns_group {
+	const json_t *ns;         /* a netns object or a namespaces[] entry; NULL: no namespace given */
+	bool host;
+	size_t rows;              /* listeners in it */
+};
+
+/*
+ * The namespaces of a document: namespaces[] first (every one watched, in
+ * the daemon's order), then any a listener names that the list lacks.
+ * group_of[i] is listener i's group. Return: the groups (malloc'd) and *ng,
+ * or NULL when out of memory.
+ */
+static struct ns_group *group_listeners(const json_t *a, const json_t *nss, size_t *group_of, size_t *ng)
+{
+	size_t n = json_array_size(a), nn = json_array_size(nss), i;
+	struct ns_group *g = calloc(n + nn + 1, sizeof(*g));
+	const json_t *x;
+
+	*ng = 0;
+	if (!g)
+		return NULL;
+	json_array_foreach(nss, i, x) {
+		if (!json_is_object(x))
+			continue;
+		g[*ng] = (struct ns_group){ .ns = x, .host = ns_is_host(x) };
+		(*ng)++;
+	}
+	json_array_foreach(a, i, x) {
+		const json_t *ns = jget(x, "netns");
+		size_t k;
+
+		for (k = 0; k < *ng; k++)
+			if (same_ns(g[k].ns, ns))
+				break;
+		if (k == *ng) {
+			g[k] = (struct ns_group){ .ns = json_is_object(ns) ? ns : NULL, .host = ns_is_host(ns) };
+			(*ng)++;
+		}
+		g[k].rows++;
+		group_of[i] = k;
+	}
+	return g;
+}
+
+/* "2 namespaces without listeners: red, pid 812 (nginx)"; nothing when every one has some. */
+static void render_empty_namespaces(FILE *out, const struct ns_group *g, size_t ng)
+{
+	enum { SHOWN_MAX = 8 };
+	size_t empty = 0, shown = 0;
+	char line[1024] = "", label[96];
+
+	for (size_t k = 0; k < ng; k++) {
+		if (g[k].rows > 0)
+			continue;
+		empty++;
+		if (shown == SHOWN_MAX)
+			continue;
+		ns_label(label, sizeof(label), g[k].ns);
+		line_add(line, sizeof(line), ", ", "%s", label);
+		shown++;
+	}
+	if (empty == 0)
+		return;
+	fprintf(out, "%zu namespace%s without listeners: %s", empty, empty == 1 ? "" : "s", line);
+	if (empty > shown)
+		fprintf(out, " and %zu more", empty - shown);
+	fputc('\n', out);
+}
+
+/*
+ * The LISTENER table, one block per namespace under a heading line, the
+ * host's first, one set of column widths for all; namespaces without
+ * listeners are only counted. A document with only the host's listeners
+ * (one namespace, or an older daemon) prints the plain table.
+ */
+static void render_listener_groups(FILE *out, const json_t *a, const json_t *nss)
 {
 	static const char *const head[] = {
 		"LISTENER", "QUEUE", "BACKLOG", "PEAK", "DROPS", "+DROPS", "PROCESS", "UNIT",
 	};
-	const json_t *a = array_or_member(listeners, "listeners");
-	struct table t;
-	size_t i;
+	size_t n = json_array_size(a), ng = 0, i;
+	size_t *group_of = calloc(n + 1, sizeof(*group_of));
+	size_t *row_group = calloc(n + 1, sizeof(*row_group));
+	struct ns_group *g = group_of ? group_listeners(a, nss, group_of, &ng) : NULL;
+	bool headings = g && (ng > 1 || (ng == 1 && !g[0].host));
 	const json_t *l;
+	struct table t;
+	size_t blocks = 0;
 
-	if (json_array_size(a) == 0) {
+	if (n == 0) {
 		fputs("No listeners.\n", out);
-		return;
+		if (headings)
+			render_empty_namespaces(out, g, ng);
+		goto out;
 	}
 	table_init(&t, head, "lrrrrrll");
 	json_array_foreach(a, i, l) {
@@ -447,10 +612,45 @@ void render_listeners(FILE *out, const json_t *listeners)
 		cell_delta(cells[5], CELL_MAX, l, "drops_delta");
 		cell_process(cells[6], CELL_MAX, l);
 		cell_str(cells[7], CELL_MAX, l, "unit");
-		table_add(&t, cells);
+		/* A row dropped for memory is left out; row_group keeps the others in step. */
+		if (table_add(&t, cells) && row_group && g)
+			row_group[t.nrows - 1] = group_of[i];
 	}
-	table_print(out, &t);
+	if (!headings || !row_group) {
+		table_print(out, &t);
+		goto out_table;
+	}
+	/* The host's block first, then the others in the daemon's order. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < ng; k++) {
+			char line[2 * CELL_MAX];
+
+			if (g[k].rows == 0 || g[k].host != (pass == 0))
+				continue;
+			ns_heading(line, sizeof(line), g[k].ns);
+			/* Blocks after the first are set apart; the caller spaced the first. */
+			fprintf(out, "%s%s\n", blocks++ ? "\n" : "", line);
+			table_print_head(out, &t);
+			for (size_t r = 0; r < t.nrows; r++)
+				if (row_group[r] == k)
+					table_print_row(out, &t, r);
+		}
+	}
+	render_empty_namespaces(out, g, ng);
+out_table:
 	table_free(&t);
+out:
+	free(g);
+	free(row_group);
+	free(group_of);
+}
+
+/* Print the LISTENERS table for a listeners array (or a status document, grouped by its namespaces). */
+void render_listeners(FILE *out, const json_t *listeners)
+{
+	const json_t *a = array_or_member(listeners, "listeners");
+
+	render_listener_groups(out, a, json_is_object(listeners) ? jget_array(listeners, "namespaces") : NULL);
 }
 
 /* ---- findings ---- */
@@ -476,19 +676,21 @@ static const char *side_effect_of(const json_t *f)
 static void cell_subject(char *buf, size_t len, const json_t *f)
 {
 	const char *scope = jget_str(f, "scope");
-	char subj[CELL_MAX], sc[32];
+	char subj[CELL_MAX], sc[32], ns[104];
 
 	cell_str(subj, sizeof(subj), f, "subject");
 	/* A daemon that sends no subject still names the listener. */
 	if (strcmp(subj, "-") == 0)
 		cell_str(subj, sizeof(subj), f, "listener");
+	/* The same address in two namespaces is two listeners: say which, unless it is the host's. */
+	ns_prefix(ns, sizeof(ns), jget(f, "netns"));
 	if (!scope || str_is(scope, "listener") || strncmp(subj, scope, strlen(scope)) == 0) {
-		snprintf(buf, len, "%s", subj);
+		snprintf(buf, len, "%s%.*s", ns, (int)(CELL_MAX - sizeof(ns) - 1), subj);
 		return;
 	}
 	copy_clean(sc, sizeof(sc), scope);
 	/* A subject longer than a cell can show is cut; the scope word stays. */
-	snprintf(buf, len, "%s %.*s", sc, (int)(CELL_MAX - sizeof(sc) - 1), subj);
+	snprintf(buf, len, "%s%s %.*s", ns, sc, (int)(CELL_MAX - sizeof(sc) - sizeof(ns) - 1), subj);
 }
 
 static void finding_details(FILE *out, const json_t *f, const json_t *cause, size_t width)
@@ -531,8 +733,9 @@ static void finding_details(FILE *out, const json_t *f, const json_t *cause, siz
 
 /*
  * The finding that side effect s follows from: the first of cause's code in
- * the same state on the same key, else the first of that code in that
- * state. Return: its index, or n when none.
+ * the same namespace and state on the same key, else the first of that code
+ * in that namespace and state (a cause in one namespace explains nothing in
+ * another). Return: its index, or n when none.
  */
 static size_t cause_index(const json_t *a, size_t n, size_t s)
 {
@@ -544,7 +747,7 @@ static size_t cause_index(const json_t *a, size_t n, size_t s)
 		const json_t *c = json_array_get(a, i);
 
 		if (i == s || side_effect_of(c) || !str_is(jget_str(c, "cause"), by) ||
-		    !str_is(jget_str(c, "state"), jget_str(se, "state")))
+		    !str_is(jget_str(c, "state"), jget_str(se, "state")) || !same_ns(jget(c, "netns"), jget(se, "netns")))
 			continue;
 		if (str_is(jget_str(c, "listener"), jget_str(se, "listener")))
 			return i;
@@ -651,6 +854,7 @@ static void render_header(FILE *out, const json_t *doc)
 	const json_t *diag = jget(doc, "diagnose");
 	const char *version = jget_str(d, "version");
 	const char *err = jget_str(d, "last_error");
+	const char *scan_err = jget_str(d, "scan_error");
 	long long v, nl, nf, failed;
 	double interval;
 	char up[32], tick[32];
@@ -668,6 +872,9 @@ static void render_header(FILE *out, const json_t *doc)
 				fprintf(out, " every %s", tick);
 			}
 		}
+		/* One namespace is the old daemon's whole world: say the count only when it is news. */
+		if (jget_int(d, "namespaces_count", &v) && (v != 1 || json_is_true(jget(d, "scan"))))
+			fprintf(out, ", %lld namespace%s", v, v == 1 ? "" : "s");
 		if (jget_int(d, "listeners_count", &nl))
 			fprintf(out, ", %lld listener%s", nl, nl == 1 ? "" : "s");
 		if (jget_int(d, "findings_active", &nf))
@@ -681,6 +888,12 @@ static void render_header(FILE *out, const json_t *doc)
 			if (jget_int(d, "failed_ticks", &failed))
 				fprintf(out, " (%lld failed tick%s)", failed, failed == 1 ? "" : "s");
 			fputc('\n', out);
+		}
+		if (scan_err) {
+			char clean[CELL_MAX];
+
+			copy_clean(clean, sizeof(clean), scan_err);
+			fprintf(out, "namespace scan failed: %s (the namespaces found before are still watched)\n", clean);
 		}
 	} else if (json_is_object(diag)) {
 		if (jget_num(diag, "interval_s", &interval))
@@ -961,12 +1174,14 @@ static void render_gaps(FILE *out, const json_t *doc)
 		return;
 	table_init(&t, head, "llrllr");
 	json_array_foreach(a, i, g) {
-		char cells[6][CELL_MAX];
+		char cells[6][CELL_MAX], prefix[104], name[CELL_MAX - 104];
 		long long ms;
 
 		if (!json_is_object(g))
 			continue;
-		cell_str(cells[0], CELL_MAX, g, "listener");
+		ns_prefix(prefix, sizeof(prefix), jget(g, "netns"));
+		cell_str(name, sizeof(name), g, "listener");
+		snprintf(cells[0], CELL_MAX, "%s%s", prefix, name);
 		format_time(cells[1], CELL_MAX, g, "vanished_at");
 		if (json_is_true(jget(g, "absent")))
 			snprintf(cells[2], CELL_MAX, "still absent");
@@ -988,6 +1203,24 @@ static void render_gaps(FILE *out, const json_t *doc)
 	table_free(&t);
 }
 
+/* A namespace whose latest tick failed keeps its last state: say so, or its numbers look current. */
+static void render_ns_errors(FILE *out, const json_t *nss)
+{
+	size_t i;
+	const json_t *x;
+
+	json_array_foreach(nss, i, x) {
+		const char *err = jget_str(x, "last_error");
+		char label[96], clean[CELL_MAX];
+
+		if (!err)
+			continue;
+		ns_label(label, sizeof(label), x);
+		copy_clean(clean, sizeof(clean), err);
+		fprintf(out, "namespace %s: latest tick failed: %s\n", label, clean);
+	}
+}
+
 /* Print a status (or one-shot diagnose) document: header, limits, host, listeners, gaps, findings. */
 void render_status(FILE *out, const json_t *status)
 {
@@ -1000,7 +1233,8 @@ void render_status(FILE *out, const json_t *status)
 	render_host_line(out, status);
 	render_host(out, status);
 	fputc('\n', out);
-	render_listeners(out, jget(status, "listeners"));
+	render_listener_groups(out, jget_array(status, "listeners"), jget_array(status, "namespaces"));
+	render_ns_errors(out, jget_array(status, "namespaces"));
 	render_gaps(out, status);
 	fputc('\n', out);
 	render_findings(out, jget(status, "findings"));
@@ -1017,7 +1251,7 @@ static void render_chain(FILE *out, const json_t *chain, const char *target, siz
 	const char *match = jget_str(chain, "match");
 	size_t w = 0, i;
 	const json_t *s;
-	char title[2 * CELL_MAX];
+	char title[2 * CELL_MAX], ns[104];
 
 	if (match && strcmp(match, "wildcard") == 0 && target && name)
 		snprintf(title, sizeof(title), "%s (served by %s)", target, name);
@@ -1028,7 +1262,8 @@ static void render_chain(FILE *out, const json_t *chain, const char *target, siz
 	else
 		snprintf(title, sizeof(title), "%s", name ? name : target ? target : "listener");
 	copy_clean(title, sizeof(title), title);
-	fprintf(out, "%s\n", title);
+	ns_prefix(ns, sizeof(ns), jget(chain, "netns"));
+	fprintf(out, "%s%s\n", ns, title);
 	if (json_array_size(steps) == 0) {
 		fputs("  (no evidence)\n", out);
 		return;

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,8 +14,10 @@
 
 #include "diagnose.h"
 #include "findings.h"
+#include "fleet.h"
 #include "listener.h"
 #include "monitor.h"
+#include "netns.h"
 #include "netstat.h"
 #include "report.h"
 #include "sysctl.h"
@@ -97,6 +100,12 @@ static json_t *jint(int64_t v)
 static json_t *jint_or_null(int64_t v)
 {
 	return v < 0 ? json_null() : json_integer((json_int_t)v);
+}
+
+/* An nsfs inode is a u64 in principle and about 2^32 in practice: a number, clamped. */
+static json_t *ju64_int(uint64_t v)
+{
+	return json_integer((json_int_t)(v > INT64_MAX ? INT64_MAX : v));
 }
 
 /* A u64 does not fit a JSON number that every consumer reads exactly. */
@@ -221,6 +230,28 @@ static unsigned owner_nprocs(const struct owner *ow)
 	return ow->nprocs > OWNER_MAX_PROCS ? OWNER_MAX_PROCS : ow->nprocs;
 }
 
+/*
+ * The owner's real uid. "uid" on a listener stays the socket's (sock_diag),
+ * which scripts already read; a zeroed owner (uid 0, no user name) is
+ * unknown, not root, so the name decides.
+ */
+static json_t *owner_uid(const struct owner *ow)
+{
+	return ow->user[0] && ow->uid >= 0 ? jint(ow->uid) : json_null();
+}
+
+/* Return: {inode, name, kind}, unknown parts null. */
+json_t *report_netns(uint64_t inode, const char *name, const char *kind)
+{
+	json_t *o = json_object();
+	int rc = 0;
+
+	rc |= put(o, "inode", inode ? ju64_int(inode) : json_null());
+	rc |= put(o, "name", name && name[0] ? jstr(name, NETNS_NAME_MAX) : json_null());
+	rc |= put(o, "kind", kind ? json_string(kind) : json_null());
+	return finish(o, rc);
+}
+
 static json_t *report_processes(const struct owner *ow)
 {
 	json_t *a = json_array();
@@ -232,6 +263,7 @@ static json_t *report_processes(const struct owner *ow)
 
 		prc |= put(p, "pid", json_integer(ow->procs[i].pid));
 		prc |= put(p, "comm", JSTR(ow->procs[i].comm));
+		prc |= put(p, "cmdline", JSTR_OR_NULL(ow->procs[i].cmdline));
 		rc |= append(a, finish(p, prc));
 	}
 	return finish(a, rc);
@@ -271,6 +303,8 @@ json_t *report_listener(const struct tracked *tr)
 	rc |= put(o, "processes_total", json_integer(total));
 	rc |= put(o, "owner_state", jstate(tr->owner_state));
 	rc |= put(o, "unit", JSTR_OR_NULL(tr->owner.unit));
+	rc |= put(o, "user", JSTR_OR_NULL(tr->owner.user));
+	rc |= put(o, "owner_uid", owner_uid(&tr->owner));
 	rc |= put(o, "first_seen", jint(tr->first_seen_ms / 1000));
 	rc |= put(o, "last_seen", jint(tr->last_seen_ms / 1000));
 	return finish(o, rc);
@@ -320,19 +354,53 @@ static const struct tracked **sorted_tracked(const struct track *t)
 	return v;
 }
 
-/* Return: the array of listeners, sorted by port then address. */
-json_t *report_listeners(const struct track *t)
+/*
+ * The namespace a document's entries belong to, as the caller knows it: a
+ * fleet member (with its kind) or a lone monitor (kind unknown).
+ */
+struct ns_ref {
+	uint64_t inode;
+	const char *name;         /* NUL-terminated within NETNS_NAME_MAX */
+	const char *kind;         /* NULL when unknown */
+};
+
+/* Set "netns" on o (an object) when ns is given. Return: 0 or -1. */
+static int tag_netns(json_t *o, const struct ns_ref *ns)
+{
+	if (!ns)
+		return 0;
+	if (!json_is_object(o))
+		return -1;
+	return put(o, "netns", report_netns(ns->inode, ns->name, ns->kind));
+}
+
+/* Append t's listeners to a, sorted by port then address, each tagged with ns. Return: 0 or -1. */
+static int append_listeners(json_t *a, const struct track *t, const struct ns_ref *ns)
 {
 	const struct tracked **v = sorted_tracked(t);
-	json_t *a = json_array();
 	int rc = 0;
 
 	if (t->count > 0 && !v)
 		rc = -1;
-	for (size_t i = 0; v && i < t->count; i++)
-		rc |= append(a, report_listener(v[i]));
+	for (size_t i = 0; v && i < t->count; i++) {
+		json_t *l = report_listener(v[i]);
+
+		if (l && tag_netns(l, ns) < 0) {
+			json_decref(l);
+			l = NULL;
+		}
+		rc |= append(a, l);
+	}
 	free(v);
-	return finish(a, rc);
+	return rc;
+}
+
+/* Return: the array of listeners, sorted by port then address. */
+json_t *report_listeners(const struct track *t)
+{
+	json_t *a = json_array();
+
+	return finish(a, a ? append_listeners(a, t, NULL) : -1);
 }
 
 /*
@@ -426,6 +494,9 @@ json_t *report_finding(const struct finding *f, const char *state, int64_t first
 	rc |= put(o, "pid", f->pid > 0 ? json_integer(f->pid) : json_null());
 	rc |= put(o, "comm", JSTR_OR_NULL(f->comm));
 	rc |= put(o, "unit", JSTR_OR_NULL(f->unit));
+	rc |= put(o, "user", JSTR_OR_NULL(f->user));
+	rc |= put(o, "uid", f->user[0] && f->uid >= 0 ? jint(f->uid) : json_null());
+	rc |= put(o, "cmdline", JSTR_OR_NULL(f->cmdline));
 	rc |= put(o, "message", JSTR(f->message));
 	rc |= put(o, "remedy", JSTR(f->remedy));
 	rc |= put(o, "knob", report_knob(f));
@@ -438,6 +509,8 @@ json_t *report_finding(const struct finding *f, const char *state, int64_t first
 		  json_string(cause_name((enum cause)f->explained_by)) : json_null());
 	rc |= put(o, "detail", JSTR_OR_NULL(f->detail));
 	rc |= put(o, "evidence", report_evidence(f));
+	/* The monitor's stamp; status and explain put the fleet's view (with its kind) over it. */
+	rc |= put(o, "netns", report_netns(f->netns_inode, f->netns_name, NULL));
 	return finish(o, rc);
 }
 
@@ -494,20 +567,86 @@ static const struct finding_entry **sorted_entries(const struct finding_table *f
 	return v;
 }
 
+/* A finding entry with the namespace it came from, for one list over several tables. */
+struct entry_ref {
+	const struct finding_entry *e;
+	const struct ns_ref *ns;  /* NULL: no tag */
+	size_t ns_order;          /* the namespace's place in the document */
+};
+
+struct entry_vec {
+	struct entry_ref *items;
+	size_t count;
+	size_t cap;
+};
+
+/* Add every entry of ft. Return: 0 or -1 when out of memory. */
+static int entries_add(struct entry_vec *ev, const struct finding_table *ft, const struct ns_ref *ns,
+		       size_t ns_order)
+{
+	if (ft->count > ev->cap - ev->count) {
+		size_t cap = ev->count + ft->count + 16;
+		struct entry_ref *n = realloc(ev->items, cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		ev->items = n;
+		ev->cap = cap;
+	}
+	for (size_t i = 0; i < ft->count; i++)
+		ev->items[ev->count++] = (struct entry_ref){ .e = &ft->items[i], .ns = ns, .ns_order = ns_order };
+	return 0;
+}
+
+/* Active first, by first_seen, as for one table; the same finding in two namespaces: by namespace. */
+static int cmp_entry_ref(const void *pa, const void *pb)
+{
+	const struct entry_ref *a = pa, *b = pb;
+	int c = cmp_entry_ptr(&a->e, &b->e);
+
+	if (c)
+		return c;
+	return a->ns_order < b->ns_order ? -1 : a->ns_order > b->ns_order ? 1 : 0;
+}
+
+/* Sort ev and append each entry, tagged with its namespace, to a. Return: 0 or -1. */
+static int append_entries(json_t *a, struct entry_vec *ev)
+{
+	int rc = 0;
+
+	if (ev->count > 1)
+		qsort(ev->items, ev->count, sizeof(ev->items[0]), cmp_entry_ref);
+	for (size_t i = 0; i < ev->count; i++) {
+		json_t *f = report_finding_entry(ev->items[i].e);
+
+		if (f && tag_netns(f, ev->items[i].ns) < 0) {
+			json_decref(f);
+			f = NULL;
+		}
+		rc |= append(a, f);
+	}
+	return rc;
+}
+
+/* The findings of ft, each tagged with ns (NULL: its own stamp), active first. */
+static json_t *findings_tagged(const struct finding_table *ft, const struct ns_ref *ns)
+{
+	struct entry_vec ev = { 0 };
+	json_t *a = json_array();
+	int rc = a ? 0 : -1;
+
+	if (entries_add(&ev, ft, ns, 0) < 0)
+		rc = -1;
+	else if (a)
+		rc |= append_entries(a, &ev);
+	free(ev.items);
+	return finish(a, rc);
+}
+
 /* Return: the array of findings, active first, each group by first_seen. */
 json_t *report_findings(const struct finding_table *ft)
 {
-	size_t n;
-	const struct finding_entry **v = sorted_entries(ft, &n);
-	json_t *a = json_array();
-	int rc = 0;
-
-	if (ft->count > 0 && !v)
-		rc = -1;
-	for (size_t i = 0; i < n; i++)
-		rc |= append(a, report_finding_entry(v[i]));
-	free(v);
-	return finish(a, rc);
+	return findings_tagged(ft, NULL);
 }
 
 /*
@@ -964,30 +1103,48 @@ static json_t *report_gap(const struct track *t, const struct listener_gap *g)
 	return finish(o, rc);
 }
 
-/* [{listener, vanished_at, returned_at, gap_ms, old_pid, old_comm, new_pid, new_comm, out_rsts, replaced}], oldest first. */
-static json_t *report_gaps(const struct track *t)
+/*
+ * Append t's gaps, [{listener, vanished_at, returned_at, gap_ms, old_pid,
+ * old_comm, new_pid, new_comm, out_rsts, replaced, netns}], oldest first.
+ * Return: 0 or -1.
+ */
+static int append_gaps(json_t *a, const struct track *t, const struct ns_ref *ns)
 {
 	size_t n = t->n_gaps < TRACK_GAPS_MAX ? t->n_gaps : TRACK_GAPS_MAX;
-	json_t *a = json_array();
 	int rc = 0;
 
-	for (size_t i = 0; i < n; i++)
-		rc |= append(a, report_gap(t, &t->gaps[i]));
-	return finish(a, rc);
+	for (size_t i = 0; i < n; i++) {
+		json_t *g = report_gap(t, &t->gaps[i]);
+
+		if (g && tag_netns(g, ns) < 0) {
+			json_decref(g);
+			g = NULL;
+		}
+		rc |= append(a, g);
+	}
+	return rc;
+}
+
+/* A lone monitor's namespace: what it was told, kind unknown. */
+static struct ns_ref monitor_ns(const struct monitor *m)
+{
+	return (struct ns_ref){ .inode = m->netns_inode, .name = m->netns_name, .kind = NULL };
 }
 
 /* Return: {daemon, limits, host, listeners, findings, gaps} at now (wall clock, seconds). */
 json_t *report_status(const struct monitor *m, int64_t now)
 {
+	struct ns_ref ns = monitor_ns(m);
 	json_t *o = json_object();
+	json_t *listeners = json_array(), *gaps = json_array();
 	int rc = 0;
 
 	rc |= put(o, "daemon", report_daemon(m, now));
 	rc |= put(o, "limits", report_limits(monitor_limits(m)));
 	rc |= put(o, "host", report_host(&m->track));
-	rc |= put(o, "listeners", report_listeners(&m->track));
-	rc |= put(o, "findings", report_findings(&m->findings));
-	rc |= put(o, "gaps", report_gaps(&m->track));
+	rc |= put(o, "listeners", finish(listeners, listeners ? append_listeners(listeners, &m->track, &ns) : -1));
+	rc |= put(o, "findings", findings_tagged(&m->findings, &ns));
+	rc |= put(o, "gaps", finish(gaps, gaps ? append_gaps(gaps, &m->track, &ns) : -1));
 	return finish(o, rc);
 }
 
@@ -1159,7 +1316,7 @@ static int step_listener(json_t *steps, const struct tracked *tr, const char *ta
 {
 	const struct owner *ow = &tr->owner;
 	char name[LISTENER_NAME_MAX], owners[512], prefix[192], unit[OWNER_UNIT_MAX + 4] = "";
-	char state[OWNER_COMM_MAX + 64] = "";
+	char state[OWNER_COMM_MAX + 64] = "", user[OWNER_USER_MAX + 16] = "", cmd[OWNER_CMDLINE_MAX + 16] = "";
 	const char *sw = state_words(tr->owner_state);
 
 	listener_name(&tr->l, name, sizeof(name));
@@ -1178,7 +1335,13 @@ static int step_listener(json_t *steps, const struct tracked *tr, const char *ta
 	if (sw)
 		snprintf(state, sizeof(state), "; %.*s[%d] %s", (int)sizeof(ow->procs[0].comm),
 			 ow->procs[0].comm, ow->procs[0].pid, sw);
-	return step(steps, "listener", "%s held by %s%s%s", prefix, owners, unit, state);
+	/* Who runs it and how it was started: the account and the flags to change live there. */
+	if (ow->user[0])
+		snprintf(user, sizeof(user), ", user %.*s", (int)sizeof(ow->user), ow->user);
+	if (ow->procs[0].cmdline[0])
+		snprintf(cmd, sizeof(cmd), "; command: %.*s", (int)sizeof(ow->procs[0].cmdline),
+			 ow->procs[0].cmdline);
+	return step(steps, "listener", "%s held by %s%s%s%s%s", prefix, owners, unit, user, state, cmd);
 }
 
 static int step_backlog(json_t *steps, const struct tracked *tr, int64_t somaxconn)
@@ -1937,5 +2100,489 @@ json_t *report_explain(const struct monitor *m, const char *target, char *err, s
 	o = finish(o, rc);
 	if (!o)
 		set_err(err, errlen, "out of memory explaining %s", target);
+	return o;
+}
+
+/* ---- every namespace: the fleet ---- */
+
+/*
+ * The words of enum netns_kind, kept here rather than asking netns.c: the
+ * documents must not depend on the namespace scanner being linked in, and
+ * a value out of range must still print.
+ */
+static const char *kind_word(enum netns_kind k)
+{
+	switch (k) {
+	case NETNS_HOST:
+		return "host";
+	case NETNS_NAMED:
+		return "named";
+	case NETNS_CONTAINER:
+		return "container";
+	case NETNS_PROCESS:
+		return "process";
+	}
+	return "unknown";
+}
+
+/* A member's namespace as the fleet knows it, kind included. */
+static struct ns_ref member_ns(const struct fleet_member *fm)
+{
+	return (struct ns_ref){ .inode = fm->ns.inode, .name = fm->ns.name, .kind = kind_word(fm->ns.kind) };
+}
+
+static int cmp_member_ptr(const void *pa, const void *pb)
+{
+	const struct fleet_member *a = *(const struct fleet_member *const *)pa;
+	const struct fleet_member *b = *(const struct fleet_member *const *)pb;
+	int c = strncmp(a->ns.name, b->ns.name, sizeof(a->ns.name));
+
+	if (c)
+		return c;
+	return a->ns.inode < b->ns.inode ? -1 : a->ns.inode > b->ns.inode ? 1 : 0;
+}
+
+/*
+ * The members in document order: the host (members[0]) first, the others by
+ * name then inode, so that output does not reshuffle as namespaces come and
+ * go. Return: a malloc'd array of *n pointers; NULL with *n = 0 when there
+ * are none, or when out of memory (then *oom is set).
+ */
+static const struct fleet_member **ordered_members(const struct fleet *fl, size_t *n, bool *oom)
+{
+	const struct fleet_member **v;
+	size_t k = 0;
+
+	*n = 0;
+	*oom = false;
+	if (!fl->members || fl->count == 0)
+		return NULL;
+	v = calloc(fl->count, sizeof(*v));
+	if (!v) {
+		*oom = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < fl->count; i++)
+		if (fl->members[i])
+			v[k++] = fl->members[i];
+	if (k > 1) {
+		/* members[0] stays first only when it is there; a hole there leaves no host to pin. */
+		size_t from = fl->members[0] ? 1 : 0;
+
+		qsort(v + from, k - from, sizeof(*v), cmp_member_ptr);
+	}
+	*n = k;
+	if (k == 0) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* The host member, ready, or NULL: limits and host counters come from it. */
+static const struct fleet_member *host_member(const struct fleet *fl)
+{
+	if (!fl->members || fl->count == 0 || !fl->members[0] || !fl->members[0]->ready)
+		return NULL;
+	return fl->members[0];
+}
+
+/* Member i's namespace refs, kept alive for as long as entries point at them. */
+static struct ns_ref *member_refs(const struct fleet_member **v, size_t n)
+{
+	struct ns_ref *refs = n ? calloc(n, sizeof(*refs)) : NULL;
+
+	for (size_t i = 0; refs && i < n; i++)
+		refs[i] = member_ns(v[i]);
+	return refs;
+}
+
+/* Append every ready member's listeners to a. Return: 0 or -1. */
+static int fleet_append_listeners(json_t *a, const struct fleet_member **v, const struct ns_ref *refs, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->ready)
+			rc |= append_listeners(a, &v[i]->mon.track, &refs[i]);
+	return rc;
+}
+
+/* Append every ready member's findings to a, active first across namespaces. Return: 0 or -1. */
+static int fleet_append_findings(json_t *a, const struct fleet_member **v, const struct ns_ref *refs, size_t n)
+{
+	struct entry_vec ev = { 0 };
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (v[i]->ready)
+			rc |= entries_add(&ev, &v[i]->mon.findings, &refs[i], i);
+	if (rc == 0)
+		rc |= append_entries(a, &ev);
+	free(ev.items);
+	return rc;
+}
+
+/* Return: one array built by fill over the ordered members, or NULL when anything is missing. */
+static json_t *fleet_array(const struct fleet *fl,
+			   int (*fill)(json_t *, const struct fleet_member **, const struct ns_ref *, size_t))
+{
+	size_t n;
+	bool oom;
+	const struct fleet_member **v = ordered_members(fl, &n, &oom);
+	struct ns_ref *refs = member_refs(v, n);
+	json_t *a = json_array();
+	int rc = oom || (n > 0 && !refs) || !a ? -1 : 0;
+
+	if (rc == 0)
+		rc |= fill(a, v, refs, n);
+	free(refs);
+	free(v);
+	return finish(a, rc);
+}
+
+/* Return: every namespace's listeners, flat, host first, each with "netns". */
+json_t *report_fleet_listeners(const struct fleet *fl)
+{
+	return fleet_array(fl, fleet_append_listeners);
+}
+
+/* Return: every namespace's findings, flat, active first, each with "netns". */
+json_t *report_fleet_findings(const struct fleet *fl)
+{
+	return fleet_array(fl, fleet_append_findings);
+}
+
+static int fleet_append_gaps(json_t *a, const struct fleet_member **v, const struct ns_ref *refs, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->ready)
+			rc |= append_gaps(a, &v[i]->mon.track, &refs[i]);
+	return rc;
+}
+
+/*
+ * One entry of namespaces[]. A member whose monitor is not ready has no
+ * numbers yet: they are null, not zero, so that "no listeners" is not
+ * claimed for a namespace nobody has looked at.
+ */
+static json_t *report_namespace(const struct fleet_member *fm)
+{
+	const struct monitor *m = &fm->mon;
+	bool ready = fm->ready;
+	json_t *o = json_object();
+	int rc = 0;
+
+	rc |= put(o, "inode", fm->ns.inode ? ju64_int(fm->ns.inode) : json_null());
+	rc |= put(o, "name", JSTR_OR_NULL(fm->ns.name));
+	rc |= put(o, "kind", json_string(kind_word(fm->ns.kind)));
+	rc |= put(o, "pid", fm->ns.pid > 0 ? json_integer(fm->ns.pid) : json_null());
+	rc |= put(o, "ready", json_boolean(ready));
+	rc |= put(o, "first_seen", fm->first_seen > 0 ? jint(fm->first_seen) : json_null());
+	rc |= put(o, "ticks", ready ? json_integer((json_int_t)m->track.ticks) : json_null());
+	rc |= put(o, "limits", ready ? report_limits(monitor_limits(m)) : json_null());
+	rc |= put(o, "listeners_count", ready ? json_integer((json_int_t)m->track.count) : json_null());
+	rc |= put(o, "findings_active", ready ?
+		  json_integer((json_int_t)findings_active(&m->findings)) : json_null());
+	rc |= put(o, "failed_ticks", ready ? json_integer((json_int_t)m->failed_ticks) : json_null());
+	rc |= put(o, "last_error", ready && m->last_error ? json_string(strerror(-m->last_error)) : json_null());
+	return finish(o, rc);
+}
+
+static int fleet_append_namespaces(json_t *a, const struct fleet_member **v, const struct ns_ref *refs, size_t n)
+{
+	int rc = 0;
+
+	(void)refs;
+	for (size_t i = 0; i < n; i++)
+		rc |= append(a, report_namespace(v[i]));
+	return rc;
+}
+
+/*
+ * The host monitor's daemon object, with the counts summed over every
+ * namespace (the header and the flat lists must agree) and the fleet's own
+ * numbers. Without a ready host monitor, only what the fleet knows.
+ */
+static json_t *report_fleet_daemon(const struct fleet *fl, int64_t now)
+{
+	const struct fleet_member *host = host_member(fl);
+	size_t listeners = 0, active = 0, n = 0;
+	json_t *o;
+	int rc = 0;
+
+	if (host) {
+		o = report_daemon(&host->mon, now);
+	} else {
+		o = json_object();
+		rc |= put(o, "version", json_string(PACKAGE_VERSION));
+		rc |= put(o, "now", jint(now));
+		rc |= put(o, "ticks", json_integer(0));
+		rc |= put(o, "last_error", json_null());
+	}
+	if (!o)
+		return NULL;
+	for (size_t i = 0; fl->members && i < fl->count; i++) {
+		const struct fleet_member *fm = fl->members[i];
+
+		if (!fm)
+			continue;
+		n++;
+		if (!fm->ready)
+			continue;
+		listeners += fm->mon.track.count;
+		active += findings_active(&fm->mon.findings);
+	}
+	rc |= put(o, "listeners_count", json_integer((json_int_t)listeners));
+	rc |= put(o, "findings_active", json_integer((json_int_t)active));
+	rc |= put(o, "namespaces_count", json_integer((json_int_t)n));
+	rc |= put(o, "scan", json_boolean(fl->scan));
+	rc |= put(o, "scans", json_integer((json_int_t)fl->scans));
+	rc |= put(o, "ns_added", json_integer((json_int_t)fl->ns_added));
+	rc |= put(o, "ns_removed", json_integer((json_int_t)fl->ns_removed));
+	rc |= put(o, "scan_error", fl->last_scan_error ? json_string(strerror(-fl->last_scan_error)) : json_null());
+	return finish(o, rc);
+}
+
+/* Return: the status of every namespace at now (wall clock, seconds); see report.h. */
+json_t *report_fleet_status(const struct fleet *fl, int64_t now)
+{
+	const struct fleet_member *host = host_member(fl);
+	json_t *o = json_object();
+	int rc = 0;
+
+	rc |= put(o, "daemon", report_fleet_daemon(fl, now));
+	rc |= put(o, "limits", host ? report_limits(monitor_limits(&host->mon)) : json_null());
+	rc |= put(o, "host", host ? report_host(&host->mon.track) : json_null());
+	rc |= put(o, "listeners", fleet_array(fl, fleet_append_listeners));
+	rc |= put(o, "findings", fleet_array(fl, fleet_append_findings));
+	rc |= put(o, "gaps", fleet_array(fl, fleet_append_gaps));
+	rc |= put(o, "namespaces", fleet_array(fl, fleet_append_namespaces));
+	return finish(o, rc);
+}
+
+/* ---- explain across namespaces ---- */
+
+/* Return: the member called s, or whose inode s is in decimal; NULL when none. */
+static const struct fleet_member *member_named(const struct fleet_member **v, size_t n, const char *s)
+{
+	unsigned long long inode = 0;
+	size_t len = strlen(s);
+
+	for (size_t i = 0; len < NETNS_NAME_MAX && i < n; i++)
+		if (strncmp(v[i]->ns.name, s, sizeof(v[i]->ns.name)) == 0)
+			return v[i];
+	if (len == 0 || len > 20 || strspn(s, "0123456789") != len)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (inode > (ULLONG_MAX - d) / 10)
+			return NULL;
+		inode = inode * 10 + d;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->ns.inode == inode)
+			return v[i];
+	return NULL;
+}
+
+/* "host, blue, pid 812 (nginx)": what to offer when a namespace name is unknown. */
+static void known_names(const struct fleet_member **v, size_t n, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && off < len; i++) {
+		int w = snprintf(buf + off, len - off, "%s%.*s", i ? ", " : "",
+				 (int)sizeof(v[i]->ns.name), v[i]->ns.name);
+
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	if (n == 0)
+		snprintf(buf, len, "none yet");
+}
+
+/* Put the fleet's view of the namespace on a chain, on its listener and on its findings. */
+static int tag_chain(json_t *chain, const struct ns_ref *ns)
+{
+	json_t *l = json_object_get(chain, "listener");
+	json_t *fs = json_object_get(chain, "findings");
+	json_t *f;
+	size_t i;
+	int rc = tag_netns(chain, ns);
+
+	if (json_is_object(l))
+		rc |= tag_netns(l, ns);
+	json_array_foreach(fs, i, f)
+		rc |= tag_netns(f, ns);
+	return rc;
+}
+
+/* How strongly a chain answers its target, as report_explain tries them: listeners, subjects, wildcards. */
+static int chain_rank(const json_t *chain)
+{
+	const char *m = json_string_value(json_object_get(chain, "match"));
+
+	if (!m || strcmp(m, "subject") == 0)
+		return 1;
+	if (strcmp(m, "wildcard") == 0)
+		return 2;
+	return 0;
+}
+
+#define RANK_NONE 3
+
+/* "blue/127.0.0.1:8080": explain in one namespace. Return: the document, or NULL with err set. */
+static json_t *explain_in(const struct fleet_member **v, size_t n, const char *target, const char *slash,
+			  char *err, size_t errlen)
+{
+	char nsname[NETNS_NAME_MAX + 1], sub[512], known[512];
+	size_t len = (size_t)(slash - target);
+	const struct fleet_member *fm = NULL;
+	struct ns_ref ns;
+	json_t *x, *c;
+	size_t i;
+	int rc = 0;
+
+	if (len < sizeof(nsname)) {
+		memcpy(nsname, target, len);
+		nsname[len] = '\0';
+		fm = member_named(v, n, nsname);
+	} else {
+		snprintf(nsname, sizeof(nsname), "%.*s", (int)(sizeof(nsname) - 1), target);
+	}
+	if (!fm) {
+		known_names(v, n, known, sizeof(known));
+		set_err(err, errlen, "no namespace %s (known: %s)", nsname, known);
+		return NULL;
+	}
+	if (!fm->ready) {
+		set_err(err, errlen, "namespace %s is not watched yet", nsname);
+		return NULL;
+	}
+	x = report_explain(&fm->mon, slash + 1, sub, sizeof(sub));
+	if (!x) {
+		set_err(err, errlen, "%s (namespace %s)", sub, nsname);
+		return NULL;
+	}
+	ns = member_ns(fm);
+	json_array_foreach(json_object_get(x, "chains"), i, c)
+		rc |= tag_chain(c, &ns);
+	rc |= put(x, "netns", report_netns(ns.inode, ns.name, ns.kind));
+	x = finish(x, rc);
+	if (!x)
+		set_err(err, errlen, "out of memory explaining %s", target);
+	return x;
+}
+
+/*
+ * Whether a chain is kept at the best rank. Listener and wildcard chains
+ * always: the same address in two namespaces is two answers. A subject
+ * ("host", "eth0") exists in every namespace, so only the host's, and
+ * another namespace's when it has a finding there.
+ */
+static bool keep_chain(const json_t *chain, int rank, bool from_host, bool subjects_filtered)
+{
+	if (rank != 1 || !subjects_filtered)
+		return true;
+	return from_host || json_array_size(json_object_get(chain, "findings")) > 0;
+}
+
+/* Explain target in every ready namespace. Return: the document, or NULL with err set. */
+static json_t *explain_everywhere(const struct fleet *fl, const struct fleet_member **v, size_t n,
+				  const char *target, char *err, size_t errlen)
+{
+	json_t **xs = calloc(n ? n : 1, sizeof(*xs));
+	json_t *o = NULL, *chains = NULL, *c;
+	char first_err[512] = "", e[512];
+	int best = RANK_NONE, rc = 0;
+	size_t ready = 0, kept_subjects = 0, i;
+
+	if (!xs) {
+		set_err(err, errlen, "out of memory explaining %s", target);
+		return NULL;
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (!v[k]->ready)
+			continue;
+		ready++;
+		e[0] = '\0';
+		xs[k] = report_explain(&v[k]->mon, target, e, sizeof(e));
+		if (!xs[k] && !first_err[0])
+			snprintf(first_err, sizeof(first_err), "%s", e);
+		json_array_foreach(json_object_get(xs[k], "chains"), i, c)
+			if (chain_rank(c) < best)
+				best = chain_rank(c);
+	}
+	/* Subjects: is there one the host or a finding vouches for? Otherwise every namespace's is kept. */
+	for (size_t k = 0; best == 1 && k < n; k++)
+		json_array_foreach(json_object_get(xs[k], "chains"), i, c)
+			if (chain_rank(c) == 1 && keep_chain(c, 1, v[k] == fl->members[0], true))
+				kept_subjects++;
+	if (best == RANK_NONE) {
+		if (ready == 0)
+			set_err(err, errlen, "no namespace is watched yet");
+		else if (ready > 1 && strncmp(first_err, "no listener on ", 15) == 0)
+			set_err(err, errlen, "%s in any of the %zu namespaces", first_err, ready);
+		else
+			set_err(err, errlen, "%s", first_err);
+		goto out;
+	}
+	o = json_object();
+	chains = json_array();
+	rc |= put(o, "target", jstr(target, strlen(target)));
+	rc |= put(o, "netns", json_null());
+	for (size_t k = 0; chains && k < n; k++) {
+		struct ns_ref ns;
+
+		if (!xs[k])
+			continue;
+		ns = member_ns(v[k]);
+		json_array_foreach(json_object_get(xs[k], "chains"), i, c) {
+			int r = chain_rank(c);
+
+			if (r != best || !keep_chain(c, r, v[k] == fl->members[0], kept_subjects > 0))
+				continue;
+			rc |= tag_chain(c, &ns);
+			rc |= append(chains, json_incref(c));
+		}
+	}
+	rc |= put(o, "chains", chains);
+	o = finish(o, rc);
+	if (!o)
+		set_err(err, errlen, "out of memory explaining %s", target);
+out:
+	for (size_t k = 0; k < n; k++)
+		json_decref(xs[k]);
+	free(xs);
+	return o;
+}
+
+/* The evidence chains for target in every namespace, or in the one "NETNS/" names; see report.h. */
+json_t *report_fleet_explain(const struct fleet *fl, const char *target, char *err, size_t errlen)
+{
+	size_t n;
+	bool oom;
+	const struct fleet_member **v = ordered_members(fl, &n, &oom);
+	/* An interface or an address never holds '/': the namespace is everything before the last one. */
+	const char *slash = target ? strrchr(target, '/') : NULL;
+	json_t *o;
+
+	if (oom) {
+		set_err(err, errlen, "out of memory explaining %s", target ? target : "");
+		return NULL;
+	}
+	if (!target)
+		target = "";
+	if (slash)
+		o = explain_in(v, n, target, slash, err, errlen);
+	else
+		o = explain_everywhere(fl, v, n, target, err, errlen);
+	free(v);
 	return o;
 }

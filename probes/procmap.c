@@ -1,25 +1,79 @@
-/* procmap.c: map listener socket inodes to the processes holding them and their systemd unit, cached by inode. */
+/* procmap.c: map listener socket inodes to the processes holding them (comm, cmdline, user) and their systemd unit, cached by inode. */
 #include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "procmap.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+/*
+ * Bounds on everything this file iterates over, so that a strange or
+ * hostile /proc or cgroup tree costs a known amount, never a hang.
+ */
+#define PROCMAP_MAX_PIDS 4194304      /* PID_MAX_LIMIT: no host has more */
+#define PROCMAP_MAX_FDS 4194304       /* fds looked at in one process */
+#define PROCMAP_READ_TRIES 64         /* EINTRs tolerated on one small file */
+#define PROCMAP_USERS_MAX 64          /* uid -> name cache entries */
+#define CG_MAX_DIRS 65536             /* cgroups indexed; a big k8s node has a few thousand */
+#define CG_MAX_DEPTH 64               /* cgroup nesting followed */
+#define CG_PROCS_MAX 65536            /* a bigger cgroup saves nothing over the full walk */
+#define CG_PROCS_READS 65536          /* read() calls on one cgroup.procs */
+#define MOUNTINFO_MAX_LINES 100000
+#define CG_DEFAULT_MOUNT "/sys/fs/cgroup"
+
+/* A uid with its name, or its number as text when it has no passwd entry. */
+struct user_entry {
+	uint32_t uid;
+	char name[OWNER_USER_MAX];
+};
+
+/* One cgroup of the index: its id (directory inode) and its path under the mount. */
+struct cg_entry {
+	uint64_t id;
+	size_t path;        /* offset of the NUL-terminated relative path in cg_paths */
+	unsigned depth;     /* used only while walking */
+};
 
 struct procmap {
 	char *proc_root;
 	struct owner *owners;   /* sorted by inode */
 	size_t count;
 	size_t cap;
+
+	unsigned long full_walks;
+	unsigned long cgroup_hits;
+
+	struct user_entry users[PROCMAP_USERS_MAX];
+	size_t nusers;
+	size_t users_next;      /* the slot to overwrite when the cache is full */
+
+	/* cgroup id -> path index, built lazily; cg_built false until walked once. */
+	bool cg_built;
+	char *cg_mount;         /* the cgroup2 mount point, NULL when there is none */
+	struct cg_entry *cg;    /* sorted by id once built */
+	size_t ncg;
+	size_t cgcap;
+	char *cg_paths;         /* all relative paths, NUL-separated */
+	size_t cg_paths_len;
+	size_t cg_paths_cap;
 };
 
 struct procmap *procmap_new(const char *proc_root)
@@ -36,20 +90,37 @@ struct procmap *procmap_new(const char *proc_root)
 	return pm;
 }
 
+static void cg_index_clear(struct procmap *pm)
+{
+	free(pm->cg_mount);
+	free(pm->cg);
+	free(pm->cg_paths);
+	pm->cg_mount = NULL;
+	pm->cg = NULL;
+	pm->cg_paths = NULL;
+	pm->ncg = pm->cgcap = 0;
+	pm->cg_paths_len = pm->cg_paths_cap = 0;
+	pm->cg_built = false;
+}
+
 void procmap_free(struct procmap *pm)
 {
 	if (!pm)
 		return;
+	cg_index_clear(pm);
 	free(pm->owners);
 	free(pm->proc_root);
 	free(pm);
 }
 
-static int u32_cmp(const void *a, const void *b)
+unsigned long procmap_full_walks(const struct procmap *pm)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return pm->full_walks;
+}
 
-	return x < y ? -1 : x > y;
+unsigned long procmap_cgroup_hits(const struct procmap *pm)
+{
+	return pm->cgroup_hits;
 }
 
 static int owner_cmp(const void *a, const void *b)
@@ -76,6 +147,7 @@ const struct owner *procmap_get(const struct procmap *pm, uint32_t inode)
 static ssize_t read_small_at(int dirfd, const char *path, char *buf, size_t size)
 {
 	size_t len = 0;
+	unsigned tries = 0;
 	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
@@ -83,7 +155,7 @@ static ssize_t read_small_at(int dirfd, const char *path, char *buf, size_t size
 	while (len < size - 1) {
 		ssize_t r = read(fd, buf + len, size - 1 - len);
 
-		if (r < 0 && errno == EINTR)
+		if (r < 0 && errno == EINTR && ++tries < PROCMAP_READ_TRIES)
 			continue;
 		if (r < 0) {
 			int saved = errno;
@@ -207,9 +279,128 @@ char procmap_proc_state(const char *proc_root, int pid)
 	return rp[2];
 }
 
+/*
+ * The length of the UTF-8 character at p[0, avail), p[0] >= 0x80.
+ * Return: 2 to 4 when it is well-formed (no overlong forms, surrogates or
+ * code points past U+10FFFF: what a JSON encoder accepts), 0 when it is
+ * not, -1 when it may be but avail ends inside it.
+ */
+static int utf8_len(const unsigned char *p, size_t avail)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	int n, i;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((size_t)i >= avail)
+			return -1;
+		if (p[i] < lo || p[i] > hi)
+			return 0;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return n;
+}
+
+/*
+ * The bytes of /proc/PID/cmdline as one line: the NULs between arguments
+ * become spaces, trailing NULs (the last argument's, and the padding left
+ * by setproctitle) are dropped. Control characters and bytes that are not
+ * well-formed UTF-8 become '?', one per byte, so the text is safe for a
+ * terminal, the journal and JSON. Well-formed UTF-8 is kept; a character
+ * is never cut in half. cut says raw was cut short by the read, so a
+ * character it ends inside is simply left out.
+ */
+static void format_cmdline(const unsigned char *raw, size_t len, bool cut, char *out, size_t size)
+{
+	size_t i = 0, o = 0;
+
+	while (len > 0 && raw[len - 1] == '\0')
+		len--;
+	while (i < len && o < size - 1) {
+		unsigned char c = raw[i];
+		int n;
+
+		if (c < 0x80) {
+			/* The argument separator; printable ASCII; C0 controls and DEL. */
+			out[o++] = c == '\0' ? ' ' : c >= 0x20 && c < 0x7f ? (char)c : '?';
+			i++;
+			continue;
+		}
+		n = utf8_len(raw + i, len - i);
+		if (n < 0 && cut)
+			break;
+		if (n <= 0) {
+			out[o++] = '?';
+			i++;
+			continue;
+		}
+		/* C1 controls (U+0080..U+009F) are as unprintable as C0 ones. */
+		if (n == 2 && c == 0xc2 && raw[i + 1] < 0xa0) {
+			out[o++] = '?';
+			i += 2;
+			continue;
+		}
+		if (o + (size_t)n > size - 1)
+			break;
+		memcpy(out + o, raw + i, (size_t)n);
+		o += (size_t)n;
+		i += (size_t)n;
+	}
+	out[o] = '\0';
+}
+
+/* The real uid on the "Uid:" line of a /proc/PID/status text. Return: -1 if none. */
+static int64_t uid_from_status(const char *text)
+{
+	const char *p = text;
+	unsigned lines = 0;
+
+	while (*p && lines++ < 256) {
+		if (strncmp(p, "Uid:", 4) == 0) {
+			char *end;
+			unsigned long long v;
+
+			p += 4;
+			while (*p == '\t' || *p == ' ')
+				p++;
+			if (*p < '0' || *p > '9')
+				return -1;
+			errno = 0;
+			v = strtoull(p, &end, 10);
+			/* (uid_t)-1 is "no uid", never a process's. */
+			if (errno || v >= UINT32_MAX || (*end != '\t' && *end != ' ' && *end != '\n'))
+				return -1;
+			return (int64_t)v;
+		}
+		p = strchr(p, '\n');
+		if (!p)
+			break;
+		p++;
+	}
+	return -1;
+}
+
 /* One inode being resolved during a walk. */
 struct pending {
 	struct owner *owner;
+	uint64_t cgid;  /* the cgroup hint, 0 when none */
 	int last_pid;   /* the process already counted for this inode */
 	int unit_pid;   /* the pid owner->unit came from, 0 if none yet */
 };
@@ -220,6 +411,16 @@ static int pending_cmp(const void *key, const void *elem)
 	const struct pending *p = elem;
 
 	return inode < p->owner->inode ? -1 : inode > p->owner->inode;
+}
+
+/* By cgroup, then inode: each cgroup's inodes are then a run sorted as bsearch needs. */
+static int pending_cg_cmp(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	if (x->cgid != y->cgid)
+		return x->cgid < y->cgid ? -1 : 1;
+	return x->owner->inode < y->owner->inode ? -1 : x->owner->inode > y->owner->inode;
 }
 
 /* "socket:[12345]" -> 12345. Return: false for anything else. */
@@ -243,12 +444,21 @@ static bool parse_socket_link(const char *link, uint32_t *inode)
 	return true;
 }
 
+/* What one process is, read once however many pending inodes it holds. */
+struct proc_info {
+	bool have_names;
+	bool have_uid;
+	int64_t uid;
+	char comm[OWNER_COMM_MAX + 1];
+	char cmdline[OWNER_CMDLINE_MAX];
+};
+
 /*
  * Insert pid into owner->procs[] keeping pid order. When the array is full
  * the highest pid is dropped: the lowest is usually the master of a
  * pre-fork server, the one worth naming.
  */
-static void add_proc(struct owner *o, int pid, const char *comm)
+static void add_proc(struct owner *o, int pid, const struct proc_info *pi)
 {
 	unsigned i, n = o->nprocs;
 
@@ -261,7 +471,9 @@ static void add_proc(struct owner *o, int pid, const char *comm)
 	for (i = n; i > 0 && o->procs[i - 1].pid > pid; i--)
 		o->procs[i] = o->procs[i - 1];
 	o->procs[i].pid = pid;
-	snprintf(o->procs[i].comm, sizeof(o->procs[i].comm), "%s", comm);
+	/* pi->comm is NUL-terminated within OWNER_COMM_MAX (read_names). */
+	memcpy(o->procs[i].comm, pi->comm, sizeof(o->procs[i].comm));
+	memcpy(o->procs[i].cmdline, pi->cmdline, sizeof(o->procs[i].cmdline));
 	o->nprocs = n + 1;
 }
 
@@ -276,25 +488,62 @@ static bool is_pid_name(const char *s)
 }
 
 /*
+ * comm and cmdline of pid. Return: false when the process is gone (no
+ * comm). An empty cmdline is a kernel thread or a zombie: "" then.
+ */
+static bool read_names(int procfd, int pid, struct proc_info *pi)
+{
+	unsigned char raw[OWNER_CMDLINE_MAX + 8];
+	char path[64];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "%d/comm", pid);
+	len = read_small_at(procfd, path, pi->comm, sizeof(pi->comm));
+	if (len < 0)
+		return false;
+	if (len > 0 && pi->comm[len - 1] == '\n')
+		pi->comm[len - 1] = '\0';
+	pi->comm[OWNER_COMM_MAX - 1] = '\0';
+
+	/*
+	 * A few bytes more than fit, so that a character straddling the end
+	 * of what is shown is seen whole or known to be cut.
+	 */
+	snprintf(path, sizeof(path), "%d/cmdline", pid);
+	len = read_small_at(procfd, path, (char *)raw, sizeof(raw));
+	if (len < 0)
+		len = 0;
+	format_cmdline(raw, (size_t)len, (size_t)len == sizeof(raw) - 1, pi->cmdline,
+		       sizeof(pi->cmdline));
+	return true;
+}
+
+static int64_t read_uid(int procfd, int pid)
+{
+	/* "Uid:" is the ninth line; Name (64 bytes escaped at most) is the only long one before it. */
+	char path[64], buf[1024];
+
+	snprintf(path, sizeof(path), "%d/status", pid);
+	if (read_small_at(procfd, path, buf, sizeof(buf)) < 0)
+		return -1;
+	return uid_from_status(buf);
+}
+
+/*
  * Look at every fd of one process and record it as a holder of any
  * pending inode. A process that vanishes (ENOENT, ESRCH) or that we may
  * not inspect (EACCES) is skipped: it is not an error.
  */
-static void scan_process(int procfd, const char *pidname, struct pending *pend,
-			 size_t npend)
+static void scan_process(int procfd, int pid, struct pending *pend, size_t npend)
 {
-	char fdpath[64], link[64], comm[OWNER_COMM_MAX + 1] = "";
-	bool have_comm = false;
+	struct proc_info pi = { .uid = -1 };
+	char fdpath[64], link[64];
+	unsigned long nfds = 0;
 	struct dirent *de;
-	long lpid;
-	int pid, dfd;
+	int dfd;
 	DIR *d;
 
-	lpid = strtol(pidname, NULL, 10);
-	if (lpid <= 0 || lpid > INT32_MAX)
-		return;
-	pid = (int)lpid;
-	snprintf(fdpath, sizeof(fdpath), "%s/fd", pidname);
+	snprintf(fdpath, sizeof(fdpath), "%d/fd", pid);
 	dfd = openat(procfd, fdpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return;
@@ -303,8 +552,9 @@ static void scan_process(int procfd, const char *pidname, struct pending *pend,
 		close(dfd);
 		return;
 	}
-	while ((de = readdir(d)) != NULL) {
+	while (nfds++ < PROCMAP_MAX_FDS && (de = readdir(d)) != NULL) {
 		struct pending *hit;
+		struct owner *o;
 		uint32_t inode;
 		ssize_t n;
 
@@ -320,32 +570,31 @@ static void scan_process(int procfd, const char *pidname, struct pending *pend,
 		/* The same inode on several fds of one process counts once. */
 		if (!hit || hit->last_pid == pid)
 			continue;
-		if (!have_comm) {
-			char path[64];
-			ssize_t len;
-
-			snprintf(path, sizeof(path), "%s/comm", pidname);
-			len = read_small_at(procfd, path, comm, sizeof(comm));
-			/* No comm: the process exited while we looked. */
-			if (len < 0)
-				break;
-			if (len > 0 && comm[len - 1] == '\n')
-				comm[len - 1] = '\0';
-			comm[OWNER_COMM_MAX - 1] = '\0';
-			have_comm = true;
-		}
+		/* No comm: the process exited while we looked. */
+		if (!pi.have_names && !read_names(procfd, pid, &pi))
+			break;
+		pi.have_names = true;
+		o = hit->owner;
 		hit->last_pid = pid;
-		add_proc(hit->owner, pid, comm);
+		add_proc(o, pid, &pi);
+		/* The user is procs[0]'s: set it whenever a lower pid takes that place. */
+		if (o->procs[0].pid == pid) {
+			if (!pi.have_uid) {
+				pi.uid = read_uid(procfd, pid);
+				pi.have_uid = true;
+			}
+			o->uid = pi.uid;
+		}
 		/* Holders of one listener share a unit in practice; name the lowest pid's. */
 		if (hit->unit_pid == 0 || pid < hit->unit_pid) {
 			char cg[4096], unit[OWNER_UNIT_MAX];
 			char path[64];
 
-			snprintf(path, sizeof(path), "%s/cgroup", pidname);
+			snprintf(path, sizeof(path), "%d/cgroup", pid);
 			if (read_small_at(procfd, path, cg, sizeof(cg)) >= 0) {
 				procmap_unit_from_cgroup(cg, unit, sizeof(unit));
 				if (unit[0] != '\0') {
-					memcpy(hit->owner->unit, unit, sizeof(unit));
+					memcpy(o->unit, unit, sizeof(unit));
 					hit->unit_pid = pid;
 				}
 			}
@@ -354,78 +603,570 @@ static void scan_process(int procfd, const char *pidname, struct pending *pend,
 	closedir(d);
 }
 
-/*
- * Resolve pend[0, n) (sorted by inode) with one walk of PROC_ROOT.
- * Return: false when PROC_ROOT cannot be opened.
- */
-static bool resolve(const char *proc_root, struct pending *pend, size_t n)
+/* Resolve pend[0, n) (sorted by inode) with one walk of the proc directory. */
+static void full_walk(DIR *proc, struct pending *pend, size_t n)
 {
+	unsigned long seen = 0;
 	struct dirent *de;
-	DIR *proc;
 
-	proc = opendir(proc_root);
-	if (!proc)
-		return false;
-	while ((de = readdir(proc)) != NULL)
-		if (is_pid_name(de->d_name))
-			scan_process(dirfd(proc), de->d_name, pend, n);
-	closedir(proc);
+	rewinddir(proc);
+	while (seen++ < PROCMAP_MAX_PIDS && (de = readdir(proc)) != NULL) {
+		long pid;
+
+		if (!is_pid_name(de->d_name))
+			continue;
+		pid = strtol(de->d_name, NULL, 10);
+		if (pid <= 0 || pid > INT32_MAX)
+			continue;
+		scan_process(dirfd(proc), (int)pid, pend, n);
+	}
+}
+
+/* ---- cgroup id -> directory ---- */
+
+/* Undo the octal escapes (\040 for a space ...) of a mountinfo field, in place. */
+static void unescape_mountinfo(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+/*
+ * The cgroup2 mount point from PROC_ROOT/self/mountinfo: the first cgroup2
+ * mount of the whole hierarchy (root "/"), else the first cgroup2 mount.
+ * When mountinfo cannot be read, /sys/fs/cgroup if it is cgroup2; a hybrid
+ * host has a tmpfs there and cgroup2 at /sys/fs/cgroup/unified, which is
+ * why mountinfo is asked first. Return: a new string, or NULL when there
+ * is no cgroup2 (or no memory: the hint is then unused, never wrong).
+ */
+static char *cg_find_mount(const char *proc_root)
+{
+	char path[4096], *line = NULL, *found = NULL;
+	unsigned long lines = 0;
+	size_t cap = 0;
+	struct statfs sf;
+	FILE *f;
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/self/mountinfo", proc_root);
+	f = n > 0 && (size_t)n < sizeof(path) ? fopen(path, "re") : NULL;
+	if (!f) {
+		if (statfs(CG_DEFAULT_MOUNT, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
+			return strdup(CG_DEFAULT_MOUNT);
+		return NULL;
+	}
+	while (lines++ < MOUNTINFO_MAX_LINES && getline(&line, &cap, f) > 0) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
+		char *field[6], *save = NULL, *tok, *fstype = NULL;
+		int nf = 0;
+		bool dash = false;
+
+		line[strcspn(line, "\n")] = '\0';
+		for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			if (nf < 6) {
+				field[nf++] = tok;
+			} else if (dash) {
+				fstype = tok;
+				break;
+			} else if (strcmp(tok, "-") == 0) {
+				dash = true;
+			}
+		}
+		if (nf < 6 || !fstype || strcmp(fstype, "cgroup2") != 0)
+			continue;
+		unescape_mountinfo(field[4]);
+		if (!found) {
+			found = strdup(field[4]);
+			if (!found)
+				break;
+		}
+		if (strcmp(field[3], "/") == 0) {
+			char *whole = strdup(field[4]);
+
+			if (whole) {
+				free(found);
+				found = whole;
+			}
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+static bool cg_index_add(struct procmap *pm, uint64_t id, const char *rel, unsigned depth)
+{
+	size_t rlen = strlen(rel) + 1;
+
+	if (pm->ncg == pm->cgcap) {
+		size_t cap = pm->cgcap ? pm->cgcap * 2 : 64;
+		struct cg_entry *e = realloc(pm->cg, cap * sizeof(*e));
+
+		if (!e)
+			return false;
+		pm->cg = e;
+		pm->cgcap = cap;
+	}
+	if (pm->cg_paths_len + rlen > pm->cg_paths_cap) {
+		size_t cap = pm->cg_paths_cap ? pm->cg_paths_cap : 4096;
+		char *p;
+
+		while (cap < pm->cg_paths_len + rlen)
+			cap *= 2;
+		p = realloc(pm->cg_paths, cap);
+		if (!p)
+			return false;
+		pm->cg_paths = p;
+		pm->cg_paths_cap = cap;
+	}
+	memcpy(pm->cg_paths + pm->cg_paths_len, rel, rlen);
+	pm->cg[pm->ncg].id = id;
+	pm->cg[pm->ncg].path = pm->cg_paths_len;
+	pm->cg[pm->ncg].depth = depth;
+	pm->ncg++;
+	pm->cg_paths_len += rlen;
 	return true;
+}
+
+static int cg_entry_cmp(const void *a, const void *b)
+{
+	const struct cg_entry *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * Walk the cgroup2 tree once, breadth first, with the index itself as the
+ * queue: every directory is a cgroup and its inode number is the cgroup id
+ * sock_diag reports. Mounts inside the tree are not crossed. A directory
+ * that vanishes mid-walk is skipped. On failure the index is left empty
+ * and unbuilt, so that a later update tries again.
+ */
+static void cg_index_build(struct procmap *pm)
+{
+	struct stat st;
+	size_t i;
+	int rootfd;
+
+	cg_index_clear(pm);
+	pm->cg_built = true;
+	pm->cg_mount = cg_find_mount(pm->proc_root);
+	if (!pm->cg_mount)
+		return;
+	rootfd = open(pm->cg_mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return;
+	if (fstat(rootfd, &st) < 0 || !cg_index_add(pm, (uint64_t)st.st_ino, "", 0))
+		goto fail;
+	for (i = 0; i < pm->ncg && pm->ncg < CG_MAX_DIRS; i++) {
+		char rel[PATH_MAX];
+		unsigned depth = pm->cg[i].depth;
+		struct dirent *de;
+		size_t rlen;
+		int dfd;
+		DIR *d;
+
+		if (depth >= CG_MAX_DEPTH)
+			continue;
+		/* cg_index_add may move cg_paths: work on a copy of the parent's path. */
+		rlen = strlen(pm->cg_paths + pm->cg[i].path);
+		memcpy(rel, pm->cg_paths + pm->cg[i].path, rlen + 1);
+		dfd = rlen ? openat(rootfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+			   : dup(rootfd);
+		if (dfd < 0)
+			continue;
+		d = fdopendir(dfd);
+		if (!d) {
+			close(dfd);
+			continue;
+		}
+		while (pm->ncg < CG_MAX_DIRS && (de = readdir(d)) != NULL) {
+			struct stat cst;
+			int n;
+
+			if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+				continue;
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			if (fstatat(dirfd(d), de->d_name, &cst, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !S_ISDIR(cst.st_mode) || cst.st_dev != st.st_dev)
+				continue;
+			n = rlen ? snprintf(rel + rlen, sizeof(rel) - rlen, "/%s", de->d_name)
+				 : snprintf(rel, sizeof(rel), "%s", de->d_name);
+			if (n > 0 && rlen + (size_t)n < sizeof(rel) &&
+			    !cg_index_add(pm, (uint64_t)cst.st_ino, rel, depth + 1)) {
+				closedir(d);
+				goto fail;
+			}
+			rel[rlen] = '\0';
+		}
+		closedir(d);
+	}
+	close(rootfd);
+	qsort(pm->cg, pm->ncg, sizeof(*pm->cg), cg_entry_cmp);
+	return;
+fail:
+	close(rootfd);
+	cg_index_clear(pm);
+}
+
+/* Return: an fd of the directory of cgroup id per the index, or -1. */
+static int cg_open_indexed(const struct procmap *pm, uint64_t id)
+{
+	struct cg_entry key = { .id = id }, *e;
+	char path[PATH_MAX + 64];
+	struct stat st;
+	int n, fd;
+
+	if (pm->ncg == 0 || !pm->cg_mount)
+		return -1;
+	e = bsearch(&key, pm->cg, pm->ncg, sizeof(*pm->cg), cg_entry_cmp);
+	if (!e)
+		return -1;
+	n = snprintf(path, sizeof(path), "%s/%s", pm->cg_mount, pm->cg_paths + e->path);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -1;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/*
+	 * Ids are never reused, but paths are: a restarted unit gets a new
+	 * cgroup at the old path. Trust the path only if it is still that id.
+	 */
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_ino != id) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The directory of cgroup id. The index is (re)built when the id is not in
+ * it, at most once per update (*walked): a cgroup made since the last walk
+ * is found, and ids that exist nowhere cost one walk per update, not one
+ * per inode. Return: an fd, or -1.
+ */
+static int cg_open(struct procmap *pm, uint64_t id, bool *walked)
+{
+	int fd = pm->cg_built ? cg_open_indexed(pm, id) : -1;
+
+	if (fd >= 0 || *walked)
+		return fd;
+	*walked = true;
+	cg_index_build(pm);
+	return cg_open_indexed(pm, id);
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The pids of cgroup.procs in the cgroup directory cgfd, sorted and
+ * without repeats (the kernel promises neither). Return: the count, or -1
+ * when it cannot be read, holds more than CG_PROCS_MAX pids, or is out of
+ * memory.
+ */
+static long read_cgroup_pids(int cgfd, int **out)
+{
+	char buf[4096];
+	int *pids = NULL;
+	size_t n = 0, cap = 0, i, k;
+	int64_t cur = -1;       /* the number being read; -1 between numbers */
+	bool bad = false;       /* the current line is not a number */
+	unsigned reads;
+	int fd;
+
+	fd = openat(cgfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (reads = 0; reads < CG_PROCS_READS; reads++) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+		bool eof = r == 0;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto fail;
+		/* A final line without '\n' ends at EOF. */
+		for (ssize_t j = 0; j < r || (eof && j == r); j++) {
+			char c = j < r ? buf[j] : '\n';
+
+			if (c >= '0' && c <= '9' && !bad) {
+				cur = (cur < 0 ? 0 : cur * 10) + (c - '0');
+				if (cur > INT32_MAX)
+					bad = true;
+				continue;
+			}
+			if (c != '\n') {
+				bad = true;
+				continue;
+			}
+			if (!bad && cur > 0) {
+				if (n == CG_PROCS_MAX)
+					goto fail;
+				if (n == cap) {
+					size_t ncap = cap ? cap * 2 : 256;
+					int *p = realloc(pids, ncap * sizeof(*p));
+
+					if (!p)
+						goto fail;
+					pids = p;
+					cap = ncap;
+				}
+				pids[n++] = (int)cur;
+			}
+			cur = -1;
+			bad = false;
+		}
+		if (eof)
+			break;
+	}
+	close(fd);
+	if (n > 1)
+		qsort(pids, n, sizeof(*pids), int_cmp);
+	for (i = 0, k = 0; i < n; i++)
+		if (k == 0 || pids[k - 1] != pids[i])
+			pids[k++] = pids[i];
+	*out = pids;
+	return (long)k;
+fail:
+	close(fd);
+	free(pids);
+	return -1;
+}
+
+/* ---- uid -> user name ---- */
+
+/*
+ * The name of uid into out: from the cache, else from getpwuid_r (which may
+ * ask NSS, even the network: hence the cache). A uid with no entry, or
+ * with a name too long to show whole, is shown as its number.
+ */
+static void user_name(struct procmap *pm, uint32_t uid, char *out, size_t size)
+{
+	struct passwd pw, *res = NULL;
+	char *buf = NULL;
+	size_t blen = 1024, i;
+	bool cacheable = false;
+	int tries, r = 0;
+
+	for (i = 0; i < pm->nusers; i++) {
+		if (pm->users[i].uid == uid) {
+			snprintf(out, size, "%s", pm->users[i].name);
+			return;
+		}
+	}
+	snprintf(out, size, "%" PRIu32, uid);
+	for (tries = 0; tries < 8; tries++, blen *= 2) {
+		char *nb = realloc(buf, blen);
+
+		if (!nb)
+			break;
+		buf = nb;
+		r = getpwuid_r((uid_t)uid, &pw, buf, blen, &res);
+		if (r != ERANGE)
+			break;
+	}
+	/* Only a definite answer is cached; a failing NSS is asked again next time. */
+	if (r == 0 && buf) {
+		cacheable = true;
+		if (res && strlen(res->pw_name) < size && strlen(res->pw_name) < OWNER_USER_MAX)
+			snprintf(out, size, "%s", res->pw_name);
+	}
+	free(buf);
+	if (!cacheable)
+		return;
+	i = pm->nusers < PROCMAP_USERS_MAX ? pm->nusers++ : pm->users_next++ % PROCMAP_USERS_MAX;
+	pm->users[i].uid = uid;
+	snprintf(pm->users[i].name, sizeof(pm->users[i].name), "%s", out);
+}
+
+/* ---- update ---- */
+
+/* One inode asked for, with its cgroup hint. */
+struct want {
+	uint32_t inode;
+	uint64_t cgid;
+};
+
+/* By inode; for one inode a hint first, so that it is kept when repeats are dropped. */
+static int want_cmp(const void *a, const void *b)
+{
+	const struct want *x = a, *y = b;
+
+	if (x->inode != y->inode)
+		return x->inode < y->inode ? -1 : 1;
+	return x->cgid > y->cgid ? -1 : x->cgid < y->cgid;
+}
+
+static void owner_init(struct owner *o, uint32_t inode)
+{
+	memset(o, 0, sizeof(*o));
+	o->inode = inode;
+	o->uid = -1;
+}
+
+/*
+ * The cgroup-narrowed lookup: pend[0, n) sorted by (cgid, inode), all with
+ * a hint. For each cgroup, only the pids of its cgroup.procs are scanned.
+ * An inode found there is resolved (done[] set) unless its holders include
+ * PID 1: a listener made by the init system (systemd socket activation) is
+ * in init's cgroup but served by a process elsewhere, which only the full
+ * walk finds. Everything not resolved is reset for the full walk.
+ */
+static void resolve_by_cgroup(struct procmap *pm, int procfd, struct pending *pend, size_t n,
+			      const struct owner *fresh, bool *done)
+{
+	bool walked = false;
+	size_t g = 0, e, i;
+
+	while (g < n) {
+		long npids = -1, p;
+		int *pids = NULL;
+		int cgfd;
+
+		for (e = g + 1; e < n && pend[e].cgid == pend[g].cgid; e++)
+			;
+		cgfd = cg_open(pm, pend[g].cgid, &walked);
+		if (cgfd >= 0) {
+			npids = read_cgroup_pids(cgfd, &pids);
+			close(cgfd);
+		}
+		for (p = 0; p < npids; p++)
+			scan_process(procfd, pids[p], pend + g, e - g);
+		free(pids);
+		for (i = g; i < e; i++) {
+			struct owner *o = pend[i].owner;
+
+			if (o->nprocs_total > 0 && o->procs[0].pid != 1) {
+				done[o - fresh] = true;
+				pm->cgroup_hits++;
+				continue;
+			}
+			owner_init(o, o->inode);
+			pend[i].last_pid = 0;
+			pend[i].unit_pid = 0;
+		}
+		g = e;
+	}
 }
 
 int procmap_update(struct procmap *pm, const uint32_t *inodes, size_t n)
 {
-	uint32_t *want = NULL;
+	return procmap_update_hinted(pm, inodes, NULL, n);
+}
+
+/*
+ * The cost on a host with 5,000 processes: in the steady state every inode
+ * asked for is cached, so nothing under /proc or the cgroup tree is
+ * touched. A new listener with a cgroup hint costs the fds of the
+ * processes of its cgroup only (a service's handful), plus, the first time
+ * or when its cgroup is newer than the index, one walk of the cgroup tree
+ * (directories, not processes). Only a listener with no hint, or one not
+ * held by any process of its own cgroup (passed on by socket activation,
+ * SCM_RIGHTS or a move to another cgroup), costs the walk of all 5,000
+ * processes' fds, and that walk is shared by every such inode of the update.
+ */
+int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint64_t *cgroup_ids,
+			  size_t n)
+{
+	struct want *want = NULL;
 	struct owner *fresh = NULL;
 	struct pending *pend = NULL;
-	size_t nwant = 0, nfresh = 0, i, j, k;
+	bool *done = NULL;
+	size_t nwant = 0, nfresh = 0, nhint = 0, nrest = 0, i, j, k;
+	DIR *proc = NULL;
 	int err = 0;
 
 	if (n > 0) {
 		want = malloc(n * sizeof(*want));
 		if (!want)
 			return -ENOMEM;
-		memcpy(want, inodes, n * sizeof(*want));
-		qsort(want, n, sizeof(*want), u32_cmp);
+		for (i = 0; i < n; i++) {
+			want[i].inode = inodes[i];
+			want[i].cgid = cgroup_ids ? cgroup_ids[i] : 0;
+		}
+		qsort(want, n, sizeof(*want), want_cmp);
 		for (i = 0; i < n; i++)
-			if (nwant == 0 || want[nwant - 1] != want[i])
+			if (nwant == 0 || want[nwant - 1].inode != want[i].inode)
 				want[nwant++] = want[i];
 	}
 
 	/* Forget cached inodes not asked for, in place: both lists are sorted. */
 	for (i = 0, j = 0, k = 0; i < pm->count; i++) {
-		while (j < nwant && want[j] < pm->owners[i].inode)
+		while (j < nwant && want[j].inode < pm->owners[i].inode)
 			j++;
-		if (j < nwant && want[j] == pm->owners[i].inode)
+		if (j < nwant && want[j].inode == pm->owners[i].inode)
 			pm->owners[k++] = pm->owners[i];
 	}
 	pm->count = k;
 
-	/* The inodes not cached yet; when there are none, /proc is not walked at all. */
+	/* The inodes not cached yet; when there are none, nothing is read at all. */
 	for (i = 0; i < nwant; i++)
-		if (!procmap_get(pm, want[i]))
+		if (!procmap_get(pm, want[i].inode))
 			want[nfresh++] = want[i];
 	if (nfresh == 0)
 		goto out;
 
 	fresh = calloc(nfresh, sizeof(*fresh));
 	pend = calloc(nfresh, sizeof(*pend));
-	if (!fresh || !pend) {
+	done = calloc(nfresh, sizeof(*done));
+	if (!fresh || !pend || !done) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < nfresh; i++) {
-		fresh[i].inode = want[i];
-		pend[i].owner = &fresh[i];
-	}
+	for (i = 0; i < nfresh; i++)
+		owner_init(&fresh[i], want[i].inode);
 	/*
 	 * If PROC_ROOT cannot be read nothing is cached, so the next update
 	 * tries again; an inode whose holder is simply not visible (another
 	 * namespace, no permission) is cached with nprocs 0, so it is not
 	 * looked for on every tick.
 	 */
-	if (!resolve(pm->proc_root, pend, nfresh))
+	proc = opendir(pm->proc_root);
+	if (!proc)
 		goto out;
+
+	for (i = 0; i < nfresh; i++) {
+		if (want[i].cgid == 0)
+			continue;
+		pend[nhint].owner = &fresh[i];
+		pend[nhint].cgid = want[i].cgid;
+		nhint++;
+	}
+	if (nhint > 0) {
+		qsort(pend, nhint, sizeof(*pend), pending_cg_cmp);
+		resolve_by_cgroup(pm, dirfd(proc), pend, nhint, fresh, done);
+	}
+
+	/* The rest, in inode order, share one walk of every process. */
+	memset(pend, 0, nfresh * sizeof(*pend));
+	for (i = 0; i < nfresh; i++)
+		if (!done[i])
+			pend[nrest++].owner = &fresh[i];
+	if (nrest > 0) {
+		full_walk(proc, pend, nrest);
+		pm->full_walks++;
+	}
+
+	for (i = 0; i < nfresh; i++)
+		if (fresh[i].uid >= 0)
+			user_name(pm, (uint32_t)fresh[i].uid, fresh[i].user, sizeof(fresh[i].user));
 
 	if (pm->count + nfresh > pm->cap) {
 		size_t cap = pm->cap ? pm->cap : 16;
@@ -453,6 +1194,9 @@ int procmap_update(struct procmap *pm, const uint32_t *inodes, size_t n)
 	}
 	pm->count += nfresh;
 out:
+	if (proc)
+		closedir(proc);
+	free(done);
 	free(pend);
 	free(fresh);
 	free(want);

@@ -1,10 +1,14 @@
-/* test_procmap.c: socket inode -> owners, against the live /proc and against fake proc roots built here. */
+/* test_procmap.c: socket inode -> owners (cmdline, user, cgroup-narrowed lookup), against the live /proc and cgroup2 and against fake proc roots built here. */
 #include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +20,9 @@
 
 #include <criterion/criterion.h>
 
+#include "listener.h"
 #include "procmap.h"
+#include "sockdiag.h"
 
 /* ---- live /proc ---- */
 
@@ -45,6 +51,50 @@ static void own_comm(char *comm, size_t len)
 	fclose(f);
 }
 
+/*
+ * What procmap should show for our own /proc/self/cmdline, when it is plain
+ * ASCII (it is: the test binary's path and criterion's options): NULs as
+ * spaces, the trailing one dropped, cut to fit.
+ */
+static void check_own_cmdline(const char *got)
+{
+	char raw[4096], want[OWNER_CMDLINE_MAX];
+	FILE *f = fopen("/proc/self/cmdline", "r");
+	size_t n, i;
+
+	cr_assert_not_null(f);
+	n = fread(raw, 1, sizeof(raw), f);
+	fclose(f);
+	while (n > 0 && raw[n - 1] == '\0')
+		n--;
+	cr_assert_gt(n, 0);
+	for (i = 0; i < n; i++) {
+		if (raw[i] != '\0' && (raw[i] < 0x20 || raw[i] > 0x7e)) {
+			cr_log_warn("own cmdline is not plain ASCII: only its length is checked");
+			cr_assert_gt(strlen(got), 0);
+			return;
+		}
+	}
+	if (n > sizeof(want) - 1)
+		n = sizeof(want) - 1;
+	for (i = 0; i < n; i++)
+		want[i] = raw[i] ? raw[i] : ' ';
+	want[n] = '\0';
+	cr_assert_str_eq(got, want);
+}
+
+/* Our real uid and its name ("root" for root). */
+static void check_own_user(const struct owner *o)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	cr_assert_eq(o->uid, (int64_t)getuid());
+	if (getuid() == 0)
+		cr_assert_str_eq(o->user, "root");
+	if (pw)
+		cr_assert_str_eq(o->user, pw->pw_name);
+}
+
 Test(procmap_live, own_listener)
 {
 	char comm[OWNER_COMM_MAX + 8];
@@ -69,6 +119,14 @@ Test(procmap_live, own_listener)
 	cr_assert_eq(o->nprocs_total, 1);
 	cr_assert_eq(o->procs[0].pid, getpid());
 	cr_assert_str_eq(o->procs[0].comm, comm);
+	check_own_cmdline(o->procs[0].cmdline);
+	check_own_user(o);
+	cr_assert_eq(procmap_full_walks(pm), 1);
+	cr_assert_eq(procmap_cgroup_hits(pm), 0);
+
+	/* The steady state reads nothing. */
+	cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+	cr_assert_eq(procmap_full_walks(pm), 1);
 
 	procmap_free(pm);
 	close(dup2);
@@ -182,6 +240,350 @@ Test(procmap_live, own_state)
 	cr_assert_eq(procmap_proc_state("/proc", getpid()), 'R');
 	cr_assert_eq(procmap_proc_state("/proc", 0), 0);
 	cr_assert_eq(procmap_proc_state("/proc", -1), 0);
+}
+
+/* ---- live children: exec'd holders, pre-fork, cgroup2 ---- */
+
+/* Children still running when a test ends, even by a failed assertion (the suites' fini). */
+#define MAX_KIDS 8
+static pid_t kids_alive[MAX_KIDS];
+
+static void kid_add(pid_t pid)
+{
+	for (int i = 0; i < MAX_KIDS; i++) {
+		if (kids_alive[i] == 0) {
+			kids_alive[i] = pid;
+			return;
+		}
+	}
+	kill(pid, SIGKILL);
+	cr_assert_fail("more than %d children", MAX_KIDS);
+}
+
+static void kids_reap(void)
+{
+	for (int i = 0; i < MAX_KIDS; i++) {
+		if (kids_alive[i] > 0) {
+			kill(kids_alive[i], SIGKILL);
+			waitpid(kids_alive[i], NULL, 0);
+			kids_alive[i] = 0;
+		}
+	}
+}
+
+/*
+ * Fork a child that execs "/bin/sleep SECS" holding listener fd across the
+ * exec. With go[] (not NULL) the child first waits for a byte on go[0] and
+ * only then makes a listener of its own, so that the socket is charged to
+ * the cgroup the parent has moved it to in the meantime (a socket belongs
+ * to its creator's cgroup at creation), and reports its inode on the info
+ * pipe. Return: the pid; *info_rd is for kid_exec_wait.
+ */
+static pid_t kid_start(int fd, const char *secs, const int *go, int *info_rd)
+{
+	int info[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe2(info, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char *argv[] = { (char *)"sleep", (char *)secs, NULL };
+		char c;
+
+		/* Never outlive the test, whatever happens to it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		close(info[0]);
+		if (go) {
+			struct sockaddr_in sin = { .sin_family = AF_INET };
+			struct stat st;
+			uint32_t ino;
+
+			close(go[1]);
+			if (read(go[0], &c, 1) != 1)
+				_exit(2);
+			fd = socket(AF_INET, SOCK_STREAM, 0);
+			sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+			    listen(fd, 16) != 0 || fstat(fd, &st) != 0)
+				_exit(3);
+			ino = (uint32_t)st.st_ino;
+			if (write(info[1], &ino, sizeof(ino)) != sizeof(ino))
+				_exit(4);
+		} else if (fcntl(fd, F_SETFD, 0) != 0) {
+			_exit(5);  /* the listener would not survive the exec */
+		}
+		execv("/bin/sleep", argv);
+		_exit(127);
+	}
+	close(info[1]);
+	kid_add(pid);
+	*info_rd = info[0];
+	return pid;
+}
+
+/* Wait until the child has exec'd: its CLOEXEC end of the info pipe closes then. */
+static void kid_exec_wait(int info_rd, uint32_t *inode)
+{
+	char c;
+
+	if (inode)
+		cr_assert_eq(read(info_rd, inode, sizeof(*inode)), (ssize_t)sizeof(*inode),
+			     "the child made no listener");
+	cr_assert_eq(read(info_rd, &c, 1), 0, "the child did not exec /bin/sleep");
+	close(info_rd);
+}
+
+static pid_t spawn_sleep(int fd, const char *secs)
+{
+	int info_rd;
+	pid_t pid = kid_start(fd, secs, NULL, &info_rd);
+
+	kid_exec_wait(info_rd, NULL);
+	return pid;
+}
+
+TestSuite(procmap_kids, .fini = kids_reap);
+
+/* A child that execs /bin/sleep with arguments holds the listener alone. */
+Test(procmap_kids, exec_child_cmdline)
+{
+	struct procmap *pm = procmap_new("/proc");
+	const struct owner *o;
+	int fd;
+	uint32_t ino = listen_inode(&fd);
+	pid_t kid;
+
+	cr_assert_not_null(pm);
+	kid = spawn_sleep(fd, "30");
+	close(fd);
+	cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+	o = procmap_get(pm, ino);
+	cr_assert_not_null(o);
+	cr_assert_eq(o->nprocs, 1);
+	cr_assert_eq(o->procs[0].pid, kid);
+	cr_assert_str_eq(o->procs[0].comm, "sleep");
+	cr_assert_str_eq(o->procs[0].cmdline, "sleep 30");
+	cr_assert_eq(o->uid, (int64_t)getuid());
+	procmap_free(pm);
+}
+
+/* A pre-fork server: the parent and three exec'd children hold one listener. */
+Test(procmap_kids, prefork_cmdlines)
+{
+	static const char *const secs[3] = { "30", "31", "32" };
+	struct procmap *pm = procmap_new("/proc");
+	const struct owner *o;
+	pid_t kid[3];
+	int fd;
+	uint32_t ino = listen_inode(&fd);
+
+	cr_assert_not_null(pm);
+	for (int i = 0; i < 3; i++)
+		kid[i] = spawn_sleep(fd, secs[i]);
+	cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+	o = procmap_get(pm, ino);
+	cr_assert_not_null(o);
+	cr_assert_eq(o->nprocs, 4);
+	cr_assert_eq(o->nprocs_total, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		const struct owner_proc *p = &o->procs[i];
+		bool matched = false;
+
+		if (i > 0)
+			cr_assert_lt(o->procs[i - 1].pid, p->pid);
+		if (p->pid == getpid()) {
+			check_own_cmdline(p->cmdline);
+			matched = true;
+		}
+		for (int k = 0; k < 3; k++) {
+			char want[16];
+
+			if (p->pid != kid[k])
+				continue;
+			snprintf(want, sizeof(want), "sleep %s", secs[k]);
+			cr_assert_str_eq(p->cmdline, want);
+			cr_assert_str_eq(p->comm, "sleep");
+			matched = true;
+		}
+		cr_assert(matched, "unexpected holder %d", p->pid);
+	}
+	/* The user is procs[0]'s; all four are ours. */
+	check_own_user(o);
+	procmap_free(pm);
+	kids_reap();
+	close(fd);
+}
+
+/* The cgroup made for a test, removed by fini even when an assertion fails. */
+static char cg_dir[4096];
+
+static void cg_cleanup(void)
+{
+	kids_reap();
+	if (cg_dir[0] == '\0')
+		return;
+	/* A cgroup empties asynchronously after its last process is reaped. */
+	for (int i = 0; i < 100; i++) {
+		if (rmdir(cg_dir) == 0 || errno == ENOENT)
+			break;
+		usleep(10000);
+	}
+	if (access(cg_dir, F_OK) == 0)
+		cr_log_error("could not remove %s: %s", cg_dir, strerror(errno));
+	cg_dir[0] = '\0';
+}
+
+/* The first cgroup2 mount of /proc/self/mountinfo into buf. Return: false when none. */
+static bool cgroup2_mount(char *buf, size_t len)
+{
+	char line[4096];
+	bool found = false;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char mnt[4096];
+		const char *dash = strstr(line, " - cgroup2 ");
+
+		/* A mount point with escaped characters is not worth decoding here. */
+		if (dash && sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1 && !strchr(mnt, '\\')) {
+			snprintf(buf, len, "%s", mnt);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+TestSuite(procmap_cgroup, .fini = cg_cleanup);
+
+/*
+ * A child in a cgroup of its own makes a listener there, so sock_diag
+ * charges the socket to that cgroup: the hint finds it among that cgroup's
+ * processes alone. A wrong hint still finds it, by the full walk.
+ */
+Test(procmap_cgroup, hinted_live)
+{
+	char mnt[4096], path[4200], pidtxt[32];
+	struct procmap *pm;
+	const struct owner *o;
+	struct stat st;
+	uint64_t cgid, hint;
+	uint32_t ino = 0;
+	int go[2], cfd, len, info_rd;
+	pid_t kid;
+
+	if (!cgroup2_mount(mnt, sizeof(mnt)))
+		cr_skip_test("no cgroup2 mount in /proc/self/mountinfo");
+	len = snprintf(cg_dir, sizeof(cg_dir), "%s/backlogd-test-%d", mnt, (int)getpid());
+	cr_assert(len > 0 && (size_t)len < sizeof(cg_dir));
+	if (mkdir(cg_dir, 0755) != 0) {
+		int e = errno;
+
+		cg_dir[0] = '\0';
+		cr_skip_test("cannot make a cgroup under %s: %s", mnt, strerror(e));
+	}
+	cr_assert_eq(pipe2(go, O_CLOEXEC), 0);
+	kid = kid_start(-1, "30", go, &info_rd);
+	close(go[0]);
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg_dir);
+	snprintf(pidtxt, sizeof(pidtxt), "%d\n", (int)kid);
+	cfd = open(path, O_WRONLY | O_CLOEXEC);
+	cr_assert_geq(cfd, 0, "%s: %s", path, strerror(errno));
+	if (write(cfd, pidtxt, strlen(pidtxt)) != (ssize_t)strlen(pidtxt)) {
+		int e = errno;
+
+		close(cfd);
+		cr_skip_test("cannot move a process into %s: %s", cg_dir, strerror(e));
+	}
+	close(cfd);
+	cr_assert_eq(write(go[1], "g", 1), 1);
+	close(go[1]);
+	kid_exec_wait(info_rd, &ino);
+
+	/* The cgroup id is the inode of the cgroup's directory. */
+	cr_assert_eq(stat(cg_dir, &st), 0);
+	cgid = (uint64_t)st.st_ino;
+
+	/* What sock_diag says, when this kernel and our rights allow asking. */
+	{
+		struct listener_set set;
+		struct sockdiag *sd;
+		bool seen = false;
+
+		listener_set_init(&set);
+		if (sockdiag_open(&sd) == 0) {
+			cr_assert_eq(sockdiag_dump_listeners(sd, &set), 0);
+			for (size_t i = 0; i < set.count; i++) {
+				if (set.items[i].inode != ino)
+					continue;
+				seen = true;
+				if (set.items[i].cgroup_id == 0)
+					cr_log_warn("this kernel gives no INET_DIAG_CGROUP_ID");
+				else
+					cr_assert_eq(set.items[i].cgroup_id, cgid,
+						     "sock_diag cgroup %" PRIu64 ", directory inode %" PRIu64,
+						     set.items[i].cgroup_id, cgid);
+			}
+			cr_assert(seen, "sock_diag did not list the child's listener");
+			sockdiag_close(sd);
+		} else {
+			cr_log_warn("no sock_diag here: the cgroup id is taken from the directory only");
+		}
+		listener_set_free(&set);
+	}
+
+	/* The right hint: the child's cgroup alone is looked at. */
+	pm = procmap_new("/proc");
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update_hinted(pm, &ino, &cgid, 1), 0);
+	o = procmap_get(pm, ino);
+	cr_assert_not_null(o);
+	cr_assert_eq(o->nprocs, 1);
+	cr_assert_eq(o->procs[0].pid, kid);
+	cr_assert_str_eq(o->procs[0].comm, "sleep");
+	cr_assert_str_eq(o->procs[0].cmdline, "sleep 30");
+	check_own_user(o);
+	cr_assert_eq(procmap_cgroup_hits(pm), 1);
+	cr_assert_eq(procmap_full_walks(pm), 0);
+	/* Cached: the next tick costs nothing. */
+	cr_assert_eq(procmap_update_hinted(pm, &ino, &cgid, 1), 0);
+	cr_assert_eq(procmap_cgroup_hits(pm), 1);
+	cr_assert_eq(procmap_full_walks(pm), 0);
+	procmap_free(pm);
+
+	/* An id that is no cgroup at all: one index rebuild, then the full walk. */
+	hint = UINT64_MAX - 7;
+	pm = procmap_new("/proc");
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update_hinted(pm, &ino, &hint, 1), 0);
+	o = procmap_get(pm, ino);
+	cr_assert_not_null(o);
+	cr_assert_eq(o->nprocs, 1);
+	cr_assert_eq(o->procs[0].pid, kid);
+	cr_assert_eq(procmap_cgroup_hits(pm), 0);
+	cr_assert_eq(procmap_full_walks(pm), 1);
+	procmap_free(pm);
+
+	/* A real cgroup that does not hold it (the root): not found there, so the full walk. */
+	cr_assert_eq(stat(mnt, &st), 0);
+	hint = (uint64_t)st.st_ino;
+	pm = procmap_new("/proc");
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update_hinted(pm, &ino, &hint, 1), 0);
+	o = procmap_get(pm, ino);
+	cr_assert_not_null(o);
+	cr_assert_eq(o->nprocs, 1);
+	cr_assert_eq(o->procs[0].pid, kid);
+	cr_assert_eq(procmap_cgroup_hits(pm), 0);
+	cr_assert_eq(procmap_full_walks(pm), 1);
+	procmap_free(pm);
+
+	cg_cleanup();
+	cr_assert_neq(access(path, F_OK), 0, "the test cgroup is still there");
 }
 
 /* ---- fake proc roots ---- */
@@ -577,4 +979,442 @@ Test(procmap_unit, live_self)
 	fclose(f);
 	procmap_unit_from_cgroup(text, unit, sizeof(unit));
 	cr_assert_lt(strlen(unit), sizeof(unit));
+}
+
+/* ---- fake proc roots: cmdline and user ---- */
+
+static void mk_bin(const char *rel, const void *data, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	fpath(path, sizeof(path), rel);
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fwrite(data, 1, len, f), len);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* A holder of socket:[INODE] with the given cmdline bytes; returns its owner after one update. */
+static const struct owner *owner_with_cmdline(struct procmap *pm, uint32_t ino, const void *cmd,
+					      size_t len)
+{
+	char rel[64], link[32];
+	int pid = (int)ino;
+
+	mk_proc(pid, "app\n", "0::/\n");
+	snprintf(link, sizeof(link), "socket:[%u]", ino);
+	mk_fd(pid, 3, link);
+	snprintf(rel, sizeof(rel), "%d/cmdline", pid);
+	mk_bin(rel, cmd, len);
+	cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+	cr_assert_not_null(procmap_get(pm, ino));
+	cr_assert_eq(procmap_get(pm, ino)->nprocs, 1);
+	return procmap_get(pm, ino);
+}
+
+#define CMD(s) s, sizeof(s) - 1
+
+Test(procmap_fake, cmdline_forms)
+{
+	char big[400], want[OWNER_CMDLINE_MAX];
+	struct procmap *pm = procmap_new(root);
+	const struct owner *o;
+
+	cr_assert_not_null(pm);
+	/* Arguments joined by spaces, the trailing NUL and setproctitle's padding dropped. */
+	o = owner_with_cmdline(pm, 100, CMD("/usr/sbin/nginx\0-g\0daemon off;\0"));
+	cr_assert_str_eq(o->procs[0].cmdline, "/usr/sbin/nginx -g daemon off;");
+	o = owner_with_cmdline(pm, 101, CMD("nginx: master process /usr/sbin/nginx\0\0\0\0\0\0"));
+	cr_assert_str_eq(o->procs[0].cmdline, "nginx: master process /usr/sbin/nginx");
+	/* An empty argument still shows as its separator. */
+	o = owner_with_cmdline(pm, 102, CMD("a\0\0b\0"));
+	cr_assert_str_eq(o->procs[0].cmdline, "a  b");
+	/* A kernel thread (or a zombie): an empty file. */
+	o = owner_with_cmdline(pm, 103, CMD(""));
+	cr_assert_str_eq(o->procs[0].cmdline, "");
+	cr_assert_str_eq(o->procs[0].comm, "app");
+	/* Controls and bytes that are not UTF-8 become '?'; UTF-8 stays. */
+	o = owner_with_cmdline(pm, 104, CMD("a\x01" "b\tc\x7f" "d\0e\xff" "f\xc3\xa9" "g\xc2\x85" "h\xe2\x82" "i\0"));
+	cr_assert_str_eq(o->procs[0].cmdline, "a?b?c?d e?f\xc3\xa9g?h??i");
+	/* Overlong and surrogate forms are not UTF-8 either. */
+	o = owner_with_cmdline(pm, 105, CMD("\xc0\xaf" "x\xed\xa0\x80" "y\xf4\x90\x80\x80"));
+	cr_assert_str_eq(o->procs[0].cmdline, "??x???y????");
+	/* A cmdline file missing altogether (never on Linux, but gone is gone). */
+	mk_proc(106, "app\n", "0::/\n");
+	mk_fd(106, 3, "socket:[106]");
+	{
+		uint32_t ino = 106;
+
+		cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+		cr_assert_str_eq(procmap_get(pm, 106)->procs[0].cmdline, "");
+	}
+
+	/* Long: cut to OWNER_CMDLINE_MAX - 1 bytes. */
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i % 10 == 9 ? '\0' : 'a' + (char)(i % 10));
+	o = owner_with_cmdline(pm, 107, big, sizeof(big));
+	cr_assert_eq(strlen(o->procs[0].cmdline), OWNER_CMDLINE_MAX - 1);
+	for (size_t i = 0; i < OWNER_CMDLINE_MAX - 1; i++)
+		want[i] = big[i] ? big[i] : ' ';
+	want[OWNER_CMDLINE_MAX - 1] = '\0';
+	cr_assert_str_eq(o->procs[0].cmdline, want);
+
+	/* A character that would straddle the cut is left out whole, never halved. */
+	memset(big, 'x', sizeof(big));
+	memcpy(big + OWNER_CMDLINE_MAX - 2, "\xc3\xa9", 2);
+	o = owner_with_cmdline(pm, 108, big, sizeof(big));
+	cr_assert_eq(strlen(o->procs[0].cmdline), OWNER_CMDLINE_MAX - 2);
+	cr_assert_eq(o->procs[0].cmdline[OWNER_CMDLINE_MAX - 3], 'x');
+	memcpy(big + OWNER_CMDLINE_MAX - 3, "\xc3\xa9", 2);
+	o = owner_with_cmdline(pm, 109, big, sizeof(big));
+	cr_assert_eq(strlen(o->procs[0].cmdline), OWNER_CMDLINE_MAX - 1);
+	cr_assert_str_eq(o->procs[0].cmdline + OWNER_CMDLINE_MAX - 3, "\xc3\xa9");
+	/* Controls at the cut: one '?' each, so nothing to cut in half. */
+	memset(big, '\x01', sizeof(big));
+	o = owner_with_cmdline(pm, 110, big, sizeof(big));
+	cr_assert_eq(strlen(o->procs[0].cmdline), OWNER_CMDLINE_MAX - 1);
+	cr_assert_eq(strspn(o->procs[0].cmdline, "?"), OWNER_CMDLINE_MAX - 1);
+	procmap_free(pm);
+}
+
+/* A uid no passwd entry names; looked up, not guessed. */
+static uint32_t nameless_uid(void)
+{
+	for (uint32_t uid = 3999999; uid < 3999999 + 100; uid++)
+		if (!getpwuid(uid))
+			return uid;
+	cr_skip_test("every uid tried has a passwd entry");
+}
+
+static void mk_status(int pid, const char *uidline)
+{
+	char rel[64], text[512];
+
+	snprintf(rel, sizeof(rel), "%d/status", pid);
+	snprintf(text, sizeof(text),
+		 "Name:\tapp\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t%d\nNgid:\t0\n"
+		 "Pid:\t%d\nPPid:\t1\nTracerPid:\t0\n%sGid:\t0\t0\t0\t0\nFDSize:\t64\n",
+		 pid, pid, uidline);
+	mk_file(rel, text);
+}
+
+Test(procmap_fake, uid_and_user)
+{
+	static const uint32_t want[] = { 11, 12, 13, 14, 15 };
+	uint32_t nobody = nameless_uid();
+	struct passwd *pw33 = getpwuid(33);
+	char line[64], num[16];
+	struct procmap *pm;
+	const struct owner *o;
+
+	/* 11: root. 12: a uid with no name, held by two processes of it. */
+	mk_proc(100, "sshd\n", "0::/\n");
+	mk_status(100, "Uid:\t0\t0\t0\t0\n");
+	mk_fd(100, 3, "socket:[11]");
+	snprintf(line, sizeof(line), "Uid:\t%u\t%u\t%u\t%u\n", nobody, nobody, nobody, nobody);
+	mk_proc(200, "app\n", "0::/\n");
+	mk_status(200, line);
+	mk_fd(200, 3, "socket:[12]");
+	mk_proc(201, "app\n", "0::/\n");
+	mk_status(201, line);
+	mk_fd(201, 3, "socket:[12]");
+	mk_fd(201, 4, "socket:[13]");
+	/* 13: the real uid of procs[0] (pid 150, uid 33), not its effective one, nor 201's. */
+	mk_proc(150, "www\n", "0::/\n");
+	mk_status(150, "Uid:\t33\t0\t0\t0\n");
+	mk_fd(150, 3, "socket:[13]");
+	/* 14: no status. 15: a status without a readable Uid line. */
+	mk_proc(300, "gone\n", "0::/\n");
+	mk_fd(300, 3, "socket:[14]");
+	mk_proc(400, "odd\n", "0::/\n");
+	mk_status(400, "Uid:\tx\t0\t0\t0\n");
+	mk_fd(400, 3, "socket:[15]");
+
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update(pm, want, sizeof(want) / sizeof(want[0])), 0);
+
+	o = procmap_get(pm, 11);
+	cr_assert_eq(o->uid, 0);
+	cr_assert_str_eq(o->user, "root");
+
+	snprintf(num, sizeof(num), "%u", nobody);
+	o = procmap_get(pm, 12);
+	cr_assert_eq(o->nprocs, 2);
+	cr_assert_eq(o->uid, (int64_t)nobody);
+	cr_assert_str_eq(o->user, num);
+
+	o = procmap_get(pm, 13);
+	cr_assert_eq(o->nprocs, 2);
+	cr_assert_eq(o->procs[0].pid, 150);
+	cr_assert_eq(o->uid, 33);
+	cr_assert_str_eq(o->user, pw33 ? pw33->pw_name : "33");
+
+	o = procmap_get(pm, 14);
+	cr_assert_eq(o->nprocs, 1);
+	cr_assert_eq(o->uid, -1);
+	cr_assert_str_eq(o->user, "");
+	o = procmap_get(pm, 15);
+	cr_assert_eq(o->uid, -1);
+	cr_assert_str_eq(o->user, "");
+
+	/* Nobody holds it: no uid either. */
+	{
+		uint32_t ino = 16;
+
+		cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+		o = procmap_get(pm, 16);
+		cr_assert_eq(o->nprocs, 0);
+		cr_assert_eq(o->uid, -1);
+		cr_assert_str_eq(o->user, "");
+	}
+	procmap_free(pm);
+}
+
+/* ---- fake proc roots: cgroup-narrowed lookup ---- */
+
+/*
+ * A cgroup2 tree in ROOT/cg 2 (a space, to be unescaped from mountinfo),
+ * named in ROOT/self/mountinfo after a tmpfs and a v1 cgroup line:
+ *   /                      procs 7 (a lone process of the root)
+ *   init.scope             procs 1 (systemd: made listener 900, activated into 650)
+ *   system.slice/nginx.service   100, 101 (123), junk lines, repeats, no final '\n'
+ *   system.slice/redis.service   600 (321); 555 was passed to 800 in the root
+ *   system.slice/app.service     650 (900)
+ * 700 (777) is in no cgroup listed: found only by the full walk.
+ */
+static void mk_cgroup(const char *rel, const char *procs)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "cg 2/%s", rel);
+	mk_dir(path);
+	snprintf(path, sizeof(path), "cg 2/%s/cgroup.procs", rel);
+	mk_file(path, procs);
+}
+
+static uint64_t cg_id(const char *rel)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/cg 2/%s", root, rel);
+	cr_assert_eq(stat(path, &st), 0, "%s", path);
+	return (uint64_t)st.st_ino;
+}
+
+static void build_cgroup_tree(void)
+{
+	char text[1024];
+
+	mk_dir("self");
+	snprintf(text, sizeof(text),
+		 "23 1 0:21 / /sys rw,nosuid - sysfs sysfs rw\n"
+		 "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs ro,mode=755\n"
+		 "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime shared:7 - cgroup cgroup rw,name=systemd\n"
+		 "41 31 0:38 / %s/cg\\0402 rw,relatime shared:9 master:2 - cgroup2 cgroup2 rw\n", root);
+	mk_file("self/mountinfo", text);
+	mk_dir("cg 2");
+	mk_file("cg 2/cgroup.procs", "7\n800\n");
+	mk_cgroup("init.scope", "1\n");
+	mk_cgroup("system.slice", "");
+	mk_cgroup("system.slice/nginx.service", "101\n100\nnot-a-pid\n\n101\n99999999999\n100");
+	mk_cgroup("system.slice/redis.service", "600\n");
+	mk_cgroup("system.slice/app.service", "650\n");
+
+	mk_proc(1, "systemd\n", "0::/init.scope\n");
+	mk_fd(1, 40, "socket:[900]");
+	mk_proc(7, "lonely\n", "0::/\n");
+	mk_proc(100, "nginx\n", "0::/system.slice/nginx.service\n");
+	mk_fd(100, 6, "socket:[123]");
+	mk_proc(101, "nginx\n", "0::/system.slice/nginx.service\n");
+	mk_fd(101, 6, "socket:[123]");
+	mk_proc(600, "redis-server\n", "0::/system.slice/redis.service\n");
+	mk_fd(600, 6, "socket:[321]");
+	mk_proc(650, "app\n", "0::/system.slice/app.service\n");
+	mk_fd(650, 3, "socket:[900]");
+	mk_proc(700, "loner\n", "0::/\n");
+	mk_fd(700, 3, "socket:[777]");
+	mk_proc(800, "worker\n", "0::/\n");
+	mk_fd(800, 3, "socket:[555]");
+}
+
+Test(procmap_fake, hinted_found_in_its_cgroup)
+{
+	uint32_t ino = 123;
+	uint64_t id;
+	struct procmap *pm;
+	const struct owner *o;
+
+	build_cgroup_tree();
+	id = cg_id("system.slice/nginx.service");
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update_hinted(pm, &ino, &id, 1), 0);
+	o = procmap_get(pm, 123);
+	cr_assert_not_null(o);
+	/* The junk and repeated lines of cgroup.procs count nobody twice. */
+	cr_assert_eq(o->nprocs, 2);
+	cr_assert_eq(o->nprocs_total, 2);
+	cr_assert_eq(o->procs[0].pid, 100);
+	cr_assert_eq(o->procs[1].pid, 101);
+	cr_assert_str_eq(o->unit, "nginx.service");
+	cr_assert_eq(procmap_cgroup_hits(pm), 1);
+	cr_assert_eq(procmap_full_walks(pm), 0);
+
+	/* The steady state touches nothing. */
+	cr_assert_eq(procmap_update_hinted(pm, &ino, &id, 1), 0);
+	cr_assert_eq(procmap_cgroup_hits(pm), 1);
+	cr_assert_eq(procmap_full_walks(pm), 0);
+	procmap_free(pm);
+}
+
+/* Several new inodes at once: one cgroup.procs per cgroup, one full walk for all the rest. */
+Test(procmap_fake, hinted_batch_and_fallbacks)
+{
+	uint32_t inos[6] = { 777, 555, 321, 123, 900, 123 };
+	uint64_t ids[6];
+	struct procmap *pm;
+	const struct owner *o;
+
+	build_cgroup_tree();
+	ids[0] = 0;                                         /* no hint */
+	ids[1] = cg_id("system.slice/redis.service");       /* passed on to 800 */
+	ids[2] = cg_id("system.slice/redis.service");
+	ids[3] = cg_id("system.slice/nginx.service");
+	ids[4] = cg_id("init.scope");                       /* socket activation */
+	ids[5] = 0;                                         /* a repeat without the hint */
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update_hinted(pm, inos, ids, 6), 0);
+	cr_assert_eq(procmap_cgroup_hits(pm), 2);
+	cr_assert_eq(procmap_full_walks(pm), 1);
+
+	cr_assert_eq(procmap_get(pm, 123)->nprocs, 2);
+	o = procmap_get(pm, 321);
+	cr_assert_eq(o->nprocs, 1);
+	cr_assert_eq(o->procs[0].pid, 600);
+	o = procmap_get(pm, 555);
+	cr_assert_eq(o->nprocs, 1);
+	cr_assert_eq(o->procs[0].pid, 800);
+	o = procmap_get(pm, 777);
+	cr_assert_eq(o->nprocs, 1);
+	cr_assert_eq(o->procs[0].pid, 700);
+	/* PID 1 made it, a service serves it: the full walk names both, each once. */
+	o = procmap_get(pm, 900);
+	cr_assert_eq(o->nprocs, 2);
+	cr_assert_eq(o->nprocs_total, 2);
+	cr_assert_eq(o->procs[0].pid, 1);
+	cr_assert_eq(o->procs[1].pid, 650);
+	cr_assert_str_eq(o->procs[1].comm, "app");
+	procmap_free(pm);
+}
+
+/* A cgroup made after the index, and a unit restarted into a new cgroup at the old path. */
+Test(procmap_fake, hinted_index_rebuilt)
+{
+	uint32_t ino[2] = { 123, 1001 };
+	uint64_t id[2];
+	char path[512], moved[512];
+	struct procmap *pm;
+	const struct owner *o;
+
+	build_cgroup_tree();
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	id[0] = cg_id("system.slice/nginx.service");
+	cr_assert_eq(procmap_update_hinted(pm, ino, id, 1), 0);
+	cr_assert_eq(procmap_cgroup_hits(pm), 1);
+
+	/* A new cgroup: not in the index, which is walked again, without a full walk. */
+	mk_cgroup("system.slice/new.service", "1000\n");
+	mk_proc(1000, "new\n", "0::/system.slice/new.service\n");
+	mk_fd(1000, 3, "socket:[1001]");
+	id[1] = cg_id("system.slice/new.service");
+	cr_assert_eq(procmap_update_hinted(pm, ino, id, 2), 0);
+	o = procmap_get(pm, 1001);
+	cr_assert_eq(o->nprocs, 1);
+	cr_assert_eq(o->procs[0].pid, 1000);
+	cr_assert_eq(procmap_cgroup_hits(pm), 2);
+	cr_assert_eq(procmap_full_walks(pm), 0);
+
+	/*
+	 * The old nginx cgroup moves away and a new one takes its path: the
+	 * indexed path now names another id, which is noticed and rewalked.
+	 */
+	fpath(path, sizeof(path), "cg 2/system.slice/nginx.service");
+	fpath(moved, sizeof(moved), "cg 2/system.slice/nginx.service.old");
+	cr_assert_eq(rename(path, moved), 0);
+	mk_cgroup("system.slice/nginx.service", "101\n");
+	cr_assert_eq(procmap_update_hinted(pm, NULL, NULL, 0), 0);
+	cr_assert_eq(procmap_update_hinted(pm, ino, id, 1), 0);
+	o = procmap_get(pm, 123);
+	cr_assert_eq(o->nprocs, 2, "found at the cgroup's new path");
+	cr_assert_eq(procmap_cgroup_hits(pm), 3);
+	cr_assert_eq(procmap_full_walks(pm), 0);
+	procmap_free(pm);
+}
+
+/* Hints that cannot be used: each update falls back to one full walk, and finds the owner. */
+Test(procmap_fake, hinted_unusable)
+{
+	uint32_t ino[2] = { 123, 321 };
+	uint64_t id[2] = { UINT64_MAX - 3, UINT64_MAX - 4 };
+	struct procmap *pm;
+	char text[256];
+
+	build_cgroup_tree();
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	/* Ids that are no cgroup: one index rebuild for both, one walk for both. */
+	cr_assert_eq(procmap_update_hinted(pm, ino, id, 2), 0);
+	cr_assert_eq(procmap_get(pm, 123)->nprocs, 2);
+	cr_assert_eq(procmap_get(pm, 321)->nprocs, 1);
+	cr_assert_eq(procmap_cgroup_hits(pm), 0);
+	cr_assert_eq(procmap_full_walks(pm), 1);
+	procmap_free(pm);
+
+	/* A cgroup whose cgroup.procs cannot be read. */
+	fpath(text, sizeof(text), "cg 2/system.slice/nginx.service/cgroup.procs");
+	cr_assert_eq(unlink(text), 0);
+	id[0] = cg_id("system.slice/nginx.service");
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update_hinted(pm, ino, id, 1), 0);
+	cr_assert_eq(procmap_get(pm, 123)->nprocs, 2);
+	cr_assert_eq(procmap_cgroup_hits(pm), 0);
+	cr_assert_eq(procmap_full_walks(pm), 1);
+	procmap_free(pm);
+
+	/* No cgroup2 mount at all (a v1-only host). */
+	mk_file("self/mountinfo",
+		"40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime shared:7 - cgroup cgroup rw,name=systemd\n");
+	id[1] = cg_id("system.slice/redis.service");
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update_hinted(pm, ino + 1, id + 1, 1), 0);
+	cr_assert_eq(procmap_get(pm, 321)->nprocs, 1);
+	cr_assert_eq(procmap_cgroup_hits(pm), 0);
+	cr_assert_eq(procmap_full_walks(pm), 1);
+	procmap_free(pm);
+}
+
+/* A holder that exits between the cgroup listing and the scan is skipped, not an error. */
+Test(procmap_fake, hinted_holder_gone)
+{
+	uint32_t ino = 123;
+	uint64_t id;
+	struct procmap *pm;
+
+	build_cgroup_tree();
+	rm_proc(100);
+	id = cg_id("system.slice/nginx.service");
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update_hinted(pm, &ino, &id, 1), 0);
+	cr_assert_eq(procmap_get(pm, 123)->nprocs, 1);
+	cr_assert_eq(procmap_get(pm, 123)->procs[0].pid, 101);
+	cr_assert_eq(procmap_cgroup_hits(pm), 1);
+	procmap_free(pm);
 }

@@ -15,7 +15,9 @@
 #include <jansson.h>
 
 #include "findings.h"
+#include "fleet.h"
 #include "monitor.h"
+#include "netns.h"
 #include "netstat.h"
 #include "render.h"
 #include "report.h"
@@ -57,10 +59,9 @@ static void parse_counters(struct counters *c, const char *text)
 	cr_assert_eq(netstat_parse(text, strlen(text), c), 0);
 }
 
-static struct finding_entry *add_entry(enum cause cause, const char *listener, enum finding_state state,
-				       int64_t first_seen)
+static struct finding_entry *add_entry_in(struct finding_table *ft, enum cause cause, const char *listener,
+					  enum finding_state state, int64_t first_seen)
 {
-	struct finding_table *ft = &m.findings;
 	struct finding_entry *e;
 
 	ft->items = realloc(ft->items, (ft->count + 1) * sizeof(*ft->items));
@@ -87,6 +88,12 @@ static struct finding_entry *add_entry(enum cause cause, const char *listener, e
 	e->last_seen = first_seen + 5;
 	e->resolved_at = state == FINDING_RESOLVED ? first_seen + 65 : 0;
 	return e;
+}
+
+static struct finding_entry *add_entry(enum cause cause, const char *listener, enum finding_state state,
+				       int64_t first_seen)
+{
+	return add_entry_in(&m.findings, cause, listener, state, first_seen);
 }
 
 static void setup(void)
