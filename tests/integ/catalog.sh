@@ -48,7 +48,7 @@ wait_for 50 "journald socket" test -S /run/systemd/journal/socket
 
 printf "[daemon]\nquiet_period = 60\n[diagnose]\n# the listener never accepts: keep it backlog-small\nslow_accept_ticks = 1000\n" \
 	>"$WORK/backlogd.conf"
-"$BACKLOGD" -i "$TICK" -S "$SOCK" -f "$WORK/backlogd.conf" >"$WORK/backlogd.log" 2>&1 &
+"$BACKLOGD" $(ns_flag) -i "$TICK" -S "$SOCK" -f "$WORK/backlogd.conf" >"$WORK/backlogd.log" 2>&1 &
 DAEMON_PID=$!
 PIDS="$PIDS $DAEMON_PID"
 wait_for 50 "backlogd answers" ctl_ping

@@ -51,7 +51,7 @@ wait "$burst"
 note "daemon: options after the command, explain"
 # No -i: the interval comes from the file, so a reload can change it.
 printf '[daemon]\ninterval = 0.5\n' >"$WORK/live.conf"
-"$BACKLOGD" -d -S "$SOCK" -f "$WORK/live.conf" >"$WORK/backlogd.log" 2>&1 &
+"$BACKLOGD" $(ns_flag) -d -S "$SOCK" -f "$WORK/live.conf" >"$WORK/backlogd.log" 2>&1 &
 DAEMON_PID=$!
 PIDS="$PIDS $DAEMON_PID"
 wait_for 50 "backlogd answers" ctl_ping

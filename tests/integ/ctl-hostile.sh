@@ -8,7 +8,7 @@ enter_ns "-n"
 setup_work
 
 printf '[daemon]\nclient_timeout = 1\n' >"$WORK/backlogd.conf"
-"$BACKLOGD" -d -i "$TICK" -S "$SOCK" -f "$WORK/backlogd.conf" >"$WORK/backlogd.log" 2>&1 &
+"$BACKLOGD" $(ns_flag) -d -i "$TICK" -S "$SOCK" -f "$WORK/backlogd.conf" >"$WORK/backlogd.log" 2>&1 &
 DAEMON_PID=$!
 PIDS="$PIDS $DAEMON_PID"
 wait_for 50 "backlogd answers" ctl_ping

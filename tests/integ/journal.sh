@@ -18,7 +18,7 @@ PIDS="$PIDS $!"
 wait_for 50 "journald socket" test -S /run/systemd/journal/socket
 
 printf "[daemon]\nquiet_period = 3\n[diagnose]\n# the listener never accepts: keep it backlog-small for the whole test\nslow_accept_ticks = 1000\n" >"$WORK/backlogd.conf"
-"$BACKLOGD" -i "$TICK" -S "$SOCK" -f "$WORK/backlogd.conf" >"$WORK/backlogd.log" 2>&1 &
+"$BACKLOGD" $(ns_flag) -i "$TICK" -S "$SOCK" -f "$WORK/backlogd.conf" >"$WORK/backlogd.log" 2>&1 &
 DAEMON_PID=$!
 PIDS="$PIDS $DAEMON_PID"
 wait_for 50 "backlogd answers" ctl_ping

@@ -7,6 +7,8 @@ require_tools jq ip sysctl stat
 # machine's namespaces; its pids are then the ones this script sees.
 enter_ns "-n -m -p -f --mount-proc"
 setup_work
+# start_daemon passes -N unless told: this test is about following namespaces.
+SCAN_NAMESPACES=1
 
 # `ip netns add` bind-mounts under /run/netns. The mount namespace is private
 # (unshare -m), and a tmpfs over /run keeps even the directory off the real

@@ -93,6 +93,24 @@ status_has_owner() {
 		"$WORK/status.json" >/dev/null
 }
 wait_for 50 "the unit names the listener's owner" status_has_owner
+
+# Another network namespace (ip netns, under this namespace's private /run):
+# the hardened unit must enter it (setns: CAP_SYS_ADMIN, RestrictNamespaces=net).
+# Its name may be the /run/netns one or the process's: the service's own mount
+# namespace does not always see a bind mount made after it started.
+in_ns ip netns add unitns || fail "ip netns add failed"
+in_ns ip netns exec unitns ip link set lo up
+in_ns ip netns exec unitns "$top_builddir/tests/tools/tcpload" listen 127.0.0.1 8282 4 --lifetime 60 \
+	--ready "$WORK/ready2" >"$WORK/listener2.log" 2>&1 &
+wait_for 50 "listener in unitns ready" test -s "$WORK/ready2"
+status_sees_netns() {
+	in_ns "$top_builddir/backlogctl" --json status >"$WORK/status2.json" 2>/dev/null &&
+	jq -e '.listeners[] | select(.listener == "127.0.0.1:8282" and .netns.kind != "host")' \
+		"$WORK/status2.json" >/dev/null
+}
+for i in $(seq 100); do status_sees_netns && break; sleep 0.1; done
+status_sees_netns || { jq -c '[.namespaces[] | {name, kind, last_error}]' "$WORK/status2.json";
+	fail "the unit does not follow the unitns namespace"; }
 jq -e '.daemon.ticks >= 1 and (.limits.somaxconn | type) == "number" and
 	.daemon.kernel_log == true and .daemon.rtnetlink == true' "$WORK/status.json" >/dev/null ||
 	fail "status from the unit is wrong: $(cat "$WORK/status.json")"

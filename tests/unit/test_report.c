@@ -1385,6 +1385,646 @@ Test(report, render_odd_catalogue_documents)
 			free(render_text(fns[f], docs[d]));
 }
 
+/* ---- every namespace: a fleet built by hand ---- */
+
+/*
+ * Four namespaces, listed out of document order on purpose:
+ *   host                 the fixture monitor m (3 listeners, 2 active findings)
+ *   pid 812 (nginx)      found but its monitor not ready yet
+ *   docker:3f2a9c1b7d2e  ready, no listeners
+ *   blue                 127.0.0.1:8080 (same address as the host's) owned by
+ *                        tcpload[4242] of alice, and 0.0.0.0:9000; somaxconn 128;
+ *                        its last tick failed with EPERM
+ */
+#define HOST_INODE 4026531840ULL
+#define BLUE_INODE 4026532500ULL
+#define RED_INODE 4026532600ULL
+#define PIDNS_INODE 4026532700ULL
+
+static struct fleet fl;
+static struct fleet_member fm_host, fm_blue, fm_red, fm_pid;
+static struct fleet_member *fl_members[4];
+
+static void member_ns(struct fleet_member *fm, uint64_t inode, enum netns_kind kind, const char *name, int pid)
+{
+	fm->ns.inode = inode;
+	fm->ns.kind = kind;
+	fm->ns.pid = pid;
+	snprintf(fm->ns.name, sizeof(fm->ns.name), "%s", name);
+	fm->nsfd = -1;
+	fm->first_seen = T0_MS / 1000 - 5;
+	fm->mon.netns_inode = inode;
+	snprintf(fm->mon.netns_name, sizeof(fm->mon.netns_name), "%s", name);
+}
+
+static void setup_blue(void)
+{
+	struct monitor *b = &fm_blue.mon;
+	struct listener_set set;
+	struct counters host;
+	struct limits lim;
+	struct tracked *tr;
+	struct finding_entry *e;
+
+	limits_unknown(&lim);
+	lim.somaxconn = 128;
+	lim.tcp_abort_on_overflow = 0;
+	b->cfg.tick_ms = 1000;
+	b->started = T0_MS / 1000 - 5;
+	track_init(&b->track);
+	listener_set_init(&set);
+	counters_init(&host);
+	add_listener(&set, 900, AF_INET, "127.0.0.1", 8080, 0, 4, 0, true);
+	add_listener(&set, 901, AF_INET, "0.0.0.0", 9000, 0, 128, 0, true);
+	parse_counters(&host, "TcpExt: ListenOverflows\nTcpExt: 0\n");
+	cr_assert_eq(track_update(&b->track, &set, &host, &lim, T0_MS), 0);
+	listener_set_clear(&set);
+	add_listener(&set, 900, AF_INET, "127.0.0.1", 8080, 5, 4, 7, true);
+	add_listener(&set, 901, AF_INET, "0.0.0.0", 9000, 0, 128, 0, true);
+	parse_counters(&host, "TcpExt: ListenOverflows\nTcpExt: 7\n");
+	cr_assert_eq(track_update(&b->track, &set, &host, &lim, T1_MS), 0);
+	b->limits = lim;
+	b->last_error = -EPERM;
+	b->failed_ticks = 1;
+
+	tr = track_find(&b->track, 900);
+	cr_assert_not_null(tr);
+	tr->owner.nprocs = 1;
+	tr->owner.nprocs_total = 1;
+	tr->owner.procs[0].pid = 4242;
+	snprintf(tr->owner.procs[0].comm, sizeof(tr->owner.procs[0].comm), "tcpload");
+	snprintf(tr->owner.procs[0].cmdline, sizeof(tr->owner.procs[0].cmdline),
+		 "tcpload --listen 127.0.0.1:8080 --no-accept");
+	tr->owner.uid = 1000;
+	snprintf(tr->owner.user, sizeof(tr->owner.user), "alice");
+
+	findings_init(&b->findings, 8);
+	e = add_entry_in(&b->findings, CAUSE_BACKLOG_SMALL, "127.0.0.1:8080", FINDING_ACTIVE, 150);
+	snprintf(e->f.subject, sizeof(e->f.subject), "127.0.0.1:8080 tcpload[4242]");
+	e->f.pid = 4242;
+	snprintf(e->f.comm, sizeof(e->f.comm), "tcpload");
+	snprintf(e->f.user, sizeof(e->f.user), "alice");
+	e->f.uid = 1000;
+	snprintf(e->f.cmdline, sizeof(e->f.cmdline), "tcpload --listen 127.0.0.1:8080 --no-accept");
+	e->f.cookie = 900;
+	/* The monitor's stamp; the fleet's view (with the kind) is what the documents show. */
+	e->f.netns_inode = BLUE_INODE;
+	snprintf(e->f.netns_name, sizeof(e->f.netns_name), "blue");
+	add_entry_in(&b->findings, CAUSE_BACKLOG_SMALL, "0.0.0.0:9000", FINDING_RESOLVED, 20);
+
+	listener_set_free(&set);
+	counters_free(&host);
+}
+
+static void setup_fleet(void)
+{
+	memset(&fl, 0, sizeof(fl));
+	memset(&fm_host, 0, sizeof(fm_host));
+	memset(&fm_blue, 0, sizeof(fm_blue));
+	memset(&fm_red, 0, sizeof(fm_red));
+	memset(&fm_pid, 0, sizeof(fm_pid));
+	/* The host member shares the fixture's monitor (a shallow copy: m owns the memory). */
+	fm_host.mon = m;
+	member_ns(&fm_host, HOST_INODE, NETNS_HOST, "host", 1);
+	fm_host.ready = true;
+	member_ns(&fm_blue, BLUE_INODE, NETNS_NAMED, "blue", 0);
+	setup_blue();
+	fm_blue.ready = true;
+	member_ns(&fm_red, RED_INODE, NETNS_CONTAINER, "docker:3f2a9c1b7d2e", 3000);
+	track_init(&fm_red.mon.track);
+	findings_init(&fm_red.mon.findings, 8);
+	limits_unknown(&fm_red.mon.limits);
+	fm_red.ready = true;
+	member_ns(&fm_pid, PIDNS_INODE, NETNS_PROCESS, "pid 812 (nginx)", 812);
+	fm_pid.ready = false;
+
+	fl_members[0] = &fm_host;
+	fl_members[1] = &fm_pid;
+	fl_members[2] = &fm_red;
+	fl_members[3] = &fm_blue;
+	fl.members = fl_members;
+	fl.count = 4;
+	fl.cap = 4;
+	fl.scan = true;
+	fl.scans = 9;
+	fl.ns_added = 3;
+	fl.ns_removed = 1;
+}
+
+static void teardown_fleet(void)
+{
+	free(fm_blue.mon.findings.items);
+	track_free(&fm_blue.mon.track);
+	track_free(&fm_red.mon.track);
+	findings_free(&fm_red.mon.findings);
+	teardown();
+}
+
+static void setup_with_fleet(void)
+{
+	setup();
+	setup_fleet();
+}
+
+TestSuite(fleet, .init = setup_with_fleet, .fini = teardown_fleet);
+
+static void assert_netns(const json_t *o, const char *name, uint64_t inode, const char *kind)
+{
+	const json_t *ns = get(o, "netns");
+
+	cr_assert(json_is_object(ns), "no netns object");
+	cr_assert_str_eq(get_str(ns, "name"), name);
+	cr_assert_eq(get_int(ns, "inode"), (json_int_t)inode);
+	if (kind)
+		cr_assert_str_eq(get_str(ns, "kind"), kind);
+	else
+		assert_null(ns, "kind");
+}
+
+Test(fleet, status_daemon_limits_and_host_are_the_hosts)
+{
+	json_t *s = report_fleet_status(&fl, T1_MS / 1000);
+	const json_t *d;
+
+	cr_assert_not_null(s);
+	d = get(s, "daemon");
+	/* The keys scripts read keep their meaning: the host's monitor, counts over every namespace. */
+	cr_assert_eq(get_int(d, "ticks"), 2);
+	cr_assert_eq(get_int(d, "uptime_s"), 12);
+	cr_assert_eq(get_int(d, "tick_interval_ms"), 1000);
+	assert_null(d, "last_error");
+	cr_assert_eq(get_int(d, "listeners_count"), 5);
+	cr_assert_eq(get_int(d, "findings_active"), 3);
+	cr_assert_eq(get_int(d, "namespaces_count"), 4);
+	cr_assert(json_is_true(get(d, "scan")));
+	cr_assert_eq(get_int(d, "scans"), 9);
+	cr_assert_eq(get_int(d, "ns_added"), 3);
+	cr_assert_eq(get_int(d, "ns_removed"), 1);
+	assert_null(d, "scan_error");
+	cr_assert_eq(get_int(get(s, "limits"), "somaxconn"), 4096);
+	cr_assert_eq(get_int(get(get(get(s, "host"), "counters"), "ListenOverflows"), "total"), 15);
+	json_decref(s);
+
+	fl.last_scan_error = -EMFILE;
+	s = report_fleet_status(&fl, T1_MS / 1000);
+	cr_assert_str_eq(get_str(get(s, "daemon"), "scan_error"), strerror(EMFILE));
+	json_decref(s);
+}
+
+Test(fleet, listeners_flat_host_first_each_with_netns)
+{
+	json_t *s = report_fleet_status(&fl, T1_MS / 1000);
+	json_t *a = report_fleet_listeners(&fl);
+	const json_t *ls = get(s, "listeners"), *l;
+	static const char *const names[] = { "[::1]:443", "127.0.0.1:8080", "[::]:8080", "127.0.0.1:8080", "0.0.0.0:9000" };
+
+	cr_assert_eq(json_array_size(ls), 5);
+	cr_assert(json_equal(a, (json_t *)ls), "the listeners command and status disagree");
+	for (size_t i = 0; i < 5; i++) {
+		l = json_array_get(ls, i);
+		cr_assert_str_eq(get_str(l, "listener"), names[i], "listener %zu", i);
+		if (i < 3)
+			assert_netns(l, "host", HOST_INODE, "host");
+		else
+			assert_netns(l, "blue", BLUE_INODE, "named");
+	}
+	/* The owner: per-process command line, the user and uid when procmap read them. */
+	l = json_array_get(ls, 3);
+	cr_assert_str_eq(get_str(json_array_get(get(l, "processes"), 0), "cmdline"),
+			 "tcpload --listen 127.0.0.1:8080 --no-accept");
+	cr_assert_str_eq(get_str(l, "user"), "alice");
+	cr_assert_eq(get_int(l, "owner_uid"), 1000);
+	/* "uid" stays the socket's (sock_diag), as scripts know it. */
+	cr_assert_eq(get_int(l, "uid"), 33);
+	l = json_array_get(ls, 1);
+	assert_null(json_array_get(get(l, "processes"), 0), "cmdline");
+	assert_null(l, "user");
+	/* A zeroed owner (uid 0, no name) is unknown, not root. */
+	assert_null(l, "owner_uid");
+	json_decref(a);
+	json_decref(s);
+}
+
+Test(fleet, findings_flat_active_first_across_namespaces)
+{
+	json_t *s = report_fleet_status(&fl, T1_MS / 1000);
+	json_t *a = report_fleet_findings(&fl);
+	const json_t *fs = get(s, "findings"), *f;
+	static const struct {
+		const char *cause, *state, *ns;
+		json_int_t first_seen;
+	} want[] = {
+		{ "overflow-reset", "active", "host", 100 },
+		{ "backlog-small", "active", "blue", 150 },
+		{ "backlog-clamped", "active", "host", 200 },
+		{ "backlog-small", "resolved", "host", 10 },
+		{ "backlog-small", "resolved", "blue", 20 },
+		{ "backlog-small", "resolved", "host", 50 },
+	};
+
+	cr_assert_eq(json_array_size(fs), 6);
+	cr_assert(json_equal(a, (json_t *)fs), "the findings command and status disagree");
+	for (size_t i = 0; i < 6; i++) {
+		f = json_array_get(fs, i);
+		cr_assert_str_eq(get_str(f, "cause"), want[i].cause, "entry %zu", i);
+		cr_assert_str_eq(get_str(f, "state"), want[i].state, "entry %zu", i);
+		cr_assert_eq(get_int(f, "first_seen"), want[i].first_seen, "entry %zu", i);
+		cr_assert_str_eq(get_str(get(f, "netns"), "name"), want[i].ns, "entry %zu", i);
+	}
+	f = json_array_get(fs, 1);
+	assert_netns(f, "blue", BLUE_INODE, "named");
+	cr_assert_str_eq(get_str(f, "user"), "alice");
+	cr_assert_eq(get_int(f, "uid"), 1000);
+	cr_assert_str_eq(get_str(f, "cmdline"), "tcpload --listen 127.0.0.1:8080 --no-accept");
+	f = json_array_get(fs, 0);
+	assert_null(f, "user");
+	assert_null(f, "uid");
+	assert_null(f, "cmdline");
+	json_decref(a);
+	json_decref(s);
+}
+
+Test(fleet, namespaces_entries)
+{
+	json_t *s = report_fleet_status(&fl, T1_MS / 1000);
+	const json_t *nss = get(s, "namespaces"), *x;
+	static const char *const names[] = { "host", "blue", "docker:3f2a9c1b7d2e", "pid 812 (nginx)" };
+	static const char *const kinds[] = { "host", "named", "container", "process" };
+
+	cr_assert_eq(json_array_size(nss), 4);
+	for (size_t i = 0; i < 4; i++) {
+		x = json_array_get(nss, i);
+		cr_assert_str_eq(get_str(x, "name"), names[i], "entry %zu", i);
+		cr_assert_str_eq(get_str(x, "kind"), kinds[i], "entry %zu", i);
+	}
+	x = json_array_get(nss, 0);
+	cr_assert_eq(get_int(x, "inode"), (json_int_t)HOST_INODE);
+	cr_assert_eq(get_int(x, "listeners_count"), 3);
+	cr_assert_eq(get_int(x, "findings_active"), 2);
+	cr_assert(json_is_true(get(x, "ready")));
+	x = json_array_get(nss, 1);
+	cr_assert_eq(get_int(x, "inode"), (json_int_t)BLUE_INODE);
+	assert_null(x, "pid");
+	cr_assert_eq(get_int(get(x, "limits"), "somaxconn"), 128);
+	cr_assert_eq(get_int(x, "listeners_count"), 2);
+	cr_assert_eq(get_int(x, "findings_active"), 1);
+	cr_assert_eq(get_int(x, "ticks"), 2);
+	cr_assert_str_eq(get_str(x, "last_error"), strerror(EPERM));
+	cr_assert_eq(get_int(x, "first_seen"), T0_MS / 1000 - 5);
+	x = json_array_get(nss, 2);
+	cr_assert_eq(get_int(x, "pid"), 3000);
+	cr_assert_eq(get_int(x, "listeners_count"), 0);
+	assert_null(x, "last_error");
+	/* Not looked at yet: no numbers rather than zeros. */
+	x = json_array_get(nss, 3);
+	cr_assert(json_is_false(get(x, "ready")));
+	cr_assert_eq(get_int(x, "pid"), 812);
+	assert_null(x, "listeners_count");
+	assert_null(x, "findings_active");
+	assert_null(x, "limits");
+	json_decref(s);
+}
+
+Test(fleet, gaps_carry_their_namespace)
+{
+	json_t *s;
+	const json_t *gaps;
+
+	setup_gaps();
+	fm_host.mon = m;
+	s = report_fleet_status(&fl, T1_MS / 1000);
+	gaps = get(s, "gaps");
+	cr_assert_eq(json_array_size(gaps), 2);
+	assert_netns(json_array_get(gaps, 0), "host", HOST_INODE, "host");
+	json_decref(s);
+}
+
+Test(fleet, one_monitor_status_tags_its_own_namespace)
+{
+	json_t *s;
+
+	m.netns_inode = BLUE_INODE;
+	snprintf(m.netns_name, sizeof(m.netns_name), "blue");
+	s = report_status(&m, T1_MS / 1000);
+	cr_assert_not_null(s);
+	/* No fleet: the kind is not known, the rest is the monitor's. */
+	assert_netns(json_array_get(get(s, "listeners"), 0), "blue", BLUE_INODE, NULL);
+	assert_netns(json_array_get(get(s, "findings"), 0), "blue", BLUE_INODE, NULL);
+	cr_assert_null(json_object_get(get(s, "daemon"), "namespaces_count"));
+	json_decref(s);
+}
+
+Test(fleet, no_members_and_a_host_not_ready)
+{
+	struct fleet empty;
+	json_t *s;
+	char err[256] = "";
+
+	memset(&empty, 0, sizeof(empty));
+	s = report_fleet_status(&empty, 42);
+	cr_assert_not_null(s);
+	cr_assert_eq(get_int(get(s, "daemon"), "namespaces_count"), 0);
+	assert_null(s, "limits");
+	assert_null(s, "host");
+	cr_assert_eq(json_array_size(get(s, "listeners")), 0);
+	json_decref(s);
+	cr_assert_null(report_fleet_explain(&empty, "8080", err, sizeof(err)));
+	cr_assert_str_eq(err, "no namespace is watched yet");
+
+	fm_host.ready = false;
+	s = report_fleet_status(&fl, T1_MS / 1000);
+	cr_assert_not_null(s);
+	assert_null(s, "limits");
+	cr_assert_eq(get_int(get(s, "daemon"), "listeners_count"), 2);
+	cr_assert_eq(json_array_size(get(s, "listeners")), 2);
+	json_decref(s);
+}
+
+Test(fleet, explain_with_a_namespace_prefix)
+{
+	char err[256] = "";
+	const char *targets[] = { "blue/127.0.0.1:8080", "4026532500/127.0.0.1:8080" };
+
+	for (size_t i = 0; i < 2; i++) {
+		json_t *x = report_fleet_explain(&fl, targets[i], err, sizeof(err));
+		const json_t *c;
+
+		cr_assert_not_null(x, "%s: %s", targets[i], err);
+		cr_assert_str_eq(get_str(x, "target"), "127.0.0.1:8080");
+		assert_netns(x, "blue", BLUE_INODE, "named");
+		c = only_chain(x);
+		assert_netns(c, "blue", BLUE_INODE, "named");
+		assert_netns(get(c, "listener"), "blue", BLUE_INODE, "named");
+		assert_netns(json_array_get(get(c, "findings"), 0), "blue", BLUE_INODE, "named");
+		/* The listener step names who runs it and how it was started. */
+		cr_assert_str_eq(step_text(c, 0), "127.0.0.1:8080 held by tcpload[4242], user alice; "
+				 "command: tcpload --listen 127.0.0.1:8080 --no-accept");
+		cr_assert(strstr(step_text(c, 1), "net.core.somaxconn 128") != NULL, "%s", step_text(c, 1));
+		json_decref(x);
+	}
+}
+
+Test(fleet, explain_the_same_address_in_two_namespaces)
+{
+	char err[256] = "";
+	json_t *x = report_fleet_explain(&fl, "127.0.0.1:8080", err, sizeof(err));
+	const json_t *chains;
+
+	cr_assert_not_null(x, "%s", err);
+	assert_null(x, "netns");
+	chains = get(x, "chains");
+	cr_assert_eq(json_array_size(chains), 2);
+	assert_netns(json_array_get(chains, 0), "host", HOST_INODE, "host");
+	assert_netns(json_array_get(chains, 1), "blue", BLUE_INODE, "named");
+	cr_assert(strstr(step_text(json_array_get(chains, 0), 0), "nginx[812]") != NULL);
+	cr_assert(strstr(step_text(json_array_get(chains, 1), 0), "tcpload[4242]") != NULL);
+	json_decref(x);
+
+	/* A port: the host's two listeners on it and blue's one. */
+	x = report_fleet_explain(&fl, "8080", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	cr_assert_eq(json_array_size(get(x, "chains")), 3);
+	json_decref(x);
+
+	/* Only blue listens on 9000. */
+	x = report_fleet_explain(&fl, "9000", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	assert_netns(only_chain(x), "blue", BLUE_INODE, "named");
+	json_decref(x);
+}
+
+Test(fleet, explain_wildcards_and_subjects_across_namespaces)
+{
+	char err[256] = "";
+	json_t *x;
+	struct finding_entry *e;
+
+	/* An exact listener in one namespace beats a wildcard in another. */
+	x = report_fleet_explain(&fl, "10.1.2.3:9000", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	cr_assert_str_eq(get_str(only_chain(x), "match"), "wildcard");
+	assert_netns(only_chain(x), "blue", BLUE_INODE, "named");
+	json_decref(x);
+	x = report_fleet_explain(&fl, "10.1.2.3:8080", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	assert_netns(only_chain(x), "host", HOST_INODE, "host");
+	json_decref(x);
+
+	/* "host" exists in every namespace: the host's, and another's only when it has a finding there. */
+	x = report_fleet_explain(&fl, "host", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	assert_netns(only_chain(x), "host", HOST_INODE, "host");
+	json_decref(x);
+	e = add_entry_in(&fm_blue.mon.findings, CAUSE_ORPHANS, "host", FINDING_ACTIVE, 300);
+	e->f.scope = SCOPE_HOST;
+	x = report_fleet_explain(&fl, "host", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	cr_assert_eq(json_array_size(get(x, "chains")), 2);
+	assert_netns(json_array_get(get(x, "chains"), 1), "blue", BLUE_INODE, "named");
+	json_decref(x);
+	x = report_fleet_explain(&fl, "blue/host", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	cr_assert(strncmp(step_text(only_chain(x), 1), "orphans", 7) == 0, "%s", step_text(only_chain(x), 1));
+	json_decref(x);
+}
+
+Test(fleet, explain_errors)
+{
+	char err[256] = "";
+
+	cr_assert_null(report_fleet_explain(&fl, "green/8080", err, sizeof(err)));
+	cr_assert_str_eq(err, "no namespace green (known: host, blue, docker:3f2a9c1b7d2e, pid 812 (nginx))");
+	cr_assert_null(report_fleet_explain(&fl, "/8080", err, sizeof(err)));
+	cr_assert(strncmp(err, "no namespace  (known: host", 26) == 0, "%s", err);
+	cr_assert_null(report_fleet_explain(&fl, "pid 812 (nginx)/8080", err, sizeof(err)));
+	cr_assert_str_eq(err, "namespace pid 812 (nginx) is not watched yet");
+	cr_assert_null(report_fleet_explain(&fl, "blue/7777", err, sizeof(err)));
+	cr_assert_str_eq(err, "no listener on 7777 (namespace blue)");
+	cr_assert_null(report_fleet_explain(&fl, "blue/", err, sizeof(err)));
+	cr_assert(strncmp(err, "bad target ''", 13) == 0, "%s", err);
+	cr_assert_null(report_fleet_explain(&fl, "1.2.3.4:7777", err, sizeof(err)));
+	cr_assert_str_eq(err, "no listener on 1.2.3.4:7777 in any of the 3 namespaces");
+	cr_assert_null(report_fleet_explain(&fl, "nonsense", err, sizeof(err)));
+	cr_assert(strncmp(err, "bad target 'nonsense'", 21) == 0, "%s", err);
+	/* The inode as a number that overflows, a name longer than any: unknown, not a crash. */
+	cr_assert_null(report_fleet_explain(&fl, "99999999999999999999999/8080", err, sizeof(err)));
+	cr_assert(strncmp(err, "no namespace 9999", 17) == 0, "%s", err);
+	{
+		char longname[400];
+
+		memset(longname, 'x', sizeof(longname));
+		memcpy(longname + 300, "/8080", 6);
+		cr_assert_null(report_fleet_explain(&fl, longname, err, sizeof(err)));
+		cr_assert(strncmp(err, "no namespace xxx", 16) == 0, "%s", err);
+	}
+	cr_assert_null(report_fleet_explain(&fl, NULL, err, sizeof(err)));
+	cr_assert_null(report_fleet_explain(&fl, "green/1", NULL, 0));
+	/* With one namespace the daemon's old wording stays. */
+	fl.count = 1;
+	cr_assert_null(report_fleet_explain(&fl, "1.2.3.4:7777", err, sizeof(err)));
+	cr_assert_str_eq(err, "no listener on 1.2.3.4:7777");
+}
+
+/* A namespace name that is not UTF-8, or fills its array with no NUL: the documents still come out. */
+Test(fleet, odd_namespace_names)
+{
+	json_t *s;
+	char err[256] = "";
+
+	snprintf(fm_blue.ns.name, sizeof(fm_blue.ns.name), "bl\xff" "e");
+	memset(fm_red.ns.name, 'r', sizeof(fm_red.ns.name));
+	fm_red.ns.kind = (enum netns_kind)77;
+	s = report_fleet_status(&fl, T1_MS / 1000);
+	cr_assert_not_null(s);
+	cr_assert_str_eq(get_str(get(json_array_get(get(s, "listeners"), 3), "netns"), "name"), "bl?e");
+	cr_assert_eq(strlen(get_str(json_array_get(get(s, "namespaces"), 3), "name")), NETNS_NAME_MAX);
+	cr_assert_str_eq(get_str(json_array_get(get(s, "namespaces"), 3), "kind"), "unknown");
+	json_decref(s);
+	cr_assert_null(report_fleet_explain(&fl, "nope/1", err, sizeof(err)));
+	cr_assert(strstr(err, "rrrr") != NULL, "%s", err);
+}
+
+/* ---- render: namespaces ---- */
+
+Test(fleet, render_status_groups_listeners_by_namespace)
+{
+	json_t *s = report_fleet_status(&fl, T1_MS / 1000);
+	char *out = render(render_status, s);
+	const char *host_h, *blue_h, *empty, *blue_row, *host_row;
+
+	cr_assert(strstr(out, ", 4 namespaces, 5 listeners, 3 active findings\n") != NULL, "%s", out);
+	host_h = strstr(out, "\nnamespace host (backlogd's own, inode 4026531840)\nLISTENER ");
+	blue_h = strstr(out, "\n\nnamespace blue (named, inode 4026532500)\nLISTENER ");
+	empty = strstr(out, "\n2 namespaces without listeners: docker:3f2a9c1b7d2e, pid 812 (nginx)\n");
+	cr_assert_not_null(host_h, "%s", out);
+	cr_assert_not_null(blue_h, "%s", out);
+	cr_assert_not_null(empty, "%s", out);
+	cr_assert(host_h < blue_h && blue_h < empty, "%s", out);
+	/* Each namespace's rows under its own heading. */
+	host_row = strstr(out, "\n127.0.0.1:8080 ");
+	blue_row = strstr(blue_h, "\n127.0.0.1:8080 ");
+	cr_assert(host_row && host_row < blue_h, "%s", out);
+	cr_assert(blue_row && strstr(blue_row, "tcpload[4242]") < strchr(blue_row + 1, '\n'), "%s", out);
+	cr_assert(strstr(out, "\nnamespace blue: latest tick failed: ") != NULL, "%s", out);
+	/* Findings outside the host say where; the host's do not. */
+	cr_assert(strstr(out, "backlog-small    [blue] 127.0.0.1:8080 tcpload[4242]\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "overflow-reset   127.0.0.1:8080 nginx[812] nginx.service\n") != NULL, "%s", out);
+	free(out);
+	json_decref(s);
+}
+
+Test(fleet, render_listeners_array_and_empty_namespaces)
+{
+	json_t *a = report_fleet_listeners(&fl);
+	char *out = render(render_listeners, a);
+
+	cr_assert(strncmp(out, "namespace host (backlogd's own, inode 4026531840)\nLISTENER", 58) == 0, "%s", out);
+	cr_assert(strstr(out, "\n\nnamespace blue (named, inode 4026532500)\nLISTENER") != NULL, "%s", out);
+	/* No namespaces[] here: nothing to count without listeners. */
+	cr_assert_null(strstr(out, "without listeners"), "%s", out);
+	free(out);
+	json_decref(a);
+
+	/* Only the host, with scan off or an older daemon: the table as it always was. */
+	fl.count = 1;
+	a = report_fleet_status(&fl, T1_MS / 1000);
+	out = render(render_status, a);
+	cr_assert_null(strstr(out, "namespace host ("), "%s", out);
+	cr_assert_null(strstr(out, "without listeners"), "%s", out);
+	cr_assert(strstr(out, "\n\nLISTENER ") != NULL, "%s", out);
+	/* Scan on: the count is news even when only the host is there. */
+	cr_assert(strstr(out, ", 1 namespace, 3 listeners") != NULL, "%s", out);
+	free(out);
+	json_decref(a);
+
+	/* No listener anywhere: said once, the namespaces counted. */
+	out = render_text(render_status, "{\"listeners\":[],\"namespaces\":[{\"name\":\"host\",\"kind\":\"host\"},"
+			  "{\"name\":\"blue\",\"kind\":\"named\"}]}");
+	cr_assert(strstr(out, "No listeners.\n2 namespaces without listeners: host, blue\n") != NULL, "%s", out);
+	free(out);
+}
+
+Test(fleet, render_explain_names_the_namespace)
+{
+	char err[256] = "";
+	json_t *x = report_fleet_explain(&fl, "127.0.0.1:8080", err, sizeof(err));
+	char *out;
+
+	cr_assert_not_null(x, "%s", err);
+	out = render(render_explain, x);
+	cr_assert(strncmp(out, "127.0.0.1:8080\n  listener  127.0.0.1:8080 held by nginx[812]", 60) == 0, "%s", out);
+	cr_assert(strstr(out, "\n\n[blue] 127.0.0.1:8080\n  listener  127.0.0.1:8080 held by tcpload[4242], "
+			 "user alice; command: tcpload --listen") != NULL, "%s", out);
+	free(out);
+	json_decref(x);
+}
+
+/* A side effect is explained by a cause in its own namespace only. */
+Test(fleet, render_side_effect_cause_in_the_same_namespace)
+{
+	char *out = render_text(render_findings,
+				"[{\"cause\":\"syn-flood\",\"state\":\"active\",\"listener\":\"1.2.3.4:80\",\"subject\":\"1.2.3.4:80\","
+				"\"netns\":{\"name\":\"host\",\"kind\":\"host\",\"inode\":1}},"
+				"{\"cause\":\"syn-flood\",\"state\":\"active\",\"listener\":\"5.6.7.8:80\",\"subject\":\"5.6.7.8:80\","
+				"\"netns\":{\"name\":\"blue\",\"kind\":\"named\",\"inode\":2}},"
+				"{\"cause\":\"backlog-small\",\"state\":\"active\",\"listener\":\"9.9.9.9:80\",\"subject\":\"9.9.9.9:80\","
+				"\"explained_by\":\"syn-flood\",\"netns\":{\"name\":\"blue\",\"kind\":\"named\",\"inode\":2}}]");
+
+	cr_assert(strstr(out, "(side effect of syn-flood on 5.6.7.8:80)") != NULL, "%s", out);
+	/* It follows its cause, blue's. */
+	cr_assert(strstr(out, "[blue] 5.6.7.8:80") < strstr(out, "[blue] 9.9.9.9:80"), "%s", out);
+	free(out);
+}
+
+/* Namespace keys of every wrong type from a broken or other-version daemon: never crash. */
+Test(fleet, render_odd_namespace_documents)
+{
+	static const char *const docs[] = {
+		"{\"daemon\":{\"namespaces_count\":\"x\",\"scan\":1,\"scan_error\":5},\"namespaces\":{},"
+		"\"listeners\":[{\"listener\":\"a\",\"netns\":5},{\"listener\":\"b\",\"netns\":{\"inode\":\"x\",\"name\":7,\"kind\":[]}},"
+		"{\"listener\":\"c\",\"netns\":{}},{\"listener\":\"d\",\"netns\":{\"kind\":\"named\"}},{\"listener\":\"e\"}],"
+		"\"findings\":[{\"netns\":[]},{\"netns\":{\"name\":\"a\\u0001b\",\"kind\":\"named\"},\"subject\":\"s\"}],"
+		"\"gaps\":[{\"listener\":\"g\",\"netns\":{\"name\":\"\",\"inode\":-1}}]}",
+		"{\"daemon\":{\"namespaces_count\":3,\"scan_error\":\"bad\\nscan\"},\"namespaces\":[1,null,[],{\"name\":5},"
+		"{\"kind\":\"named\"},{\"name\":\"blue\",\"inode\":1e300,\"last_error\":\"x\\u0002y\"}],"
+		"\"listeners\":[{\"listener\":\"a\",\"netns\":{\"name\":\"blue\"}},{\"listener\":\"b\",\"netns\":{\"inode\":1}}]}",
+		"{\"chains\":[{\"netns\":\"blue\",\"steps\":[]},{\"netns\":{\"name\":\"x\\u001by\",\"kind\":\"named\"},\"subject\":\"s\"}]}",
+	};
+	render_fn fns[] = { render_status, render_listeners, render_findings, render_explain };
+	char *out;
+
+	for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++)
+		for (size_t f = 0; f < 4; f++)
+			free(render_text(fns[f], docs[d]));
+	/* Control characters in a namespace name are made harmless. */
+	out = render_text(render_findings, "[{\"subject\":\"s\",\"netns\":{\"name\":\"a\\u0001b\",\"kind\":\"named\"}}]");
+	cr_assert(strstr(out, "[a?b] s\n") != NULL, "%s", out);
+	free(out);
+	out = render_text(render_status, "{\"daemon\":{\"scan_error\":\"bad\\nscan\"}}");
+	cr_assert(strstr(out, "namespace scan failed: bad?scan (") != NULL, "%s", out);
+	free(out);
+}
+
+/* The owner's user and command line reach a finding from diagnose itself. */
+Test(fleet, diagnose_copies_the_owner_account)
+{
+	struct diag_thresholds thr;
+	struct finding_list out;
+	const struct finding *hit = NULL;
+
+	diag_thresholds_default(&thr);
+	finding_list_init(&out);
+	cr_assert_eq(diagnose(&fm_blue.mon.track, &thr, &out), 0);
+	for (size_t i = 0; i < out.count; i++)
+		if (out.items[i].cookie == 900)
+			hit = &out.items[i];
+	cr_assert_not_null(hit, "no finding on blue's 127.0.0.1:8080 (%zu findings)", out.count);
+	cr_assert_str_eq(hit->user, "alice");
+	cr_assert_eq(hit->uid, 1000);
+	cr_assert_str_eq(hit->cmdline, "tcpload --listen 127.0.0.1:8080 --no-accept");
+	finding_list_free(&out);
+}
+
 /* ---- the journal catalog ---- */
 
 struct catalog_entry {
