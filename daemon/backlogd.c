@@ -248,7 +248,7 @@ static json_t *handle_request(json_t *req, void *arg)
 		return reply_ok(json_string("pong"));
 	if (!strcmp(cmd, "explain")) {
 		const char *target = json_string_value(json_object_get(req, "target"));
-		char err[128];
+		char err[512];   /* room for the list of known namespaces */
 		json_t *data;
 
 		if (!target)

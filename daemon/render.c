@@ -677,6 +677,7 @@ static void cell_subject(char *buf, size_t len, const json_t *f)
 {
 	const char *scope = jget_str(f, "scope");
 	char subj[CELL_MAX], sc[32], ns[104];
+	size_t room;
 
 	cell_str(subj, sizeof(subj), f, "subject");
 	/* A daemon that sends no subject still names the listener. */
@@ -684,13 +685,14 @@ static void cell_subject(char *buf, size_t len, const json_t *f)
 		cell_str(subj, sizeof(subj), f, "listener");
 	/* The same address in two namespaces is two listeners: say which, unless it is the host's. */
 	ns_prefix(ns, sizeof(ns), jget(f, "netns"));
+	/* A subject longer than a cell can show is cut; the namespace and scope words stay. */
+	room = CELL_MAX - 1 - strlen(ns);
 	if (!scope || str_is(scope, "listener") || strncmp(subj, scope, strlen(scope)) == 0) {
-		snprintf(buf, len, "%s%.*s", ns, (int)(CELL_MAX - sizeof(ns) - 1), subj);
+		snprintf(buf, len, "%s%.*s", ns, (int)room, subj);
 		return;
 	}
 	copy_clean(sc, sizeof(sc), scope);
-	/* A subject longer than a cell can show is cut; the scope word stays. */
-	snprintf(buf, len, "%s%s %.*s", ns, sc, (int)(CELL_MAX - sizeof(sc) - sizeof(ns) - 1), subj);
+	snprintf(buf, len, "%s%s %.*s", ns, sc, (int)(room - strlen(sc) - 1), subj);
 }
 
 static void finding_details(FILE *out, const json_t *f, const json_t *cause, size_t width)

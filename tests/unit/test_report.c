@@ -2005,6 +2005,23 @@ Test(fleet, render_odd_namespace_documents)
 	free(out);
 }
 
+/* The namespace prefix takes room only when it is printed: a long host subject is not cut. */
+Test(fleet, render_long_subject_keeps_its_room)
+{
+	char subj[201], doc[512], *out;
+
+	memset(subj, 's', 200);
+	subj[200] = '\0';
+	snprintf(doc, sizeof(doc), "[{\"subject\":\"%s\"}]", subj);
+	out = render_text(render_findings, doc);
+	cr_assert(strstr(out, subj) != NULL, "%s", out);
+	free(out);
+	snprintf(doc, sizeof(doc), "[{\"subject\":\"%s\",\"netns\":{\"name\":\"blue\",\"kind\":\"named\"}}]", subj);
+	out = render_text(render_findings, doc);
+	cr_assert(strstr(out, "[blue] sss") != NULL, "%s", out);
+	free(out);
+}
+
 /* The owner's user and command line reach a finding from diagnose itself. */
 Test(fleet, diagnose_copies_the_owner_account)
 {
