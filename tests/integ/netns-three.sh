@@ -17,12 +17,10 @@ mount -t tmpfs tmpfs /run || fail "cannot mount a private /run"
 mkdir -p /run/netns
 mount -t tmpfs tmpfs /run/netns || fail "cannot mount a tmpfs over /run/netns"
 
-for ns in red green blue; do
-	ip netns add "$ns" || fail "ip netns add $ns failed"
-	ip netns exec "$ns" ip link set lo up || fail "cannot bring lo up in $ns"
-done
-# Only red is lowered; the daemon's own namespace keeps the default 4096.
-ip netns exec red sysctl -q -w net.core.somaxconn=8 || fail "cannot set somaxconn in red"
+add_ns() {
+	ip netns add "$1" || fail "ip netns add $1 failed"
+	ip netns exec "$1" ip link set lo up || fail "cannot bring lo up in $1"
+}
 [ "$(sysctl -n net.core.somaxconn)" = 4096 ] || skip "the default somaxconn here is not 4096"
 
 # ns_listener NAME NS ADDR PORT BACKLOG [options]: a tcpload listener inside
@@ -41,9 +39,14 @@ ns_listener() {
 	eval "${name}_PID=$pid"
 }
 
-# The daemon starts first: the namespaces' listeners must be found by its
-# periodic rescan (default every 5 ticks), not only at startup.
+# Red and green exist, still empty, when the daemon starts; blue comes later
+# and must be found by the periodic rescan (default every 5 ticks).
+add_ns red
+add_ns green
+# Only red is lowered; the daemon's own namespace keeps the default 4096.
+ip netns exec red sysctl -q -w net.core.somaxconn=8 || fail "cannot set somaxconn in red"
 start_daemon
+add_ns blue
 ns_listener red red 127.0.0.1 9090 128
 ns_listener green green 127.0.0.1 8081 16 --accept
 # The same address and port as red's: a finding must not be pinned on the wrong one.
