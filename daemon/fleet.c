@@ -45,6 +45,13 @@ static void member_name(struct fleet_member *m)
 {
 	m->mon.netns_inode = m->ns.inode;
 	snprintf(m->mon.netns_name, sizeof(m->mon.netns_name), "%s", m->ns.name);
+	/* How a person runs the remedy in there. */
+	if (m->ns.kind == NETNS_NAMED)
+		snprintf(m->mon.netns_enter, sizeof(m->mon.netns_enter), "ip netns exec %s", m->ns.name);
+	else if (m->ns.kind != NETNS_HOST && m->ns.pid > 0)
+		snprintf(m->mon.netns_enter, sizeof(m->mon.netns_enter), "nsenter -t %d -n", m->ns.pid);
+	else
+		m->mon.netns_enter[0] = '\0';
 }
 
 int fleet_init(struct fleet *fl, const struct config *cfg, const char *proc_root,
@@ -252,14 +259,13 @@ static void fleet_scan(struct fleet *fl, finding_cb cb, void *arg)
 			continue;
 		m = member_by_inode(fl, ns->inode);
 		if (m) {
-			/* A name can change: a /run/netns mount added later, a process gone. */
-			if (strcmp(m->ns.name, ns->name)) {
-				int fd = m->nsfd;
-
-				m->ns = *ns;
-				m->nsfd = fd;
-				member_name(m);
-			}
+			/*
+			 * What the scan says of it can change: a /run/netns mount added
+			 * later, the process it was found by gone, a first process in a
+			 * namespace that was empty. The open fd stays what it was.
+			 */
+			m->ns = *ns;
+			member_name(m);
 			continue;
 		}
 		r = member_add(fl, ns);

@@ -10,6 +10,8 @@
 
 /* Resolved findings kept for `backlogctl status`. */
 #define MONITOR_RESOLVED_KEPT 64
+/* Every this many ticks the owners' exited processes are dropped (a stat each). */
+#define MONITOR_PRUNE_TICKS 5
 /* Owners always come from the real /proc, whatever proc_root says. */
 #define MONITOR_PID_ROOT "/proc"
 
@@ -153,6 +155,9 @@ static int attach_owners(struct monitor *m)
 				m->cgroup_ids[n] = 0;
 				m->inodes[n++] = m->deep.holders[i].inode;
 			}
+	/* Workers exit: every few ticks drop the owners' processes that are gone. */
+	if (t->ticks % MONITOR_PRUNE_TICKS == 0)
+		procmap_prune_exited(m->pm);
 	r = procmap_update_hinted(m->pm, m->inodes, m->cgroup_ids, n);
 	if (r < 0)
 		return r;
@@ -227,16 +232,35 @@ static const char *deep_reason(const struct monitor *m)
 	return NULL;
 }
 
-/* diagnose knows nothing of namespaces: say in every finding which one it is about. */
+/*
+ * diagnose knows nothing of namespaces: say in every finding which one it is
+ * about, and where a remedy must be run: a sysctl set on the host fixes
+ * nothing in a container's namespace.
+ */
 static void stamp_netns(struct monitor *m)
 {
-	size_t i;
+	char prefix[2 * NETNS_NAME_MAX + 64];
+	size_t i, plen, rlen;
 
 	for (i = 0; i < m->firing.count; i++) {
 		struct finding *f = &m->firing.items[i];
 
 		f->netns_inode = m->netns_inode;
 		snprintf(f->netns_name, sizeof(f->netns_name), "%s", m->netns_name);
+		if (!m->netns_enter[0])
+			continue;
+		snprintf(prefix, sizeof(prefix), "in network namespace %s (enter it with %s): ",
+			 m->netns_name, m->netns_enter);
+		plen = strlen(prefix);
+		if (plen >= sizeof(f->remedy))
+			continue;
+		/* The remedy moves up behind the prefix; its end is cut if it must be. */
+		rlen = strnlen(f->remedy, sizeof(f->remedy) - 1);
+		if (plen + rlen > sizeof(f->remedy) - 1)
+			rlen = sizeof(f->remedy) - 1 - plen;
+		memmove(f->remedy + plen, f->remedy, rlen);
+		memcpy(f->remedy, prefix, plen);
+		f->remedy[plen + rlen] = '\0';
 	}
 }
 

@@ -23,6 +23,7 @@ struct monitor {
 	const char *sys_root;     /* SYS_ROOT/sys files: "/proc" (the calling thread's namespace) */
 	uint64_t netns_inode;     /* the namespace this monitor watches; 0 unknown */
 	char netns_name[NETNS_NAME_MAX];
+	char netns_enter[NETNS_NAME_MAX + 16];  /* "ip netns exec red", "nsenter -t 812 -n"; "" for ours */
 	struct config cfg;
 	struct sockdiag *sd;
 	struct procmap *pm;       /* owners always from the real /proc */

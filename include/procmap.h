@@ -15,6 +15,7 @@ struct owner_proc {
 	int pid;
 	char comm[OWNER_COMM_MAX];
 	char cmdline[OWNER_CMDLINE_MAX];  /* NULs shown as spaces, cut to fit; "" for kernel threads */
+	int fd;                           /* one of its fds on the socket, to check it still holds it */
 };
 
 struct owner {
@@ -51,6 +52,14 @@ int procmap_update(struct procmap *pm, const uint32_t *inodes, size_t n);
  */
 int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint64_t *cgroup_ids,
 			  size_t n);
+
+/*
+ * Drop cached processes that no longer hold the socket (exited, zombie,
+ * closed it, or a reused pid): one readlink of the fd they held it on. An
+ * owner left with none is forgotten and resolved again at the next update.
+ * Return: processes dropped.
+ */
+unsigned procmap_prune_exited(struct procmap *pm);
 
 /* Counters for tests and the bench: full /proc walks, and cgroup-narrowed lookups. */
 unsigned long procmap_full_walks(const struct procmap *pm);

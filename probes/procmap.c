@@ -458,7 +458,7 @@ struct proc_info {
  * the highest pid is dropped: the lowest is usually the master of a
  * pre-fork server, the one worth naming.
  */
-static void add_proc(struct owner *o, int pid, const struct proc_info *pi)
+static void add_proc(struct owner *o, int pid, const struct proc_info *pi, int fd)
 {
 	unsigned i, n = o->nprocs;
 
@@ -471,6 +471,7 @@ static void add_proc(struct owner *o, int pid, const struct proc_info *pi)
 	for (i = n; i > 0 && o->procs[i - 1].pid > pid; i--)
 		o->procs[i] = o->procs[i - 1];
 	o->procs[i].pid = pid;
+	o->procs[i].fd = fd;
 	/* pi->comm is NUL-terminated within OWNER_COMM_MAX (read_names). */
 	memcpy(o->procs[i].comm, pi->comm, sizeof(o->procs[i].comm));
 	memcpy(o->procs[i].cmdline, pi->cmdline, sizeof(o->procs[i].cmdline));
@@ -576,7 +577,7 @@ static void scan_process(int procfd, int pid, struct pending *pend, size_t npend
 		pi.have_names = true;
 		o = hit->owner;
 		hit->last_pid = pid;
-		add_proc(o, pid, &pi);
+		add_proc(o, pid, &pi, atoi(de->d_name));
 		/* The user is procs[0]'s: set it whenever a lower pid takes that place. */
 		if (o->procs[0].pid == pid) {
 			if (!pi.have_uid) {
@@ -1201,4 +1202,57 @@ out:
 	free(fresh);
 	free(want);
 	return err;
+}
+
+/*
+ * Owners are cached per inode and looked up again only for new listeners,
+ * so a worker that exits would stay listed for as long as the listener
+ * lives, and its pid could come to name an unrelated process. A process is
+ * kept while the fd it held the socket on still points at it: that one
+ * readlink catches an exit, a zombie, a closed fd and a reused pid alike.
+ * An owner left with none is forgotten, so the next update resolves its
+ * inode afresh (the socket may have been handed to a process still there).
+ */
+unsigned procmap_prune_exited(struct procmap *pm)
+{
+	unsigned removed = 0;
+	size_t i, kept_owners = 0;
+
+	for (i = 0; i < pm->count; i++) {
+		struct owner *o = &pm->owners[i];
+		unsigned j, kept = 0, had = o->nprocs;
+
+		for (j = 0; j < o->nprocs; j++) {
+			char path[PATH_MAX], link[64];
+			uint32_t inode;
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "%s/%d/fd/%d", pm->proc_root, o->procs[j].pid,
+				 o->procs[j].fd);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n > 0) {
+				link[n] = '\0';
+				if (parse_socket_link(link, &inode) && inode == o->inode) {
+					o->procs[kept++] = o->procs[j];
+					continue;
+				}
+			} else if (errno != ENOENT && errno != ESRCH) {
+				/* Not allowed to look (EACCES): keep it rather than guess. */
+				o->procs[kept++] = o->procs[j];
+				continue;
+			}
+			removed++;
+		}
+		if (kept < o->nprocs) {
+			o->nprocs_total -= o->nprocs - kept;
+			o->nprocs = kept;
+		}
+		if (had > 0 && kept == 0)
+			continue;       /* forgotten: resolved again when next asked */
+		if (kept_owners != i)
+			pm->owners[kept_owners] = *o;
+		kept_owners++;
+	}
+	pm->count = kept_owners;
+	return removed;
 }

@@ -1418,3 +1418,46 @@ Test(procmap_fake, hinted_holder_gone)
 	cr_assert_eq(procmap_cgroup_hits(pm), 1);
 	procmap_free(pm);
 }
+
+/* A pre-fork worker that exits leaves the list; the last one leaving forgets the owner. */
+Test(procmap, prune_exited_drops_gone_workers)
+{
+	struct procmap *pm;
+	const struct owner *o;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct stat st;
+	pid_t child;
+	uint32_t inode;
+	int fd, status;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(fd, 4), 0);
+	cr_assert_eq(fstat(fd, &st), 0);
+	inode = (uint32_t)st.st_ino;
+	child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	pm = procmap_new("/proc");
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update(pm, &inode, 1), 0);
+	o = procmap_get(pm, inode);
+	cr_assert_not_null(o);
+	cr_assert_eq(o->nprocs, 2);
+	cr_assert_eq(procmap_prune_exited(pm), 0, "nobody left yet");
+
+	kill(child, SIGKILL);
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert_eq(procmap_prune_exited(pm), 1);
+	o = procmap_get(pm, inode);
+	cr_assert_not_null(o);
+	cr_assert_eq(o->nprocs, 1);
+	cr_assert_eq(o->procs[0].pid, getpid());
+	procmap_free(pm);
+	close(fd);
+}
