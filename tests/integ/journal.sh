@@ -51,6 +51,8 @@ jq -e --arg id "$catalog_id" --arg pid "$srv_PID" '
 	.BACKLOGD_COMM == "tcpload" and .BACKLOGD_BACKLOG == "2" and
 	(.BACKLOGD_DROPS | tonumber) > 0 and .BACKLOGD_QUEUE == "3" and
 	.BACKLOGD_SOMAXCONN == "4096" and (.BACKLOGD_REMEDY | length) > 0 and
+	.BACKLOGD_NETNS_NAME == "host" and (.BACKLOGD_NETNS | tonumber) > 0 and
+	(.BACKLOGD_CMDLINE | contains("listen 127.0.0.1 8080")) and .BACKLOGD_USER == "root" and
 	(.MESSAGE | contains("127.0.0.1:8080"))' "$WORK/open.json" >/dev/null ||
 	fail "opening record lacks fields: $(cat "$WORK/open.json")"
 
