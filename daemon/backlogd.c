@@ -44,6 +44,8 @@ struct daemon_state {
 	struct ctl_server *ctl;
 	struct kmsg *kmsg;         /* NULL when the kernel log cannot be read */
 	int timer_fd;
+	int fast_fd;               /* timerfd of the fast samples, armed while a listener is hot */
+	bool fast_armed;
 	int signal_fd;
 	bool ready_sent;
 	uint64_t watchdog_usec;     /* WatchdogSec= from systemd, 0 when off */
@@ -219,6 +221,28 @@ static bool scan_namespaces(const struct options *opt, const struct config *cfg)
 	return cfg->namespaces == CONFIG_NS_YES || geteuid() == 0;
 }
 
+/*
+ * Hot listeners (queue above half the backlog) are sampled every
+ * fast_interval until none is hot, so a burst that fills a queue and drains
+ * between two ticks is still seen; the timer stays off otherwise.
+ */
+static void arm_fast(struct daemon_state *st, bool on)
+{
+	unsigned ms = st->fleet.cfg.fast_ms;
+	struct itimerspec its = { 0 };
+
+	on = on && ms > 0;
+	if (on == st->fast_armed)
+		return;
+	if (on) {
+		its.it_interval.tv_sec = ms / 1000;
+		its.it_interval.tv_nsec = (long)(ms % 1000) * 1000000L;
+		its.it_value = its.it_interval;
+	}
+	if (timerfd_settime(st->fast_fd, 0, &its, NULL) == 0)
+		st->fast_armed = on;
+}
+
 static json_t *reply_ok(json_t *data)
 {
 	return json_pack("{s:b, s:o}", "ok", 1, "data", data ? data : json_null());
@@ -318,6 +342,7 @@ static void do_tick(struct daemon_state *st)
 		log_info("ready: watching %zu listeners in %zu network namespace%s, control socket %s",
 			 listeners, st->fleet.count, st->fleet.count == 1 ? "" : "s", m->cfg.socket_path);
 	}
+	arm_fast(st, fleet_hot(&st->fleet) > 0);
 	sd_notifyf(0, "STATUS=%zu listeners in %zu namespace%s, %zu active findings%s", listeners,
 		   st->fleet.count, st->fleet.count == 1 ? "" : "s", active,
 		   r < 0 ? ", last tick failed" : "");
@@ -384,6 +409,10 @@ static void do_reload(struct daemon_state *st)
 	if (cfg.namespaces != st->fleet.cfg.namespaces)
 		log_warnx("reload: namespaces = changes only on restart");
 	fleet_set_config(&st->fleet, &cfg);
+	/* A new fast_interval takes effect at once: stop the timer, then arm it anew. */
+	st->fast_armed = true;
+	arm_fast(st, false);
+	arm_fast(st, fleet_hot(&st->fleet) > 0);
 	if (from_file)
 		log_info("reloaded %s", st->opt.config_path);
 	else
@@ -427,6 +456,9 @@ static int run(struct daemon_state *st)
 	ev.data.fd = st->signal_fd;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, st->signal_fd, &ev) < 0)
 		fatal("epoll_ctl signalfd");
+	ev.data.fd = st->fast_fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, st->fast_fd, &ev) < 0)
+		fatal("epoll_ctl fast timerfd");
 	ev.data.fd = ctl_fd(st->ctl);
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
 		fatal("epoll_ctl control socket");
@@ -455,6 +487,11 @@ static int run(struct daemon_state *st)
 					do_tick(st);
 				/* Expire idle control clients at least once a tick. */
 				ctl_dispatch(st->ctl);
+			} else if (fd == st->fast_fd) {
+				uint64_t expirations;
+
+				if (read(fd, &expirations, sizeof(expirations)) == (ssize_t)sizeof(expirations))
+					arm_fast(st, fleet_fast_sample(&st->fleet) > 0);
 			} else if (fd == st->signal_fd) {
 				running = handle_signals(st);
 			} else if (st->kmsg && fd == kmsg_fd(st->kmsg)) {
@@ -474,7 +511,7 @@ static int run(struct daemon_state *st)
 
 int main(int argc, char **argv)
 {
-	struct daemon_state st = { .timer_fd = -1, .signal_fd = -1 };
+	struct daemon_state st = { .timer_fd = -1, .fast_fd = -1, .signal_fd = -1 };
 	struct config cfg;
 	char err[512];
 	bool from_file;
@@ -511,6 +548,9 @@ int main(int argc, char **argv)
 	st.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (st.timer_fd < 0)
 		fatal("timerfd_create");
+	st.fast_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (st.fast_fd < 0)
+		fatal("timerfd_create");
 
 	r = fleet_init(&st.fleet, &cfg, st.opt.proc_root, "/run/netns", scan_namespaces(&st.opt, &cfg));
 	if (r < 0) {
@@ -545,6 +585,7 @@ int main(int argc, char **argv)
 		kmsg_close(st.kmsg);
 	fleet_done(&st.fleet);
 	close(st.timer_fd);
+	close(st.fast_fd);
 	close(st.signal_fd);
 	return 0;
 }

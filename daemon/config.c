@@ -21,6 +21,7 @@ void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->tick_ms = 1000;
+	cfg->fast_ms = 100;
 	cfg->quiet_secs = 60;
 	cfg->client_timeout_ms = 5000;
 	cfg->deep_every_ticks = 30;
@@ -148,6 +149,14 @@ static int config_handler(void *user, const char *section, const char *name, con
 		if (!strcmp(name, "interval"))
 			return parse_seconds_ms(value, 100, 3600 * 1000, &cfg->tick_ms) ? 1 :
 				bad_value(ctx, section, name, value, "want seconds from 0.1 to 3600");
+		if (!strcmp(name, "fast_interval")) {
+			if (!strcmp(value, "0")) {
+				cfg->fast_ms = 0;
+				return 1;
+			}
+			return parse_seconds_ms(value, 10, 60 * 1000, &cfg->fast_ms) ? 1 :
+				bad_value(ctx, section, name, value, "want seconds from 0.01 to 60, or 0 (off)");
+		}
 		if (!strcmp(name, "quiet_period")) {
 			if (!parse_uint(value, 0, 86400, &n))
 				return bad_value(ctx, section, name, value, "want seconds from 0 to 86400");

@@ -34,6 +34,13 @@ static int ns_init_fn(void *arg)
 	return monitor_init_ns(&j->m->mon, j->cfg, NS_PROC_ROOT, NS_SYS_ROOT);
 }
 
+static int ns_fast_fn(void *arg)
+{
+	struct ns_job *j = arg;
+
+	return (int)monitor_fast_sample(&j->m->mon);
+}
+
 static int ns_tick_fn(void *arg)
 {
 	struct ns_job *j = arg;
@@ -294,6 +301,38 @@ int fleet_tick(struct fleet *fl, int64_t now_ms, finding_cb cb, void *arg)
 		nsworker_run(fl->worker, job.m->nsfd, ns_tick_fn, &job);
 	}
 	return r;
+}
+
+size_t fleet_hot(const struct fleet *fl)
+{
+	size_t i, hot = 0;
+
+	for (i = 0; i < fl->count; i++)
+		if (fl->members[i]->ready)
+			hot += monitor_hot(&fl->members[i]->mon);
+	return hot;
+}
+
+size_t fleet_fast_sample(struct fleet *fl)
+{
+	size_t i, hot = 0;
+
+	for (i = 0; i < fl->count; i++) {
+		struct fleet_member *m = fl->members[i];
+		struct ns_job job = { .m = m };
+		int r;
+
+		if (!m->ready || !monitor_hot(&m->mon))
+			continue;
+		if (i == 0) {
+			hot += monitor_fast_sample(&m->mon);
+			continue;
+		}
+		r = nsworker_run(fl->worker, m->nsfd, ns_fast_fn, &job);
+		if (r > 0)
+			hot += (size_t)r;
+	}
+	return hot;
 }
 
 const struct fleet_member *fleet_find(const struct fleet *fl, const char *name_or_inode)

@@ -30,6 +30,7 @@ int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *pro
 	m->sys_root = sys_root ? sys_root : proc_root;
 	m->cfg = *cfg;
 	listener_set_init(&m->dump);
+	listener_set_init(&m->fast_set);
 	counters_init(&m->counters);
 	track_init(&m->track);
 	finding_list_init(&m->firing);
@@ -61,6 +62,7 @@ out_free:
 	track_free(&m->track);
 	counters_free(&m->counters);
 	listener_set_free(&m->dump);
+	listener_set_free(&m->fast_set);
 	return r;
 }
 
@@ -78,6 +80,7 @@ void monitor_done(struct monitor *m)
 	track_free(&m->track);
 	counters_free(&m->counters);
 	listener_set_free(&m->dump);
+	listener_set_free(&m->fast_set);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -94,6 +97,90 @@ void monitor_add_kmsg(struct monitor *m, const struct kmsg_event *ev, size_t n)
 	memcpy(&m->kmsg_pending[m->n_kmsg_pending], ev, take * sizeof(*ev));
 	m->n_kmsg_pending += take;
 	m->kmsg_overflow += (unsigned)(n - take);
+}
+
+/* Above half its backlog: a burst from here can fill it before the next tick. */
+static bool listener_hot(const struct tracked *tr)
+{
+	uint64_t q = tr->l.queue > tr->fast_peak_queue ? tr->l.queue : tr->fast_peak_queue;
+
+	return tr->l.backlog > 0 && q * 2 > tr->l.backlog;
+}
+
+size_t monitor_hot(const struct monitor *m)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < m->track.count; i++)
+		n += listener_hot(&m->track.items[i]);
+	return n;
+}
+
+/* Ports sampled per fast round at most: hot listeners are few, or it is all a tick's work. */
+#define MONITOR_FAST_PORTS 64
+
+size_t monitor_fast_sample(struct monitor *m)
+{
+	uint16_t ports[MONITOR_FAST_PORTS];
+	size_t i, j, nports = 0, hot = 0;
+
+	for (i = 0; i < m->track.count; i++) {
+		const struct tracked *tr = &m->track.items[i];
+
+		if (!listener_hot(tr))
+			continue;
+		hot++;
+		for (j = 0; j < nports && ports[j] != tr->l.port; j++)
+			;
+		if (j == nports && nports < MONITOR_FAST_PORTS)
+			ports[nports++] = tr->l.port;
+	}
+	for (i = 0; i < nports; i++) {
+		if (sockdiag_dump_port(m->sd, ports[i], &m->fast_set) < 0)
+			continue;
+		m->fast_dumps++;
+		for (j = 0; j < m->fast_set.count; j++) {
+			const struct listener *l = &m->fast_set.items[j];
+			struct tracked *tr = track_find(&m->track, l->cookie);
+
+			if (!tr)
+				continue;       /* new since the tick: the tick will see it */
+			if (l->queue > tr->fast_peak_queue)
+				tr->fast_peak_queue = l->queue;
+			tr->fast_samples++;
+		}
+	}
+	return hot;
+}
+
+/*
+ * What the fast samples saw between the previous tick and this one counts
+ * as seen in this tick: the queue point of this tick's history, the peak,
+ * and a full queue (so an overflow in a burst is told as one).
+ */
+static void fold_fast_samples(struct monitor *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->track.count; i++) {
+		struct tracked *tr = &m->track.items[i];
+		struct tick_point *p;
+
+		if (!tr->fast_samples)
+			continue;
+		p = &tr->hist[(tr->hist_head + TRACK_HISTORY - 1) % TRACK_HISTORY];
+		if (tr->fast_peak_queue > tr->l.backlog && p->queue <= p->backlog) {
+			m->fast_full++;
+			if (tr->ticks_full == 0)
+				tr->ticks_full = 1;
+		}
+		if (tr->fast_peak_queue > p->queue)
+			p->queue = tr->fast_peak_queue;
+		if (tr->fast_peak_queue > tr->peak_queue)
+			tr->peak_queue = tr->fast_peak_queue;
+		tr->fast_peak_queue = 0;
+		tr->fast_samples = 0;
+	}
 }
 
 /* Drop the listeners the configuration says to ignore, in place. */
@@ -283,6 +370,7 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 	r = track_update(&m->track, &m->dump, &m->counters, &m->limits, now_ms);
 	if (r < 0)
 		goto out_fail;
+	fold_fast_samples(m);
 
 	m->deep_reason = deep_reason(m);
 	m->deep_ran = false;

@@ -295,6 +295,10 @@ json_t *report_listener(const struct tracked *tr)
 	rc |= put(o, "drops_delta", json_integer(tr->drops_delta));
 	rc |= put(o, "drops_total", jint((int64_t)(tr->drops_total > INT64_MAX ? INT64_MAX : tr->drops_total)));
 	rc |= put(o, "ticks_full", json_integer(tr->ticks_full));
+	/* Above half its backlog: sampled every fast_interval until it cools. */
+	rc |= put(o, "hot", json_boolean(tr->l.backlog > 0 &&
+					   (uint64_t)(tr->l.queue > tr->fast_peak_queue ? tr->l.queue :
+						      tr->fast_peak_queue) * 2 > tr->l.backlog));
 	rc |= put(o, "ticks_seen", json_integer(tr->ticks_seen));
 	rc |= put(o, "inode", json_integer(l->inode));
 	rc |= put(o, "cookie", ju64_string(l->cookie));
@@ -2310,6 +2314,7 @@ static json_t *report_fleet_daemon(const struct fleet *fl, int64_t now)
 {
 	const struct fleet_member *host = host_member(fl);
 	size_t listeners = 0, active = 0, n = 0;
+	unsigned long fast_dumps = 0, fast_full = 0;
 	json_t *o;
 	int rc = 0;
 
@@ -2334,7 +2339,12 @@ static json_t *report_fleet_daemon(const struct fleet *fl, int64_t now)
 			continue;
 		listeners += fm->mon.track.count;
 		active += findings_active(&fm->mon.findings);
+		fast_dumps += fm->mon.fast_dumps;
+		fast_full += fm->mon.fast_full;
 	}
+	rc |= put(o, "fast_interval_ms", json_integer(fl->cfg.fast_ms));
+	rc |= put(o, "fast_dumps", json_integer((json_int_t)fast_dumps));
+	rc |= put(o, "fast_full", json_integer((json_int_t)fast_full));
 	rc |= put(o, "listeners_count", json_integer((json_int_t)listeners));
 	rc |= put(o, "findings_active", json_integer((json_int_t)active));
 	rc |= put(o, "namespaces_count", json_integer((json_int_t)n));

@@ -27,6 +27,7 @@ enum config_namespaces {
 
 struct config {
 	unsigned tick_ms;         /* [daemon] interval, seconds (decimals allowed); default 1 */
+	unsigned fast_ms;         /* [daemon] fast_interval: hot listeners sampled this often; 0 off; default 0.1 */
 	unsigned quiet_secs;      /* [daemon] quiet_period, seconds; default 60 */
 	char socket_path[CONFIG_SOCKET_MAX]; /* [daemon] socket */
 	unsigned client_timeout_ms; /* [daemon] client_timeout, seconds; default 5 */

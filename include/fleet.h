@@ -56,6 +56,14 @@ void fleet_add_kmsg(struct fleet *fl, const struct kmsg_event *ev, size_t n);
  */
 int fleet_tick(struct fleet *fl, int64_t now_ms, finding_cb cb, void *arg);
 
+/*
+ * Sample the hot listeners of every namespace between ticks (see
+ * monitor_fast_sample). Return: hot listeners in all namespaces.
+ */
+size_t fleet_fast_sample(struct fleet *fl);
+/* Return: hot listeners in all namespaces, without sampling. */
+size_t fleet_hot(const struct fleet *fl);
+
 /* Return: the member for a namespace name or inode (decimal), or NULL. */
 const struct fleet_member *fleet_find(const struct fleet *fl, const char *name_or_inode);
 

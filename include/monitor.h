@@ -34,6 +34,9 @@ struct monitor {
 	struct sockstat sockstat;
 	struct conntrack_stat conntrack;
 	struct link_table link_table;
+	struct listener_set fast_set;  /* scratch for the fast samples */
+	unsigned long fast_dumps; /* port dumps between ticks, since start */
+	unsigned long fast_full;  /* ticks whose fast samples saw a full queue the tick itself missed */
 	struct deep_sample deep;
 	bool deep_ran;            /* the deep tier ran in the latest tick */
 	const char *deep_reason;  /* why it ran ("every 30 ticks", "TCPReqQFullDrop moved", ...) */
@@ -63,6 +66,17 @@ int monitor_init(struct monitor *m, const struct config *cfg, const char *proc_r
 int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *proc_root,
 		    const char *sys_root);
 void monitor_done(struct monitor *m);
+
+/*
+ * Sample between ticks the listeners whose queue was above half their
+ * backlog at the latest tick (or sample): one port-filtered dump per hot
+ * port; the highest queue seen is folded into the next tick's history, so a
+ * burst that fills the queue and drains before the tick is still seen.
+ * Call in the monitor's namespace. Return: how many listeners are hot.
+ */
+size_t monitor_fast_sample(struct monitor *m);
+/* Return: how many listeners are hot now (whether fast sampling should run). */
+size_t monitor_hot(const struct monitor *m);
 
 /* Queue kernel log events for the next tick (extra ones are counted, not kept). */
 void monitor_add_kmsg(struct monitor *m, const struct kmsg_event *ev, size_t n);

@@ -28,4 +28,12 @@ int sockdiag_dump_listeners(struct sockdiag *sd, struct listener_set *out);
  */
 int sockdiag_parse(const void *buf, size_t len, struct listener_set *out);
 
+/*
+ * The listeners on one port only (IPv4 and IPv6), with their queues and
+ * drops: the kernel skips the others, so a hot listener can be sampled
+ * between ticks for the cost of a few entries. out is cleared first.
+ * Return: 0 or -errno.
+ */
+int sockdiag_dump_port(struct sockdiag *sd, uint16_t port, struct listener_set *out);
+
 #endif

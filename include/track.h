@@ -36,6 +36,8 @@ struct tracked {
 	uint32_t peak_queue;      /* highest queue seen */
 	unsigned ticks_full;      /* consecutive ticks with queue > backlog, up to now */
 	unsigned ticks_seen;
+	uint32_t fast_peak_queue; /* highest queue the fast samples saw since the last tick */
+	unsigned fast_samples;    /* fast samples since the last tick */
 	unsigned hist_len;        /* valid entries in hist, newest at hist[(hist_head + TRACK_HISTORY - 1) % TRACK_HISTORY] */
 	unsigned hist_head;       /* next slot to write */
 	struct tick_point hist[TRACK_HISTORY];

@@ -30,6 +30,7 @@
  *
  *   tcpload listen ADDR PORT BACKLOG [--accept [--no-read | --wait-eof]]
  *           [--defer-accept SECS] [--reuseport] [--fork N] [--ready FILE]
+ *           [--drain-every-ms N]   (accept everything pending every N ms, not at once)
  *           [--lifetime SECS]
  *   tcpload connect ADDR PORT COUNT [--timeout-ms N] [--send | --send-bytes N]
  *           [--hold-ms N] [--interval-ms N]
@@ -146,6 +147,7 @@ static void usage(FILE *f)
 	fputs("usage:\n"
 	      "  tcpload listen ADDR PORT BACKLOG [--accept [--no-read | --wait-eof]]\n"
 	      "          [--defer-accept SECS] [--reuseport] [--fork N] [--ready FILE]\n"
+	      "          [--drain-every-ms N]\n"
 	      "          [--lifetime SECS]\n"
 	      "  tcpload connect ADDR PORT COUNT [--timeout-ms N] [--send | --send-bytes N]\n"
 	      "          [--hold-ms N] [--interval-ms N]\n"
@@ -426,9 +428,9 @@ static int cmd_listen(int argc, char **argv)
 	const char *ready = NULL;
 	bool do_accept = false, reuseport = false, child = false;
 	enum accept_mode mode = A_FIN;
-	long defer = 0, lifetime = 120, nfork = 0;
+	long defer = 0, lifetime = 120, nfork = 0, drain_ms = 0;
 	pid_t kids[MAX_FORK];
-	int64_t end;
+	int64_t end, next_drain = INT64_MAX;
 	int backlog, lfd, efd;
 
 	if (argc < 4)
@@ -453,9 +455,13 @@ static int cmd_listen(int argc, char **argv)
 			lifetime = parse_long(argv[++i], 1, 86400, "bad --lifetime");
 		else if (!strcmp(argv[i], "--fork") && i + 1 < argc)
 			nfork = parse_long(argv[++i], 1, MAX_FORK, "bad --fork");
+		else if (!strcmp(argv[i], "--drain-every-ms") && i + 1 < argc)
+			drain_ms = parse_long(argv[++i], 1, 60000, "bad --drain-every-ms");
 		else
 			die_usage("unknown listen option", argv[i]);
 	}
+	if (drain_ms && do_accept)
+		die_usage("--drain-every-ms and --accept exclude each other", NULL);
 	if (mode != A_FIN && !do_accept)
 		die_usage("--no-read and --wait-eof need --accept", NULL);
 
@@ -476,9 +482,20 @@ static int cmd_listen(int argc, char **argv)
 	/* The parent alone speaks for the group: one "ready PID", once every child exists. */
 	if (!child)
 		write_ready(ready);
+	/* --drain-every-ms: a server that takes its queue in batches, so it fills and empties between them. */
+	if (drain_ms)
+		next_drain = now_ms() + drain_ms;
 	while (!stop_signal && now_ms() < end) {
 		int64_t wake = held_next_deadline(held, end);
-		int left = poll_timeout(wake);
+		int left;
+
+		if (now_ms() >= next_drain) {
+			listen_accept(lfd, efd, held, mode);
+			next_drain += drain_ms;
+		}
+		if (next_drain < wake)
+			wake = next_drain;
+		left = poll_timeout(wake);
 		int n = epoll_pwait(efd, evs, (int)(sizeof(evs) / sizeof(evs[0])), left, &waitmask);
 
 		for (int i = 0; i < n; i++) {

@@ -46,6 +46,7 @@ Test(config, defaults_serve)
 	cr_assert_eq(cfg.n_ignore_ports, 0);
 	cr_assert_eq(cfg.deep_every_ticks, 30);
 	cr_assert_eq(cfg.namespaces, CONFIG_NS_AUTO);
+	cr_assert_eq(cfg.fast_ms, 100);
 	cr_assert_eq(cfg.thr.gap_memory_secs, 300);
 	cr_assert_eq(cfg.thr.ephemeral_pct, 80);
 }
@@ -56,7 +57,8 @@ Test(config, every_key)
 	char err[256] = "";
 
 	write_conf("# comment\n[daemon]\ninterval = 0.5\nquiet_period = 120\n"
-		   "client_timeout = 2\nsocket = /tmp/x.sock\nnamespaces = no\nnamespace_scan = 2\n\n"
+		   "client_timeout = 2\nsocket = /tmp/x.sock\nnamespaces = no\nnamespace_scan = 2\n"
+		   "fast_interval = 0.05\n\n"
 		   "[diagnose]\nslow_accept_ticks = 9\nfull_window_ticks = 4\ngap_memory = 120\n"
 		   "ephemeral_pct = 70\norphans_pct = 75\nconntrack_pct = 85\nreuseport_room_pct = 40\n"
 		   "link_dropped_min = 50\n"
@@ -70,6 +72,7 @@ Test(config, every_key)
 	cr_assert_str_eq(cfg.socket_path, "/tmp/x.sock");
 	cr_assert_eq(cfg.namespaces, CONFIG_NS_NO);
 	cr_assert_eq(cfg.namespace_scan_ticks, 2);
+	cr_assert_eq(cfg.fast_ms, 50);
 	cr_assert_eq(cfg.thr.slow_accept_ticks, 9);
 	cr_assert_eq(cfg.thr.full_window_ticks, 4);
 	cr_assert_eq(cfg.thr.gap_memory_secs, 120);
@@ -128,6 +131,7 @@ Test(config, bad_values)
 	expect_error("[daemon]\nquiet_period = 99999999999999999999\n", 2, "quiet_period");
 	expect_error("[daemon]\nsocket = relative.sock\n", 2, "absolute path");
 	expect_error("[daemon]\nnamespaces = maybe\n", 2, "want auto, yes or no");
+	expect_error("[daemon]\nfast_interval = 0.001\n", 2, "fast_interval");
 	expect_error("[diagnose]\nslow_accept_ticks = 0\n", 2, "slow_accept_ticks");
 	expect_error("[diagnose]\nfull_window_ticks = 33\n", 2, "full_window_ticks");
 	expect_error("[ignore]\nports = 22 70000\n", 2, "'70000' is not a port");
