@@ -99,12 +99,36 @@ void monitor_add_kmsg(struct monitor *m, const struct kmsg_event *ev, size_t n)
 	m->kmsg_overflow += (unsigned)(n - take);
 }
 
-/* Above half its backlog: a burst from here can fill it before the next tick. */
+/* Ticks a listener stays hot after its queue was last seen above half its backlog. */
+#define MONITOR_HOT_TICKS 3
+
+/*
+ * Above half its backlog, now or in the last few ticks (a queue that a
+ * server empties in batches swings under the line between two samples): a
+ * burst from there can fill it before the next tick.
+ */
 static bool listener_hot(const struct tracked *tr)
 {
-	uint64_t q = tr->l.queue > tr->fast_peak_queue ? tr->l.queue : tr->fast_peak_queue;
+	unsigned k;
 
-	return tr->l.backlog > 0 && q * 2 > tr->l.backlog;
+	if (tr->l.backlog == 0)
+		return false;
+	if ((uint64_t)tr->fast_peak_queue * 2 > tr->l.backlog)
+		return true;
+	for (k = 0; k < MONITOR_HOT_TICKS; k++) {
+		const struct tick_point *p = tracked_hist(tr, k);
+
+		if (!p)
+			break;
+		if ((uint64_t)p->queue * 2 > p->backlog)
+			return true;
+	}
+	return false;
+}
+
+bool monitor_listener_hot(const struct tracked *tr)
+{
+	return listener_hot(tr);
 }
 
 size_t monitor_hot(const struct monitor *m)

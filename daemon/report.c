@@ -295,10 +295,8 @@ json_t *report_listener(const struct tracked *tr)
 	rc |= put(o, "drops_delta", json_integer(tr->drops_delta));
 	rc |= put(o, "drops_total", jint((int64_t)(tr->drops_total > INT64_MAX ? INT64_MAX : tr->drops_total)));
 	rc |= put(o, "ticks_full", json_integer(tr->ticks_full));
-	/* Above half its backlog: sampled every fast_interval until it cools. */
-	rc |= put(o, "hot", json_boolean(tr->l.backlog > 0 &&
-					   (uint64_t)(tr->l.queue > tr->fast_peak_queue ? tr->l.queue :
-						      tr->fast_peak_queue) * 2 > tr->l.backlog));
+	/* Above half its backlog lately: sampled every fast_interval until it cools. */
+	rc |= put(o, "hot", json_boolean(monitor_listener_hot(tr)));
 	rc |= put(o, "ticks_seen", json_integer(tr->ticks_seen));
 	rc |= put(o, "inode", json_integer(l->inode));
 	rc |= put(o, "cookie", ju64_string(l->cookie));

@@ -8,14 +8,14 @@
 #include "track.h"
 
 /* One listener of a dump, keyed for sorting: cookie first, dump position second. */
-struct key {
+struct track_key {
 	uint64_t cookie;
 	size_t idx;
 };
 
 static int key_cmp(const void *a, const void *b)
 {
-	const struct key *x = a, *y = b;
+	const struct track_key *x = a, *y = b;
 
 	if (x->cookie != y->cookie)
 		return x->cookie < y->cookie ? -1 : 1;
@@ -25,7 +25,7 @@ static int key_cmp(const void *a, const void *b)
 }
 
 /* A listener's (family, address, port) and cookie; sorted, it tells who holds an address:port now. */
-struct addr_key {
+struct track_addr_key {
 	uint8_t family;
 	uint8_t addr[16];
 	uint16_t port;
@@ -56,7 +56,7 @@ static int endpoint_cmp(uint8_t fa, const uint8_t *aa, uint16_t pa,
 
 static int addr_key_cmp(const void *a, const void *b)
 {
-	const struct addr_key *x = a, *y = b;
+	const struct track_addr_key *x = a, *y = b;
 	int c = endpoint_cmp(x->family, x->addr, x->port, y->family, y->addr, y->port);
 
 	if (c)
@@ -67,7 +67,7 @@ static int addr_key_cmp(const void *a, const void *b)
 }
 
 /* Return: the first index of ak[0..n) on (family, addr, port), or n when nothing listens there. */
-static size_t addr_find(const struct addr_key *ak, size_t n, uint8_t family, const uint8_t *addr,
+static size_t addr_find(const struct track_addr_key *ak, size_t n, uint8_t family, const uint8_t *addr,
 			uint16_t port)
 {
 	size_t lo = 0, hi = n;
@@ -124,12 +124,6 @@ static void counters_copy_into(struct counters *dst, const struct counters *src)
 		memcpy(dst->items, src->items, src->count * sizeof(*src->items));
 	dst->count = src ? src->count : 0;
 	dst->malformed = src ? src->malformed : 0;
-}
-
-static void counters_release(struct counters *c)
-{
-	free(c->items);
-	memset(c, 0, sizeof(*c));
 }
 
 static void hist_push(struct tracked *tr, uint32_t drops_delta)
@@ -242,7 +236,7 @@ static struct listener_gap *gap_push(struct track *t, size_t *first_new)
  * means no client was refused: no gap. A new socket there means it was
  * replaced between two ticks; nothing there means it is gone for now.
  */
-static void gap_vanished(struct track *t, const struct tracked *tr, const struct addr_key *ak,
+static void gap_vanished(struct track *t, const struct tracked *tr, const struct track_addr_key *ak,
 			 size_t na, int64_t rst_prev, int64_t rst_cur, int64_t now_ms,
 			 size_t *first_new)
 {
@@ -304,8 +298,8 @@ static void gap_vanished(struct track *t, const struct tracked *tr, const struct
  * t->items, so track_find still answers for the previous tick; keys[0..u)
  * are this dump's cookies, sorted; ak[0..na) the same listeners by address.
  */
-static void gaps_update(struct track *t, const struct key *keys, size_t u,
-			const struct addr_key *ak, size_t na, const struct counters *host,
+static void gaps_update(struct track *t, const struct track_key *keys, size_t u,
+			const struct track_addr_key *ak, size_t na, const struct counters *host,
 			int64_t now_ms)
 {
 	int64_t rst_prev = -1, rst_cur = -1, v;
@@ -388,16 +382,22 @@ void track_free(struct track *t)
 {
 	free(t->items);
 	free(t->new_inodes);
-	counters_release(&t->host_prev);
-	counters_release(&t->host_cur);
+	free(t->keys);
+	free(t->addr_keys);
+	counters_free(&t->host_prev);
+	counters_free(&t->host_cur);
 	track_init(t);
 }
 
 /*
  * The update runs in two phases: everything that can fail (the sort keys, the
  * room for listeners, new inodes and counters) is allocated first, and only
- * then is t changed, by steps that cannot fail. So an -ENOMEM leaves t exactly
- * as the previous tick left it.
+ * then is t changed, by steps that cannot fail. So an -ENOMEM leaves t's
+ * listeners, gaps and counters exactly as the previous tick left it; only
+ * its scratch may have grown.
+ *
+ * The sort keys live in t and only grow, so a tick with no more listeners
+ * than an earlier one allocates nothing.
  *
  * t->items is kept sorted by cookie: matching is a merge of two sorted lists,
  * and track_find a binary search.
@@ -407,18 +407,17 @@ int track_update(struct track *t, const struct listener_set *now,
 {
 	size_t n = now ? now->count : 0;
 	size_t host_n = host ? host->count : 0;
-	struct key *keys = NULL;
-	struct addr_key *ak = NULL;
+	struct track_key *keys = t->keys;
+	struct track_addr_key *ak = NULL;
 	size_t u = 0, k = 0, i, j, w, gone, na = 0;
-	int rc = -ENOMEM;
 	void *np;
 
 	if (n) {
 		if (n > SIZE_MAX / sizeof(*keys))
 			return -ENOMEM;
-		keys = malloc(n * sizeof(*keys));
-		if (!keys)
+		if (reserve(t->keys, &t->keys_cap, n, sizeof(*t->keys), &np) < 0)
 			return -ENOMEM;
+		t->keys = keys = np;
 		for (i = 0; i < n; i++) {
 			keys[i].cookie = now->items[i].cookie;
 			keys[i].idx = i;
@@ -445,15 +444,15 @@ int track_update(struct track *t, const struct listener_set *now,
 
 	/* Survivors + new ones = u; before compaction items still holds t->count. */
 	if (reserve(t->items, &t->cap, u, sizeof(*t->items), &np) < 0)
-		goto out;
+		return -ENOMEM;
 	t->items = np;
 	if (reserve(t->new_inodes, &t->new_cap, k, sizeof(*t->new_inodes), &np) < 0)
-		goto out;
+		return -ENOMEM;
 	t->new_inodes = np;
 	/* host_prev's buffer becomes host_cur after the swap below. */
 	if (reserve(t->host_prev.items, &t->host_prev.cap, host_n,
 		    sizeof(*t->host_prev.items), &np) < 0)
-		goto out;
+		return -ENOMEM;
 	t->host_prev.items = np;
 
 	/*
@@ -464,10 +463,10 @@ int track_update(struct track *t, const struct listener_set *now,
 	gone = t->count - (u - k);
 	if (u && (gone || any_open_gap(t))) {
 		if (u > SIZE_MAX / sizeof(*ak))
-			goto out;
-		ak = malloc(u * sizeof(*ak));
-		if (!ak)
-			goto out;
+			return -ENOMEM;
+		if (reserve(t->addr_keys, &t->addr_keys_cap, u, sizeof(*t->addr_keys), &np) < 0)
+			return -ENOMEM;
+		t->addr_keys = ak = np;
 		for (j = 0; j < u; j++) {
 			const struct listener *l = &now->items[keys[j].idx];
 
@@ -552,11 +551,7 @@ int track_update(struct track *t, const struct listener_set *now,
 	t->prev_ms = t->ticks ? t->now_ms : 0;
 	t->now_ms = now_ms;
 	t->ticks++;
-	rc = 0;
-out:
-	free(ak);
-	free(keys);
-	return rc;
+	return 0;
 }
 
 void track_update_host(struct track *t, const struct sockstat *ss, const struct conntrack_stat *ct,

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct procbuf;
+
 struct conntrack_stat {
 	bool present;            /* the nf_conntrack module is loaded (count readable) */
 	int64_t count;           /* sys/net/netfilter/nf_conntrack_count, -1 unknown */
@@ -30,5 +32,8 @@ int conntrack_read(const char *proc_root, struct conntrack_stat *out);
 /* The same with the sysctl read from SYS_ROOT/sys: another namespace's net
  * files are under /proc/thread-self, its sysctls under /proc. */
 int conntrack_read2(const char *proc_root, const char *sys_root, struct conntrack_stat *out);
+/* conntrack_read2 through pb, whose memory is reused from one tick to the next. */
+int conntrack_read2_buf(const char *proc_root, const char *sys_root, struct conntrack_stat *out,
+			struct procbuf *pb);
 
 #endif

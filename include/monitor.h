@@ -75,6 +75,8 @@ void monitor_done(struct monitor *m);
  * Call in the monitor's namespace. Return: how many listeners are hot.
  */
 size_t monitor_fast_sample(struct monitor *m);
+/* Return: whether tr is hot: its queue above half its backlog lately. */
+bool monitor_listener_hot(const struct tracked *tr);
 /* Return: how many listeners are hot now (whether fast sampling should run). */
 size_t monitor_hot(const struct monitor *m);
 

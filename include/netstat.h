@@ -8,6 +8,8 @@
 
 #define COUNTER_NAME_MAX 64
 
+struct procbuf;
+
 /* name is "Prefix.Field", e.g. "TcpExt.ListenOverflows", "Tcp.OutRsts". */
 struct counter {
 	char name[COUNTER_NAME_MAX];
@@ -19,6 +21,14 @@ struct counters {
 	size_t count;
 	size_t cap;
 	unsigned malformed;  /* lines or fields rejected while parsing */
+	/*
+	 * netstat_parse's merge scratch, private to netstat.c: kept with the
+	 * table so that a re-read of the same fields allocates nothing.
+	 */
+	struct counter *spare;
+	size_t spare_cap;
+	const struct counter **order;
+	size_t order_cap;
 };
 
 void counters_init(struct counters *c);
@@ -39,5 +49,7 @@ int netstat_parse(const char *text, size_t len, struct counters *out);
  * file could be read.
  */
 int netstat_read(const char *proc_root, struct counters *out);
+/* netstat_read through pb, whose memory is reused from one tick to the next. */
+int netstat_read_buf(const char *proc_root, struct counters *out, struct procbuf *pb);
 
 #endif

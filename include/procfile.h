@@ -18,6 +18,40 @@
 int procfile_read(const char *proc_root, const char *relpath, size_t max,
 		  char **buf, size_t *len);
 
+/*
+ * A read buffer that keeps its memory from one read to the next, so a probe
+ * read every tick allocates only when a file outgrows every earlier one.
+ * p holds len bytes of the latest successful read (not NUL-terminated).
+ */
+struct procbuf {
+	char *p;
+	size_t len;
+	size_t cap;
+};
+
+/* An empty buffer that owns no memory yet. */
+void procbuf_init(struct procbuf *pb);
+/* Release the memory; pb is then empty and reusable. */
+void procbuf_free(struct procbuf *pb);
+
+/*
+ * procfile_read into pb, reusing its memory: the same cap (max) and the same
+ * errors. On success pb->len bytes are in pb->p; on failure pb->len is 0.
+ * The memory stays with pb either way, grown or not.
+ * Return: as procfile_read.
+ */
+int procfile_read_buf(const char *proc_root, const char *relpath, size_t max,
+		      struct procbuf *pb);
+
+/*
+ * procfile_read into the caller's buf of size bytes, never allocating: for
+ * files known to be tiny (a sysctl). size is the cap: a file of size bytes
+ * or more is refused. *len is set only on success.
+ * Return: as procfile_read, with size for max (-EINVAL when it is 0).
+ */
+int procfile_read_fixed(const char *proc_root, const char *relpath, char *buf, size_t size,
+			size_t *len);
+
 /* A piece of text, not NUL-terminated: [p, end). */
 struct span {
 	const char *p;

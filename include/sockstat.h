@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+struct procbuf;
+
 /* Every field is -1 when the file or the field was missing. */
 struct sockstat {
 	int64_t sockets_used;   /* "sockets: used" */
@@ -24,5 +26,7 @@ int sockstat_parse(const char *text, size_t len, struct sockstat *out);
 
 /* Read PROC_ROOT/net/sockstat and sockstat6 (out reset to -1 first). Return: 0 or -errno. */
 int sockstat_read(const char *proc_root, struct sockstat *out);
+/* The same through pb, whose memory is reused from one tick to the next. */
+int sockstat_read_buf(const char *proc_root, struct sockstat *out, struct procbuf *pb);
 
 #endif

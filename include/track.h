@@ -74,6 +74,10 @@ struct host_state {
 	struct link_table links;
 };
 
+/* track_update's sort keys, defined in track.c. */
+struct track_key;
+struct track_addr_key;
+
 struct track {
 	struct tracked *items;
 	size_t count;
@@ -96,6 +100,14 @@ struct track {
 	uint32_t *new_inodes;
 	size_t new_count;
 	size_t new_cap;
+	/*
+	 * track_update's sort keys, private to track.c: kept so that a steady
+	 * tick allocates nothing; they grow only with the listener count.
+	 */
+	struct track_key *keys;
+	size_t keys_cap;
+	struct track_addr_key *addr_keys;
+	size_t addr_keys_cap;
 };
 
 void track_init(struct track *t);

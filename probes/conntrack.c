@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "conntrack.h"
 #include "procfile.h"
@@ -156,10 +155,9 @@ int conntrack_read(const char *proc_root, struct conntrack_stat *out)
 	return conntrack_read2(proc_root, proc_root, out);
 }
 
-int conntrack_read2(const char *proc_root, const char *sys_root, struct conntrack_stat *out)
+int conntrack_read2_buf(const char *proc_root, const char *sys_root, struct conntrack_stat *out,
+			struct procbuf *pb)
 {
-	char *buf = NULL;
-	size_t len = 0;
 	int err;
 
 	out->present = false;
@@ -173,12 +171,21 @@ int conntrack_read2(const char *proc_root, const char *sys_root, struct conntrac
 		out->count = -1;
 	out->present = out->count >= 0;
 
-	err = procfile_read(proc_root, "net/stat/nf_conntrack", CT_FILE_MAX, &buf, &len);
+	err = procfile_read_buf(proc_root, "net/stat/nf_conntrack", CT_FILE_MAX, pb);
 	if (err == -ENOENT)
 		return 0;
 	if (err)
 		return err;
-	err = conntrack_parse_stat(buf, len, out);
-	free(buf);
+	return conntrack_parse_stat(pb->p, pb->len, out);
+}
+
+int conntrack_read2(const char *proc_root, const char *sys_root, struct conntrack_stat *out)
+{
+	struct procbuf pb;
+	int err;
+
+	procbuf_init(&pb);
+	err = conntrack_read2_buf(proc_root, sys_root, out, &pb);
+	procbuf_free(&pb);
 	return err;
 }

@@ -15,6 +15,10 @@ void counters_init(struct counters *c)
 	c->count = 0;
 	c->cap = 0;
 	c->malformed = 0;
+	c->spare = NULL;
+	c->spare_cap = 0;
+	c->order = NULL;
+	c->order_cap = 0;
 }
 
 /* Keep the buffer: the same counters are read again every tick. */
@@ -27,6 +31,8 @@ void counters_clear(struct counters *c)
 void counters_free(struct counters *c)
 {
 	free(c->items);
+	free(c->spare);
+	free(c->order);
 	counters_init(c);
 }
 
@@ -194,30 +200,86 @@ static int ptr_cmp(const void *a, const void *b)
 }
 
 /*
+ * Sort the n pointers of a by ptr_cmp, with aux (n more) as room. Not
+ * qsort: glibc's before 2.37 mallocs its own room for any array over
+ * 1 KiB, which netstat's ~200 new entries are on every read. A bottom-up
+ * merge sort, its runs alternating between a and aux.
+ */
+static void sort_fresh(const struct counter **a, const struct counter **aux, size_t n)
+{
+	const struct counter **src = a, **dst = aux, **tmp;
+	size_t width, lo, mid, hi, i, j, k;
+
+	for (width = 1; width < n; width *= 2) {
+		for (lo = 0; lo < n; lo += 2 * width) {
+			mid = n - lo > width ? lo + width : n;
+			hi = n - mid > width ? mid + width : n;
+			for (i = lo, j = mid, k = lo; k < hi; k++) {
+				if (i < mid && (j == hi || ptr_cmp(&src[i], &src[j]) <= 0))
+					dst[k] = src[i++];
+				else
+					dst[k] = src[j++];
+			}
+		}
+		tmp = src;
+		src = dst;
+		dst = tmp;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+}
+
+/*
+ * Make the merge scratch as large as items: the merge writes up to cap
+ * entries into spare, and sorts up to that many pointers in order (with as
+ * many again for sort_fresh). Both only ever grow, so the same fields read
+ * again need no allocation.
+ */
+static int merge_reserve(struct counters *c)
+{
+	if (c->spare_cap < c->cap) {
+		struct counter *spare = realloc(c->spare, c->cap * sizeof(*spare));
+
+		if (!spare)
+			return -ENOMEM;
+		c->spare = spare;
+		c->spare_cap = c->cap;
+	}
+	if (c->order_cap < 2 * c->cap) {
+		const struct counter **order = realloc(c->order, 2 * c->cap * sizeof(*order));
+
+		if (!order)
+			return -ENOMEM;
+		c->order = order;
+		c->order_cap = 2 * c->cap;
+	}
+	return 0;
+}
+
+/*
  * items[0, old) is sorted; items[old, count) was just appended in file
- * order. Sort the new part, then merge both into a new array. A name seen
- * twice is a duplicate the kernel never writes: the first one stays, the
- * later one counts as malformed.
+ * order. Sort the new part, then merge both into the spare array, which
+ * then trades places with items. A name seen twice is a duplicate the
+ * kernel never writes: the first one stays, the later one counts as
+ * malformed.
  */
 static int merge_new(struct counters *c, size_t old)
 {
-	size_t nnew = c->count - old, i = 0, j = 0, k = 0;
+	size_t nnew = c->count - old, i = 0, j = 0, k = 0, cap;
 	const struct counter **fresh;
 	struct counter *merged;
 
 	if (nnew == 0)
 		return 0;
-	fresh = malloc(nnew * sizeof(*fresh));
-	merged = malloc(c->cap * sizeof(*merged));
-	if (!fresh || !merged) {
-		free(fresh);
-		free(merged);
+	if (merge_reserve(c) < 0) {
 		c->count = old;
 		return -ENOMEM;
 	}
+	fresh = c->order;
+	merged = c->spare;
 	for (j = 0; j < nnew; j++)
 		fresh[j] = &c->items[old + j];
-	qsort(fresh, nnew, sizeof(*fresh), ptr_cmp);
+	sort_fresh(fresh, fresh + nnew, nnew);
 
 	j = 0;
 	while (i < old || j < nnew) {
@@ -234,9 +296,11 @@ static int merge_new(struct counters *c, size_t old)
 		}
 		merged[k++] = *next;
 	}
-	free(fresh);
-	free(c->items);
+	cap = c->spare_cap;
+	c->spare = c->items;
+	c->spare_cap = c->cap;
 	c->items = merged;
+	c->cap = cap;
 	c->count = k;
 	return 0;
 }
@@ -299,32 +363,40 @@ int netstat_parse(const char *text, size_t len, struct counters *out)
 	return merge_new(out, old);
 }
 
-static int read_one(const char *proc_root, const char *rel, struct counters *out)
+static int read_one(const char *proc_root, const char *rel, struct counters *out,
+		    struct procbuf *pb)
 {
-	char *buf = NULL;
-	size_t len = 0;
 	int err;
 
 	/* netstat has never had a size cap; adding one would be its own change. */
-	err = procfile_read(proc_root, rel, SIZE_MAX, &buf, &len);
+	err = procfile_read_buf(proc_root, rel, SIZE_MAX, pb);
 	if (err)
 		return err;
-	err = netstat_parse(buf, len, out);
-	free(buf);
-	return err;
+	return netstat_parse(pb->p, pb->len, out);
 }
 
-int netstat_read(const char *proc_root, struct counters *out)
+int netstat_read_buf(const char *proc_root, struct counters *out, struct procbuf *pb)
 {
 	int e1, e2;
 
 	counters_clear(out);
-	e1 = read_one(proc_root, "net/netstat", out);
+	e1 = read_one(proc_root, "net/netstat", out, pb);
 	if (e1 == -ENOMEM)
 		return e1;
-	e2 = read_one(proc_root, "net/snmp", out);
+	e2 = read_one(proc_root, "net/snmp", out, pb);
 	if (e2 == -ENOMEM)
 		return e2;
 	/* One file is enough to be useful; report only when both failed. */
 	return e1 && e2 ? e1 : 0;
+}
+
+int netstat_read(const char *proc_root, struct counters *out)
+{
+	struct procbuf pb;
+	int err;
+
+	procbuf_init(&pb);
+	err = netstat_read_buf(proc_root, out, &pb);
+	procbuf_free(&pb);
+	return err;
 }

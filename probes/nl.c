@@ -354,7 +354,7 @@ int nl_parse_buffer(const void *buf, size_t len, mnl_cb_t cb, void *data,
 {
 	const struct nlmsghdr *nlh;
 	size_t seen = 0;
-	void *copy;
+	void *copy = NULL;
 	int rem, r, ret = 0;
 
 	*cut_off = 0;
@@ -362,12 +362,20 @@ int nl_parse_buffer(const void *buf, size_t len, mnl_cb_t cb, void *data,
 		return 0;
 	if (len > INT32_MAX)
 		return -EMSGSIZE;
-	/* Walk a private copy: a caller's buffer need not be 4-byte aligned. */
-	copy = malloc(len);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, buf, len);
-	nlh = copy;
+	/*
+	 * A caller's buffer need not be 4-byte aligned: walk a private copy of
+	 * one that is not. The walk only reads, so an aligned one (a message
+	 * straight from a receive buffer) is walked where it is, with no copy.
+	 */
+	if ((uintptr_t)buf % NLMSG_ALIGNTO == 0) {
+		nlh = buf;
+	} else {
+		copy = malloc(len);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, buf, len);
+		nlh = copy;
+	}
 	rem = (int)len;
 	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem), seen++) {
 		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {

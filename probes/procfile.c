@@ -12,51 +12,77 @@
 
 /*
  * The first buffer: above the ~5 KiB of /proc/net/netstat on 6.x kernels,
- * so most files take one allocation.
+ * so most files take one allocation, and a reused buffer none.
  */
 #define PROCFILE_CHUNK 8192
 
-/* /proc files report st_size 0, so the size is only known at EOF. */
-int procfile_read(const char *proc_root, const char *relpath, size_t max,
-		  char **bufp, size_t *lenp)
+void procbuf_init(struct procbuf *pb)
+{
+	pb->p = NULL;
+	pb->len = 0;
+	pb->cap = 0;
+}
+
+void procbuf_free(struct procbuf *pb)
+{
+	free(pb->p);
+	procbuf_init(pb);
+}
+
+/*
+ * /proc files report st_size 0, so the size is only known at EOF. Reads go
+ * into pb from its start; pb->p grows (doubling, up to max) only when the
+ * file outgrows it, so a buffer kept across ticks settles at the largest
+ * file and stays there. A buffer whose cap is already max or more, as
+ * procfile_read_fixed hands in, is never reallocated.
+ */
+int procfile_read_buf(const char *proc_root, const char *relpath, size_t max,
+		      struct procbuf *pb)
 {
 	char path[4096];
-	size_t cap, len = 0;
-	char *buf, *nbuf;
+	size_t len = 0, ncap;
+	char *nbuf;
 	int fd, n, err;
 
+	pb->len = 0;
 	if (max == 0)
 		return -EINVAL;
 	n = snprintf(path, sizeof(path), "%s/%s", proc_root, relpath);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	cap = max < PROCFILE_CHUNK ? max : PROCFILE_CHUNK;
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto out_free;
+	if (pb->cap == 0) {
+		size_t first = max < PROCFILE_CHUNK ? max : PROCFILE_CHUNK;
+
+		pb->p = malloc(first);
+		if (!pb->p)
+			return -ENOMEM;
+		pb->cap = first;
 	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
 	for (;;) {
+		/* A buffer grown for a larger file still reads no more than this cap. */
+		size_t room = pb->cap < max ? pb->cap : max;
 		ssize_t r;
 
-		if (len == cap) {
+		if (len == room) {
 			/* A full buffer at the cap cannot tell EOF from more to come. */
-			if (cap >= max) {
+			if (room >= max) {
 				err = -EFBIG;
 				goto out_close;
 			}
-			cap = cap > max / 2 ? max : cap * 2;
-			nbuf = realloc(buf, cap);
+			ncap = pb->cap > max / 2 ? max : pb->cap * 2;
+			nbuf = realloc(pb->p, ncap);
 			if (!nbuf) {
 				err = -ENOMEM;
 				goto out_close;
 			}
-			buf = nbuf;
+			pb->p = nbuf;
+			pb->cap = ncap;
+			continue;
 		}
-		r = read(fd, buf + len, cap - len);
+		r = read(fd, pb->p + len, room - len);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -68,15 +94,44 @@ int procfile_read(const char *proc_root, const char *relpath, size_t max,
 		len += (size_t)r;
 	}
 	close(fd);
-	*bufp = buf;
-	*lenp = len;
+	pb->len = len;
 	return 0;
 
 out_close:
 	close(fd);
-out_free:
-	free(buf);
 	return err;
+}
+
+/* A one-off buffer, handed to the caller whole; failures free it. */
+int procfile_read(const char *proc_root, const char *relpath, size_t max,
+		  char **bufp, size_t *lenp)
+{
+	struct procbuf pb;
+	int err;
+
+	procbuf_init(&pb);
+	err = procfile_read_buf(proc_root, relpath, max, &pb);
+	if (err) {
+		procbuf_free(&pb);
+		return err;
+	}
+	*bufp = pb.p;
+	*lenp = pb.len;
+	return 0;
+}
+
+/* The caller's memory stands in as a buffer already at its cap: it is never grown or freed. */
+int procfile_read_fixed(const char *proc_root, const char *relpath, char *buf, size_t size,
+			size_t *len)
+{
+	struct procbuf view = { buf, 0, size };
+	int err;
+
+	err = procfile_read_buf(proc_root, relpath, size, &view);
+	if (err)
+		return err;
+	*len = view.len;
+	return 0;
 }
 
 bool span_blank(char ch)

@@ -74,6 +74,10 @@ struct procmap {
 	char *cg_paths;         /* all relative paths, NUL-separated */
 	size_t cg_paths_len;
 	size_t cg_paths_cap;
+
+	/* The update's sorted copy of the inodes asked for: kept, as it is needed every tick. */
+	struct want *want;
+	size_t want_cap;
 };
 
 struct procmap *procmap_new(const char *proc_root)
@@ -108,6 +112,7 @@ void procmap_free(struct procmap *pm)
 	if (!pm)
 		return;
 	cg_index_clear(pm);
+	free(pm->want);
 	free(pm->owners);
 	free(pm->proc_root);
 	free(pm);
@@ -1015,6 +1020,28 @@ static int want_cmp(const void *a, const void *b)
 	return x->cgid > y->cgid ? -1 : x->cgid < y->cgid;
 }
 
+/* Room for n wants; it only ever grows. Return: 0 or -ENOMEM (pm->want still valid). */
+static int want_reserve(struct procmap *pm, size_t n)
+{
+	struct want *w;
+	size_t cap;
+
+	if (n <= pm->want_cap)
+		return 0;
+	cap = pm->want_cap ? pm->want_cap : 16;
+	while (cap < n) {
+		if (cap > SIZE_MAX / 2 / sizeof(*w))
+			return -ENOMEM;
+		cap *= 2;
+	}
+	w = realloc(pm->want, cap * sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	pm->want = w;
+	pm->want_cap = cap;
+	return 0;
+}
+
 static void owner_init(struct owner *o, uint32_t inode)
 {
 	memset(o, 0, sizeof(*o));
@@ -1075,7 +1102,7 @@ int procmap_update(struct procmap *pm, const uint32_t *inodes, size_t n)
 /*
  * The cost on a host with 5,000 processes: in the steady state every inode
  * asked for is cached, so nothing under /proc or the cgroup tree is
- * touched. A new listener with a cgroup hint costs the fds of the
+ * touched, and nothing is allocated. A new listener with a cgroup hint costs the fds of the
  * processes of its cgroup only (a service's handful), plus, the first time
  * or when its cgroup is newer than the index, one walk of the cgroup tree
  * (directories, not processes). Only a listener with no hint, or one not
@@ -1095,9 +1122,9 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
 	int err = 0;
 
 	if (n > 0) {
-		want = malloc(n * sizeof(*want));
-		if (!want)
+		if (want_reserve(pm, n) < 0)
 			return -ENOMEM;
+		want = pm->want;
 		for (i = 0; i < n; i++) {
 			want[i].inode = inodes[i];
 			want[i].cgid = cgroup_ids ? cgroup_ids[i] : 0;
@@ -1200,7 +1227,6 @@ out:
 	free(done);
 	free(pend);
 	free(fresh);
-	free(want);
 	return err;
 }
 

@@ -24,8 +24,21 @@
 #define SOCKDIAG_ATTR_MAX BACKLOGD_INET_DIAG_CGROUP_ID
 #endif
 
+struct cookie_pos {
+	uint64_t cookie;
+	size_t pos;
+};
+
+/* The dedup's working arrays, kept so that a steady dump allocates nothing. */
+struct dedup_scratch {
+	struct cookie_pos *cp;
+	bool *drop;
+	size_t cap;
+};
+
 struct sockdiag {
 	struct nl_sock nl;
+	struct dedup_scratch dd;
 };
 
 /* The attributes of one inet_diag message, and whether they were sound. */
@@ -164,11 +177,6 @@ skip:
 	return MNL_CB_OK;
 }
 
-struct cookie_pos {
-	uint64_t cookie;
-	size_t pos;
-};
-
 static int cookie_pos_cmp(const void *pa, const void *pb)
 {
 	const struct cookie_pos *a = pa, *b = pb;
@@ -179,26 +187,63 @@ static int cookie_pos_cmp(const void *pa, const void *pb)
 }
 
 /*
+ * A port's few listeners (sockdiag_parse fed one message at a time) are
+ * deduplicated on the stack; only a larger set uses the scratch.
+ */
+#define DEDUP_STACK 32
+
+static void dedup_scratch_free(struct dedup_scratch *dd)
+{
+	free(dd->cp);
+	free(dd->drop);
+	memset(dd, 0, sizeof(*dd));
+}
+
+/* Grow dd to n entries; it only ever grows. Return: 0 or -ENOMEM (dd still valid). */
+static int dedup_scratch_reserve(struct dedup_scratch *dd, size_t n)
+{
+	struct cookie_pos *cp;
+	bool *drop;
+
+	if (n <= dd->cap)
+		return 0;
+	if (n > SIZE_MAX / sizeof(*cp))
+		return -ENOMEM;
+	cp = realloc(dd->cp, n * sizeof(*cp));
+	if (!cp)
+		return -ENOMEM;
+	dd->cp = cp;
+	drop = realloc(dd->drop, n * sizeof(*drop));
+	if (!drop)
+		return -ENOMEM;
+	dd->drop = drop;
+	dd->cap = n;
+	return 0;
+}
+
+/*
  * inet_diag resumes a dump by position, so a socket can be seen twice
  * across recv() calls. Keep the last copy of each cookie (the newer
  * value), in dump order. Sorting keeps this O(n log n) for hosts with
  * many thousands of listeners. Return: 0 or -ENOMEM.
  */
-static int sockdiag_dedup(struct listener_set *set)
+static int sockdiag_dedup(struct listener_set *set, struct dedup_scratch *dd)
 {
-	struct cookie_pos *cp;
-	bool *drop;
+	struct cookie_pos small_cp[DEDUP_STACK];
+	bool small_drop[DEDUP_STACK];
+	struct cookie_pos *cp = small_cp;
+	bool *drop = small_drop;
 	size_t i, kept;
 
 	if (set->count < 2)
 		return 0;
-	cp = calloc(set->count, sizeof(*cp));
-	drop = calloc(set->count, sizeof(*drop));
-	if (!cp || !drop) {
-		free(cp);
-		free(drop);
-		return -ENOMEM;
+	if (set->count > DEDUP_STACK) {
+		if (dedup_scratch_reserve(dd, set->count) < 0)
+			return -ENOMEM;
+		cp = dd->cp;
+		drop = dd->drop;
 	}
+	memset(drop, 0, set->count * sizeof(*drop));
 	for (i = 0; i < set->count; i++) {
 		cp[i].cookie = set->items[i].cookie;
 		cp[i].pos = i;
@@ -211,8 +256,6 @@ static int sockdiag_dedup(struct listener_set *set)
 		if (!drop[i])
 			set->items[kept++] = set->items[i];
 	set->count = kept;
-	free(cp);
-	free(drop);
 	return 0;
 }
 
@@ -242,7 +285,11 @@ int sockdiag_parse(const void *buf, size_t len, struct listener_set *out)
 	ret = nl_parse_buffer(buf, len, sockdiag_msg_cb, out, &cut_off);
 	out->skipped += cut_off;
 	if (ret >= 0) {
-		r = sockdiag_dedup(out);
+		/* No handle to keep scratch in: a large recording's is freed here. */
+		struct dedup_scratch dd = { NULL, NULL, 0 };
+
+		r = sockdiag_dedup(out, &dd);
+		dedup_scratch_free(&dd);
 		if (r < 0)
 			ret = r;
 	}
@@ -279,6 +326,7 @@ void sockdiag_close(struct sockdiag *sd)
 	if (!sd)
 		return;
 	nl_close(&sd->nl);
+	dedup_scratch_free(&sd->dd);
 	free(sd);
 }
 
@@ -344,7 +392,7 @@ int sockdiag_dump_listeners(struct sockdiag *sd, struct listener_set *out)
 				r = 0;
 		}
 		if (r == 0)
-			r = sockdiag_dedup(out);
+			r = sockdiag_dedup(out, &sd->dd);
 		if (r == 0)
 			return 0;
 		if (!nl_dump_retry(&sd->nl, &r, attempt))

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "procfile.h"
 #include "sockstat.h"
@@ -147,19 +146,16 @@ static void sockstat_reset(struct sockstat *out)
 	out->malformed = 0;
 }
 
-/* Read PROC_ROOT/REL whole and parse it. Return: 0 or -errno. */
-static int read_one(const char *proc_root, const char *rel, struct sockstat *out)
+/* Read PROC_ROOT/REL whole into pb and parse it. Return: 0 or -errno. */
+static int read_one(const char *proc_root, const char *rel, struct sockstat *out,
+		    struct procbuf *pb)
 {
-	char *buf;
-	size_t len;
 	int err;
 
-	err = procfile_read(proc_root, rel, SOCKSTAT_FILE_MAX, &buf, &len);
+	err = procfile_read_buf(proc_root, rel, SOCKSTAT_FILE_MAX, pb);
 	if (err)
 		return err;
-	err = sockstat_parse(buf, len, out);
-	free(buf);
-	return err;
+	return sockstat_parse(pb->p, pb->len, out);
 }
 
 /*
@@ -167,12 +163,23 @@ static int read_one(const char *proc_root, const char *rel, struct sockstat *out
  * ipv6.disable=1) has no such file, and tcp6_inuse stays -1. The result is
  * that of net/sockstat alone.
  */
-int sockstat_read(const char *proc_root, struct sockstat *out)
+int sockstat_read_buf(const char *proc_root, struct sockstat *out, struct procbuf *pb)
 {
 	int err;
 
 	sockstat_reset(out);
-	err = read_one(proc_root, "net/sockstat", out);
-	(void)read_one(proc_root, "net/sockstat6", out);
+	err = read_one(proc_root, "net/sockstat", out, pb);
+	(void)read_one(proc_root, "net/sockstat6", out, pb);
+	return err;
+}
+
+int sockstat_read(const char *proc_root, struct sockstat *out)
+{
+	struct procbuf pb;
+	int err;
+
+	procbuf_init(&pb);
+	err = sockstat_read_buf(proc_root, out, &pb);
+	procbuf_free(&pb);
 	return err;
 }

@@ -4,17 +4,17 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "procfile.h"
 #include "sysctl.h"
 
 /*
- * The longest file each reader takes; one that fills the buffer is refused,
- * since a sysctl that long is not one we know. An int64 with sign and
- * newline is 21 bytes; sysctl_read_ints takes 21 bytes per int64 plus a
- * separator each, for SYSCTL_INTS_MAX of them.
+ * The longest file each reader takes, and the size of its stack buffer;
+ * one that fills the buffer is refused, since a sysctl that long is not one
+ * we know. An int64 with sign and newline is 21 bytes; sysctl_read_ints
+ * takes 21 bytes per int64 plus a separator each, for SYSCTL_INTS_MAX of
+ * them.
  */
 #define INT_FILE_MAX 32
 #define INTS_FILE_MAX (SYSCTL_INTS_MAX * 22 + 2)
@@ -33,30 +33,30 @@ static bool parse_int(const char *s, size_t len, int64_t *out)
 	return span_dec(&tok, out);
 }
 
+/* Sysctls are read a dozen times a tick: a stack buffer each, never the heap. */
 int64_t sysctl_read_int(const char *proc_root, const char *relpath)
 {
-	char *buf;
+	char buf[INT_FILE_MAX];
 	size_t len;
 	int64_t value;
 
-	if (procfile_read(proc_root, relpath, INT_FILE_MAX, &buf, &len))
+	if (procfile_read_fixed(proc_root, relpath, buf, sizeof(buf), &len))
 		return SYSCTL_UNKNOWN;
 	if (!parse_int(buf, len, &value))
 		value = SYSCTL_UNKNOWN;
-	free(buf);
 	return value;
 }
 
 int sysctl_read_ints(const char *proc_root, const char *relpath, int64_t *vals, size_t n)
 {
-	char *buf;
+	char buf[INTS_FILE_MAX];
 	size_t len, i = 0, k;
 
 	for (k = 0; k < n; k++)
 		vals[k] = SYSCTL_UNKNOWN;
 	if (n == 0 || n > SYSCTL_INTS_MAX)
 		return -EINVAL;
-	if (procfile_read(proc_root, relpath, INTS_FILE_MAX, &buf, &len))
+	if (procfile_read_fixed(proc_root, relpath, buf, sizeof(buf), &len))
 		return -EINVAL;
 	if (len > 0 && buf[len - 1] == '\n')
 		len--;
@@ -87,12 +87,10 @@ int sysctl_read_ints(const char *proc_root, const char *relpath, int64_t *vals, 
 	}
 	if (i != len)
 		goto bad;
-	free(buf);
 	return 0;
 bad:
 	for (k = 0; k < n; k++)
 		vals[k] = SYSCTL_UNKNOWN;
-	free(buf);
 	return -EINVAL;
 }
 

@@ -1,0 +1,545 @@
+/* detect.c: runs the real backlogd and measures how long it takes from a listener's first dropped connection to the finding, in ms and in ticks, plus the daemon's RSS and CPU per tick. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#define MAX_TRIALS 32
+/* Connects per burst: the listener has backlog 2 and holds 3; the rest are dropped. */
+#define BURST 10
+/* The findings are polled this often, as a person's script would. */
+#define POLL_MS 10
+
+struct opts {
+	const char *backlogd;
+	const char *backlogctl;
+	const char *work;
+	const char *interval;     /* -i for the daemon, seconds */
+	unsigned trials;
+	unsigned port;
+	unsigned settle_ticks;    /* quiet ticks measured for CPU per tick */
+	unsigned timeout_s;       /* per finding */
+};
+
+struct trial {
+	double ms;
+	unsigned ticks;
+	bool found;
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "detect: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void diex(const char *what)
+{
+	fprintf(stderr, "detect: %s\n", what);
+	exit(1);
+}
+
+static pid_t daemon_pid;
+
+static void stop_daemon(void)
+{
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGTERM);
+		while (waitpid(daemon_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		daemon_pid = 0;
+	}
+}
+
+/*
+ * backlogd tells systemd STATUS= at the end of every tick (sd_notify). With
+ * NOTIFY_SOCKET pointing here, each datagram is one finished tick: ticks
+ * are counted exactly, without asking the daemon. Return: the socket.
+ */
+static int notify_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		diex("notify socket path too long");
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("notify socket");
+	return fd;
+}
+
+/* Read every datagram waiting, up to wait_ms for the first. Return: STATUS= datagrams read; *ready set on READY=1. */
+static unsigned read_notify(int fd, int wait_ms, bool *ready)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[4096];
+	unsigned n = 0;
+	ssize_t len;
+
+	if (wait_ms > 0 && poll(&p, 1, wait_ms) <= 0)
+		return 0;
+	while ((len = recv(fd, buf, sizeof(buf) - 1, 0)) > 0) {
+		buf[len] = '\0';
+		/* One datagram may carry several NAME=VALUE lines. */
+		if (strstr(buf, "READY=1") && ready)
+			*ready = true;
+		if (!strncmp(buf, "STATUS=", 7) || strstr(buf, "\nSTATUS="))
+			n++;
+	}
+	return n;
+}
+
+/* Wait for n more ticks. Return: false after timeout_ms. */
+static bool wait_ticks(int fd, unsigned n, int64_t timeout_ms)
+{
+	int64_t end = mono_ns() + timeout_ms * 1000000;
+	unsigned seen = 0;
+
+	while (seen < n) {
+		int64_t left = (end - mono_ns()) / 1000000;
+
+		if (left <= 0)
+			return false;
+		seen += read_notify(fd, (int)(left > 1000 ? 1000 : left), NULL);
+		if (daemon_pid > 0 && waitpid(daemon_pid, NULL, WNOHANG) == daemon_pid) {
+			daemon_pid = 0;
+			diex("backlogd exited");
+		}
+	}
+	return true;
+}
+
+static void start_daemon(const struct opts *o, const char *notify, const char *sock)
+{
+	char log[4096];
+	int fd;
+
+	snprintf(log, sizeof(log), "%s/backlogd.log", o->work);
+	daemon_pid = fork();
+	if (daemon_pid < 0)
+		die("fork");
+	if (daemon_pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		setenv("NOTIFY_SOCKET", notify, 1);
+		/* -N: this namespace only; -f /dev/null: every default, as a fresh install has. */
+		execl(o->backlogd, o->backlogd, "-N", "-i", o->interval, "-S", sock, "-f", "/dev/null",
+		      (char *)NULL);
+		_exit(127);
+	}
+}
+
+/* A listener on 127.0.0.1:port with backlog 2 that never accepts. */
+static int burst_listener(unsigned port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0)
+		die("socket");
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 2) < 0)
+		die("burst listener");
+	return fd;
+}
+
+/*
+ * The listener's drop counter (SK_MEMINFO_DROPS), asked of the kernel for
+ * this one port: the moment it leaves 0 is the first dropped connection.
+ * Return: drops, or -1.
+ */
+static long listener_drops(int nl, unsigned port)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg;
+	static char buf[65536];
+	long drops = -1;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.nlh.nlmsg_len = sizeof(msg);
+	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	msg.req.sdiag_family = AF_INET;
+	msg.req.sdiag_protocol = IPPROTO_TCP;
+	msg.req.idiag_states = 1U << TCP_LISTEN;
+	msg.req.idiag_ext = 1U << (INET_DIAG_SKMEMINFO - 1);
+	msg.req.id.idiag_sport = htons((uint16_t)port);
+	if (send(nl, &msg, sizeof(msg), 0) < 0)
+		return -1;
+	for (;;) {
+		const struct nlmsghdr *h;
+		int rem;
+
+		n = recv(nl, buf, sizeof(buf), 0);
+		if (n <= 0)
+			return -1;
+		h = (const struct nlmsghdr *)buf;
+		rem = (int)n;
+		for (; NLMSG_OK(h, rem); h = NLMSG_NEXT(h, rem)) {
+			const struct inet_diag_msg *m = NLMSG_DATA(h);
+			const struct rtattr *a;
+			int alen;
+
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
+				return drops;
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) || ntohs(m->id.idiag_sport) != port)
+				continue;
+			alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+			for (a = (const struct rtattr *)(m + 1); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+				uint32_t v;
+
+				if (a->rta_type != INET_DIAG_SKMEMINFO ||
+				    RTA_PAYLOAD(a) < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t))
+					continue;
+				memcpy(&v, (const char *)RTA_DATA(a) + SK_MEMINFO_DROPS * sizeof(uint32_t),
+				       sizeof(v));
+				drops = v;
+			}
+		}
+	}
+}
+
+/* Does any object in the document name this listener as an active finding? */
+static bool has_finding(const json_t *j, const char *listener)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			if (has_finding(v, listener))
+				return true;
+		return false;
+	}
+	if (!json_is_object(j))
+		return false;
+	v = json_object_get(j, "listener");
+	if (json_is_string(v) && !strcmp(json_string_value(v), listener)) {
+		const json_t *st = json_object_get(j, "state");
+
+		if (!st || (json_is_string(st) && !strcmp(json_string_value(st), "active")))
+			if (json_object_get(j, "cause"))
+				return true;
+	}
+	json_object_foreach((json_t *)j, key, v)
+		if (has_finding(v, listener))
+			return true;
+	return false;
+}
+
+/* One `backlogctl --json findings`, as a person's script would run it. */
+static bool ctl_has_finding(const struct opts *o, const char *sock, const char *listener)
+{
+	json_error_t err;
+	json_t *doc;
+	int p[2], st;
+	pid_t pid;
+	FILE *f;
+	bool found;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (dup2(p[1], 1) < 0 || (null >= 0 && dup2(null, 2) < 0))
+			_exit(127);
+		execl(o->backlogctl, o->backlogctl, "-S", sock, "--json", "findings", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	f = fdopen(p[0], "r");
+	if (!f)
+		die("fdopen");
+	doc = json_loadf(f, 0, &err);
+	fclose(f);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	found = doc && has_finding(doc, listener);
+	json_decref(doc);
+	return found;
+}
+
+static void run_trial(const struct opts *o, int nfd, int nl, const char *sock, unsigned port,
+		      struct trial *t, int *lfd, int *cfds)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	char name[64];
+	int64_t t_drop = 0, deadline;
+	unsigned i, ticks = 0;
+
+	snprintf(name, sizeof(name), "127.0.0.1:%u", port);
+	dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	*lfd = burst_listener(port);
+	/* Two finished ticks: one that began after the listener existed, its owner looked up. */
+	if (!wait_ticks(nfd, 2, 60000))
+		diex("the daemon stopped ticking");
+	/* Every tick finished before the drop is read now: later datagrams are ticks after it. */
+	read_notify(nfd, 0, NULL);
+	for (i = 0; i < BURST; i++) {
+		cfds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (cfds[i] < 0)
+			die("socket");
+		(void)connect(cfds[i], (struct sockaddr *)&dst, sizeof(dst));
+		/* On loopback the SYN is handled within connect(): ask at once. */
+		if (!t_drop && listener_drops(nl, port) > 0)
+			t_drop = mono_ns();
+	}
+	/* SYNs are handled in softirq: if not seen yet, the first retransmission will be. */
+	deadline = mono_ns() + 3000000000LL;
+	while (!t_drop && mono_ns() < deadline) {
+		usleep(1000);
+		if (listener_drops(nl, port) > 0)
+			t_drop = mono_ns();
+	}
+	if (!t_drop)
+		diex("the burst caused no drop");
+	deadline = t_drop + (int64_t)o->timeout_s * 1000000000LL;
+	t->found = false;
+	while (mono_ns() < deadline) {
+		ticks += read_notify(nfd, 0, NULL);
+		if (ctl_has_finding(o, sock, name)) {
+			int64_t t_found = mono_ns();
+
+			/* The daemon sends STATUS before it answers a client: that tick is counted. */
+			ticks += read_notify(nfd, 0, NULL);
+			t->found = true;
+			t->ms = (double)(t_found - t_drop) / 1e6;
+			t->ticks = ticks;
+			return;
+		}
+		usleep(POLL_MS * 1000);
+	}
+}
+
+/* "VmRSS:	  1234 kB" from /proc/PID/status. Return: KiB, or -1. */
+static long proc_status_kib(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			v = strtol(line + strlen(key) + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* Nanoseconds the process has run on a CPU (/proc/PID/schedstat, first field). */
+static long long proc_cpu_ns(pid_t pid)
+{
+	char path[64];
+	long long ns = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &ns) != 1)
+		ns = -1;
+	fclose(f);
+	return ns;
+}
+
+static int dbl_cmp(const void *pa, const void *pb)
+{
+	double a = *(const double *)pa, b = *(const double *)pb;
+
+	return (a > b) - (a < b);
+}
+
+static unsigned parse_uint(const char *s, const char *what)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > 65535) {
+		fprintf(stderr, "detect: bad %s: %s\n", what, s);
+		exit(2);
+	}
+	return (unsigned)v;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: detect --backlogd PATH --backlogctl PATH --work DIR [--interval SECS]\n"
+	      "              [--trials N] [--port P] [--settle-ticks N] [--timeout SECS]\n"
+	      "Starts backlogd -N in this namespace, then per trial makes a fresh listener\n"
+	      "(backlog 2, never accepting) on 127.0.0.1:P+i, bursts connects at it, and\n"
+	      "polls `backlogctl --json findings` every 10 ms until the finding shows.\n"
+	      "Prints key=value lines.\n", f);
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "backlogd", required_argument, NULL, 'd' },
+		{ "backlogctl", required_argument, NULL, 'c' },
+		{ "work", required_argument, NULL, 'w' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "trials", required_argument, NULL, 'n' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "settle-ticks", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct opts){ .interval = "1", .trials = 5, .port = 18000, .settle_ticks = 5,
+			    .timeout_s = 20 };
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->backlogd = optarg; break;
+		case 'c': o->backlogctl = optarg; break;
+		case 'w': o->work = optarg; break;
+		case 'i': o->interval = optarg; break;
+		case 'n': o->trials = parse_uint(optarg, "--trials"); break;
+		case 'p': o->port = parse_uint(optarg, "--port"); break;
+		case 's': o->settle_ticks = parse_uint(optarg, "--settle-ticks"); break;
+		case 't': o->timeout_s = parse_uint(optarg, "--timeout"); break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind != argc || !o->backlogd || !o->backlogctl || !o->work || o->trials == 0 ||
+	    o->trials > MAX_TRIALS || o->port + o->trials > 65535) {
+		usage(stderr);
+		exit(2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct trial t[MAX_TRIALS];
+	int lfd[MAX_TRIALS], cfd[MAX_TRIALS][BURST];
+	char notify[4096], sock[4096];
+	double ms[MAX_TRIALS], tk[MAX_TRIALS];
+	unsigned i, j, found = 0;
+	long long cpu0, cpu1;
+	int64_t w0, w1;
+	bool ready = false;
+	int nfd, nl;
+
+	parse_args(argc, argv, &o);
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(notify, sizeof(notify), "%s/notify.sock", o.work);
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", o.work);
+	nfd = notify_socket(notify);
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		die("netlink socket");
+	atexit(stop_daemon);
+
+	w0 = mono_ns();
+	start_daemon(&o, notify, sock);
+	while (!ready && mono_ns() - w0 < 120000000000LL) {
+		read_notify(nfd, 1000, &ready);
+		if (waitpid(daemon_pid, NULL, WNOHANG) == daemon_pid) {
+			daemon_pid = 0;
+			diex("backlogd exited before it was ready (see backlogd.log)");
+		}
+	}
+	if (!ready)
+		diex("backlogd not ready after 120 s");
+	printf("daemon_ready_ms=%.0f\n", (double)(mono_ns() - w0) / 1e6);
+
+	/* CPU per tick over quiet ticks: nobody asks the daemon anything meanwhile. */
+	if (!wait_ticks(nfd, 2, 60000))
+		diex("the daemon stopped ticking");
+	cpu0 = proc_cpu_ns(daemon_pid);
+	w0 = mono_ns();
+	if (!wait_ticks(nfd, o.settle_ticks, 120000))
+		diex("the daemon stopped ticking");
+	cpu1 = proc_cpu_ns(daemon_pid);
+	w1 = mono_ns();
+	printf("daemon_quiet_ticks=%u\n", o.settle_ticks);
+	printf("daemon_tick_period_ms=%.1f\n", (double)(w1 - w0) / 1e6 / o.settle_ticks);
+	printf("daemon_cpu_per_tick_us=%.0f\n", (double)(cpu1 - cpu0) / 1e3 / o.settle_ticks);
+
+	for (i = 0; i < o.trials; i++) {
+		run_trial(&o, nfd, nl, sock, o.port + i, &t[i], &lfd[i], cfd[i]);
+		if (t[i].found) {
+			ms[found] = t[i].ms;
+			tk[found] = t[i].ticks;
+			found++;
+		}
+		printf("detect_trial=%u port=%u found=%s ms=%.0f ticks=%u\n", i, o.port + i,
+		       t[i].found ? "yes" : "no", t[i].found ? t[i].ms : 0, t[i].found ? t[i].ticks : 0);
+	}
+	printf("detect_trials=%u\n", o.trials);
+	printf("detect_found=%u\n", found);
+	if (found) {
+		qsort(ms, found, sizeof(ms[0]), dbl_cmp);
+		qsort(tk, found, sizeof(tk[0]), dbl_cmp);
+		printf("detect_ms_med=%.0f\n", ms[found / 2]);
+		printf("detect_ms_max=%.0f\n", ms[found - 1]);
+		printf("detect_ticks_med=%.0f\n", tk[found / 2]);
+		printf("detect_ticks_max=%.0f\n", tk[found - 1]);
+	}
+	printf("daemon_rss_kib=%ld\n", proc_status_kib(daemon_pid, "VmRSS"));
+	printf("daemon_hwm_kib=%ld\n", proc_status_kib(daemon_pid, "VmHWM"));
+	fflush(stdout);
+
+	stop_daemon();
+	for (i = 0; i < o.trials; i++) {
+		for (j = 0; j < BURST; j++)
+			close(cfd[i][j]);
+		close(lfd[i]);
+	}
+	close(nl);
+	close(nfd);
+	unlink(notify);
+	return found == o.trials ? 0 : 1;
+}
