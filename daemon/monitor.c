@@ -29,6 +29,7 @@ int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *pro
 	m->proc_root = proc_root;
 	m->sys_root = sys_root ? sys_root : proc_root;
 	m->cfg = *cfg;
+	procbuf_init(&m->pbuf);
 	listener_set_init(&m->dump);
 	listener_set_init(&m->fast_set);
 	counters_init(&m->counters);
@@ -63,6 +64,7 @@ out_free:
 	counters_free(&m->counters);
 	listener_set_free(&m->dump);
 	listener_set_free(&m->fast_set);
+	procbuf_free(&m->pbuf);
 	return r;
 }
 
@@ -81,6 +83,7 @@ void monitor_done(struct monitor *m)
 	counters_free(&m->counters);
 	listener_set_free(&m->dump);
 	listener_set_free(&m->fast_set);
+	procbuf_free(&m->pbuf);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -260,12 +263,16 @@ static int attach_owners(struct monitor *m)
 		m->cgroup_ids[n] = t->items[i].l.cgroup_id;
 		m->inodes[n++] = t->items[i].l.inode;
 	}
-	if (m->deep_ran)
-		for (i = 0; i < m->deep.n_holders; i++)
-			if (m->deep.holders[i].inode) {
-				m->cgroup_ids[n] = 0;
-				m->inodes[n++] = m->deep.holders[i].inode;
-			}
+	/*
+	 * The latest deep sample's holders are asked for on every tick, not
+	 * only when the deep tier ran: procmap forgets an inode not asked for,
+	 * and would walk /proc for it again at every deep run.
+	 */
+	for (i = 0; i < m->deep.n_holders; i++)
+		if (m->deep.holders[i].inode) {
+			m->cgroup_ids[n] = 0;
+			m->inodes[n++] = m->deep.holders[i].inode;
+		}
 	/* Workers exit: every few ticks drop the owners' processes that are gone. */
 	if (t->ticks % MONITOR_PRUNE_TICKS == 0)
 		procmap_prune_exited(m->pm);
@@ -384,11 +391,11 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 		goto out_fail;
 	filter_ignored(m);
 	/* Counters that cannot be read leave host deltas unknown; listeners still count. */
-	if (netstat_read(m->proc_root, &m->counters) < 0)
+	if (netstat_read_buf(m->proc_root, &m->counters, &m->pbuf) < 0)
 		counters_clear(&m->counters);
 	sysctl_read_limits(m->sys_root, &m->limits);
-	sockstat_read(m->proc_root, &m->sockstat);
-	conntrack_read2(m->proc_root, m->sys_root, &m->conntrack);
+	sockstat_read_buf(m->proc_root, &m->sockstat, &m->pbuf);
+	conntrack_read2_buf(m->proc_root, m->sys_root, &m->conntrack, &m->pbuf);
 	if (!m->links || links_read(m->links, &m->link_table) < 0)
 		m->link_table.count = 0;
 	r = track_update(&m->track, &m->dump, &m->counters, &m->limits, now_ms);

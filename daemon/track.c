@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "sort.h"
 #include "track.h"
 
 /* One listener of a dump, keyed for sorting: cookie first, dump position second. */
@@ -67,8 +68,8 @@ static int addr_key_cmp(const void *a, const void *b)
 }
 
 /* Return: the first index of ak[0..n) on (family, addr, port), or n when nothing listens there. */
-static size_t addr_find(const struct track_addr_key *ak, size_t n, uint8_t family, const uint8_t *addr,
-			uint16_t port)
+static size_t addr_find(const struct track_addr_key *ak, size_t n, uint8_t family,
+			const uint8_t *addr, uint16_t port)
 {
 	size_t lo = 0, hi = n;
 
@@ -422,7 +423,7 @@ int track_update(struct track *t, const struct listener_set *now,
 			keys[i].cookie = now->items[i].cookie;
 			keys[i].idx = i;
 		}
-		qsort(keys, n, sizeof(*keys), key_cmp);
+		sort_inplace(keys, n, sizeof(*keys), key_cmp);
 		/* A dump can show a socket twice (inet_diag resumes, never restarts): keep its first entry. */
 		for (i = 0; i < n; i++)
 			if (u == 0 || keys[i].cookie != keys[u - 1].cookie)
@@ -476,7 +477,7 @@ int track_update(struct track *t, const struct listener_set *now,
 			ak[j].cookie = l->cookie;
 		}
 		na = u;
-		qsort(ak, na, sizeof(*ak), addr_key_cmp);
+		sort_inplace(ak, na, sizeof(*ak), addr_key_cmp);
 	}
 
 	/* Nothing below can fail. */

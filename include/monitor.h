@@ -12,6 +12,7 @@
 #include "netns.h"
 #include "listener.h"
 #include "netstat.h"
+#include "procfile.h"
 #include "procmap.h"
 #include "sockdiag.h"
 #include "sockstat.h"
@@ -28,6 +29,7 @@ struct monitor {
 	struct sockdiag *sd;
 	struct procmap *pm;       /* owners always from the real /proc */
 	struct links *links;      /* NULL when rtnetlink could not be opened */
+	struct procbuf pbuf;      /* the /proc readers' buffer, reused every tick */
 	struct listener_set dump;
 	struct counters counters;
 	struct limits limits;

@@ -25,9 +25,9 @@ struct counters {
 	 * netstat_parse's merge scratch, private to netstat.c: kept with the
 	 * table so that a re-read of the same fields allocates nothing.
 	 */
-	struct counter *spare;
+	struct counter *spare;              /* the merge's output; trades places with items */
 	size_t spare_cap;
-	const struct counter **order;
+	const struct counter **order;       /* the new entries to sort, and the sort's room */
 	size_t order_cap;
 };
 

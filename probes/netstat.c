@@ -8,6 +8,7 @@
 
 #include "netstat.h"
 #include "procfile.h"
+#include "sort.h"
 
 void counters_init(struct counters *c)
 {
@@ -200,40 +201,9 @@ static int ptr_cmp(const void *a, const void *b)
 }
 
 /*
- * Sort the n pointers of a by ptr_cmp, with aux (n more) as room. Not
- * qsort: glibc's before 2.37 mallocs its own room for any array over
- * 1 KiB, which netstat's ~200 new entries are on every read. A bottom-up
- * merge sort, its runs alternating between a and aux.
- */
-static void sort_fresh(const struct counter **a, const struct counter **aux, size_t n)
-{
-	const struct counter **src = a, **dst = aux, **tmp;
-	size_t width, lo, mid, hi, i, j, k;
-
-	for (width = 1; width < n; width *= 2) {
-		for (lo = 0; lo < n; lo += 2 * width) {
-			mid = n - lo > width ? lo + width : n;
-			hi = n - mid > width ? mid + width : n;
-			for (i = lo, j = mid, k = lo; k < hi; k++) {
-				if (i < mid && (j == hi || ptr_cmp(&src[i], &src[j]) <= 0))
-					dst[k] = src[i++];
-				else
-					dst[k] = src[j++];
-			}
-		}
-		tmp = src;
-		src = dst;
-		dst = tmp;
-	}
-	if (src != a)
-		memcpy(a, src, n * sizeof(*a));
-}
-
-/*
  * Make the merge scratch as large as items: the merge writes up to cap
- * entries into spare, and sorts up to that many pointers in order (with as
- * many again for sort_fresh). Both only ever grow, so the same fields read
- * again need no allocation.
+ * entries into spare, and sorts up to that many pointers in order. Both
+ * only ever grow, so the same fields read again need no allocation.
  */
 static int merge_reserve(struct counters *c)
 {
@@ -245,13 +215,13 @@ static int merge_reserve(struct counters *c)
 		c->spare = spare;
 		c->spare_cap = c->cap;
 	}
-	if (c->order_cap < 2 * c->cap) {
-		const struct counter **order = realloc(c->order, 2 * c->cap * sizeof(*order));
+	if (c->order_cap < c->cap) {
+		const struct counter **order = realloc(c->order, c->cap * sizeof(*order));
 
 		if (!order)
 			return -ENOMEM;
 		c->order = order;
-		c->order_cap = 2 * c->cap;
+		c->order_cap = c->cap;
 	}
 	return 0;
 }
@@ -279,7 +249,7 @@ static int merge_new(struct counters *c, size_t old)
 	merged = c->spare;
 	for (j = 0; j < nnew; j++)
 		fresh[j] = &c->items[old + j];
-	sort_fresh(fresh, fresh + nnew, nnew);
+	sort_inplace(fresh, nnew, sizeof(*fresh), ptr_cmp);
 
 	j = 0;
 	while (i < old || j < nnew) {

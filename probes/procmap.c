@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "procmap.h"
+#include "sort.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -1102,13 +1103,14 @@ int procmap_update(struct procmap *pm, const uint32_t *inodes, size_t n)
 /*
  * The cost on a host with 5,000 processes: in the steady state every inode
  * asked for is cached, so nothing under /proc or the cgroup tree is
- * touched, and nothing is allocated. A new listener with a cgroup hint costs the fds of the
- * processes of its cgroup only (a service's handful), plus, the first time
- * or when its cgroup is newer than the index, one walk of the cgroup tree
- * (directories, not processes). Only a listener with no hint, or one not
- * held by any process of its own cgroup (passed on by socket activation,
- * SCM_RIGHTS or a move to another cgroup), costs the walk of all 5,000
- * processes' fds, and that walk is shared by every such inode of the update.
+ * touched, and nothing is allocated. A new listener with a cgroup hint
+ * costs the fds of the processes of its cgroup only (a service's handful),
+ * plus, the first time or when its cgroup is newer than the index, one walk
+ * of the cgroup tree (directories, not processes). Only a listener with no
+ * hint, or one not held by any process of its own cgroup (passed on by
+ * socket activation, SCM_RIGHTS or a move to another cgroup), costs the walk
+ * of all 5,000 processes' fds, and that walk is shared by every such inode
+ * of the update.
  */
 int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint64_t *cgroup_ids,
 			  size_t n)
@@ -1129,7 +1131,7 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
 			want[i].inode = inodes[i];
 			want[i].cgid = cgroup_ids ? cgroup_ids[i] : 0;
 		}
-		qsort(want, n, sizeof(*want), want_cmp);
+		sort_inplace(want, n, sizeof(*want), want_cmp);
 		for (i = 0; i < n; i++)
 			if (nwant == 0 || want[nwant - 1].inode != want[i].inode)
 				want[nwant++] = want[i];

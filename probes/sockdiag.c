@@ -15,6 +15,7 @@
 #include "compat.h"
 #include "nl.h"
 #include "sockdiag.h"
+#include "sort.h"
 #include "sockdiag_int.h"	/* internal: for the deep dump in sockdiag_deep.c */
 
 /* Headers older than 5.8 stop before INET_DIAG_CGROUP_ID: size the table for it anyway. */
@@ -199,25 +200,31 @@ static void dedup_scratch_free(struct dedup_scratch *dd)
 	memset(dd, 0, sizeof(*dd));
 }
 
-/* Grow dd to n entries; it only ever grows. Return: 0 or -ENOMEM (dd still valid). */
+/* Room for n entries; it only ever grows. Return: 0 or -ENOMEM (dd still valid). */
 static int dedup_scratch_reserve(struct dedup_scratch *dd, size_t n)
 {
 	struct cookie_pos *cp;
 	bool *drop;
+	size_t cap;
 
 	if (n <= dd->cap)
 		return 0;
-	if (n > SIZE_MAX / sizeof(*cp))
-		return -ENOMEM;
-	cp = realloc(dd->cp, n * sizeof(*cp));
+	/* Doubling: a host adding listeners one by one does not realloc per tick. */
+	cap = dd->cap ? dd->cap : DEDUP_STACK;
+	while (cap < n) {
+		if (cap > SIZE_MAX / 2 / sizeof(*cp))
+			return -ENOMEM;
+		cap *= 2;
+	}
+	cp = realloc(dd->cp, cap * sizeof(*cp));
 	if (!cp)
 		return -ENOMEM;
 	dd->cp = cp;
-	drop = realloc(dd->drop, n * sizeof(*drop));
+	drop = realloc(dd->drop, cap * sizeof(*drop));
 	if (!drop)
 		return -ENOMEM;
 	dd->drop = drop;
-	dd->cap = n;
+	dd->cap = cap;
 	return 0;
 }
 
@@ -248,7 +255,7 @@ static int sockdiag_dedup(struct listener_set *set, struct dedup_scratch *dd)
 		cp[i].cookie = set->items[i].cookie;
 		cp[i].pos = i;
 	}
-	qsort(cp, set->count, sizeof(*cp), cookie_pos_cmp);
+	sort_inplace(cp, set->count, sizeof(*cp), cookie_pos_cmp);
 	for (i = 0; i + 1 < set->count; i++)
 		if (cp[i].cookie == cp[i + 1].cookie)
 			drop[cp[i].pos] = true;
