@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -37,6 +38,7 @@ struct opts {
 	const char *backlogctl;
 	const char *work;
 	const char *interval;     /* -i for the daemon, seconds */
+	double interval_ms;
 	unsigned trials;
 	unsigned port;
 	unsigned settle_ticks;    /* quiet ticks measured for CPU per tick */
@@ -302,20 +304,29 @@ static bool ctl_has_finding(const struct opts *o, const char *sock, const char *
 	return found;
 }
 
-static void run_trial(const struct opts *o, int nfd, int nl, const char *sock, unsigned port,
+static void run_trial(const struct opts *o, int nfd, int nl, const char *sock, unsigned trial,
 		      struct trial *t, int *lfd, int *cfds)
 {
-	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	unsigned port = o->port + trial;
 	char name[64];
 	int64_t t_drop = 0, deadline;
 	unsigned i, ticks = 0;
 
 	snprintf(name, sizeof(name), "127.0.0.1:%u", port);
 	dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	dst.sin_port = htons((uint16_t)port);
 	*lfd = burst_listener(port);
 	/* Two finished ticks: one that began after the listener existed, its owner looked up. */
 	if (!wait_ticks(nfd, 2, 60000))
 		diex("the daemon stopped ticking");
+	/*
+	 * A tick has just ended. Drops come at any moment of a real tick, so
+	 * each trial waits a different part of the interval first: trial i of
+	 * n at (i + 0.5) / n of it. Without this every burst would land just
+	 * after a tick, the worst case, every time.
+	 */
+	usleep((useconds_t)(o->interval_ms * 1000.0 * (trial + 0.5) / o->trials));
 	/* Every tick finished before the drop is read now: later datagrams are ticks after it. */
 	read_notify(nfd, 0, NULL);
 	for (i = 0; i < BURST; i++) {
@@ -372,21 +383,36 @@ static long proc_status_kib(pid_t pid, const char *key)
 	return v;
 }
 
-/* Nanoseconds the process has run on a CPU (/proc/PID/schedstat, first field). */
+/*
+ * Nanoseconds the process has run on a CPU: the first field of every
+ * thread's /proc/PID/task/TID/schedstat, summed (the process's own file is
+ * its main thread only, and the daemon ticks namespaces on a helper thread).
+ */
 static long long proc_cpu_ns(pid_t pid)
 {
-	char path[64];
-	long long ns = -1;
+	char path[64], file[600];
+	long long sum = 0, ns;
+	struct dirent *de;
+	DIR *d;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
 		return -1;
-	if (fscanf(f, "%lld", &ns) != 1)
-		ns = -1;
-	fclose(f);
-	return ns;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "%s/%s/schedstat", path, de->d_name);
+		f = fopen(file, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%lld", &ns) == 1)
+			sum += ns;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
 }
 
 static int dbl_cmp(const void *pa, const void *pb)
@@ -452,6 +478,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		default: usage(stderr); exit(2);
 		}
 	}
+	o->interval_ms = strtod(o->interval, NULL) * 1000.0;
+	if (o->interval_ms < 100 || o->interval_ms > 3600000) {
+		fprintf(stderr, "detect: bad --interval: %s\n", o->interval);
+		exit(2);
+	}
 	if (optind != argc || !o->backlogd || !o->backlogctl || !o->work || o->trials == 0 ||
 	    o->trials > MAX_TRIALS || o->port + o->trials > 65535) {
 		usage(stderr);
@@ -509,7 +540,7 @@ int main(int argc, char **argv)
 	printf("daemon_cpu_per_tick_us=%.0f\n", (double)(cpu1 - cpu0) / 1e3 / o.settle_ticks);
 
 	for (i = 0; i < o.trials; i++) {
-		run_trial(&o, nfd, nl, sock, o.port + i, &t[i], &lfd[i], cfd[i]);
+		run_trial(&o, nfd, nl, sock, i, &t[i], &lfd[i], cfd[i]);
 		if (t[i].found) {
 			ms[found] = t[i].ms;
 			tk[found] = t[i].ticks;

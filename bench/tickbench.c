@@ -143,6 +143,7 @@ struct opts {
 	unsigned alloc_ticks;   /* ticks of the allocation pass */
 	unsigned tick_ms;       /* the daemon's interval the ticks pretend to be apart */
 	unsigned syscalls;      /* >0: the strace pass: marked ticks and floors only */
+	unsigned budget_s;      /* time a pass may take: fewer ticks when each is slow */
 	const char *proc_root;
 };
 
@@ -484,11 +485,13 @@ static void usage(FILE *f)
 {
 	fputs("usage: tickbench [--ticks N] [--warmup N] [--gap-ms MS] [--deep N] [--refs N]\n"
 	      "                 [--alloc-ticks N] [--tick-ms MS] [--proc-root DIR] [--syscalls N]\n"
+	      "                 [--budget-s S]\n"
 	      "Runs backlogd's cheap-tier tick (monitor_tick, deep tier not periodic) N times,\n"
 	      "each next to a bare LISTEN sock_diag dump (the floor), with `ss -ltnm` +\n"
 	      "`nstat -az` runs spread among them; then the deep tier and an allocation\n"
 	      "pass. Prints key=value lines. --syscalls N: only N ticks and N floors\n"
-	      "between markers, for `strace -f -o FILE` to count.\n", f);
+	      "between markers, for `strace -f -o FILE` to count. --budget-s: a pass whose\n"
+	      "ticks are slow runs fewer of them (at least 3), to end in about S seconds.\n", f);
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -503,13 +506,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "tick-ms", required_argument, NULL, 'i' },
 		{ "proc-root", required_argument, NULL, 'p' },
 		{ "syscalls", required_argument, NULL, 's' },
+		{ "budget-s", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct opts){ .ticks = 200, .warmup = 10, .gap_ms = 10, .deep = 5, .refs = 20,
-			    .alloc_ticks = 20, .tick_ms = 1000, .proc_root = "/proc" };
+			    .alloc_ticks = 20, .tick_ms = 1000, .proc_root = "/proc", .budget_s = 60 };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 't': o->ticks = parse_uint(optarg, "--ticks"); break;
@@ -521,6 +525,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'i': o->tick_ms = parse_uint(optarg, "--tick-ms"); break;
 		case 'p': o->proc_root = optarg; break;
 		case 's': o->syscalls = parse_uint(optarg, "--syscalls"); break;
+		case 'b': o->budget_s = parse_uint(optarg, "--budget-s"); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -533,29 +538,71 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		o->refs = o->ticks;
 }
 
+/*
+ * How many of want iterations fit in budget_ms at per_ms each, at least 3:
+ * a host where a tick takes seconds still gets a bench that ends.
+ */
+static unsigned fit(unsigned want, double budget_ms, double per_ms)
+{
+	double n = per_ms > 0 ? budget_ms / per_ms : want;
+
+	if (n < 3)
+		n = 3;
+	return n < want ? (unsigned)n : want;
+}
+
+/* Warm up: up to warmup ticks, at most a tenth of the budget. Return: ms per tick. */
+static double warm_up(const struct opts *o, struct monitor *m, struct floor *f, int64_t *now)
+{
+	int64_t t0 = ts_ns(CLOCK_MONOTONIC);
+	unsigned i;
+
+	/* The first tick looks every owner up in /proc; later ones do not. */
+	for (i = 0; i < o->warmup || i < 2; i++) {
+		check(monitor_tick(m, *now += o->tick_ms, on_finding, NULL), "tick");
+		if (f)
+			check(floor_dump(f), "floor dump");
+		sleep_ms(o->gap_ms);
+		if (i >= 2 && (double)(ts_ns(CLOCK_MONOTONIC) - t0) / 1e6 > o->budget_s * 100.0)
+			break;
+	}
+	/* The last tick alone: the first ones are dearer than the steady state. */
+	t0 = ts_ns(CLOCK_MONOTONIC);
+	check(monitor_tick(m, *now += o->tick_ms, on_finding, NULL), "tick");
+	if (f)
+		check(floor_dump(f), "floor dump");
+	return (double)(ts_ns(CLOCK_MONOTONIC) - t0) / 1e6 + o->gap_ms;
+}
+
 /* The strace pass: warm up, then N marked ticks and N marked floor dumps, nothing else. */
 static void syscall_pass(const struct opts *o, struct monitor *m, struct floor *f, int64_t *now)
 {
-	unsigned i;
+	unsigned i, n;
+	int64_t t0;
+	double per;
 
-	for (i = 0; i < o->warmup; i++) {
-		check(monitor_tick(m, *now += o->tick_ms, on_finding, NULL), "tick");
-		sleep_ms(o->gap_ms);
-	}
+	per = warm_up(o, m, NULL, now);
+	/* strace makes every call dearer: count on ten times the untraced cost. */
+	n = fit(o->syscalls, o->budget_s * 1000.0, per * 10);
+	t0 = ts_ns(CLOCK_MONOTONIC);
 	marker("bench:ticks-begin");
-	for (i = 0; i < o->syscalls; i++) {
+	for (i = 0; i < n; i++) {
 		check(monitor_tick(m, *now += o->tick_ms, on_finding, NULL), "tick");
 		/* The pause is outside the markers, not counted against the tick. */
 		marker("bench:pause");
 		sleep_ms(o->gap_ms);
+		if (i >= 2 && (double)(ts_ns(CLOCK_MONOTONIC) - t0) / 1e9 > o->budget_s) {
+			n = i + 1;
+			break;
+		}
 		marker("bench:resume");
 	}
 	marker("bench:ticks-end");
 	marker("bench:floor-begin");
-	for (i = 0; i < o->syscalls; i++)
+	for (i = 0; i < n; i++)
 		check(floor_dump(f), "floor dump");
 	marker("bench:floor-end");
-	printf("syscall_ticks=%u\n", o->syscalls);
+	printf("syscall_ticks=%u\n", n);
 }
 
 int main(int argc, char **argv)
@@ -566,10 +613,11 @@ int main(int argc, char **argv)
 	struct floor fl = { .fd = -1 };
 	struct stats tick, floor_s, ref, deep;
 	struct deep_sample ds;
-	unsigned long deep_before, deep_in_ticks, floor_recvs;
+	unsigned long deep_before, deep_in_ticks, floor_recvs, walks_before, walks_in_ticks;
 	double tw, tc, fw, fc, rw, rc;
-	int64_t now;
-	unsigned i, ref_every, ref_fail = 0;
+	int64_t now, loop0;
+	unsigned i, ticks, alloc_ticks, ref_every, ref_fail = 0;
+	double per;
 	void *warm[1];
 
 	parse_args(argc, argv, &o);
@@ -586,23 +634,20 @@ int main(int argc, char **argv)
 		syscall_pass(&o, &m, &fl, &now);
 		goto out;
 	}
-	stats_init(&tick, o.ticks);
-	stats_init(&floor_s, o.ticks);
+	per = warm_up(&o, &m, &fl, &now);
+	ticks = fit(o.ticks, o.budget_s * 1000.0, per);
+	stats_init(&tick, ticks);
+	stats_init(&floor_s, ticks);
 	stats_init(&ref, o.refs);
 	stats_init(&deep, o.deep);
 
-	/* Warm-up: the first tick looks every owner up in /proc; later ones do not. */
-	for (i = 0; i < o.warmup; i++) {
-		check(monitor_tick(&m, now += o.tick_ms, on_finding, NULL), "tick");
-		check(floor_dump(&fl), "floor dump");
-		sleep_ms(o.gap_ms);
-	}
-
 	/* Interleaved, alternating which goes first: both see the same conditions. */
 	deep_before = m.deep_runs;
+	walks_before = procmap_full_walks(m.pm);
 	fl.recvs = 0;
-	ref_every = o.refs ? o.ticks / o.refs : 0;
-	for (i = 0; i < o.ticks; i++) {
+	loop0 = ts_ns(CLOCK_MONOTONIC);
+	ref_every = o.refs ? (ticks > o.refs ? ticks / o.refs : 1) : 0;
+	for (i = 0; i < ticks; i++) {
 		if (i % 2 == 0) {
 			check(timed_floor(&fl, &floor_s), "floor dump");
 			check(timed_tick(&m, now += o.tick_ms, &tick), "tick");
@@ -613,18 +658,30 @@ int main(int argc, char **argv)
 		if (ref_every && i % ref_every == ref_every / 2 && ref.n < o.refs && reference(&ref) < 0)
 			ref_fail++;
 		sleep_ms(o.gap_ms);
+		/* The estimate from the warm-up can be wrong: the budget holds whatever it said. */
+		if (i >= 2 && (double)(ts_ns(CLOCK_MONOTONIC) - loop0) / 1e9 > o.budget_s)
+			break;
 	}
+	/* References the loop ended before: right after it, in the same conditions. */
+	while (ref.n + ref_fail < o.refs)
+		if (reference(&ref) < 0)
+			ref_fail++;
 	deep_in_ticks = m.deep_runs - deep_before;
+	walks_in_ticks = procmap_full_walks(m.pm) - walks_before;
 	floor_recvs = fl.recvs;
 
 	printf("listeners=%zu\n", m.track.count);
 	printf("floor_entries=%lu\n", fl.msgs);
-	printf("floor_recvs_per_dump=%.1f\n", (double)floor_recvs / o.ticks);
+	printf("floor_recvs_per_dump=%.1f\n", (double)floor_recvs / (double)tick.n);
+	printf("ticks_planned=%u\n", o.ticks);
+	printf("warm_ms_per_iter=%.1f\n", per);
 	printf("tcp_inuse=%" PRId64 "\n", m.sockstat.tcp_inuse);
 	printf("tcp_tw=%" PRId64 "\n", m.sockstat.tcp_tw);
 	printf("findings_active=%zu\n", findings_active(&m.findings));
 	printf("tick_deep_runs=%lu\n", deep_in_ticks);
 	printf("tick_deep_reason=%s\n", deep_in_ticks && m.deep_reason ? m.deep_reason : "-");
+	/* Walks of every process's descriptors to find a socket's owner: the dearest thing a tick can do. */
+	printf("tick_proc_walks=%lu\n", walks_in_ticks);
 	stats_print("tick", &tick, &tw, &tc);
 	stats_print("floor", &floor_s, &fw, &fc);
 	printf("ratio_tick_floor_wall=%.2f\n", fw > 0 ? tw / fw : 0);
@@ -653,11 +710,12 @@ int main(int argc, char **argv)
 	deep_sample_free(&ds);
 
 	/* Allocations, in ticks of their own: recording each caller's stack is not free. */
-	if (COUNT_ALLOCS && o.alloc_ticks) {
+	alloc_ticks = fit(o.alloc_ticks, o.budget_s * 250.0, per);
+	if (COUNT_ALLOCS && alloc_ticks) {
 		unsigned long per_tick_max = 0, before;
 
 		memset(&ac, 0, sizeof(ac));
-		for (i = 0; i < o.alloc_ticks; i++) {
+		for (i = 0; i < alloc_ticks; i++) {
 			before = ac.count;
 			ac.on = true;
 			check(monitor_tick(&m, now += o.tick_ms, on_finding, NULL), "tick");
@@ -666,14 +724,16 @@ int main(int argc, char **argv)
 				per_tick_max = ac.count - before;
 			sleep_ms(o.gap_ms);
 		}
-		printf("alloc_ticks=%u\n", o.alloc_ticks);
-		printf("allocs_per_tick=%.1f\n", (double)ac.count / o.alloc_ticks);
+		printf("alloc_ticks=%u\n", alloc_ticks);
+		printf("allocs_per_tick=%.1f\n", (double)ac.count / alloc_ticks);
 		printf("allocs_per_tick_max=%lu\n", per_tick_max);
-		printf("alloc_bytes_per_tick=%.0f\n", (double)ac.bytes / o.alloc_ticks);
-		printf("frees_per_tick=%.1f\n", (double)ac.frees / o.alloc_ticks);
-		print_alloc_sites(o.alloc_ticks);
+		printf("alloc_bytes_per_tick=%.0f\n", (double)ac.bytes / alloc_ticks);
+		printf("frees_per_tick=%.1f\n", (double)ac.frees / alloc_ticks);
+		print_alloc_sites(alloc_ticks);
 	} else {
+		/* Sanitizer builds count nothing: say so rather than print a zero. */
 		printf("allocs_per_tick=n/a\n");
+		printf("alloc_bytes_per_tick=n/a\n");
 	}
 	free(tick.wall_us);
 	free(tick.cpu_us);

@@ -1,0 +1,45 @@
+#!/bin/bash
+# bench-smoke.sh: the bench harness at a tiny scale (50 listeners, 0 and 500
+# connections, 20 ticks): every metric of the report must come out. The numbers
+# themselves are not checked: speed is for bench/RESULTS.md, not for a test.
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || skip "needs root: the bench makes a network namespace per scenario"
+command -v unshare >/dev/null 2>&1 || skip "unshare (util-linux) is not installed"
+unshare -n true 2>/dev/null || skip "unshare -n is not permitted here"
+for p in bench/tickbench bench/scenario bench/detect backlogd backlogctl; do
+	[ -x "$top_builddir/$p" ] || fail "$p is not built (make check builds it)"
+done
+
+WORK=$(mktemp -d /tmp/backlogd-bench-smoke.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+out="$WORK/results.md"
+# The committed report must stay as it is: the smoke writes only to its own file.
+before=$(cksum 2>/dev/null <"$top_srcdir/bench/RESULTS.md" || echo none)
+
+"$top_srcdir/bench/run.sh" --smoke --out "$out" --build "$top_builddir" --no-build \
+	>"$WORK/run.log" 2>&1 || { cat "$WORK/run.log"; fail "bench/run.sh --smoke failed"; }
+cat "$WORK/run.log"
+[ -s "$out" ] || fail "no report written"
+after=$(cksum 2>/dev/null <"$top_srcdir/bench/RESULTS.md" || echo none)
+[ "$before" = "$after" ] || fail "the smoke run changed bench/RESULTS.md"
+
+# Every section, and a row for each scenario in every table.
+for h in "## Machine" "## Scenarios" "## Cheap-tier tick against the floor" \
+	"## Against \`ss -ltnm && nstat -az\`" "## Deep tier, when triggered" \
+	"## The daemon: memory, detection, allocations" "## Targets" "## Adaptive sampling"; do
+	grep -qF "$h" "$out" || fail "section missing: $h"
+done
+for s in "50 L / 0 C" "50 L / 500 C"; do
+	n=$(grep -c "^| $s |" "$out")
+	[ "$n" -eq 6 ] || fail "scenario $s has $n table rows, expected 6"
+done
+# A metric that was not measured shows as MISSING; a target without data says so.
+if grep -n 'MISSING\|no data' "$out"; then
+	fail "some metrics are missing from the report"
+fi
+for t in "≤ 1.5 × the floor" "≥ 10 × cheaper" "tick flat" "RSS ≤ 8 MiB" "no allocation" "detection within one tick"; do
+	# n/a: allocations are not counted in a sanitizer build (it brings its own malloc).
+	grep -F "$t" "$out" | grep -qE '\| (met|\*\*missed\*\*|n/a) \|$' || fail "target without a verdict: $t"
+done
+grep -qE '^\| kernel \| [0-9]' "$out" || fail "the machine is not described"
+echo "PASS: the bench harness produced every metric"
