@@ -10,6 +10,8 @@
 
 /* Resolved findings kept for `backlogctl status`. */
 #define MONITOR_RESOLVED_KEPT 64
+/* "Sockets near the port range" runs the deep tier at most this often on its own. */
+#define MONITOR_PORTS_TICKS 10
 /* Every this many ticks the owners' exited processes are dropped (a stat each). */
 #define MONITOR_PRUNE_TICKS 5
 /* Owners always come from the real /proc, whatever proc_root says. */
@@ -302,6 +304,17 @@ static int attach_owners(struct monitor *m)
 	return 0;
 }
 
+/* Did the deep tier find a destination half-way to ephemeral-ports? Then it looks every tick. */
+static bool deep_dest_warm(const struct monitor *m)
+{
+	int64_t lo = m->limits.port_range_lo, hi = m->limits.port_range_hi;
+	unsigned pct = m->cfg.thr.ephemeral_pct ? m->cfg.thr.ephemeral_pct : 80;
+
+	if (lo <= 0 || hi < lo || m->deep.n_dests == 0)
+		return false;
+	return (int64_t)m->deep.dests[0].in_port_range * 200 >= (int64_t)pct * (hi - lo + 1);
+}
+
 static bool host_moved(const struct track *t, const char *name)
 {
 	int64_t d;
@@ -344,7 +357,13 @@ static const char *deep_reason(const struct monitor *m)
 		int64_t range = lim->port_range_hi - lim->port_range_lo + 1;
 		int64_t used = ss->tcp_inuse + (ss->tcp_tw > 0 ? ss->tcp_tw : 0);
 
-		if (used * 2 >= range)
+		/*
+		 * A busy server has many sockets without any destination near the
+		 * range (its clients come from everywhere): look at most every
+		 * MONITOR_PORTS_TICKS ticks, unless the last look found one half-way.
+		 */
+		if (used * 2 >= range &&
+		    (m->deep_dest_warm || t->ticks - m->deep_last_tick >= MONITOR_PORTS_TICKS))
 			return "sockets near the port range";
 	}
 	return NULL;
@@ -411,6 +430,8 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 				       m->limits.port_range_hi) == 0) {
 			m->deep_ran = true;
 			m->deep_runs++;
+			m->deep_last_tick = m->track.ticks;
+			m->deep_dest_warm = deep_dest_warm(m);
 		}
 	}
 	track_update_host(&m->track, &m->sockstat, &m->conntrack, &m->link_table,

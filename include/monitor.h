@@ -43,6 +43,8 @@ struct monitor {
 	bool deep_ran;            /* the deep tier ran in the latest tick */
 	const char *deep_reason;  /* why it ran ("every 30 ticks", "TCPReqQFullDrop moved", ...) */
 	unsigned long deep_runs;
+	uint64_t deep_last_tick;  /* track.ticks when it last ran */
+	bool deep_dest_warm;      /* it last found a destination half-way to ephemeral-ports */
 	/* Kernel log events read since the last tick (the daemon's loop adds them). */
 	struct kmsg_event kmsg_pending[TRACK_KMSG_MAX];
 	size_t n_kmsg_pending;
