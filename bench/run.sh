@@ -5,7 +5,8 @@
 #   bench/run.sh --smoke --out FILE   a tiny run (seconds) that checks the harness works
 #   options: --build DIR (an existing build; default build-bench/ in the source tree),
 #            --no-build, --no-install, --out FILE,
-#            --listeners "1000 10000" --conns "0 50000 200000" (the scenario grid)
+#            --listeners "1000 10000" --conns "0 50000 200000" (the scenario grid),
+#            --keep DIR (keep the raw key=value files), --render DIR (only redo the report from them)
 #
 # Every scenario runs in its own `unshare -n` namespace: traffic stays on its
 # loopback, sysctls are its own, and its sockets go away with it, so one
@@ -21,6 +22,8 @@ DO_BUILD=1
 DO_INSTALL=1
 ONLY_L=""
 ONLY_C=""
+KEEP=""
+RENDER=""
 
 die() { echo "bench: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
@@ -60,7 +63,7 @@ inner() {
 	# LeakSanitizer cannot run under ptrace: off for this pass in a sanitizer build.
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 	strace -f -qq -o "$work/strace.out" "$B/tickbench" --syscalls "$SYSCALL_TICKS" \
-		--warmup "$WARMUP" --budget-s "$BUDGET_S" >"$work/strace.kv" 2>"$work/strace.err" ||
+		--warmup "$WARMUP" --budget-s $((BUDGET_S / 2)) >"$work/strace.kv" 2>"$work/strace.err" ||
 		{ cat "$work/strace.err" >&2; die "strace pass failed"; }
 	# Fewer ticks than asked when each is slow: divide by what ran.
 	echo "syscall_ticks=$(kv "$work/strace.kv" syscall_ticks)"
@@ -92,6 +95,16 @@ inner() {
 			}
 			printf "syscalls_top=%s\n", top
 		}' "$work/strace.out"
+	# Every syscall of the tick by name, for the report's reasons.
+	awk -v n="$(kv "$work/strace.kv" syscall_ticks)" '
+		/bench:ticks-begin/ { on = 1; next }
+		/bench:ticks-end/ { on = 0; pause = 0; next }
+		/bench:pause/ { pause = 1; next }
+		/bench:resume/ { pause = 0; next }
+		/ resumed>/ { next }
+		/^[0-9]+ +\+\+\+|^[0-9]+ +---/ { next }
+		on && !pause { line = $0; sub(/^[0-9]+ +/, "", line); sub(/\(.*/, "", line); sub(/ .*/, "", line); c[line]++ }
+		END { for (s in c) printf "sc_%s=%.1f\n", s, c[s] / n }' "$work/strace.out"
 	rm -f "$work/strace.out"
 
 	# 3. The real daemon: detection latency, RSS, CPU per tick.
@@ -145,6 +158,14 @@ kv() {
 	local v
 	v=$(sed -n "s/^$2=//p" "$1" 2>/dev/null | tail -n 1)
 	echo "${v:-MISSING}"
+}
+
+# kv0 FILE KEY: as kv, 0 when absent (a syscall the tick never made).
+kv0() {
+	local v
+	v=$(kv "$@")
+	[ "$v" = MISSING ] && v=0
+	echo "$v"
 }
 
 # ms MICROSECONDS: as milliseconds with two decimals.
@@ -314,19 +335,21 @@ EOF
 		echo "| $(label "$l" "$c") | $(mib "$(kv "$f" daemon_rss_kib)") MiB | $(mib "$(kv "$f" daemon_hwm_kib)") MiB | $(ms "$(kv "$f" daemon_cpu_per_tick_us)") ms | $(kv "$f" detect_ms_med) | $(kv "$f" detect_ms_max) | $(kv "$f" detect_ticks_med) | $(kv "$f" detect_ticks_max) | $(kv "$f" allocs_per_tick) | $(kv "$f" alloc_bytes_per_tick) |"
 	done; done
 
-	# The allocation sites of the largest scenario: where the steady-state allocations come from.
+	# Where the steady-state allocations come from: without connections, and with the most.
 	l=${LISTENER_SET##* }
-	c=${CONN_SET##* }
-	f="$WORK/sc-$l-$c/kv"
-	cat <<EOF
+	for c in ${CONN_SET%% *} ${CONN_SET##* }; do
+		f="$WORK/sc-$l-$c/kv"
+		cat <<EOF
 
-Allocation sites of a steady-state tick ($(label "$l" "$c")), most frequent first, each
-with its callers:
+Allocation sites of a steady-state tick at $(label "$l" "$c"), most frequent first, each
+with its callers (per tick):
 
 \`\`\`
 EOF
-	sed -n 's/^alloc_site=//p' "$f" 2>/dev/null | head -n 12
-	echo '```'
+		sed -n 's/^alloc_site=//p' "$f" 2>/dev/null | head -n 12
+		echo '```'
+		[ "$c" = "${CONN_SET##* }" ] && break
+	done
 
 	targets
 	adaptive
@@ -419,33 +442,84 @@ EOF
 
 # Evidence for the misses, from the measurements themselves.
 why() {
-	local l c f big
-	l=${LISTENER_SET##* }
-	c=${CONN_SET##* }
-	big="$WORK/sc-$l-$c/kv"
-	cat <<EOF
+	local l c f l0 lmax cmax v r0 r1 fl rf walks deep
+	l0=${LISTENER_SET%% *}
+	lmax=${LISTENER_SET##* }
+	cmax=${CONN_SET##* }
+	echo
+	echo "### Why, from the measurements"
+	echo
 
-### What the numbers say about the misses
+	# The tick against the floor, where the deep tier does not run.
+	f="$WORK/sc-$lmax-${CONN_SET%% *}/kv"
+	echo "- **Tick against the floor.** At $(label "$lmax" "${CONN_SET%% *}") the tick is $(kv "$f" ratio_tick_floor_wall) × the floor: $(kv "$f" syscalls_per_tick) syscalls per tick against $(kv "$f" floor_syscalls_per_dump) for the floor's dump (most frequent: $(kv "$f" syscalls_top)). readlink: $(kv0 "$f" sc_readlink) per tick: every 5 ticks each owner's descriptor is re-read, for every process that holds a listener, to see that it still holds it (procmap_prune_exited); that tick in five is also the p99 ($(ms "$(kv "$f" tick_wall_p99_us)") ms against a median of $(ms "$(kv "$f" tick_wall_med_us)") ms). The rest: the /proc and sysctl files read every tick ($(kv0 "$f" sc_openat) openat, $(kv0 "$f" sc_read) read per tick), the link counters over rtnetlink, and the user time spent on the dump's entries (parse, sort, track, diagnose) on top of the kernel's."
 
-- The tick against the floor: at $(label "$l" "$c") a tick made $(kv "$big" syscalls_per_tick)
-  syscalls against the floor's $(kv "$big" floor_syscalls_per_dump) per dump; the most frequent: $(kv "$big" syscalls_top).
-  Every call beyond the floor's recvmsg is work the daemon adds around the kernel's dump.
-EOF
+	# The reference: what ss + nstat cost against the floor bounds the ratio.
+	v=""; r0=""
+	for l in $LISTENER_SET; do
+		f="$WORK/sc-$l-${CONN_SET%% *}/kv"
+		rf=$(awk -v a="$(kv "$f" ref_wall_med_us)" -v b="$(kv "$f" floor_wall_med_us)" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "?" }')
+		v="${v:+$v, }$rf × at $(num "$l") listeners"
+		awk -v a="$rf" 'BEGIN { exit !(a < 10) }' && r0="${r0:+$r0 and }$(num "$l")"
+	done
+	echo "- **Against ss + nstat.** \`ss -ltnm\` asks the kernel for the same LISTEN dump as the tick, and a tick cannot cost less than that dump: the reference over the floor ($v, 0 connections) is the most the tick can ever gain on it.$( [ -n "$r0" ] && echo " With $r0 listeners that is below 10: the 10 × target cannot be met there while every tick dumps every listener with INET_DIAG_INFO and SKMEMINFO; only a tick that dumps less (or less often) can meet it.")"
+
+	# Flatness: the deep tier and the owner walks, where they ran.
+	deep=""; walks=""
 	for l in $LISTENER_SET; do for c in $CONN_SET; do
 		f="$WORK/sc-$l-$c/kv"
-		if [ "$(kv "$f" tick_deep_runs)" != 0 ] && [ "$(kv "$f" tick_deep_runs)" != MISSING ]; then
-			echo "- At $(label "$l" "$c") the deep tier ran in $(kv "$f" tick_deep_runs) of $(kv "$f" tick_n) cheap ticks though \`every_ticks = 0\`: the signal \"$(kv "$f" tick_deep_reason)\" fired (TCP sockets in use $(kv "$f" tcp_inuse) against the ephemeral port range). Each run walks $(kv "$f" deep_sockets) sockets for $(ms "$(kv "$f" deep_wall_med_us)") ms: that, not the LISTEN dump, is what makes the tick grow with connections."
-		fi
-		if [ "$(kv "$f" tick_proc_walks)" != 0 ] && [ "$(kv "$f" tick_proc_walks)" != MISSING ]; then
-			echo "- At $(label "$l" "$c") owners were looked up by walking every process's descriptors in /proc $(kv "$f" tick_proc_walks) times in $(kv "$f" tick_n) ticks (syscalls per tick: $(kv "$f" syscalls_top))."
-		fi
+		v=$(kv "$f" tick_deep_runs)
+		case "$v" in 0|MISSING) ;; *) deep="${deep:+$deep; }$(label "$l" "$c"): $v of $(kv "$f" tick_n) ticks, $(kv "$f" tcp_inuse) TCP sockets in use, $(ms "$(kv "$f" deep_wall_med_us)") ms per run" ;; esac
+		v=$(kv "$f" tick_proc_walks)
+		case "$v" in 0|MISSING) ;; *) walks="${walks:+$walks; }$(label "$l" "$c"): $v walks in $(kv "$f" tick_n) ticks, $(kv0 "$f" sc_readlinkat) readlinkat per tick" ;; esac
 	done; done
-	cat <<EOF
-- Allocations: the sites listed above, per tick of the largest scenario; each is a
-  buffer or object made and freed again every tick.
-- Tick p99 against the median: owners' processes are re-checked every 5 ticks
-  (procmap_prune_exited), so one tick in five is dearer.
-EOF
+	if [ -n "$deep" ]; then
+		echo "- **The deep tier runs in every tick once a host has many connections**, though \`[deep] every_ticks = 0\`: its signal \"sockets near the port range\" compares every TCP socket in use (accepted ones included, which use no ephemeral port) with half of ip_local_port_range (28,232 ports by default). $deep. The deep dump walks the established hash: this, not the LISTEN dump (the floor stays flat), is what makes the tick grow with connections."
+	fi
+	if [ -n "$walks" ]; then
+		echo "- **Each deep run then walks all of /proc for owners.** Its top memory holders are looked up in procmap; here they are the overflow clients' SYN_SENT sockets (1 byte of send queue each: the SYN), new every few ticks, and a socket not yet known sends procmap through every process's descriptors: $walks. That walk is most of the tick at 50,000 connections and more (the allocation sites below show it too: one fdopendir per process)."
+	fi
+
+	# Memory per listener.
+	r0=$(kv "$WORK/sc-$l0-${CONN_SET%% *}/kv" daemon_rss_kib)
+	r1=$(kv "$WORK/sc-$lmax-${CONN_SET%% *}/kv" daemon_rss_kib)
+	if [ "$r0" != MISSING ] && [ "$r1" != MISSING ] && [ "$lmax" != "$l0" ]; then
+		f="$WORK/sc-$lmax-${CONN_SET%% *}/kv"
+		echo "- **Memory.** The daemon's RSS grows by $(awk -v a="$r1" -v b="$r0" -v n=$((lmax - l0)) 'BEGIN { printf "%.1f", (a - b) / n }') KiB per listener ($(mib "$r0") MiB at $(num "$l0"), $(mib "$r1") MiB at $(num "$lmax"), 0 connections). Each tracked listener is $(kv "$f" sizeof_tracked) bytes, $(kv "$f" sizeof_owner) of them its owner (struct owner: room for $(kv "$f" owner_max_procs) processes with comm and command line), and procmap keeps another struct owner per socket inode: two copies of mostly empty process slots per listener. The peak is higher still: arrays grow by doubling."
+	fi
+
+	# Allocations.
+	f="$WORK/sc-$lmax-${CONN_SET%% *}/kv"
+	echo "- **Allocations.** At $(label "$lmax" "${CONN_SET%% *}") a steady tick allocates $(kv "$f" allocs_per_tick) times ($(kv "$f" alloc_bytes_per_tick) bytes): the sites below. With connections add the owner walks above."
+
+	# Detection.
+	for l in $LISTENER_SET; do for c in $CONN_SET; do
+		f="$WORK/sc-$l-$c/kv"
+		v=$(kv "$f" detect_ticks_max)
+		case "$v" in 0|1|MISSING) ;; *) echo "- **Detection at $(label "$l" "$c") took $v ticks** (at worst $(kv "$f" detect_ms_max) ms): the daemon's tick takes $(ms "$(kv "$f" daemon_cpu_per_tick_us)") ms of CPU there, of a $(awk -v i="$DETECT_INTERVAL" 'BEGIN { printf "%d", i * 1000 }') ms interval; a drop that lands while a tick runs, after its dump, is seen only by the next tick." ;; esac
+	done; done
+	f="$WORK/sc-$lmax-${CONN_SET%% *}/kv"
+	echo "- **The daemon's CPU per tick** counts everything between two ticks, not only the tick: here the 3 overflowing listeners stay hot, so fast samples (a port-filtered dump every 100 ms per hot port) run all the time. At $(label "$lmax" "${CONN_SET%% *}") it is $(ms "$(kv "$f" daemon_cpu_per_tick_us)") ms against $(ms "$(kv "$f" tick_cpu_med_us)") ms for the tick alone."
+}
+
+# bench/burst.sh (adaptive sampling), when it is there: its markdown goes in the report.
+run_burst() {
+	local f="$WORK/burst"
+	[ -x "$SRC/bench/burst.sh" ] || return 0
+	mkdir -p "$f"
+	say "adaptive sampling: bench/burst.sh"
+	# It enters a network namespace of its own; its argument is the number of trials.
+	if BUILD="$BUILD" timeout 900 "$SRC/bench/burst.sh" $BURST_TRIALS >"$f/out.md" 2>"$f/err"; then
+		:
+	else
+		{
+			echo "bench/burst.sh failed (exit $?); its last lines:"
+			echo '```'
+			tail -n 10 "$f/err"
+			echo '```'
+		} >"$f/out.md"
+		FAILED=1
+	fi
 }
 
 adaptive() {
@@ -454,20 +528,10 @@ adaptive() {
 ## Adaptive sampling
 
 EOF
-	if [ -x "$SRC/bench/burst.sh" ]; then
-		local f="$WORK/burst"
-		mkdir -p "$f"
-		# It enters a network namespace of its own; its argument is the number of trials.
-		if BUILD="$BUILD" timeout 900 "$SRC/bench/burst.sh" $BURST_TRIALS >"$f/out.md" 2>"$f/err"; then
-			cat "$f/out.md"
-		else
-			echo "bench/burst.sh failed (exit $?); its last lines:"
-			echo '```'
-			tail -n 10 "$f/err"
-			echo '```'
-		fi
+	if [ -f "$WORK/burst/out.md" ]; then
+		cat "$WORK/burst/out.md"
 	else
-		echo "Produced by \`bench/burst.sh\` when present (a 200 ms burst caught that a 1 s tick alone misses); it is not there yet, so there are no numbers here."
+		echo "Produced by \`bench/burst.sh\` when present (a 200 ms burst caught that a 1 s tick alone misses); it was not there for this run, so there are no numbers here."
 	fi
 }
 
@@ -480,9 +544,11 @@ main() {
 		--build) BUILD=$2; shift ;;
 		--no-build) DO_BUILD=0 ;;
 		--no-install) DO_INSTALL=0 ;;
+		--keep) KEEP=$2; shift ;;
+		--render) RENDER=$2; shift ;;
 		--listeners) ONLY_L=$2; shift ;;
 		--conns) ONLY_C=$2; shift ;;
-		-h|--help) sed -n '2,12p' "$SELF" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		-h|--help) sed -n '2,13p' "$SELF" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		*) die "unknown option $1 (--help)" ;;
 		esac
 		shift
@@ -526,14 +592,31 @@ main() {
 	CONN_SET=${ONLY_C:-$CONN_SET}
 	export BENCH_BUILD BUDGET_S TICKBENCH_ARGS SYSCALL_TICKS WARMUP DETECT_ARGS SCENARIO_LIFETIME
 
-	WORK=$(mktemp -d /tmp/backlogd-bench.XXXXXX)
-	trap 'rm -rf "$WORK"' EXIT
 	FAILED=0
 	local t0=$SECONDS
+	if [ -n "$RENDER" ]; then
+		# The measurements of an earlier run (--keep): only the report is made again.
+		WORK=$(cd "$RENDER" && pwd)
+		render >"$OUT.tmp"
+		[ -f "$WORK/elapsed" ] && echo "Whole run: $(cat "$WORK/elapsed") s." >>"$OUT.tmp"
+		mv "$OUT.tmp" "$OUT"
+		say "wrote $OUT from $WORK"
+		return 0
+	fi
+	WORK=$(mktemp -d /tmp/backlogd-bench.XXXXXX)
+	trap 'rm -rf "$WORK"' EXIT
 	run_scenarios
+	# The daemon's own bench of adaptive sampling runs once, here, for the report.
+	run_burst
+	echo "$((SECONDS - t0))" >"$WORK/elapsed"
 	render >"$WORK/results.md"
 	echo >>"$WORK/results.md"
-	echo "Whole run: $((SECONDS - t0)) s." >>"$WORK/results.md"
+	echo "Whole run: $(cat "$WORK/elapsed") s." >>"$WORK/results.md"
+	if [ -n "$KEEP" ]; then
+		mkdir -p "$KEEP"
+		(cd "$WORK" && find . \( -name kv -o -name out.md -o -name elapsed \) -print0 |
+			tar cf - --null -T -) | tar xf - -C "$KEEP"
+	fi
 	mv "$WORK/results.md" "$OUT"
 	say "wrote $OUT ($((SECONDS - t0)) s)"
 	[ "$FAILED" = 0 ] || die "some scenarios failed; see above"

@@ -675,6 +675,10 @@ int main(int argc, char **argv)
 	printf("floor_recvs_per_dump=%.1f\n", (double)floor_recvs / (double)tick.n);
 	printf("ticks_planned=%u\n", o.ticks);
 	printf("warm_ms_per_iter=%.1f\n", per);
+	/* What one listener costs the daemon in memory, for the report's reasons. */
+	printf("sizeof_tracked=%zu\n", sizeof(struct tracked));
+	printf("sizeof_owner=%zu\n", sizeof(struct owner));
+	printf("owner_max_procs=%d\n", OWNER_MAX_PROCS);
 	printf("tcp_inuse=%" PRId64 "\n", m.sockstat.tcp_inuse);
 	printf("tcp_tw=%" PRId64 "\n", m.sockstat.tcp_tw);
 	printf("findings_active=%zu\n", findings_active(&m.findings));
