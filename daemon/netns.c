@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "netns.h"
+#include "procmap.h"
 
 /* Long enough for /proc/PID/cgroup on a cgroup v1 host with a dozen hierarchies and kubepods paths. */
 #define CGROUP_TEXT_MAX 16384
@@ -283,54 +284,31 @@ static void name_from_path(const char *path, size_t plen, char *name, size_t len
 		name[0] = '\0';
 }
 
-/* Rank of a /proc/PID/cgroup line: 0 for "0::", 1 for "name=systemd", 2 other, -1 not a cgroup line. */
-static int cgroup_line_rank(const char *line, const char *eol, const char **path)
-{
-	const char *c1 = memchr(line, ':', (size_t)(eol - line));
-	const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(eol - c1 - 1)) : NULL;
-	size_t clen;
+struct name_out {
+	char *buf;
+	size_t len;
+};
 
-	if (!c2)
-		return -1;
-	*path = c2 + 1;
-	clen = (size_t)(c2 - c1 - 1);
-	if (clen == 0 && c1 - line == 1 && line[0] == '0')
-		return 0;
-	if (clen == 12 && memcmp(c1 + 1, "name=systemd", 12) == 0)
-		return 1;
-	return 2;
+static bool container_found(const char *path, size_t plen, void *arg)
+{
+	struct name_out *o = arg;
+
+	name_from_path(path, plen, o->buf, o->len);
+	if (o->buf[0] == '\0')
+		return false;
+	sanitize(o->buf);
+	return true;
 }
 
-/*
- * Same line order as procmap_unit_from_cgroup: "0::" (cgroup v2), then
- * "name=systemd", then the v1 controllers, since a hybrid host can show
- * "0::/" while the container path is only in the v1 hierarchies.
- */
+/* In the line order of procmap_unit_from_cgroup (procmap_cgroup_walk). */
 void netns_container_from_cgroup(const char *text, char *name, size_t len)
 {
-	int rank;
+	struct name_out o = { name, len };
 
 	if (len == 0)
 		return;
 	name[0] = '\0';
-	for (rank = 0; rank < 3; rank++) {
-		const char *p = text;
-
-		while (*p) {
-			const char *nl = strchr(p, '\n');
-			const char *eol = nl ? nl : p + strlen(p);
-			const char *path;
-
-			if (cgroup_line_rank(p, eol, &path) == rank) {
-				name_from_path(path, (size_t)(eol - path), name, len);
-				if (name[0] != '\0') {
-					sanitize(name);
-					return;
-				}
-			}
-			p = nl ? nl + 1 : eol;
-		}
-	}
+	procmap_cgroup_walk(text, container_found, &o);
 }
 
 /* ---- the scan ---- */

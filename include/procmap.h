@@ -2,6 +2,7 @@
 #ifndef BACKLOGD_PROCMAP_H
 #define BACKLOGD_PROCMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,14 @@ const struct owner *procmap_get(const struct procmap *pm, uint32_t inode);
  * ending in .service or .scope ("nginx.service"); "" when none.
  */
 void procmap_unit_from_cgroup(const char *text, char *unit, size_t len);
+
+/*
+ * Call fn(path, len, arg) for each cgroup path of a /proc/PID/cgroup text:
+ * the "0::" line (cgroup v2) first, then "name=systemd", then the other v1
+ * hierarchies, until fn returns true.
+ */
+void procmap_cgroup_walk(const char *text, bool (*fn)(const char *path, size_t len, void *arg),
+			 void *arg);
 
 /* Return: the state letter of PROC_ROOT/PID/stat ('R', 'S', 'T', ...) or 0. */
 char procmap_proc_state(const char *proc_root, int pid);

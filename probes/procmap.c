@@ -238,13 +238,11 @@ static int cgroup_line_rank(const char *line, const char *eol, const char **path
  * show "0::/" with the unit only under name=systemd), then the other
  * hierarchies in order, since systemd mirrors units into v1 controllers too.
  */
-void procmap_unit_from_cgroup(const char *text, char *unit, size_t len)
+void procmap_cgroup_walk(const char *text, bool (*fn)(const char *path, size_t len, void *arg),
+			 void *arg)
 {
 	int rank;
 
-	if (len == 0)
-		return;
-	unit[0] = '\0';
 	for (rank = 0; rank < 3; rank++) {
 		const char *p = text;
 
@@ -253,14 +251,34 @@ void procmap_unit_from_cgroup(const char *text, char *unit, size_t len)
 			const char *eol = nl ? nl : p + strlen(p);
 			const char *path;
 
-			if (cgroup_line_rank(p, eol, &path) == rank) {
-				unit_from_path(path, (size_t)(eol - path), unit, len);
-				if (unit[0] != '\0')
-					return;
-			}
+			if (cgroup_line_rank(p, eol, &path) == rank && fn(path, (size_t)(eol - path), arg))
+				return;
 			p = nl ? nl + 1 : eol;
 		}
 	}
+}
+
+struct name_out {
+	char *buf;
+	size_t len;
+};
+
+static bool unit_found(const char *path, size_t plen, void *arg)
+{
+	struct name_out *o = arg;
+
+	unit_from_path(path, plen, o->buf, o->len);
+	return o->buf[0] != '\0';
+}
+
+void procmap_unit_from_cgroup(const char *text, char *unit, size_t len)
+{
+	struct name_out o = { unit, len };
+
+	if (len == 0)
+		return;
+	unit[0] = '\0';
+	procmap_cgroup_walk(text, unit_found, &o);
 }
 
 char procmap_proc_state(const char *proc_root, int pid)
