@@ -27,6 +27,7 @@
 #include "deep.h"
 #include "monitor.h"
 #include "nl.h"
+#include "sockdiag.h"
 
 extern char **environ;
 
@@ -241,8 +242,8 @@ static void stats_print(const char *name, struct stats *s, double *wall_med, dou
 
 /*
  * The floor: the same LISTEN-only request the daemon sends (probes/sockdiag.c,
- * sockdiag_dump_family: TCP, 1 << TCP_LISTEN, INET_DIAG_INFO and
- * INET_DIAG_SKMEMINFO), AF_INET then AF_INET6, read with a buffer of the
+ * sockdiag_dump_family: TCP, 1 << TCP_LISTEN, SOCKDIAG_LISTEN_EXT),
+ * AF_INET then AF_INET6, read with a buffer of the
  * daemon's size (the kernel sizes its dump skbs by the reader's buffer), and
  * nothing done with the bytes but finding the end of the dump: what the
  * kernel itself costs. Keep the request in step with sockdiag.c.
@@ -284,7 +285,7 @@ static int floor_family(struct floor *f, uint8_t family)
 	msg.req.sdiag_family = family;
 	msg.req.sdiag_protocol = IPPROTO_TCP;
 	msg.req.idiag_states = 1U << TCP_LISTEN;
-	msg.req.idiag_ext = (1U << (INET_DIAG_INFO - 1)) | (1U << (INET_DIAG_SKMEMINFO - 1));
+	msg.req.idiag_ext = SOCKDIAG_LISTEN_EXT;
 	if (send(f->fd, &msg, sizeof(msg), 0) < 0)
 		return -errno;
 	for (;;) {

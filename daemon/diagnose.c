@@ -280,7 +280,7 @@ static int cause_priority(enum cause c)
 
 static bool owner_known(const struct tracked *tr)
 {
-	return tr->owner.nprocs > 0;
+	return tracked_owner(tr)->nprocs > 0;
 }
 
 /* "nginx[812]" or "nginx[812] +3 more"; "" when the owner is unknown. */
@@ -297,7 +297,7 @@ static void who_owner(const struct owner *o, struct sbuf *sb)
 
 static void who(const struct tracked *tr, struct sbuf *sb)
 {
-	who_owner(&tr->owner, sb);
+	who_owner(tracked_owner(tr), sb);
 }
 
 /*
@@ -319,7 +319,7 @@ static void owner_account(struct finding *f, const struct owner *o)
 
 static void fill_identity(struct finding *f, const struct tracked *tr)
 {
-	const struct owner *o = &tr->owner;
+	const struct owner *o = tracked_owner(tr);
 	struct sbuf sb;
 
 	listener_name(&tr->l, f->listener, sizeof(f->listener));
@@ -1148,7 +1148,7 @@ static int gap_finding(struct ctx *c, const struct listener_gap *g, bool open)
 {
 	const struct track *t = c->t;
 	const struct tracked *nt = open ? NULL : track_find(t, g->new_cookie);
-	const struct owner *cur = nt && nt->owner.nprocs > 0 ? &nt->owner : &g->old_owner;
+	const struct owner *cur = nt && tracked_owner(nt)->nprocs > 0 ? tracked_owner(nt) : &g->old_owner;
 	int64_t gap_ms = (open ? t->now_ms : g->returned_ms) - g->last_seen_ms;
 	char svc[OWNER_UNIT_MAX];
 	struct finding *f;
@@ -1184,7 +1184,7 @@ static int gap_finding(struct ctx *c, const struct listener_gap *g, bool open)
 		sb_printf(&sb, "%s was closed and opened again between two ticks (", g->listener);
 		owner_or(&sb, &g->old_owner, "the old socket");
 		sb_printf(&sb, ", then ");
-		owner_or(&sb, nt ? &nt->owner : NULL, "a new one");
+		owner_or(&sb, nt ? tracked_owner(nt) : NULL, "a new one");
 		sb_printf(&sb, ") while the host sent %" PRId64 " TCP resets; clients that connected "
 			  "in that moment got ECONNREFUSED (connection refused).", g->out_rsts);
 	} else {
@@ -1194,7 +1194,7 @@ static int gap_finding(struct ctx *c, const struct listener_gap *g, bool open)
 			  g->missing_ticks == 1 ? "" : "s");
 		owner_or(&sb, &g->old_owner, "the old listener");
 		sb_printf(&sb, " and ");
-		owner_or(&sb, nt ? &nt->owner : NULL, "the new one");
+		owner_or(&sb, nt ? tracked_owner(nt) : NULL, "the new one");
 		if (g->out_rsts > 0)
 			sb_printf(&sb, ", and the host sent %" PRId64 " TCP resets in that time; clients "
 				  "that connected in the gap got ECONNREFUSED (connection refused).",
@@ -1213,7 +1213,7 @@ static int gap_finding(struct ctx *c, const struct listener_gap *g, bool open)
 	add_ev(f, "out_rsts", g->out_rsts);
 	add_ev(f, "out_rsts_tick", c->out_rsts);
 	add_ev(f, "old_pid", g->old_owner.nprocs > 0 ? g->old_owner.procs[0].pid : 0);
-	add_ev(f, "new_pid", nt && nt->owner.nprocs > 0 ? nt->owner.procs[0].pid : 0);
+	add_ev(f, "new_pid", nt && tracked_owner(nt)->nprocs > 0 ? tracked_owner(nt)->procs[0].pid : 0);
 	add_ev(f, "replaced", g->replaced ? 1 : 0);
 	add_ev(f, "absent", open ? 1 : 0);
 

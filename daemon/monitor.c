@@ -12,8 +12,13 @@
 #define MONITOR_RESOLVED_KEPT 64
 /* "Sockets near the port range" runs the deep tier at most this often on its own. */
 #define MONITOR_PORTS_TICKS 10
-/* Every this many ticks the owners' exited processes are dropped (a stat each). */
-#define MONITOR_PRUNE_TICKS 5
+/*
+ * Readlinks per tick spent checking that owners still hold their sockets
+ * (procmap_prune_exited goes round all of them, this many at a time): a
+ * host with 1,000 listeners is gone round every 8 ticks, one with 10,000
+ * every 80, for a fixed cost per tick instead of a spike.
+ */
+#define MONITOR_PRUNE_CHECKS 128
 /* Owners always come from the real /proc, whatever proc_root says. */
 #define MONITOR_PID_ROOT "/proc"
 
@@ -275,22 +280,22 @@ static int attach_owners(struct monitor *m)
 			m->cgroup_ids[n] = 0;
 			m->inodes[n++] = m->deep.holders[i].inode;
 		}
-	/* Workers exit: every few ticks drop the owners' processes that are gone. */
-	if (t->ticks % MONITOR_PRUNE_TICKS == 0)
-		procmap_prune_exited(m->pm);
+	/* Workers exit: drop the owners' processes that are gone, a slice a tick. */
+	procmap_prune_exited(m->pm, MONITOR_PRUNE_CHECKS);
 	r = procmap_update_hinted(m->pm, m->inodes, m->cgroup_ids, n);
-	if (r < 0)
-		return r;
+	/*
+	 * Owners live in procmap and move when it changes: every listener's
+	 * pointer is set again, even when the update failed (procmap is still
+	 * whole then, only some owners unknown).
+	 */
 	for (i = 0; i < t->count; i++) {
 		struct tracked *tr = &t->items[i];
-		const struct owner *o = procmap_get(m->pm, tr->l.inode);
 
-		if (o)
-			tr->owner = *o;
+		tr->owner = procmap_get(m->pm, tr->l.inode);
 		/* The owner's state matters only when it is dropping (slow-accept). */
 		tr->owner_state = 0;
-		if (tr->drops_delta > 0 && tr->owner.nprocs > 0)
-			tr->owner_state = procmap_proc_state(MONITOR_PID_ROOT, tr->owner.procs[0].pid);
+		if (tr->drops_delta > 0 && tracked_owner(tr)->nprocs > 0)
+			tr->owner_state = procmap_proc_state(MONITOR_PID_ROOT, tracked_owner(tr)->procs[0].pid);
 	}
 	for (i = 0; m->deep_ran && i < m->deep.n_holders; i++) {
 		struct mem_holder *h = &m->deep.holders[i];
@@ -301,7 +306,7 @@ static int attach_owners(struct monitor *m)
 			memcpy(h->comm, o->procs[0].comm, sizeof(h->comm));
 		}
 	}
-	return 0;
+	return r;
 }
 
 /* Did the deep tier find a destination half-way to ephemeral-ports? Then it looks every tick. */

@@ -281,7 +281,7 @@ json_t *report_listener(const struct tracked *tr)
 
 	listener_name(l, name, sizeof(name));
 	listener_addr(l, addr, sizeof(addr));
-	total = tr->owner.nprocs_total > tr->owner.nprocs ? tr->owner.nprocs_total : tr->owner.nprocs;
+	total = tracked_owner(tr)->nprocs_total > tracked_owner(tr)->nprocs ? tracked_owner(tr)->nprocs_total : tracked_owner(tr)->nprocs;
 
 	rc |= put(o, "listener", JSTR(name));
 	rc |= put(o, "address", JSTR(addr));
@@ -301,12 +301,12 @@ json_t *report_listener(const struct tracked *tr)
 	rc |= put(o, "inode", json_integer(l->inode));
 	rc |= put(o, "cookie", ju64_string(l->cookie));
 	rc |= put(o, "uid", json_integer(l->uid));
-	rc |= put(o, "processes", report_processes(&tr->owner));
+	rc |= put(o, "processes", report_processes(tracked_owner(tr)));
 	rc |= put(o, "processes_total", json_integer(total));
 	rc |= put(o, "owner_state", jstate(tr->owner_state));
-	rc |= put(o, "unit", JSTR_OR_NULL(tr->owner.unit));
-	rc |= put(o, "user", JSTR_OR_NULL(tr->owner.user));
-	rc |= put(o, "owner_uid", owner_uid(&tr->owner));
+	rc |= put(o, "unit", JSTR_OR_NULL(tracked_owner(tr)->unit));
+	rc |= put(o, "user", JSTR_OR_NULL(tracked_owner(tr)->user));
+	rc |= put(o, "owner_uid", owner_uid(tracked_owner(tr)));
 	rc |= put(o, "first_seen", jint(tr->first_seen_ms / 1000));
 	rc |= put(o, "last_seen", jint(tr->last_seen_ms / 1000));
 	return finish(o, rc);
@@ -1099,7 +1099,7 @@ static json_t *report_gap(const struct track *t, const struct listener_gap *g)
 	rc |= put(o, "gap_ms", jint(gap_ms(g, t->now_ms)));
 	rc |= put_owner(o, "old_pid", "old_comm", &g->old_owner);
 	rc |= put(o, "old_unit", JSTR_OR_NULL(g->old_owner.unit));
-	rc |= put_owner(o, "new_pid", "new_comm", now ? &now->owner : NULL);
+	rc |= put_owner(o, "new_pid", "new_comm", now ? tracked_owner(now) : NULL);
 	rc |= put(o, "out_rsts", jint_or_null(g->out_rsts));
 	rc |= put(o, "replaced", json_boolean(g->replaced));
 	return finish(o, rc);
@@ -1316,7 +1316,7 @@ static const char *state_words(char c)
 
 static int step_listener(json_t *steps, const struct tracked *tr, const char *target, enum match_kind kind)
 {
-	const struct owner *ow = &tr->owner;
+	const struct owner *ow = tracked_owner(tr);
 	char name[LISTENER_NAME_MAX], owners[512], prefix[192], unit[OWNER_UNIT_MAX + 4] = "";
 	char state[OWNER_COMM_MAX + 64] = "", user[OWNER_USER_MAX + 16] = "", cmd[OWNER_CMDLINE_MAX + 16] = "";
 	const char *sw = state_words(tr->owner_state);
@@ -1646,7 +1646,7 @@ static int step_gap(json_t *steps, const struct track *t, const struct listener_
 	char before[OWNER_COMM_MAX + 24], after[OWNER_COMM_MAX + 24], len[32], ago[48], rsts[96] = "";
 
 	format_owner1(&g->old_owner, before, sizeof(before));
-	format_owner1(now ? &now->owner : NULL, after, sizeof(after));
+	format_owner1(now ? tracked_owner(now) : NULL, after, sizeof(after));
 	format_msecs(gap_ms(g, t->now_ms), len, sizeof(len));
 	format_ago(t->now_ms / 1000, gap_noticed_ms(g) / 1000, ago, sizeof(ago));
 	if (g->out_rsts >= 0)

@@ -257,8 +257,8 @@ static void gap_vanished(struct track *t, const struct tracked *tr, const struct
 		g = &t->gaps[i];
 		if (endpoint_cmp(g->family, g->addr, g->port, tr->l.family, addr, tr->l.port) != 0)
 			continue;
-		if (g->old_owner.nprocs == 0 && tr->owner.nprocs > 0)
-			g->old_owner = tr->owner;
+		if (g->old_owner.nprocs == 0 && tracked_owner(tr)->nprocs > 0)
+			g->old_owner = *tracked_owner(tr);
 		if (tr->last_seen_ms > g->last_seen_ms)
 			g->last_seen_ms = tr->last_seen_ms;
 		return;
@@ -278,7 +278,7 @@ static void gap_vanished(struct track *t, const struct tracked *tr, const struct
 	g->port = tr->l.port;
 	memcpy(g->addr, addr, sizeof(g->addr));
 	listener_name(&tr->l, g->listener, sizeof(g->listener));
-	g->old_owner = tr->owner;
+	g->old_owner = *tracked_owner(tr);
 	g->last_seen_ms = tr->last_seen_ms;
 	g->missing_ms = now_ms;
 	/* The RSTs sent since the last tick that saw it are the gap's: count from there. */

@@ -16,11 +16,9 @@ struct owner_proc {
 	int pid;
 	char comm[OWNER_COMM_MAX];
 	char cmdline[OWNER_CMDLINE_MAX];  /* NULs shown as spaces, cut to fit; "" for kernel threads */
-	int fd;                           /* one of its fds on the socket, to check it still holds it */
 };
 
 struct owner {
-	uint32_t inode;
 	unsigned nprocs;            /* how many of procs[] are set */
 	unsigned nprocs_total;      /* how many were found, may exceed OWNER_MAX_PROCS */
 	struct owner_proc procs[OWNER_MAX_PROCS];  /* sorted by pid */
@@ -28,6 +26,9 @@ struct owner {
 	int64_t uid;                /* real uid of procs[0], -1 unknown */
 	char user[OWNER_USER_MAX];  /* its name ("www-data"), or the number when it has none */
 };
+
+/* The owner of a socket nobody was found holding: no processes, uid -1. */
+extern const struct owner owner_unknown;
 
 struct procmap;
 
@@ -58,15 +59,21 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
  * Drop cached processes that no longer hold the socket (exited, zombie,
  * closed it, or a reused pid): one readlink of the fd they held it on. An
  * owner left with none is forgotten and resolved again at the next update.
+ * Each call goes on from where the previous one stopped and makes at most
+ * max_checks readlinks (0: no limit, every inode once).
  * Return: processes dropped.
  */
-unsigned procmap_prune_exited(struct procmap *pm);
+unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks);
 
 /* Counters for tests and the bench: full /proc walks, and cgroup-narrowed lookups. */
 unsigned long procmap_full_walks(const struct procmap *pm);
 unsigned long procmap_cgroup_hits(const struct procmap *pm);
 
-/* Return: the cached owner of inode (nprocs may be 0), or NULL if never resolved. */
+/*
+ * Return: the cached owner of inode (nprocs may be 0), or NULL if never
+ * resolved. Owners are shared between inodes and move: the pointer is
+ * valid until the next procmap_update or procmap_prune_exited.
+ */
 const struct owner *procmap_get(const struct procmap *pm, uint32_t inode);
 
 /*

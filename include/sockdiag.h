@@ -3,6 +3,7 @@
 #define BACKLOGD_SOCKDIAG_H
 
 #include <stddef.h>
+#include <linux/inet_diag.h>
 #include "listener.h"
 
 struct sockdiag;
@@ -17,6 +18,12 @@ void sockdiag_close(struct sockdiag *sd);
  * are redone a few times. Return: 0 or -errno.
  */
 int sockdiag_dump_listeners(struct sockdiag *sd, struct listener_set *out);
+
+/*
+ * The extensions that dump asks for (idiag_ext): SKMEMINFO alone, for the
+ * drop count. The bench's floor sends the same request.
+ */
+#define SOCKDIAG_LISTEN_EXT (1U << (INET_DIAG_SKMEMINFO - 1))
 
 /*
  * Parse a buffer of netlink messages as received from an inet_diag dump

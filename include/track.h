@@ -26,7 +26,7 @@ struct tick_point {
 
 struct tracked {
 	struct listener l;        /* latest sample */
-	struct owner owner;       /* set by the caller after procmap; nprocs 0 = unknown */
+	const struct owner *owner;  /* set by the caller after procmap (shared, procmap's): read it with tracked_owner */
 	char owner_state;         /* state letter of owner.procs[0], 0 = unknown */
 	int64_t first_seen_ms;    /* wall clock, ms */
 	int64_t last_seen_ms;
@@ -137,6 +137,12 @@ struct tracked *track_find(const struct track *t, uint64_t cookie);
 
 /* Return: true and *delta (cur - prev, 0 if it went backwards) when both samples have name. */
 bool track_host_delta(const struct track *t, const char *name, int64_t *delta);
+
+/* Return: tr's owner; owner_unknown (nprocs 0) when none was set. */
+static inline const struct owner *tracked_owner(const struct tracked *tr)
+{
+	return tr->owner ? tr->owner : &owner_unknown;
+}
 
 /* Return: history point k ticks ago (0 = newest), or NULL past hist_len. */
 const struct tick_point *tracked_hist(const struct tracked *tr, unsigned k);

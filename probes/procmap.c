@@ -18,6 +18,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "ownertab.h"
 #include "procmap.h"
 #include "sort.h"
 
@@ -40,6 +41,8 @@
 #define MOUNTINFO_MAX_LINES 100000
 #define CG_DEFAULT_MOUNT "/sys/fs/cgroup"
 
+const struct owner owner_unknown = { .uid = -1 };
+
 /* A uid with its name, or its number as text when it has no passwd entry. */
 struct user_entry {
 	uint32_t uid;
@@ -53,11 +56,24 @@ struct cg_entry {
 	unsigned depth;     /* used only while walking */
 };
 
+/*
+ * One socket inode: its owner (an index into the interned owners) and, for
+ * each of the owner's processes, the fd it holds the socket on (to see,
+ * later, that it still does).
+ */
+struct pm_entry {
+	uint32_t inode;
+	uint32_t owner;
+	int fd[OWNER_MAX_PROCS];
+};
+
 struct procmap {
 	char *proc_root;
-	struct owner *owners;   /* sorted by inode */
+	struct pm_entry *entries;   /* sorted by inode */
 	size_t count;
 	size_t cap;
+	struct ownertab owners;
+	size_t prune_next;          /* where the next procmap_prune_exited goes on */
 
 	unsigned long full_walks;
 	unsigned long cgroup_hits;
@@ -114,7 +130,8 @@ void procmap_free(struct procmap *pm)
 		return;
 	cg_index_clear(pm);
 	free(pm->want);
-	free(pm->owners);
+	free(pm->entries);
+	ownertab_free(&pm->owners);
 	free(pm->proc_root);
 	free(pm);
 }
@@ -129,21 +146,26 @@ unsigned long procmap_cgroup_hits(const struct procmap *pm)
 	return pm->cgroup_hits;
 }
 
-static int owner_cmp(const void *a, const void *b)
+static int entry_cmp(const void *key, const void *elem)
 {
-	const struct owner *x = a, *y = b;
+	uint32_t inode = *(const uint32_t *)key;
+	const struct pm_entry *e = elem;
 
-	return x->inode < y->inode ? -1 : x->inode > y->inode;
+	return inode < e->inode ? -1 : inode > e->inode;
+}
+
+static struct pm_entry *entry_find(const struct procmap *pm, uint32_t inode)
+{
+	if (pm->count == 0)
+		return NULL;
+	return bsearch(&inode, pm->entries, pm->count, sizeof(*pm->entries), entry_cmp);
 }
 
 const struct owner *procmap_get(const struct procmap *pm, uint32_t inode)
 {
-	struct owner key;
+	const struct pm_entry *e = entry_find(pm, inode);
 
-	if (pm->count == 0)
-		return NULL;
-	key.inode = inode;
-	return bsearch(&key, pm->owners, pm->count, sizeof(*pm->owners), owner_cmp);
+	return e ? ownertab_get(&pm->owners, e->owner) : NULL;
 }
 
 /*
@@ -421,12 +443,35 @@ static int64_t uid_from_status(const char *text)
 	return -1;
 }
 
+/* What one holder process is: read once per update, however many inodes it holds. */
+struct proc_info {
+	int64_t uid;
+	char comm[OWNER_COMM_MAX + 1];
+	char cmdline[OWNER_CMDLINE_MAX];
+	char unit[OWNER_UNIT_MAX];
+};
+
+/* The holder processes one update met; inodes refer to them by index. */
+struct proc_table {
+	struct proc_info *items;
+	size_t count;
+	size_t cap;
+	bool failed;    /* out of memory: the update fails */
+};
+
 /* One inode being resolved during a walk. */
 struct pending {
-	struct owner *owner;
-	uint64_t cgid;  /* the cgroup hint, 0 when none */
-	int last_pid;   /* the process already counted for this inode */
-	int unit_pid;   /* the pid owner->unit came from, 0 if none yet */
+	uint32_t inode;
+	uint64_t cgid;          /* the cgroup hint, 0 when none */
+	bool done;              /* resolved by its cgroup: the full walk skips it */
+	int last_pid;           /* the process already counted for this inode */
+	int unit_pid;           /* the pid the unit comes from, 0 if none yet */
+	uint32_t unit_info;     /* its proc_table index */
+	unsigned nprocs;
+	unsigned nprocs_total;
+	int pid[OWNER_MAX_PROCS];       /* sorted */
+	int fd[OWNER_MAX_PROCS];
+	uint32_t info[OWNER_MAX_PROCS]; /* proc_table indices */
 };
 
 static int pending_cmp(const void *key, const void *elem)
@@ -434,7 +479,14 @@ static int pending_cmp(const void *key, const void *elem)
 	uint32_t inode = *(const uint32_t *)key;
 	const struct pending *p = elem;
 
-	return inode < p->owner->inode ? -1 : inode > p->owner->inode;
+	return inode < p->inode ? -1 : inode > p->inode;
+}
+
+static int pending_inode_cmp(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	return x->inode < y->inode ? -1 : x->inode > y->inode;
 }
 
 /* By cgroup, then inode: each cgroup's inodes are then a run sorted as bsearch needs. */
@@ -444,7 +496,17 @@ static int pending_cg_cmp(const void *a, const void *b)
 
 	if (x->cgid != y->cgid)
 		return x->cgid < y->cgid ? -1 : 1;
-	return x->owner->inode < y->owner->inode ? -1 : x->owner->inode > y->owner->inode;
+	return pending_inode_cmp(a, b);
+}
+
+/* The ones still unresolved first, each part by inode: the full walk takes the first run. */
+static int pending_rest_cmp(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	if (x->done != y->done)
+		return x->done ? 1 : -1;
+	return pending_inode_cmp(a, b);
 }
 
 /* "socket:[12345]" -> 12345. Return: false for anything else. */
@@ -468,38 +530,30 @@ static bool parse_socket_link(const char *link, uint32_t *inode)
 	return true;
 }
 
-/* What one process is, read once however many pending inodes it holds. */
-struct proc_info {
-	bool have_names;
-	bool have_uid;
-	int64_t uid;
-	char comm[OWNER_COMM_MAX + 1];
-	char cmdline[OWNER_CMDLINE_MAX];
-};
-
 /*
- * Insert pid into owner->procs[] keeping pid order. When the array is full
- * the highest pid is dropped: the lowest is usually the master of a
- * pre-fork server, the one worth naming.
+ * Insert pid into p's processes keeping pid order. When they are full the
+ * highest pid is dropped: the lowest is usually the master of a pre-fork
+ * server, the one worth naming.
  */
-static void add_proc(struct owner *o, int pid, const struct proc_info *pi, int fd)
+static void add_proc(struct pending *p, int pid, int fd, uint32_t info)
 {
-	unsigned i, n = o->nprocs;
+	unsigned i, n = p->nprocs;
 
-	o->nprocs_total++;
+	p->nprocs_total++;
 	if (n == OWNER_MAX_PROCS) {
-		if (pid > o->procs[n - 1].pid)
+		if (pid > p->pid[n - 1])
 			return;
 		n--;
 	}
-	for (i = n; i > 0 && o->procs[i - 1].pid > pid; i--)
-		o->procs[i] = o->procs[i - 1];
-	o->procs[i].pid = pid;
-	o->procs[i].fd = fd;
-	/* pi->comm is NUL-terminated within OWNER_COMM_MAX (read_names). */
-	memcpy(o->procs[i].comm, pi->comm, sizeof(o->procs[i].comm));
-	memcpy(o->procs[i].cmdline, pi->cmdline, sizeof(o->procs[i].cmdline));
-	o->nprocs = n + 1;
+	for (i = n; i > 0 && p->pid[i - 1] > pid; i--) {
+		p->pid[i] = p->pid[i - 1];
+		p->fd[i] = p->fd[i - 1];
+		p->info[i] = p->info[i - 1];
+	}
+	p->pid[i] = pid;
+	p->fd[i] = fd;
+	p->info[i] = info;
+	p->nprocs = n + 1;
 }
 
 static bool is_pid_name(const char *s)
@@ -555,16 +609,49 @@ static int64_t read_uid(int procfd, int pid)
 }
 
 /*
+ * Everything shown about a holder process: comm, cmdline, real uid, and
+ * the unit of its cgroup. Return: its index in pt, or -1 when it is gone
+ * (no comm) or pt is out of memory (pt->failed).
+ */
+static long proc_table_add(struct proc_table *pt, int procfd, int pid)
+{
+	struct proc_info *pi;
+	char path[64], cg[4096];
+
+	if (pt->count == pt->cap) {
+		size_t cap = pt->cap ? pt->cap * 2 : 8;
+		struct proc_info *items = realloc(pt->items, cap * sizeof(*items));
+
+		if (!items) {
+			pt->failed = true;
+			return -1;
+		}
+		pt->items = items;
+		pt->cap = cap;
+	}
+	pi = &pt->items[pt->count];
+	memset(pi, 0, sizeof(*pi));
+	if (!read_names(procfd, pid, pi))
+		return -1;
+	pi->uid = read_uid(procfd, pid);
+	snprintf(path, sizeof(path), "%d/cgroup", pid);
+	if (read_small_at(procfd, path, cg, sizeof(cg)) >= 0)
+		procmap_unit_from_cgroup(cg, pi->unit, sizeof(pi->unit));
+	return (long)pt->count++;
+}
+
+/*
  * Look at every fd of one process and record it as a holder of any
  * pending inode. A process that vanishes (ENOENT, ESRCH) or that we may
  * not inspect (EACCES) is skipped: it is not an error.
  */
-static void scan_process(int procfd, int pid, struct pending *pend, size_t npend)
+static void scan_process(int procfd, int pid, struct pending *pend, size_t npend,
+			 struct proc_table *pt)
 {
-	struct proc_info pi = { .uid = -1 };
 	char fdpath[64], link[64];
 	unsigned long nfds = 0;
 	struct dirent *de;
+	long self = -1;
 	int dfd;
 	DIR *d;
 
@@ -579,7 +666,6 @@ static void scan_process(int procfd, int pid, struct pending *pend, size_t npend
 	}
 	while (nfds++ < PROCMAP_MAX_FDS && (de = readdir(d)) != NULL) {
 		struct pending *hit;
-		struct owner *o;
 		uint32_t inode;
 		ssize_t n;
 
@@ -595,41 +681,22 @@ static void scan_process(int procfd, int pid, struct pending *pend, size_t npend
 		/* The same inode on several fds of one process counts once. */
 		if (!hit || hit->last_pid == pid)
 			continue;
-		/* No comm: the process exited while we looked. */
-		if (!pi.have_names && !read_names(procfd, pid, &pi))
+		/* Gone while we looked (no comm), or no memory left. */
+		if (self < 0 && (self = proc_table_add(pt, procfd, pid)) < 0)
 			break;
-		pi.have_names = true;
-		o = hit->owner;
 		hit->last_pid = pid;
-		add_proc(o, pid, &pi, atoi(de->d_name));
-		/* The user is procs[0]'s: set it whenever a lower pid takes that place. */
-		if (o->procs[0].pid == pid) {
-			if (!pi.have_uid) {
-				pi.uid = read_uid(procfd, pid);
-				pi.have_uid = true;
-			}
-			o->uid = pi.uid;
-		}
+		add_proc(hit, pid, atoi(de->d_name), (uint32_t)self);
 		/* Holders of one listener share a unit in practice; name the lowest pid's. */
-		if (hit->unit_pid == 0 || pid < hit->unit_pid) {
-			char cg[4096], unit[OWNER_UNIT_MAX];
-			char path[64];
-
-			snprintf(path, sizeof(path), "%d/cgroup", pid);
-			if (read_small_at(procfd, path, cg, sizeof(cg)) >= 0) {
-				procmap_unit_from_cgroup(cg, unit, sizeof(unit));
-				if (unit[0] != '\0') {
-					memcpy(o->unit, unit, sizeof(unit));
-					hit->unit_pid = pid;
-				}
-			}
+		if (pt->items[self].unit[0] != '\0' && (hit->unit_pid == 0 || pid < hit->unit_pid)) {
+			hit->unit_pid = pid;
+			hit->unit_info = (uint32_t)self;
 		}
 	}
 	closedir(d);
 }
 
 /* Resolve pend[0, n) (sorted by inode) with one walk of the proc directory. */
-static void full_walk(DIR *proc, struct pending *pend, size_t n)
+static void full_walk(DIR *proc, struct pending *pend, size_t n, struct proc_table *pt)
 {
 	unsigned long seen = 0;
 	struct dirent *de;
@@ -643,7 +710,7 @@ static void full_walk(DIR *proc, struct pending *pend, size_t n)
 		pid = strtol(de->d_name, NULL, 10);
 		if (pid <= 0 || pid > INT32_MAX)
 			continue;
-		scan_process(dirfd(proc), (int)pid, pend, n);
+		scan_process(dirfd(proc), (int)pid, pend, n, pt);
 	}
 }
 
@@ -1061,23 +1128,27 @@ static int want_reserve(struct procmap *pm, size_t n)
 	return 0;
 }
 
-static void owner_init(struct owner *o, uint32_t inode)
+/* Back to unresolved, for the full walk. */
+static void pending_reset(struct pending *p)
 {
-	memset(o, 0, sizeof(*o));
-	o->inode = inode;
-	o->uid = -1;
+	uint32_t inode = p->inode;
+	uint64_t cgid = p->cgid;
+
+	memset(p, 0, sizeof(*p));
+	p->inode = inode;
+	p->cgid = cgid;
 }
 
 /*
  * The cgroup-narrowed lookup: pend[0, n) sorted by (cgid, inode), all with
  * a hint. For each cgroup, only the pids of its cgroup.procs are scanned.
- * An inode found there is resolved (done[] set) unless its holders include
+ * An inode found there is resolved (done) unless its holders include
  * PID 1: a listener made by the init system (systemd socket activation) is
  * in init's cgroup but served by a process elsewhere, which only the full
  * walk finds. Everything not resolved is reset for the full walk.
  */
 static void resolve_by_cgroup(struct procmap *pm, int procfd, struct pending *pend, size_t n,
-			      const struct owner *fresh, bool *done)
+			      struct proc_table *pt)
 {
 	bool walked = false;
 	size_t g = 0, e, i;
@@ -1095,19 +1166,15 @@ static void resolve_by_cgroup(struct procmap *pm, int procfd, struct pending *pe
 			close(cgfd);
 		}
 		for (p = 0; p < npids; p++)
-			scan_process(procfd, pids[p], pend + g, e - g);
+			scan_process(procfd, pids[p], pend + g, e - g, pt);
 		free(pids);
 		for (i = g; i < e; i++) {
-			struct owner *o = pend[i].owner;
-
-			if (o->nprocs_total > 0 && o->procs[0].pid != 1) {
-				done[o - fresh] = true;
+			if (pend[i].nprocs_total > 0 && pend[i].pid[0] != 1) {
+				pend[i].done = true;
 				pm->cgroup_hits++;
 				continue;
 			}
-			owner_init(o, o->inode);
-			pend[i].last_pid = 0;
-			pend[i].unit_pid = 0;
+			pending_reset(&pend[i]);
 		}
 		g = e;
 	}
@@ -1116,6 +1183,72 @@ static void resolve_by_cgroup(struct procmap *pm, int procfd, struct pending *pe
 int procmap_update(struct procmap *pm, const uint32_t *inodes, size_t n)
 {
 	return procmap_update_hinted(pm, inodes, NULL, n);
+}
+
+/* Room for n entries. Return: 0 or -ENOMEM. */
+static int entries_reserve(struct procmap *pm, size_t n)
+{
+	struct pm_entry *e;
+	size_t cap;
+
+	if (n <= pm->cap)
+		return 0;
+	cap = pm->cap ? pm->cap : 16;
+	while (cap < n)
+		cap *= 2;
+	e = realloc(pm->entries, cap * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	pm->entries = e;
+	pm->cap = cap;
+	return 0;
+}
+
+/*
+ * What the walks found for p, as an owner interned in the table, and its
+ * entry. Return: 0 or -ENOMEM.
+ */
+static int pending_finish(struct procmap *pm, const struct pending *p, const struct proc_table *pt,
+			  struct pm_entry *out)
+{
+	struct owner o;
+	unsigned j;
+	long idx;
+
+	memset(&o, 0, sizeof(o));
+	o.uid = -1;
+	o.nprocs = p->nprocs;
+	o.nprocs_total = p->nprocs_total;
+	memset(out, 0, sizeof(*out));
+	out->inode = p->inode;
+	for (j = 0; j < p->nprocs; j++) {
+		const struct proc_info *pi = &pt->items[p->info[j]];
+
+		o.procs[j].pid = p->pid[j];
+		/* pi->comm is NUL-terminated within OWNER_COMM_MAX (read_names). */
+		memcpy(o.procs[j].comm, pi->comm, sizeof(o.procs[j].comm));
+		memcpy(o.procs[j].cmdline, pi->cmdline, sizeof(o.procs[j].cmdline));
+		out->fd[j] = p->fd[j];
+	}
+	/* The user is procs[0]'s. */
+	if (p->nprocs > 0)
+		o.uid = pt->items[p->info[0]].uid;
+	if (p->unit_pid != 0)
+		memcpy(o.unit, pt->items[p->unit_info].unit, sizeof(o.unit));
+	if (o.uid >= 0)
+		user_name(pm, (uint32_t)o.uid, o.user, sizeof(o.user));
+	idx = ownertab_intern(&pm->owners, &o);
+	if (idx < 0)
+		return (int)idx;
+	out->owner = (uint32_t)idx;
+	return 0;
+}
+
+/* Forget the interned owners no entry uses any more. */
+static void owners_collect(struct procmap *pm)
+{
+	/* On ENOMEM the unused ones simply stay until the next time. */
+	(void)ownertab_collect(&pm->owners, &pm->entries[0].owner, pm->count, sizeof(*pm->entries));
 }
 
 /*
@@ -1128,16 +1261,18 @@ int procmap_update(struct procmap *pm, const uint32_t *inodes, size_t n)
  * hint, or one not held by any process of its own cgroup (passed on by
  * socket activation, SCM_RIGHTS or a move to another cgroup), costs the walk
  * of all 5,000 processes' fds, and that walk is shared by every such inode
- * of the update.
+ * of the update. Memory: an entry per inode (its fds) and one copy of each
+ * distinct owner, so 10,000 listeners of one server cost one owner.
  */
 int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint64_t *cgroup_ids,
 			  size_t n)
 {
-	struct want *want = NULL;
-	struct owner *fresh = NULL;
+	struct proc_table pt = { 0 };
 	struct pending *pend = NULL;
-	bool *done = NULL;
-	size_t nwant = 0, nfresh = 0, nhint = 0, nrest = 0, i, j, k;
+	struct pm_entry *fresh = NULL;
+	struct want *want = NULL;
+	size_t nwant = 0, nfresh = 0, nhintless = 0, nrest = 0, i, j, k;
+	bool changed = false;
 	DIR *proc = NULL;
 	int err = 0;
 
@@ -1157,29 +1292,31 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
 
 	/* Forget cached inodes not asked for, in place: both lists are sorted. */
 	for (i = 0, j = 0, k = 0; i < pm->count; i++) {
-		while (j < nwant && want[j].inode < pm->owners[i].inode)
+		while (j < nwant && want[j].inode < pm->entries[i].inode)
 			j++;
-		if (j < nwant && want[j].inode == pm->owners[i].inode)
-			pm->owners[k++] = pm->owners[i];
+		if (j < nwant && want[j].inode == pm->entries[i].inode)
+			pm->entries[k++] = pm->entries[i];
 	}
+	changed = k != pm->count;
 	pm->count = k;
 
 	/* The inodes not cached yet; when there are none, nothing is read at all. */
 	for (i = 0; i < nwant; i++)
-		if (!procmap_get(pm, want[i].inode))
+		if (!entry_find(pm, want[i].inode))
 			want[nfresh++] = want[i];
 	if (nfresh == 0)
 		goto out;
 
-	fresh = calloc(nfresh, sizeof(*fresh));
 	pend = calloc(nfresh, sizeof(*pend));
-	done = calloc(nfresh, sizeof(*done));
-	if (!fresh || !pend || !done) {
+	fresh = calloc(nfresh, sizeof(*fresh));
+	if (!pend || !fresh) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < nfresh; i++)
-		owner_init(&fresh[i], want[i].inode);
+	for (i = 0; i < nfresh; i++) {
+		pend[i].inode = want[i].inode;
+		pend[i].cgid = want[i].cgid;
+	}
 	/*
 	 * If PROC_ROOT cannot be read nothing is cached, so the next update
 	 * tries again; an inode whose holder is simply not visible (another
@@ -1190,63 +1327,55 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
 	if (!proc)
 		goto out;
 
-	for (i = 0; i < nfresh; i++) {
-		if (want[i].cgid == 0)
-			continue;
-		pend[nhint].owner = &fresh[i];
-		pend[nhint].cgid = want[i].cgid;
-		nhint++;
-	}
-	if (nhint > 0) {
-		qsort(pend, nhint, sizeof(*pend), pending_cg_cmp);
-		resolve_by_cgroup(pm, dirfd(proc), pend, nhint, fresh, done);
-	}
+	/* Those with a hint (after the ones without: cgid 0 sorts first) go by their cgroup. */
+	sort_inplace(pend, nfresh, sizeof(*pend), pending_cg_cmp);
+	while (nhintless < nfresh && pend[nhintless].cgid == 0)
+		nhintless++;
+	if (nhintless < nfresh)
+		resolve_by_cgroup(pm, dirfd(proc), pend + nhintless, nfresh - nhintless, &pt);
 
 	/* The rest, in inode order, share one walk of every process. */
-	memset(pend, 0, nfresh * sizeof(*pend));
-	for (i = 0; i < nfresh; i++)
-		if (!done[i])
-			pend[nrest++].owner = &fresh[i];
+	sort_inplace(pend, nfresh, sizeof(*pend), pending_rest_cmp);
+	while (nrest < nfresh && !pend[nrest].done)
+		nrest++;
 	if (nrest > 0) {
-		full_walk(proc, pend, nrest);
+		full_walk(proc, pend, nrest, &pt);
 		pm->full_walks++;
 	}
-
-	for (i = 0; i < nfresh; i++)
-		if (fresh[i].uid >= 0)
-			user_name(pm, (uint32_t)fresh[i].uid, fresh[i].user, sizeof(fresh[i].user));
-
-	if (pm->count + nfresh > pm->cap) {
-		size_t cap = pm->cap ? pm->cap : 16;
-		struct owner *o;
-
-		while (cap < pm->count + nfresh)
-			cap *= 2;
-		o = realloc(pm->owners, cap * sizeof(*o));
-		if (!o) {
-			err = -ENOMEM;
-			goto out;
-		}
-		pm->owners = o;
-		pm->cap = cap;
+	if (pt.failed) {
+		err = -ENOMEM;
+		goto out;
 	}
+
+	sort_inplace(pend, nfresh, sizeof(*pend), pending_inode_cmp);
+	for (i = 0; i < nfresh; i++) {
+		err = pending_finish(pm, &pend[i], &pt, &fresh[i]);
+		if (err < 0)
+			goto out;
+	}
+	err = entries_reserve(pm, pm->count + nfresh);
+	if (err < 0)
+		goto out;
 	/* Merge from the back so the cache stays sorted without a copy. */
 	i = pm->count;
 	j = nfresh;
 	k = pm->count + nfresh;
 	while (j > 0) {
-		if (i > 0 && pm->owners[i - 1].inode > fresh[j - 1].inode)
-			pm->owners[--k] = pm->owners[--i];
+		if (i > 0 && pm->entries[i - 1].inode > fresh[j - 1].inode)
+			pm->entries[--k] = pm->entries[--i];
 		else
-			pm->owners[--k] = fresh[--j];
+			pm->entries[--k] = fresh[--j];
 	}
 	pm->count += nfresh;
+	changed = true;
 out:
+	if (changed || err < 0)
+		owners_collect(pm);
 	if (proc)
 		closedir(proc);
-	free(done);
-	free(pend);
+	free(pt.items);
 	free(fresh);
+	free(pend);
 	return err;
 }
 
@@ -1258,47 +1387,96 @@ out:
  * readlink catches an exit, a zombie, a closed fd and a reused pid alike.
  * An owner left with none is forgotten, so the next update resolves its
  * inode afresh (the socket may have been handed to a process still there).
+ * Each call goes on where the last one stopped, for at most max_checks
+ * readlinks (0: all), so that a host with 10,000 listeners spreads the
+ * checks over many ticks instead of spending 10,000 readlinks in one.
  */
-unsigned procmap_prune_exited(struct procmap *pm)
+/* Does pid still hold inode on fd? Unknown (not allowed to look: EACCES) counts as yes, rather than guess. */
+static bool still_holds(const struct procmap *pm, int pid, int fd, uint32_t inode)
+{
+	char path[PATH_MAX], link[64];
+	uint32_t got;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "%s/%d/fd/%d", pm->proc_root, pid, fd);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len <= 0)
+		return errno != ENOENT && errno != ESRCH;
+	link[len] = '\0';
+	return parse_socket_link(link, &got) && got == inode;
+}
+
+/* The entry's owner without the processes keep[] says are gone. Return: false on ENOMEM (unchanged). */
+static bool entry_drop_procs(struct procmap *pm, struct pm_entry *e, const bool *keep)
+{
+	struct owner o = *ownertab_get(&pm->owners, e->owner);
+	int fd[OWNER_MAX_PROCS];
+	unsigned j, kept = 0, had = o.nprocs;
+	long idx;
+
+	for (j = 0; j < had; j++) {
+		if (!keep[j])
+			continue;
+		o.procs[kept] = o.procs[j];
+		fd[kept++] = e->fd[j];
+	}
+	o.nprocs_total -= had - kept;
+	o.nprocs = kept;
+	memset(&o.procs[kept], 0, (OWNER_MAX_PROCS - kept) * sizeof(o.procs[0]));
+	idx = ownertab_intern(&pm->owners, &o);
+	if (idx < 0)
+		return false;
+	e->owner = (uint32_t)idx;
+	memcpy(e->fd, fd, sizeof(fd));
+	return true;
+}
+
+unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks)
 {
 	unsigned removed = 0;
-	size_t i, kept_owners = 0;
+	size_t i, k, scanned, checks = 0, n = pm->count, before_next = 0;
+	bool changed = false, forget = false;
 
-	for (i = 0; i < pm->count; i++) {
-		struct owner *o = &pm->owners[i];
+	if (n == 0)
+		return 0;
+	i = pm->prune_next < n ? pm->prune_next : 0;
+	for (scanned = 0; scanned < n && (max_checks == 0 || checks < max_checks); scanned++) {
+		struct pm_entry *e = &pm->entries[i];
+		const struct owner *o = ownertab_get(&pm->owners, e->owner);
+		bool keep[OWNER_MAX_PROCS];
 		unsigned j, kept = 0, had = o->nprocs;
 
-		for (j = 0; j < o->nprocs; j++) {
-			char path[PATH_MAX], link[64];
-			uint32_t inode;
-			ssize_t n;
-
-			snprintf(path, sizeof(path), "%s/%d/fd/%d", pm->proc_root, o->procs[j].pid,
-				 o->procs[j].fd);
-			n = readlink(path, link, sizeof(link) - 1);
-			if (n > 0) {
-				link[n] = '\0';
-				if (parse_socket_link(link, &inode) && inode == o->inode) {
-					o->procs[kept++] = o->procs[j];
-					continue;
-				}
-			} else if (errno != ENOENT && errno != ESRCH) {
-				/* Not allowed to look (EACCES): keep it rather than guess. */
-				o->procs[kept++] = o->procs[j];
+		for (j = 0; j < had; j++) {
+			keep[j] = still_holds(pm, o->procs[j].pid, e->fd[j], e->inode);
+			kept += keep[j];
+		}
+		checks += had;
+		i = (i + 1) % n;
+		if (kept == had)
+			continue;
+		if (kept == 0) {
+			/* Forgotten: resolved again when next asked. */
+			e->owner = UINT32_MAX;
+			forget = true;
+		} else if (!entry_drop_procs(pm, e, keep)) {
+			continue;       /* no memory: looked at again next time round */
+		}
+		removed += had - kept;
+		changed = true;
+	}
+	if (forget) {
+		for (k = 0, scanned = 0; scanned < n; scanned++) {
+			if (pm->entries[scanned].owner == UINT32_MAX) {
+				before_next += scanned < i;
 				continue;
 			}
-			removed++;
+			pm->entries[k++] = pm->entries[scanned];
 		}
-		if (kept < o->nprocs) {
-			o->nprocs_total -= o->nprocs - kept;
-			o->nprocs = kept;
-		}
-		if (had > 0 && kept == 0)
-			continue;       /* forgotten: resolved again when next asked */
-		if (kept_owners != i)
-			pm->owners[kept_owners] = *o;
-		kept_owners++;
+		pm->count = k;
+		i -= before_next;
 	}
-	pm->count = kept_owners;
+	pm->prune_next = i;
+	if (changed)
+		owners_collect(pm);
 	return removed;
 }

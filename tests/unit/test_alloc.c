@@ -511,17 +511,13 @@ static int parts_tick(struct parts *p, int64_t now_ms)
 			p->cgroup_ids[n] = 0;
 			p->inodes[n++] = p->deep.holders[i].inode;
 		}
-	if (t->ticks % 5 == 0)
-		procmap_prune_exited(p->pm);
+	/* monitor.c's MONITOR_PRUNE_CHECKS. */
+	procmap_prune_exited(p->pm, 128);
 	r = procmap_update_hinted(p->pm, p->inodes, p->cgroup_ids, n);
 	if (r < 0)
 		return r;
-	for (i = 0; i < t->count; i++) {
-		const struct owner *o = procmap_get(p->pm, t->items[i].l.inode);
-
-		if (o)
-			t->items[i].owner = *o;
-	}
+	for (i = 0; i < t->count; i++)
+		t->items[i].owner = procmap_get(p->pm, t->items[i].l.inode);
 	r = diagnose(t, &p->cfg.thr, &p->firing);
 	if (r < 0)
 		return r;

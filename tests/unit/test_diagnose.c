@@ -11,6 +11,7 @@
 
 #include "diagnose.h"
 #include "track.h"
+#include "owner_fixture.h"
 
 /*
  * A scenario: one listener on 127.0.0.1:8080 driven tick by tick through
@@ -59,13 +60,12 @@ static void set_owner(struct scen *s, const char *comm, int pid, const char *uni
 	struct tracked *tr = track_find(&s->t, s->l.cookie);
 
 	cr_assert_not_null(tr, "tick once before setting the owner");
-	memset(&tr->owner, 0, sizeof(tr->owner));
-	tr->owner.inode = s->l.inode;
-	tr->owner.nprocs = total < OWNER_MAX_PROCS ? total : OWNER_MAX_PROCS;
-	tr->owner.nprocs_total = total;
-	tr->owner.procs[0].pid = pid;
-	snprintf(tr->owner.procs[0].comm, sizeof(tr->owner.procs[0].comm), "%s", comm);
-	snprintf(tr->owner.unit, sizeof(tr->owner.unit), "%s", unit);
+	memset(owner_mut(tr), 0, sizeof(struct owner));
+	owner_mut(tr)->nprocs = total < OWNER_MAX_PROCS ? total : OWNER_MAX_PROCS;
+	owner_mut(tr)->nprocs_total = total;
+	owner_mut(tr)->procs[0].pid = pid;
+	snprintf(owner_mut(tr)->procs[0].comm, sizeof(owner_mut(tr)->procs[0].comm), "%s", comm);
+	snprintf(owner_mut(tr)->unit, sizeof(owner_mut(tr)->unit), "%s", unit);
 }
 
 /*
@@ -646,8 +646,8 @@ Test(finding, long_owner_strings_are_cut_not_overrun)
 	set_owner(&s, "abcdefghijklmno", 2147483647, unit, 4000000000u);
 	/* A comm that fills its array with no NUL must not be read past. */
 	tr = track_find(&s.t, s.l.cookie);
-	memset(tr->owner.procs[0].comm, 'c', sizeof(tr->owner.procs[0].comm));
-	memset(tr->owner.unit, 'u', sizeof(tr->owner.unit));
+	memset(owner_mut(tr)->procs[0].comm, 'c', sizeof(owner_mut(tr)->procs[0].comm));
+	memset(owner_mut(tr)->unit, 'u', sizeof(owner_mut(tr)->unit));
 	cr_assert_eq(tick(&s, 3, 1, 1), 1);
 	f = only(&s);
 	cr_assert_lt(strlen(f->subject), sizeof(f->subject));
@@ -962,12 +962,12 @@ static void w_owner(struct world *w, uint64_t cookie, const char *comm, int pid,
 	struct tracked *tr = track_find(&w->t, cookie);
 
 	cr_assert_not_null(tr, "tick once before setting the owner");
-	memset(&tr->owner, 0, sizeof(tr->owner));
-	tr->owner.nprocs = 1;
-	tr->owner.nprocs_total = 1;
-	tr->owner.procs[0].pid = pid;
-	snprintf(tr->owner.procs[0].comm, sizeof(tr->owner.procs[0].comm), "%s", comm);
-	snprintf(tr->owner.unit, sizeof(tr->owner.unit), "%s", unit);
+	memset(owner_mut(tr), 0, sizeof(struct owner));
+	owner_mut(tr)->nprocs = 1;
+	owner_mut(tr)->nprocs_total = 1;
+	owner_mut(tr)->procs[0].pid = pid;
+	snprintf(owner_mut(tr)->procs[0].comm, sizeof(owner_mut(tr)->procs[0].comm), "%s", comm);
+	snprintf(owner_mut(tr)->unit, sizeof(owner_mut(tr)->unit), "%s", unit);
 }
 
 static void w_event(struct world *w, enum kmsg_kind kind, uint16_t port, const char *addr,

@@ -114,7 +114,6 @@ Test(procmap_live, own_listener)
 	cr_assert_eq(procmap_update(pm, &ino, 1), 0);
 	o = procmap_get(pm, ino);
 	cr_assert_not_null(o);
-	cr_assert_eq(o->inode, ino);
 	cr_assert_eq(o->nprocs, 1);
 	cr_assert_eq(o->nprocs_total, 1);
 	cr_assert_eq(o->procs[0].pid, getpid());
@@ -857,10 +856,89 @@ Test(procmap_fake, many_inodes)
 			continue;
 		}
 		cr_assert_not_null(o, "%u", want[i]);
-		cr_assert_eq(o->inode, want[i]);
 		cr_assert_eq(o->nprocs, 1);
 		cr_assert_eq(o->procs[0].pid, 700);
 	}
+	procmap_free(pm);
+}
+
+/*
+ * Sockets with the same holders share one owner (one copy however many
+ * listeners a server has); different holders, different owners.
+ */
+Test(procmap_fake, owners_shared_by_content)
+{
+	uint32_t want[5] = { 11, 12, 13, 21, 31 };
+	struct procmap *pm;
+	const struct owner *a, *b;
+
+	mk_proc(700, "app\n", "0::/system.slice/app.service\n");
+	mk_proc(701, "other\n", "0::/\n");
+	mk_fd(700, 3, "socket:[11]");
+	mk_fd(700, 4, "socket:[12]");
+	mk_fd(700, 5, "socket:[13]");
+	mk_fd(701, 3, "socket:[21]");
+	mk_fd(700, 6, "socket:[31]");
+	mk_fd(701, 4, "socket:[31]");
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update(pm, want, 5), 0);
+	a = procmap_get(pm, 11);
+	cr_assert_not_null(a);
+	cr_assert_eq(procmap_get(pm, 12), a, "one owner for every socket of 700");
+	cr_assert_eq(procmap_get(pm, 13), a);
+	cr_assert_str_eq(a->unit, "app.service");
+	b = procmap_get(pm, 21);
+	cr_assert_neq(b, a);
+	cr_assert_eq(b->procs[0].pid, 701);
+	cr_assert_eq(procmap_get(pm, 31)->nprocs, 2);
+	cr_assert_neq(procmap_get(pm, 31), a);
+
+	/* When 701 exits, 31 is held by 700 alone: the same owner as 11's again. */
+	rm_proc(701);
+	cr_assert_eq(procmap_prune_exited(pm, 0), 2);
+	cr_assert_null(procmap_get(pm, 21), "forgotten with its last holder");
+	cr_assert_eq(procmap_get(pm, 31), procmap_get(pm, 11));
+	cr_assert_eq(procmap_get(pm, 31)->nprocs_total, 1);
+	procmap_free(pm);
+}
+
+/* The checks are spread: each call makes at most max_checks readlinks and goes on where the last stopped. */
+Test(procmap_fake, prune_goes_round_in_slices)
+{
+	uint32_t want[64];
+	struct procmap *pm;
+	unsigned calls = 0, total = 0, got;
+
+	mk_proc(700, "app\n", "0::/\n");
+	mk_proc(701, "worker\n", "0::/\n");
+	for (int i = 0; i < 64; i++) {
+		char link[32];
+
+		want[i] = (uint32_t)(1000 + i);
+		snprintf(link, sizeof(link), "socket:[%u]", want[i]);
+		mk_fd(700, 100 + i, link);
+		mk_fd(701, 100 + i, link);
+	}
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update(pm, want, 64), 0);
+	cr_assert_eq(procmap_get(pm, 1000)->nprocs, 2);
+	rm_proc(701);
+	/* Two readlinks per socket: 10 checks are 5 sockets a call. */
+	while (total < 64 && calls < 100) {
+		got = procmap_prune_exited(pm, 10);
+		cr_assert_leq(got, 5, "call %u pruned %u", calls, got);
+		total += got;
+		calls++;
+	}
+	cr_assert_eq(total, 64);
+	cr_assert_eq(calls, 13, "64 sockets at 5 a call");
+	for (int i = 0; i < 64; i++) {
+		cr_assert_eq(procmap_get(pm, want[i])->nprocs, 1);
+		cr_assert_eq(procmap_get(pm, want[i]), procmap_get(pm, want[0]));
+	}
+	cr_assert_eq(procmap_prune_exited(pm, 10), 0, "nothing left to prune");
 	procmap_free(pm);
 }
 
@@ -1449,11 +1527,11 @@ Test(procmap, prune_exited_drops_gone_workers)
 	o = procmap_get(pm, inode);
 	cr_assert_not_null(o);
 	cr_assert_eq(o->nprocs, 2);
-	cr_assert_eq(procmap_prune_exited(pm), 0, "nobody left yet");
+	cr_assert_eq(procmap_prune_exited(pm, 0), 0, "nobody left yet");
 
 	kill(child, SIGKILL);
 	cr_assert_eq(waitpid(child, &status, 0), child);
-	cr_assert_eq(procmap_prune_exited(pm), 1);
+	cr_assert_eq(procmap_prune_exited(pm, 0), 1);
 	o = procmap_get(pm, inode);
 	cr_assert_not_null(o);
 	cr_assert_eq(o->nprocs, 1);

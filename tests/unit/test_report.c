@@ -22,6 +22,7 @@
 #include "render.h"
 #include "report.h"
 #include "track.h"
+#include "owner_fixture.h"
 
 /*
  * The fixture: a monitor built by hand (no netlink), fed two ticks through
@@ -135,14 +136,13 @@ static void setup(void)
 
 	tr = track_find(&m.track, 100);
 	cr_assert_not_null(tr);
-	tr->owner.inode = tr->l.inode;
-	tr->owner.nprocs = 2;
-	tr->owner.nprocs_total = 3;
-	tr->owner.procs[0].pid = 812;
-	snprintf(tr->owner.procs[0].comm, sizeof(tr->owner.procs[0].comm), "nginx");
-	tr->owner.procs[1].pid = 813;
-	snprintf(tr->owner.procs[1].comm, sizeof(tr->owner.procs[1].comm), "nginx");
-	snprintf(tr->owner.unit, sizeof(tr->owner.unit), "nginx.service");
+	owner_mut(tr)->nprocs = 2;
+	owner_mut(tr)->nprocs_total = 3;
+	owner_mut(tr)->procs[0].pid = 812;
+	snprintf(owner_mut(tr)->procs[0].comm, sizeof(owner_mut(tr)->procs[0].comm), "nginx");
+	owner_mut(tr)->procs[1].pid = 813;
+	snprintf(owner_mut(tr)->procs[1].comm, sizeof(owner_mut(tr)->procs[1].comm), "nginx");
+	snprintf(owner_mut(tr)->unit, sizeof(owner_mut(tr)->unit), "nginx.service");
 	tr->owner_state = 'S';
 
 	/* Table order is deliberately not the expected output order. */
@@ -289,7 +289,7 @@ Test(report, comm_that_is_not_utf8_is_replaced)
 	struct tracked *tr = track_find(&m.track, 100);
 	json_t *l;
 
-	memcpy(tr->owner.procs[0].comm, "ng\xff\xfe", 5);
+	memcpy(owner_mut(tr)->procs[0].comm, "ng\xff\xfe", 5);
 	l = report_listener(tr);
 	cr_assert_not_null(l);
 	cr_assert_str_eq(get_str(json_array_get(get(l, "processes"), 0), "comm"), "ng??");
@@ -1449,14 +1449,14 @@ static void setup_blue(void)
 
 	tr = track_find(&b->track, 900);
 	cr_assert_not_null(tr);
-	tr->owner.nprocs = 1;
-	tr->owner.nprocs_total = 1;
-	tr->owner.procs[0].pid = 4242;
-	snprintf(tr->owner.procs[0].comm, sizeof(tr->owner.procs[0].comm), "tcpload");
-	snprintf(tr->owner.procs[0].cmdline, sizeof(tr->owner.procs[0].cmdline),
+	owner_mut(tr)->nprocs = 1;
+	owner_mut(tr)->nprocs_total = 1;
+	owner_mut(tr)->procs[0].pid = 4242;
+	snprintf(owner_mut(tr)->procs[0].comm, sizeof(owner_mut(tr)->procs[0].comm), "tcpload");
+	snprintf(owner_mut(tr)->procs[0].cmdline, sizeof(owner_mut(tr)->procs[0].cmdline),
 		 "tcpload --listen 127.0.0.1:8080 --no-accept");
-	tr->owner.uid = 1000;
-	snprintf(tr->owner.user, sizeof(tr->owner.user), "alice");
+	owner_mut(tr)->uid = 1000;
+	snprintf(owner_mut(tr)->user, sizeof(owner_mut(tr)->user), "alice");
 
 	findings_init(&b->findings, 8);
 	e = add_entry_in(&b->findings, CAUSE_BACKLOG_SMALL, "127.0.0.1:8080", FINDING_ACTIVE, 150);

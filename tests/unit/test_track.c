@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "track.h"
+#include "owner_fixture.h"
 
 #define MAXL 16
 
@@ -109,7 +110,7 @@ Test(track, first_update_adds_everything_as_new)
 	cr_assert_eq(a->hist_len, 1);
 	cr_assert_eq(tracked_hist(a, 0)->backlog, 128);
 	cr_assert_null(tracked_hist(a, 1));
-	cr_assert_eq(a->owner.nprocs, 0, "owner unknown until the caller sets it");
+	cr_assert_eq(tracked_owner(a)->nprocs, 0, "owner unknown until the caller sets it");
 	cr_assert_null(track_find(&t, 99));
 	track_free(&t);
 }
@@ -239,15 +240,15 @@ Test(track, vanished_removed_new_added_owners_kept)
 
 	/* The caller attaches owners after procmap. */
 	tr = track_find(&t, 3);
-	tr->owner.nprocs = 1;
-	tr->owner.nprocs_total = 1;
-	tr->owner.procs[0].pid = 812;
-	snprintf(tr->owner.procs[0].comm, sizeof(tr->owner.procs[0].comm), "nginx");
-	snprintf(tr->owner.unit, sizeof(tr->owner.unit), "nginx.service");
+	owner_mut(tr)->nprocs = 1;
+	owner_mut(tr)->nprocs_total = 1;
+	owner_mut(tr)->procs[0].pid = 812;
+	snprintf(owner_mut(tr)->procs[0].comm, sizeof(owner_mut(tr)->procs[0].comm), "nginx");
+	snprintf(owner_mut(tr)->unit, sizeof(owner_mut(tr)->unit), "nginx.service");
 	tr->owner_state = 'S';
 	tr = track_find(&t, 1);
-	tr->owner.nprocs = 1;
-	tr->owner.procs[0].pid = 42;
+	owner_mut(tr)->nprocs = 1;
+	owner_mut(tr)->procs[0].pid = 42;
 
 	/* 2 vanishes (3 moves down in the array), 4 and 0 appear on both sides. */
 	dump_reset(&d);
@@ -261,14 +262,14 @@ Test(track, vanished_removed_new_added_owners_kept)
 	assert_sorted(&t);
 	cr_assert_null(track_find(&t, 2));
 	tr = track_find(&t, 3);
-	cr_assert_eq(tr->owner.procs[0].pid, 812);
-	cr_assert_str_eq(tr->owner.procs[0].comm, "nginx");
-	cr_assert_str_eq(tr->owner.unit, "nginx.service");
+	cr_assert_eq(tracked_owner(tr)->procs[0].pid, 812);
+	cr_assert_str_eq(tracked_owner(tr)->procs[0].comm, "nginx");
+	cr_assert_str_eq(tracked_owner(tr)->unit, "nginx.service");
 	cr_assert_eq(tr->owner_state, 'S');
 	cr_assert_eq(tr->ticks_seen, 2);
-	cr_assert_eq(track_find(&t, 1)->owner.procs[0].pid, 42);
-	cr_assert_eq(track_find(&t, 4)->owner.nprocs, 0);
-	cr_assert_eq(track_find(&t, 0)->owner.nprocs, 0);
+	cr_assert_eq(tracked_owner(track_find(&t, 1))->procs[0].pid, 42);
+	cr_assert_eq(tracked_owner(track_find(&t, 4))->nprocs, 0);
+	cr_assert_eq(tracked_owner(track_find(&t, 0))->nprocs, 0);
 	cr_assert_eq(t.new_count, 2);
 	cr_assert((t.new_inodes[0] == 100 && t.new_inodes[1] == 104) ||
 		  (t.new_inodes[0] == 104 && t.new_inodes[1] == 100));
@@ -763,12 +764,12 @@ static void own(struct track *t, uint64_t cookie, int pid, const char *comm, con
 	struct tracked *tr = track_find(t, cookie);
 
 	cr_assert_not_null(tr);
-	memset(&tr->owner, 0, sizeof(tr->owner));
-	tr->owner.nprocs = 1;
-	tr->owner.nprocs_total = 1;
-	tr->owner.procs[0].pid = pid;
-	snprintf(tr->owner.procs[0].comm, sizeof(tr->owner.procs[0].comm), "%s", comm);
-	snprintf(tr->owner.unit, sizeof(tr->owner.unit), "%s", unit);
+	memset(owner_mut(tr), 0, sizeof(struct owner));
+	owner_mut(tr)->nprocs = 1;
+	owner_mut(tr)->nprocs_total = 1;
+	owner_mut(tr)->procs[0].pid = pid;
+	snprintf(owner_mut(tr)->procs[0].comm, sizeof(owner_mut(tr)->procs[0].comm), "%s", comm);
+	snprintf(owner_mut(tr)->unit, sizeof(owner_mut(tr)->unit), "%s", unit);
 }
 
 Test(track_gap, vanished_and_back_records_the_gap)
