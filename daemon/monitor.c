@@ -202,7 +202,13 @@ static void fold_fast_samples(struct monitor *m)
 
 		if (!tr->fast_samples)
 			continue;
-		p = &tr->hist[(tr->hist_head + TRACK_HISTORY - 1) % TRACK_HISTORY];
+		p = tracked_hist_newest(tr);
+		if (!p) {
+			/* No memory for the ring: the samples are not folded this tick. */
+			tr->fast_peak_queue = 0;
+			tr->fast_samples = 0;
+			continue;
+		}
 		if (tr->fast_peak_queue > tr->l.backlog && p->queue <= p->backlog) {
 			m->fast_full++;
 			if (tr->ticks_full == 0)

@@ -127,13 +127,42 @@ static void counters_copy_into(struct counters *dst, const struct counters *src)
 	dst->malformed = src ? src->malformed : 0;
 }
 
+static bool tick_point_same(const struct tick_point *a, const struct tick_point *b)
+{
+	return a->queue == b->queue && a->backlog == b->backlog && a->drops_delta == b->drops_delta;
+}
+
+/* The ring, holding hist_len copies of hist_same. Return: false when out of memory. */
+static bool hist_ring(struct tracked *tr)
+{
+	unsigned i;
+
+	tr->hist = malloc(TRACK_HISTORY * sizeof(*tr->hist));
+	if (!tr->hist)
+		return false;
+	for (i = 0; i < TRACK_HISTORY; i++)
+		tr->hist[i] = tr->hist_same;
+	tr->hist_head = tr->hist_len % TRACK_HISTORY;
+	return true;
+}
+
 static void hist_push(struct tracked *tr, uint32_t drops_delta)
 {
-	struct tick_point *p = &tr->hist[tr->hist_head];
+	struct tick_point p = { tr->l.queue, tr->l.backlog, drops_delta };
 
-	p->queue = tr->l.queue;
-	p->backlog = tr->l.backlog;
-	p->drops_delta = drops_delta;
+	if (!tr->hist && (tr->hist_len == 0 || tick_point_same(&p, &tr->hist_same))) {
+		tr->hist_same = p;
+		if (tr->hist_len < TRACK_HISTORY)
+			tr->hist_len++;
+		return;
+	}
+	if (!tr->hist && !hist_ring(tr)) {
+		/* No memory for the ring: the history starts again from this point. */
+		tr->hist_same = p;
+		tr->hist_len = 1;
+		return;
+	}
+	tr->hist[tr->hist_head] = p;
 	tr->hist_head = (tr->hist_head + 1) % TRACK_HISTORY;
 	if (tr->hist_len < TRACK_HISTORY)
 		tr->hist_len++;
@@ -381,6 +410,10 @@ void track_init(struct track *t)
 
 void track_free(struct track *t)
 {
+	size_t i;
+
+	for (i = 0; i < t->count; i++)
+		free(t->items[i].hist);
 	free(t->items);
 	free(t->new_inodes);
 	free(t->keys);
@@ -492,6 +525,7 @@ int track_update(struct track *t, const struct listener_set *now,
 	 */
 	for (i = 0, j = 0, w = 0, k = 0; i < t->count || j < u; ) {
 		if (j >= u || (i < t->count && t->items[i].l.cookie < keys[j].cookie)) {
+			free(t->items[i].hist);
 			i++;    /* vanished */
 		} else if (i < t->count && t->items[i].l.cookie == keys[j].cookie) {
 			tracked_advance(&t->items[i], &now->items[keys[j].idx], now_ms);
@@ -616,5 +650,14 @@ const struct tick_point *tracked_hist(const struct tracked *tr, unsigned k)
 {
 	if (k >= tr->hist_len)
 		return NULL;
+	if (!tr->hist)
+		return &tr->hist_same;
 	return &tr->hist[(tr->hist_head + TRACK_HISTORY - 1 - k) % TRACK_HISTORY];
+}
+
+struct tick_point *tracked_hist_newest(struct tracked *tr)
+{
+	if (tr->hist_len == 0 || (!tr->hist && !hist_ring(tr)))
+		return NULL;
+	return &tr->hist[(tr->hist_head + TRACK_HISTORY - 1) % TRACK_HISTORY];
 }

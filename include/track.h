@@ -38,9 +38,16 @@ struct tracked {
 	unsigned ticks_seen;
 	uint32_t fast_peak_queue; /* highest queue the fast samples saw since the last tick */
 	unsigned fast_samples;    /* fast samples since the last tick */
-	unsigned hist_len;        /* valid entries in hist, newest at hist[(hist_head + TRACK_HISTORY - 1) % TRACK_HISTORY] */
-	unsigned hist_head;       /* next slot to write */
-	struct tick_point hist[TRACK_HISTORY];
+	/*
+	 * The history, read with tracked_hist. Most listeners of a big host
+	 * are idle, every point the same: they keep that one point (hist_same)
+	 * and no ring; the ring is allocated the first time a point differs,
+	 * and freed with the listener.
+	 */
+	unsigned hist_len;        /* points kept, up to TRACK_HISTORY */
+	unsigned hist_head;       /* next ring slot to write; newest at (hist_head + TRACK_HISTORY - 1) % TRACK_HISTORY */
+	struct tick_point hist_same;  /* every point so far, while hist is NULL */
+	struct tick_point *hist;  /* the ring (TRACK_HISTORY points), or NULL */
 };
 
 #define TRACK_GAPS_MAX 64
@@ -146,5 +153,12 @@ static inline const struct owner *tracked_owner(const struct tracked *tr)
 
 /* Return: history point k ticks ago (0 = newest), or NULL past hist_len. */
 const struct tick_point *tracked_hist(const struct tracked *tr, unsigned k);
+
+/*
+ * The newest history point, to be changed (the fast samples fold into it):
+ * the ring is allocated if it was not. Return: NULL when there is no point
+ * or no memory.
+ */
+struct tick_point *tracked_hist_newest(struct tracked *tr);
 
 #endif

@@ -59,13 +59,50 @@ struct cg_entry {
 /*
  * One socket inode: its owner (an index into the interned owners) and, for
  * each of the owner's processes, the fd it holds the socket on (to see,
- * later, that it still does).
+ * later, that it still does). Most sockets have one holder: its fd is kept
+ * in place, and only a shared socket has an array (owner's nprocs long).
  */
 struct pm_entry {
 	uint32_t inode;
 	uint32_t owner;
-	int fd[OWNER_MAX_PROCS];
+	union {
+		int one;
+		int *many;
+	} fd;
 };
+
+/* The fds of e, whose owner has nprocs processes. */
+static int *entry_fds(struct pm_entry *e, unsigned nprocs)
+{
+	return nprocs > 1 ? e->fd.many : &e->fd.one;
+}
+
+/* Set e's fds to fd[0, nprocs), replacing what it had for had processes. Return: false on ENOMEM (e unchanged). */
+static bool entry_set_fds(struct pm_entry *e, unsigned had, const int *fd, unsigned nprocs)
+{
+	int *many = NULL;
+
+	if (nprocs > 1) {
+		many = malloc(nprocs * sizeof(*many));
+		if (!many)
+			return false;
+		memcpy(many, fd, nprocs * sizeof(*many));
+	}
+	if (had > 1)
+		free(e->fd.many);
+	if (many)
+		e->fd.many = many;
+	else
+		e->fd.one = nprocs ? fd[0] : -1;
+	return true;
+}
+
+/* Free what e holds; its owner has nprocs processes. */
+static void entry_release(struct pm_entry *e, unsigned nprocs)
+{
+	if (nprocs > 1)
+		free(e->fd.many);
+}
 
 struct procmap {
 	char *proc_root;
@@ -130,6 +167,8 @@ void procmap_free(struct procmap *pm)
 		return;
 	cg_index_clear(pm);
 	free(pm->want);
+	for (size_t i = 0; i < pm->count; i++)
+		entry_release(&pm->entries[i], ownertab_get(&pm->owners, pm->entries[i].owner)->nprocs);
 	free(pm->entries);
 	ownertab_free(&pm->owners);
 	free(pm->proc_root);
@@ -1221,6 +1260,8 @@ static int pending_finish(struct procmap *pm, const struct pending *p, const str
 	o.nprocs_total = p->nprocs_total;
 	memset(out, 0, sizeof(*out));
 	out->inode = p->inode;
+	if (!entry_set_fds(out, 0, p->fd, p->nprocs))
+		return -ENOMEM;
 	for (j = 0; j < p->nprocs; j++) {
 		const struct proc_info *pi = &pt->items[p->info[j]];
 
@@ -1228,7 +1269,6 @@ static int pending_finish(struct procmap *pm, const struct pending *p, const str
 		/* pi->comm is NUL-terminated within OWNER_COMM_MAX (read_names). */
 		memcpy(o.procs[j].comm, pi->comm, sizeof(o.procs[j].comm));
 		memcpy(o.procs[j].cmdline, pi->cmdline, sizeof(o.procs[j].cmdline));
-		out->fd[j] = p->fd[j];
 	}
 	/* The user is procs[0]'s. */
 	if (p->nprocs > 0)
@@ -1238,8 +1278,10 @@ static int pending_finish(struct procmap *pm, const struct pending *p, const str
 	if (o.uid >= 0)
 		user_name(pm, (uint32_t)o.uid, o.user, sizeof(o.user));
 	idx = ownertab_intern(&pm->owners, &o);
-	if (idx < 0)
+	if (idx < 0) {
+		entry_release(out, p->nprocs);
 		return (int)idx;
+	}
 	out->owner = (uint32_t)idx;
 	return 0;
 }
@@ -1296,6 +1338,9 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
 			j++;
 		if (j < nwant && want[j].inode == pm->entries[i].inode)
 			pm->entries[k++] = pm->entries[i];
+		else
+			entry_release(&pm->entries[i],
+				      ownertab_get(&pm->owners, pm->entries[i].owner)->nprocs);
 	}
 	changed = k != pm->count;
 	pm->count = k;
@@ -1347,15 +1392,18 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
 		goto out;
 	}
 
-	sort_inplace(pend, nfresh, sizeof(*pend), pending_inode_cmp);
-	for (i = 0; i < nfresh; i++) {
-		err = pending_finish(pm, &pend[i], &pt, &fresh[i]);
-		if (err < 0)
-			goto out;
-	}
 	err = entries_reserve(pm, pm->count + nfresh);
 	if (err < 0)
 		goto out;
+	sort_inplace(pend, nfresh, sizeof(*pend), pending_inode_cmp);
+	for (i = 0; i < nfresh; i++) {
+		err = pending_finish(pm, &pend[i], &pt, &fresh[i]);
+		if (err < 0) {
+			while (i-- > 0)
+				entry_release(&fresh[i], pend[i].nprocs);
+			goto out;
+		}
+	}
 	/* Merge from the back so the cache stays sorted without a copy. */
 	i = pm->count;
 	j = nfresh;
@@ -1410,6 +1458,7 @@ static bool still_holds(const struct procmap *pm, int pid, int fd, uint32_t inod
 static bool entry_drop_procs(struct procmap *pm, struct pm_entry *e, const bool *keep)
 {
 	struct owner o = *ownertab_get(&pm->owners, e->owner);
+	const int *cur = entry_fds(e, o.nprocs);
 	int fd[OWNER_MAX_PROCS];
 	unsigned j, kept = 0, had = o.nprocs;
 	long idx;
@@ -1418,16 +1467,16 @@ static bool entry_drop_procs(struct procmap *pm, struct pm_entry *e, const bool 
 		if (!keep[j])
 			continue;
 		o.procs[kept] = o.procs[j];
-		fd[kept++] = e->fd[j];
+		fd[kept++] = cur[j];
 	}
 	o.nprocs_total -= had - kept;
 	o.nprocs = kept;
 	memset(&o.procs[kept], 0, (OWNER_MAX_PROCS - kept) * sizeof(o.procs[0]));
+	/* An owner interned for nothing is collected later; fds and owner change together. */
 	idx = ownertab_intern(&pm->owners, &o);
-	if (idx < 0)
+	if (idx < 0 || !entry_set_fds(e, had, fd, kept))
 		return false;
 	e->owner = (uint32_t)idx;
-	memcpy(e->fd, fd, sizeof(fd));
 	return true;
 }
 
@@ -1447,7 +1496,7 @@ unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks)
 		unsigned j, kept = 0, had = o->nprocs;
 
 		for (j = 0; j < had; j++) {
-			keep[j] = still_holds(pm, o->procs[j].pid, e->fd[j], e->inode);
+			keep[j] = still_holds(pm, o->procs[j].pid, entry_fds(e, had)[j], e->inode);
 			kept += keep[j];
 		}
 		checks += had;
@@ -1456,6 +1505,7 @@ unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks)
 			continue;
 		if (kept == 0) {
 			/* Forgotten: resolved again when next asked. */
+			entry_release(e, had);
 			e->owner = UINT32_MAX;
 			forget = true;
 		} else if (!entry_drop_procs(pm, e, keep)) {

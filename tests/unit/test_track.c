@@ -351,6 +351,43 @@ Test(track, history_ring_wraps_newest_first)
 	track_free(&t);
 }
 
+/*
+ * An idle listener keeps one point and no ring (a big host's thousands of
+ * idle listeners cost no history); the first point that differs brings the
+ * ring, holding the idle past, and the history reads the same either way.
+ */
+Test(track, idle_history_has_no_ring_until_a_point_differs)
+{
+	struct track t;
+	struct tracked *a;
+	unsigned i;
+
+	track_init(&t);
+	for (i = 0; i < 5; i++)
+		one(&t, 1, 0, 128, 0, (int64_t)i * 1000);
+	a = track_find(&t, 1);
+	cr_assert_null(a->hist, "no ring while every point is the same");
+	cr_assert_eq(a->hist_len, 5);
+	for (i = 0; i < 5; i++) {
+		cr_assert_eq(tracked_hist(a, i)->queue, 0);
+		cr_assert_eq(tracked_hist(a, i)->backlog, 128);
+	}
+	cr_assert_null(tracked_hist(a, 5));
+
+	one(&t, 1, 7, 128, 0, 5000);
+	a = track_find(&t, 1);
+	cr_assert_not_null(a->hist, "the ring once the queue moved");
+	cr_assert_eq(a->hist_len, 6);
+	cr_assert_eq(tracked_hist(a, 0)->queue, 7);
+	for (i = 1; i < 6; i++)
+		cr_assert_eq(tracked_hist(a, i)->queue, 0, "the idle past, %u ago", i);
+
+	/* The fast samples write into the newest point. */
+	tracked_hist_newest(a)->queue = 9;
+	cr_assert_eq(tracked_hist(a, 0)->queue, 9);
+	track_free(&t);
+}
+
 static void counters_one(struct counters *c, struct counter *storage, int64_t overflows)
 {
 	memset(c, 0, sizeof(*c));
