@@ -266,38 +266,57 @@ static int attach_owners(struct monitor *m)
 {
 	struct track *t = &m->track;
 	size_t i, n = 0;
-	int r;
+	bool ask, missing = false;
+	int r = 0;
 
-	r = reserve_inodes(m, t->count + DEEP_TOP_HOLDERS);
-	if (r < 0)
-		return r;
-	/* The socket's cgroup (INET_DIAG_CGROUP_ID) narrows a new listener's search to its processes. */
-	for (i = 0; i < t->count; i++) {
-		m->cgroup_ids[n] = t->items[i].l.cgroup_id;
-		m->inodes[n++] = t->items[i].l.inode;
-	}
-	/*
-	 * The latest deep sample's holders are asked for on every tick, not
-	 * only when the deep tier ran: procmap forgets an inode not asked for,
-	 * and would walk /proc for it again at every deep run.
-	 */
-	for (i = 0; i < m->deep.n_holders; i++)
-		if (m->deep.holders[i].inode) {
-			m->cgroup_ids[n] = 0;
-			m->inodes[n++] = m->deep.holders[i].inode;
-		}
 	/* Workers exit: drop the owners' processes that are gone, a slice a tick. */
 	procmap_prune_exited(m->pm, MONITOR_PRUNE_CHECKS);
-	r = procmap_update_hinted(m->pm, m->inodes, m->cgroup_ids, n);
 	/*
-	 * Owners live in procmap and move when it changes: every listener's
-	 * pointer is set again, even when the update failed (procmap is still
-	 * whole then, only some owners unknown).
+	 * The same sockets as last tick need no asking: in the steady state
+	 * neither the inodes are gathered nor procmap searched. Out of memory
+	 * for the inodes: no update, but the pointers below are still set
+	 * again if the prune moved them.
 	 */
+	ask = m->owners_stale || t->new_count > 0 || t->gone_count > 0 || m->deep_ran;
+	if (ask)
+		r = reserve_inodes(m, t->count + DEEP_TOP_HOLDERS);
+	if (ask && r == 0) {
+		/* The socket's cgroup (INET_DIAG_CGROUP_ID) narrows a new listener's search to its processes. */
+		for (i = 0; i < t->count; i++) {
+			m->cgroup_ids[n] = t->items[i].l.cgroup_id;
+			m->inodes[n++] = t->items[i].l.inode;
+		}
+		/*
+		 * The latest deep sample's holders are asked for every time, not
+		 * only when the deep tier ran: procmap forgets an inode not asked
+		 * for, and would walk /proc for it again at every deep run.
+		 */
+		for (i = 0; i < m->deep.n_holders; i++)
+			if (m->deep.holders[i].inode) {
+				m->cgroup_ids[n] = 0;
+				m->inodes[n++] = m->deep.holders[i].inode;
+			}
+		r = procmap_update_hinted(m->pm, m->inodes, m->cgroup_ids, n);
+	}
+	/*
+	 * Owners live in procmap and move when it changes: then every
+	 * listener's pointer is set again, even when the update failed
+	 * (procmap is still whole then, only some owners unknown). A new
+	 * listener always brings a change (its inode was not cached).
+	 */
+	if (procmap_generation(m->pm) != m->owners_gen || t->new_count > 0) {
+		for (i = 0; i < t->count; i++) {
+			t->items[i].owner = procmap_get(m->pm, t->items[i].l.inode);
+			missing |= !t->items[i].owner;
+		}
+		m->owners_gen = procmap_generation(m->pm);
+		/* Not cached at all (/proc unreadable): ask again next tick. */
+		m->owners_stale = missing;
+	}
+	m->owners_stale |= r < 0;
 	for (i = 0; i < t->count; i++) {
 		struct tracked *tr = &t->items[i];
 
-		tr->owner = procmap_get(m->pm, tr->l.inode);
 		/* The owner's state matters only when it is dropping (slow-accept). */
 		tr->owner_state = 0;
 		if (tr->drops_delta > 0 && tracked_owner(tr)->nprocs > 0)

@@ -546,6 +546,7 @@ int track_update(struct track *t, const struct listener_set *now,
 	 * survivor is overwritten.
 	 */
 	t->new_count = 0;
+	t->gone_count = gone;
 	i = w;
 	j = k;
 	while (j > 0) {

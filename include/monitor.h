@@ -56,6 +56,13 @@ struct monitor {
 	uint32_t *inodes;         /* reused each tick for procmap */
 	uint64_t *cgroup_ids;     /* their cgroup ids, the same size */
 	size_t inodes_cap;
+	/*
+	 * procmap is asked again only when the sockets to own changed (or the
+	 * last ask failed), and the listeners' owner pointers are set again
+	 * only when procmap's generation moved.
+	 */
+	bool owners_stale;
+	unsigned long owners_gen;
 	int64_t started;          /* wall clock, seconds */
 	int last_error;           /* -errno of the latest failed tick, 0 */
 	unsigned long failed_ticks;

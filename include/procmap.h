@@ -65,6 +65,13 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
  */
 unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks);
 
+/*
+ * Return: a number that changes whenever an update or a prune changed what
+ * procmap_get returns (or where): while it stays the same, owner pointers
+ * already handed out stay valid.
+ */
+unsigned long procmap_generation(const struct procmap *pm);
+
 /* Counters for tests and the bench: full /proc walks, and cgroup-narrowed lookups. */
 unsigned long procmap_full_walks(const struct procmap *pm);
 unsigned long procmap_cgroup_hits(const struct procmap *pm);

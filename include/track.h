@@ -106,6 +106,7 @@ struct track {
 	/* Inodes of listeners first seen in the latest update (for procmap). */
 	uint32_t *new_inodes;
 	size_t new_count;
+	size_t gone_count;        /* listeners that vanished in the latest update */
 	size_t new_cap;
 	/*
 	 * track_update's sort keys, private to track.c: kept so that a steady

@@ -113,6 +113,7 @@ struct procmap {
 	size_t prune_next;          /* where the next procmap_prune_exited goes on */
 
 	unsigned long full_walks;
+	unsigned long generation;   /* procmap_generation */
 	unsigned long cgroup_hits;
 
 	struct user_entry users[PROCMAP_USERS_MAX];
@@ -173,6 +174,11 @@ void procmap_free(struct procmap *pm)
 	ownertab_free(&pm->owners);
 	free(pm->proc_root);
 	free(pm);
+}
+
+unsigned long procmap_generation(const struct procmap *pm)
+{
+	return pm->generation;
 }
 
 unsigned long procmap_full_walks(const struct procmap *pm)
@@ -1417,8 +1423,10 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
 	pm->count += nfresh;
 	changed = true;
 out:
-	if (changed || err < 0)
+	if (changed || err < 0) {
 		owners_collect(pm);
+		pm->generation++;
+	}
 	if (proc)
 		closedir(proc);
 	free(pt.items);
@@ -1503,6 +1511,8 @@ unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks)
 		i = (i + 1) % n;
 		if (kept == had)
 			continue;
+		/* Even a failed attempt below may have moved the owners. */
+		pm->generation++;
 		if (kept == 0) {
 			/* Forgotten: resolved again when next asked. */
 			entry_release(e, had);
