@@ -903,6 +903,39 @@ Test(procmap_fake, owners_shared_by_content)
 	procmap_free(pm);
 }
 
+/* The generation moves exactly when what procmap_get returns may have: the monitor keeps its pointers otherwise. */
+Test(procmap_fake, generation_moves_only_on_change)
+{
+	uint32_t want[2] = { 11, 21 };
+	struct procmap *pm;
+	unsigned long g;
+
+	mk_proc(700, "app\n", "0::/\n");
+	mk_proc(701, "other\n", "0::/\n");
+	mk_fd(700, 3, "socket:[11]");
+	mk_fd(701, 3, "socket:[21]");
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	g = procmap_generation(pm);
+	cr_assert_eq(procmap_update(pm, want, 1), 0);
+	cr_assert_neq(procmap_generation(pm), g, "a new inode");
+	g = procmap_generation(pm);
+	cr_assert_eq(procmap_update(pm, want, 1), 0);
+	cr_assert_eq(procmap_prune_exited(pm, 0), 0);
+	cr_assert_eq(procmap_generation(pm), g, "the same inodes, nobody gone");
+	cr_assert_eq(procmap_update(pm, want, 2), 0);
+	cr_assert_neq(procmap_generation(pm), g, "another new inode");
+	g = procmap_generation(pm);
+	cr_assert_eq(procmap_update(pm, want, 1), 0);
+	cr_assert_neq(procmap_generation(pm), g, "an inode no longer asked for");
+	cr_assert_eq(procmap_update(pm, want, 2), 0);
+	g = procmap_generation(pm);
+	rm_proc(701);
+	cr_assert_eq(procmap_prune_exited(pm, 0), 1);
+	cr_assert_neq(procmap_generation(pm), g, "a holder gone");
+	procmap_free(pm);
+}
+
 /* The checks are spread: each call makes at most max_checks readlinks and goes on where the last stopped. */
 Test(procmap_fake, prune_goes_round_in_slices)
 {
