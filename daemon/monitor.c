@@ -13,6 +13,14 @@
 /* "Sockets near the port range" runs the deep tier at most this often on its own. */
 #define MONITOR_PORTS_TICKS 10
 /*
+ * ... and spends at most 1 / this of the time on it (5 times as much
+ * while a destination is half-way): a host with 200,000 connections,
+ * whose deep dump takes a second, looks every 100 s, a small one every
+ * MONITOR_PORTS_TICKS ticks.
+ */
+#define MONITOR_PORTS_DUTY 100
+#define MONITOR_PORTS_DUTY_WARM 20
+/*
  * Readlinks per tick spent checking that owners still hold their sockets
  * (procmap_prune_exited goes round all of them, this many at a time): a
  * host with 1,000 listeners is gone round every 8 ticks, one with 10,000
@@ -262,11 +270,34 @@ static int reserve_inodes(struct monitor *m, size_t n)
  * its owner. procmap walks /proc only for inodes it has not seen, so a
  * steady state costs a lookup per listener.
  */
+static bool host_moved(const struct track *t, const char *name);
+
+/*
+ * TCP memory is short (what rule_tcp_memory looks at): only then are the
+ * deep tier's top memory holders worth naming, which may take a walk of
+ * every process (a holder is any socket, not a listener procmap knows).
+ */
+static bool memory_trouble(const struct monitor *m)
+{
+	const struct track *t = &m->track;
+	const struct sockstat *ss = &m->sockstat;
+	size_t i;
+
+	if (ss->tcp_mem >= 0 && m->limits.tcp_mem[1] > 0 && ss->tcp_mem >= m->limits.tcp_mem[1])
+		return true;
+	if (host_moved(t, "TcpExt.TCPMemoryPressures") || host_moved(t, "TcpExt.TCPAbortOnMemory"))
+		return true;
+	for (i = 0; i < t->n_kmsg; i++)
+		if (t->kmsg[i].kind == KMSG_TCP_OOM)
+			return true;
+	return false;
+}
+
 static int attach_owners(struct monitor *m)
 {
 	struct track *t = &m->track;
 	size_t i, n = 0;
-	bool ask, missing = false;
+	bool ask, missing = false, holders = m->deep_ran && memory_trouble(m);
 	int r = 0;
 
 	/* Workers exit: drop the owners' processes that are gone, a slice a tick. */
@@ -277,7 +308,7 @@ static int attach_owners(struct monitor *m)
 	 * for the inodes: no update, but the pointers below are still set
 	 * again if the prune moved them.
 	 */
-	ask = m->owners_stale || t->new_count > 0 || t->gone_count > 0 || m->deep_ran;
+	ask = m->owners_stale || t->new_count > 0 || t->gone_count > 0 || holders;
 	if (ask)
 		r = reserve_inodes(m, t->count + DEEP_TOP_HOLDERS);
 	if (ask && r == 0) {
@@ -286,12 +317,7 @@ static int attach_owners(struct monitor *m)
 			m->cgroup_ids[n] = t->items[i].l.cgroup_id;
 			m->inodes[n++] = t->items[i].l.inode;
 		}
-		/*
-		 * The latest deep sample's holders are asked for every time, not
-		 * only when the deep tier ran: procmap forgets an inode not asked
-		 * for, and would walk /proc for it again at every deep run.
-		 */
-		for (i = 0; i < m->deep.n_holders; i++)
+		for (i = 0; holders && i < m->deep.n_holders; i++)
 			if (m->deep.holders[i].inode) {
 				m->cgroup_ids[n] = 0;
 				m->inodes[n++] = m->deep.holders[i].inode;
@@ -322,7 +348,7 @@ static int attach_owners(struct monitor *m)
 		if (tr->drops_delta > 0 && tracked_owner(tr)->nprocs > 0)
 			tr->owner_state = procmap_proc_state(MONITOR_PID_ROOT, tracked_owner(tr)->procs[0].pid);
 	}
-	for (i = 0; m->deep_ran && i < m->deep.n_holders; i++) {
+	for (i = 0; holders && i < m->deep.n_holders; i++) {
 		struct mem_holder *h = &m->deep.holders[i];
 		const struct owner *o = h->inode ? procmap_get(m->pm, h->inode) : NULL;
 
@@ -332,6 +358,14 @@ static int attach_owners(struct monitor *m)
 		}
 	}
 	return r;
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Did the deep tier find a destination half-way to ephemeral-ports? Then it looks every tick. */
@@ -393,7 +427,9 @@ static const char *deep_reason(const struct monitor *m)
 		 * MONITOR_PORTS_TICKS ticks, unless the last look found one half-way.
 		 */
 		if (used * 2 >= range &&
-		    (m->deep_dest_warm || t->ticks - m->deep_last_tick >= MONITOR_PORTS_TICKS))
+		    (m->deep_dest_warm || t->ticks - m->deep_last_tick >= MONITOR_PORTS_TICKS) &&
+		    monotonic_ms() - m->deep_last_ms >=
+			    m->deep_cost_ms * (m->deep_dest_warm ? MONITOR_PORTS_DUTY_WARM : MONITOR_PORTS_DUTY))
 			return "sockets near the port range";
 	}
 	return NULL;
@@ -455,9 +491,13 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 	m->deep_reason = deep_reason(m);
 	m->deep_ran = false;
 	if (m->deep_reason) {
+		int64_t start = monotonic_ms();
+
 		/* A failed deep dump costs the deep causes one tick, not the tick. */
-		if (sockdiag_dump_deep(m->sd, &m->deep, m->limits.port_range_lo,
-				       m->limits.port_range_hi) == 0) {
+		r = sockdiag_dump_deep(m->sd, &m->deep, m->limits.port_range_lo, m->limits.port_range_hi);
+		m->deep_last_ms = monotonic_ms();
+		m->deep_cost_ms = m->deep_last_ms - start;
+		if (r == 0) {
 			m->deep_ran = true;
 			m->deep_runs++;
 			m->deep_last_tick = m->track.ticks;

@@ -45,6 +45,8 @@ struct monitor {
 	unsigned long deep_runs;
 	uint64_t deep_last_tick;  /* track.ticks when it last ran */
 	bool deep_dest_warm;      /* it last found a destination half-way to ephemeral-ports */
+	int64_t deep_last_ms;     /* monotonic ms when it last ended */
+	int64_t deep_cost_ms;     /* how long that run took */
 	/* Kernel log events read since the last tick (the daemon's loop adds them). */
 	struct kmsg_event kmsg_pending[TRACK_KMSG_MAX];
 	size_t n_kmsg_pending;

@@ -338,6 +338,7 @@ static uint64_t holder_bytes(const struct mem_holder *h)
  * largest first (the earlier of equals first). A socket already there (a
  * repeat in the dump) is replaced by its newer copy. Sockets holding nothing
  * are not candidates: an idle host has no holders, not ten empty ones.
+ * Nor are handshakes (below).
  */
 static void holder_offer(struct deep_sample *ds, const struct mem_holder *h)
 {
@@ -353,7 +354,12 @@ static void holder_offer(struct deep_sample *ds, const struct mem_holder *h)
 			(ds->n_holders - i - 1) * sizeof(ds->holders[0]));
 		ds->n_holders--;
 	}
-	if (bytes == 0)
+	/*
+	 * A handshake's queue is its SYN or SYN-ACK (a byte of sequence
+	 * space), not memory anyone holds: a client connecting to a full
+	 * listener would otherwise top the list, a new socket each time.
+	 */
+	if (bytes == 0 || h->state == DEEP_ST_SYN_SENT || h->state == DEEP_ST_SYN_RECV)
 		return;
 	if (ds->n_holders == DEEP_TOP_HOLDERS) {
 		if (bytes <= holder_bytes(&ds->holders[DEEP_TOP_HOLDERS - 1]))
