@@ -1,4 +1,4 @@
-/* links.h: per-interface receive drops from rtnetlink, through libnl-route-3's link cache. */
+/* links.h: per-interface receive drops from an rtnetlink link dump (nl.c), parsed with libnl-3. */
 #ifndef BACKLOGD_LINKS_H
 #define BACKLOGD_LINKS_H
 
@@ -24,10 +24,23 @@ struct link_table {
 
 struct links;
 
-/* Return: 0 or -errno. */
+/* Open the NETLINK_ROUTE socket and its receive buffer. Return: 0 or -errno. */
 int links_open(struct links **out);
 void links_close(struct links *lk);
-/* Refill the cache and copy every link's counters into out. Return: 0 or -errno. */
+/*
+ * Dump every link and copy its counters into out, sorted by ifindex. A
+ * steady-state read allocates nothing. Return: 0 or -errno (out empty).
+ */
 int links_read(struct links *lk, struct link_table *out);
+
+/*
+ * Parse a buffer of netlink messages as received from an RTM_GETLINK dump
+ * (one or more recv() worth, concatenated), inserting links into out as
+ * links_read does; malformed messages are skipped. For tests fed with
+ * recorded dumps. Return: 1 when NLMSG_DONE was seen, 0 when more is
+ * expected, -errno on an NLMSG_ERROR, an interrupted dump (-EINTR) or a
+ * buffer that is not netlink at all (-EBADMSG).
+ */
+int links_parse(const void *buf, size_t len, struct link_table *out);
 
 #endif

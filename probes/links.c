@@ -1,178 +1,87 @@
-/* links.c: per-interface receive counters (packets, drops, missed, FIFO) from rtnetlink via libnl-route-3's link cache. */
+/* links.c: per-interface receive counters (packets, drops, missed, FIFO) from an RTM_GETLINK dump on nl.c, its attributes checked by libnl-3's policies. */
 #include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 
 /*
- * libnl's own struct nl_sock (netlink/socket.h) shares its name with the
- * transport in include/nl.h: this file uses libnl only and never includes nl.h.
+ * nl.c does the I/O; libnl-3 only parses what it received (nlmsg_parse and
+ * nla_*, which allocate nothing). libnl's headers declare an nl_dump() of
+ * their own, an object printer (netlink/utils.h) that this file never calls:
+ * its declaration is renamed out of the way of the transport's in nl.h.
+ * Their nl_close() and struct nl_sock match nl.h's declarations as C types.
+ * At run time nl.c's nl_close() and nl_dump() also stand in for libnl's own
+ * (the program's definitions win): harmless while no libnl function that
+ * takes a socket is called, as none is, here or elsewhere.
  */
-#include <netlink/cache.h>
-#include <netlink/errno.h>
-#include <netlink/handlers.h>
-#include <netlink/netlink.h>
-#include <netlink/socket.h>
-#include <netlink/route/link.h>
+#define nl_dump links_libnl_nl_dump_unused
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#undef nl_dump
 
 #include "links.h"
-
-/* As in nl.c: a kernel that stops answering must not freeze the daemon's tick. */
-#define LINKS_RECV_TIMEOUT_SEC 5
-/*
- * A link dump is flagged interrupted when an interface came or went while it
- * ran; redo it this many times, then keep what came back (see links_read).
- */
-#define LINKS_RETRIES 3
+#include "nl.h"
 
 struct links {
-	struct nl_sock *sk;
-	struct nl_cache *cache;
-	bool intr;              /* the last dump carried NLM_F_DUMP_INTR */
+	struct nl_sock nl;      /* NETLINK_ROUTE, its receive buffer reused by every dump */
+};
+
+/* The highest attribute read; a newer kernel's higher ones are skipped by nla_parse. */
+#define LINKS_ATTR_MAX IFLA_STATS64
+_Static_assert(IFLA_IFNAME <= LINKS_ATTR_MAX && IFLA_STATS <= LINKS_ATTR_MAX,
+	       "tb[] must hold every attribute read");
+
+/*
+ * The stats structs grew over the years (rx_nohandler, rx_otherhost_dropped)
+ * and may grow again: ask for the fields read here, not for this build's
+ * sizeof, or an older kernel's every link would be refused.
+ */
+#define LINKS_STATS64_MIN (offsetof(struct rtnl_link_stats64, rx_missed_errors) + \
+			   sizeof(((struct rtnl_link_stats64 *)0)->rx_missed_errors))
+#define LINKS_STATS32_MIN (offsetof(struct rtnl_link_stats, rx_missed_errors) + \
+			   sizeof(((struct rtnl_link_stats *)0)->rx_missed_errors))
+_Static_assert(offsetof(struct rtnl_link_stats64, rx_fifo_errors) < LINKS_STATS64_MIN &&
+	       offsetof(struct rtnl_link_stats64, rx_dropped) < LINKS_STATS64_MIN &&
+	       offsetof(struct rtnl_link_stats, rx_fifo_errors) < LINKS_STATS32_MIN &&
+	       offsetof(struct rtnl_link_stats, rx_dropped) < LINKS_STATS32_MIN,
+	       "rx_missed_errors must be the last field read");
+
+/*
+ * nla_parse checks every attribute of these types before the message is
+ * used: a name that is not NUL-terminated, or stats shorter than the fields
+ * read, make it fail, and the whole link is skipped. Types in range without
+ * an entry (NLA_UNSPEC, minlen 0) are not checked: they are not read.
+ */
+static const struct nla_policy links_policy[LINKS_ATTR_MAX + 1] = {
+	[IFLA_IFNAME] = { .type = NLA_STRING },
+	[IFLA_STATS] = { .minlen = LINKS_STATS32_MIN },
+	[IFLA_STATS64] = { .minlen = LINKS_STATS64_MIN },
 };
 
 /*
- * libnl reports errors as negative NLE_* codes, and maps the errno of a
- * failed system call to one of them (nl_syserr2nlerr) on the way, losing
- * detail (ENOBUFS becomes NLE_NOMEM, for example). Map back to the closest
- * errno so callers see one error space; nl_geterror(nle) has the libnl text.
- */
-static int links_errno(int nle)
-{
-	switch (nle < 0 ? -nle : nle) {
-	case NLE_SUCCESS:           return 0;
-	case NLE_INTR:              return -EINTR;
-	case NLE_BAD_SOCK:          return -EBADF;
-	case NLE_AGAIN:             return -ETIMEDOUT;   /* SO_RCVTIMEO ran out (links_connect) */
-	case NLE_NOMEM:             return -ENOMEM;
-	case NLE_EXIST:             return -EEXIST;
-	case NLE_INVAL:             return -EINVAL;
-	case NLE_RANGE:             return -ERANGE;
-	case NLE_MSGSIZE:           return -EMSGSIZE;
-	case NLE_OPNOTSUPP:         return -EOPNOTSUPP;
-	case NLE_AF_NOSUPPORT:      return -EAFNOSUPPORT;
-	case NLE_OBJ_NOTFOUND:      return -ENOENT;
-	case NLE_NOADDR:            return -EADDRNOTAVAIL;
-	case NLE_SEQ_MISMATCH:      return -EPROTO;      /* a reply that is not ours */
-	case NLE_MSG_OVERFLOW:      return -EOVERFLOW;
-	case NLE_MSG_TRUNC:         return -EMSGSIZE;
-	case NLE_MSG_TOOSHORT:      /* messages we cannot parse */
-	case NLE_PARSE_ERR:
-	case NLE_ATTRSIZE:
-	case NLE_MISSING_ATTR:      return -EBADMSG;
-	case NLE_MSGTYPE_NOSUPPORT: return -EOPNOTSUPP;
-	case NLE_BUSY:              return -EBUSY;
-	case NLE_PROTO_MISMATCH:    return -EPROTONOSUPPORT;
-	case NLE_NOACCESS:          return -EACCES;
-	case NLE_PERM:              return -EPERM;
-	case NLE_NODEV:             return -ENODEV;
-	case NLE_DUMP_INTR:         return -EINTR;
-	default:                    return -EIO;         /* NLE_FAILURE and the rest */
-	}
-}
-
-/* Called by libnl for a message flagged NLM_F_DUMP_INTR, in place of its own handling. */
-static int links_dump_intr_cb(struct nl_msg *msg, void *arg)
-{
-	(void)msg;
-	*(bool *)arg = true;
-	/*
-	 * NL_OK: read the dump to its end and let nl_cache_refill return.
-	 * libnl's default would restart the dump inside nl_cache_refill with no
-	 * limit; links_read redoes it a bounded number of times instead.
-	 */
-	return NL_OK;
-}
-
-/* A connected NETLINK_ROUTE socket with a receive timeout. Return: 0 or -errno. */
-static int links_connect(struct links *lk)
-{
-	struct timeval tv = { .tv_sec = LINKS_RECV_TIMEOUT_SEC, .tv_usec = 0 };
-	int r;
-
-	lk->sk = nl_socket_alloc();
-	if (!lk->sk)
-		return -ENOMEM;
-	r = nl_socket_modify_cb(lk->sk, NL_CB_DUMP_INTR, NL_CB_CUSTOM, links_dump_intr_cb, &lk->intr);
-	if (r < 0)
-		goto out_sock;
-	r = nl_connect(lk->sk, NETLINK_ROUTE);
-	if (r < 0)
-		goto out_sock;
-	/* libnl turns the timeout's EAGAIN into NLE_AGAIN: see links_errno. */
-	if (setsockopt(nl_socket_get_fd(lk->sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		r = -errno;
-		nl_socket_free(lk->sk);
-		lk->sk = NULL;
-		return r;
-	}
-	return 0;
-
-out_sock:
-	nl_socket_free(lk->sk);
-	lk->sk = NULL;
-	return links_errno(r);
-}
-
-/**
- * links_open - connect to rtnetlink and fill the link cache once
- * @out: set to the new handle, NULL on failure
- *
- * Return: 0 or -errno.
- */
-int links_open(struct links **out)
-{
-	struct links *lk;
-	int r;
-
-	*out = NULL;
-	lk = calloc(1, sizeof(*lk));
-	if (!lk)
-		return -ENOMEM;
-	r = links_connect(lk);
-	if (r < 0)
-		goto out_free;
-	r = rtnl_link_alloc_cache(lk->sk, AF_UNSPEC, &lk->cache);
-	if (r < 0) {
-		r = links_errno(r);
-		goto out_sock;
-	}
-	*out = lk;
-	return 0;
-
-out_sock:
-	nl_socket_free(lk->sk);
-out_free:
-	free(lk);
-	return r;
-}
-
-/** links_close - free the cache and the socket; NULL is fine. */
-void links_close(struct links *lk)
-{
-	if (!lk)
-		return;
-	if (lk->cache)
-		nl_cache_free(lk->cache);
-	if (lk->sk)
-		nl_socket_free(lk->sk);
-	free(lk);
-}
-
-/*
  * Insert st into out, kept sorted by ifindex. When more than LINKS_MAX links
- * exist, the lowest ifindexes are kept whatever the cache order: those are
+ * exist, the lowest ifindexes are kept whatever the dump order: those are
  * the oldest interfaces (the host's NICs), not the containers' veths that
- * come and go.
+ * come and go. A link already in the table (a recording fed twice) is
+ * replaced, never listed twice.
  */
 static void links_insert(struct link_table *out, const struct link_stat *st)
 {
-	size_t i = out->count;
+	size_t i;
 
+	for (i = 0; i < out->count; i++)
+		if (out->items[i].ifindex == st->ifindex) {
+			out->items[i] = *st;
+			return;
+		}
+	i = out->count;
 	if (i == LINKS_MAX) {
 		if (st->ifindex >= out->items[LINKS_MAX - 1].ifindex)
 			return;
@@ -187,74 +96,201 @@ static void links_insert(struct link_table *out, const struct link_stat *st)
 	out->items[i] = *st;
 }
 
-/*
- * Refill the cache, redoing a dump that an interface change interrupted.
- * Return: 0 or -errno; on error the cache holds a partial dump.
- */
-static int links_refill(struct links *lk)
+/* The 64-bit counters; the policy made sure the attribute holds all four. */
+static void links_stats64(struct link_stat *st, const struct nlattr *nla)
 {
-	int r = 0;
+	struct rtnl_link_stats64 s;
 
-	for (int attempt = 0; attempt <= LINKS_RETRIES; attempt++) {
-		lk->intr = false;
-		r = nl_cache_refill(lk->sk, lk->cache);
-		if (r < 0)
-			return links_errno(r);
-		if (!lk->intr)
-			return 0;
-	}
+	/* A copy, not a cast: the kernel aligns attributes to 4 bytes only. */
+	memset(&s, 0, sizeof(s));
+	nla_memcpy(&s, nla, (int)sizeof(s));
+	st->rx_packets = s.rx_packets;
+	st->rx_dropped = s.rx_dropped;
+	st->rx_missed_errors = s.rx_missed_errors;
+	st->rx_fifo_errors = s.rx_fifo_errors;
+}
+
+/* The 32-bit counters, for a kernel or driver that sends no IFLA_STATS64. */
+static void links_stats32(struct link_stat *st, const struct nlattr *nla)
+{
+	struct rtnl_link_stats s;
+
+	memset(&s, 0, sizeof(s));
+	nla_memcpy(&s, nla, (int)sizeof(s));
+	st->rx_packets = s.rx_packets;
+	st->rx_dropped = s.rx_dropped;
+	st->rx_missed_errors = s.rx_missed_errors;
+	st->rx_fifo_errors = s.rx_fifo_errors;
+}
+
+/*
+ * nla_parse stops without a word at an attribute that overruns the message
+ * (or is shorter than its own header), leaving the attributes after it
+ * unseen: walk the stream again and call the message malformed unless the
+ * walk ends where the message does.
+ */
+static bool links_attrs_whole(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *nla;
+	int rem;
+
+	nlmsg_for_each_attr(nla, nlh, (int)sizeof(struct ifinfomsg), rem)
+		;
+	/* Below 0: the last attribute's padding is past an unaligned nlmsg_len. */
+	return rem <= 0;
+}
+
+/*
+ * One RTM_NEWLINK of the dump into the table. A malformed one (a payload
+ * shorter than ifinfomsg, an attribute that overruns the message or fails
+ * the policy, bytes after the last attribute, no valid ifindex) is skipped, never the whole dump: the table
+ * only ever receives whole entries.
+ */
+static int links_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_table *out = data;
+	struct nlattr *tb[LINKS_ATTR_MAX + 1];
+	const struct ifinfomsg *ifi;
+	struct link_stat st;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
 	/*
-	 * Interfaces kept changing under every dump (a host starting many
-	 * containers). Each link's counters are still its own, only a link
-	 * may be missing or stale: better than no data at all.
+	 * libnl's parser takes a non-const header but only reads it. It checks
+	 * that the payload holds an ifinfomsg, then walks the attributes within
+	 * nlmsg_len (which libmnl checked against the bytes received).
 	 */
-	return 0;
+	if (nlmsg_parse((struct nlmsghdr *)nlh, (int)sizeof(*ifi), tb, LINKS_ATTR_MAX,
+			links_policy) < 0 || !links_attrs_whole(nlh))
+		return MNL_CB_OK;
+	ifi = nlmsg_data(nlh);
+	if (ifi->ifi_index <= 0)
+		return MNL_CB_OK;       /* the kernel numbers links from 1 */
+
+	memset(&st, 0, sizeof(st));
+	st.ifindex = ifi->ifi_index;
+	/* IFNAMSIZ is LINK_NAME_MAX (16); cut anything longer, keep it terminated. */
+	if (tb[IFLA_IFNAME])
+		nla_strlcpy(st.name, tb[IFLA_IFNAME], sizeof(st.name));
+	/* As libnl-route's link cache did: 64-bit counters first, then 32-bit, else none. */
+	if (tb[IFLA_STATS64])
+		links_stats64(&st, tb[IFLA_STATS64]);
+	else if (tb[IFLA_STATS])
+		links_stats32(&st, tb[IFLA_STATS]);
+	links_insert(out, &st);
+	return MNL_CB_OK;
 }
 
 /**
- * links_read - refill the link cache and copy every link's receive counters
+ * links_open - open the NETLINK_ROUTE socket used for every read
+ * @out: set to the new handle, NULL on failure
+ *
+ * The receive buffer is allocated here, once: a read allocates nothing.
+ *
+ * Return: 0 or -errno.
+ */
+int links_open(struct links **out)
+{
+	struct links *lk;
+	int r;
+
+	*out = NULL;
+	lk = calloc(1, sizeof(*lk));
+	if (!lk)
+		return -ENOMEM;
+	r = nl_open(&lk->nl, NETLINK_ROUTE);
+	if (r < 0) {
+		free(lk);
+		return r;
+	}
+	*out = lk;
+	return 0;
+}
+
+/** links_close - close the socket and free the handle; NULL is fine. */
+void links_close(struct links *lk)
+{
+	if (!lk)
+		return;
+	nl_close(&lk->nl);
+	free(lk);
+}
+
+/*
+ * One RTM_GETLINK dump of every link into out. AF_UNSPEC: one message per
+ * link, with its generic counters. No IFLA_EXT_MASK: its default (0)
+ * already leaves VF data out, and RTEXT_FILTER_SKIP_STATS would drop the
+ * very counters read here.
+ */
+static int links_dump(struct links *lk, struct link_table *out)
+{
+	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct ifinfomsg))];
+	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	return nl_dump(&lk->nl, nlh, links_msg_cb, out);
+}
+
+/**
+ * links_read - dump every link's receive counters
  * @lk: the handle
  * @out: overwritten; sorted by ifindex, at most LINKS_MAX links
  *
- * After an error the socket is replaced by a fresh one, so that the rest of
- * a lost dump is never read as the answer to the next request.
+ * ENOBUFS and interrupted dumps are redone from scratch (after a reopen
+ * where needed) at most NL_DUMP_RETRIES times; a socket left with the rest
+ * of a lost dump is replaced, so it is never read as the next answer.
  *
  * Return: 0 or -errno (out is then empty).
  */
 int links_read(struct links *lk, struct link_table *out)
 {
-	struct nl_object *obj;
 	int r;
 
+	for (int attempt = 0;; attempt++) {
+		out->count = 0;
+		r = links_dump(lk, out);
+		if (r == 0)
+			return 0;
+		if (!nl_dump_retry(&lk->nl, &r, attempt))
+			break;
+	}
+	/*
+	 * Links kept coming or going under every dump (a host starting many
+	 * containers). The links read before the first interrupted message are
+	 * whole and their counters their own; only some may be missing this
+	 * tick, which is better than none at all.
+	 */
+	if (r == -EINTR)
+		return 0;
 	out->count = 0;
-	if (!lk->sk) {
-		r = links_connect(lk);
-		if (r < 0)
-			return r;
-	}
-	r = links_refill(lk);
-	if (r < 0) {
-		nl_socket_free(lk->sk);
-		lk->sk = NULL;  /* reconnected on the next read */
-		nl_cache_clear(lk->cache);
-		return r;
-	}
-	for (obj = nl_cache_get_first(lk->cache); obj; obj = nl_cache_get_next(obj)) {
-		struct rtnl_link *link = (struct rtnl_link *)obj;
-		const char *name = rtnl_link_get_name(link);
-		struct link_stat st;
+	return r;
+}
 
-		memset(&st, 0, sizeof(st));
-		st.ifindex = rtnl_link_get_ifindex(link);
-		if (name) {
-			/* IFNAMSIZ is LINK_NAME_MAX (16); cut anything longer, keep it terminated. */
-			strncpy(st.name, name, sizeof(st.name) - 1);
-		}
-		st.rx_packets = rtnl_link_get_stat(link, RTNL_LINK_RX_PACKETS);
-		st.rx_dropped = rtnl_link_get_stat(link, RTNL_LINK_RX_DROPPED);
-		st.rx_missed_errors = rtnl_link_get_stat(link, RTNL_LINK_RX_MISSED_ERR);
-		st.rx_fifo_errors = rtnl_link_get_stat(link, RTNL_LINK_RX_FIFO_ERR);
-		links_insert(out, &st);
-	}
-	return 0;
+/**
+ * links_parse - parse a recorded RTM_GETLINK dump
+ * @buf: netlink messages, one or more recv() worth concatenated; any alignment
+ * @len: bytes in buf
+ * @out: links are inserted here as links_read inserts them (sorted, at most
+ *       LINKS_MAX, a known ifindex replaced); not cleared first
+ *
+ * The same per-message parser as the live dump, over nl.c's walk of the
+ * messages: a malformed message, or bytes at the end that do not form a
+ * whole one (a cut recording), are skipped.
+ *
+ * Return: 1 when NLMSG_DONE was seen, 0 when more is expected, -EINTR at
+ * a message flagged interrupted (those before it are in out), the -errno
+ * of an NLMSG_ERROR, -EBADMSG when buf does not start with a netlink
+ * message, -EMSGSIZE, -ENOMEM (an unaligned buf is copied).
+ */
+int links_parse(const void *buf, size_t len, struct link_table *out)
+{
+	unsigned int cut_off;
+
+	return nl_parse_buffer(buf, len, links_msg_cb, out, &cut_off);
 }
