@@ -499,9 +499,10 @@ static int parts_tick(struct parts *p, int64_t now_ms)
 	track_update_host(t, &p->sockstat, &p->conntrack, &p->link_table, NULL, 0,
 			  p->deep_ran ? &p->deep : NULL);
 	/*
-	 * As attach_owners, but asking for the latest deep sample's holders on
-	 * every tick, not only when the deep tier ran: procmap forgets an inode
-	 * not asked for, and would walk /proc for it again at each deep run.
+	 * More than attach_owners does (it asks only when the sockets changed,
+	 * and for holders only while TCP memory is short): every tick, every
+	 * listener and the latest deep sample's holders. procmap's lookups of
+	 * inodes it has cached must allocate nothing either.
 	 */
 	for (i = 0; i < t->count && n < N_LISTEN; i++) {
 		p->cgroup_ids[n] = t->items[i].l.cgroup_id;
@@ -619,8 +620,8 @@ Test(alloc, links_read_steady)
 
 /*
  * The same through monitor_tick itself: monitor.c reads /proc through a
- * procbuf of its own and asks procmap for the deep tier's holders on every
- * tick (else each deep run would walk /proc for them again).
+ * procbuf of its own, and asks procmap nothing while the sockets stay the
+ * same (the deep tier's holders only while TCP memory is short).
  */
 Test(alloc, steady_monitor_tick)
 {
