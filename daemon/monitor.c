@@ -159,7 +159,7 @@ size_t monitor_hot(const struct monitor *m)
 }
 
 /* Ports sampled per fast round at most: hot listeners are few, or it is all a tick's work. */
-#define MONITOR_FAST_PORTS 64
+#define MONITOR_FAST_PORTS SOCKDIAG_MAX_PORTS
 
 size_t monitor_fast_sample(struct monitor *m)
 {
@@ -177,20 +177,19 @@ size_t monitor_fast_sample(struct monitor *m)
 		if (j == nports && nports < MONITOR_FAST_PORTS)
 			ports[nports++] = tr->l.port;
 	}
-	for (i = 0; i < nports; i++) {
-		if (sockdiag_dump_port(m->sd, ports[i], &m->fast_set) < 0)
-			continue;
-		m->fast_dumps++;
-		for (j = 0; j < m->fast_set.count; j++) {
-			const struct listener *l = &m->fast_set.items[j];
-			struct tracked *tr = track_find(&m->track, l->cookie);
+	/* One dump for all the hot ports: each dump walks every listener in the kernel. */
+	if (nports == 0 || sockdiag_dump_ports(m->sd, ports, nports, &m->fast_set) < 0)
+		return hot;
+	m->fast_dumps++;
+	for (j = 0; j < m->fast_set.count; j++) {
+		const struct listener *l = &m->fast_set.items[j];
+		struct tracked *tr = track_find(&m->track, l->cookie);
 
-			if (!tr)
-				continue;       /* new since the tick: the tick will see it */
-			if (l->queue > tr->fast_peak_queue)
-				tr->fast_peak_queue = l->queue;
-			tr->fast_samples++;
-		}
+		if (!tr)
+			continue;       /* new since the tick: the tick will see it */
+		if (l->queue > tr->fast_peak_queue)
+			tr->fast_peak_queue = l->queue;
+		tr->fast_samples++;
 	}
 	return hot;
 }

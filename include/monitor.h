@@ -37,7 +37,7 @@ struct monitor {
 	struct conntrack_stat conntrack;
 	struct link_table link_table;
 	struct listener_set fast_set;  /* scratch for the fast samples */
-	unsigned long fast_dumps; /* port dumps between ticks, since start */
+	unsigned long fast_dumps; /* rounds of fast samples (one dump each), since start */
 	unsigned long fast_full;  /* ticks whose fast samples saw a full queue the tick itself missed */
 	struct deep_sample deep;
 	bool deep_ran;            /* the deep tier ran in the latest tick */

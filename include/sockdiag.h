@@ -3,6 +3,7 @@
 #define BACKLOGD_SOCKDIAG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <linux/inet_diag.h>
 #include "listener.h"
 
@@ -35,12 +36,18 @@ int sockdiag_dump_listeners(struct sockdiag *sd, struct listener_set *out);
  */
 int sockdiag_parse(const void *buf, size_t len, struct listener_set *out);
 
+/* Ports one sockdiag_dump_ports call takes at most. */
+#define SOCKDIAG_MAX_PORTS 64
+
 /*
- * The listeners on one port only (IPv4 and IPv6), with their queues and
- * drops: the kernel skips the others, so a hot listener can be sampled
- * between ticks for the cost of a few entries. out is cleared first.
- * Return: 0 or -errno.
+ * The listeners on the given ports only (IPv4 and IPv6), with their queues
+ * and drops, for sampling hot listeners between ticks: one dump per family
+ * for all the ports, the kernel filtering them out by bytecode. ports are in
+ * host byte order; n is 1 to SOCKDIAG_MAX_PORTS. out is cleared first, and
+ * is empty on error. Retries as sockdiag_dump_listeners.
+ * Return: 0, -EINVAL for n out of range, or -errno.
  */
-int sockdiag_dump_port(struct sockdiag *sd, uint16_t port, struct listener_set *out);
+int sockdiag_dump_ports(struct sockdiag *sd, const uint16_t *ports, size_t n,
+			struct listener_set *out);
 
 #endif

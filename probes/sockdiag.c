@@ -144,7 +144,7 @@ static void sockdiag_fill(struct listener *l, const struct inet_diag_msg *m,
  * A malformed entry is counted in out->skipped and passed over, never
  * fatal to the dump. Return: MNL_CB_OK, or MNL_CB_ERROR (errno ENOMEM).
  */
-static int sockdiag_msg_cb(const struct nlmsghdr *nlh, void *data)
+int sockdiag_listener_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct listener_set *out = data;
 	const struct inet_diag_msg *m;
@@ -289,7 +289,7 @@ int sockdiag_parse(const void *buf, size_t len, struct listener_set *out)
 	/* Nothing read: out is left exactly as it was, not even deduplicated. */
 	if (len == 0)
 		return 0;
-	ret = nl_parse_buffer(buf, len, sockdiag_msg_cb, out, &cut_off);
+	ret = nl_parse_buffer(buf, len, sockdiag_listener_cb, out, &cut_off);
 	out->skipped += cut_off;
 	if (ret >= 0) {
 		/* No handle to keep scratch in: a large recording's is freed here. */
@@ -370,13 +370,53 @@ int sockdiag_dump_tcp(struct nl_sock *nl, uint8_t family, uint32_t states, uint8
 /*
  * One LISTEN-only dump of one family: it walks only the listening hash.
  * Only SKMEMINFO is asked for (the drop count): INET_DIAG_INFO would have
- * the kernel fill a struct tcp_info per listener, nearly half the dump's
- * cost, for nothing the tick reads (queue and backlog are in the header).
+ * the kernel fill a struct tcp_info per listener for nothing the tick
+ * reads (queue and backlog are in the header).
  */
-static int sockdiag_dump_family(struct sockdiag *sd, uint8_t family, struct listener_set *out)
+static int sockdiag_dump_family(struct sockdiag *sd, uint8_t family, void *arg,
+				struct listener_set *out)
 {
+	(void)arg;
 	return sockdiag_dump_tcp(&sd->nl, family, 1U << TCP_LISTEN,
-				 SOCKDIAG_LISTEN_EXT, sockdiag_msg_cb, out);
+				 SOCKDIAG_LISTEN_EXT, sockdiag_listener_cb, out);
+}
+
+/**
+ * sockdiag_dump_families - a listener dump of both families, retried whole
+ * @sd: the handle
+ * @dump_family: makes the dump of one family into out (appending)
+ * @arg: passed to dump_family
+ * @out: cleared, then filled; empty again on error
+ *
+ * IPv4 then IPv6 (a kernel without IPv6 has no IPv6 listeners: not an
+ * error), then duplicates by cookie dropped. ENOBUFS and interrupted dumps
+ * are redone from scratch (after a reopen where needed) at most
+ * NL_DUMP_RETRIES times.
+ *
+ * Return: 0 or -errno.
+ */
+int sockdiag_dump_families(struct sockdiag *sd, sockdiag_family_fn dump_family, void *arg,
+			   struct listener_set *out)
+{
+	int r, attempt;
+
+	for (attempt = 0;; attempt++) {
+		listener_set_clear(out);
+		r = dump_family(sd, AF_INET, arg, out);
+		if (r == 0) {
+			r = dump_family(sd, AF_INET6, arg, out);
+			if (r == -EAFNOSUPPORT || r == -ENOENT)
+				r = 0;
+		}
+		if (r == 0)
+			r = sockdiag_dedup(out, &sd->dd);
+		if (r == 0)
+			return 0;
+		if (!nl_dump_retry(&sd->nl, &r, attempt))
+			break;
+	}
+	listener_set_clear(out);
+	return r;
 }
 
 /**
@@ -391,26 +431,7 @@ static int sockdiag_dump_family(struct sockdiag *sd, uint8_t family, struct list
  */
 int sockdiag_dump_listeners(struct sockdiag *sd, struct listener_set *out)
 {
-	int r, attempt;
-
-	for (attempt = 0;; attempt++) {
-		listener_set_clear(out);
-		r = sockdiag_dump_family(sd, AF_INET, out);
-		if (r == 0) {
-			r = sockdiag_dump_family(sd, AF_INET6, out);
-			/* A kernel without IPv6 has no IPv6 listeners: not an error. */
-			if (r == -EAFNOSUPPORT || r == -ENOENT)
-				r = 0;
-		}
-		if (r == 0)
-			r = sockdiag_dedup(out, &sd->dd);
-		if (r == 0)
-			return 0;
-		if (!nl_dump_retry(&sd->nl, &r, attempt))
-			break;
-	}
-	listener_set_clear(out);
-	return r;
+	return sockdiag_dump_families(sd, sockdiag_dump_family, NULL, out);
 }
 
 /** sockdiag_nl - the handle's transport, for the deep dump (sockdiag_int.h). */

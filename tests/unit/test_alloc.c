@@ -21,6 +21,7 @@
 
 #include "monitor.h"
 #include "procfile.h"
+#include "netns_fixture.h"
 
 /*
  * The link is made with -Wl,--wrap for malloc, calloc, realloc and free:
@@ -321,24 +322,6 @@ Test(procbuf, readers_match_and_reuse)
 static int listen_fd[N_LISTEN];
 static int client_fd[2] = { -1, -1 };
 static int accepted_fd = -1;
-
-/* Criterion runs each test in its own process, so unsharing here is contained. */
-static void enter_netns(void)
-{
-	struct ifreq ifr;
-	int fd;
-
-	if (unshare(CLONE_NEWNET) < 0)
-		cr_skip_test("unshare(CLONE_NEWNET): %s (needs root or user namespaces)", strerror(errno));
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	cr_assert(fd >= 0);
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	cr_assert(ioctl(fd, SIOCGIFFLAGS, &ifr) == 0);
-	ifr.ifr_flags = (short)(ifr.ifr_flags | IFF_UP);
-	cr_assert(ioctl(fd, SIOCSIFFLAGS, &ifr) == 0, "lo up: %s", strerror(errno));
-	close(fd);
-}
 
 static int listen_v4(uint16_t port)
 {

@@ -28,6 +28,7 @@
 #include "deep.h"
 #include "listener.h"
 #include "sockdiag.h"
+#include "netns_fixture.h"
 
 #define FIXDIR FIXTURES "/deep/"
 
@@ -1056,24 +1057,6 @@ Test(synthetic, v4mapped_folded_and_cookie_zero)
 }
 
 /* ---- the real kernel, in a network namespace of our own ---- */
-
-/* Criterion runs each test in its own process, so unsharing here is contained. */
-static void enter_netns(void)
-{
-	struct ifreq ifr;
-	int fd;
-
-	if (unshare(CLONE_NEWNET) < 0)
-		cr_skip_test("unshare(CLONE_NEWNET): %s (needs root or user namespaces)", strerror(errno));
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	cr_assert(fd >= 0);
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	cr_assert(ioctl(fd, SIOCGIFFLAGS, &ifr) == 0);
-	ifr.ifr_flags = (short)(ifr.ifr_flags | IFF_UP);
-	cr_assert(ioctl(fd, SIOCSIFFLAGS, &ifr) == 0, "lo up: %s", strerror(errno));
-	close(fd);
-}
 
 /* The namespace's own ip_local_port_range, as the daemon would pass it. */
 static void read_port_range(int64_t *lo, int64_t *hi)

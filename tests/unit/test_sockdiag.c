@@ -22,6 +22,7 @@
 #include "listener.h"
 #include "nl.h"
 #include "sockdiag.h"
+#include "netns_fixture.h"
 
 #define FIXDIR FIXTURES "/sockdiag/"
 
@@ -692,24 +693,6 @@ Test(listener, set_grows_clears_frees)
 }
 
 /* ---- the real kernel, in a network namespace of our own ---- */
-
-/* Criterion runs each test in its own process, so unsharing here is contained. */
-static void enter_netns(void)
-{
-	struct ifreq ifr;
-	int fd;
-
-	if (unshare(CLONE_NEWNET) < 0)
-		cr_skip_test("unshare(CLONE_NEWNET): %s (needs root or user namespaces)", strerror(errno));
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	cr_assert(fd >= 0);
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	cr_assert(ioctl(fd, SIOCGIFFLAGS, &ifr) == 0);
-	ifr.ifr_flags = (short)(ifr.ifr_flags | IFF_UP);
-	cr_assert(ioctl(fd, SIOCSIFFLAGS, &ifr) == 0, "lo up: %s", strerror(errno));
-	close(fd);
-}
 
 /* Listen on ADDR, port chosen by the kernel. Return: the fd; *port, *inode set. */
 static int live_listen(int family, const char *addr, int backlog, uint16_t *port, uint32_t *inode)
