@@ -9,7 +9,7 @@
 /* The kernel sizes dump skbs up to 32 KiB; a smaller buffer truncates silently. */
 #define NL_RECV_BUF (64 * 1024)
 
-struct nl_sock {
+struct nlsock {
 	struct mnl_socket *mnl;
 	int protocol;
 	unsigned int portid;
@@ -18,17 +18,17 @@ struct nl_sock {
 };
 
 /* Open a netlink socket of PROTOCOL with NETLINK_EXT_ACK on. Return: 0 or -errno. */
-int nl_open(struct nl_sock *nl, int protocol);
-void nl_close(struct nl_sock *nl);
+int nlsock_open(struct nlsock *nl, int protocol);
+void nlsock_close(struct nlsock *nl);
 /* Close and reopen (after ENOBUFS). Return: 0 or -errno. */
-int nl_reopen(struct nl_sock *nl);
+int nlsock_reopen(struct nlsock *nl);
 
 /*
  * Send the request in nlh (its nlmsg_seq is set here) and run cb on every
  * reply until NLMSG_DONE. Return: 0, or -errno (-ENOBUFS, -EINTR for an
  * interrupted dump that the caller should redo, or the kernel's error).
  */
-int nl_dump(struct nl_sock *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+int nlsock_dump(struct nlsock *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 
 /* A failed dump is redone from scratch at most this many times. */
 #define NL_DUMP_RETRIES 3
@@ -38,27 +38,27 @@ int nl_dump(struct nl_sock *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
  * rest of the dump queued on it (ENOBUFS, a timeout, ...), and say whether
  * a second try can cure the error (ENOBUFS and an interrupted dump can, a
  * timeout cannot). attempt counts the tries so far from 0; *err is the
- * dump's -errno, replaced by nl_reopen's when the reopen fails.
+ * dump's -errno, replaced by nlsock_reopen's when the reopen fails.
  * Return: true to redo the dump, false to give up with *err.
  */
-bool nl_dump_retry(struct nl_sock *nl, int *err, int attempt);
+bool nlsock_dump_retry(struct nlsock *nl, int *err, int attempt);
 
 /*
- * Walk a buffer of netlink messages as nl_dump walks a dump's replies, for
+ * Walk a buffer of netlink messages as nlsock_dump walks a dump's replies, for
  * recorded dumps fed in (buf, len) pieces. Calls cb for every data message
  * (NOOP and OVERRUN are passed over); cb returns MNL_CB_OK to go on,
  * MNL_CB_STOP to end the walk, or MNL_CB_ERROR with errno set. buf need
  * not be aligned: the walk is over a private copy. *cut_off is set to 1
  * when bytes after the last whole message do not form one (a cut recording),
  * else to 0. An NLMSG_DONE that carries an error (a dump the kernel cut
- * short) is that error, as in nl_dump.
+ * short) is that error, as in nlsock_dump.
  * Return: 1 when NLMSG_DONE (or an ACK) ended the dump, 0 when more is
  * expected, -EINTR for a message flagged NLM_F_DUMP_INTR, the -errno of an
  * NLMSG_ERROR (-EBADMSG when it is cut short, -EPROTO when not negative),
  * -EBADMSG when buf does not start with a netlink message, -EMSGSIZE,
  * -ENOMEM, or -errno from cb.
  */
-int nl_parse_buffer(const void *buf, size_t len, mnl_cb_t cb, void *data,
+int nlsock_parse_buffer(const void *buf, size_t len, mnl_cb_t cb, void *data,
 		    unsigned int *cut_off);
 
 #endif

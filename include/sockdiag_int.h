@@ -9,7 +9,7 @@
 
 #include "sockdiag.h"
 
-struct nl_sock;
+struct nlsock;
 struct sockdiag;
 
 /*
@@ -18,16 +18,16 @@ struct sockdiag;
  * the two dumps one after the other (one dump at a time per socket).
  * Return: the handle's transport, never NULL.
  */
-struct nl_sock *sockdiag_nl(struct sockdiag *sd);
+struct nlsock *sockdiag_nl(struct sockdiag *sd);
 
 /*
  * One inet_diag dump over nl of the TCP sockets of family in the states set
  * in states (bit 1 << TCP_x), asking for the extensions set in ext (bit
  * 1 << (INET_DIAG_x - 1)); cb gets every reply message. The one place the
  * request is built, for the LISTEN dump and the deep one alike.
- * Return: as nl_dump.
+ * Return: as nlsock_dump.
  */
-int sockdiag_dump_tcp(struct nl_sock *nl, uint8_t family, uint32_t states, uint8_t ext,
+int sockdiag_dump_tcp(struct nlsock *nl, uint8_t family, uint32_t states, uint8_t ext,
 		      mnl_cb_t cb, void *data);
 
 /*

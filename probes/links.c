@@ -13,24 +13,19 @@
 
 /*
  * nl.c does the I/O; libnl-3 only parses what it received (nlmsg_parse and
- * nla_*, which allocate nothing). libnl's headers declare an nl_dump() of
- * their own, an object printer (netlink/utils.h) that this file never calls:
- * its declaration is renamed out of the way of the transport's in nl.h.
- * Their nl_close() and struct nl_sock match nl.h's declarations as C types.
- * At run time nl.c's nl_close() and nl_dump() also stand in for libnl's own
- * (the program's definitions win): harmless while no libnl function that
- * takes a socket is called, as none is, here or elsewhere.
+ * nla_*, which allocate nothing). The transport's names (struct nlsock,
+ * nlsock_*) are its own: libnl exports nl_close(), nl_dump() and a struct
+ * nl_sock, which a program's functions of the same name would replace for
+ * libnl's own calls.
  */
-#define nl_dump links_libnl_nl_dump_unused
 #include <netlink/attr.h>
 #include <netlink/msg.h>
-#undef nl_dump
 
 #include "links.h"
 #include "nl.h"
 
 struct links {
-	struct nl_sock nl;      /* NETLINK_ROUTE, its receive buffer reused by every dump */
+	struct nlsock nl;      /* NETLINK_ROUTE, its receive buffer reused by every dump */
 };
 
 /* The highest attribute read; a newer kernel's higher ones are skipped by nla_parse. */
@@ -198,7 +193,7 @@ int links_open(struct links **out)
 	lk = calloc(1, sizeof(*lk));
 	if (!lk)
 		return -ENOMEM;
-	r = nl_open(&lk->nl, NETLINK_ROUTE);
+	r = nlsock_open(&lk->nl, NETLINK_ROUTE);
 	if (r < 0) {
 		free(lk);
 		return r;
@@ -212,7 +207,7 @@ void links_close(struct links *lk)
 {
 	if (!lk)
 		return;
-	nl_close(&lk->nl);
+	nlsock_close(&lk->nl);
 	free(lk);
 }
 
@@ -234,7 +229,7 @@ static int links_dump(struct links *lk, struct link_table *out)
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
-	return nl_dump(&lk->nl, nlh, links_msg_cb, out);
+	return nlsock_dump(&lk->nl, nlh, links_msg_cb, out);
 }
 
 /**
@@ -257,7 +252,7 @@ int links_read(struct links *lk, struct link_table *out)
 		r = links_dump(lk, out);
 		if (r == 0)
 			return 0;
-		if (!nl_dump_retry(&lk->nl, &r, attempt))
+		if (!nlsock_dump_retry(&lk->nl, &r, attempt))
 			break;
 	}
 	/*
@@ -292,5 +287,5 @@ int links_parse(const void *buf, size_t len, struct link_table *out)
 {
 	unsigned int cut_off;
 
-	return nl_parse_buffer(buf, len, links_msg_cb, out, &cut_off);
+	return nlsock_parse_buffer(buf, len, links_msg_cb, out, &cut_off);
 }

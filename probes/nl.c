@@ -42,7 +42,7 @@ static void nl_raise_rcvbuf(int fd)
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
 }
 
-static int nl_socket_setup(struct nl_sock *nl)
+static int nl_socket_setup(struct nlsock *nl)
 {
 	struct timeval tv = { .tv_sec = NL_RECV_TIMEOUT_SEC, .tv_usec = 0 };
 	int one = 1, fd;
@@ -74,13 +74,13 @@ out_errno: {
 }
 
 /**
- * nl_open - open and bind a netlink socket with NETLINK_EXT_ACK on
+ * nlsock_open - open and bind a netlink socket with NETLINK_EXT_ACK on
  * @nl: the transport to fill; left closed on failure
  * @protocol: NETLINK_SOCK_DIAG and the like
  *
  * Return: 0 or -errno.
  */
-int nl_open(struct nl_sock *nl, int protocol)
+int nlsock_open(struct nlsock *nl, int protocol)
 {
 	int r;
 
@@ -101,10 +101,10 @@ out_buf:
 }
 
 /**
- * nl_close - close the socket and free the buffer; safe on a closed or zeroed one
+ * nlsock_close - close the socket and free the buffer; safe on a closed or zeroed one
  * @nl: the transport
  */
-void nl_close(struct nl_sock *nl)
+void nlsock_close(struct nlsock *nl)
 {
 	if (nl->mnl)
 		mnl_socket_close(nl->mnl);
@@ -114,15 +114,15 @@ void nl_close(struct nl_sock *nl)
 }
 
 /**
- * nl_reopen - replace the socket by a fresh one, keeping the buffer
+ * nlsock_reopen - replace the socket by a fresh one, keeping the buffer
  * @nl: an opened transport
  *
  * After ENOBUFS the socket may still hold the tail of a lost dump; a new
  * socket is the simplest way to be sure no stale message is read as new.
  *
- * Return: 0 or -errno (the transport is then closed but still safe to nl_close).
+ * Return: 0 or -errno (the transport is then closed but still safe to nlsock_close).
  */
-int nl_reopen(struct nl_sock *nl)
+int nlsock_reopen(struct nlsock *nl)
 {
 	if (nl->mnl)
 		mnl_socket_close(nl->mnl);
@@ -219,7 +219,7 @@ static bool nl_buf_ends_dump(const void *buf, size_t len)
  * stale messages. A receive error ends the drain: the caller then sees the
  * original error, and ENOBUFS or a timeout leads it to reopen anyway.
  */
-static void nl_drain(struct nl_sock *nl)
+static void nl_drain(struct nlsock *nl)
 {
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(nl->mnl, nl->buf, NL_RECV_BUF);
@@ -232,7 +232,7 @@ static void nl_drain(struct nl_sock *nl)
 }
 
 /**
- * nl_dump - send a dump request and feed every reply message to a callback
+ * nlsock_dump - send a dump request and feed every reply message to a callback
  * @nl: an opened transport
  * @nlh: the request; its nlmsg_seq is set here
  * @cb: called for each data message (type >= NLMSG_MIN_TYPE)
@@ -244,7 +244,7 @@ static void nl_drain(struct nl_sock *nl)
  * stopped answering; the kernel's -errno from NLMSG_ERROR; or the errno a
  * callback set when it returned MNL_CB_ERROR.
  */
-int nl_dump(struct nl_sock *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+int nlsock_dump(struct nlsock *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
 		[NLMSG_NOOP] = nl_noop_cb,
@@ -316,17 +316,17 @@ static bool nl_error_retryable(int err)
 }
 
 /**
- * nl_dump_retry - after a failed dump, reopen if needed and say whether to redo it
+ * nlsock_dump_retry - after a failed dump, reopen if needed and say whether to redo it
  * @nl: the transport the dump ran on
- * @err: the dump's -errno; replaced by nl_reopen's when the reopen fails
+ * @err: the dump's -errno; replaced by nlsock_reopen's when the reopen fails
  * @attempt: tries so far, from 0; past NL_DUMP_RETRIES the dump is given up
  *
  * Return: true to redo the dump from scratch, false to give up with *err.
  */
-bool nl_dump_retry(struct nl_sock *nl, int *err, int attempt)
+bool nlsock_dump_retry(struct nlsock *nl, int *err, int attempt)
 {
 	if (nl_error_needs_reopen(*err)) {
-		int r = nl_reopen(nl);
+		int r = nlsock_reopen(nl);
 
 		if (r < 0) {
 			*err = r;
@@ -337,7 +337,7 @@ bool nl_dump_retry(struct nl_sock *nl, int *err, int attempt)
 }
 
 /**
- * nl_parse_buffer - walk recorded netlink messages as nl_dump walks a live dump
+ * nlsock_parse_buffer - walk recorded netlink messages as nlsock_dump walks a live dump
  * @buf: netlink messages, one or more recv() worth concatenated; any alignment
  * @len: bytes in buf
  * @cb: called for each data message (type >= NLMSG_MIN_TYPE)
@@ -349,7 +349,7 @@ bool nl_dump_retry(struct nl_sock *nl, int *err, int attempt)
  * NLM_F_DUMP_INTR, the -errno of an NLMSG_ERROR, -EBADMSG when buf does not
  * start with a netlink message, -EMSGSIZE, -ENOMEM, or the errno cb set.
  */
-int nl_parse_buffer(const void *buf, size_t len, mnl_cb_t cb, void *data,
+int nlsock_parse_buffer(const void *buf, size_t len, mnl_cb_t cb, void *data,
 		    unsigned int *cut_off)
 {
 	const struct nlmsghdr *nlh;

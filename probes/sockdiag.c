@@ -38,7 +38,7 @@ struct dedup_scratch {
 };
 
 struct sockdiag {
-	struct nl_sock nl;
+	struct nlsock nl;
 	struct dedup_scratch dd;
 };
 
@@ -289,7 +289,7 @@ int sockdiag_parse(const void *buf, size_t len, struct listener_set *out)
 	/* Nothing read: out is left exactly as it was, not even deduplicated. */
 	if (len == 0)
 		return 0;
-	ret = nl_parse_buffer(buf, len, sockdiag_listener_cb, out, &cut_off);
+	ret = nlsock_parse_buffer(buf, len, sockdiag_listener_cb, out, &cut_off);
 	out->skipped += cut_off;
 	if (ret >= 0) {
 		/* No handle to keep scratch in: a large recording's is freed here. */
@@ -318,7 +318,7 @@ int sockdiag_open(struct sockdiag **out)
 	sd = calloc(1, sizeof(*sd));
 	if (!sd)
 		return -ENOMEM;
-	r = nl_open(&sd->nl, NETLINK_SOCK_DIAG);
+	r = nlsock_open(&sd->nl, NETLINK_SOCK_DIAG);
 	if (r < 0) {
 		free(sd);
 		return r;
@@ -332,7 +332,7 @@ void sockdiag_close(struct sockdiag *sd)
 {
 	if (!sd)
 		return;
-	nl_close(&sd->nl);
+	nlsock_close(&sd->nl);
 	dedup_scratch_free(&sd->dd);
 	free(sd);
 }
@@ -346,9 +346,9 @@ void sockdiag_close(struct sockdiag *sd)
  * @cb: called for every reply message
  * @data: passed to cb
  *
- * Return: as nl_dump.
+ * Return: as nlsock_dump.
  */
-int sockdiag_dump_tcp(struct nl_sock *nl, uint8_t family, uint32_t states, uint8_t ext,
+int sockdiag_dump_tcp(struct nlsock *nl, uint8_t family, uint32_t states, uint8_t ext,
 		      mnl_cb_t cb, void *data)
 {
 	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req_v2))];
@@ -364,7 +364,7 @@ int sockdiag_dump_tcp(struct nl_sock *nl, uint8_t family, uint32_t states, uint8
 	req->sdiag_protocol = IPPROTO_TCP;
 	req->idiag_states = states;
 	req->idiag_ext = ext;
-	return nl_dump(nl, nlh, cb, data);
+	return nlsock_dump(nl, nlh, cb, data);
 }
 
 /*
@@ -412,7 +412,7 @@ int sockdiag_dump_families(struct sockdiag *sd, sockdiag_family_fn dump_family, 
 			r = sockdiag_dedup(out, &sd->dd);
 		if (r == 0)
 			return 0;
-		if (!nl_dump_retry(&sd->nl, &r, attempt))
+		if (!nlsock_dump_retry(&sd->nl, &r, attempt))
 			break;
 	}
 	listener_set_clear(out);
@@ -435,7 +435,7 @@ int sockdiag_dump_listeners(struct sockdiag *sd, struct listener_set *out)
 }
 
 /** sockdiag_nl - the handle's transport, for the deep dump (sockdiag_int.h). */
-struct nl_sock *sockdiag_nl(struct sockdiag *sd)
+struct nlsock *sockdiag_nl(struct sockdiag *sd)
 {
 	return &sd->nl;
 }

@@ -662,7 +662,7 @@ int deep_parse(const void *buf, size_t len, struct deep_sample *ds)
 	int ret;
 
 	/* As nl.c's live dump: DONE carries the dump's own status. */
-	ret = nl_parse_buffer(buf, len, deep_msg_cb, ds, &cut_off);
+	ret = nlsock_parse_buffer(buf, len, deep_msg_cb, ds, &cut_off);
 	ds->skipped += cut_off;
 	return ret;
 }
@@ -673,7 +673,7 @@ int deep_parse(const void *buf, size_t len, struct deep_sample *ds)
  * idiag_ext stays 0: the base message has the queues, and each entry stays
  * small (about 90 to 130 bytes), so a dump takes few recv() rounds.
  */
-static int deep_dump_family(struct nl_sock *nl, uint8_t family, struct deep_sample *ds)
+static int deep_dump_family(struct nlsock *nl, uint8_t family, struct deep_sample *ds)
 {
 	return sockdiag_dump_tcp(nl, family, 0xffffffffU & ~(1U << TCP_LISTEN), 0, deep_msg_cb, ds);
 }
@@ -692,7 +692,7 @@ static int deep_dump_family(struct nl_sock *nl, uint8_t family, struct deep_samp
  */
 int sockdiag_dump_deep(struct sockdiag *sd, struct deep_sample *ds, int64_t port_lo, int64_t port_hi)
 {
-	struct nl_sock *nl = sockdiag_nl(sd);
+	struct nlsock *nl = sockdiag_nl(sd);
 	int r, attempt;
 
 	for (attempt = 0;; attempt++) {
@@ -708,7 +708,7 @@ int sockdiag_dump_deep(struct sockdiag *sd, struct deep_sample *ds, int64_t port
 			deep_sample_finish(ds);
 			return 0;
 		}
-		if (!nl_dump_retry(nl, &r, attempt))
+		if (!nlsock_dump_retry(nl, &r, attempt))
 			break;
 	}
 	deep_sample_reset(ds, port_lo, port_hi);

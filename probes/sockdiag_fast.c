@@ -124,7 +124,7 @@ static int dump_ports_family(struct sockdiag *sd, uint8_t family, void *arg,
 	struct inet_diag_req_v2 *req = mnl_nlmsg_get_payload(nlh);
 
 	req->sdiag_family = family;
-	return nl_dump(sockdiag_nl(sd), nlh, sockdiag_listener_cb, out);
+	return nlsock_dump(sockdiag_nl(sd), nlh, sockdiag_listener_cb, out);
 }
 
 /**

@@ -408,10 +408,10 @@ static struct inet_diag_bc_op *req_op(struct nlmsghdr *nlh, size_t k)
 }
 
 /* Send the request raw: 0 with the number of entries, or the kernel's -errno. */
-static int send_raw(struct nl_sock *nl, struct nlmsghdr *nlh, unsigned *n)
+static int send_raw(struct nlsock *nl, struct nlmsghdr *nlh, unsigned *n)
 {
 	*n = 0;
-	return nl_dump(nl, nlh, count_cb, n);
+	return nlsock_dump(nl, nlh, count_cb, n);
 }
 
 /*
@@ -427,13 +427,13 @@ Test(audit, broken_bytecode_is_refused)
 	} u;
 	const uint16_t ports[] = { 5001, 5002, 5003 };
 	struct nlmsghdr *nlh;
-	struct nl_sock nl;
+	struct nlsock nl;
 	unsigned n;
 
 	enter_netns();
 	listen_on(AF_INET, 5002, 5, 0);
 	listen_on(AF_INET, 5004, 5, 0);
-	cr_assert_eq(nl_open(&nl, NETLINK_SOCK_DIAG), 0);
+	cr_assert_eq(nlsock_open(&nl, NETLINK_SOCK_DIAG), 0);
 
 	nlh = sockdiag_ports_request(u.buf, AF_INET, ports, 3);
 	cr_assert_eq(send_raw(&nl, nlh, &n), 0);
@@ -470,7 +470,7 @@ Test(audit, broken_bytecode_is_refused)
 	nlh = sockdiag_ports_request(u.buf, AF_INET, ports, 3);
 	cr_assert_eq(send_raw(&nl, nlh, &n), 0);
 	cr_assert_eq(n, 1);
-	nl_close(&nl);
+	nlsock_close(&nl);
 }
 
 /* ---- many listeners on one port: a dump over several recv() ---- */

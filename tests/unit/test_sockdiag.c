@@ -811,7 +811,7 @@ Test(live, full_queue_shows_drops)
 	sockdiag_close(sd);
 }
 
-/* A raw LISTEN dump request for nl_dump tests, family chosen by the caller. */
+/* A raw LISTEN dump request for nlsock_dump tests, family chosen by the caller. */
 static struct nlmsghdr *listen_req(char *buf, uint8_t family)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -844,31 +844,31 @@ static int give_up_cb(const struct nlmsghdr *nlh, void *data)
 Test(live, kernel_error_then_socket_still_usable)
 {
 	char buf[256];	/* MNL_SOCKET_BUFFER_SIZE is not a constant */
-	struct nl_sock nl;
+	struct nlsock nl;
 	unsigned n = 0;
 	uint16_t port;
 	uint32_t inode;
 
 	enter_netns();
 	live_listen(AF_INET, "127.0.0.1", 5, &port, &inode);
-	cr_assert_eq(nl_open(&nl, NETLINK_SOCK_DIAG), 0);
+	cr_assert_eq(nlsock_open(&nl, NETLINK_SOCK_DIAG), 0);
 	/* A family past AF_MAX: sock_diag answers NLMSG_ERROR EINVAL. */
-	cr_assert_eq(nl_dump(&nl, listen_req(buf, 200), count_cb, &n), -EINVAL);
+	cr_assert_eq(nlsock_dump(&nl, listen_req(buf, 200), count_cb, &n), -EINVAL);
 	cr_assert_eq(n, 0);
-	cr_assert_eq(nl_dump(&nl, listen_req(buf, AF_INET), count_cb, &n), 0);
+	cr_assert_eq(nlsock_dump(&nl, listen_req(buf, AF_INET), count_cb, &n), 0);
 	cr_assert_eq(n, 1);
-	cr_assert_eq(nl_reopen(&nl), 0);
+	cr_assert_eq(nlsock_reopen(&nl), 0);
 	n = 0;
-	cr_assert_eq(nl_dump(&nl, listen_req(buf, AF_INET), count_cb, &n), 0);
+	cr_assert_eq(nlsock_dump(&nl, listen_req(buf, AF_INET), count_cb, &n), 0);
 	cr_assert_eq(n, 1);
-	nl_close(&nl);
-	nl_close(&nl);
+	nlsock_close(&nl);
+	nlsock_close(&nl);
 }
 
 Test(live, callback_error_drains_the_dump)
 {
 	char buf[256];	/* MNL_SOCKET_BUFFER_SIZE is not a constant */
-	struct nl_sock nl;
+	struct nlsock nl;
 	unsigned n = 0;
 	uint16_t port;
 	uint32_t inode;
@@ -877,12 +877,12 @@ Test(live, callback_error_drains_the_dump)
 	/* Enough listeners for several datagrams, so the dump is left mid-way. */
 	for (int i = 0; i < 1000; i++)
 		live_listen(AF_INET, "127.0.0.1", 1, &port, &inode);
-	cr_assert_eq(nl_open(&nl, NETLINK_SOCK_DIAG), 0);
-	cr_assert_eq(nl_dump(&nl, listen_req(buf, AF_INET), give_up_cb, &n), -ECANCELED);
+	cr_assert_eq(nlsock_open(&nl, NETLINK_SOCK_DIAG), 0);
+	cr_assert_eq(nlsock_dump(&nl, listen_req(buf, AF_INET), give_up_cb, &n), -ECANCELED);
 	cr_assert_eq(n, 1);
 	n = 0;
 	/* Not EBUSY, and no stale message taken for part of this dump. */
-	cr_assert_eq(nl_dump(&nl, listen_req(buf, AF_INET), count_cb, &n), 0);
+	cr_assert_eq(nlsock_dump(&nl, listen_req(buf, AF_INET), count_cb, &n), 0);
 	cr_assert_eq(n, 1000);
-	nl_close(&nl);
+	nlsock_close(&nl);
 }
