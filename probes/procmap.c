@@ -20,6 +20,7 @@
 
 #include "ownertab.h"
 #include "procmap.h"
+#include "procmap_int.h"
 #include "sort.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -33,7 +34,6 @@
 #define PROCMAP_MAX_PIDS 4194304      /* PID_MAX_LIMIT: no host has more */
 #define PROCMAP_MAX_FDS 4194304       /* fds looked at in one process */
 #define PROCMAP_READ_TRIES 64         /* EINTRs tolerated on one small file */
-#define PROCMAP_USERS_MAX 64          /* uid -> name cache entries */
 #define CG_MAX_DIRS 65536             /* cgroups indexed; a big k8s node has a few thousand */
 #define CG_MAX_DEPTH 64               /* cgroup nesting followed */
 #define CG_PROCS_MAX 65536            /* a bigger cgroup saves nothing over the full walk */
@@ -42,98 +42,6 @@
 #define CG_DEFAULT_MOUNT "/sys/fs/cgroup"
 
 const struct owner owner_unknown = { .uid = -1 };
-
-/* A uid with its name, or its number as text when it has no passwd entry. */
-struct user_entry {
-	uint32_t uid;
-	char name[OWNER_USER_MAX];
-};
-
-/* One cgroup of the index: its id (directory inode) and its path under the mount. */
-struct cg_entry {
-	uint64_t id;
-	size_t path;        /* offset of the NUL-terminated relative path in cg_paths */
-	unsigned depth;     /* used only while walking */
-};
-
-/*
- * One socket inode: its owner (an index into the interned owners) and, for
- * each of the owner's processes, the fd it holds the socket on (to see,
- * later, that it still does). Most sockets have one holder: its fd is kept
- * in place, and only a shared socket has an array (owner's nprocs long).
- */
-struct pm_entry {
-	uint32_t inode;
-	uint32_t owner;
-	union {
-		int one;
-		int *many;
-	} fd;
-};
-
-/* The fds of e, whose owner has nprocs processes. */
-static int *entry_fds(struct pm_entry *e, unsigned nprocs)
-{
-	return nprocs > 1 ? e->fd.many : &e->fd.one;
-}
-
-/* Set e's fds to fd[0, nprocs), replacing what it had for had processes. Return: false on ENOMEM (e unchanged). */
-static bool entry_set_fds(struct pm_entry *e, unsigned had, const int *fd, unsigned nprocs)
-{
-	int *many = NULL;
-
-	if (nprocs > 1) {
-		many = malloc(nprocs * sizeof(*many));
-		if (!many)
-			return false;
-		memcpy(many, fd, nprocs * sizeof(*many));
-	}
-	if (had > 1)
-		free(e->fd.many);
-	if (many)
-		e->fd.many = many;
-	else
-		e->fd.one = nprocs ? fd[0] : -1;
-	return true;
-}
-
-/* Free what e holds; its owner has nprocs processes. */
-static void entry_release(struct pm_entry *e, unsigned nprocs)
-{
-	if (nprocs > 1)
-		free(e->fd.many);
-}
-
-struct procmap {
-	char *proc_root;
-	struct pm_entry *entries;   /* sorted by inode */
-	size_t count;
-	size_t cap;
-	struct ownertab owners;
-	size_t prune_next;          /* where the next procmap_prune_exited goes on */
-
-	unsigned long full_walks;
-	unsigned long generation;   /* procmap_generation */
-	unsigned long cgroup_hits;
-
-	struct user_entry users[PROCMAP_USERS_MAX];
-	size_t nusers;
-	size_t users_next;      /* the slot to overwrite when the cache is full */
-
-	/* cgroup id -> path index, built lazily; cg_built false until walked once. */
-	bool cg_built;
-	char *cg_mount;         /* the cgroup2 mount point, NULL when there is none */
-	struct cg_entry *cg;    /* sorted by id once built */
-	size_t ncg;
-	size_t cgcap;
-	char *cg_paths;         /* all relative paths, NUL-separated */
-	size_t cg_paths_len;
-	size_t cg_paths_cap;
-
-	/* The update's sorted copy of the inodes asked for: kept, as it is needed every tick. */
-	struct want *want;
-	size_t want_cap;
-};
 
 struct procmap *procmap_new(const char *proc_root)
 {
@@ -171,6 +79,7 @@ void procmap_free(struct procmap *pm)
 	for (size_t i = 0; i < pm->count; i++)
 		entry_release(&pm->entries[i], ownertab_get(&pm->owners, pm->entries[i].owner)->nprocs);
 	free(pm->entries);
+	free(pm->reps);
 	ownertab_free(&pm->owners);
 	free(pm->proc_root);
 	free(pm);
@@ -554,8 +463,7 @@ static int pending_rest_cmp(const void *a, const void *b)
 	return pending_inode_cmp(a, b);
 }
 
-/* "socket:[12345]" -> 12345. Return: false for anything else. */
-static bool parse_socket_link(const char *link, uint32_t *inode)
+bool procmap_socket_link(const char *link, uint32_t *inode)
 {
 	const char *p = link + 8;
 	uint64_t v = 0;
@@ -720,7 +628,7 @@ static void scan_process(int procfd, int pid, struct pending *pend, size_t npend
 		if (n <= 0)
 			continue;
 		link[n] = '\0';
-		if (!parse_socket_link(link, &inode))
+		if (!procmap_socket_link(link, &inode))
 			continue;
 		hit = bsearch(&inode, pend, npend, sizeof(*pend), pending_cmp);
 		/* The same inode on several fds of one process counts once. */
@@ -1292,8 +1200,7 @@ static int pending_finish(struct procmap *pm, const struct pending *p, const str
 	return 0;
 }
 
-/* Forget the interned owners no entry uses any more. */
-static void owners_collect(struct procmap *pm)
+void procmap_owners_collect(struct procmap *pm)
 {
 	/* On ENOMEM the unused ones simply stay until the next time. */
 	(void)ownertab_collect(&pm->owners, &pm->entries[0].owner, pm->count, sizeof(*pm->entries));
@@ -1424,7 +1331,7 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
 	changed = true;
 out:
 	if (changed || err < 0) {
-		owners_collect(pm);
+		procmap_owners_collect(pm);
 		pm->generation++;
 	}
 	if (proc)
@@ -1433,110 +1340,4 @@ out:
 	free(fresh);
 	free(pend);
 	return err;
-}
-
-/*
- * Owners are cached per inode and looked up again only for new listeners,
- * so a worker that exits would stay listed for as long as the listener
- * lives, and its pid could come to name an unrelated process. A process is
- * kept while the fd it held the socket on still points at it: that one
- * readlink catches an exit, a zombie, a closed fd and a reused pid alike.
- * An owner left with none is forgotten, so the next update resolves its
- * inode afresh (the socket may have been handed to a process still there).
- * Each call goes on where the last one stopped, for at most max_checks
- * readlinks (0: all), so that a host with 10,000 listeners spreads the
- * checks over many ticks instead of spending 10,000 readlinks in one.
- */
-/* Does pid still hold inode on fd? Unknown (not allowed to look: EACCES) counts as yes, rather than guess. */
-static bool still_holds(const struct procmap *pm, int pid, int fd, uint32_t inode)
-{
-	char path[PATH_MAX], link[64];
-	uint32_t got;
-	ssize_t len;
-
-	snprintf(path, sizeof(path), "%s/%d/fd/%d", pm->proc_root, pid, fd);
-	len = readlink(path, link, sizeof(link) - 1);
-	if (len <= 0)
-		return errno != ENOENT && errno != ESRCH;
-	link[len] = '\0';
-	return parse_socket_link(link, &got) && got == inode;
-}
-
-/* The entry's owner without the processes keep[] says are gone. Return: false on ENOMEM (unchanged). */
-static bool entry_drop_procs(struct procmap *pm, struct pm_entry *e, const bool *keep)
-{
-	struct owner o = *ownertab_get(&pm->owners, e->owner);
-	const int *cur = entry_fds(e, o.nprocs);
-	int fd[OWNER_MAX_PROCS];
-	unsigned j, kept = 0, had = o.nprocs;
-	long idx;
-
-	for (j = 0; j < had; j++) {
-		if (!keep[j])
-			continue;
-		o.procs[kept] = o.procs[j];
-		fd[kept++] = cur[j];
-	}
-	o.nprocs_total -= had - kept;
-	o.nprocs = kept;
-	memset(&o.procs[kept], 0, (OWNER_MAX_PROCS - kept) * sizeof(o.procs[0]));
-	/* An owner interned for nothing is collected later; fds and owner change together. */
-	idx = ownertab_intern(&pm->owners, &o);
-	if (idx < 0 || !entry_set_fds(e, had, fd, kept))
-		return false;
-	e->owner = (uint32_t)idx;
-	return true;
-}
-
-unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks)
-{
-	unsigned removed = 0;
-	size_t i, k, scanned, checks = 0, n = pm->count, before_next = 0;
-	bool changed = false, forget = false;
-
-	if (n == 0)
-		return 0;
-	i = pm->prune_next < n ? pm->prune_next : 0;
-	for (scanned = 0; scanned < n && (max_checks == 0 || checks < max_checks); scanned++) {
-		struct pm_entry *e = &pm->entries[i];
-		const struct owner *o = ownertab_get(&pm->owners, e->owner);
-		bool keep[OWNER_MAX_PROCS];
-		unsigned j, kept = 0, had = o->nprocs;
-
-		for (j = 0; j < had; j++) {
-			keep[j] = still_holds(pm, o->procs[j].pid, entry_fds(e, had)[j], e->inode);
-			kept += keep[j];
-		}
-		checks += had;
-		i = (i + 1) % n;
-		if (kept == had)
-			continue;
-		/* Even a failed attempt below may have moved the owners. */
-		pm->generation++;
-		if (kept == 0) {
-			/* Forgotten: resolved again when next asked. */
-			entry_release(e, had);
-			e->owner = UINT32_MAX;
-			forget = true;
-		} else if (!entry_drop_procs(pm, e, keep)) {
-			continue;       /* no memory: looked at again next time round */
-		}
-		removed += had - kept;
-		changed = true;
-	}
-	if (forget) {
-		for (k = 0, scanned = 0; scanned < n; scanned++) {
-			if (pm->entries[scanned].owner == UINT32_MAX) {
-				before_next += scanned < i;
-				continue;
-			}
-			pm->entries[k++] = pm->entries[scanned];
-		}
-		pm->count = k;
-		i -= before_next;
-	}
-	pm->prune_next = i;
-	if (changed)
-		owners_collect(pm);
-	return removed;
 }

@@ -936,12 +936,10 @@ Test(procmap_fake, generation_moves_only_on_change)
 	procmap_free(pm);
 }
 
-/* The checks are spread: each call makes at most max_checks readlinks and goes on where the last stopped. */
-Test(procmap_fake, prune_goes_round_in_slices)
+/* 64 sockets, each held by 700 and 701 on fd 100 + i. */
+static struct procmap *two_holders_of_64(uint32_t *want)
 {
-	uint32_t want[64];
 	struct procmap *pm;
-	unsigned calls = 0, total = 0, got;
 
 	mk_proc(700, "app\n", "0::/\n");
 	mk_proc(701, "worker\n", "0::/\n");
@@ -957,21 +955,58 @@ Test(procmap_fake, prune_goes_round_in_slices)
 	cr_assert_not_null(pm);
 	cr_assert_eq(procmap_update(pm, want, 64), 0);
 	cr_assert_eq(procmap_get(pm, 1000)->nprocs, 2);
+	return pm;
+}
+
+/* A process that exits leaves every owner in one call, however small the budget: one readlink per process finds it gone. */
+Test(procmap_fake, prune_exit_caught_at_once)
+{
+	uint32_t want[64];
+	struct procmap *pm = two_holders_of_64(want);
+
+	cr_assert_eq(procmap_prune_exited(pm, 4), 0, "nobody gone yet");
 	rm_proc(701);
-	/* Two readlinks per socket: 10 checks are 5 sockets a call. */
-	while (total < 64 && calls < 100) {
-		got = procmap_prune_exited(pm, 10);
-		cr_assert_leq(got, 5, "call %u pruned %u", calls, got);
-		total += got;
-		calls++;
-	}
-	cr_assert_eq(total, 64);
-	cr_assert_eq(calls, 13, "64 sockets at 5 a call");
+	cr_assert_eq(procmap_prune_exited(pm, 4), 64);
 	for (int i = 0; i < 64; i++) {
 		cr_assert_eq(procmap_get(pm, want[i])->nprocs, 1);
 		cr_assert_eq(procmap_get(pm, want[i]), procmap_get(pm, want[0]));
 	}
-	cr_assert_eq(procmap_prune_exited(pm, 10), 0, "nothing left to prune");
+	cr_assert_eq(procmap_prune_exited(pm, 4), 0, "nothing left to prune");
+	procmap_free(pm);
+}
+
+/*
+ * A live process that closed some of its sockets is caught by the slices:
+ * each call makes at most its budget of readlinks (two processes asked
+ * once, then two per socket) and goes on where the last one stopped.
+ */
+Test(procmap_fake, prune_closed_fds_in_slices)
+{
+	uint32_t want[64];
+	struct procmap *pm = two_holders_of_64(want);
+	unsigned calls = 0, total = 0, got;
+	char path[512];
+
+	/* 701 keeps fd 100 (socket 1000) and closes the rest. */
+	for (int i = 1; i < 64; i++) {
+		char rel[64];
+
+		snprintf(rel, sizeof(rel), "701/fd/%d", 100 + i);
+		fpath(path, sizeof(path), rel);
+		cr_assert_eq(unlink(path), 0);
+	}
+	/* 2 for the processes, then 2 per socket: 10 readlinks are 4 sockets a call. */
+	while (total < 63 && calls < 100) {
+		got = procmap_prune_exited(pm, 10);
+		cr_assert_leq(got, 4, "call %u pruned %u", calls, got);
+		total += got;
+		calls++;
+	}
+	cr_assert_eq(total, 63);
+	cr_assert_leq(calls, 17, "64 sockets at 4 a call, the kept one included");
+	cr_assert_eq(procmap_get(pm, 1000)->nprocs, 2, "701 still holds 1000");
+	for (int i = 1; i < 64; i++)
+		cr_assert_eq(procmap_get(pm, want[i])->nprocs, 1);
 	procmap_free(pm);
 }
 

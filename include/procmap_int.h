@@ -1,0 +1,130 @@
+/* procmap_int.h: procmap's insides, shared by procmap.c (finding owners) and procmap_prune.c (keeping them current). */
+#ifndef BACKLOGD_PROCMAP_INT_H
+#define BACKLOGD_PROCMAP_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ownertab.h"
+#include "procmap.h"
+
+#define PROCMAP_USERS_MAX 64          /* uid -> name cache entries */
+
+/*
+ * A holder process and one socket it held, with the fd it held it on: one
+ * readlink says whether the process is still there, whatever else it holds.
+ */
+struct pm_rep {
+	int pid;
+	int fd;
+	uint32_t inode;
+	bool gone;          /* this prune found the socket no longer there */
+};
+
+/* A uid with its name, or its number as text when it has no passwd entry. */
+struct user_entry {
+	uint32_t uid;
+	char name[OWNER_USER_MAX];
+};
+
+/* One cgroup of the index: its id (directory inode) and its path under the mount. */
+struct cg_entry {
+	uint64_t id;
+	size_t path;        /* offset of the NUL-terminated relative path in cg_paths */
+	unsigned depth;     /* used only while walking */
+};
+
+/*
+ * One socket inode: its owner (an index into the interned owners) and, for
+ * each of the owner's processes, the fd it holds the socket on (to see,
+ * later, that it still does). Most sockets have one holder: its fd is kept
+ * in place, and only a shared socket has an array (owner's nprocs long).
+ */
+struct pm_entry {
+	uint32_t inode;
+	uint32_t owner;
+	union {
+		int one;
+		int *many;
+	} fd;
+};
+
+/* The fds of e, whose owner has nprocs processes. */
+static inline int *entry_fds(struct pm_entry *e, unsigned nprocs)
+{
+	return nprocs > 1 ? e->fd.many : &e->fd.one;
+}
+
+/* Set e's fds to fd[0, nprocs), replacing what it had for had processes. Return: false on ENOMEM (e unchanged). */
+static inline bool entry_set_fds(struct pm_entry *e, unsigned had, const int *fd, unsigned nprocs)
+{
+	int *many = NULL;
+
+	if (nprocs > 1) {
+		many = malloc(nprocs * sizeof(*many));
+		if (!many)
+			return false;
+		memcpy(many, fd, nprocs * sizeof(*many));
+	}
+	if (had > 1)
+		free(e->fd.many);
+	if (many)
+		e->fd.many = many;
+	else
+		e->fd.one = nprocs ? fd[0] : -1;
+	return true;
+}
+
+/* Free what e holds; its owner has nprocs processes. */
+static inline void entry_release(struct pm_entry *e, unsigned nprocs)
+{
+	if (nprocs > 1)
+		free(e->fd.many);
+}
+
+struct procmap {
+	char *proc_root;
+	struct pm_entry *entries;   /* sorted by inode */
+	size_t count;
+	size_t cap;
+	struct ownertab owners;
+	size_t prune_next;          /* where the next slice of procmap_prune_exited starts */
+	struct pm_rep *reps;        /* one socket per holder process, by pid (procmap_prune.c) */
+	size_t nreps;
+	size_t reps_cap;
+	unsigned long reps_generation;  /* the generation reps were built for */
+	bool reps_stale;            /* rebuild them even if the generation did not move */
+
+	unsigned long full_walks;
+	unsigned long generation;   /* procmap_generation */
+	unsigned long cgroup_hits;
+
+	struct user_entry users[PROCMAP_USERS_MAX];
+	size_t nusers;
+	size_t users_next;      /* the slot to overwrite when the cache is full */
+
+	/* cgroup id -> path index, built lazily; cg_built false until walked once. */
+	bool cg_built;
+	char *cg_mount;         /* the cgroup2 mount point, NULL when there is none */
+	struct cg_entry *cg;    /* sorted by id once built */
+	size_t ncg;
+	size_t cgcap;
+	char *cg_paths;         /* all relative paths, NUL-separated */
+	size_t cg_paths_len;
+	size_t cg_paths_cap;
+
+	/* The update's sorted copy of the inodes asked for: kept, as it is needed every tick. */
+	struct want *want;
+	size_t want_cap;
+};
+
+/* "socket:[12345]" -> 12345. Return: false for anything else. */
+bool procmap_socket_link(const char *link, uint32_t *inode);
+
+/* Forget the interned owners no entry uses any more. */
+void procmap_owners_collect(struct procmap *pm);
+
+#endif

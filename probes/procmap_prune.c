@@ -1,0 +1,260 @@
+/* procmap_prune.c: keep cached owners current: holder processes that exited or closed the socket leave them. */
+#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "procmap_int.h"
+#include "sort.h"
+
+/*
+ * Owners are cached per inode and looked up again only for new listeners,
+ * so a worker that exits would stay listed for as long as the listener
+ * lives, and its pid could come to name an unrelated process. A process is
+ * kept while the fd it held the socket on still points at it: that one
+ * readlink catches an exit, a zombie, a closed fd and a reused pid alike.
+ * An owner left with none is forgotten, so the next update resolves its
+ * inode afresh (the socket may have been handed to a process still there).
+ *
+ * Done for every socket, that is a readlink per listener and holder: 10,000
+ * of them on a host with 10,000 listeners. Processes exit far more often
+ * than they close one listener and keep the rest, so each prune first asks
+ * every holder process once, through one socket of its own (its "rep"),
+ * and checks each socket of only those whose rep is gone. What that misses
+ * (a live process that closed one of its listeners, which others still
+ * hold) is caught by a slice of the sockets checked one by one, where the
+ * last prune stopped, within the call's budget.
+ */
+
+/* Does pid still hold inode on fd? Unknown (not allowed to look: EACCES) counts as yes, rather than guess. */
+static bool still_holds(const struct procmap *pm, int pid, int fd, uint32_t inode)
+{
+	char path[PATH_MAX], link[64];
+	uint32_t got;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "%s/%d/fd/%d", pm->proc_root, pid, fd);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len <= 0)
+		return errno != ENOENT && errno != ESRCH;
+	link[len] = '\0';
+	return procmap_socket_link(link, &got) && got == inode;
+}
+
+/* The entry's owner without the processes keep[] says are gone. Return: false on ENOMEM (unchanged). */
+static bool entry_drop_procs(struct procmap *pm, struct pm_entry *e, const bool *keep)
+{
+	struct owner o = *ownertab_get(&pm->owners, e->owner);
+	const int *cur = entry_fds(e, o.nprocs);
+	int fd[OWNER_MAX_PROCS];
+	unsigned j, kept = 0, had = o.nprocs;
+	long idx;
+
+	for (j = 0; j < had; j++) {
+		if (!keep[j])
+			continue;
+		o.procs[kept] = o.procs[j];
+		fd[kept++] = cur[j];
+	}
+	o.nprocs_total -= had - kept;
+	o.nprocs = kept;
+	memset(&o.procs[kept], 0, (OWNER_MAX_PROCS - kept) * sizeof(o.procs[0]));
+	/* An owner interned for nothing is collected later; fds and owner change together. */
+	idx = ownertab_intern(&pm->owners, &o);
+	if (idx < 0 || !entry_set_fds(e, had, fd, kept))
+		return false;
+	e->owner = (uint32_t)idx;
+	return true;
+}
+
+/* What a prune has done so far. */
+struct prune {
+	size_t checks;          /* readlinks */
+	unsigned removed;       /* processes dropped from owners */
+	bool changed;
+	bool forget;            /* some entry lost its last process: marked owner UINT32_MAX */
+};
+
+/* Check every process of e; drop those gone. */
+static void prune_entry(struct procmap *pm, struct pm_entry *e, struct prune *pr)
+{
+	const struct owner *o = ownertab_get(&pm->owners, e->owner);
+	bool keep[OWNER_MAX_PROCS];
+	unsigned j, kept = 0, had = o->nprocs;
+
+	for (j = 0; j < had; j++) {
+		keep[j] = still_holds(pm, o->procs[j].pid, entry_fds(e, had)[j], e->inode);
+		kept += keep[j];
+	}
+	pr->checks += had;
+	if (kept == had)
+		return;
+	/* Even a failed attempt below may have moved the owners. */
+	pm->generation++;
+	if (kept == 0) {
+		/* Forgotten: resolved again when next asked. */
+		entry_release(e, had);
+		e->owner = UINT32_MAX;
+		pr->forget = true;
+	} else if (!entry_drop_procs(pm, e, keep)) {
+		return;         /* no memory: looked at again next time round */
+	}
+	pr->removed += had - kept;
+	pr->changed = true;
+}
+
+static int rep_cmp(const void *a, const void *b)
+{
+	const struct pm_rep *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* By pid, then socket: each process's rep is its lowest inode, whatever the sort did before. */
+static int rep_sort_cmp(const void *a, const void *b)
+{
+	const struct pm_rep *x = a, *y = b;
+	int c = rep_cmp(a, b);
+
+	return c ? c : x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
+/*
+ * One rep per holder process: every (process, fd, socket) of the entries,
+ * sorted by pid, the lowest socket of each pid kept. Return: false on ENOMEM (then
+ * every entry is checked one by one, as if every rep were gone).
+ */
+static bool reps_build(struct procmap *pm)
+{
+	size_t i, n = 0, k;
+
+	for (i = 0; i < pm->count; i++)
+		n += ownertab_get(&pm->owners, pm->entries[i].owner)->nprocs;
+	if (n > pm->reps_cap) {
+		struct pm_rep *r = realloc(pm->reps, n * sizeof(*r));
+
+		if (!r)
+			return false;
+		pm->reps = r;
+		pm->reps_cap = n;
+	}
+	n = 0;
+	for (i = 0; i < pm->count; i++) {
+		struct pm_entry *e = &pm->entries[i];
+		const struct owner *o = ownertab_get(&pm->owners, e->owner);
+		unsigned j;
+
+		for (j = 0; j < o->nprocs; j++) {
+			pm->reps[n].pid = o->procs[j].pid;
+			pm->reps[n].fd = entry_fds(e, o->nprocs)[j];
+			pm->reps[n].inode = e->inode;
+			pm->reps[n].gone = false;
+			n++;
+		}
+	}
+	sort_inplace(pm->reps, n, sizeof(*pm->reps), rep_sort_cmp);
+	for (i = 0, k = 0; i < n; i++)
+		if (k == 0 || pm->reps[k - 1].pid != pm->reps[i].pid)
+			pm->reps[k++] = pm->reps[i];
+	pm->nreps = k;
+	pm->reps_generation = pm->generation;
+	pm->reps_stale = false;
+	return true;
+}
+
+static const struct pm_rep *rep_find(const struct procmap *pm, int pid)
+{
+	struct pm_rep key = { .pid = pid };
+
+	if (pm->nreps == 0)
+		return NULL;
+	return bsearch(&key, pm->reps, pm->nreps, sizeof(*pm->reps), rep_cmp);
+}
+
+/* Does o have a process whose rep is gone (or none)? */
+static bool owner_suspect(const struct procmap *pm, const struct owner *o)
+{
+	unsigned j;
+
+	for (j = 0; j < o->nprocs; j++) {
+		const struct pm_rep *r = rep_find(pm, o->procs[j].pid);
+
+		if (!r || r->gone)
+			return true;
+	}
+	return false;
+}
+
+/* Ask each holder process once. Return: whether any is gone (or every entry must be looked at). */
+static bool reps_check(struct procmap *pm, struct prune *pr)
+{
+	bool any = false;
+	size_t i;
+
+	if ((pm->reps_stale || pm->reps_generation != pm->generation) && !reps_build(pm)) {
+		pm->nreps = 0;  /* no reps: every entry is suspect */
+		return true;
+	}
+	for (i = 0; i < pm->nreps; i++) {
+		struct pm_rep *r = &pm->reps[i];
+
+		r->gone = !still_holds(pm, r->pid, r->fd, r->inode);
+		any |= r->gone;
+	}
+	pr->checks += pm->nreps;
+	return any;
+}
+
+/* Drop the entries marked forgotten; *next (a position) moves with the entries before it. */
+static void entries_compact(struct procmap *pm, size_t *next)
+{
+	size_t i, k = 0, before = 0;
+
+	for (i = 0; i < pm->count; i++) {
+		if (pm->entries[i].owner == UINT32_MAX) {
+			before += i < *next;
+			continue;
+		}
+		pm->entries[k++] = pm->entries[i];
+	}
+	pm->count = k;
+	*next -= before;
+}
+
+unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks)
+{
+	struct prune pr = { 0 };
+	size_t i, scanned, n = pm->count;
+
+	if (n == 0)
+		return 0;
+	if (max_checks == 0) {
+		for (i = 0; i < n; i++)
+			prune_entry(pm, &pm->entries[i], &pr);
+		i = 0;
+	} else {
+		/* Processes gone: each of their sockets is checked, whatever the budget. */
+		if (reps_check(pm, &pr)) {
+			for (i = 0; i < n; i++)
+				if (owner_suspect(pm, ownertab_get(&pm->owners, pm->entries[i].owner)))
+					prune_entry(pm, &pm->entries[i], &pr);
+			/* A rep whose socket went while its process stays: pick another next time. */
+			pm->reps_stale = true;
+		}
+		/* Then the slice, with what is left of the budget. */
+		i = pm->prune_next < n ? pm->prune_next : 0;
+		for (scanned = 0; scanned < n && pr.checks < max_checks; scanned++) {
+			if (pm->entries[i].owner != UINT32_MAX)
+				prune_entry(pm, &pm->entries[i], &pr);
+			i = (i + 1) % n;
+		}
+	}
+	if (pr.forget)
+		entries_compact(pm, &i);
+	pm->prune_next = i;
+	if (pr.changed)
+		procmap_owners_collect(pm);
+	return pr.removed;
+}
