@@ -24,11 +24,12 @@
  * Readlinks per tick spent checking that owners still hold their sockets
  * (procmap_prune_exited): each holder process is asked once a tick (an exit
  * is seen at the next tick), and what is left of this goes to a slice of
- * the sockets one by one, for a live process that closed one of them: a
- * host with 1,000 listeners is gone round every 30 ticks or so, one with
- * 10,000 every 5 minutes, for a fixed cost a tick.
+ * the sockets one by one, for the rare live process that closed one of
+ * them while others hold it still: a host with 1,000 listeners is gone
+ * round every 2 minutes, one with 10,000 every 20, for a fixed cost a tick
+ * (a readlink under /proc costs as much as a hundred listeners' dump).
  */
-#define MONITOR_PRUNE_CHECKS 32
+#define MONITOR_PRUNE_CHECKS 8
 /* Owners always come from the real /proc, whatever proc_root says. */
 #define MONITOR_PID_ROOT "/proc"
 

@@ -497,7 +497,7 @@ static int parts_tick(struct parts *p, int64_t now_ms)
 			p->inodes[n++] = p->deep.holders[i].inode;
 		}
 	/* monitor.c's MONITOR_PRUNE_CHECKS. */
-	procmap_prune_exited(p->pm, 32);
+	procmap_prune_exited(p->pm, 8);
 	r = procmap_update_hinted(p->pm, p->inodes, p->cgroup_ids, n);
 	if (r < 0)
 		return r;
