@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -509,6 +510,22 @@ static int run(struct daemon_state *st)
 	return 0;
 }
 
+/*
+ * Every watched network namespace keeps a few descriptors open (its
+ * netlink sockets and sysctl files): a host with hundreds of containers
+ * needs more than the usual soft limit of 1024. Nothing here uses select().
+ */
+static void raise_nofile_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_debug("cannot raise the open-file limit: %s", strerror(errno));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon_state st = { .timer_fd = -1, .fast_fd = -1, .signal_fd = -1 };
@@ -533,6 +550,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	alert_init(st.opt.foreground);
+	raise_nofile_limit();
 
 	/* Signals arrive through the signalfd only; a dead control client must not kill us. */
 	signal(SIGPIPE, SIG_IGN);

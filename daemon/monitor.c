@@ -56,6 +56,7 @@ int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *pro
 	findings_init(&m->findings, MONITOR_RESOLVED_KEPT);
 	deep_sample_init(&m->deep);
 	limits_unknown(&m->limits);
+	sysctl_files_init(&m->sysctl_files);
 	m->started = (int64_t)time(NULL);
 
 	r = sockdiag_open(&m->sd);
@@ -88,6 +89,7 @@ out_free:
 
 void monitor_done(struct monitor *m)
 {
+	sysctl_files_close(&m->sysctl_files);
 	if (m->links)
 		links_close(m->links);
 	procmap_free(m->pm);
@@ -480,7 +482,7 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 	/* Counters that cannot be read leave host deltas unknown; listeners still count. */
 	if (netstat_read_buf(m->proc_root, &m->counters, &m->pbuf) < 0)
 		counters_clear(&m->counters);
-	sysctl_read_limits(m->sys_root, &m->limits);
+	sysctl_read_limits_kept(&m->sysctl_files, m->sys_root, &m->limits);
 	sockstat_read_buf(m->proc_root, &m->sockstat, &m->pbuf);
 	conntrack_read2_buf(m->proc_root, m->sys_root, &m->conntrack, &m->pbuf);
 	if (!m->links || links_read(m->links, &m->link_table) < 0)

@@ -33,6 +33,7 @@ struct monitor {
 	struct listener_set dump;
 	struct counters counters;
 	struct limits limits;
+	struct sysctl_files sysctl_files;  /* kept open: read every tick */
 	struct sockstat sockstat;
 	struct conntrack_stat conntrack;
 	struct link_table link_table;

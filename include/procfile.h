@@ -52,6 +52,23 @@ int procfile_read_buf(const char *proc_root, const char *relpath, size_t max,
 int procfile_read_fixed(const char *proc_root, const char *relpath, char *buf, size_t size,
 			size_t *len);
 
+/* A /proc file kept open from one read to the next (a sysctl read every tick). */
+struct procfd {
+	int fd;         /* -1 until opened, and when it is not to be kept */
+};
+
+void procfd_init(struct procfd *pf);
+void procfd_close(struct procfd *pf);
+
+/*
+ * procfile_read_fixed through pf: the file is opened the first time and,
+ * when it is on procfs, kept open and read again from offset 0 each time
+ * after. On a read error it is closed, to be opened again next time.
+ * Return: as procfile_read_fixed.
+ */
+int procfd_read_fixed(struct procfd *pf, const char *proc_root, const char *relpath, char *buf,
+		      size_t size, size_t *len);
+
 /* A piece of text, not NUL-terminated: [p, end). */
 struct span {
 	const char *p;

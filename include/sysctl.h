@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "procfile.h"
 
 /* A sysctl that could not be read is unknown, never 0. */
 #define SYSCTL_UNKNOWN (-1)
@@ -41,5 +42,35 @@ int sysctl_read_ints(const char *proc_root, const char *relpath, int64_t *vals, 
 
 /* Fill out from PROC_ROOT/sys/net/...; missing files are SYSCTL_UNKNOWN. */
 void sysctl_read_limits(const char *proc_root, struct limits *out);
+
+/* The files behind struct limits, kept open between reads (sysctl_read_limits_kept). */
+enum {
+	SYSCTL_F_SOMAXCONN,
+	SYSCTL_F_SYN_BACKLOG,
+	SYSCTL_F_SYNCOOKIES,
+	SYSCTL_F_ABORT_ON_OVERFLOW,
+	SYSCTL_F_PORT_RANGE,
+	SYSCTL_F_TW_REUSE,
+	SYSCTL_F_MAX_TW_BUCKETS,
+	SYSCTL_F_MAX_ORPHANS,
+	SYSCTL_F_TCP_MEM,
+	SYSCTL_F_CONNTRACK_MAX,
+	SYSCTL_FILES
+};
+
+struct sysctl_files {
+	struct procfd f[SYSCTL_FILES];
+};
+
+void sysctl_files_init(struct sysctl_files *sf);
+void sysctl_files_close(struct sysctl_files *sf);
+
+/*
+ * sysctl_read_limits, for every tick: the procfs files stay open in sf and
+ * are read again from offset 0 (a file that fails is opened again next
+ * time). sf belongs to the network namespace the first read was made in:
+ * /proc/sys/net opened there keeps showing that namespace.
+ */
+void sysctl_read_limits_kept(struct sysctl_files *sf, const char *proc_root, struct limits *out);
 
 #endif

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
+#include <sys/statfs.h>
+
 #include "procfile.h"
 
 /*
@@ -34,15 +37,50 @@ void procbuf_free(struct procbuf *pb)
  * into pb from its start; pb->p grows (doubling, up to max) only when the
  * file outgrows it, so a buffer kept across ticks settles at the largest
  * file and stays there. A buffer whose cap is already max or more, as
- * procfile_read_fixed hands in, is never reallocated.
+ * procfile_read_fixed hands in, is never reallocated. The file is read from
+ * offset 0 with pread, so that a descriptor kept open reads it afresh.
  */
-int procfile_read_buf(const char *proc_root, const char *relpath, size_t max,
-		      struct procbuf *pb)
+static int read_fd(int fd, size_t max, struct procbuf *pb)
 {
-	char path[4096];
 	size_t len = 0, ncap;
 	char *nbuf;
-	int fd, n, err;
+
+	for (;;) {
+		/* A buffer grown for a larger file still reads no more than this cap. */
+		size_t room = pb->cap < max ? pb->cap : max;
+		ssize_t r;
+
+		if (len == room) {
+			/* A full buffer at the cap cannot tell EOF from more to come. */
+			if (room >= max)
+				return -EFBIG;
+			ncap = pb->cap > max / 2 ? max : pb->cap * 2;
+			nbuf = realloc(pb->p, ncap);
+			if (!nbuf)
+				return -ENOMEM;
+			pb->p = nbuf;
+			pb->cap = ncap;
+			continue;
+		}
+		r = pread(fd, pb->p + len, room - len, (off_t)len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	pb->len = len;
+	return 0;
+}
+
+/* Open PROC_ROOT/RELPATH, and give pb its first memory. Return: the fd, or -errno. */
+static int open_for(const char *proc_root, const char *relpath, size_t max, struct procbuf *pb)
+{
+	char path[4096];
+	int fd, n;
 
 	pb->len = 0;
 	if (max == 0)
@@ -59,47 +97,71 @@ int procfile_read_buf(const char *proc_root, const char *relpath, size_t max,
 		pb->cap = first;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int procfile_read_buf(const char *proc_root, const char *relpath, size_t max,
+		      struct procbuf *pb)
+{
+	int fd = open_for(proc_root, relpath, max, pb), err;
+
 	if (fd < 0)
-		return -errno;
-	for (;;) {
-		/* A buffer grown for a larger file still reads no more than this cap. */
-		size_t room = pb->cap < max ? pb->cap : max;
-		ssize_t r;
-
-		if (len == room) {
-			/* A full buffer at the cap cannot tell EOF from more to come. */
-			if (room >= max) {
-				err = -EFBIG;
-				goto out_close;
-			}
-			ncap = pb->cap > max / 2 ? max : pb->cap * 2;
-			nbuf = realloc(pb->p, ncap);
-			if (!nbuf) {
-				err = -ENOMEM;
-				goto out_close;
-			}
-			pb->p = nbuf;
-			pb->cap = ncap;
-			continue;
-		}
-		r = read(fd, pb->p + len, room - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out_close;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	pb->len = len;
-	return 0;
-
-out_close:
+		return fd;
+	err = read_fd(fd, max, pb);
 	close(fd);
 	return err;
+}
+
+void procfd_init(struct procfd *pf)
+{
+	pf->fd = -1;
+}
+
+void procfd_close(struct procfd *pf)
+{
+	if (pf->fd >= 0)
+		close(pf->fd);
+	pf->fd = -1;
+}
+
+/*
+ * A sysctl file is generated afresh by every read at offset 0, so one
+ * descriptor serves every tick: the open (a path walk through /proc, most
+ * of the cost of reading a sysctl) is paid once. Only procfs files are
+ * kept: a replayed tree (-P) is made of plain files that a test may
+ * replace, which must be opened again to be seen.
+ */
+int procfd_read_fixed(struct procfd *pf, const char *proc_root, const char *relpath, char *buf,
+		      size_t size, size_t *len)
+{
+	struct procbuf view = { buf, 0, size };
+	struct statfs sf;
+	int err;
+
+	if (pf->fd < 0) {
+		int fd = open_for(proc_root, relpath, size, &view);
+
+		if (fd < 0)
+			return fd;
+		if (fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC) {
+			pf->fd = fd;
+		} else {
+			err = read_fd(fd, size, &view);
+			close(fd);
+			if (err)
+				return err;
+			*len = view.len;
+			return 0;
+		}
+	}
+	err = read_fd(pf->fd, size, &view);
+	if (err) {
+		/* Opened again next time: the file may have gone with its namespace. */
+		procfd_close(pf);
+		return err;
+	}
+	*len = view.len;
+	return 0;
 }
 
 /* A one-off buffer, handed to the caller whole; failures free it. */

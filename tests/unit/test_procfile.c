@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sched.h>
 #include <criterion/criterion.h>
 
 #include "procfile.h"
@@ -192,4 +193,64 @@ Test(procfile, hex_width)
 	t = sp("0x1");
 	cr_assert_not(span_hex(&t, &v));
 	cr_assert_eq(v, UINT64_MAX, "set on failure");
+}
+
+/*
+ * A sysctl kept open shows each new value: read it, change it, read it
+ * again through the same descriptor. In a namespace of our own, so the
+ * host's somaxconn is never touched.
+ */
+Test(procfd, sysctl_kept_open_reads_afresh)
+{
+	struct procfd pf;
+	char buf[32];
+	size_t len;
+	int fd;
+	FILE *f;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		cr_skip_test("unshare(CLONE_NEWNET): %s (needs root)", strerror(errno));
+	procfd_init(&pf);
+	cr_assert_eq(procfd_read_fixed(&pf, "/proc", "sys/net/core/somaxconn", buf, sizeof(buf), &len), 0);
+	cr_assert_geq(pf.fd, 0, "a procfs file is kept open");
+	fd = pf.fd;
+	f = fopen("/proc/sys/net/core/somaxconn", "we");
+	cr_assert_not_null(f);
+	fputs("77\n", f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(procfd_read_fixed(&pf, "/proc", "sys/net/core/somaxconn", buf, sizeof(buf), &len), 0);
+	cr_assert_eq(pf.fd, fd, "the same descriptor");
+	cr_assert_eq(len, 3);
+	cr_assert_eq(memcmp(buf, "77\n", 3), 0);
+	procfd_close(&pf);
+	cr_assert_eq(pf.fd, -1);
+}
+
+/* A plain file (a replayed -P tree) is opened each time: a replaced one is seen. */
+Test(procfd, plain_file_not_kept, .init = tmp_setup, .fini = tmp_teardown)
+{
+	struct procfd pf;
+	char buf[32], path[256], next[256];
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/value", tmp);
+	snprintf(next, sizeof(next), "%s/value.new", tmp);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("1\n", f);
+	cr_assert_eq(fclose(f), 0);
+	procfd_init(&pf);
+	cr_assert_eq(procfd_read_fixed(&pf, tmp, "value", buf, sizeof(buf), &len), 0);
+	cr_assert_eq(pf.fd, -1, "not on procfs: not kept");
+	cr_assert_eq(memcmp(buf, "1\n", 2), 0);
+	f = fopen(next, "w");
+	cr_assert_not_null(f);
+	fputs("22\n", f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(rename(next, path), 0);
+	cr_assert_eq(procfd_read_fixed(&pf, tmp, "value", buf, sizeof(buf), &len), 0);
+	cr_assert_eq(len, 3);
+	cr_assert_eq(memcmp(buf, "22\n", 3), 0);
+	cr_assert_eq(procfd_read_fixed(&pf, tmp, "missing", buf, sizeof(buf), &len), -ENOENT);
 }
