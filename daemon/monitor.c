@@ -19,6 +19,8 @@
  * MONITOR_PORTS_TICKS ticks.
  */
 #define MONITOR_PORTS_DUTY 100
+/* The deep tier's working state kept between runs (a few thousand sockets' worth); more is freed. */
+#define MONITOR_DEEP_KEEP_BYTES (256 * 1024)
 #define MONITOR_PORTS_DUTY_WARM 20
 /*
  * Readlinks per tick spent checking that owners still hold their sockets
@@ -501,6 +503,7 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 		r = sockdiag_dump_deep(m->sd, &m->deep, m->limits.port_range_lo, m->limits.port_range_hi);
 		m->deep_last_ms = monotonic_ms();
 		m->deep_cost_ms = m->deep_last_ms - start;
+		deep_sample_trim(&m->deep, MONITOR_DEEP_KEEP_BYTES);
 		if (r == 0) {
 			m->deep_ran = true;
 			m->deep_runs++;

@@ -79,6 +79,14 @@ int deep_parse(const void *buf, size_t len, struct deep_sample *ds);
 /* Select the top destinations once every buffer is folded in. */
 void deep_sample_finish(struct deep_sample *ds);
 
+/*
+ * After deep_sample_finish: free the dump's working state (the set of every
+ * socket seen, the tally of every destination) when it holds more than
+ * max_bytes. The results stay; the next dump allocates afresh.
+ * Return: the bytes freed.
+ */
+size_t deep_sample_trim(struct deep_sample *ds, size_t max_bytes);
+
 struct sockdiag;
 /*
  * Dump every TCP socket but the listeners (IPv4 and IPv6) into ds (reset

@@ -578,6 +578,38 @@ void deep_sample_reset(struct deep_sample *ds, int64_t port_lo, int64_t port_hi)
 	}
 }
 
+/**
+ * deep_sample_trim - give back a big dump's working state
+ * @ds: a finished sample
+ * @max_bytes: what may be kept for the next dump
+ *
+ * The cookie set and the destination tally grow with the sockets walked
+ * (6 MiB at 400,000): kept, they would weigh on the daemon's memory for
+ * the hours between two deep runs on a busy host.
+ *
+ * Return: the bytes freed, 0 when under max_bytes.
+ */
+size_t deep_sample_trim(struct deep_sample *ds, size_t max_bytes)
+{
+	struct deep_priv *p = ds->priv;
+	size_t bytes;
+
+	if (!p)
+		return 0;
+	bytes = p->cap_ent * sizeof(*p->ent) + p->idx_cap * sizeof(*p->idx) +
+		p->ck_cap * sizeof(*p->ck);
+	if (bytes <= max_bytes)
+		return 0;
+	free(p->ent);
+	free(p->idx);
+	free(p->ck);
+	p->ent = NULL;
+	p->idx = NULL;
+	p->ck = NULL;
+	p->n_ent = p->cap_ent = p->idx_cap = p->ck_cap = p->n_ck = 0;
+	return bytes;
+}
+
 /** deep_sample_free - free every allocation; the sample is then as after init. */
 void deep_sample_free(struct deep_sample *ds)
 {

@@ -329,6 +329,22 @@ Test(fixture, both_families)
 	deep_sample_free(&ds);
 }
 
+/* Trimming gives the working state back and keeps the results; the next dump starts afresh. */
+Test(fixture, trim_keeps_results)
+{
+	struct deep_sample ds;
+
+	deep_sample_init(&ds);
+	parse_both(&ds, RANGE_LO, RANGE_HI);
+	cr_assert_eq(deep_sample_trim(&ds, SIZE_MAX), 0, "under the cap: kept");
+	cr_assert_gt(deep_sample_trim(&ds, 0), 0);
+	cr_assert_eq(deep_sample_trim(&ds, 0), 0, "nothing left to free");
+	assert_recorded_both(&ds);
+	parse_both(&ds, RANGE_LO, RANGE_HI);
+	assert_recorded_both(&ds);
+	deep_sample_free(&ds);
+}
+
 Test(fixture, each_family_alone)
 {
 	struct buf b4 = load("deep-inet.bin"), b6 = load("deep-inet6.bin");
