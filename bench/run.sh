@@ -440,66 +440,71 @@ EOF
 	why
 }
 
-# Evidence for the misses, from the measurements themselves.
+# Evidence for each target, from the measurements themselves.
 why() {
-	local l c f l0 lmax cmax v r0 r1 fl rf walks deep
+	local l c f l0 lmax cmax c0 v r0 r1 rf deep walks x
 	l0=${LISTENER_SET%% *}
 	lmax=${LISTENER_SET##* }
 	cmax=${CONN_SET##* }
+	c0=${CONN_SET%% *}
 	echo
 	echo "### Why, from the measurements"
 	echo
 
-	# The tick against the floor, where the deep tier does not run.
-	f="$WORK/sc-$lmax-${CONN_SET%% *}/kv"
-	echo "- **Tick against the floor.** At $(label "$lmax" "${CONN_SET%% *}") the tick is $(kv "$f" ratio_tick_floor_wall) × the floor: $(kv "$f" syscalls_per_tick) syscalls per tick against $(kv "$f" floor_syscalls_per_dump) for the floor's dump (most frequent: $(kv "$f" syscalls_top)). readlink: $(kv0 "$f" sc_readlink) per tick: every 5 ticks each owner's descriptor is re-read, for every process that holds a listener, to see that it still holds it (procmap_prune_exited); that tick in five is also the p99 ($(ms "$(kv "$f" tick_wall_p99_us)") ms against a median of $(ms "$(kv "$f" tick_wall_med_us)") ms). The rest: the /proc and sysctl files read every tick ($(kv0 "$f" sc_openat) openat, $(kv0 "$f" sc_read) read per tick), the link counters over rtnetlink, and the user time spent on the dump's entries (parse, sort, track, diagnose) on top of the kernel's."
+	# The tick against the floor: what the tick does beyond the dump.
+	v=""
+	for l in $LISTENER_SET; do
+		f="$WORK/sc-$l-$c0/kv"
+		x=$(awk -v a="$(kv "$f" tick_wall_med_us)" -v b="$(kv "$f" floor_wall_med_us)" 'BEGIN { printf "%.2f", (a - b) / 1000 }')
+		v="${v:+$v; }$(label "$l" "$c0"): $(kv "$f" ratio_tick_floor_wall) ×, $x ms beyond the floor's $(ms "$(kv "$f" floor_wall_med_us)") ms, $(kv "$f" syscalls_per_tick) syscalls against $(kv "$f" floor_syscalls_per_dump) ($(kv "$f" syscalls_top))"
+	done
+	echo "- **Tick against the floor.** $v. Beyond the dump, every tick parses its entries (and sorts them by cookie to match them with the last tick's), reads \`/proc/net/netstat\`, \`snmp\`, \`sockstat\`, \`sockstat6\` and the conntrack counters (openat/read/close), reads the sysctls through descriptors kept open (pread), dumps the link counters (recvmsg), asks each process holding a listener once whether it still does and checks a slice of 8 sockets one by one (readlink). That is about the same time whatever the listener count, so it weighs most where the dump is cheap: the ratio falls as listeners grow."
 
 	# The reference: what ss + nstat cost against the floor bounds the ratio.
 	v=""; r0=""
 	for l in $LISTENER_SET; do
-		f="$WORK/sc-$l-${CONN_SET%% *}/kv"
+		f="$WORK/sc-$l-$c0/kv"
 		rf=$(awk -v a="$(kv "$f" ref_wall_med_us)" -v b="$(kv "$f" floor_wall_med_us)" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "?" }')
 		v="${v:+$v, }$rf × at $(num "$l") listeners"
 		awk -v a="$rf" 'BEGIN { exit !(a < 10) }' && r0="${r0:+$r0 and }$(num "$l")"
 	done
-	echo "- **Against ss + nstat.** \`ss -ltnm\` asks the kernel for the same LISTEN dump as the tick, and a tick cannot cost less than that dump: the reference over the floor ($v, 0 connections) is the most the tick can ever gain on it.$( [ -n "$r0" ] && echo " With $r0 listeners that is below 10: the 10 × target cannot be met there while every tick dumps every listener with INET_DIAG_INFO and SKMEMINFO; only a tick that dumps less (or less often) can meet it.")"
+	echo "- **Against ss + nstat.** \`ss -ltnm\` asks the kernel for the same LISTEN dump as the tick (SKMEMINFO, no tcp_info), and a tick cannot cost less than that dump: the reference over the floor ($v, $(num "$c0") connections) is the most the tick can ever gain on it.$( [ -n "$r0" ] && echo " With $r0 listeners that is below 10: there the 10 × target cannot be met by any tick that dumps every listener, and a tick that did not would miss the drops the dump reports.")"
 
-	# Flatness: the deep tier and the owner walks, where they ran.
+	# Flatness: the cheap tick does not walk connections; the deep tier and owner walks, where they ran.
 	deep=""; walks=""
 	for l in $LISTENER_SET; do for c in $CONN_SET; do
 		f="$WORK/sc-$l-$c/kv"
 		v=$(kv "$f" tick_deep_runs)
-		case "$v" in 0|MISSING) ;; *) deep="${deep:+$deep; }$(label "$l" "$c"): $v of $(kv "$f" tick_n) ticks, $(kv "$f" tcp_inuse) TCP sockets in use, $(ms "$(kv "$f" deep_wall_med_us)") ms per run" ;; esac
+		case "$v" in 0|MISSING) ;; *) deep="${deep:+$deep; }$(label "$l" "$c"): $v of $(kv "$f" tick_n) ticks ($(kv "$f" tick_deep_reason)), $(ms "$(kv "$f" deep_wall_med_us)") ms per run" ;; esac
 		v=$(kv "$f" tick_proc_walks)
-		case "$v" in 0|MISSING) ;; *) walks="${walks:+$walks; }$(label "$l" "$c"): $v walks in $(kv "$f" tick_n) ticks, $(kv0 "$f" sc_readlinkat) readlinkat per tick" ;; esac
+		case "$v" in 0|MISSING) ;; *) walks="${walks:+$walks; }$(label "$l" "$c"): $v walks of /proc in $(kv "$f" tick_n) ticks" ;; esac
 	done; done
-	if [ -n "$deep" ]; then
-		echo "- **The deep tier runs in every tick once a host has many connections**, though \`[deep] every_ticks = 0\`: its signal \"sockets near the port range\" compares every TCP socket in use (accepted ones included, which use no ephemeral port) with half of ip_local_port_range (28,232 ports by default). $deep. The deep dump walks the established hash: this, not the LISTEN dump (the floor stays flat), is what makes the tick grow with connections."
-	fi
-	if [ -n "$walks" ]; then
-		echo "- **Each deep run then walks all of /proc for owners.** Its top memory holders are looked up in procmap; here they are the overflow clients' SYN_SENT sockets (1 byte of send queue each: the SYN), new every few ticks, and a socket not yet known sends procmap through every process's descriptors: $walks. That walk is most of the tick at 50,000 connections and more (the allocation sites below show it too: one fdopendir per process)."
-	fi
+	echo "- **Connections.** The cheap tick dumps only the listening hash, and the floor stays flat with connections too; what differs between 0 and $(num "$cmax") connections is the host around it (caches, the scenario's processes), which moves the floor as much as the tick. The deep tier, which does walk every connection, ran in the measured ticks $( [ -n "$deep" ] && echo "here: $deep (its signal \"sockets near the port range\" holds with this many sockets; the run is then spaced to 1 % of the time)" || echo "in none of them")$( [ -n "$walks" ] && echo "; owners were walked for in /proc: $walks")."
 
 	# Memory per listener.
-	r0=$(kv "$WORK/sc-$l0-${CONN_SET%% *}/kv" daemon_rss_kib)
-	r1=$(kv "$WORK/sc-$lmax-${CONN_SET%% *}/kv" daemon_rss_kib)
+	r0=$(kv "$WORK/sc-$l0-$c0/kv" daemon_rss_kib)
+	r1=$(kv "$WORK/sc-$lmax-$c0/kv" daemon_rss_kib)
 	if [ "$r0" != MISSING ] && [ "$r1" != MISSING ] && [ "$lmax" != "$l0" ]; then
-		f="$WORK/sc-$lmax-${CONN_SET%% *}/kv"
-		echo "- **Memory.** The daemon's RSS grows by $(awk -v a="$r1" -v b="$r0" -v n=$((lmax - l0)) 'BEGIN { printf "%.1f", (a - b) / n }') KiB per listener ($(mib "$r0") MiB at $(num "$l0"), $(mib "$r1") MiB at $(num "$lmax"), 0 connections). Each tracked listener is $(kv "$f" sizeof_tracked) bytes, $(kv "$f" sizeof_owner) of them its owner (struct owner: room for $(kv "$f" owner_max_procs) processes with comm and command line), and procmap keeps another struct owner per socket inode: two copies of mostly empty process slots per listener. The peak is higher still: arrays grow by doubling."
+		f="$WORK/sc-$lmax-$c0/kv"
+		echo "- **Memory.** The daemon's RSS grows by $(awk -v a="$r1" -v b="$r0" -v n=$((lmax - l0)) 'BEGIN { printf "%.2f", (a - b) / n }') KiB per listener ($(mib "$r0") MiB at $(num "$l0"), $(mib "$r1") MiB at $(num "$lmax"), $(num "$c0") connections), over about 4 MiB of shared libraries and the daemon's own start-up. A tracked listener is $(kv "$f" sizeof_tracked) bytes with no history ring while idle; owners ($(kv "$f" sizeof_owner) bytes each) are kept once per distinct set of holder processes, and procmap keeps 16 bytes per socket. The peak is higher than the steady RSS: the first tick resolves every owner at once, and arrays grow by doubling. After a deep run over many sockets its working memory is given back."
 	fi
 
 	# Allocations.
-	f="$WORK/sc-$lmax-${CONN_SET%% *}/kv"
-	echo "- **Allocations.** At $(label "$lmax" "${CONN_SET%% *}") a steady tick allocates $(kv "$f" allocs_per_tick) times ($(kv "$f" alloc_bytes_per_tick) bytes): the sites below. With connections add the owner walks above."
+	f="$WORK/sc-$lmax-$c0/kv"
+	v=$(kv "$f" allocs_per_tick)
+	case "$v" in
+	0|0.0) echo "- **Allocations.** None in a steady tick, counted for the whole process (libmnl, libnl-3, jansson and glibc included)." ;;
+	*) echo "- **Allocations.** At $(label "$lmax" "$c0") a steady tick allocates $v times ($(kv "$f" alloc_bytes_per_tick) bytes): the sites above." ;;
+	esac
 
 	# Detection.
 	for l in $LISTENER_SET; do for c in $CONN_SET; do
 		f="$WORK/sc-$l-$c/kv"
 		v=$(kv "$f" detect_ticks_max)
-		case "$v" in 0|1|MISSING) ;; *) echo "- **Detection at $(label "$l" "$c") took $v ticks** (at worst $(kv "$f" detect_ms_max) ms): the daemon's tick takes $(ms "$(kv "$f" daemon_cpu_per_tick_us)") ms of CPU there, of a $(awk -v i="$DETECT_INTERVAL" 'BEGIN { printf "%d", i * 1000 }') ms interval; a drop that lands while a tick runs, after its dump, is seen only by the next tick." ;; esac
+		case "$v" in 0|1|MISSING) ;; *) echo "- **Detection at $(label "$l" "$c") took $v ticks** (at worst $(kv "$f" detect_ms_max) ms): a drop that lands while a tick runs, after its dump, is seen only by the next tick; the daemon's CPU there is $(ms "$(kv "$f" daemon_cpu_per_tick_us)") ms per $(awk -v i="$DETECT_INTERVAL" 'BEGIN { printf "%d", i * 1000 }') ms interval." ;; esac
 	done; done
-	f="$WORK/sc-$lmax-${CONN_SET%% *}/kv"
-	echo "- **The daemon's CPU per tick** counts everything between two ticks, not only the tick: here the 3 overflowing listeners stay hot, so fast samples (a port-filtered dump every 100 ms per hot port) run all the time. At $(label "$lmax" "${CONN_SET%% *}") it is $(ms "$(kv "$f" daemon_cpu_per_tick_us)") ms against $(ms "$(kv "$f" tick_cpu_med_us)") ms for the tick alone."
+	f="$WORK/sc-$lmax-$c0/kv"
+	echo "- **The daemon's CPU per tick** counts everything between two ticks, not only the tick: here the 3 overflowing listeners stay hot, so fast samples (one dump of the hot ports every 100 ms) run all the time, and bench/detect polls \`backlogctl\` every 10 ms. At $(label "$lmax" "$c0") it is $(ms "$(kv "$f" daemon_cpu_per_tick_us)") ms against $(ms "$(kv "$f" tick_cpu_med_us)") ms for the tick alone."
 }
 
 # bench/burst.sh (adaptive sampling), when it is there: its markdown goes in the report.

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -526,6 +527,19 @@ static void raise_nofile_limit(void)
 	}
 }
 
+/*
+ * A deep run over 400,000 sockets needs megabytes for a moment, and they
+ * are freed after it (deep_sample_trim). glibc raises its mmap threshold
+ * to the size of the first such block freed, after which blocks that big
+ * come from the heap and stay in the RSS: a fixed threshold keeps every
+ * big block mmap()ed, so it goes back to the kernel when freed.
+ */
+static void malloc_tune(void)
+{
+	if (mallopt(M_MMAP_THRESHOLD, 256 * 1024) != 1)
+		log_debug("mallopt(M_MMAP_THRESHOLD) refused");
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon_state st = { .timer_fd = -1, .fast_fd = -1, .signal_fd = -1 };
@@ -551,6 +565,7 @@ int main(int argc, char **argv)
 	}
 	alert_init(st.opt.foreground);
 	raise_nofile_limit();
+	malloc_tune();
 
 	/* Signals arrive through the signalfd only; a dead control client must not kill us. */
 	signal(SIGPIPE, SIG_IGN);

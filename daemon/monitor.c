@@ -13,15 +13,16 @@
 /* "Sockets near the port range" runs the deep tier at most this often on its own. */
 #define MONITOR_PORTS_TICKS 10
 /*
- * ... and spends at most 1 / this of the time on it (5 times as much
- * while a destination is half-way): a host with 200,000 connections,
- * whose deep dump takes a second, looks every 100 s, a small one every
- * MONITOR_PORTS_TICKS ticks.
+ * ... and, like the periodic run, spends at most 1 / this of the time on
+ * the deep tier (5 times as much while a destination is half-way): a host
+ * with 200,000 connections, whose deep dump takes a second, looks every
+ * 100 s, a small one as often as asked. The symptoms (counters, the kernel
+ * log) run it whatever it costs.
  */
-#define MONITOR_PORTS_DUTY 100
+#define MONITOR_DEEP_DUTY 100
+#define MONITOR_DEEP_DUTY_WARM 20
 /* The deep tier's working state kept between runs (a few thousand sockets' worth); more is freed. */
 #define MONITOR_DEEP_KEEP_BYTES (256 * 1024)
-#define MONITOR_PORTS_DUTY_WARM 20
 /*
  * Readlinks per tick spent checking that owners still hold their sockets
  * (procmap_prune_exited): each holder process is asked once a tick (an exit
@@ -271,11 +272,6 @@ static int reserve_inodes(struct monitor *m, size_t n)
 	return 0;
 }
 
-/*
- * Give every tracked listener, and every top memory holder of the deep tier,
- * its owner. procmap walks /proc only for inodes it has not seen, so a
- * steady state costs a lookup per listener.
- */
 static bool host_moved(const struct track *t, const char *name);
 
 /*
@@ -299,6 +295,12 @@ static bool memory_trouble(const struct monitor *m)
 	return false;
 }
 
+/*
+ * Give every tracked listener, and while TCP memory is short every top
+ * memory holder of the deep tier, its owner. procmap walks /proc only for
+ * inodes it has not seen, and is asked nothing while the sockets stay the
+ * same: a steady state costs the prune's few readlinks.
+ */
 static int attach_owners(struct monitor *m)
 {
 	struct track *t = &m->track;
@@ -306,7 +308,7 @@ static int attach_owners(struct monitor *m)
 	bool ask, missing = false, holders = m->deep_ran && memory_trouble(m);
 	int r = 0;
 
-	/* Workers exit: drop the owners' processes that are gone, a slice a tick. */
+	/* Workers exit: every holder process asked once, and a slice of sockets one by one. */
 	procmap_prune_exited(m->pm, MONITOR_PRUNE_CHECKS);
 	/*
 	 * The same sockets as last tick need no asking: in the steady state
@@ -385,6 +387,12 @@ static bool deep_dest_warm(const struct monitor *m)
 	return (int64_t)m->deep.dests[0].in_port_range * 200 >= (int64_t)pct * (hi - lo + 1);
 }
 
+/* Has the deep tier rested 1/duty of the time since its last run, for what that run cost? */
+static bool deep_rested(const struct monitor *m, int64_t duty)
+{
+	return monotonic_ms() - m->deep_last_ms >= m->deep_cost_ms * duty;
+}
+
 static bool host_moved(const struct track *t, const char *name)
 {
 	int64_t d;
@@ -409,7 +417,8 @@ static const char *deep_reason(const struct monitor *m)
 	int64_t overflows = 0, drops = 0;
 	size_t i;
 
-	if (m->cfg.deep_every_ticks && t->ticks % m->cfg.deep_every_ticks == 0)
+	if (m->cfg.deep_every_ticks && t->ticks - m->deep_last_tick >= m->cfg.deep_every_ticks &&
+	    deep_rested(m, MONITOR_DEEP_DUTY))
 		return "periodic";
 	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
 		if (host_moved(t, signals[i]))
@@ -434,8 +443,7 @@ static const char *deep_reason(const struct monitor *m)
 		 */
 		if (used * 2 >= range &&
 		    (m->deep_dest_warm || t->ticks - m->deep_last_tick >= MONITOR_PORTS_TICKS) &&
-		    monotonic_ms() - m->deep_last_ms >=
-			    m->deep_cost_ms * (m->deep_dest_warm ? MONITOR_PORTS_DUTY_WARM : MONITOR_PORTS_DUTY))
+		    deep_rested(m, m->deep_dest_warm ? MONITOR_DEEP_DUTY_WARM : MONITOR_DEEP_DUTY))
 			return "sockets near the port range";
 	}
 	return NULL;

@@ -95,6 +95,7 @@ struct procmap {
 	struct pm_rep *reps;        /* one socket per holder process, by pid (procmap_prune.c) */
 	size_t nreps;
 	size_t reps_cap;
+	size_t reps_next;           /* where the next check of the reps starts */
 	unsigned long reps_generation;  /* the generation reps were built for */
 	bool reps_stale;            /* rebuild them even if the generation did not move */
 

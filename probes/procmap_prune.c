@@ -28,6 +28,13 @@
  * last prune stopped, within the call's budget.
  */
 
+/*
+ * Holder processes asked per readlink of the slice's budget: a host with a
+ * few processes asks them all every call, one with thousands of workers
+ * goes round them.
+ */
+#define PRUNE_REPS_PER_CHECK 8
+
 /* Does pid still hold inode on fd? Unknown (not allowed to look: EACCES) counts as yes, rather than guess. */
 static bool still_holds(const struct procmap *pm, int pid, int fd, uint32_t inode)
 {
@@ -187,23 +194,32 @@ static bool owner_suspect(const struct procmap *pm, const struct owner *o)
 	return false;
 }
 
-/* Ask each holder process once. Return: whether any is gone (or every entry must be looked at). */
-static bool reps_check(struct procmap *pm, struct prune *pr)
+/*
+ * Ask holder processes, each once, at most max of them (0: all), going on
+ * from where the last call stopped. Return: whether any is gone (or every
+ * entry must be looked at).
+ */
+static bool reps_check(struct procmap *pm, size_t max, struct prune *pr)
 {
 	bool any = false;
-	size_t i;
+	size_t i, k, n;
 
 	if ((pm->reps_stale || pm->reps_generation != pm->generation) && !reps_build(pm)) {
 		pm->nreps = 0;  /* no reps: every entry is suspect */
 		return true;
 	}
-	for (i = 0; i < pm->nreps; i++) {
+	for (i = 0; i < pm->nreps; i++)
+		pm->reps[i].gone = false;
+	n = max == 0 || max > pm->nreps ? pm->nreps : max;
+	for (k = 0, i = pm->reps_next < pm->nreps ? pm->reps_next : 0; k < n; k++) {
 		struct pm_rep *r = &pm->reps[i];
 
 		r->gone = !still_holds(pm, r->pid, r->fd, r->inode);
 		any |= r->gone;
+		i = (i + 1) % pm->nreps;
 	}
-	pr->checks += pm->nreps;
+	pm->reps_next = pm->nreps ? i : 0;
+	pr->checks += n;
 	return any;
 }
 
@@ -226,7 +242,7 @@ static void entries_compact(struct procmap *pm, size_t *next)
 unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks)
 {
 	struct prune pr = { 0 };
-	size_t i, scanned, n = pm->count;
+	size_t i, scanned, slice_start, n = pm->count;
 
 	if (n == 0)
 		return 0;
@@ -236,16 +252,17 @@ unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks)
 		i = 0;
 	} else {
 		/* Processes gone: each of their sockets is checked, whatever the budget. */
-		if (reps_check(pm, &pr)) {
+		if (reps_check(pm, max_checks * PRUNE_REPS_PER_CHECK, &pr)) {
 			for (i = 0; i < n; i++)
 				if (owner_suspect(pm, ownertab_get(&pm->owners, pm->entries[i].owner)))
 					prune_entry(pm, &pm->entries[i], &pr);
 			/* A rep whose socket went while its process stays: pick another next time. */
 			pm->reps_stale = true;
 		}
-		/* Then the slice, with what is left of the budget. */
+		/* Then the slice, max_checks readlinks. */
+		slice_start = pr.checks;
 		i = pm->prune_next < n ? pm->prune_next : 0;
-		for (scanned = 0; scanned < n && pr.checks < max_checks; scanned++) {
+		for (scanned = 0; scanned < n && pr.checks - slice_start < max_checks; scanned++) {
 			if (pm->entries[i].owner != UINT32_MAX)
 				prune_entry(pm, &pm->entries[i], &pr);
 			i = (i + 1) % n;

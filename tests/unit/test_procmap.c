@@ -995,18 +995,49 @@ Test(procmap_fake, prune_closed_fds_in_slices)
 		fpath(path, sizeof(path), rel);
 		cr_assert_eq(unlink(path), 0);
 	}
-	/* 2 for the processes, then 2 per socket: 10 readlinks are 4 sockets a call. */
+	/* The two processes are asked first, then the slice: 10 readlinks, 2 per socket, 5 sockets a call. */
 	while (total < 63 && calls < 100) {
 		got = procmap_prune_exited(pm, 10);
-		cr_assert_leq(got, 4, "call %u pruned %u", calls, got);
+		cr_assert_leq(got, 5, "call %u pruned %u", calls, got);
 		total += got;
 		calls++;
 	}
 	cr_assert_eq(total, 63);
-	cr_assert_leq(calls, 17, "64 sockets at 4 a call, the kept one included");
+	cr_assert_leq(calls, 13, "64 sockets at 5 a call, the kept one included");
 	cr_assert_eq(procmap_get(pm, 1000)->nprocs, 2, "701 still holds 1000");
 	for (int i = 1; i < 64; i++)
 		cr_assert_eq(procmap_get(pm, want[i])->nprocs, 1);
+	procmap_free(pm);
+}
+
+/* More holder processes than a call asks (8 per readlink of budget): they are asked in turn, and an exit is still found. */
+Test(procmap_fake, prune_asks_many_processes_in_turn)
+{
+	uint32_t want[20];
+	struct procmap *pm;
+	unsigned calls = 0, got = 0;
+
+	for (int i = 0; i < 20; i++) {
+		char link[32];
+
+		mk_proc(800 + i, "w\n", "0::/\n");
+		want[i] = (uint32_t)(2000 + i);
+		snprintf(link, sizeof(link), "socket:[%u]", want[i]);
+		mk_fd(800 + i, 3, link);
+	}
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update(pm, want, 20), 0);
+	rm_proc(819);
+	/* Budget 1: 8 processes a call and a 1-readlink slice; 819 is asked within 3 calls. */
+	while (got == 0 && calls < 10) {
+		got = procmap_prune_exited(pm, 1);
+		calls++;
+	}
+	cr_assert_eq(got, 1);
+	cr_assert_leq(calls, 3, "asked in turn: %u calls", calls);
+	cr_assert_null(procmap_get(pm, 2019), "forgotten with its only holder");
+	cr_assert_not_null(procmap_get(pm, 2018));
 	procmap_free(pm);
 }
 
