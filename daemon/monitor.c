@@ -50,7 +50,6 @@ int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *pro
 	m->proc_root = proc_root;
 	m->sys_root = sys_root ? sys_root : proc_root;
 	m->cfg = *cfg;
-	procbuf_init(&m->pbuf);
 	listener_set_init(&m->dump);
 	listener_set_init(&m->fast_set);
 	counters_init(&m->counters);
@@ -62,6 +61,10 @@ int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *pro
 	sysctl_files_init(&m->sysctl_files);
 	m->started = (int64_t)time(NULL);
 
+	/* The /proc/net files read every tick stay open: their path walk is most of their cost. */
+	r = procbuf_init_kept(&m->pbuf);
+	if (r < 0)
+		goto out_free;
 	r = sockdiag_open(&m->sd);
 	if (r < 0)
 		goto out_free;

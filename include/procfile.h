@@ -27,11 +27,29 @@ struct procbuf {
 	char *p;
 	size_t len;
 	size_t cap;
+	struct procbuf_kept *kept;  /* files kept open (procbuf_init_kept), NULL when none are */
+	size_t nkept;
+};
+
+/* The most files one buffer keeps open, and the longest path it keeps. */
+#define PROCBUF_KEPT_MAX 8
+#define PROCBUF_KEPT_PATH 96
+
+struct procbuf_kept {
+	int fd;
+	char path[PROCBUF_KEPT_PATH];
 };
 
 /* An empty buffer that owns no memory yet. */
 void procbuf_init(struct procbuf *pb);
-/* Release the memory; pb is then empty and reusable. */
+/*
+ * The same, for files read every tick: procfs files read through pb are
+ * kept open (up to PROCBUF_KEPT_MAX of them) and read again from offset 0,
+ * which saves the path walk through /proc. A file kept open shows the
+ * network namespace it was opened in. Return: 0 or -ENOMEM.
+ */
+int procbuf_init_kept(struct procbuf *pb);
+/* Release the memory and close what was kept; pb is then empty and reusable. */
 void procbuf_free(struct procbuf *pb);
 
 /*
@@ -61,10 +79,11 @@ void procfd_init(struct procfd *pf);
 void procfd_close(struct procfd *pf);
 
 /*
- * procfile_read_fixed through pf: the file is opened the first time and,
- * when it is on procfs, kept open and read again from offset 0 each time
- * after. On a read error it is closed, to be opened again next time.
- * Return: as procfile_read_fixed.
+ * procfile_read_fixed of a sysctl through pf: the file is opened the first
+ * time and, when it is on procfs, kept open and read again from offset 0
+ * each time after. A read that returns less than asked ends it (a sysctl
+ * handler hands over its whole value at once). On a read error the file is
+ * closed, to be opened again next time. Return: as procfile_read_fixed.
  */
 int procfd_read_fixed(struct procfd *pf, const char *proc_root, const char *relpath, char *buf,
 		      size_t size, size_t *len);

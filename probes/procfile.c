@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,22 @@ void procbuf_init(struct procbuf *pb)
 	pb->p = NULL;
 	pb->len = 0;
 	pb->cap = 0;
+	pb->kept = NULL;
+	pb->nkept = 0;
+}
+
+int procbuf_init_kept(struct procbuf *pb)
+{
+	procbuf_init(pb);
+	pb->kept = calloc(PROCBUF_KEPT_MAX, sizeof(*pb->kept));
+	return pb->kept ? 0 : -ENOMEM;
 }
 
 void procbuf_free(struct procbuf *pb)
 {
+	for (size_t i = 0; i < pb->nkept; i++)
+		close(pb->kept[i].fd);
+	free(pb->kept);
 	free(pb->p);
 	procbuf_init(pb);
 }
@@ -40,7 +53,7 @@ void procbuf_free(struct procbuf *pb)
  * procfile_read_fixed hands in, is never reallocated. The file is read from
  * offset 0 with pread, so that a descriptor kept open reads it afresh.
  */
-static int read_fd(int fd, size_t max, struct procbuf *pb)
+static int read_fd(int fd, size_t max, bool short_is_eof, struct procbuf *pb)
 {
 	size_t len = 0, ncap;
 	char *nbuf;
@@ -71,6 +84,8 @@ static int read_fd(int fd, size_t max, struct procbuf *pb)
 		if (r == 0)
 			break;
 		len += (size_t)r;
+		if (short_is_eof && (size_t)r < room - (len - (size_t)r))
+			break;
 	}
 	pb->len = len;
 	return 0;
@@ -100,15 +115,68 @@ static int open_for(const char *proc_root, const char *relpath, size_t max, stru
 	return fd < 0 ? -errno : fd;
 }
 
+/* The kept file of that path, or NULL. */
+static struct procbuf_kept *kept_find(struct procbuf *pb, const char *proc_root, const char *relpath)
+{
+	char path[PROCBUF_KEPT_PATH];
+	int n;
+	size_t i;
+
+	n = snprintf(path, sizeof(path), "%s/%s", proc_root, relpath);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return NULL;
+	for (i = 0; i < pb->nkept; i++)
+		if (strcmp(pb->kept[i].path, path) == 0)
+			return &pb->kept[i];
+	return NULL;
+}
+
+/* Keep fd open under its path when pb keeps files, it is on procfs and there is room. Return: whether kept. */
+static bool kept_add(struct procbuf *pb, const char *proc_root, const char *relpath, int fd)
+{
+	struct procbuf_kept *k;
+	struct statfs sf;
+	int n;
+
+	if (!pb->kept || pb->nkept == PROCBUF_KEPT_MAX)
+		return false;
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+		return false;
+	k = &pb->kept[pb->nkept];
+	n = snprintf(k->path, sizeof(k->path), "%s/%s", proc_root, relpath);
+	if (n < 0 || (size_t)n >= sizeof(k->path))
+		return false;
+	k->fd = fd;
+	pb->nkept++;
+	return true;
+}
+
+static void kept_drop(struct procbuf *pb, struct procbuf_kept *k)
+{
+	close(k->fd);
+	*k = pb->kept[--pb->nkept];
+}
+
 int procfile_read_buf(const char *proc_root, const char *relpath, size_t max,
 		      struct procbuf *pb)
 {
-	int fd = open_for(proc_root, relpath, max, pb), err;
+	struct procbuf_kept *k = pb->kept ? kept_find(pb, proc_root, relpath) : NULL;
+	int fd, err;
 
+	if (k) {
+		pb->len = 0;
+		err = read_fd(k->fd, max, false, pb);
+		if (err == 0)
+			return 0;
+		/* Opened afresh below: the file may have gone with its namespace. */
+		kept_drop(pb, k);
+	}
+	fd = open_for(proc_root, relpath, max, pb);
 	if (fd < 0)
 		return fd;
-	err = read_fd(fd, max, pb);
-	close(fd);
+	err = read_fd(fd, max, false, pb);
+	if (err || !kept_add(pb, proc_root, relpath, fd))
+		close(fd);
 	return err;
 }
 
@@ -134,7 +202,7 @@ void procfd_close(struct procfd *pf)
 int procfd_read_fixed(struct procfd *pf, const char *proc_root, const char *relpath, char *buf,
 		      size_t size, size_t *len)
 {
-	struct procbuf view = { buf, 0, size };
+	struct procbuf view = { .p = buf, .cap = size };
 	struct statfs sf;
 	int err;
 
@@ -146,7 +214,7 @@ int procfd_read_fixed(struct procfd *pf, const char *proc_root, const char *relp
 		if (fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC) {
 			pf->fd = fd;
 		} else {
-			err = read_fd(fd, size, &view);
+			err = read_fd(fd, size, false, &view);
 			close(fd);
 			if (err)
 				return err;
@@ -154,7 +222,12 @@ int procfd_read_fixed(struct procfd *pf, const char *proc_root, const char *relp
 			return 0;
 		}
 	}
-	err = read_fd(pf->fd, size, &view);
+	/*
+	 * A sysctl's handler formats the whole value and hands over as much as
+	 * fits: a read that did not fill the room asked for has it all, and
+	 * the read that would return 0 is saved.
+	 */
+	err = read_fd(pf->fd, size, true, &view);
 	if (err) {
 		/* Opened again next time: the file may have gone with its namespace. */
 		procfd_close(pf);
@@ -186,7 +259,7 @@ int procfile_read(const char *proc_root, const char *relpath, size_t max,
 int procfile_read_fixed(const char *proc_root, const char *relpath, char *buf, size_t size,
 			size_t *len)
 {
-	struct procbuf view = { buf, 0, size };
+	struct procbuf view = { .p = buf, .cap = size };
 	int err;
 
 	err = procfile_read_buf(proc_root, relpath, size, &view);

@@ -254,3 +254,41 @@ Test(procfd, plain_file_not_kept, .init = tmp_setup, .fini = tmp_teardown)
 	cr_assert_eq(memcmp(buf, "22\n", 3), 0);
 	cr_assert_eq(procfd_read_fixed(&pf, tmp, "missing", buf, sizeof(buf), &len), -ENOENT);
 }
+
+/* A buffer for files read every tick keeps procfs files open and reads them afresh; plain files are opened each time. */
+Test(procbuf, kept_open_for_procfs_only, .init = tmp_setup, .fini = tmp_teardown)
+{
+	struct procbuf pb;
+	char path[256], next[256];
+	FILE *f;
+
+	cr_assert_eq(procbuf_init_kept(&pb), 0);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(procfile_read_buf("/proc", "net/netstat", SIZE_MAX, &pb), 0);
+		cr_assert_geq(pb.len, 7);
+		cr_assert_eq(memcmp(pb.p, "TcpExt:", 7), 0, "read %d from offset 0", i);
+		cr_assert_eq(pb.nkept, 1, "one descriptor, kept");
+	}
+	cr_assert_eq(procfile_read_buf("/proc", "net/snmp", SIZE_MAX, &pb), 0);
+	cr_assert_eq(pb.nkept, 2);
+
+	snprintf(path, sizeof(path), "%s/value", tmp);
+	snprintf(next, sizeof(next), "%s/value.new", tmp);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("old\n", f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(procfile_read_buf(tmp, "value", 64, &pb), 0);
+	cr_assert_eq(pb.nkept, 2, "not on procfs: not kept");
+	f = fopen(next, "w");
+	cr_assert_not_null(f);
+	fputs("new\n", f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(rename(next, path), 0);
+	cr_assert_eq(procfile_read_buf(tmp, "value", 64, &pb), 0);
+	cr_assert_eq(pb.len, 4);
+	cr_assert_eq(memcmp(pb.p, "new\n", 4), 0);
+	procbuf_free(&pb);
+	cr_assert_eq(pb.nkept, 0);
+	cr_assert_null(pb.kept);
+}
