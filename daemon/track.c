@@ -436,6 +436,25 @@ void track_free(struct track *t)
  * t->items is kept sorted by cookie: matching is a merge of two sorted lists,
  * and track_find a binary search.
  */
+/*
+ * The kernel dumps listeners in the same order from one tick to the next
+ * while none comes or goes: then the last update's sorted keys still map
+ * every cookie to its place in the dump, which one pass checks, and the
+ * sort is saved. They are intact only when that update gathered no new key
+ * over them and dropped no repeat.
+ */
+static bool keys_still_hold(const struct track *t, const struct listener_set *now)
+{
+	size_t i;
+
+	if (t->keys_intact == 0 || t->keys_intact != now->count)
+		return false;
+	for (i = 0; i < now->count; i++)
+		if (t->keys[i].idx >= now->count || now->items[t->keys[i].idx].cookie != t->keys[i].cookie)
+			return false;
+	return true;
+}
+
 int track_update(struct track *t, const struct listener_set *now,
 		 const struct counters *host, const struct limits *limits, int64_t now_ms)
 {
@@ -452,16 +471,21 @@ int track_update(struct track *t, const struct listener_set *now,
 		if (reserve(t->keys, &t->keys_cap, n, sizeof(*t->keys), &np) < 0)
 			return -ENOMEM;
 		t->keys = keys = np;
-		for (i = 0; i < n; i++) {
-			keys[i].cookie = now->items[i].cookie;
-			keys[i].idx = i;
+		if (keys_still_hold(t, now)) {
+			u = n;
+		} else {
+			for (i = 0; i < n; i++) {
+				keys[i].cookie = now->items[i].cookie;
+				keys[i].idx = i;
+			}
+			sort_inplace(keys, n, sizeof(*keys), key_cmp);
+			/* A dump can show a socket twice (inet_diag resumes, never restarts): keep its first entry. */
+			for (i = 0; i < n; i++)
+				if (u == 0 || keys[i].cookie != keys[u - 1].cookie)
+					keys[u++] = keys[i];
 		}
-		sort_inplace(keys, n, sizeof(*keys), key_cmp);
-		/* A dump can show a socket twice (inet_diag resumes, never restarts): keep its first entry. */
-		for (i = 0; i < n; i++)
-			if (u == 0 || keys[i].cookie != keys[u - 1].cookie)
-				keys[u++] = keys[i];
 	}
+	t->keys_intact = 0;
 
 	/* Count the cookies not tracked yet: they need room in items and new_inodes. */
 	for (i = 0, j = 0; j < u; ) {
@@ -563,6 +587,8 @@ int track_update(struct track *t, const struct listener_set *now,
 		}
 	}
 	t->count = w + k;
+	/* No new key was gathered over the sorted ones, none was a repeat: next time they may serve again. */
+	t->keys_intact = k == 0 && u == n ? n : 0;
 	/* New inodes in cookie order; procmap does not care about order. */
 	for (j = 0; j < k; j++)
 		t->new_inodes[t->new_count++] = now->items[keys[j].idx].inode;

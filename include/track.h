@@ -114,6 +114,7 @@ struct track {
 	 */
 	struct track_key *keys;
 	size_t keys_cap;
+	size_t keys_intact;       /* keys[0, keys_intact) are the latest dump's, sorted (0: not) */
 	struct track_addr_key *addr_keys;
 	size_t addr_keys_cap;
 };

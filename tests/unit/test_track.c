@@ -388,6 +388,54 @@ Test(track, idle_history_has_no_ring_until_a_point_differs)
 	track_free(&t);
 }
 
+/*
+ * The same dump order tick after tick reuses the sorted keys; a reordered
+ * dump of the same cookies, a repeat, or a new listener must not: every
+ * listener gets its own drops whatever the path.
+ */
+Test(track, keys_reused_only_while_the_dump_order_holds)
+{
+	static const uint64_t order[3][4] = { { 9, 3, 7, 1 }, { 9, 3, 7, 1 }, { 1, 7, 3, 9 } };
+	struct limits lim = some_limits();
+	struct track t;
+	struct dump d;
+	unsigned tick;
+
+	track_init(&t);
+	for (tick = 0; tick < 3; tick++) {
+		dump_reset(&d);
+		for (int i = 0; i < 4; i++)
+			dump_add(&d, order[tick][i], 100 + (uint32_t)order[tick][i], 0, 128,
+				 (uint32_t)(order[tick][i] * (tick + 1)));
+		cr_assert_eq(track_update(&t, &d.set, NULL, &lim, 1000 * (tick + 1)), 0);
+		/* The first tick gathers new keys over the sorted ones; after that none is new. */
+		cr_assert_eq(t.keys_intact, tick ? 4u : 0u, "tick %u", tick);
+		for (int i = 0; i < 4; i++) {
+			const struct tracked *tr = track_find(&t, order[tick][i]);
+
+			cr_assert_not_null(tr);
+			cr_assert_eq(tr->l.drops, order[tick][i] * (tick + 1));
+			cr_assert_eq(tr->drops_delta, tick ? order[tick][i] : 0, "tick %u cookie %lu", tick,
+				     (unsigned long)order[tick][i]);
+		}
+		assert_sorted(&t);
+	}
+	/* A repeat and a new listener: the keys are rebuilt, and not reusable after. */
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 0, 128, 4);
+	dump_add(&d, 5, 105, 0, 128, 0);
+	dump_add(&d, 1, 101, 0, 128, 4);
+	dump_add(&d, 3, 103, 0, 128, 12);
+	cr_assert_eq(track_update(&t, &d.set, NULL, &lim, 4000), 0);
+	cr_assert_eq(t.keys_intact, 0);
+	cr_assert_eq(t.count, 3);
+	cr_assert_eq(track_find(&t, 1)->drops_delta, 1);
+	cr_assert_eq(track_find(&t, 3)->drops_delta, 3);
+	cr_assert_not_null(track_find(&t, 5));
+	cr_assert_null(track_find(&t, 9));
+	track_free(&t);
+}
+
 static void counters_one(struct counters *c, struct counter *storage, int64_t overflows)
 {
 	memset(c, 0, sizeof(*c));
