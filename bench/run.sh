@@ -187,12 +187,32 @@ secs() {
 
 label() { echo "$(num "$1") L / $(num "$2") C"; }
 
+# The kernel tears a network namespace down in the background (cleanup_net):
+# after a scenario with 400,000 sockets that takes seconds of CPU, which
+# would weigh on the next scenario's numbers. Wait until the CPUs are idle
+# (under 5 % busy over a second), at most 60 s; print the seconds waited.
+settle() {
+	local t a b
+	for t in $(seq 0 59); do
+		a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+		sleep 1
+		b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+		if awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
+			exit !((y[2] - x[2]) > 0 && (y[1] - x[1]) / (y[2] - x[2]) < 0.05) }'; then
+			echo "$((t + 1))"
+			return 0
+		fi
+	done
+	echo 60
+}
+
 run_scenarios() {
-	local l c f
+	local l c f w
 	for l in $LISTENER_SET; do
 		for c in $CONN_SET; do
 			f="$WORK/sc-$l-$c"
 			mkdir -p "$f"
+			w=$(settle)
 			say "scenario: $l listeners, $c established connections"
 			# unshare -n: a private network namespace; the script re-enters itself there.
 			if ! unshare -n -- "$SELF" --inner "$l" "$c" "$f" >"$f/kv" 2>"$f/err"; then
@@ -200,6 +220,7 @@ run_scenarios() {
 				tail -20 "$f/err" >&2
 				FAILED=1
 			fi
+			echo "settle_s=$w" >>"$f/kv"
 		done
 	done
 }
@@ -232,16 +253,19 @@ ratios against references measured in the same run and the same namespace.
 Each scenario is built in a fresh network namespace by \`bench/scenario\`: L listeners on
 127.0.0.1 (every 4th on [::1]), C established connections (both ends in the namespace:
 2C sockets, at most 18,000 descriptors per process), and a steady overflow: 3 more
-listeners with backlog 4 that never accept and get 5 connects a second each.
+listeners with backlog 4 that never accept and get 5 connects a second each. Before each,
+the bench waits until the CPUs are idle (under 5 % busy over a second, at most 60 s): the
+kernel tears the previous scenario's namespace down in the background, which takes
+seconds of CPU after 400,000 sockets.
 Ticks: $TICKS measured ticks, each next to a floor dump, alternating which goes first,
 ${GAP_MS} ms apart; the reference ran $REFS times among them.
 
-| scenario | listeners seen | established sockets | processes | build |
-|---|---:|---:|---:|---:|
+| scenario | listeners seen | established sockets | processes | build | idle wait before |
+|---|---:|---:|---:|---:|---:|
 EOF
 	for l in $LISTENER_SET; do for c in $CONN_SET; do
 		f="$WORK/sc-$l-$c/kv"
-		echo "| $(label "$l" "$c") | $(kv "$f" listeners) | $(kv "$f" established_sockets) | $(kv "$f" scenario_procs) | $(secs "$(kv "$f" scenario_build_ms)") s |"
+		echo "| $(label "$l" "$c") | $(kv "$f" listeners) | $(kv "$f" established_sockets) | $(kv "$f" scenario_procs) | $(secs "$(kv "$f" scenario_build_ms)") s | $(kv "$f" settle_s) s |"
 	done; done
 
 	cat <<EOF
@@ -378,7 +402,7 @@ worst() {
 
 # The targets of the issue, each with its worst scenario.
 targets() {
-	local l c w w2 v wl ok tw0 tw dev wdev n
+	local l c w w2 v wl ok tw0 tw fw0 fw dev wdev n
 	cat <<EOF
 
 ## Targets
@@ -400,13 +424,15 @@ EOF
 	wdev=""; wl=""; n=0
 	for l in $LISTENER_SET; do
 		tw0=$(kv "$WORK/sc-$l-${CONN_SET%% *}/kv" tick_wall_med_us)
+		fw0=$(kv "$WORK/sc-$l-${CONN_SET%% *}/kv" floor_wall_med_us)
 		for c in $CONN_SET; do
 			tw=$(kv "$WORK/sc-$l-$c/kv" tick_wall_med_us)
+			fw=$(kv "$WORK/sc-$l-$c/kv" floor_wall_med_us)
 			{ [ "$tw" = MISSING ] || [ "$tw0" = MISSING ]; } && continue
 			n=$((n + 1))
 			dev=$(awk -v a="$tw" -v b="$tw0" 'BEGIN { printf "%.0f", (a / b - 1) * 100 }')
 			if [ -z "$wdev" ] || [ "${dev#-}" -gt "${wdev#-}" ]; then
-				wdev=$dev; wl="$(num "$l") L: $(ms "$tw0") ms at 0 C, $(ms "$tw") ms at $(num "$c") C"
+				wdev=$dev; wl="$(num "$l") L: $(ms "$tw0") ms at 0 C, $(ms "$tw") ms at $(num "$c") C; the floor moved $(awk -v a="$fw" -v b="$fw0" 'BEGIN { printf "%+.0f", (a / b - 1) * 100 }') % between them"
 			fi
 		done
 	done
