@@ -1,7 +1,6 @@
 /* backlogd.c: the daemon: one thread, epoll over a timerfd tick, a signalfd and the control socket. */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -114,19 +113,12 @@ static void parse_args(int argc, char **argv, struct options *opt)
 		case 'v':
 			opt->verbose++;
 			break;
-		case 'i': {
-			char *end;
-			double v;
-
-			errno = 0;
-			v = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !isfinite(v) || v < 0.1 || v > 3600) {
+		case 'i':
+			if (!config_parse_seconds_ms(optarg, 100, 3600 * 1000, &opt->tick_ms)) {
 				fprintf(stderr, "backlogd: -i '%s': want seconds from 0.1 to 3600\n", optarg);
 				exit(2);
 			}
-			opt->tick_ms = (unsigned)lround(v * 1000.0);
 			break;
-		}
 		case 'S':
 			if (optarg[0] != '/' || strlen(optarg) >= CONFIG_SOCKET_MAX) {
 				fprintf(stderr, "backlogd: -S '%s': want an absolute path shorter than %d bytes\n",

@@ -30,8 +30,7 @@ void config_defaults(struct config *cfg)
 	diag_thresholds_default(&cfg->thr);
 }
 
-/* Seconds with an optional fraction ("0.5"), as milliseconds within [min_ms, max_ms]. */
-static bool parse_seconds_ms(const char *s, unsigned min_ms, unsigned max_ms, unsigned *out)
+bool config_parse_seconds_ms(const char *s, unsigned min_ms, unsigned max_ms, unsigned *out)
 {
 	char *end;
 	double v;
@@ -43,7 +42,8 @@ static bool parse_seconds_ms(const char *s, unsigned min_ms, unsigned max_ms, un
 	v *= 1000.0;
 	if (v < (double)min_ms || v > (double)max_ms)
 		return false;
-	*out = (unsigned)lround(v);
+	/* Rounded to the nearest ms; v is not negative here. */
+	*out = (unsigned)(v + 0.5);
 	return true;
 }
 
@@ -147,14 +147,14 @@ static int config_handler(void *user, const char *section, const char *name, con
 	}
 	if (!strcmp(section, "daemon")) {
 		if (!strcmp(name, "interval"))
-			return parse_seconds_ms(value, 100, 3600 * 1000, &cfg->tick_ms) ? 1 :
+			return config_parse_seconds_ms(value, 100, 3600 * 1000, &cfg->tick_ms) ? 1 :
 				bad_value(ctx, section, name, value, "want seconds from 0.1 to 3600");
 		if (!strcmp(name, "fast_interval")) {
 			if (!strcmp(value, "0")) {
 				cfg->fast_ms = 0;
 				return 1;
 			}
-			return parse_seconds_ms(value, 10, 60 * 1000, &cfg->fast_ms) ? 1 :
+			return config_parse_seconds_ms(value, 10, 60 * 1000, &cfg->fast_ms) ? 1 :
 				bad_value(ctx, section, name, value, "want seconds from 0.01 to 60, or 0 (off)");
 		}
 		if (!strcmp(name, "quiet_period")) {
@@ -164,7 +164,7 @@ static int config_handler(void *user, const char *section, const char *name, con
 			return 1;
 		}
 		if (!strcmp(name, "client_timeout"))
-			return parse_seconds_ms(value, 100, 600 * 1000, &cfg->client_timeout_ms) ? 1 :
+			return config_parse_seconds_ms(value, 100, 600 * 1000, &cfg->client_timeout_ms) ? 1 :
 				bad_value(ctx, section, name, value, "want seconds from 0.1 to 600");
 		if (!strcmp(name, "namespaces")) {
 			if (!strcmp(value, "auto"))

@@ -100,8 +100,6 @@ void monitor_done(struct monitor *m)
 		links_close(m->links);
 	procmap_free(m->pm);
 	sockdiag_close(m->sd);
-	free(m->inodes);
-	free(m->cgroup_ids);
 	deep_sample_free(&m->deep);
 	findings_free(&m->findings);
 	finding_list_free(&m->firing);
@@ -254,25 +252,37 @@ static void filter_ignored(struct monitor *m)
 	m->dump.count = kept;
 }
 
-static int reserve_inodes(struct monitor *m, size_t n)
+/*
+ * Ask procmap for the owners of every listener and, when holders is set,
+ * of the deep tier's top memory holders. Asked only when the sockets
+ * change, so the arrays of inodes are made for the ask and freed after it
+ * rather than kept: 12 bytes a listener for nothing most of the time.
+ * Return: 0 or -ENOMEM.
+ */
+static int ask_procmap(struct monitor *m, bool holders)
 {
-	uint32_t *p;
-	uint64_t *c;
-	size_t cap;
+	const struct track *t = &m->track;
+	size_t i, n = 0, max = t->count + DEEP_TOP_HOLDERS;
+	uint32_t *inodes = malloc(max * sizeof(*inodes));
+	uint64_t *cgroup_ids = malloc(max * sizeof(*cgroup_ids));
+	int r = -ENOMEM;
 
-	if (n <= m->inodes_cap)
-		return 0;
-	cap = n * 2;
-	p = realloc(m->inodes, cap * sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	m->inodes = p;
-	c = realloc(m->cgroup_ids, cap * sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	m->cgroup_ids = c;
-	m->inodes_cap = cap;
-	return 0;
+	if (inodes && cgroup_ids) {
+		/* The socket's cgroup (INET_DIAG_CGROUP_ID) narrows a new listener's search to its processes. */
+		for (i = 0; i < t->count; i++) {
+			cgroup_ids[n] = t->items[i].l.cgroup_id;
+			inodes[n++] = t->items[i].l.inode;
+		}
+		for (i = 0; holders && i < m->deep.n_holders; i++)
+			if (m->deep.holders[i].inode) {
+				cgroup_ids[n] = 0;
+				inodes[n++] = m->deep.holders[i].inode;
+			}
+		r = procmap_update_hinted(m->pm, inodes, cgroup_ids, n);
+	}
+	free(inodes);
+	free(cgroup_ids);
+	return r;
 }
 
 static bool host_moved(const struct track *t, const char *name);
@@ -307,7 +317,7 @@ static bool memory_trouble(const struct monitor *m)
 static int attach_owners(struct monitor *m)
 {
 	struct track *t = &m->track;
-	size_t i, n = 0;
+	size_t i;
 	bool ask, missing = false, holders = m->deep_ran && memory_trouble(m);
 	int r = 0;
 
@@ -315,26 +325,13 @@ static int attach_owners(struct monitor *m)
 	procmap_prune_exited(m->pm, MONITOR_PRUNE_CHECKS);
 	/*
 	 * The same sockets as last tick need no asking: in the steady state
-	 * neither the inodes are gathered nor procmap searched. Out of memory
-	 * for the inodes: no update, but the pointers below are still set
-	 * again if the prune moved them.
+	 * neither the inodes are gathered nor procmap searched. If the ask
+	 * fails, the pointers below are still set again if the prune moved
+	 * them.
 	 */
 	ask = m->owners_stale || t->new_count > 0 || t->gone_count > 0 || holders;
 	if (ask)
-		r = reserve_inodes(m, t->count + DEEP_TOP_HOLDERS);
-	if (ask && r == 0) {
-		/* The socket's cgroup (INET_DIAG_CGROUP_ID) narrows a new listener's search to its processes. */
-		for (i = 0; i < t->count; i++) {
-			m->cgroup_ids[n] = t->items[i].l.cgroup_id;
-			m->inodes[n++] = t->items[i].l.inode;
-		}
-		for (i = 0; holders && i < m->deep.n_holders; i++)
-			if (m->deep.holders[i].inode) {
-				m->cgroup_ids[n] = 0;
-				m->inodes[n++] = m->deep.holders[i].inode;
-			}
-		r = procmap_update_hinted(m->pm, m->inodes, m->cgroup_ids, n);
-	}
+		r = ask_procmap(m, holders);
 	/*
 	 * Owners live in procmap and move when it changes: then every
 	 * listener's pointer is set again, even when the update failed

@@ -44,6 +44,13 @@ struct config {
 void config_defaults(struct config *cfg);
 
 /*
+ * Seconds with an optional fraction ("0.5") into *out as milliseconds,
+ * rounded, when they fall within [min_ms, max_ms]. Return: false for
+ * anything else (garbage, inf, nan, out of range).
+ */
+bool config_parse_seconds_ms(const char *s, unsigned min_ms, unsigned max_ms, unsigned *out);
+
+/*
  * Load path into cfg (which starts from the defaults). An unknown section or
  * key, a bad value or a syntax error is an error; err then says
  * "FILE:LINE: what". Return: 0, -ENOENT when the file does not exist (err

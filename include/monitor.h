@@ -56,9 +56,6 @@ struct monitor {
 	struct track track;
 	struct finding_list firing;
 	struct finding_table findings;
-	uint32_t *inodes;         /* reused each tick for procmap */
-	uint64_t *cgroup_ids;     /* their cgroup ids, the same size */
-	size_t inodes_cap;
 	/*
 	 * procmap is asked again only when the sockets to own changed (or the
 	 * last ask failed), and the listeners' owner pointers are set again

@@ -1203,7 +1203,8 @@ static int pending_finish(struct procmap *pm, const struct pending *p, const str
 void procmap_owners_collect(struct procmap *pm)
 {
 	/* On ENOMEM the unused ones simply stay until the next time. */
-	(void)ownertab_collect(&pm->owners, &pm->entries[0].owner, pm->count, sizeof(*pm->entries));
+	(void)ownertab_collect(&pm->owners, pm->count ? &pm->entries[0].owner : NULL, pm->count,
+			       sizeof(*pm->entries));
 }
 
 /*
