@@ -466,6 +466,12 @@ EOF
 	why
 }
 
+# pct_change KV0 KV1 KEY: how KEY moved from KV0 to KV1, as "+3 %".
+pct_change() {
+	awk -v a="$(kv "$2" "$3")" -v b="$(kv "$1" "$3")" 'BEGIN { if (b <= 0) { print "?"; exit } v = (a / b - 1) * 100;
+		if (v > -0.5 && v < 0.5) print "±0 %"; else printf "%+.0f %%\n", v }'
+}
+
 # Evidence for each target, from the measurements themselves.
 why() {
 	local l c f l0 lmax cmax c0 v r0 r1 rf deep walks x
@@ -484,7 +490,7 @@ why() {
 		x=$(awk -v a="$(kv "$f" tick_wall_med_us)" -v b="$(kv "$f" floor_wall_med_us)" 'BEGIN { printf "%.2f", (a - b) / 1000 }')
 		v="${v:+$v; }$(label "$l" "$c0"): $(kv "$f" ratio_tick_floor_wall) ×, $x ms beyond the floor's $(ms "$(kv "$f" floor_wall_med_us)") ms, $(kv "$f" syscalls_per_tick) syscalls against $(kv "$f" floor_syscalls_per_dump) ($(kv "$f" syscalls_top))"
 	done
-	echo "- **Tick against the floor.** $v. Beyond the dump, every tick parses its entries (and sorts them by cookie to match them with the last tick's), reads \`/proc/net/netstat\`, \`snmp\`, \`sockstat\`, \`sockstat6\` and the conntrack counters (openat/read/close), reads the sysctls through descriptors kept open (pread), dumps the link counters (recvmsg), asks each process holding a listener once whether it still does and checks a slice of 8 sockets one by one (readlink). That is about the same time whatever the listener count, so it weighs most where the dump is cheap: the ratio falls as listeners grow."
+	echo "- **Tick against the floor.** $v. Beyond the dump, every tick parses its entries and matches them with the last tick's by cookie, reads \`/proc/net/netstat\`, \`snmp\`, \`sockstat\`, \`sockstat6\` and ten sysctls through descriptors kept open (pread; the kernel formats each file afresh), looks for the conntrack counters (openat: absent without nf_conntrack), dumps the link counters (sendto, recvmsg), asks each process holding a listener once whether it still does and checks a slice of 8 sockets one by one (readlink). Most of that costs the same whatever the listener count, so it weighs most where the dump is cheap: the ratio falls as listeners grow."
 
 	# The reference: what ss + nstat cost against the floor bounds the ratio.
 	v=""; r0=""
@@ -505,7 +511,11 @@ why() {
 		v=$(kv "$f" tick_proc_walks)
 		case "$v" in 0|MISSING) ;; *) walks="${walks:+$walks; }$(label "$l" "$c"): $v walks of /proc in $(kv "$f" tick_n) ticks" ;; esac
 	done; done
-	echo "- **Connections.** The cheap tick dumps only the listening hash, and the floor stays flat with connections too; what differs between 0 and $(num "$cmax") connections is the host around it (caches, the scenario's processes), which moves the floor as much as the tick. The deep tier, which does walk every connection, ran in the measured ticks $( [ -n "$deep" ] && echo "here: $deep (its signal \"sockets near the port range\" holds with this many sockets; the run is then spaced to 1 % of the time)" || echo "in none of them")$( [ -n "$walks" ] && echo "; owners were walked for in /proc: $walks")."
+	v=""
+	for l in $LISTENER_SET; do
+		v="${v:+$v; }$(num "$l") listeners: the tick $(pct_change "$WORK/sc-$l-$c0/kv" "$WORK/sc-$l-$cmax/kv" tick_wall_med_us), the floor $(pct_change "$WORK/sc-$l-$c0/kv" "$WORK/sc-$l-$cmax/kv" floor_wall_med_us), tick / floor $(kv "$WORK/sc-$l-$c0/kv" ratio_tick_floor_wall) and $(kv "$WORK/sc-$l-$cmax/kv" ratio_tick_floor_wall)"
+	done
+	echo "- **Connections.** The cheap tick dumps only the listening hash and reads counters whose size does not depend on connections. From $(num "$c0") to $(num "$cmax") connections: $v. The tick moves with the floor, the kernel's own dump of the same listeners, whose cost here depends on the host around it (the scenario's processes and memory), not on anything the tick does per connection. The deep tier, which does walk every connection, ran in the measured ticks $( [ -n "$deep" ] && echo "here: $deep (its signal \"sockets near the port range\" holds with this many sockets; the run is then spaced to 1 % of the time)" || echo "in none of them")$( [ -n "$walks" ] && echo "; owners were walked for in /proc: $walks")."
 
 	# Memory per listener.
 	r0=$(kv "$WORK/sc-$l0-$c0/kv" daemon_rss_kib)
