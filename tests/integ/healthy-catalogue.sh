@@ -1,5 +1,5 @@
 #!/bin/bash
-# healthy-catalogue.sh: a healthy mixed load, with the deep tier on every tick, raises no finding at all over several ticks.
+# healthy-catalogue.sh: a healthy mixed load, with the deep tier asked on every tick, raises no finding at all over several ticks.
 # The load: accepting listeners (IPv4 and IPv6), a healthy SO_REUSEPORT group, short connections,
 # a pool of held connections, and TIME_WAIT sockets on both sides, all well under every limit.
 . "$(dirname "$0")/lib.sh"
@@ -52,11 +52,21 @@ for c in TcpExtTCPTimeWaitOverflow TcpExtListenDrops TcpExtListenOverflows TcpEx
 	[ "$(counter $c)" -eq 0 ] || fail "$c moved: the load was not healthy"
 done
 
-# Several more ticks over what the load left (TIME_WAIT, the pool).
+# Several more ticks over what the load left (TIME_WAIT, the pool). The deep
+# tier spends at most 1 % of the time (a slow sanitizer build's walk makes it
+# skip ticks): look at ticks until one where it ran, each without a finding.
 wait_ticks 4
-status_json >"$WORK/status.json"
-no_finding "$WORK/status.json"
-jq -e '.host.deep != null' "$WORK/status.json" >/dev/null ||
-	fail "the deep tier did not run, so this proves nothing about its rules: $(jq -c '.host // .daemon' "$WORK/status.json")"
+deep_seen=0
+for t in $(seq 1 20); do
+	status_json >"$WORK/status.json"
+	no_finding "$WORK/status.json"
+	if jq -e '.host.deep != null' "$WORK/status.json" >/dev/null; then
+		deep_seen=1
+		break
+	fi
+	wait_ticks 1
+done
+[ "$deep_seen" = 1 ] ||
+	fail "the deep tier did not run in 20 ticks, so this proves nothing about its rules: $(jq -c '.host // .daemon' "$WORK/status.json")"
 stop_daemon
 echo "PASS: healthy mixed load ($tw TIME_WAIT), no finding"
