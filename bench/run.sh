@@ -65,12 +65,19 @@ inner() {
 	strace -f -qq -o "$work/strace.out" "$B/tickbench" --syscalls "$SYSCALL_TICKS" \
 		--warmup "$WARMUP" --budget-s $((BUDGET_S / 2)) >"$work/strace.kv" 2>"$work/strace.err" ||
 		{ cat "$work/strace.err" >&2; die "strace pass failed"; }
-	# Fewer ticks than asked when each is slow: divide by what ran.
+	# Fewer ticks than asked when each is slow, and ticks in which the deep
+	# tier ran left out: divide by the cheap ticks counted.
 	echo "syscall_ticks=$(kv "$work/strace.kv" syscall_ticks)"
-	awk -v n="$(kv "$work/strace.kv" syscall_ticks)" '
+	echo "syscall_deep_ticks=$(kv "$work/strace.kv" syscall_deep_ticks)"
+	awk -v nt="$(kv "$work/strace.kv" syscall_ticks)" '
 		/bench:ticks-begin/ { on = 1; next }
-		/bench:ticks-end/ { on = 0; pause = 0; next }
-		/bench:pause/ { pause = 1; next }
+		/bench:ticks-end/ { on = 0; next }
+		/bench:deep-ran/ { skip = 1; next }
+		# The end of a tick: count it unless the deep tier ran in it.
+		/bench:pause/ {
+			if (!skip) { used++; t += ct; for (k in cur) c[k] += cur[k] }
+			delete cur; ct = 0; skip = 0; pause = 1; next
+		}
 		/bench:resume/ { pause = 0; next }
 		/bench:floor-begin/ { fl = 1; next }
 		/bench:floor-end/ { fl = 0; next }
@@ -79,12 +86,16 @@ inner() {
 		{
 			line = $0; sub(/^[0-9]+ +/, "", line)
 			name = line; sub(/\(.*/, "", name); sub(/ .*/, "", name)
-			if (on && !pause) { t++; c[name]++ }
+			if (on && !pause) { ct++; cur[name]++ }
 			else if (fl) f++
 		}
 		END {
+			n = used ? used : 1
+			printf "syscall_cheap_ticks=%d\n", used
 			printf "syscalls_per_tick=%.1f\n", t / n
-			printf "floor_syscalls_per_dump=%.1f\n", f / n
+			# As many floor dumps as marked ticks.
+			printf "floor_syscalls_per_dump=%.1f\n", f / (nt > 0 ? nt : 1)
+			for (s in c) printf "sc_%s=%.1f\n", s, c[s] / n
 			top = ""
 			for (k = 0; k < 6; k++) {
 				best = ""; bv = 0
@@ -95,16 +106,6 @@ inner() {
 			}
 			printf "syscalls_top=%s\n", top
 		}' "$work/strace.out"
-	# Every syscall of the tick by name, for the report's reasons.
-	awk -v n="$(kv "$work/strace.kv" syscall_ticks)" '
-		/bench:ticks-begin/ { on = 1; next }
-		/bench:ticks-end/ { on = 0; pause = 0; next }
-		/bench:pause/ { pause = 1; next }
-		/bench:resume/ { pause = 0; next }
-		/ resumed>/ { next }
-		/^[0-9]+ +\+\+\+|^[0-9]+ +---/ { next }
-		on && !pause { line = $0; sub(/^[0-9]+ +/, "", line); sub(/\(.*/, "", line); sub(/ .*/, "", line); c[line]++ }
-		END { for (s in c) printf "sc_%s=%.1f\n", s, c[s] / n }' "$work/strace.out"
 	rm -f "$work/strace.out"
 
 	# 3. The real daemon: detection latency, RSS, CPU per tick.
@@ -276,7 +277,8 @@ The tick is \`monitor_tick\` in-process (bench/tickbench: every probe, tracking,
 diagnosis, findings), \`[deep] every_ticks = 0\`. The floor is a bare LISTEN-only
 sock_diag dump, AF_INET then AF_INET6, with the daemon's request and receive buffer
 and no parsing: what the kernel itself costs. Times in ms; CPU is the thread's
-user + system time. Syscalls counted by strace over $SYSCALL_TICKS ticks.
+user + system time. Syscalls counted by strace over $SYSCALL_TICKS ticks, less any in which
+the deep tier ran (under strace the warm-up is cut short, so its first run may fall there).
 
 | scenario | tick wall med | p99 | tick CPU med | p99 | floor wall med | p99 | floor CPU med | tick / floor (wall) | (CPU) | syscalls / tick | floor syscalls | deep tier ran in ticks |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|
@@ -438,22 +440,23 @@ EOF
 	done
 	ok=$([ "$n" -gt 0 ] && { [ "${wdev#-}" -le 10 ] && echo 1 || echo 0; } || echo x)
 	echo "| tick flat (±10 %) from 0 to $(num "${CONN_SET##* }") established (median wall) | ${wdev:+$wdev % ($wl)} | $(verdict "$ok") |"
-	# The same, against the floor measured beside it: what the machine does between scenarios cancels out.
+	# What the tick adds to the kernel's dump (tick - floor, both measured side by side):
+	# the dump's own cost moves with the machine between scenarios, this does not.
 	wdev=""; wl=""; n=0
 	for l in $LISTENER_SET; do
-		tw0=$(kv "$WORK/sc-$l-${CONN_SET%% *}/kv" ratio_tick_floor_wall)
+		tw0=$(extra_us "$WORK/sc-$l-${CONN_SET%% *}/kv")
 		for c in $CONN_SET; do
-			tw=$(kv "$WORK/sc-$l-$c/kv" ratio_tick_floor_wall)
-			{ [ "$tw" = MISSING ] || [ "$tw0" = MISSING ]; } && continue
+			tw=$(extra_us "$WORK/sc-$l-$c/kv")
+			{ [ -z "$tw" ] || [ -z "$tw0" ]; } && continue
 			n=$((n + 1))
 			dev=$(awk -v a="$tw" -v b="$tw0" 'BEGIN { printf "%.0f", (a / b - 1) * 100 }')
 			if [ -z "$wdev" ] || [ "${dev#-}" -gt "${wdev#-}" ]; then
-				wdev=$dev; wl="$(num "$l") L: $tw0 × at 0 C, $tw × at $(num "$c") C"
+				wdev=$dev; wl="$(num "$l") L: $(ms "$tw0") ms at 0 C, $(ms "$tw") ms at $(num "$c") C"
 			fi
 		done
 	done
 	ok=$([ "$n" -gt 0 ] && { [ "${wdev#-}" -le 10 ] && echo 1 || echo 0; } || echo x)
-	echo "| the same, as tick / floor (the kernel's dump measured beside each tick) | ${wdev:+$wdev % ($wl)} | $(verdict "$ok") |"
+	echo "| the same, for what the tick adds to the kernel's dump (tick − floor, measured side by side) | ${wdev:+$wdev % ($wl)} | $(verdict "$ok") |"
 
 	# RSS <= 8 MiB with the most listeners.
 	l=${LISTENER_SET##* }
@@ -482,6 +485,15 @@ EOF
 	why
 }
 
+# extra_us KV: the tick's median wall time beyond the floor's, in us; empty when either is missing.
+extra_us() {
+	local t f
+	t=$(kv "$1" tick_wall_med_us)
+	f=$(kv "$1" floor_wall_med_us)
+	{ [ "$t" = MISSING ] || [ "$f" = MISSING ]; } && return 0
+	awk -v a="$t" -v b="$f" 'BEGIN { printf "%.1f\n", a - b }'
+}
+
 # pct_change KV0 KV1 KEY: how KEY moved from KV0 to KV1, as "+3 %".
 pct_change() {
 	awk -v a="$(kv "$2" "$3")" -v b="$(kv "$1" "$3")" 'BEGIN { if (b <= 0) { print "?"; exit } v = (a / b - 1) * 100;
@@ -506,7 +518,7 @@ why() {
 		x=$(awk -v a="$(kv "$f" tick_wall_med_us)" -v b="$(kv "$f" floor_wall_med_us)" 'BEGIN { printf "%.2f", (a - b) / 1000 }')
 		v="${v:+$v; }$(label "$l" "$c0"): $(kv "$f" ratio_tick_floor_wall) ×, $x ms beyond the floor's $(ms "$(kv "$f" floor_wall_med_us)") ms, $(kv "$f" syscalls_per_tick) syscalls against $(kv "$f" floor_syscalls_per_dump) ($(kv "$f" syscalls_top))"
 	done
-	echo "- **Tick against the floor.** $v. Beyond the dump, every tick parses its entries and matches them with the last tick's by cookie, reads \`/proc/net/netstat\`, \`snmp\`, \`sockstat\`, \`sockstat6\` and ten sysctls through descriptors kept open (pread; the kernel formats each file afresh), looks for the conntrack counters (openat: absent without nf_conntrack), dumps the link counters (sendto, recvmsg), asks each process holding a listener once whether it still does and checks a slice of 8 sockets one by one (readlink). Most of that costs the same whatever the listener count, so it weighs most where the dump is cheap: the ratio falls as listeners grow."
+	echo "- **Tick against the floor.** $v. Beyond the dump, every tick parses its entries and matches them with the last tick's by cookie, reads \`/proc/net/netstat\`, \`snmp\`, \`sockstat\`, \`sockstat6\` and ten sysctls through descriptors kept open (pread; the kernel formats each file afresh), looks for the conntrack counters (openat: absent without nf_conntrack), dumps the link counters (sendto, recvmsg), asks each process holding a listener once whether it still does and checks a slice of 8 sockets one by one (readlink: 8 plus one per holder process, and the scenarios' connection workers hold the listeners they connect to, so it grows with them). Most of that costs the same whatever the listener count, so it weighs most where the dump is cheap: the ratio falls as listeners grow."
 
 	# The reference: what ss + nstat cost against the floor bounds the ratio.
 	v=""; r0=""
@@ -529,9 +541,9 @@ why() {
 	done; done
 	v=""
 	for l in $LISTENER_SET; do
-		v="${v:+$v; }$(num "$l") listeners: the tick $(pct_change "$WORK/sc-$l-$c0/kv" "$WORK/sc-$l-$cmax/kv" tick_wall_med_us), the floor $(pct_change "$WORK/sc-$l-$c0/kv" "$WORK/sc-$l-$cmax/kv" floor_wall_med_us), tick / floor $(kv "$WORK/sc-$l-$c0/kv" ratio_tick_floor_wall) and $(kv "$WORK/sc-$l-$cmax/kv" ratio_tick_floor_wall)"
+		v="${v:+$v; }$(num "$l") listeners: the tick $(pct_change "$WORK/sc-$l-$c0/kv" "$WORK/sc-$l-$cmax/kv" tick_wall_med_us), the floor $(pct_change "$WORK/sc-$l-$c0/kv" "$WORK/sc-$l-$cmax/kv" floor_wall_med_us), the tick beyond the floor $(ms "$(extra_us "$WORK/sc-$l-$c0/kv")") ms and $(ms "$(extra_us "$WORK/sc-$l-$cmax/kv")") ms"
 	done
-	echo "- **Connections.** The cheap tick dumps only the listening hash and reads counters whose size does not depend on connections. From $(num "$c0") to $(num "$cmax") connections: $v. The tick moves with the floor, the kernel's own dump of the same listeners, whose cost here depends on the host around it (the scenario's processes and memory), not on anything the tick does per connection. The deep tier, which does walk every connection, ran in the measured ticks $( [ -n "$deep" ] && echo "here: $deep (its signal \"sockets near the port range\" holds with this many sockets; the run is then spaced to 1 % of the time)" || echo "in none of them")$( [ -n "$walks" ] && echo "; owners were walked for in /proc: $walks")."
+	echo "- **Connections.** The cheap tick dumps only the listening hash and reads counters whose size does not depend on connections. From $(num "$c0") to $(num "$cmax") connections: $v. The tick moves with the floor, the kernel's own dump of the same listeners, whose cost here depends on the host around it (the scenario's processes and memory, the state of a shared virtual machine), not on anything the tick does per connection; what the tick adds to that dump is what stays put. The deep tier, which does walk every connection, ran in the measured ticks $( [ -n "$deep" ] && echo "here: $deep (its signal \"sockets near the port range\" holds with this many sockets; the run is then spaced to 1 % of the time)" || echo "in none of them")$( [ -n "$walks" ] && echo "; owners were walked for in /proc: $walks")."
 
 	# Memory per listener.
 	r0=$(kv "$WORK/sc-$l0-$c0/kv" daemon_rss_kib)
