@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 
 #include "ownertab.h"
 #include "procmap.h"
@@ -21,7 +22,8 @@ struct pm_rep {
 	int pid;
 	int fd;
 	uint32_t inode;
-	bool gone;          /* this prune found the socket no longer there */
+	int pidfd;          /* the process's pidfd, -1 when there is none: then fd and inode tell */
+	bool gone;          /* this prune found the process gone */
 };
 
 /* A uid with its name, or its number as text when it has no passwd entry. */
@@ -93,8 +95,8 @@ struct procmap {
 	struct ownertab owners;
 	size_t prune_next;          /* where the next slice of procmap_prune_exited starts */
 	struct pm_rep *reps;        /* one socket per holder process, by pid (procmap_prune.c) */
+	struct pollfd *pfds;        /* room for one per rep, for the poll of the pidfds */
 	size_t nreps;
-	size_t reps_cap;
 	size_t reps_next;           /* where the next check of the reps starts */
 	unsigned long reps_generation;  /* the generation reps were built for */
 	bool reps_stale;            /* rebuild them even if the generation did not move */
@@ -127,5 +129,8 @@ bool procmap_socket_link(const char *link, uint32_t *inode);
 
 /* Forget the interned owners no entry uses any more. */
 void procmap_owners_collect(struct procmap *pm);
+
+/* Close and free the holder processes' reps (procmap_prune.c). */
+void procmap_reps_free(struct procmap *pm);
 
 #endif

@@ -79,7 +79,7 @@ void procmap_free(struct procmap *pm)
 	for (size_t i = 0; i < pm->count; i++)
 		entry_release(&pm->entries[i], ownertab_get(&pm->owners, pm->entries[i].owner)->nprocs);
 	free(pm->entries);
-	free(pm->reps);
+	procmap_reps_free(pm);
 	ownertab_free(&pm->owners);
 	free(pm->proc_root);
 	free(pm);

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "procmap_int.h"
@@ -128,24 +130,68 @@ static int rep_sort_cmp(const void *a, const void *b)
 	return c ? c : x->inode < y->inode ? -1 : x->inode > y->inode;
 }
 
+/* A pidfd for pid, or -1 (a kernel before 5.3, or no such process). */
+static int open_pidfd(int pid)
+{
+#ifdef SYS_pidfd_open
+	long fd = syscall(SYS_pidfd_open, pid, 0);
+
+	return fd >= 0 && fd <= INT_MAX ? (int)fd : -1;
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
+/*
+ * Give the new reps their pidfds: carried over from the old reps of the same
+ * pid (both sorted by pid), opened for the new pids; the old ones left over
+ * are closed. Only for the real /proc: a replayed tree's pids are not ours.
+ */
+static void reps_pidfds(const struct procmap *pm, struct pm_rep *nw, size_t n, struct pm_rep *old,
+			size_t nold)
+{
+	bool real = strcmp(pm->proc_root, "/proc") == 0;
+	size_t i, j = 0;
+
+	for (i = 0; i < n; i++) {
+		while (j < nold && old[j].pid < nw[i].pid) {
+			if (old[j].pidfd >= 0)
+				close(old[j].pidfd);
+			j++;
+		}
+		if (j < nold && old[j].pid == nw[i].pid) {
+			nw[i].pidfd = old[j].pidfd;
+			j++;
+		} else {
+			nw[i].pidfd = real ? open_pidfd(nw[i].pid) : -1;
+		}
+	}
+	for (; j < nold; j++)
+		if (old[j].pidfd >= 0)
+			close(old[j].pidfd);
+}
+
 /*
  * One rep per holder process: every (process, fd, socket) of the entries,
- * sorted by pid, the lowest socket of each pid kept. Return: false on ENOMEM (then
- * every entry is checked one by one, as if every rep were gone).
+ * sorted by pid, the lowest socket of each pid kept, with a pidfd where the
+ * kernel gives one. Return: false on ENOMEM (then every entry is checked
+ * one by one, as if every rep were gone).
  */
 static bool reps_build(struct procmap *pm)
 {
+	struct pm_rep *nw;
+	struct pollfd *pfds;
 	size_t i, n = 0, k;
 
 	for (i = 0; i < pm->count; i++)
 		n += ownertab_get(&pm->owners, pm->entries[i].owner)->nprocs;
-	if (n > pm->reps_cap) {
-		struct pm_rep *r = realloc(pm->reps, n * sizeof(*r));
-
-		if (!r)
-			return false;
-		pm->reps = r;
-		pm->reps_cap = n;
+	nw = malloc((n ? n : 1) * sizeof(*nw));
+	pfds = malloc((n ? n : 1) * sizeof(*pfds));
+	if (!nw || !pfds) {
+		free(nw);
+		free(pfds);
+		return false;
 	}
 	n = 0;
 	for (i = 0; i < pm->count; i++) {
@@ -154,21 +200,38 @@ static bool reps_build(struct procmap *pm)
 		unsigned j;
 
 		for (j = 0; j < o->nprocs; j++) {
-			pm->reps[n].pid = o->procs[j].pid;
-			pm->reps[n].fd = entry_fds(e, o->nprocs)[j];
-			pm->reps[n].inode = e->inode;
-			pm->reps[n].gone = false;
+			nw[n].pid = o->procs[j].pid;
+			nw[n].fd = entry_fds(e, o->nprocs)[j];
+			nw[n].inode = e->inode;
+			nw[n].pidfd = -1;
+			nw[n].gone = false;
 			n++;
 		}
 	}
-	sort_inplace(pm->reps, n, sizeof(*pm->reps), rep_sort_cmp);
+	sort_inplace(nw, n, sizeof(*nw), rep_sort_cmp);
 	for (i = 0, k = 0; i < n; i++)
-		if (k == 0 || pm->reps[k - 1].pid != pm->reps[i].pid)
-			pm->reps[k++] = pm->reps[i];
+		if (k == 0 || nw[k - 1].pid != nw[i].pid)
+			nw[k++] = nw[i];
+	reps_pidfds(pm, nw, k, pm->reps, pm->nreps);
+	free(pm->reps);
+	free(pm->pfds);
+	pm->reps = nw;
+	pm->pfds = pfds;
 	pm->nreps = k;
 	pm->reps_generation = pm->generation;
 	pm->reps_stale = false;
 	return true;
+}
+
+/* Close the reps' pidfds and free them (procmap_free). */
+void procmap_reps_free(struct procmap *pm)
+{
+	reps_pidfds(pm, NULL, 0, pm->reps, pm->nreps);
+	free(pm->reps);
+	free(pm->pfds);
+	pm->reps = NULL;
+	pm->pfds = NULL;
+	pm->nreps = 0;
 }
 
 static const struct pm_rep *rep_find(const struct procmap *pm, int pid)
@@ -195,31 +258,56 @@ static bool owner_suspect(const struct procmap *pm, const struct owner *o)
 }
 
 /*
- * Ask holder processes, each once, at most max of them (0: all), going on
- * from where the last call stopped. Return: whether any is gone (or every
- * entry must be looked at).
+ * Ask each holder process whether it is still there. Those with a pidfd
+ * all at once, in one poll() (a pidfd is readable once its process has
+ * exited, and names that process only: a reused pid is another process);
+ * the others (an older kernel, a replayed /proc) by a readlink of their
+ * rep socket, at most max of them (0: all), going on from where the last
+ * call stopped. Return: whether any is gone (or every entry must be looked
+ * at).
  */
 static bool reps_check(struct procmap *pm, size_t max, struct prune *pr)
 {
 	bool any = false;
-	size_t i, k, n;
+	size_t i, k, n, np = 0, asked = 0;
 
 	if ((pm->reps_stale || pm->reps_generation != pm->generation) && !reps_build(pm)) {
-		pm->nreps = 0;  /* no reps: every entry is suspect */
+		procmap_reps_free(pm);  /* no reps: every entry is suspect */
 		return true;
 	}
-	for (i = 0; i < pm->nreps; i++)
+	for (i = 0; i < pm->nreps; i++) {
 		pm->reps[i].gone = false;
-	n = max == 0 || max > pm->nreps ? pm->nreps : max;
-	for (k = 0, i = pm->reps_next < pm->nreps ? pm->reps_next : 0; k < n; k++) {
+		if (pm->reps[i].pidfd >= 0) {
+			pm->pfds[np].fd = pm->reps[i].pidfd;
+			pm->pfds[np].events = POLLIN;
+			pm->pfds[np].revents = 0;
+			np++;
+		}
+	}
+	if (np > 0) {
+		pr->checks++;
+		if (poll(pm->pfds, (nfds_t)np, 0) > 0)
+			for (i = 0, k = 0; i < pm->nreps; i++)
+				if (pm->reps[i].pidfd >= 0 && pm->pfds[k++].revents != 0) {
+					pm->reps[i].gone = true;
+					any = true;
+				}
+	}
+	n = pm->nreps - np;
+	if (max != 0 && max < n)
+		n = max;
+	for (k = 0, i = pm->reps_next < pm->nreps ? pm->reps_next : 0; asked < n && k < pm->nreps; k++) {
 		struct pm_rep *r = &pm->reps[i];
 
+		i = (i + 1) % pm->nreps;
+		if (r->pidfd >= 0)
+			continue;
 		r->gone = !still_holds(pm, r->pid, r->fd, r->inode);
 		any |= r->gone;
-		i = (i + 1) % pm->nreps;
+		asked++;
 	}
 	pm->reps_next = pm->nreps ? i : 0;
-	pr->checks += n;
+	pr->checks += asked;
 	return any;
 }
 

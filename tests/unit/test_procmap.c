@@ -1596,6 +1596,61 @@ Test(procmap_fake, hinted_holder_gone)
 	procmap_free(pm);
 }
 
+/*
+ * On the real /proc, with a small budget: a worker that exits leaves every
+ * one of its listeners at the next prune, reaped or still a zombie.
+ */
+Test(procmap, prune_budgeted_sees_an_exit_at_once)
+{
+	enum { N = 20 };
+	struct procmap *pm;
+	uint32_t inode[N];
+	int fd[N], status;
+	pid_t child[2];
+
+	for (int i = 0; i < N; i++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET };
+		struct stat st;
+
+		fd[i] = socket(AF_INET, SOCK_STREAM, 0);
+		cr_assert_geq(fd[i], 0);
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		cr_assert_eq(bind(fd[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+		cr_assert_eq(listen(fd[i], 4), 0);
+		cr_assert_eq(fstat(fd[i], &st), 0);
+		inode[i] = (uint32_t)st.st_ino;
+	}
+	for (int k = 0; k < 2; k++) {
+		child[k] = fork();
+		cr_assert_geq(child[k], 0);
+		if (child[k] == 0) {
+			pause();
+			_exit(0);
+		}
+	}
+	pm = procmap_new("/proc");
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update(pm, inode, N), 0);
+	cr_assert_eq(procmap_get(pm, inode[0])->nprocs, 3);
+	cr_assert_eq(procmap_prune_exited(pm, 1), 0, "nobody gone yet");
+
+	/* Reaped: the process is gone. */
+	kill(child[0], SIGKILL);
+	cr_assert_eq(waitpid(child[0], &status, 0), child[0]);
+	cr_assert_eq(procmap_prune_exited(pm, 1), N, "every listener of the reaped worker, in one call");
+	/* A zombie: exited, not reaped yet. */
+	kill(child[1], SIGKILL);
+	cr_assert_eq(waitid(P_PID, (id_t)child[1], NULL, WEXITED | WNOWAIT), 0);
+	cr_assert_eq(procmap_prune_exited(pm, 1), N, "every listener of the zombie, in one call");
+	cr_assert_eq(waitpid(child[1], &status, 0), child[1]);
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(procmap_get(pm, inode[i])->nprocs, 1);
+		cr_assert_eq(procmap_get(pm, inode[i])->procs[0].pid, getpid());
+		close(fd[i]);
+	}
+	procmap_free(pm);
+}
+
 /* A pre-fork worker that exits leaves the list; the last one leaving forgets the owner. */
 Test(procmap, prune_exited_drops_gone_workers)
 {
