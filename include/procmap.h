@@ -60,10 +60,11 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
  * closed it, or a reused pid): one readlink of the fd they held it on. An
  * owner left with none is forgotten and resolved again at the next update.
  * With max_checks 0 every socket is checked. Otherwise each holder process
- * is asked once, through one of its sockets (at most 8 * max_checks of
- * them a call, in turn), every socket of a process found gone is checked,
- * and then a slice of the sockets one by one, max_checks readlinks, going
- * on from where the previous call stopped.
+ * is asked whether it is still there: all of them in one poll() of their
+ * pidfds (real /proc only), or else through one of its sockets (at most
+ * 8 * max_checks of them a call, in turn); every socket of a process found
+ * gone is checked; then a slice of the sockets one by one, max_checks
+ * readlinks, going on from where the previous call stopped.
  * Return: processes dropped.
  */
 unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks);
