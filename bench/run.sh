@@ -440,23 +440,6 @@ EOF
 	done
 	ok=$([ "$n" -gt 0 ] && { [ "${wdev#-}" -le 10 ] && echo 1 || echo 0; } || echo x)
 	echo "| tick flat (±10 %) from 0 to $(num "${CONN_SET##* }") established (median wall) | ${wdev:+$wdev % ($wl)} | $(verdict "$ok") |"
-	# What the tick adds to the kernel's dump (tick - floor, both measured side by side):
-	# the dump's own cost moves with the machine between scenarios, this does not.
-	wdev=""; wl=""; n=0
-	for l in $LISTENER_SET; do
-		tw0=$(extra_us "$WORK/sc-$l-${CONN_SET%% *}/kv")
-		for c in $CONN_SET; do
-			tw=$(extra_us "$WORK/sc-$l-$c/kv")
-			{ [ -z "$tw" ] || [ -z "$tw0" ]; } && continue
-			n=$((n + 1))
-			dev=$(awk -v a="$tw" -v b="$tw0" 'BEGIN { printf "%.0f", (a / b - 1) * 100 }')
-			if [ -z "$wdev" ] || [ "${dev#-}" -gt "${wdev#-}" ]; then
-				wdev=$dev; wl="$(num "$l") L: $(ms "$tw0") ms at 0 C, $(ms "$tw") ms at $(num "$c") C"
-			fi
-		done
-	done
-	ok=$([ "$n" -gt 0 ] && { [ "${wdev#-}" -le 10 ] && echo 1 || echo 0; } || echo x)
-	echo "| the same, for what the tick adds to the kernel's dump (tick − floor, measured side by side) | ${wdev:+$wdev % ($wl)} | $(verdict "$ok") |"
 
 	# RSS <= 8 MiB with the most listeners.
 	l=${LISTENER_SET##* }

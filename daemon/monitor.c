@@ -1,5 +1,6 @@
 /* monitor.c: one tick end to end, shared by backlogd and `backlogctl diagnose`. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,7 +486,8 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 {
 	int r;
 
-	r = sockdiag_dump_listeners(m->sd, &m->dump);
+	/* Repeats are dropped by track_update, which sorts by cookie anyway. */
+	r = sockdiag_dump_listeners_raw(m->sd, &m->dump);
 	if (r < 0)
 		goto out_fail;
 	filter_ignored(m);
@@ -511,7 +513,13 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 		r = sockdiag_dump_deep(m->sd, &m->deep, m->limits.port_range_lo, m->limits.port_range_hi);
 		m->deep_last_ms = monotonic_ms();
 		m->deep_cost_ms = m->deep_last_ms - start;
-		deep_sample_trim(&m->deep, MONITOR_DEEP_KEEP_BYTES);
+		/*
+		 * A big run's working memory goes back to the kernel: the big
+		 * blocks are mmap()ed (backlogd.c), and malloc_trim returns the
+		 * free pages its smaller steps left in the heap.
+		 */
+		if (deep_sample_trim(&m->deep, MONITOR_DEEP_KEEP_BYTES) > 0)
+			malloc_trim(0);
 		if (r == 0) {
 			m->deep_ran = true;
 			m->deep_runs++;

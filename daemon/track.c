@@ -479,10 +479,17 @@ int track_update(struct track *t, const struct listener_set *now,
 				keys[i].idx = i;
 			}
 			sort_inplace(keys, n, sizeof(*keys), key_cmp);
-			/* A dump can show a socket twice (inet_diag resumes, never restarts): keep its first entry. */
-			for (i = 0; i < n; i++)
-				if (u == 0 || keys[i].cookie != keys[u - 1].cookie)
+			/*
+			 * A dump can show a socket twice (inet_diag resumes by
+			 * position, never restarts): keep its later entry, the
+			 * newer sample (keys of one cookie are in dump order).
+			 */
+			for (i = 0; i < n; i++) {
+				if (u > 0 && keys[i].cookie == keys[u - 1].cookie)
+					keys[u - 1] = keys[i];
+				else
 					keys[u++] = keys[i];
+			}
 		}
 	}
 	t->keys_intact = 0;

@@ -21,6 +21,13 @@ void sockdiag_close(struct sockdiag *sd);
 int sockdiag_dump_listeners(struct sockdiag *sd, struct listener_set *out);
 
 /*
+ * The same without dropping a listener the dump showed twice: for a caller
+ * that matches by cookie anyway (the monitor, through track_update), which
+ * spares a sort and a scratch array as big as the dump every tick.
+ */
+int sockdiag_dump_listeners_raw(struct sockdiag *sd, struct listener_set *out);
+
+/*
  * The extensions that dump asks for (idiag_ext): SKMEMINFO alone, for the
  * drop count. The bench's floor sends the same request.
  */

@@ -2,6 +2,7 @@
 #ifndef BACKLOGD_SOCKDIAG_INT_H
 #define BACKLOGD_SOCKDIAG_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <libmnl/libmnl.h>
@@ -44,12 +45,12 @@ typedef int (*sockdiag_family_fn)(struct sockdiag *sd, uint8_t family, void *arg
 
 /*
  * A listener dump of both families (IPv4, then IPv6 if the kernel has it),
- * duplicates dropped once at the end, retried whole on ENOBUFS or an
- * interrupted dump as sockdiag_dump_listeners is. out is cleared first and
- * empty on error. Return: 0 or -errno.
+ * duplicates dropped once at the end when dedup is set, retried whole on
+ * ENOBUFS or an interrupted dump as sockdiag_dump_listeners is. out is
+ * cleared first and empty on error. Return: 0 or -errno.
  */
 int sockdiag_dump_families(struct sockdiag *sd, sockdiag_family_fn dump_family, void *arg,
-			   struct listener_set *out);
+			   bool dedup, struct listener_set *out);
 
 /*
  * The port filter of sockdiag_dump_ports (sockdiag_fast.c), here so that

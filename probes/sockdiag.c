@@ -386,17 +386,18 @@ static int sockdiag_dump_family(struct sockdiag *sd, uint8_t family, void *arg,
  * @sd: the handle
  * @dump_family: makes the dump of one family into out (appending)
  * @arg: passed to dump_family
+ * @dedup: drop repeated cookies (the later entry stays)
  * @out: cleared, then filled; empty again on error
  *
  * IPv4 then IPv6 (a kernel without IPv6 has no IPv6 listeners: not an
- * error), then duplicates by cookie dropped. ENOBUFS and interrupted dumps
+ * error), then duplicates by cookie dropped when asked. ENOBUFS and interrupted dumps
  * are redone from scratch (after a reopen where needed) at most
  * NL_DUMP_RETRIES times.
  *
  * Return: 0 or -errno.
  */
 int sockdiag_dump_families(struct sockdiag *sd, sockdiag_family_fn dump_family, void *arg,
-			   struct listener_set *out)
+			   bool dedup, struct listener_set *out)
 {
 	int r, attempt;
 
@@ -408,7 +409,7 @@ int sockdiag_dump_families(struct sockdiag *sd, sockdiag_family_fn dump_family, 
 			if (r == -EAFNOSUPPORT || r == -ENOENT)
 				r = 0;
 		}
-		if (r == 0)
+		if (r == 0 && dedup)
 			r = sockdiag_dedup(out, &sd->dd);
 		if (r == 0)
 			return 0;
@@ -431,7 +432,23 @@ int sockdiag_dump_families(struct sockdiag *sd, sockdiag_family_fn dump_family, 
  */
 int sockdiag_dump_listeners(struct sockdiag *sd, struct listener_set *out)
 {
-	return sockdiag_dump_families(sd, sockdiag_dump_family, NULL, out);
+	return sockdiag_dump_families(sd, sockdiag_dump_family, NULL, true, out);
+}
+
+/**
+ * sockdiag_dump_listeners_raw - sockdiag_dump_listeners without the dedup
+ * @sd: the handle
+ * @out: cleared, then filled; empty again on error
+ *
+ * For a caller that matches listeners by cookie anyway (track_update keeps
+ * a repeated cookie's later entry): no sort and no scratch as big as the
+ * dump on every tick.
+ *
+ * Return: 0 or -errno.
+ */
+int sockdiag_dump_listeners_raw(struct sockdiag *sd, struct listener_set *out)
+{
+	return sockdiag_dump_families(sd, sockdiag_dump_family, NULL, false, out);
 }
 
 /** sockdiag_nl - the handle's transport, for the deep dump (sockdiag_int.h). */

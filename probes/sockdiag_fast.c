@@ -151,5 +151,5 @@ int sockdiag_dump_ports(struct sockdiag *sd, const uint16_t *ports, size_t n,
 	if (n == 0 || n > SOCKDIAG_MAX_PORTS)
 		return -EINVAL;
 	return sockdiag_dump_families(sd, dump_ports_family,
-				      sockdiag_ports_request(msg.buf, AF_INET, ports, n), out);
+				      sockdiag_ports_request(msg.buf, AF_INET, ports, n), true, out);
 }

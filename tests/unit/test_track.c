@@ -296,7 +296,8 @@ Test(track, duplicate_cookie_in_one_dump_is_one_listener)
 	cr_assert_eq(track_update(&t, &d.set, NULL, NULL, 1000), 0);
 	cr_assert_eq(t.count, 2);
 	cr_assert_eq(t.new_count, 2);
-	cr_assert_eq(track_find(&t, 5)->l.queue, 1, "the first entry of the dump stands");
+	cr_assert_eq(track_find(&t, 5)->l.queue, 2, "the later entry, the newer sample, stands");
+	cr_assert_eq(track_find(&t, 5)->l.drops, 4);
 	track_free(&t);
 }
 
