@@ -331,8 +331,14 @@ static int attach_owners(struct monitor *m)
 	 * them.
 	 */
 	ask = m->owners_stale || t->new_count > 0 || t->gone_count > 0 || holders;
-	if (ask)
+	if (ask) {
+		unsigned long scans = procmap_full_walks(m->pm) + procmap_cgroup_hits(m->pm);
+
 		r = ask_procmap(m, holders);
+		/* A scan of processes' fds (fdopendir buffers, names) leaves free pages in the heap: give them back. */
+		if (procmap_full_walks(m->pm) + procmap_cgroup_hits(m->pm) != scans)
+			malloc_trim(0);
+	}
 	/*
 	 * Owners live in procmap and move when it changes: then every
 	 * listener's pointer is set again, even when the update failed

@@ -118,10 +118,6 @@ struct procmap {
 	char *cg_paths;         /* all relative paths, NUL-separated */
 	size_t cg_paths_len;
 	size_t cg_paths_cap;
-
-	/* The update's sorted copy of the inodes asked for: kept, as it is needed every tick. */
-	struct want *want;
-	size_t want_cap;
 };
 
 /* "socket:[12345]" -> 12345. Return: false for anything else. */

@@ -75,7 +75,6 @@ void procmap_free(struct procmap *pm)
 	if (!pm)
 		return;
 	cg_index_clear(pm);
-	free(pm->want);
 	for (size_t i = 0; i < pm->count; i++)
 		entry_release(&pm->entries[i], ownertab_get(&pm->owners, pm->entries[i].owner)->nprocs);
 	free(pm->entries);
@@ -1059,28 +1058,6 @@ static int want_cmp(const void *a, const void *b)
 	return x->cgid > y->cgid ? -1 : x->cgid < y->cgid;
 }
 
-/* Room for n wants; it only ever grows. Return: 0 or -ENOMEM (pm->want still valid). */
-static int want_reserve(struct procmap *pm, size_t n)
-{
-	struct want *w;
-	size_t cap;
-
-	if (n <= pm->want_cap)
-		return 0;
-	cap = pm->want_cap ? pm->want_cap : 16;
-	while (cap < n) {
-		if (cap > SIZE_MAX / 2 / sizeof(*w))
-			return -ENOMEM;
-		cap *= 2;
-	}
-	w = realloc(pm->want, cap * sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	pm->want = w;
-	pm->want_cap = cap;
-	return 0;
-}
-
 /* Back to unresolved, for the full walk. */
 static void pending_reset(struct pending *p)
 {
@@ -1210,7 +1187,8 @@ void procmap_owners_collect(struct procmap *pm)
 /*
  * The cost on a host with 5,000 processes: in the steady state every inode
  * asked for is cached, so nothing under /proc or the cgroup tree is
- * touched, and nothing is allocated. A new listener with a cgroup hint
+ * touched, and only the sorted copy of the inodes is allocated (the
+ * monitor asks only when its sockets changed). A new listener with a cgroup hint
  * costs the fds of the processes of its cgroup only (a service's handful),
  * plus, the first time or when its cgroup is newer than the index, one walk
  * of the cgroup tree (directories, not processes). Only a listener with no
@@ -1233,9 +1211,14 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
 	int err = 0;
 
 	if (n > 0) {
-		if (want_reserve(pm, n) < 0)
+		/*
+		 * Made for this update and freed after it: the monitor asks only
+		 * when its sockets changed, and 16 bytes a listener kept for
+		 * that would weigh on every tick's memory.
+		 */
+		want = malloc(n * sizeof(*want));
+		if (!want)
 			return -ENOMEM;
-		want = pm->want;
 		for (i = 0; i < n; i++) {
 			want[i].inode = inodes[i];
 			want[i].cgid = cgroup_ids ? cgroup_ids[i] : 0;
@@ -1340,5 +1323,6 @@ out:
 	free(pt.items);
 	free(fresh);
 	free(pend);
+	free(want);
 	return err;
 }
