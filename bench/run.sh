@@ -523,10 +523,11 @@ why() {
 		case "$v" in 0|MISSING) ;; *) walks="${walks:+$walks; }$(label "$l" "$c"): $v walks of /proc in $(kv "$f" tick_n) ticks" ;; esac
 	done; done
 	v=""
-	for l in $LISTENER_SET; do
-		v="${v:+$v; }$(num "$l") listeners: the tick $(pct_change "$WORK/sc-$l-$c0/kv" "$WORK/sc-$l-$cmax/kv" tick_wall_med_us), the floor $(pct_change "$WORK/sc-$l-$c0/kv" "$WORK/sc-$l-$cmax/kv" floor_wall_med_us), the tick beyond the floor $(ms "$(extra_us "$WORK/sc-$l-$c0/kv")") ms and $(ms "$(extra_us "$WORK/sc-$l-$cmax/kv")") ms"
-	done
-	echo "- **Connections.** The cheap tick dumps only the listening hash and reads counters whose size does not depend on connections. From $(num "$c0") to $(num "$cmax") connections: $v. The tick moves with the floor, the kernel's own dump of the same listeners, whose cost here depends on the host around it (the scenario's processes and memory, the state of a shared virtual machine), not on anything the tick does per connection; what the tick adds to that dump is what stays put. The deep tier, which does walk every connection, ran in the measured ticks $( [ -n "$deep" ] && echo "here: $deep (its signal \"sockets near the port range\" holds with this many sockets; the run is then spaced to 1 % of the time)" || echo "in none of them")$( [ -n "$walks" ] && echo "; owners were walked for in /proc: $walks")."
+	for l in $LISTENER_SET; do for c in $CONN_SET; do
+		[ "$c" = "$c0" ] && continue
+		v="${v:+$v; }$(num "$l") listeners, $(num "$c") connections: the tick $(pct_change "$WORK/sc-$l-$c0/kv" "$WORK/sc-$l-$c/kv" tick_wall_med_us), the floor $(pct_change "$WORK/sc-$l-$c0/kv" "$WORK/sc-$l-$c/kv" floor_wall_med_us), the tick beyond the floor $(ms "$(extra_us "$WORK/sc-$l-$c0/kv")") ms then $(ms "$(extra_us "$WORK/sc-$l-$c/kv")") ms"
+	done; done
+	echo "- **Connections.** The cheap tick dumps only the listening hash and reads counters whose size does not depend on connections. Against $(num "$c0") connections: $v. The tick moves with the floor, the kernel's own dump of the same listeners, whose cost here depends on the host around it (the scenario's processes and memory, the state of a shared virtual machine), not on anything the tick does per connection; what the tick adds to that dump is what stays put. The deep tier, which does walk every connection, ran in the measured ticks $( [ -n "$deep" ] && echo "here: $deep (its signal \"sockets near the port range\" holds with this many sockets; the run is then spaced to 1 % of the time)" || echo "in none of them")$( [ -n "$walks" ] && echo "; owners were walked for in /proc: $walks")."
 
 	# Memory per listener.
 	r0=$(kv "$WORK/sc-$l0-$c0/kv" daemon_rss_kib)
