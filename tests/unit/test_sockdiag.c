@@ -23,6 +23,7 @@
 #include "nl.h"
 #include "sockdiag.h"
 #include "netns_fixture.h"
+#include "buf_fixture.h"
 
 #define FIXDIR FIXTURES "/sockdiag/"
 
@@ -30,62 +31,10 @@
 #define HDR ((size_t)MNL_NLMSG_HDRLEN)
 #define DIAG (sizeof(struct inet_diag_msg))
 
-struct buf {
-	uint8_t *p;
-	size_t len;
-};
-
+/* Every fixture of this file is under FIXDIR. */
 static struct buf load(const char *name)
 {
-	char path[512];
-	struct buf b = { NULL, 0 };
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s%s", FIXDIR, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	cr_assert(fd >= 0, "open %s: %s", path, strerror(errno));
-	cr_assert(fstat(fd, &st) == 0);
-	b.len = (size_t)st.st_size;
-	b.p = malloc(b.len ? b.len : 1);
-	cr_assert(b.p);
-	cr_assert(read(fd, b.p, b.len) == (ssize_t)b.len, "short read of %s", path);
-	close(fd);
-	return b;
-}
-
-static void append(struct buf *b, const void *p, size_t len)
-{
-	b->p = realloc(b->p, b->len + len + 1);
-	cr_assert(b->p);
-	memcpy(b->p + b->len, p, len);
-	b->len += len;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, sizeof(v));
+	return buf_load(FIXDIR, name);
 }
 
 /* Offset of message idx in a recorded dump (messages are 4-aligned). */
