@@ -1,4 +1,4 @@
-/* buf_fixture.h: recorded netlink dumps for the parser tests: load one, join pieces, read and patch fields in place. */
+/* buf_fixture.h: recorded netlink dumps for the parser tests: load one, join pieces, take messages apart, read and patch fields in place. */
 #ifndef BACKLOGD_BUF_FIXTURE_H
 #define BACKLOGD_BUF_FIXTURE_H
 
@@ -11,17 +11,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <criterion/criterion.h>
+#include <libmnl/libmnl.h>
 
 struct buf {
 	uint8_t *p;
 	size_t len;
+	size_t cap;
 };
 
 /* The file dir/name whole (dir ends with '/'). */
 static inline struct buf buf_load(const char *dir, const char *name)
 {
 	char path[512];
-	struct buf b = { NULL, 0 };
+	struct buf b = { .p = NULL };
 	struct stat st;
 	int fd;
 
@@ -29,7 +31,7 @@ static inline struct buf buf_load(const char *dir, const char *name)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	cr_assert(fd >= 0, "open %s: %s", path, strerror(errno));
 	cr_assert(fstat(fd, &st) == 0);
-	b.len = (size_t)st.st_size;
+	b.len = b.cap = (size_t)st.st_size;
 	b.p = malloc(b.len ? b.len : 1);
 	cr_assert(b.p);
 	cr_assert(read(fd, b.p, b.len) == (ssize_t)b.len, "short read of %s", path);
@@ -37,10 +39,19 @@ static inline struct buf buf_load(const char *dir, const char *name)
 	return b;
 }
 
+/* Append len bytes, the buffer growing by doubling (synthetic dumps take thousands). */
 static inline void append(struct buf *b, const void *p, size_t len)
 {
-	b->p = realloc(b->p, b->len + len + 1);
-	cr_assert(b->p);
+	/* A buffer that append has seen always has memory, even for 0 bytes. */
+	if (!b->p || b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		b->p = realloc(b->p, cap);
+		cr_assert(b->p);
+		b->cap = cap;
+	}
 	memcpy(b->p + b->len, p, len);
 	b->len += len;
 }
@@ -70,6 +81,33 @@ static inline uint16_t get16(const uint8_t *p)
 static inline void put16(uint8_t *p, uint16_t v)
 {
 	memcpy(p, &v, sizeof(v));
+}
+
+/* Offset of message idx in a recorded dump (messages are 4-aligned). */
+static inline size_t msg_off(const struct buf *b, unsigned idx)
+{
+	size_t off = 0;
+
+	while (idx--) {
+		cr_assert(off + MNL_NLMSG_HDRLEN <= b->len, "message index past the end");
+		off += MNL_ALIGN(get32(b->p + off));
+	}
+	cr_assert(off + MNL_NLMSG_HDRLEN <= b->len);
+	return off;
+}
+
+static inline uint32_t msg_len(const struct buf *b, unsigned idx)
+{
+	return get32(b->p + msg_off(b, idx));
+}
+
+/* A private, modifiable copy of message idx. */
+static inline struct buf msg_copy(const struct buf *b, unsigned idx)
+{
+	struct buf m = { .p = NULL };
+
+	append(&m, b->p + msg_off(b, idx), msg_len(b, idx));
+	return m;
 }
 
 #endif

@@ -29,6 +29,7 @@
 #include "listener.h"
 #include "sockdiag.h"
 #include "netns_fixture.h"
+#include "buf_fixture.h"
 
 #define FIXDIR FIXTURES "/deep/"
 
@@ -39,97 +40,10 @@
 #define RANGE_HI 60999
 #define MIB (1U << 20)
 
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static void append(struct buf *b, const void *p, size_t len)
-{
-	if (len == 0)
-		return;         /* b->p may still be NULL: memcpy must not see it */
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-
-		while (cap < b->len + len)
-			cap *= 2;
-		b->p = realloc(b->p, cap);
-		cr_assert(b->p);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, len);
-	b->len += len;
-}
-
+/* Every fixture of this file is under FIXDIR. */
 static struct buf load(const char *name)
 {
-	char path[512];
-	struct buf b = { NULL, 0, 0 };
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s%s", FIXDIR, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	cr_assert(fd >= 0, "open %s: %s", path, strerror(errno));
-	cr_assert(fstat(fd, &st) == 0);
-	b.len = b.cap = (size_t)st.st_size;
-	b.p = malloc(b.len ? b.len : 1);
-	cr_assert(b.p);
-	cr_assert(read(fd, b.p, b.len) == (ssize_t)b.len, "short read of %s", path);
-	close(fd);
-	return b;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-/* Offset of message idx in a dump (messages are 4-aligned). */
-static size_t msg_off(const struct buf *b, unsigned idx)
-{
-	size_t off = 0;
-
-	while (idx--) {
-		cr_assert(off + HDR <= b->len, "message index past the end");
-		off += MNL_ALIGN(get32(b->p + off));
-	}
-	cr_assert(off + HDR <= b->len);
-	return off;
-}
-
-static uint32_t msg_len(const struct buf *b, unsigned idx)
-{
-	return get32(b->p + msg_off(b, idx));
-}
-
-static struct buf msg_copy(const struct buf *b, unsigned idx)
-{
-	struct buf m = { NULL, 0, 0 };
-
-	append(&m, b->p + msg_off(b, idx), msg_len(b, idx));
-	return m;
+	return buf_load(FIXDIR, name);
 }
 
 /* b with message idx replaced by m (NULL: left out). */

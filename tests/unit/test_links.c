@@ -116,33 +116,6 @@ static void put64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, sizeof(v));
 }
 
-/* Offset of message idx in a recorded dump (messages are 4-aligned). */
-static size_t msg_off(const struct buf *b, unsigned idx)
-{
-	size_t off = 0;
-
-	while (idx--) {
-		cr_assert(off + HDR <= b->len, "message index past the end");
-		off += MNL_ALIGN(get32(b->p + off));
-	}
-	cr_assert(off + HDR <= b->len);
-	return off;
-}
-
-static uint32_t msg_len(const struct buf *b, unsigned idx)
-{
-	return get32(b->p + msg_off(b, idx));
-}
-
-/* A private, modifiable copy of message idx. */
-static struct buf msg_copy(const struct buf *b, unsigned idx)
-{
-	struct buf m = { NULL, 0 };
-
-	append(&m, b->p + msg_off(b, idx), msg_len(b, idx));
-	return m;
-}
-
 /* Offset of the first attribute of type inside a message copy. */
 static size_t attr_off(const struct buf *m, uint16_t type)
 {
@@ -192,7 +165,7 @@ static void add_attr(struct buf *m, uint16_t type, const void *p, uint16_t plen)
 /* The recorded dump with message idx replaced by m (NULL: left out). */
 static struct buf with_msg(const struct buf *b, unsigned idx, const struct buf *m)
 {
-	struct buf out = { NULL, 0 };
+	struct buf out = { .p = NULL };
 	size_t off = msg_off(b, idx);
 
 	append(&out, b->p, off);
@@ -589,8 +562,8 @@ Test(fixture, cut_recording)
 {
 	struct buf b = load("links.bin");
 
-	expect(&(struct buf){ b.p, msg_off(&b, REC_ABCD) + 100 }, 0, BUT(5));
-	expect(&(struct buf){ b.p, msg_off(&b, N_REC) }, 0, ALL_RECORDED);
+	expect(&(struct buf){ .p = b.p, .len = msg_off(&b, REC_ABCD) + 100 }, 0, BUT(5));
+	expect(&(struct buf){ .p = b.p, .len = msg_off(&b, N_REC) }, 0, ALL_RECORDED);
 	free(b.p);
 }
 
@@ -598,7 +571,7 @@ static struct buf error_msg(int error, uint16_t type)
 {
 	uint8_t raw[HDR + sizeof(struct nlmsgerr)];
 	struct nlmsghdr *nlh = (struct nlmsghdr *)(void *)raw;
-	struct buf m = { NULL, 0 };
+	struct buf m = { .p = NULL };
 
 	memset(raw, 0, sizeof(raw));
 	nlh->nlmsg_len = type == NLMSG_DONE ? (uint32_t)(HDR + 4) : (uint32_t)sizeof(raw);
@@ -611,7 +584,7 @@ static struct buf error_msg(int error, uint16_t type)
 Test(errors, nlmsg_error_done_error_interrupted_not_netlink)
 {
 	static const char text[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-	struct buf b = load("links.bin"), e, v = { NULL, 0 };
+	struct buf b = load("links.bin"), e, v = { .p = NULL };
 	struct link_table t;
 
 	e = error_msg(-EPERM, NLMSG_ERROR);
@@ -622,7 +595,7 @@ Test(errors, nlmsg_error_done_error_interrupted_not_netlink)
 	free(e.p);
 
 	/* A dump the kernel cut short ends in a DONE carrying the error. */
-	v = (struct buf){ NULL, 0 };
+	v = (struct buf){ .p = NULL };
 	e = error_msg(-EMSGSIZE, NLMSG_DONE);
 	append(&v, b.p, msg_off(&b, REC_VA));
 	append(&v, e.p, e.len);
@@ -648,7 +621,7 @@ Test(errors, nlmsg_error_done_error_interrupted_not_netlink)
 Test(fixture, more_than_links_max_in_any_order)
 {
 	enum { N = LINKS_MAX + 10, BASE = 100 };
-	struct buf b = load("links.bin"), m = msg_copy(&b, REC_VA), v = { NULL, 0 };
+	struct buf b = load("links.bin"), m = msg_copy(&b, REC_VA), v = { .p = NULL };
 	struct link_table t;
 	struct ifinfomsg ifi;
 

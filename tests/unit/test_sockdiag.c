@@ -37,33 +37,6 @@ static struct buf load(const char *name)
 	return buf_load(FIXDIR, name);
 }
 
-/* Offset of message idx in a recorded dump (messages are 4-aligned). */
-static size_t msg_off(const struct buf *b, unsigned idx)
-{
-	size_t off = 0;
-
-	while (idx--) {
-		cr_assert(off + HDR <= b->len, "message index past the end");
-		off += MNL_ALIGN(get32(b->p + off));
-	}
-	cr_assert(off + HDR <= b->len);
-	return off;
-}
-
-static uint32_t msg_len(const struct buf *b, unsigned idx)
-{
-	return get32(b->p + msg_off(b, idx));
-}
-
-/* A private, modifiable copy of message idx. */
-static struct buf msg_copy(const struct buf *b, unsigned idx)
-{
-	struct buf m = { NULL, 0 };
-
-	append(&m, b->p + msg_off(b, idx), msg_len(b, idx));
-	return m;
-}
-
 /* Offset of the first attribute of TYPE inside a message copy. */
 static size_t attr_off(const struct buf *m, uint16_t type)
 {
@@ -281,7 +254,7 @@ static void expect(const struct buf *b, int ret, size_t count, unsigned skipped)
 /* The recorded IPv4 dump with message idx replaced by m (NULL: left out). */
 static struct buf with_msg(const struct buf *b, unsigned idx, const struct buf *m)
 {
-	struct buf out = { NULL, 0 };
+	struct buf out = { .p = NULL };
 	size_t off = msg_off(b, idx);
 
 	append(&out, b->p, off);
@@ -417,7 +390,7 @@ Test(attrs, unknown_attribute_ignored)
 
 Test(attrs, short_skmeminfo_means_no_drops)
 {
-	struct buf b = load("listeners-inet.bin"), m = msg_copy(&b, INET_FULL_IDX), v, shrunk = { NULL, 0 };
+	struct buf b = load("listeners-inet.bin"), m = msg_copy(&b, INET_FULL_IDX), v, shrunk = { .p = NULL };
 	size_t a = attr_off(&m, INET_DIAG_SKMEMINFO);
 	uint16_t alen = get16(m.p + a);
 	struct listener_set s;
@@ -467,7 +440,7 @@ Test(attrs, missing_skmeminfo_means_no_drops)
 Test(dedup, same_message_twice_keeps_the_later)
 {
 	struct buf b = load("listeners-inet.bin"), older = msg_copy(&b, INET_FULL_IDX);
-	struct buf v = { NULL, 0 };
+	struct buf v = { .p = NULL };
 	struct listener_set s;
 	size_t full = msg_off(&b, INET_FULL_IDX);
 
@@ -503,7 +476,7 @@ Test(dedup, across_parse_calls)
 
 static struct buf error_msg(int32_t error, uint32_t len)
 {
-	struct buf m = { NULL, 0 };
+	struct buf m = { .p = NULL };
 	uint8_t raw[HDR + sizeof(struct nlmsgerr)];
 	struct nlmsghdr *nlh = (struct nlmsghdr *)(void *)raw;
 
@@ -518,7 +491,7 @@ static struct buf error_msg(int32_t error, uint32_t len)
 Test(errors, nlmsg_error_returns_errno)
 {
 	struct buf b = load("listeners-inet.bin"), e = error_msg(-EINVAL, (uint32_t)(HDR + sizeof(struct nlmsgerr)));
-	struct buf v = { NULL, 0 };
+	struct buf v = { .p = NULL };
 	struct listener_set s;
 
 	append(&v, b.p, msg_off(&b, 1));
@@ -535,7 +508,7 @@ Test(errors, nlmsg_error_returns_errno)
 Test(errors, done_carrying_an_error_is_that_error)
 {
 	struct buf b = load("listeners-inet.bin"), e = error_msg(-ENOBUFS, (uint32_t)(HDR + 4));
-	struct buf v = { NULL, 0 };
+	struct buf v = { .p = NULL };
 	struct listener_set s;
 
 	((struct nlmsghdr *)(void *)e.p)->nlmsg_type = NLMSG_DONE;
