@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <criterion/criterion.h>
 #include <libmnl/libmnl.h>
+#include <linux/netlink.h>
 
 struct buf {
 	uint8_t *p;
@@ -108,6 +109,23 @@ static inline struct buf msg_copy(const struct buf *b, unsigned idx)
 
 	append(&m, b->p + msg_off(b, idx), msg_len(b, idx));
 	return m;
+}
+
+/* Offset of the first attribute of type in a message copy, its attributes starting at start. */
+static inline size_t attr_off_from(const struct buf *m, size_t start, uint16_t type)
+{
+	size_t off = start;
+
+	while (off + 4 <= m->len) {
+		uint16_t alen = get16(m->p + off), atype = get16(m->p + off + 2);
+
+		cr_assert(alen >= 4);
+		if ((atype & NLA_TYPE_MASK) == type)
+			return off;
+		off += MNL_ALIGN(alen);
+	}
+	cr_assert_fail("attribute %u not in message", type);
+	return 0;
 }
 
 #endif

@@ -62,18 +62,7 @@ static struct buf with_msg(const struct buf *b, unsigned idx, const struct buf *
 
 static size_t attr_off(const struct buf *m, uint16_t type)
 {
-	size_t off = HDR + DIAG;
-
-	while (off + 4 <= m->len) {
-		uint16_t alen = get16(m->p + off), atype = get16(m->p + off + 2);
-
-		cr_assert(alen >= 4);
-		if ((atype & NLA_TYPE_MASK) == type)
-			return off;
-		off += MNL_ALIGN(alen);
-	}
-	cr_assert_fail("attribute %u not in message", type);
-	return 0;
+	return attr_off_from(m, HDR + DIAG, type);
 }
 
 /* Index of the first entry whose state and local or remote port match (0 = any). */

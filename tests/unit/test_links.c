@@ -119,18 +119,7 @@ static void put64(uint8_t *p, uint64_t v)
 /* Offset of the first attribute of type inside a message copy. */
 static size_t attr_off(const struct buf *m, uint16_t type)
 {
-	size_t off = HDR + IFI;
-
-	while (off + 4 <= m->len) {
-		uint16_t alen = get16(m->p + off), atype = get16(m->p + off + 2);
-
-		cr_assert(alen >= 4);
-		if ((atype & NLA_TYPE_MASK) == type)
-			return off;
-		off += MNL_ALIGN(alen);
-	}
-	cr_assert_fail("attribute %u not in message", type);
-	return 0;
+	return attr_off_from(m, HDR + IFI, type);
 }
 
 /* Cut attribute type's payload to plen bytes, the message shrinking with it, as an older kernel would send it. */

@@ -40,18 +40,7 @@ static struct buf load(const char *name)
 /* Offset of the first attribute of TYPE inside a message copy. */
 static size_t attr_off(const struct buf *m, uint16_t type)
 {
-	size_t off = HDR + DIAG;
-
-	while (off + 4 <= m->len) {
-		uint16_t alen = get16(m->p + off), atype = get16(m->p + off + 2);
-
-		cr_assert(alen >= 4);
-		if ((atype & NLA_TYPE_MASK) == type)
-			return off;
-		off += MNL_ALIGN(alen);
-	}
-	cr_assert_fail("attribute %u not in message", type);
-	return 0;
+	return attr_off_from(m, HDR + DIAG, type);
 }
 
 static const struct listener *find(const struct listener_set *s, uint8_t family, uint16_t port)
