@@ -111,6 +111,20 @@ static inline struct buf msg_copy(const struct buf *b, unsigned idx)
 	return m;
 }
 
+/* The recorded dump b with message idx replaced by m (NULL: left out). */
+static inline struct buf with_msg(const struct buf *b, unsigned idx, const struct buf *m)
+{
+	struct buf out = { .p = NULL };
+	size_t off = msg_off(b, idx);
+
+	append(&out, b->p, off);
+	if (m)
+		append(&out, m->p, m->len);
+	off += MNL_ALIGN(msg_len(b, idx));
+	append(&out, b->p + off, b->len - off);
+	return out;
+}
+
 /* Offset of the first attribute of type in a message copy, its attributes starting at start. */
 static inline size_t attr_off_from(const struct buf *m, size_t start, uint16_t type)
 {

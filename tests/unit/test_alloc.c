@@ -22,6 +22,7 @@
 #include "monitor.h"
 #include "procfile.h"
 #include "netns_fixture.h"
+#include "tmp_fixture.h"
 
 /*
  * The link is made with -Wl,--wrap for malloc, calloc, realloc and free:
@@ -143,20 +144,6 @@ static void assert_none_counted(unsigned ticks)
 
 /* ---- the reusable read buffer, on files of our own ---- */
 
-static char tmp[] = "/tmp/backlogd-alloc-XXXXXX";
-
-static void tmp_setup(void)
-{
-	cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void tmp_teardown(void)
-{
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	cr_assert_eq(system(cmd), 0);
-}
 
 /* A file of n bytes, each one its offset's letter, so a stale or shifted byte shows. */
 static void write_file(const char *name, size_t n)

@@ -46,20 +46,6 @@ static struct buf load(const char *name)
 	return buf_load(FIXDIR, name);
 }
 
-/* b with message idx replaced by m (NULL: left out). */
-static struct buf with_msg(const struct buf *b, unsigned idx, const struct buf *m)
-{
-	struct buf out = { NULL, 0, 0 };
-	size_t off = msg_off(b, idx);
-
-	append(&out, b->p, off);
-	if (m)
-		append(&out, m->p, m->len);
-	off += MNL_ALIGN(msg_len(b, idx));
-	append(&out, b->p + off, b->len - off);
-	return out;
-}
-
 static size_t attr_off(const struct buf *m, uint16_t type)
 {
 	return attr_off_from(m, HDR + DIAG, type);

@@ -151,20 +151,6 @@ static void add_attr(struct buf *m, uint16_t type, const void *p, uint16_t plen)
 	put32(m->p, (uint32_t)m->len);
 }
 
-/* The recorded dump with message idx replaced by m (NULL: left out). */
-static struct buf with_msg(const struct buf *b, unsigned idx, const struct buf *m)
-{
-	struct buf out = { .p = NULL };
-	size_t off = msg_off(b, idx);
-
-	append(&out, b->p, off);
-	if (m)
-		append(&out, m->p, m->len);
-	off += MNL_ALIGN(msg_len(b, idx));
-	append(&out, b->p + off, b->len - off);
-	return out;
-}
-
 static const struct link_stat *find_link(const struct link_table *t, int ifindex)
 {
 	for (size_t i = 0; i < t->count; i++)

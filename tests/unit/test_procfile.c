@@ -12,24 +12,11 @@
 #include <criterion/criterion.h>
 
 #include "procfile.h"
-
-static char tmp[] = "/tmp/backlogd-procfile-XXXXXX";
+#include "tmp_fixture.h"
 
 /* What *buf holds before a failing call, which must leave it alone. */
 static char sentinel[] = "untouched";
 
-static void tmp_setup(void)
-{
-	cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void tmp_teardown(void)
-{
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	cr_assert_eq(system(cmd), 0);
-}
 
 /* A file of n bytes whose every byte depends on its offset, so a lost or doubled chunk shows. */
 static char *write_pattern(const char *name, size_t n)

@@ -240,20 +240,6 @@ static void expect(const struct buf *b, int ret, size_t count, unsigned skipped)
 	listener_set_free(&s);
 }
 
-/* The recorded IPv4 dump with message idx replaced by m (NULL: left out). */
-static struct buf with_msg(const struct buf *b, unsigned idx, const struct buf *m)
-{
-	struct buf out = { .p = NULL };
-	size_t off = msg_off(b, idx);
-
-	append(&out, b->p, off);
-	if (m)
-		append(&out, m->p, m->len);
-	off += MNL_ALIGN(msg_len(b, idx));
-	append(&out, b->p + off, b->len - off);
-	return out;
-}
-
 Test(malformed, truncated_mid_message)
 {
 	struct buf b = load("listeners-inet.bin");
