@@ -1576,6 +1576,15 @@ static void tcp_mem_triple(struct sbuf *sb, const struct limits *lim, int mult)
  * past tcp_mem[2] it aborts sockets (TCPAbortOnMemory, "out of memory --
  * consider tuning tcp_mem"). The usual culprit is data nobody reads.
  */
+bool diagnose_tcp_memory_short(const struct track *t)
+{
+	int64_t mem = t->hs_cur.valid ? t->hs_cur.ss.tcp_mem : -1;
+
+	return (mem >= 0 && t->limits.tcp_mem[1] > 0 && mem >= t->limits.tcp_mem[1]) ||
+	       host_delta(t, "TcpExt.TCPMemoryPressures") > 0 ||
+	       host_delta(t, "TcpExt.TCPAbortOnMemory") > 0 || count_kmsg(t, KMSG_TCP_OOM) > 0;
+}
+
 static int rule_tcp_memory(struct ctx *c)
 {
 	const struct track *t = c->t;
@@ -1588,7 +1597,7 @@ static int rule_tcp_memory(struct ctx *c)
 	struct finding *f;
 	struct sbuf sb;
 
-	if (!pressure && c->mem_pressures <= 0 && c->abort_mem <= 0 && oom == 0)
+	if (!diagnose_tcp_memory_short(t))
 		return 0;
 	f = new_finding(c, CAUSE_TCP_MEMORY, SCOPE_HOST,
 			c->abort_mem > 0 || oom || over ? LOG_ERR : LOG_WARNING);

@@ -286,29 +286,6 @@ static int ask_procmap(struct monitor *m, bool holders)
 	return r;
 }
 
-static bool host_moved(const struct track *t, const char *name);
-
-/*
- * TCP memory is short (what rule_tcp_memory looks at): only then are the
- * deep tier's top memory holders worth naming, which may take a walk of
- * every process (a holder is any socket, not a listener procmap knows).
- */
-static bool memory_trouble(const struct monitor *m)
-{
-	const struct track *t = &m->track;
-	const struct sockstat *ss = &m->sockstat;
-	size_t i;
-
-	if (ss->tcp_mem >= 0 && m->limits.tcp_mem[1] > 0 && ss->tcp_mem >= m->limits.tcp_mem[1])
-		return true;
-	if (host_moved(t, "TcpExt.TCPMemoryPressures") || host_moved(t, "TcpExt.TCPAbortOnMemory"))
-		return true;
-	for (i = 0; i < t->n_kmsg; i++)
-		if (t->kmsg[i].kind == KMSG_TCP_OOM)
-			return true;
-	return false;
-}
-
 /*
  * Give every tracked listener, and while TCP memory is short every top
  * memory holder of the deep tier, its owner. procmap walks /proc only for
@@ -319,7 +296,12 @@ static int attach_owners(struct monitor *m)
 {
 	struct track *t = &m->track;
 	size_t i;
-	bool ask, missing = false, holders = m->deep_ran && memory_trouble(m);
+	/*
+	 * The deep tier's top memory holders are named only while TCP memory
+	 * is short (when tcp-memory lists them): a holder is any socket, not a
+	 * listener procmap knows, and may take a walk of every process.
+	 */
+	bool ask, missing = false, holders = m->deep_ran && diagnose_tcp_memory_short(t);
 	int r = 0;
 
 	/* Workers exit: every holder process asked once, and a slice of sockets one by one. */

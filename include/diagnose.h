@@ -136,4 +136,12 @@ void diag_thresholds_default(struct diag_thresholds *thr);
  */
 int diagnose(const struct track *t, const struct diag_thresholds *thr, struct finding_list *out);
 
+/*
+ * TCP memory is short in t's latest tick: sockstat mem at tcp_mem's
+ * pressure threshold, TCPMemoryPressures or TCPAbortOnMemory moved, or the
+ * kernel logged "out of memory -- consider tuning tcp_mem". When
+ * tcp-memory fires, and when the monitor names the deep tier's holders.
+ */
+bool diagnose_tcp_memory_short(const struct track *t);
+
 #endif
