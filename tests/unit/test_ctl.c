@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "daemon/backlogd/ctl.h"
 
 /* Every wait in these tests ends by this much, so a server bug fails a test instead of hanging it. */
 #define WAIT_MS 3000

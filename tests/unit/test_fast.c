@@ -23,7 +23,7 @@
 #include "listener.h"
 #include "nl.h"
 #include "sockdiag.h"
-#include "sockdiag_int.h"
+#include "probes/sockdiag_int.h"
 #include "netns_fixture.h"
 
 /* ---- the bytecode, as built: no kernel needed ---- */

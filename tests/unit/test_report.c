@@ -19,7 +19,7 @@
 #include "monitor.h"
 #include "netns.h"
 #include "netstat.h"
-#include "render.h"
+#include "daemon/backlogctl/render.h"
 #include "report.h"
 #include "track.h"
 #include "owner_fixture.h"
