@@ -1,5 +1,6 @@
 /* detect.c: runs the real backlogd and measures how long it takes from a listener's first dropped connection to the finding, in ms and in ticks, plus the daemon's RSS and CPU per tick. */
-#define _GNU_SOURCE
+#include "base.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

@@ -1,5 +1,6 @@
 /* scenario.c: builds a bench scenario (N listeners, M established connections, a steady overflow) in the current network namespace and holds it until killed. */
-#define _GNU_SOURCE
+#include "base.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

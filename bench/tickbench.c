@@ -1,5 +1,6 @@
 /* tickbench.c: the cost of backlogd's cheap-tier tick against the kernel's own floor and against `ss -ltnm && nstat -az`, measured in one process, one run. */
-#define _GNU_SOURCE
+#include "base.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <execinfo.h>

@@ -1,5 +1,5 @@
 /* conntrack.c: read nf_conntrack's table fill (count) and its per-CPU drop counters from /proc. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <stdbool.h>

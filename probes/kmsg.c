@@ -1,5 +1,5 @@
 /* kmsg.c: follow /dev/kmsg and pick out the kernel lines that name a cause (SYN flood, conntrack full, TCP OOM, orphans). */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* links.c: per-interface receive counters (packets, drops, missed, FIFO) from an RTM_GETLINK dump on nl.c, its attributes checked by libnl-3's policies. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /* netstat.c: parse /proc/net/netstat and /proc/net/snmp into a sorted "Prefix.Name" -> value table. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* nl.c: the one netlink transport: socket setup, the dump loop, its errors as -errno and their retries, recorded dumps. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <stdbool.h>

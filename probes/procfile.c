@@ -1,5 +1,5 @@
 /* procfile.c: the file reader and tokenizer that the /proc probes (netstat, sockstat, conntrack, sysctl) share. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <fcntl.h>

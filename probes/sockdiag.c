@@ -1,5 +1,5 @@
 /* sockdiag.c: every TCP listener's accept queue, backlog and drops from NETLINK_SOCK_DIAG. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <netinet/in.h>

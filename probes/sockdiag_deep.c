@@ -1,5 +1,5 @@
 /* sockdiag_deep.c: the deep sock_diag tier: SYN_RECV counts per local address, sockets per remote destination, top memory holders. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <netinet/in.h>

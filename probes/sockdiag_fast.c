@@ -1,5 +1,5 @@
 /* sockdiag_fast.c: the listeners on the hot ports, one LISTEN dump per family filtered by bytecode, for sampling between ticks. */
-#include "version.h"
+#include "base.h"
 
 #include <errno.h>
 #include <netinet/in.h>

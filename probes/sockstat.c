@@ -1,5 +1,5 @@
 /* sockstat.c: parse /proc/net/sockstat and sockstat6 (TCP sockets in use, orphans, TIME_WAIT, memory pages). */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <stdbool.h>

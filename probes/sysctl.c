@@ -1,5 +1,5 @@
 /* sysctl.c: read the sysctls the diagnosis compares against (backlogs, syncookies, port range, TIME_WAIT, orphans, tcp_mem, conntrack). */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /* backlogctl.c: the CLI: asks backlogd over its control socket, or diagnoses once without it. */
-#include "version.h"
+#include "base.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,7 +76,7 @@ static const struct cli_option cli_options[] = {
 	{ "version", 'V', NULL, "show the version and exit" },
 };
 
-#define N_OPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
+#define N_OPTIONS (ARRAY_SIZE(cli_options))
 
 struct cli_command {
 	const char *name;
@@ -93,7 +93,7 @@ static const struct cli_command cli_commands[] = {
 	{ "diagnose", "", 0, "sample twice without the daemon, in backlogctl's own namespace; exit 1 when something is wrong" },
 };
 
-#define N_COMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
+#define N_COMMANDS (ARRAY_SIZE(cli_commands))
 
 static void usage(FILE *out)
 {

@@ -1,4 +1,6 @@
 /* render.c: backlogctl's human output (aligned tables, units) from the report.h JSON documents. */
+#include "base.h"
+
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -963,7 +965,7 @@ static void render_more_limits(FILE *out, const json_t *lim)
 		fprintf(out, "        port_range %s", buf);
 		any = true;
 	}
-	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
 		if (!jget_int(lim, ints[i].key, &v))
 			continue;
 		fprintf(out, "%s%s %lld", any ? "  " : "        ", ints[i].label, v);

@@ -1,4 +1,6 @@
 /* alert.c: one journal record per finding opening and per resolution. */
+#include "base.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* ctl.c: the daemon's control socket server: JSON lines in, JSON lines out, never blocking. */
-#include "version.h"	/* the autoconf header: include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <fcntl.h>

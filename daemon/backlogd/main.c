@@ -1,4 +1,6 @@
 /* backlogd.c: the daemon: one thread, epoll over a timerfd tick, a signalfd and the control socket. */
+#include "base.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -16,7 +18,6 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "version.h"
 #include "alert.h"
 #include "config.h"
 #include "ctl.h"

@@ -1,4 +1,6 @@
 /* diagnose.c: the rules: which listener, destination, interface or host limit failed clients, why, and what to change. */
+#include "base.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -1542,7 +1544,7 @@ static const char *tcp_state_name(uint8_t state)
 		"NEW_SYN_RECV",
 	};
 
-	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+	return state < ARRAY_SIZE(names) ? names[state] : "?";
 }
 
 /* "10.0.0.1:5432 -> 10.0.0.9:40122 ESTABLISHED unread 4194304 B unsent 0 B postgres[311]" */
@@ -2055,7 +2057,7 @@ int diagnose(const struct track *t, const struct diag_thresholds *thr, struct fi
 	c.abort_mem = host_delta(t, "TcpExt.TCPAbortOnMemory");
 	c.out_rsts = host_delta(t, "Tcp.OutRsts");
 
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(rules); i++)
 		if (rules[i](&c) < 0)
 			return -ENOMEM;
 	explain(out);

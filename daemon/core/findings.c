@@ -1,4 +1,6 @@
 /* findings.c: finding lifecycle: one callback when a finding opens and one when it resolves, never per tick. */
+#include "base.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>

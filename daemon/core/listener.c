@@ -1,5 +1,5 @@
 /* listener.c: the listener set (one dump's worth) and how a listener's address is written. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

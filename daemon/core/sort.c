@@ -1,5 +1,5 @@
 /* sort.c: an introsort (quicksort, heapsort past a depth limit) for the arrays sorted on every tick, which must not allocate. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <stdint.h>
 #include <string.h>

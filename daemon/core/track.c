@@ -1,4 +1,6 @@
 /* track.c: listeners matched across ticks by cookie, with deltas, a history ring, restart gaps and the host-wide samples. */
+#include "base.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>

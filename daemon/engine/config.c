@@ -1,4 +1,6 @@
 /* config.c: load and check /etc/backlogd/backlogd.conf with libinih. */
+#include "base.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
@@ -223,7 +225,7 @@ static int config_handler(void *user, const char *section, const char *name, con
 			};
 			size_t i;
 
-			for (i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
+			for (i = 0; i < ARRAY_SIZE(pcts); i++) {
 				if (strcmp(name, pcts[i].key))
 					continue;
 				if (!parse_uint(value, 1, 100, &n))

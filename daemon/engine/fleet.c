@@ -1,4 +1,6 @@
 /* fleet.c: one monitor per network namespace, followed as namespaces come and go. */
+#include "base.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

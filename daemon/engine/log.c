@@ -1,4 +1,6 @@
 /* log.c: daemon logging to stderr, with sd-daemon "<N>" prefixes under systemd. */
+#include "base.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

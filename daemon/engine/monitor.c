@@ -1,4 +1,6 @@
 /* monitor.c: one tick end to end, shared by backlogd and `backlogctl diagnose`. */
+#include "base.h"
+
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -409,7 +411,7 @@ static const char *deep_reason(const struct monitor *m)
 	if (m->cfg.deep_every_ticks && t->ticks - m->deep_last_tick >= m->cfg.deep_every_ticks &&
 	    deep_rested(m, MONITOR_DEEP_DUTY))
 		return "periodic";
-	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(signals); i++)
 		if (host_moved(t, signals[i]))
 			return signals[i];
 	/* Listen drops beyond overflows: SYN-queue drops, which only the deep tier attributes. */

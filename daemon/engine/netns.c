@@ -1,5 +1,5 @@
 /* netns.c: find the host's network namespaces in /proc and /run/netns, tell them apart by nsfs inode and name them. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <dirent.h>
 #include <errno.h>

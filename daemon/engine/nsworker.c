@@ -1,5 +1,5 @@
 /* nsworker.c: one long-lived thread that enters other network namespaces, so the daemon's main thread never leaves its own. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <fcntl.h>

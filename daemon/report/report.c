@@ -1,5 +1,5 @@
 /* report.c: the JSON documents of the control protocol and backlogctl --json. */
-#include "version.h"
+#include "base.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -869,7 +869,7 @@ static const char *tcp_state_name(uint8_t st)
 		[9] = "last_ack", [10] = "listen", [11] = "closing", [12] = "new_syn_recv",
 	};
 
-	if (st < sizeof(names) / sizeof(names[0]) && names[st])
+	if (st < ARRAY_SIZE(names) && names[st])
 		return names[st];
 	return "unknown";
 }
@@ -999,7 +999,7 @@ json_t *report_host(const struct track *t)
 	json_t *counters = json_object();
 	int rc = 0;
 
-	for (size_t i = 0; i < sizeof(host_counter_names) / sizeof(host_counter_names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(host_counter_names); i++) {
 		const char *name = host_counter_names[i];
 		const char *key = strchr(name, '.') + 1;
 		int64_t total, delta;
@@ -1896,7 +1896,7 @@ static json_t *explain_subject_chain(const struct monitor *m, enum finding_scope
 		break;
 	}
 	rc |= steps_findings(steps, findings, m, &cs,
-			     (unsigned)scope < sizeof(what) / sizeof(what[0]) ? what[scope] : "this subject");
+			     (unsigned)scope < ARRAY_SIZE(what) ? what[scope] : "this subject");
 out:
 	rc |= put(o, "match", json_string("subject"));
 	rc |= put(o, "scope", json_string(scope_str(scope)));

@@ -1,5 +1,5 @@
 /* ownertab.c: interned owners, found by content through an open-addressing hash of indices. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <stdbool.h>

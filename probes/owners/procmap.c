@@ -1,5 +1,5 @@
 /* procmap.c: map listener socket inodes to the processes holding them (comm, cmdline, user) and their systemd unit, cached by inode. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <ctype.h>
 #include <dirent.h>

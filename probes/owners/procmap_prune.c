@@ -1,5 +1,5 @@
 /* procmap_prune.c: keep cached owners current: holder processes that exited or closed the socket leave them. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,5 +1,5 @@
 /* record-links.c: save the raw bytes of an RTM_GETLINK dump, as probes/links.c asks for it, for test fixtures. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <fcntl.h>

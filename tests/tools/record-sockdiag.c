@@ -1,5 +1,5 @@
 /* record-sockdiag.c: save the raw bytes of a TCP sock_diag dump (LISTEN, or the deep tier's states), for test fixtures. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,6 @@
 /* tcpload.c: real-kernel load for integration tests: stuck or healthy listeners, clients that report what they saw, frames that an interface drops. */
-#define _GNU_SOURCE
+#include "base.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -496,7 +497,7 @@ static int cmd_listen(int argc, char **argv)
 		if (next_drain < wake)
 			wake = next_drain;
 		left = poll_timeout(wake);
-		int n = epoll_pwait(efd, evs, (int)(sizeof(evs) / sizeof(evs[0])), left, &waitmask);
+		int n = epoll_pwait(efd, evs, (int)(ARRAY_SIZE(evs)), left, &waitmask);
 
 		for (int i = 0; i < n; i++) {
 			struct held *e;

@@ -1,5 +1,5 @@
 /* test_alloc.c: a steady tick allocates nothing: the probes, track, owners, diagnose and findings reuse their buffers. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>

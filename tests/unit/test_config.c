@@ -1,4 +1,6 @@
 /* test_config.c: backlogd.conf parsing: defaults, every key, and file:line errors. */
+#include "base.h"
+
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* test_conntrack.c: nf_conntrack count and per-CPU stat parser: recorded, hand-made and malformed files, and the live /proc. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -121,7 +121,7 @@ static void tmp_setup(void)
 
 	reset();
 	cr_assert_not_null(mkdtemp(tmp));
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		snprintf(path, sizeof(path), "%s/%s", tmp, dirs[i]);
 		cr_assert_eq(mkdir(path, 0755), 0);
 	}
@@ -238,7 +238,7 @@ Test(conntrack, bad_headers)
 		"entries drop",                                /* cut before its newline */
 	};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		reset();
 		cr_assert_eq(parse_str(bad[i]), -EINVAL, "\"%s\"", bad[i]);
 		cr_assert(!ct.have_stat);
@@ -264,7 +264,7 @@ Test(conntrack, bad_rows)
 		"garbage\n",
 	};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char text[1024];
 
 		reset();

@@ -1,5 +1,5 @@
 /* test_ctl.c: the control socket server over a real Unix socket, server and clients in one process. */
-#include "version.h"	/* the autoconf header: include/config.h is the config module */
+#include "base.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* test_deep.c: the deep sock_diag tier on recorded dumps, damaged and synthetic ones, and live in a private netns. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -890,7 +890,7 @@ Test(synthetic, holders_top_ten)
 	static const uint32_t rq[] = { 0, 10, 500, 20, 0, 30, 7000, 40, 500, 50, 60, 1, 70, 80, 90 };
 	struct buf b = { NULL, 0, 0 };
 	struct deep_sample ds;
-	size_t n = sizeof(rq) / sizeof(rq[0]);
+	size_t n = ARRAY_SIZE(rq);
 
 	for (size_t i = 0; i < n; i++) {
 		/* wqueue counts too: socket 4 holds 0 + 100. */

@@ -1,4 +1,6 @@
 /* test_diagnose.c: every rule of the cause catalogue fires when it should, stays silent when it should not, and the causal chain holds. */
+#include "base.h"
+
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -756,7 +758,7 @@ Test(catalogue, codes_and_message_ids)
 				"conntrack-full", "link-drops" };
 	int c, d;
 
-	cr_assert_eq(sizeof(codes) / sizeof(codes[0]), CAUSE_COUNT);
+	cr_assert_eq(ARRAY_SIZE(codes), CAUSE_COUNT);
 
 	for (c = 0; c < CAUSE_COUNT; c++) {
 		const char *id = cause_message_id((enum cause)c);
@@ -888,7 +890,7 @@ static void w_init(struct world *w)
 	w->lim.tcp_mem[1] = 123000;
 	w->lim.tcp_mem[2] = 185000;
 	w->lim.nf_conntrack_max = 262144;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(names); i++)
 		w_counter(w, names[i], 0);
 	w->ss = (struct sockstat){ .sockets_used = 300, .tcp_inuse = 40, .tcp_orphan = 12,
 				   .tcp_tw = 150, .tcp_alloc = 60, .tcp_mem = 500, .tcp6_inuse = 3 };

@@ -1,5 +1,5 @@
 /* test_fast.c: sockdiag_dump_ports, the fast sample's one dump for several ports, live in a private netns, and its bytecode against the kernel's audit. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -215,7 +215,7 @@ static struct want listeners[] = {
 	{ AF_INET6, 6001, 4, 3, 0 },
 	{ AF_INET6, 6002, 6, 0, 0 },
 };
-#define N_LISTENERS (sizeof(listeners) / sizeof(listeners[0]))
+#define N_LISTENERS (ARRAY_SIZE(listeners))
 
 static struct sockdiag *setup(void)
 {
@@ -291,7 +291,7 @@ Test(live, all_ports_and_a_repeat)
 	struct sockdiag *sd = setup();
 	const uint16_t ports[] = { 5004, 5002, 6002, 5001, 6001, 5003, 5002, 7000 };
 
-	expect_ports(sd, ports, sizeof(ports) / sizeof(ports[0]));
+	expect_ports(sd, ports, ARRAY_SIZE(ports));
 	sockdiag_close(sd);
 }
 
@@ -314,13 +314,13 @@ Test(live, port_without_listener_is_empty)
 	struct listener_set s;
 
 	listener_set_init(&s);
-	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(ports); i++) {
 		cr_assert_not_null(listener_set_add(&s));
 		cr_assert_eq(sockdiag_dump_ports(sd, &ports[i], 1, &s), 0, "port %u", ports[i]);
 		cr_assert_eq(s.count, 0, "port %u: %zu listeners", ports[i], s.count);
 	}
 	cr_assert_not_null(listener_set_add(&s));
-	cr_assert_eq(sockdiag_dump_ports(sd, ports, sizeof(ports) / sizeof(ports[0]), &s), 0);
+	cr_assert_eq(sockdiag_dump_ports(sd, ports, ARRAY_SIZE(ports), &s), 0);
 	cr_assert_eq(s.count, 0);
 	listener_set_free(&s);
 	sockdiag_close(sd);

@@ -1,4 +1,6 @@
 /* test_findings.c: findings open once, refresh silently, resolve after a quiet period, reopen, prune. */
+#include "base.h"
+
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* test_kmsg.c: /dev/kmsg record parser on recorded and source-built records, reading through FIFOs and files, and the live device. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -102,7 +102,7 @@ Test(kmsg, syn_flood_recorded)
 	char *buf = slurp(KMSG_FIXTURES "/syn-flood.txt", &len);
 
 	n = split(buf, len, recs, 16);
-	cr_assert_eq(n, sizeof(want) / sizeof(want[0]));
+	cr_assert_eq(n, ARRAY_SIZE(want));
 	for (size_t i = 0; i < n; i++) {
 		struct kmsg_event ev;
 
@@ -139,7 +139,7 @@ Test(kmsg, from_source)
 	char *buf = slurp(KMSG_FIXTURES "/from-source.txt", &len);
 
 	n = split(buf, len, recs, 16);
-	cr_assert_eq(n, sizeof(want) / sizeof(want[0]));
+	cr_assert_eq(n, ARRAY_SIZE(want));
 	for (size_t i = 0; i < n; i++) {
 		struct kmsg_event ev;
 
@@ -227,7 +227,7 @@ Test(kmsg, not_causes)
 		"6,1,2,-;TCP\\x3a too many orphaned sockets\n",
 	};
 
-	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(other); i++) {
 		struct kmsg_event ev;
 
 		cr_assert_eq(parse_str(other[i], &ev), 0, "%s", other[i]);
@@ -276,7 +276,7 @@ Test(kmsg, malformed_records)
 		"6,1,2,-;TCP: request_sock_TCP: Possible SYN flooding on port eighty. Sending cookies.\n",
 	};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct kmsg_event ev;
 
 		cr_assert_eq(parse_str(bad[i], &ev), -EINVAL, "%s", bad[i]);

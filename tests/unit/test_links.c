@@ -1,5 +1,5 @@
 /* test_links.c: the link counter probe: its parser on a recorded RTM_GETLINK dump and damaged copies, and live reads in a private netns (lo, veth pairs, exact rx drops, no allocation). */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

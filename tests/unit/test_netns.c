@@ -1,5 +1,5 @@
 /* test_netns.c: namespace discovery and naming on fake proc roots and real namespaces, and the namespace worker thread. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -174,7 +174,7 @@ Test(netns_cgroup, table)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(cgroup_cases) / sizeof(cgroup_cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cgroup_cases); i++) {
 		char name[NETNS_NAME_MAX];
 
 		netns_container_from_cgroup(cgroup_cases[i].text, name, sizeof(name));

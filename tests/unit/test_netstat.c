@@ -1,5 +1,5 @@
 /* test_netstat.c: netstat/snmp parser against recorded kernel files and malformed variants of them. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -147,7 +147,7 @@ Test(netstat, every_recorded_field)
 {
 	static const char *const roots[] = { "host", "overflow", "newer-kernel" };
 
-	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
 		char root[512], path[600];
 		size_t n;
 
@@ -295,7 +295,7 @@ Test(netstat, non_numeric_values)
 		"TcpExt: 0 0 1.5 14\n",
 	};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char text[256];
 
 		snprintf(text, sizeof(text), "%s%s%s", TCPEXT_HDR, bad[i], TCP_HDR TCP_VAL);

@@ -1,5 +1,5 @@
 /* test_procfile.c: the shared /proc reader's size cap and growth, and the span number edges the probe tests do not reach. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -68,7 +68,7 @@ Test(procfile, cap_boundary, .init = tmp_setup, .fini = tmp_teardown)
 {
 	static const size_t caps[] = { 1, 32, 8192, 8193, 65536, 3 * 8192 + 5 };
 
-	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(caps); i++) {
 		assert_reads_whole("f", caps[i] - 1, caps[i]);
 		assert_refused("f", caps[i], caps[i]);
 		assert_refused("f", caps[i] + 1, caps[i]);

@@ -1,5 +1,5 @@
 /* test_procmap.c: socket inode -> owners (cmdline, user, cgroup-narrowed lookup), against the live /proc and cgroup2 and against fake proc roots built here. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -721,7 +721,7 @@ Test(procmap_fake, owners_units_and_vanished)
 	build_tree();
 	pm = procmap_new(root);
 	cr_assert_not_null(pm);
-	cr_assert_eq(procmap_update(pm, want, sizeof(want) / sizeof(want[0])), 0);
+	cr_assert_eq(procmap_update(pm, want, ARRAY_SIZE(want)), 0);
 
 	o = procmap_get(pm, 123);
 	cr_assert_not_null(o);
@@ -1122,7 +1122,7 @@ Test(procmap_unit, table)
 	};
 	char unit[OWNER_UNIT_MAX];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		memset(unit, 'z', sizeof(unit));
 		procmap_unit_from_cgroup(cases[i].text, unit, sizeof(unit));
 		cr_assert_str_eq(unit, cases[i].unit, "\"%s\"", cases[i].text);
@@ -1310,7 +1310,7 @@ Test(procmap_fake, uid_and_user)
 
 	pm = procmap_new(root);
 	cr_assert_not_null(pm);
-	cr_assert_eq(procmap_update(pm, want, sizeof(want) / sizeof(want[0])), 0);
+	cr_assert_eq(procmap_update(pm, want, ARRAY_SIZE(want)), 0);
 
 	o = procmap_get(pm, 11);
 	cr_assert_eq(o->uid, 0);

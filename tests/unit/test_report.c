@@ -1,6 +1,7 @@
 /* test_report.c: the JSON documents scripts rely on (report.c) and the human renderer on odd input (render.c). */
+#include "base.h"
+
 #ifdef HAVE_CONFIG_H
-#include "version.h"
 #endif
 
 #include <criterion/criterion.h>
@@ -585,7 +586,7 @@ Test(report, explain_no_match_and_bad_targets)
 	cr_assert_str_eq(err, "no listener on [::2]:443");
 	cr_assert_null(report_explain(&m, "9", err, sizeof(err)));
 	cr_assert_str_eq(err, "no listener on 9");
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		err[0] = '\0';
 		cr_assert_null(report_explain(&m, bad[i], err, sizeof(err)), "'%s'", bad[i]);
 		cr_assert(strncmp(err, "bad target", 10) == 0, "'%s': %s", bad[i], err);
@@ -726,7 +727,7 @@ Test(report, render_odd_documents)
 	};
 	render_fn fns[] = { render_status, render_listeners, render_findings, render_explain };
 
-	for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++)
+	for (size_t d = 0; d < ARRAY_SIZE(docs); d++)
 		for (size_t f = 0; f < 4; f++)
 			free(render_text(fns[f], docs[d]));
 
@@ -1380,7 +1381,7 @@ Test(report, render_odd_catalogue_documents)
 	};
 	render_fn fns[] = { render_status, render_listeners, render_findings, render_explain };
 
-	for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++)
+	for (size_t d = 0; d < ARRAY_SIZE(docs); d++)
 		for (size_t f = 0; f < 4; f++)
 			free(render_text(fns[f], docs[d]));
 }
@@ -1993,7 +1994,7 @@ Test(fleet, render_odd_namespace_documents)
 	render_fn fns[] = { render_status, render_listeners, render_findings, render_explain };
 	char *out;
 
-	for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++)
+	for (size_t d = 0; d < ARRAY_SIZE(docs); d++)
 		for (size_t f = 0; f < 4; f++)
 			free(render_text(fns[f], docs[d]));
 	/* Control characters in a namespace name are made harmless. */

@@ -1,5 +1,5 @@
 /* test_sockdiag.c: the inet_diag parser on recorded kernel dumps and damaged copies of them, plus a live dump in a private netns. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* test_sockstat.c: sockstat/sockstat6 parser against recorded kernel files, the live /proc and malformed variants. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -232,7 +232,7 @@ Test(sockstat, malformed_lines)
 		"\xff\xfe\x01 \x80\n",
 	};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char text[256];
 
 		reset();

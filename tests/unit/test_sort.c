@@ -1,4 +1,6 @@
 /* test_sort.c: sort_inplace orders every shape of input the ticks give it, as qsort does. */
+#include "base.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +48,7 @@ Test(sort, matches_qsort_on_every_shape)
 	size_t sizes[] = { 0, 1, 2, 3, 11, 12, 13, 17, 100, 1000, 10007 };
 
 	srand(42);
-	for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+	for (size_t si = 0; si < ARRAY_SIZE(sizes); si++) {
 		size_t n = sizes[si];
 
 		for (int sh = 0; sh < SHAPES; sh++) {

@@ -1,5 +1,5 @@
 /* test_sysctl.c: sysctl reads (single and multi-value) from recorded proc roots, the live /proc and garbage files. */
-#include "version.h"	/* the autoconf header (_GNU_SOURCE); include/config.h is the config module */
+#include "base.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -114,7 +114,7 @@ Test(sysctl, values, .init = tmp_setup, .fini = tmp_teardown)
 		{ "99999999999999999999999999999999999999999\n", SYSCTL_UNKNOWN },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		write_file("v", cases[i].text, strlen(cases[i].text));
 		cr_assert_eq(sysctl_read_int(root, "v"), cases[i].want, "\"%s\"", cases[i].text);
 	}
@@ -153,7 +153,7 @@ static void mkdirs_ipv4(void)
 					    "sys/net/netfilter" };
 	char path[256];
 
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
 		cr_assert_eq(mkdir(path, 0755), 0, "%s", path);
 	}
@@ -292,7 +292,7 @@ Test(sysctl, read_ints, .init = tmp_setup, .fini = tmp_teardown)
 		{ "1 2\n", 0, 0, { 0 } },                       /* n = 0 is no request */
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		int64_t v[3] = { 7, 7, 7 };
 		int r;
 
@@ -345,7 +345,7 @@ Test(sysctl, limits_multi_garbage, .init = tmp_setup, .fini = tmp_teardown)
 	write_file("sys/net/ipv4/tcp_max_tw_buckets", "262144\n", 7);
 	write_file("sys/net/ipv4/tcp_max_orphans", "65536 1\n", 8);
 	write_file("sys/net/netfilter/nf_conntrack_max", "-\n", 2);
-	for (size_t i = 0; i < sizeof(bad_ranges) / sizeof(bad_ranges[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad_ranges); i++) {
 		write_file("sys/net/ipv4/ip_local_port_range", bad_ranges[i], strlen(bad_ranges[i]));
 		write_file("sys/net/ipv4/tcp_mem", "1 2\n", 4);
 		sysctl_read_limits(root, &l);

@@ -1,4 +1,6 @@
 /* test_track.c: listener matching by cookie, deltas, history ring, host counters and state, restart gaps, -ENOMEM safety. */
+#include "base.h"
+
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>
