@@ -41,5 +41,15 @@ struct listener *listener_set_add(struct listener_set *set);
 const char *listener_name(const struct listener *l, char *buf, size_t len);
 /* Format only the address ("127.0.0.1", "::1"). Return: buf. */
 const char *listener_addr(const struct listener *l, char *buf, size_t len);
+/* "127.0.0.1:8080" / "[::1]:443" for any endpoint (a destination, a kernel log line). Return: buf. */
+const char *endpoint_name(uint8_t family, const uint8_t addr[16], uint16_t port, char *buf, size_t len);
+/* Bytes of an address of this family that mean something: 4 for AF_INET, else 16. */
+size_t addr_len(uint8_t family);
+/* 0.0.0.0 or ::, which accepts on every local address of its port. */
+bool listener_is_wildcard(const struct listener *l);
+/* Same family, address and port. */
+bool listener_same_endpoint(const struct listener *a, const struct listener *b);
+/* The kernel's sk_acceptq_is_full: the queue holds backlog + 1 when full. */
+bool listener_queue_full(const struct listener *l);
 
 #endif

@@ -26,6 +26,7 @@
 #include "netns.h"
 #include "render.h"
 #include "report.h"
+#include "clock.h"
 
 #define PROG "backlogctl"
 
@@ -248,27 +249,11 @@ static int parse_args(int argc, char **argv, struct cli *cli, char **words, size
 
 /* ---- talking to the daemon ---- */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for events on fd until deadline. Return: 1 ready, 0 timed out, -errno. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - clock_mono_ms();
 		struct pollfd pfd = { .fd = fd, .events = events };
 		int n;
 
@@ -435,7 +420,7 @@ static int connect_daemon(const char *path, int *exit_code)
  */
 static int ask_daemon(const char *path, const json_t *request, json_t **data)
 {
-	int64_t deadline = mono_ms() + REPLY_TIMEOUT_MS;
+	int64_t deadline = clock_mono_ms() + REPLY_TIMEOUT_MS;
 	char *req = NULL, *line = NULL;
 	json_t *reply = NULL;
 	const json_t *ok;
@@ -813,17 +798,17 @@ static int run_diagnose(const struct cli *cli)
 	if (geteuid() != 0)
 		fprintf(stderr, PROG ": note: not running as root, so the processes behind other users' "
 			"listeners are not shown\n");
-	rc = monitor_tick(&m, wall_ms(), NULL, NULL);
+	rc = monitor_tick(&m, clock_wall_ms(), NULL, NULL);
 	if (rc == 0) {
 		sleep_seconds(interval);
-		rc = monitor_tick(&m, wall_ms(), NULL, NULL);
+		rc = monitor_tick(&m, clock_wall_ms(), NULL, NULL);
 	}
 	if (rc < 0) {
 		fprintf(stderr, PROG ": sampling failed: %s\n", strerror(-rc));
 		status = EXIT_UNREACHABLE;
 		goto out_done;
 	}
-	doc = diagnose_document(&m, interval, wall_ms() / 1000);
+	doc = diagnose_document(&m, interval, clock_wall_ms() / 1000);
 	if (!doc) {
 		fprintf(stderr, PROG ": out of memory\n");
 		status = EXIT_UNREACHABLE;

@@ -17,6 +17,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "clock.h"
 
 /*
  * Pending output of one client. Past CTL_OUT_HIGHWATER we stop reading its
@@ -62,14 +63,6 @@ struct ctl_server {
 	struct ctl_client *clients;
 	size_t nclients;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static size_t out_pending(const struct ctl_client *c)
 {
@@ -141,7 +134,7 @@ static bool out_append(struct ctl_server *srv, struct ctl_client *c, const char 
 	}
 	/* The stall clock starts when output first becomes pending. */
 	if (pending == 0)
-		c->last_progress = now_ms();
+		c->last_progress = (uint64_t)clock_mono_ms();
 	memcpy(c->out + c->outlen, buf, len);
 	c->outlen += len;
 	return true;
@@ -282,7 +275,7 @@ static bool client_read(struct ctl_server *srv, struct ctl_client *c)
 			c->eof = true;
 		else {
 			c->inlen += (size_t)n;
-			c->last_progress = now_ms();
+			c->last_progress = (uint64_t)clock_mono_ms();
 		}
 		if (!process_input(srv, c))
 			return false;
@@ -307,7 +300,7 @@ static bool client_flush(struct ctl_server *srv, struct ctl_client *c)
 			return false;
 		}
 		c->outoff += (size_t)n;
-		c->last_progress = now_ms();
+		c->last_progress = (uint64_t)clock_mono_ms();
 	}
 	if (out_pending(c) == 0)
 		c->outoff = c->outlen = 0;
@@ -374,7 +367,7 @@ static void client_add(struct ctl_server *srv, int fd)
 	}
 	c->fd = fd;
 	c->events = EPOLLIN;
-	c->last_progress = now_ms();
+	c->last_progress = (uint64_t)clock_mono_ms();
 	ev.data.ptr = c;
 	if (epoll_ctl(srv->efd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		close(fd);
@@ -390,7 +383,7 @@ static void accept_pause(struct ctl_server *srv)
 {
 	if (epoll_ctl(srv->efd, EPOLL_CTL_DEL, srv->lfd, NULL) == 0) {
 		srv->accept_paused = true;
-		srv->accept_resume = now_ms() + CTL_ACCEPT_PAUSE_MS;
+		srv->accept_resume = (uint64_t)clock_mono_ms() + CTL_ACCEPT_PAUSE_MS;
 	}
 }
 
@@ -455,7 +448,7 @@ void ctl_dispatch(struct ctl_server *srv)
 
 	if (!srv)
 		return;
-	accept_resume(srv, now_ms());
+	accept_resume(srv, (uint64_t)clock_mono_ms());
 	n = epoll_wait(srv->efd, evs, CTL_EVENTS, 0);
 	for (int i = 0; i < n; i++) {
 		void *ptr = evs[i].data.ptr;
@@ -469,7 +462,7 @@ void ctl_dispatch(struct ctl_server *srv)
 		if (c->fd >= 0)
 			client_service(srv, c);
 	}
-	clients_expire(srv, now_ms());
+	clients_expire(srv, (uint64_t)clock_mono_ms());
 	clients_reap(srv);
 }
 

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "report.h"
+#include "clock.h"
 
 struct options {
 	bool foreground;       /* -d */
@@ -179,14 +180,6 @@ static int load_config(const struct options *opt, struct config *cfg, bool *from
 	return 0;
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int arm_timer(int fd, unsigned tick_ms)
 {
 	struct itimerspec its = {
@@ -323,7 +316,7 @@ static void do_tick(struct daemon_state *st)
 	size_t listeners, active;
 	int r;
 
-	r = fleet_tick(&st->fleet, wall_ms(), on_finding, st);
+	r = fleet_tick(&st->fleet, clock_wall_ms(), on_finding, st);
 	if (r < 0) {
 		errno = -r;
 		/* A failed tick keeps the previous state; say so once per run of failures. */
@@ -343,14 +336,6 @@ static void do_tick(struct daemon_state *st)
 		   r < 0 ? ", last tick failed" : "");
 }
 
-static uint64_t monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /*
  * Pet the watchdog from the loop, not from the tick: the tick interval may
  * be longer than WatchdogSec, and what systemd should learn is that the loop
@@ -362,7 +347,7 @@ static void watchdog_pet(struct daemon_state *st)
 
 	if (!st->watchdog_usec)
 		return;
-	now = monotonic_us();
+	now = clock_mono_us();
 	if (now - st->watchdog_last_us >= st->watchdog_usec / 2) {
 		sd_notify(0, "WATCHDOG=1");
 		st->watchdog_last_us = now;

@@ -13,6 +13,7 @@
 #include <syslog.h>
 
 #include "diagnose.h"
+#include "tcp_state.h"
 
 /* Codes and MESSAGE_IDs are part of the interface (journal catalog, JSON, metrics): never change them. */
 static const char *const cause_codes[CAUSE_COUNT] = {
@@ -646,43 +647,6 @@ static void listener_evidence(struct finding *f, const struct tracked *tr)
 	f->ev.owner_state = tr->owner_state;
 }
 
-/* "127.0.0.1:8080" / "[::1]:443" for an endpoint that is not a tracked listener. */
-static void endpoint_name(uint8_t family, const uint8_t *addr, uint16_t port, char *buf, size_t len)
-{
-	struct listener l;
-
-	memset(&l, 0, sizeof(l));
-	l.family = family;
-	memcpy(l.addr, addr, sizeof(l.addr));
-	l.port = port;
-	listener_name(&l, buf, len);
-}
-
-static size_t addr_len(uint8_t family)
-{
-	return family == AF_INET ? 4 : 16;
-}
-
-/* The kernel's sk_acceptq_is_full: the queue holds backlog + 1 when full. */
-static bool accept_queue_full(const struct listener *l)
-{
-	return l->queue > l->backlog;
-}
-
-/* 0.0.0.0 or ::, which accepts on every local address of its port. */
-static bool wildcard(const struct listener *l)
-{
-	static const uint8_t zero[16];
-
-	return memcmp(l->addr, zero, addr_len(l->family)) == 0;
-}
-
-static bool same_endpoint(const struct listener *a, const struct listener *b)
-{
-	return a->family == b->family && a->port == b->port &&
-	       memcmp(a->addr, b->addr, addr_len(a->family)) == 0;
-}
-
 /*
  * Requests in SYN_RECV towards tr's address and port in the deep sample;
  * -1 when the deep tier did not run. Request sockets name no listener: an
@@ -701,7 +665,7 @@ static int64_t synrecv_for(const struct deep_sample *ds, const struct tracked *t
 
 		if (s->family != tr->l.family || s->port != tr->l.port)
 			continue;
-		if (wildcard(&tr->l) || memcmp(s->addr, tr->l.addr, addr_len(s->family)) == 0)
+		if (listener_is_wildcard(&tr->l) || memcmp(s->addr, tr->l.addr, addr_len(s->family)) == 0)
 			n += s->count;
 	}
 	return n;
@@ -892,7 +856,7 @@ static int rule_syn_queue_drop(struct ctx *c)
 		const struct tracked *tr = &t->items[i];
 		int64_t sr;
 
-		if (tr->drops_delta == 0 || accept_queue_full(&tr->l))
+		if (tr->drops_delta == 0 || listener_queue_full(&tr->l))
 			continue;
 		ncand++;
 		sr = synrecv_for(t->deep, tr);
@@ -905,7 +869,7 @@ static int rule_syn_queue_drop(struct ctx *c)
 		const struct tracked *tr = &t->items[i];
 		int64_t sr;
 
-		if (tr->drops_delta == 0 || accept_queue_full(&tr->l))
+		if (tr->drops_delta == 0 || listener_queue_full(&tr->l))
 			continue;
 		sr = synrecv_for(t->deep, tr);
 		if (npref && !(sr >= 0 && sr >= (int64_t)tr->l.backlog))
@@ -1300,7 +1264,7 @@ static bool reuseport_stuck(const struct track *t, const struct tracked *tr, uns
 	for (i = 0; i < t->count; i++) {
 		const struct tracked *o = &t->items[i];
 
-		if (o == tr || !same_endpoint(&o->l, &tr->l))
+		if (o == tr || !listener_same_endpoint(&o->l, &tr->l))
 			continue;
 		if ((uint64_t)o->l.queue * 100 > (uint64_t)room_pct * o->l.backlog)
 			return false;
@@ -1535,17 +1499,6 @@ static int rule_timewait_overflow(struct ctx *c)
 }
 
 /* ---- tcp-memory ---- */
-
-static const char *tcp_state_name(uint8_t state)
-{
-	static const char *const names[] = {
-		"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
-		"TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING",
-		"NEW_SYN_RECV",
-	};
-
-	return state < ARRAY_SIZE(names) ? names[state] : "?";
-}
 
 /* "10.0.0.1:5432 -> 10.0.0.9:40122 ESTABLISHED unread 4194304 B unsent 0 B postgres[311]" */
 static void holder_line(struct sbuf *sb, const struct mem_holder *h)

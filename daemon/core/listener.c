@@ -126,3 +126,47 @@ const char *listener_name(const struct listener *l, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", addr, (unsigned)l->port);
 	return buf;
 }
+
+/**
+ * endpoint_name - "127.0.0.1:8080" / "[::1]:443" for an endpoint that is not a listener
+ * @family: AF_INET or AF_INET6
+ * @addr: 4 or 16 bytes, in a 16-byte buffer
+ * @port: host order
+ * @buf: output
+ * @len: size of buf; LISTENER_NAME_MAX is always enough
+ *
+ * Return: buf.
+ */
+const char *endpoint_name(uint8_t family, const uint8_t addr[16], uint16_t port, char *buf, size_t len)
+{
+	struct listener l;
+
+	memset(&l, 0, sizeof(l));
+	l.family = family;
+	memcpy(l.addr, addr, sizeof(l.addr));
+	l.port = port;
+	return listener_name(&l, buf, len);
+}
+
+size_t addr_len(uint8_t family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+bool listener_is_wildcard(const struct listener *l)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(l->addr, zero, addr_len(l->family)) == 0;
+}
+
+bool listener_same_endpoint(const struct listener *a, const struct listener *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       memcmp(a->addr, b->addr, addr_len(a->family)) == 0;
+}
+
+bool listener_queue_full(const struct listener *l)
+{
+	return l->queue > l->backlog;
+}

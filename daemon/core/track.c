@@ -171,11 +171,6 @@ static void hist_push(struct tracked *tr, uint32_t drops_delta)
 }
 
 /* The kernel's sk_acceptq_is_full: the queue holds backlog + 1 when full. */
-static bool listener_full(const struct listener *l)
-{
-	return l->queue > l->backlog;
-}
-
 /*
  * born_since_prev: the listener appeared after an earlier update, so it was
  * created since then and every drop it shows happened in this tick's
@@ -195,7 +190,7 @@ static void tracked_start(struct tracked *tr, const struct listener *l, int64_t 
 	tr->drops_delta = delta;
 	tr->drops_total = delta;
 	tr->peak_queue = l->queue;
-	tr->ticks_full = listener_full(l) ? 1 : 0;
+	tr->ticks_full = listener_queue_full(l) ? 1 : 0;
 	tr->ticks_seen = 1;
 	hist_push(tr, delta);
 }
@@ -217,7 +212,7 @@ static void tracked_advance(struct tracked *tr, const struct listener *l, int64_
 	tr->drops_total += delta;
 	if (l->queue > tr->peak_queue)
 		tr->peak_queue = l->queue;
-	tr->ticks_full = listener_full(l) ? tr->ticks_full + 1 : 0;
+	tr->ticks_full = listener_queue_full(l) ? tr->ticks_full + 1 : 0;
 	tr->ticks_seen++;
 	hist_push(tr, delta);
 }

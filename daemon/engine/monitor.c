@@ -10,6 +10,7 @@
 
 #include "diagnose.h"
 #include "monitor.h"
+#include "clock.h"
 
 /* Resolved findings kept for `backlogctl status`. */
 #define MONITOR_RESOLVED_KEPT 64
@@ -359,14 +360,6 @@ static int attach_owners(struct monitor *m)
 	return r;
 }
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Did the deep tier find a destination half-way to ephemeral-ports? Then it looks every tick. */
 static bool deep_dest_warm(const struct monitor *m)
 {
@@ -381,7 +374,7 @@ static bool deep_dest_warm(const struct monitor *m)
 /* Has the deep tier rested 1/duty of the time since its last run, for what that run cost? */
 static bool deep_rested(const struct monitor *m, int64_t duty)
 {
-	return monotonic_ms() - m->deep_last_ms >= m->deep_cost_ms * duty;
+	return clock_mono_ms() - m->deep_last_ms >= m->deep_cost_ms * duty;
 }
 
 static bool host_moved(const struct track *t, const char *name)
@@ -497,11 +490,11 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 	m->deep_reason = deep_reason(m);
 	m->deep_ran = false;
 	if (m->deep_reason) {
-		int64_t start = monotonic_ms();
+		int64_t start = clock_mono_ms();
 
 		/* A failed deep dump costs the deep causes one tick, not the tick. */
 		r = sockdiag_dump_deep(m->sd, &m->deep, m->limits.port_range_lo, m->limits.port_range_hi);
-		m->deep_last_ms = monotonic_ms();
+		m->deep_last_ms = clock_mono_ms();
 		m->deep_cost_ms = m->deep_last_ms - start;
 		/*
 		 * A big run's working memory goes back to the kernel: the big

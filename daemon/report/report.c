@@ -20,6 +20,7 @@
 #include "netns.h"
 #include "netstat.h"
 #include "report.h"
+#include "tcp_state.h"
 #include "sysctl.h"
 #include "track.h"
 
@@ -693,18 +694,6 @@ static json_t *ju64_delta(uint64_t cur, uint64_t prev)
 	return ju64(cur >= prev ? cur - prev : 0);
 }
 
-/* "10.0.0.5:5432", "[::1]:443": the parts the deep tier keeps, named as listeners are. */
-static const char *endpoint_name(uint8_t family, const uint8_t addr[16], uint16_t port, char *buf, size_t len)
-{
-	struct listener l;
-
-	memset(&l, 0, sizeof(l));
-	l.family = family;
-	l.port = port;
-	memcpy(l.addr, addr, sizeof(l.addr));
-	return listener_name(&l, buf, len);
-}
-
 /* {inuse, orphan, tw, alloc, mem, tcp6_inuse}, null before the first host sample. */
 static json_t *report_sockstat(const struct host_state *hs)
 {
@@ -860,20 +849,6 @@ static json_t *report_kmsg(const struct track *t)
 	return finish(a, rc);
 }
 
-/* The kernel's TCP state numbers (include/net/tcp_states.h), named as the JSON counts are. */
-static const char *tcp_state_name(uint8_t st)
-{
-	static const char *const names[] = {
-		[1] = "established", [2] = "syn_sent", [3] = "syn_recv", [4] = "fin_wait1",
-		[5] = "fin_wait2", [6] = "time_wait", [7] = "close", [8] = "close_wait",
-		[9] = "last_ack", [10] = "listen", [11] = "closing", [12] = "new_syn_recv",
-	};
-
-	if (st < ARRAY_SIZE(names) && names[st])
-		return names[st];
-	return "unknown";
-}
-
 /* Listeners with the most half-open connections shown; a host with thousands of ports needs no more. */
 #define REPORT_SYNRECV_MAX 64
 
@@ -960,7 +935,7 @@ static json_t *report_holders(const struct deep_sample *ds)
 		endpoint_name(h->family, h->raddr, h->rport, remote, sizeof(remote));
 		orc |= put(o, "local", JSTR(local));
 		orc |= put(o, "remote", JSTR(remote));
-		orc |= put(o, "state", json_string(tcp_state_name(h->state)));
+		orc |= put(o, "state", json_string(tcp_state_key(h->state)));
 		orc |= put(o, "rqueue", json_integer(h->rqueue));
 		orc |= put(o, "wqueue", json_integer(h->wqueue));
 		orc |= put(o, "pid", h->pid > 0 ? json_integer(h->pid) : json_null());
@@ -1225,18 +1200,6 @@ static bool parse_target(const char *s, struct target *t)
 	return inet_pton(AF_INET, host, t->addr) == 1;
 }
 
-static size_t addr_len(uint8_t family)
-{
-	return family == AF_INET ? 4 : 16;
-}
-
-static bool is_wildcard(const struct listener *l)
-{
-	static const uint8_t zero[16];
-
-	return memcmp(l->addr, zero, addr_len(l->family)) == 0;
-}
-
 enum match_kind {
 	MATCH_NONE,
 	MATCH_EXACT,        /* the address and port asked for */
@@ -1258,7 +1221,7 @@ static enum match_kind match(const struct target *t, const struct listener *l, b
 	 * dual-stack [::]:8080 (sock_diag does not say whether it is v6only,
 	 * so it is offered as the candidate).
 	 */
-	if (is_wildcard(l) && (l->family == t->family || (t->family == AF_INET && l->family == AF_INET6)))
+	if (listener_is_wildcard(l) && (l->family == t->family || (t->family == AF_INET && l->family == AF_INET6)))
 		return MATCH_WILDCARD;
 	return MATCH_NONE;
 }
