@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <netinet/in.h>	/* AF_INET, AF_INET6 */
 
 #include "sort.h"
 #include "track.h"
