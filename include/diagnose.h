@@ -2,47 +2,12 @@
 #ifndef BACKLOGD_DIAGNOSE_H
 #define BACKLOGD_DIAGNOSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "causes.h"
 #include "listener.h"
 #include "track.h"
-
-/* Stable codes: journal, JSON and metrics use them. */
-enum cause {
-	CAUSE_BACKLOG_CLAMPED,
-	CAUSE_BACKLOG_SMALL,
-	CAUSE_SLOW_ACCEPT,
-	CAUSE_OVERFLOW_RESET,
-	CAUSE_SYN_QUEUE_DROP,
-	CAUSE_SYN_FLOOD,
-	CAUSE_LISTENER_GAP,
-	CAUSE_REUSEPORT_IMBALANCE,
-	CAUSE_EPHEMERAL_PORTS,
-	CAUSE_TIMEWAIT_OVERFLOW,
-	CAUSE_TCP_MEMORY,
-	CAUSE_ORPHANS,
-	CAUSE_CONNTRACK_FULL,
-	CAUSE_LINK_DROPS,
-	CAUSE_COUNT
-};
-
-/* What a finding is about: its key (finding.listener) is named for it. */
-enum finding_scope {
-	SCOPE_LISTENER,     /* "127.0.0.1:8080" */
-	SCOPE_HOST,         /* "host" */
-	SCOPE_INTERFACE,    /* "eth0" */
-	SCOPE_DESTINATION,  /* "10.0.0.5:5432", the remote end of client sockets */
-};
-
-/* "listener", "host", "interface", "destination". */
-const char *scope_name(enum finding_scope s);
-
-/* "backlog-clamped", ... Return: NULL for an out-of-range cause. */
-const char *cause_code(enum cause c);
-/* The catalogued 128-bit MESSAGE_ID, 32 hex digits. */
-const char *cause_message_id(enum cause c);
-/* Return: the cause with this code, or -1. */
-int cause_from_code(const char *code);
 
 struct diag_thresholds {
 	/* Queue full this many consecutive ticks while dropping: slow-accept. */
@@ -67,6 +32,8 @@ struct diag_thresholds {
 #define FINDING_TEXT_MAX 640
 #define FINDING_DETAIL_MAX 1024
 #define FINDING_EXTRA_MAX 12
+/* "ip netns exec red", "nsenter -t 812 -n": the monitor's netns_enter fits. */
+#define FINDING_NETNS_ENTER_MAX 112
 
 /* A named number of evidence beyond the accept-queue ones ("orphans", "tcp_max_orphans"). */
 struct evidence_item {
@@ -87,12 +54,25 @@ struct finding_evidence {
 	char owner_state;          /* 0 unknown */
 };
 
+/*
+ * The rule's own sentences, without the side-effect and namespace clauses:
+ * every consumer reads them through finding_words() (finding_text.h), which
+ * adds those clauses once.
+ */
+struct finding_body {
+	char happened[FINDING_TEXT_MAX];   /* what happened and what clients saw, one sentence */
+	char fix[FINDING_TEXT_MAX];        /* the exact knob, current and suggested values */
+};
+
 struct finding {
 	enum cause cause;
 	enum cause underlying;     /* for overflow-reset: the overflow's own cause; else == cause */
 	enum finding_scope scope;
-	int explained_by;          /* -1: a cause in its own right; else the enum cause it is a side effect of */
-	int priority;              /* syslog priority: LOG_ERR, LOG_WARNING, ... */
+	/* CAUSE_NONE: a cause in its own right; else the cause it is a side effect of. */
+	enum cause explained_by;
+	/* The explaining finding's key ("127.0.0.1:8080", "10.0.0.5:5432"); "" when that one is host-wide. */
+	char explained_by_key[LISTENER_NAME_MAX];
+	enum severity priority;    /* the journal's PRIORITY (syslog numbers) */
 	char listener[LISTENER_NAME_MAX];   /* the key with cause: "127.0.0.1:8080", "host", "eth0", "10.0.0.5:5432" (see scope) */
 	char subject[FINDING_SUBJECT_MAX];  /* "127.0.0.1:8080 nginx[812] nginx.service" */
 	uint64_t cookie;
@@ -105,15 +85,16 @@ struct finding {
 	int64_t uid;               /* meaningful only when user[0] is set */
 	char cmdline[OWNER_CMDLINE_MAX];
 	struct finding_evidence ev;
-	char message[FINDING_TEXT_MAX];     /* what happened and what clients saw */
-	char remedy[FINDING_TEXT_MAX];      /* the exact knob, current and suggested values */
+	struct finding_body body;  /* read through finding_words() */
 	char knob[64];             /* "net.core.somaxconn", "listen() backlog", ... */
 	int64_t knob_current;      /* -1 unknown */
 	int64_t knob_suggested;    /* -1 none */
 	struct evidence_item extra[FINDING_EXTRA_MAX];
 	size_t n_extra;
-	uint64_t netns_inode;      /* the namespace, stamped by the monitor (diagnose leaves 0) */
+	/* The namespace, stamped by the monitor (diagnose leaves them zero). */
+	uint64_t netns_inode;
 	char netns_name[96];
+	char netns_enter[FINDING_NETNS_ENTER_MAX];  /* how to enter it for the remedy; "" for ours */
 	char detail[FINDING_DETAIL_MAX];    /* lists: top memory holders, per-state counts, ... ("" none) */
 };
 
@@ -127,7 +108,11 @@ void finding_list_init(struct finding_list *fl);
 void finding_list_clear(struct finding_list *fl);
 void finding_list_free(struct finding_list *fl);
 
+/* The default thresholds: the one place their numbers are written (config starts from these). */
 void diag_thresholds_default(struct diag_thresholds *thr);
+
+/* Return: true when f is a side effect of another finding's cause (explained_by). */
+bool finding_is_side_effect(const struct finding *f);
 
 /*
  * Run every rule over t (listeners with their history, host counters,

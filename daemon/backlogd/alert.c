@@ -15,13 +15,14 @@
 
 #include "alert.h"
 #include "diagnose.h"
+#include "finding_text.h"
 
 /* One MESSAGE_ID for every resolution, so `journalctl MESSAGE_ID=` finds them all. */
 #define ALERT_RESOLVED_MESSAGE_ID "5b0e8a3c2f4d4e6f9a1b7c8d9e0f1a2b"
 /* The fixed fields, the scope, namespace and owner ones, and one per extra[] evidence item. */
 #define ALERT_MAX_FIELDS (40 + FINDING_EXTRA_MAX)
 /* "BACKLOGD_DETAIL=" plus the longest detail, and MESSAGE with message, remedy and namespace, fit whole. */
-#define ALERT_MESSAGE_MAX (2 * FINDING_TEXT_MAX + FINDING_SUBJECT_MAX + 256 + 128)
+#define ALERT_MESSAGE_MAX (2 * FINDING_WORDS_MAX + FINDING_SUBJECT_MAX + 256 + 128)
 #define ALERT_FIELD_MAX (ALERT_MESSAGE_MAX + 64 > FINDING_DETAIL_MAX + 64 ? \
 			 ALERT_MESSAGE_MAX + 64 : FINDING_DETAIL_MAX + 64)
 /* The journal refuses field names longer than this. */
@@ -113,9 +114,7 @@ static void to_stderr(int priority, const char *message)
 /* Return: the cause f is a side effect of, or NULL when it is a cause in its own right. */
 static const char *side_effect_of(const struct finding *f)
 {
-	if (f->explained_by < 0 || f->explained_by >= CAUSE_COUNT || f->explained_by == (int)f->cause)
-		return NULL;
-	return cause_code((enum cause)f->explained_by);
+	return finding_is_side_effect(f) ? cause_code(f->explained_by) : NULL;
 }
 
 /*
@@ -133,7 +132,8 @@ static bool in_host_netns(const struct finding *f)
 /*
  * One journal record for e opening (opened) or resolving. A side effect
  * gets its own record, at notice at most: the record of its cause is the
- * one to act on.
+ * one to act on. Its words come from finding_words(), which says once that
+ * it is a side effect; the record adds none of its own.
  */
 void alert_emit(const struct finding_entry *e, bool opened)
 {
@@ -141,28 +141,28 @@ void alert_emit(const struct finding_entry *e, bool opened)
 	const char *code = cause_code(f->cause);
 	const char *by = side_effect_of(f);
 	const char *scope = scope_name(f->scope);
+	struct finding_words w;
 	struct record *r;
 	char message[ALERT_MESSAGE_MAX];
-	char role[64] = "", where[sizeof(f->netns_name) + 4] = "";
-	int priority = opened ? f->priority : LOG_INFO;
+	char where[sizeof(f->netns_name) + 4] = "";
+	/* The severities are syslog's priorities (causes.h). */
+	int priority = opened ? (int)f->priority : LOG_INFO;
 	int ret = -1;
 
 	if (!code)
 		code = "unknown";
-	if (by) {
-		snprintf(role, sizeof(role), " (side effect of %s)", by);
-		if (priority < LOG_NOTICE)
-			priority = LOG_NOTICE;
-	}
+	if (by && priority < LOG_NOTICE)
+		priority = LOG_NOTICE;
 	/* The same address in two namespaces is two listeners: the text must say which. */
 	if (!in_host_netns(f))
 		snprintf(where, sizeof(where), "[%.*s] ", (int)sizeof(f->netns_name), f->netns_name);
+	finding_words(f, &w);
 	if (opened)
-		snprintf(message, sizeof(message), "%s%s on %s%s: %s Fix: %s",
-			 where, code, f->subject, role, f->message, f->remedy);
+		snprintf(message, sizeof(message), "%s%s on %s: %s Fix: %s",
+			 where, code, f->subject, w.message, w.remedy);
 	else
-		snprintf(message, sizeof(message), "%sresolved: %s on %s%s, not seen for the quiet period (active %lld s)",
-			 where, code, f->subject, role, (long long)(e->last_seen - e->first_seen));
+		snprintf(message, sizeof(message), "%sresolved: %s on %s, not seen for the quiet period (active %lld s)",
+			 where, code, f->subject, (long long)(e->last_seen - e->first_seen));
 
 	r = calloc(1, sizeof(*r));
 	if (r) {
@@ -215,7 +215,7 @@ void alert_emit(const struct finding_entry *e, bool opened)
 			field(r, "BACKLOGD_SOMAXCONN=%lld", (long long)f->ev.somaxconn);
 		if (f->ev.abort_on_overflow >= 0)
 			field(r, "BACKLOGD_ABORT_ON_OVERFLOW=%lld", (long long)f->ev.abort_on_overflow);
-		field(r, "BACKLOGD_REMEDY=%s", f->remedy);
+		field(r, "BACKLOGD_REMEDY=%s", w.remedy);
 		if (f->knob[0])
 			field(r, "BACKLOGD_KNOB=%s", f->knob);
 		if (f->detail[0])

@@ -1,0 +1,254 @@
+/* rules_accept.c: the accept-queue rules: backlog-clamped, backlog-small, slow-accept, overflow-reset. */
+#include "base.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "rules.h"
+
+/* Suggested values stay within what a 16-bit backlog (older kernels) can hold. */
+#define BACKLOG_CAP 65535
+#define SOMAXCONN_FLOOR 4096
+#define LISTEN_BACKLOG_FLOOR 128
+
+/* What the rules decided about one listener this tick. */
+struct verdict {
+	enum cause cause;
+	enum cause underlying;
+	bool stopped;              /* owner in state T/t */
+};
+
+/* Smallest power of two >= x, for x <= 2^62. */
+static int64_t pow2_at_least(int64_t x)
+{
+	int64_t p = 1;
+
+	while (p < x)
+		p *= 2;
+	return p;
+}
+
+int64_t suggest_backlog(const struct limits *lim, int64_t backlog, int64_t want)
+{
+	int64_t sug = pow2_at_least(max64(LISTEN_BACKLOG_FLOOR, max64(want, backlog + 1)));
+
+	sug = min64(sug, somaxconn_known(lim) ? min64(lim->somaxconn, BACKLOG_CAP) : BACKLOG_CAP);
+	return sug > backlog ? sug : -1;
+}
+
+/* The queue was seen full (the kernel's sk_acceptq_is_full) within the last window ticks. */
+static bool seen_full(const struct tracked *tr, unsigned window)
+{
+	unsigned k;
+
+	for (k = 0; k < window; k++) {
+		const struct tick_point *p = tracked_hist(tr, k);
+
+		if (!p)
+			break;
+		if (p->queue > p->backlog)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Return: true when tr overflowed this tick, with *v filled.
+ *
+ * sk_drops also moves for drops that are no overflow (TCP_DEFER_ACCEPT bare
+ * ACKs, memory), so a drop counts only with a full queue seen recently or the
+ * host's ListenOverflows moving: the queue can fill and drain between two
+ * polls, and then only the counter saw it.
+ */
+static bool judge(const struct tracked *tr, const struct ctx *c, struct verdict *v)
+{
+	const struct limits *lim = c->lim;
+	enum cause cls;
+
+	if (tr->drops_delta == 0)
+		return false;
+	if (!seen_full(tr, c->th.full_window_ticks) && c->overflows <= 0)
+		return false;
+
+	v->stopped = tr->owner_state == 'T' || tr->owner_state == 't';
+	if (v->stopped || tr->ticks_full >= c->th.slow_accept_ticks)
+		cls = CAUSE_SLOW_ACCEPT;
+	else if (somaxconn_known(lim) && (int64_t)tr->l.backlog >= lim->somaxconn)
+		cls = CAUSE_BACKLOG_CLAMPED;
+	else
+		cls = CAUSE_BACKLOG_SMALL;
+
+	v->underlying = cls;
+	v->cause = lim->tcp_abort_on_overflow == 1 ? CAUSE_OVERFLOW_RESET : cls;
+	return true;
+}
+
+/* Why the queue overflowed, by the verdict's class. */
+static void write_reason(struct sbuf *sb, const struct finding *f, const struct tracked *tr,
+			 const struct limits *lim, const struct verdict *v)
+{
+	if (v->underlying == CAUSE_SLOW_ACCEPT && v->stopped) {
+		sb_printf(sb, "because the owning process ");
+		actor(tr, f, sb);
+		sb_printf(sb, " is stopped (state %c) and cannot accept()", tr->owner_state);
+	} else if (v->underlying == CAUSE_SLOW_ACCEPT) {
+		sb_printf(sb, "because the queue stayed full for %u tick%s: ", tr->ticks_full,
+			  tr->ticks_full == 1 ? "" : "s");
+		actor(tr, f, sb);
+		sb_printf(sb, " is not calling accept() fast enough");
+	} else if (v->underlying == CAUSE_BACKLOG_CLAMPED) {
+		sb_printf(sb, "because its backlog is capped at net.core.somaxconn=%" PRId64,
+			  lim->somaxconn);
+	} else {
+		sb_printf(sb, "because its listen() backlog of %" PRIu32 " is too small for its bursts",
+			  tr->l.backlog);
+	}
+}
+
+/* One sentence: what happened, with the numbers, and what clients saw. */
+static void write_message(struct finding *f, const struct tracked *tr, const struct limits *lim,
+			  const struct verdict *v)
+{
+	struct sbuf sb;
+
+	sb_init(&sb, f->body.happened, sizeof(f->body.happened));
+	/* "in one tick": the message is read long after the tick that wrote it. */
+	sb_printf(&sb, "%s overflowed its accept queue: %" PRIu32 " drop%s in one tick (%" PRIu64
+		  " since first seen), queue %" PRIu32 " of backlog %" PRIu32 " (peak %" PRIu32 "), ",
+		  f->listener, tr->drops_delta, tr->drops_delta == 1 ? "" : "s", tr->drops_total,
+		  tr->l.queue, tr->l.backlog, tr->peak_queue);
+	write_reason(&sb, f, tr, lim, v);
+
+	/* net/ipv4/tcp_minisocks.c tcp_check_req: the sysctl decides drop (retry) or RST. */
+	if (lim->tcp_abort_on_overflow == 1)
+		sb_printf(&sb, "; with net.ipv4.tcp_abort_on_overflow=1 clients got ECONNRESET at once.");
+	else if (lim->tcp_abort_on_overflow == 0)
+		sb_printf(&sb, "; clients saw connect timeouts or stalls: SYNs were dropped and "
+			  "retransmitted after 1, 3, 7 s, and connections that completed the "
+			  "handshake stalled on their first request.");
+	else
+		sb_printf(&sb, "; clients saw connect timeouts or stalls (SYNs retransmitted after "
+			  "1, 3, 7 s, first requests stalled), or immediate resets if "
+			  "net.ipv4.tcp_abort_on_overflow is 1 (it could not be read).");
+}
+
+/* A bigger queue is not the way out: the application must accept() faster. */
+static void accept_faster(struct sbuf *sb, const struct finding *f, const struct tracked *tr)
+{
+	actor(tr, f, sb);
+	sb_printf(sb, " must accept() faster; check its accept loop and worker pool");
+}
+
+static void remedy_clamped(struct finding *f, const struct tracked *tr, const struct limits *lim,
+			   struct sbuf *sb)
+{
+	int64_t cur = lim->somaxconn;
+	int64_t sug = min64(BACKLOG_CAP, max64(SOMAXCONN_FLOOR, 2 * cur));
+
+	set_knob(f, "net.core.somaxconn", cur, sug > cur ? sug : -1);
+	if (sug <= cur) {
+		sb_printf(sb, "net.core.somaxconn=%" PRId64 " caps every listen() backlog and "
+			  "is already large: ", cur);
+		accept_faster(sb, f, tr);
+		return;
+	}
+	sb_printf(sb, "raise net.core.somaxconn from %" PRId64 " to %" PRId64
+		  " (sysctl -w net.core.somaxconn=%" PRId64 "; persist in /etc/sysctl.d/), "
+		  "then restart %s so that listen() takes the new cap: "
+		  "net.core.somaxconn=%" PRId64 " caps every listen() backlog and the "
+		  "application asked for at least %" PRId64,
+		  cur, sug, sug, f->unit[0] ? f->unit : f->comm[0] ? f->comm : "the application",
+		  cur, cur);
+}
+
+static void remedy_slow_accept(struct finding *f, const struct tracked *tr,
+			       const struct verdict *v, struct sbuf *sb)
+{
+	set_knob(f, "accept loop", -1, -1);
+	actor(tr, f, sb);
+	sb_printf(sb, " is not calling accept() fast enough (queue full for %u tick%s",
+		  tr->ticks_full, tr->ticks_full == 1 ? "" : "s");
+	if (v->stopped)
+		sb_printf(sb, "; process is stopped (state %c), SIGCONT resumes it", tr->owner_state);
+	sb_printf(sb, "): check its accept loop and worker pool; raising the backlog only "
+		  "delays the drops");
+}
+
+static void remedy_small(struct finding *f, const struct tracked *tr, const struct limits *lim,
+			 struct sbuf *sb)
+{
+	int64_t backlog = tr->l.backlog;
+	/* Room for four times the worst burst seen, and more than now. */
+	int64_t sug = suggest_backlog(lim, backlog, 4 * (int64_t)tr->peak_queue);
+
+	set_knob(f, "listen() backlog", backlog, sug);
+	if (sug < 0) {
+		sb_printf(sb, "the listen() backlog of %" PRId64 " is already at its cap: ", backlog);
+		accept_faster(sb, f, tr);
+		return;
+	}
+	sb_printf(sb, "raise the application's listen() backlog from %" PRId64
+		  " to at least %" PRId64 " (common defaults: Java ServerSocket 50, Tomcat "
+		  "acceptCount 100, nginx/Node.js/Redis 511); ", backlog, sug);
+	if (somaxconn_known(lim))
+		sb_printf(sb, "net.core.somaxconn=%" PRId64 " allows up to %" PRId64,
+			  lim->somaxconn, lim->somaxconn);
+	else
+		sb_printf(sb, "net.core.somaxconn (could not be read) caps it");
+}
+
+/* The remedy of the overflow's own class, into sb; sets the structured knob of f. */
+static void write_remedy(struct finding *f, const struct tracked *tr, const struct limits *lim,
+			 const struct verdict *v, struct sbuf *sb)
+{
+	if (v->underlying == CAUSE_BACKLOG_CLAMPED)
+		remedy_clamped(f, tr, lim, sb);
+	else if (v->underlying == CAUSE_SLOW_ACCEPT)
+		remedy_slow_accept(f, tr, v, sb);
+	else
+		remedy_small(f, tr, lim, sb);
+}
+
+static void fill_remedy(struct finding *f, const struct tracked *tr, const struct limits *lim,
+			const struct verdict *v)
+{
+	struct sbuf sb;
+
+	sb_init(&sb, f->body.fix, sizeof(f->body.fix));
+	if (v->cause == CAUSE_OVERFLOW_RESET)
+		sb_printf(&sb, "net.ipv4.tcp_abort_on_overflow=1 turns each overflow into an immediate "
+			  "reset; set it to 0 (sysctl -w net.ipv4.tcp_abort_on_overflow=0) so clients "
+			  "retry, and fix the overflow: ");
+	write_remedy(f, tr, lim, v, &sb);
+	/* The underlying remedy set the knob too; the sysctl is the first thing to change. */
+	if (v->cause == CAUSE_OVERFLOW_RESET)
+		set_knob(f, "net.ipv4.tcp_abort_on_overflow", 1, 0);
+}
+
+/* The accept-queue rules, with SO_REUSEPORT groups looked at as a whole. */
+int rule_accept_queue(struct ctx *c)
+{
+	const struct track *t = c->t;
+	size_t i;
+
+	for (i = 0; i < t->count; i++) {
+		const struct tracked *tr = &t->items[i];
+		struct verdict v;
+		struct finding *f;
+
+		if (!judge(tr, c, &v))
+			continue;
+		f = new_finding(c, v.cause);
+		if (!f)
+			return -ENOMEM;
+		f->underlying = v.underlying;
+		fill_identity(f, tr);
+		listener_evidence(f, tr);
+		write_message(f, tr, c->lim, &v);
+		fill_remedy(f, tr, c->lim, &v);
+		if (rule_reuseport_member(c, tr) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}

@@ -1,0 +1,83 @@
+/* subject.c: who a finding is about: its key, its owner (pid, comm, unit, user) and the subject line naming them. */
+#include "base.h"
+
+#include <stdio.h>
+
+#include "rules.h"
+
+void who_owner(const struct owner *o, struct sbuf *sb)
+{
+	if (o->nprocs == 0)
+		return;
+	/* Bounded reads: the kernel's comm is at most 15 bytes, and a unit fits its array. */
+	sb_printf(sb, "%.*s[%d]", (int)sizeof(o->procs[0].comm) - 1, o->procs[0].comm,
+		  o->procs[0].pid);
+	if (o->nprocs_total > 1)
+		sb_printf(sb, " +%u more", o->nprocs_total - 1);
+}
+
+void owner_or(struct sbuf *sb, const struct owner *o, const char *unknown)
+{
+	if (o && o->nprocs > 0)
+		who_owner(o, sb);
+	else
+		sb_printf(sb, "%s", unknown);
+}
+
+void actor(const struct tracked *tr, const struct finding *f, struct sbuf *sb)
+{
+	if (owner_known(tr))
+		who_owner(tracked_owner(tr), sb);
+	else
+		sb_printf(sb, "the application behind %s", f->listener);
+}
+
+/*
+ * The owner's user and first command line, so that an alert names who runs
+ * the listener without a second lookup. A zeroed owner (uid 0, user "") is
+ * unknown, not root: the user name is what says the uid was read.
+ */
+static void owner_account(struct finding *f, const struct owner *o)
+{
+	snprintf(f->cmdline, sizeof(f->cmdline), "%.*s", (int)sizeof(o->procs[0].cmdline) - 1,
+		 o->procs[0].cmdline);
+	if (o->user[0] && o->uid >= 0) {
+		snprintf(f->user, sizeof(f->user), "%.*s", (int)sizeof(o->user) - 1, o->user);
+		f->uid = o->uid;
+	}
+}
+
+void owner_identity(struct finding *f, const char *key, const struct owner *o, uint64_t cookie,
+		    uint32_t inode)
+{
+	bool known = o && o->nprocs > 0;
+	struct sbuf sb;
+
+	snprintf(f->listener, sizeof(f->listener), "%s", key);
+	f->cookie = cookie;
+	f->inode = inode;
+	if (known) {
+		f->pid = o->procs[0].pid;
+		snprintf(f->comm, sizeof(f->comm), "%.*s", (int)sizeof(o->procs[0].comm) - 1,
+			 o->procs[0].comm);
+		owner_account(f, o);
+	}
+	if (o)
+		snprintf(f->unit, sizeof(f->unit), "%.*s", (int)sizeof(o->unit) - 1, o->unit);
+	sb_init(&sb, f->subject, sizeof(f->subject));
+	sb_printf(&sb, "%s", key);
+	if (known) {
+		sb_printf(&sb, " ");
+		who_owner(o, &sb);
+	}
+	if (f->unit[0])
+		sb_printf(&sb, " %s", f->unit);
+}
+
+void fill_identity(struct finding *f, const struct tracked *tr)
+{
+	char key[LISTENER_NAME_MAX];
+
+	listener_name(&tr->l, key, sizeof(key));
+	owner_identity(f, key, tracked_owner(tr), tr->l.cookie, tr->l.inode);
+}
