@@ -75,22 +75,16 @@ static void thresholds_in_force(const struct diag_thresholds *thr, struct diag_t
 	diag_thresholds_default(th);
 	if (!thr)
 		return;
-	if (thr->slow_accept_ticks)
-		th->slow_accept_ticks = thr->slow_accept_ticks;
-	if (thr->full_window_ticks)
-		th->full_window_ticks = thr->full_window_ticks;
-	if (thr->gap_memory_secs)
-		th->gap_memory_secs = thr->gap_memory_secs;
-	if (thr->ephemeral_pct)
-		th->ephemeral_pct = thr->ephemeral_pct;
-	if (thr->orphans_pct)
-		th->orphans_pct = thr->orphans_pct;
-	if (thr->conntrack_pct)
-		th->conntrack_pct = thr->conntrack_pct;
-	if (thr->reuseport_room_pct)
-		th->reuseport_room_pct = thr->reuseport_room_pct;
-	if (thr->link_dropped_min)
-		th->link_dropped_min = thr->link_dropped_min;
+#define SET_IF_GIVEN(field) do { if (thr->field) th->field = thr->field; } while (0)
+	SET_IF_GIVEN(slow_accept_ticks);
+	SET_IF_GIVEN(full_window_ticks);
+	SET_IF_GIVEN(gap_memory_secs);
+	SET_IF_GIVEN(ephemeral_pct);
+	SET_IF_GIVEN(orphans_pct);
+	SET_IF_GIVEN(conntrack_pct);
+	SET_IF_GIVEN(reuseport_room_pct);
+	SET_IF_GIVEN(link_dropped_min);
+#undef SET_IF_GIVEN
 }
 
 int64_t host_delta(const struct track *t, const char *name)

@@ -15,6 +15,22 @@
 /* The kernel's own default for tcp_max_tw_buckets on a machine with memory to spare. */
 #define TW_BUCKETS_FLOOR 262144
 
+/*
+ * "raise KNOB from N to 2N (sysctl -w KNOB=2N; NOTE)", or "raise KNOB (it
+ * could not be read)", and f's knob with it: for a limit on a count of
+ * kernel objects, twice as many is the first step.
+ */
+static void raise_doubled(struct finding *f, struct sbuf *sb, const char *knob, int64_t max,
+			  const char *note)
+{
+	set_knob(f, knob, max > 0 ? max : -1, max > 0 ? 2 * max : -1);
+	if (max > 0)
+		sb_printf(sb, "raise %s from %" PRId64 " to %" PRId64 " (sysctl -w %s=%" PRId64 "; %s)",
+			  knob, max, 2 * max, knob, 2 * max, note);
+	else
+		sb_printf(sb, "raise %s (it could not be read)", knob);
+}
+
 /* ---- ephemeral-ports ---- */
 
 /*
@@ -315,16 +331,11 @@ int rule_orphans(struct ctx *c)
 	add_ev(f, "tcp_max_orphans", max);
 	add_ev(f, "kmsg_orphans", (int64_t)logged);
 
-	set_knob(f, "net.ipv4.tcp_max_orphans", max > 0 ? max : -1, max > 0 ? 2 * max : -1);
 	sb_init(&sb, f->body.fix, sizeof(f->body.fix));
 	sb_printf(&sb, "find the peers that do not close (ss -tan state fin-wait-1 or state "
 		  "last-ack shows them) and ");
-	if (max > 0)
-		sb_printf(&sb, "raise net.ipv4.tcp_max_orphans from %" PRId64 " to %" PRId64
-			  " (sysctl -w net.ipv4.tcp_max_orphans=%" PRId64 "; an orphan can hold up to "
-			  "64 KiB of unswappable memory)", max, 2 * max, 2 * max);
-	else
-		sb_printf(&sb, "raise net.ipv4.tcp_max_orphans (it could not be read)");
+	raise_doubled(f, &sb, "net.ipv4.tcp_max_orphans", max,
+		      "an orphan can hold up to 64 KiB of unswappable memory");
 	sb_printf(&sb, ", or shorten their life with net.ipv4.tcp_orphan_retries");
 	return 0;
 }
@@ -411,14 +422,9 @@ int rule_conntrack_full(struct ctx *c)
 	add_ev(f, "listen_drops", c->listen_drops);
 	add_ev(f, "kmsg_conntrack_full", (int64_t)logged);
 
-	set_knob(f, "net.netfilter.nf_conntrack_max", max > 0 ? max : -1, max > 0 ? 2 * max : -1);
 	sb_init(&sb, f->body.fix, sizeof(f->body.fix));
-	if (max > 0)
-		sb_printf(&sb, "raise net.netfilter.nf_conntrack_max from %" PRId64 " to %" PRId64
-			  " (sysctl -w net.netfilter.nf_conntrack_max=%" PRId64 "; raise "
-			  "nf_conntrack hashsize with it)", max, 2 * max, 2 * max);
-	else
-		sb_printf(&sb, "raise net.netfilter.nf_conntrack_max (it could not be read)");
+	raise_doubled(f, &sb, "net.netfilter.nf_conntrack_max", max,
+		      "raise nf_conntrack hashsize with it");
 	sb_printf(&sb, ", shorten the conntrack timeouts that hold dead entries "
 		  "(net.netfilter.nf_conntrack_tcp_timeout_time_wait, "
 		  "nf_conntrack_tcp_timeout_established), or exempt busy traffic from tracking "

@@ -2144,68 +2144,20 @@ Test(chain, tcp_memory_explains_orphans)
 	cr_assert_eq(f->cause, CAUSE_ORPHANS);
 	cr_assert_eq(f->explained_by, CAUSE_TCP_MEMORY);
 	cr_assert(has(words(f)->message, "Side effect of tcp-memory: the host holds"), "%s", words(f)->message);
+	/*
+	 * Text is composed once: diagnose() stores the fact (the cause, and no
+	 * key for a host-wide one), finding_words() says it once, and no stored
+	 * field holds the clause for a consumer to print again.
+	 */
+	cr_assert(finding_is_side_effect(f));
+	cr_assert_not(finding_is_side_effect(&w.out.items[0]));
+	cr_assert_eq(occurrences(words(f)->message, "ide effect of"), 1, "%s", words(f)->message);
+	cr_assert(strncmp(words(f)->message, "Side effect of tcp-memory: ", 27) == 0);
+	cr_assert_eq(occurrences(words(f)->remedy, "ide effect of"), 0);
+	cr_assert_eq(occurrences(words(&w.out.items[0])->message, "ide effect of"), 0);
+	cr_assert_str_eq(f->explained_by_key, "");
+	cr_assert_eq(occurrences(f->body.happened, "ide effect"), 0, "%s", f->body.happened);
 	assert_all_well_formed(&w);
-	w_free(&w);
-}
-
-/*
- * Text is composed once: diagnose() stores the fact that orphans follow
- * from tcp-memory, and finding_words() says so once. No stored field holds
- * the clause, so no consumer can repeat it by printing one.
- */
-Test(chain, side_effect_is_said_once_by_finding_words)
-{
-	struct world w;
-	const struct finding *orphans, *memory;
-	const struct finding_words *wo;
-
-	w_init(&w);
-	w_tick(&w);
-	w.ss.tcp_mem = 190000;
-	w.ss.tcp_orphan = 60000;
-	w_event(&w, KMSG_ORPHANS, 0, "", false);
-	w_tick(&w);
-	memory = w_get(&w, CAUSE_TCP_MEMORY);
-	orphans = w_get(&w, CAUSE_ORPHANS);
-	cr_assert(finding_is_side_effect(orphans));
-	cr_assert_not(finding_is_side_effect(memory));
-
-	wo = words(orphans);
-	cr_assert_eq(occurrences(wo->message, "ide effect of"), 1, "%s", wo->message);
-	cr_assert(strncmp(wo->message, "Side effect of tcp-memory: the host holds", 41) == 0, "%s",
-		  wo->message);
-	cr_assert_eq(occurrences(wo->remedy, "ide effect of"), 0, "%s", wo->remedy);
-	cr_assert_eq(occurrences(words(memory)->message, "ide effect of"), 0);
-	/* The facts: the cause and (host-wide) no key; the rule's sentence stays plain. */
-	cr_assert_eq(orphans->explained_by, CAUSE_TCP_MEMORY);
-	cr_assert_str_eq(orphans->explained_by_key, "");
-	cr_assert_eq(occurrences(orphans->body.happened, "ide effect"), 0, "%s",
-		     orphans->body.happened);
-	w_free(&w);
-}
-
-/* A side effect of a cause about one listener names that listener, once. */
-Test(chain, side_effect_on_a_listener_is_said_once)
-{
-	struct world w;
-	const struct finding *f;
-	const struct finding_words *fw;
-
-	syn_queue_setup(&w);
-	w_find(&w, 1)->queue = 3;
-	w_find(&w, 1)->drops += 12;
-	w_synrecv(&w, 1, 80, 129);
-	w_counter(&w, "TcpExt.TCPReqQFullDrop", 12);
-	w_counter(&w, "TcpExt.ListenDrops", 20);
-	w_counter(&w, "TcpExt.ListenOverflows", 8);
-	w_tick(&w);
-	cr_assert_eq(w.out.count, 2);
-	f = &w.out.items[1];
-	cr_assert_eq(f->explained_by, CAUSE_SYN_QUEUE_DROP);
-	fw = words(f);
-	cr_assert_eq(occurrences(fw->message, "ide effect of"), 1, "%s", fw->message);
-	cr_assert(strncmp(fw->message, "Side effect of syn-queue-drop on 10.0.0.1:80: 10.0.0.1:80 "
-			  "overflowed", 56) == 0, "%s", fw->message);
 	w_free(&w);
 }
 
@@ -2583,6 +2535,7 @@ Test(syn_queue_drop, explains_an_overflow_read_into_the_same_listener)
 {
 	struct world w;
 	const struct finding *f;
+	const struct finding_words *fw;
 
 	syn_queue_setup(&w);
 	w_find(&w, 1)->queue = 3;
@@ -2599,5 +2552,10 @@ Test(syn_queue_drop, explains_an_overflow_read_into_the_same_listener)
 	cr_assert_eq(w.out.items[0].cause, CAUSE_SYN_QUEUE_DROP, "the cause comes first");
 	cr_assert_eq(w.out.items[1].explained_by, CAUSE_SYN_QUEUE_DROP);
 	cr_assert_eq(w.out.items[1].cookie, f->cookie);
+	/* Said once, naming the listener of the cause. */
+	fw = words(&w.out.items[1]);
+	cr_assert_eq(occurrences(fw->message, "ide effect of"), 1, "%s", fw->message);
+	cr_assert(strncmp(fw->message, "Side effect of syn-queue-drop on 10.0.0.1:80: 10.0.0.1:80 "
+			  "overflowed", 56) == 0, "%s", fw->message);
 	w_free(&w);
 }
