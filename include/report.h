@@ -37,7 +37,18 @@ json_t *report_findings(const struct finding_table *ft);
 json_t *report_host(const struct track *t);
 /* {daemon:{...}, limits, host, listeners, findings, gaps}; one monitor, each entry with its "netns". */
 json_t *report_status(const struct monitor *m, int64_t now);
-/* Evidence chain for "ADDR:PORT" or "PORT". Return: NULL with err set when no listener matches. */
+/*
+ * Evidence chain for "ADDR:PORT" or "PORT" (or "host", an interface, a
+ * destination). Each chain's steps are {step, text}. Evidence steps give
+ * numbers and owners and assert no cause: "listener", "backlog", "queue",
+ * "drops", "syn queue", "gap" (a listener); "sockets", "conntrack",
+ * "kernel", "interface", "destination" (other subjects). Then diagnose's
+ * words: "clients" (a listener with an active finding: the first finding's
+ * message, quoted), "finding" / "side effect" (cause, severity, message
+ * unless "clients" quoted it, and the remedy), "evidence", "detail"; with
+ * no active finding, one "finding" step saying the subject is healthy.
+ * Return: NULL with err set when nothing matches.
+ */
 json_t *report_explain(const struct monitor *m, const char *target, char *err, size_t errlen);
 
 /*

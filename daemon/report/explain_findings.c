@@ -1,0 +1,186 @@
+/* explain_findings.c: the findings on a chain's subject, in diagnose's own words, primary causes first. */
+#include "base.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "explain_int.h"
+#include "report.h"
+#include "report_int.h"
+
+static bool finding_is_for(const struct finding *f, const struct chain_subject *cs)
+{
+	/* Only listener findings sit on a listener: a destination may look like one. */
+	if (cs->tr) {
+		if (f->scope != SCOPE_LISTENER)
+			return false;
+		if (f->cookie != 0 && f->cookie == cs->tr->l.cookie)
+			return true;
+		return strncmp(f->listener, cs->key, sizeof(f->listener)) == 0;
+	}
+	return f->scope == cs->scope && strncmp(f->listener, cs->key, sizeof(f->listener)) == 0;
+}
+
+/* The active finding that f is a side effect of: on the same key when there is one, else anywhere. */
+static const struct finding *find_cause_of(const struct monitor *m, const struct finding *f)
+{
+	const struct finding *any = NULL;
+
+	for (size_t i = 0; i < m->findings.count; i++) {
+		const struct finding_entry *e = &m->findings.items[i];
+
+		if (e->state != FINDING_ACTIVE || (int)e->f.cause != side_effect_of(f) || is_side_effect(&e->f))
+			continue;
+		if (strncmp(e->f.listener, f->listener, sizeof(f->listener)) == 0)
+			return &e->f;
+		if (!any)
+			any = &e->f;
+	}
+	return any;
+}
+
+/* "orphans 980, tcp_max_orphans 1024". Return: false when f has no named numbers. */
+static bool format_extra(const struct finding *f, char *buf, size_t len)
+{
+	size_t n = f->n_extra < FINDING_EXTRA_MAX ? f->n_extra : FINDING_EXTRA_MAX, off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && off < len; i++) {
+		int w = snprintf(buf + off, len - off, "%s%.*s %" PRId64, off ? ", " : "",
+				 (int)sizeof(f->extra[i].name), f->extra[i].name, f->extra[i].value);
+
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	return off > 0;
+}
+
+/*
+ * One finding's steps: the finding (or the side effect and what it follows
+ * from) with diagnose's message and remedy, its named numbers, its detail.
+ * The message is left out when the chain quoted it in a step of its own.
+ */
+static int steps_one_finding(json_t *steps, const struct monitor *m, const struct finding *f, bool message_quoted)
+{
+	const char *message = message_quoted ? "" : quote_message(f);
+	const char *sep = message_quoted ? "." : ":";
+	char extra[STEP_TEXT_MAX];
+	int of = side_effect_of(f);
+	int rc = 0;
+
+	if (of >= 0) {
+		const struct finding *c = find_cause_of(m, f);
+		char where[LISTENER_NAME_MAX + 8] = "";
+
+		if (c && strncmp(c->listener, f->listener, sizeof(f->listener)) != 0)
+			snprintf(where, sizeof(where), " on %.*s", (int)sizeof(c->listener), c->listener);
+		rc |= step(steps, "side effect", "%s (%s), side effect of %s%s%s %.*s%sFix: %.*s",
+			   cause_name(f->cause), severity_name(f->priority), cause_name((enum cause)of), where,
+			   sep, FINDING_TEXT_MAX, message, message[0] ? " " : "",
+			   FINDING_TEXT_MAX, quote_remedy(f));
+	} else {
+		rc |= step(steps, "finding", "%s (%s)%s %.*s%sFix: %.*s", cause_name(f->cause),
+			   severity_name(f->priority), sep, FINDING_TEXT_MAX, message, message[0] ? " " : "",
+			   FINDING_TEXT_MAX, quote_remedy(f));
+	}
+	if (format_extra(f, extra, sizeof(extra)))
+		rc |= step(steps, "evidence", "%s", extra);
+	if (f->detail[0])
+		rc |= step(steps, "detail", "%.*s", (int)sizeof(f->detail), f->detail);
+	return rc;
+}
+
+/*
+ * Put the active findings in the order they are told: each primary cause
+ * followed by its own side effects; side effects of a cause elsewhere last.
+ * act holds n entries in table order; out receives them reordered.
+ */
+static void told_order(const struct finding_entry **act, size_t n, const struct finding_entry **out, bool *done)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (is_side_effect(&act[i]->f))
+			continue;
+		out[k++] = act[i];
+		done[i] = true;
+		for (size_t j = 0; j < n; j++) {
+			if (done[j] || side_effect_of(&act[j]->f) != (int)act[i]->f.cause)
+				continue;
+			out[k++] = act[j];
+			done[j] = true;
+		}
+	}
+	for (size_t j = 0; j < n; j++)
+		if (!done[j])
+			out[k++] = act[j];
+}
+
+int told_gather(const struct monitor *m, const struct chain_subject *cs, json_t *findings,
+		struct told_findings *tf)
+{
+	const struct finding_entry **v, **act = NULL;
+	bool *done = NULL;
+	size_t n, na = 0;
+	int rc = 0;
+
+	memset(tf, 0, sizeof(*tf));
+	v = sorted_entries(&m->findings, &n);
+	if (m->findings.count > 0 && !v)
+		return -1;
+	if (n > 0) {
+		act = calloc(n, sizeof(*act));
+		done = calloc(n, sizeof(*done));
+		tf->items = calloc(n, sizeof(*tf->items));
+		if (!act || !done || !tf->items) {
+			rc = -1;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct finding_entry *e = v[i];
+
+		if (!finding_is_for(&e->f, cs))
+			continue;
+		rc |= append(findings, report_finding_entry(e));
+		if (e->state == FINDING_ACTIVE)
+			act[na++] = e;
+		else if (!tf->last_resolved || e->resolved_at > tf->last_resolved->resolved_at)
+			tf->last_resolved = e;
+	}
+	told_order(act, na, tf->items, done);
+	tf->count = na;
+out:
+	free(done);
+	free(act);
+	free(v);
+	return rc;
+}
+
+void told_free(struct told_findings *tf)
+{
+	free(tf->items);
+	memset(tf, 0, sizeof(*tf));
+}
+
+int steps_told(json_t *steps, const struct monitor *m, const struct told_findings *tf, const char *what,
+	       bool first_message_quoted)
+{
+	char ago[48];
+	int rc = 0;
+
+	for (size_t i = 0; i < tf->count; i++)
+		rc |= steps_one_finding(steps, m, &tf->items[i]->f, i == 0 && first_message_quoted);
+	if (tf->count > 0)
+		return rc;
+	if (tf->last_resolved) {
+		format_ago(m->track.now_ms / 1000, tf->last_resolved->resolved_at, ago, sizeof(ago));
+		return step(steps, "finding", "healthy: no active finding (%s resolved %s)",
+			    cause_name(tf->last_resolved->f.cause), ago);
+	}
+	return step(steps, "finding", "healthy: no finding on %s", what);
+}
