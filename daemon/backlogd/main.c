@@ -1,4 +1,4 @@
-/* backlogd.c: the daemon: one thread, epoll over a timerfd tick, a signalfd and the control socket. */
+/* main.c: backlogd: one thread, epoll over a timerfd tick, a signalfd and the control socket. */
 #include "base.h"
 
 #include <errno.h>
@@ -19,13 +19,13 @@
 #include <systemd/sd-daemon.h>
 
 #include "alert.h"
+#include "commands.h"
 #include "config.h"
 #include "ctl.h"
 #include "fleet.h"
 #include "kmsg.h"
 #include "log.h"
 #include "monitor.h"
-#include "report.h"
 #include "clock.h"
 
 struct options {
@@ -229,46 +229,6 @@ static void arm_fast(struct daemon_state *st, bool on)
 	}
 	if (timerfd_settime(st->fast_fd, 0, &its, NULL) == 0)
 		st->fast_armed = on;
-}
-
-static json_t *reply_ok(json_t *data)
-{
-	return json_pack("{s:b, s:o}", "ok", 1, "data", data ? data : json_null());
-}
-
-static json_t *reply_error(const char *msg)
-{
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
-}
-
-/* The control protocol: read-only queries of the daemon's state. */
-static json_t *handle_request(json_t *req, void *arg)
-{
-	struct daemon_state *st = arg;
-	const char *cmd = json_string_value(json_object_get(req, "command"));
-	int64_t now = (int64_t)time(NULL);
-
-	if (!cmd)
-		return reply_error("request has no string \"command\"");
-	if (!strcmp(cmd, "status"))
-		return reply_ok(report_fleet_status(&st->fleet, now));
-	if (!strcmp(cmd, "listeners"))
-		return reply_ok(report_fleet_listeners(&st->fleet));
-	if (!strcmp(cmd, "findings"))
-		return reply_ok(report_fleet_findings(&st->fleet));
-	if (!strcmp(cmd, "ping"))
-		return reply_ok(json_string("pong"));
-	if (!strcmp(cmd, "explain")) {
-		const char *target = json_string_value(json_object_get(req, "target"));
-		char err[512];   /* room for the list of known namespaces */
-		json_t *data;
-
-		if (!target)
-			return reply_error("explain needs a string \"target\" (ADDR:PORT or PORT)");
-		data = report_fleet_explain(&st->fleet, target, err, sizeof(err));
-		return data ? reply_ok(data) : reply_error(err);
-	}
-	return reply_error("unknown command (want status, listeners, findings, explain, ping)");
 }
 
 /* Collect the kernel log lines that name a cause; the next tick weighs them. */
@@ -568,7 +528,7 @@ int main(int argc, char **argv)
 		errno = -r;
 		fatal("cannot open the sock_diag netlink socket");
 	}
-	r = ctl_open(&st.ctl, cfg.socket_path, cfg.client_timeout_ms, handle_request, &st);
+	r = ctl_open(&st.ctl, cfg.socket_path, cfg.client_timeout_ms, commands_answer, &st.fleet);
 	if (r < 0) {
 		errno = -r;
 		fatal("cannot listen on %s", cfg.socket_path);
