@@ -34,8 +34,8 @@ struct options {
 	bool check_only;       /* -n */
 	const char *config_path;
 	bool config_given;     /* -f: a missing file is then an error */
-	unsigned tick_ms;      /* -i, 0 = from the config */
-	const char *socket_path;
+	const char *interval;  /* -i: [daemon] interval's text, NULL = from the config */
+	const char *socket_path; /* -S: [daemon] socket, NULL = from the config */
 	const char *proc_root; /* -P: /proc/net and /proc/sys from elsewhere (tests, replays) */
 	const char *kmsg_path; /* -K: a kernel log other than /dev/kmsg (tests) */
 	bool no_namespaces;    /* -N: only our own network namespace */
@@ -72,6 +72,9 @@ static const struct option long_options[] = {
 
 static void usage(FILE *out)
 {
+	struct config dflt;
+
+	config_defaults(&dflt);
 	fprintf(out,
 		"usage: backlogd [-dnNv] [-f FILE] [-i SECONDS] [-S SOCKET] [-P DIR] [-K PATH]\n"
 		"Watch every TCP listener's accept queue and explain dropped connections.\n\n"
@@ -80,7 +83,7 @@ static void usage(FILE *out)
 		"  -f, --config FILE    configuration file (default %s)\n"
 		"  -n, --check          check the configuration and exit\n"
 		"  -v, --verbose        more log output\n"
-		"  -i, --interval SECS  tick interval, overrides the file (default 1)\n"
+		"  -i, --interval SECS  tick interval, overrides the file (default %g)\n"
 		"  -S, --socket PATH    control socket (default %s)\n"
 		"  -P, --proc-root DIR  read /proc/net and /proc/sys files from DIR\n"
 		"                       (replays and tests; owners still come from /proc)\n"
@@ -89,7 +92,20 @@ static void usage(FILE *out)
 		"                       namespace of the host when running as root)\n"
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version\n",
-		CONFIG_DEFAULT_PATH, CONFIG_DEFAULT_SOCKET);
+		CONFIG_DEFAULT_PATH, dflt.tick_ms / 1000.0, dflt.socket_path);
+}
+
+/* Check an option that stands for a key of the file, as the file's parser would; exit 2 when bad. */
+static void check_key_option(char letter, const char *key, const char *value)
+{
+	struct config scratch;
+	char want[160];
+
+	config_defaults(&scratch);
+	if (!config_set(&scratch, "daemon", key, value, want, sizeof(want))) {
+		fprintf(stderr, "backlogd: -%c '%s': %s\n", letter, value, want);
+		exit(2);
+	}
 }
 
 static void parse_args(int argc, char **argv, struct options *opt)
@@ -116,17 +132,11 @@ static void parse_args(int argc, char **argv, struct options *opt)
 			opt->verbose++;
 			break;
 		case 'i':
-			if (!config_parse_seconds_ms(optarg, 100, 3600 * 1000, &opt->tick_ms)) {
-				fprintf(stderr, "backlogd: -i '%s': want seconds from 0.1 to 3600\n", optarg);
-				exit(2);
-			}
+			check_key_option('i', "interval", optarg);
+			opt->interval = optarg;
 			break;
 		case 'S':
-			if (optarg[0] != '/' || strlen(optarg) >= CONFIG_SOCKET_MAX) {
-				fprintf(stderr, "backlogd: -S '%s': want an absolute path shorter than %d bytes\n",
-					optarg, CONFIG_SOCKET_MAX);
-				exit(2);
-			}
+			check_key_option('S', "socket", optarg);
 			opt->socket_path = optarg;
 			break;
 		case 'P':
@@ -173,10 +183,11 @@ static int load_config(const struct options *opt, struct config *cfg, bool *from
 		r = 0;
 	if (r < 0)
 		return r;
-	if (opt->tick_ms)
-		cfg->tick_ms = opt->tick_ms;
+	/* parse_args checked both: they cannot fail here. */
+	if (opt->interval)
+		(void)config_set(cfg, "daemon", "interval", opt->interval, err, errlen);
 	if (opt->socket_path)
-		snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", opt->socket_path);
+		(void)config_set(cfg, "daemon", "socket", opt->socket_path, err, errlen);
 	return 0;
 }
 
