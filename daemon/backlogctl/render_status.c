@@ -11,61 +11,70 @@
 /* An interface name (IFNAMSIZ 16) with room to spare. */
 #define LINK_CELL 32
 
+/* ", 3 listeners": a count from the daemon object, when it sent one. */
+static void count_item(FILE *out, const json_t *d, const char *key, const char *what)
+{
+	long long v;
+
+	if (jget_int(d, key, &v))
+		fprintf(out, ", %lld %s%s", v, what, v == 1 ? "" : "s");
+}
+
+/* "backlogd 0.1.0, up 12s, 2 ticks every 1 s, 3 listeners, 2 active findings" and any error lines under it. */
+static void render_daemon(FILE *out, const json_t *d)
+{
+	const char *version = jget_str(d, "version");
+	const char *err = jget_str(d, "last_error");
+	const char *scan_err = jget_str(d, "scan_error");
+	char up[32], tick[32], clean[CELL_MAX];
+	long long v;
+
+	fprintf(out, "backlogd %s", version ? version : "(unknown version)");
+	if (jget_int(d, "uptime_s", &v)) {
+		format_duration(up, sizeof(up), v);
+		fprintf(out, ", up %s", up);
+	}
+	if (jget_int(d, "ticks", &v)) {
+		fprintf(out, ", %lld ticks", v);
+		if (jget_int(d, "tick_interval_ms", &v) && v > 0) {
+			format_ms(tick, sizeof(tick), v);
+			fprintf(out, " every %s", tick);
+		}
+	}
+	/* One namespace is the old daemon's whole world: say the count only when it is news. */
+	if (jget_int(d, "namespaces_count", &v) && (v != 1 || json_is_true(jget(d, "scan"))))
+		count_item(out, d, "namespaces_count", "namespace");
+	count_item(out, d, "listeners_count", "listener");
+	count_item(out, d, "findings_active", "active finding");
+	fputc('\n', out);
+	if (err) {
+		copy_clean(clean, sizeof(clean), err);
+		fprintf(out, "last error: %s", clean);
+		if (jget_int(d, "failed_ticks", &v))
+			fprintf(out, " (%lld failed tick%s)", v, v == 1 ? "" : "s");
+		fputc('\n', out);
+	}
+	if (scan_err) {
+		copy_clean(clean, sizeof(clean), scan_err);
+		fprintf(out, "namespace scan failed: %s (the namespaces found before are still watched)\n", clean);
+	}
+}
+
+/* The first line: the daemon's, or what a one-shot diagnose document says of itself. */
 static void render_header(FILE *out, const json_t *doc)
 {
 	const json_t *d = jget(doc, "daemon");
 	const json_t *diag = jget(doc, "diagnose");
-	const char *version = jget_str(d, "version");
-	const char *err = jget_str(d, "last_error");
-	const char *scan_err = jget_str(d, "scan_error");
-	long long v, nl, nf, failed;
 	double interval;
-	char up[32], tick[32];
 
-	if (json_is_object(d)) {
-		fprintf(out, "backlogd %s", version ? version : "(unknown version)");
-		if (jget_int(d, "uptime_s", &v)) {
-			format_duration(up, sizeof(up), v);
-			fprintf(out, ", up %s", up);
-		}
-		if (jget_int(d, "ticks", &v)) {
-			fprintf(out, ", %lld ticks", v);
-			if (jget_int(d, "tick_interval_ms", &v) && v > 0) {
-				format_ms(tick, sizeof(tick), v);
-				fprintf(out, " every %s", tick);
-			}
-		}
-		/* One namespace is the old daemon's whole world: say the count only when it is news. */
-		if (jget_int(d, "namespaces_count", &v) && (v != 1 || json_is_true(jget(d, "scan"))))
-			fprintf(out, ", %lld namespace%s", v, v == 1 ? "" : "s");
-		if (jget_int(d, "listeners_count", &nl))
-			fprintf(out, ", %lld listener%s", nl, nl == 1 ? "" : "s");
-		if (jget_int(d, "findings_active", &nf))
-			fprintf(out, ", %lld active finding%s", nf, nf == 1 ? "" : "s");
-		fputc('\n', out);
-		if (err) {
-			char clean[CELL_MAX];
-
-			copy_clean(clean, sizeof(clean), err);
-			fprintf(out, "last error: %s", clean);
-			if (jget_int(d, "failed_ticks", &failed))
-				fprintf(out, " (%lld failed tick%s)", failed, failed == 1 ? "" : "s");
-			fputc('\n', out);
-		}
-		if (scan_err) {
-			char clean[CELL_MAX];
-
-			copy_clean(clean, sizeof(clean), scan_err);
-			fprintf(out, "namespace scan failed: %s (the namespaces found before are still watched)\n", clean);
-		}
-	} else if (json_is_object(diag)) {
-		if (jget_num(diag, "interval_s", &interval))
-			fprintf(out, "one-shot diagnosis (no daemon): two samples %.1f s apart\n", interval);
-		else
-			fputs("one-shot diagnosis (no daemon)\n", out);
-	} else {
+	if (json_is_object(d))
+		render_daemon(out, d);
+	else if (json_is_object(diag) && jget_num(diag, "interval_s", &interval))
+		fprintf(out, "one-shot diagnosis (no daemon): two samples %.1f s apart\n", interval);
+	else if (json_is_object(diag))
+		fputs("one-shot diagnosis (no daemon)\n", out);
+	else
 		fputs("backlogd (no daemon information)\n", out);
-	}
 }
 
 static void limit_item(FILE *out, const json_t *lim, const char *key, const char *label, bool first)
