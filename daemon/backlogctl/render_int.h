@@ -68,7 +68,7 @@ void ns_prefix(char *buf, size_t len, const json_t *ns);
 void ns_heading(char *buf, size_t len, const json_t *ns);
 
 /* ---- render_listeners.c ---- */
-/* The listener table of a array a, grouped by the namespaces of nss (may be NULL). */
+/* The LISTENER table of array a, grouped by the namespaces of nss (NULL: as a gives them). */
 void render_listener_groups(FILE *out, const json_t *a, const json_t *nss);
 
 #endif
