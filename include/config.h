@@ -25,30 +25,34 @@ enum config_namespaces {
 	CONFIG_NS_NO,
 };
 
+/* Every key's range and default: the table in config.c; [diagnose]'s defaults: diag_thresholds_default(). */
 struct config {
-	unsigned tick_ms;         /* [daemon] interval, seconds (decimals allowed); default 1 */
-	unsigned fast_ms;         /* [daemon] fast_interval: hot listeners sampled this often; 0 off; default 0.1 */
-	unsigned quiet_secs;      /* [daemon] quiet_period, seconds; default 60 */
+	unsigned tick_ms;         /* [daemon] interval, seconds (decimals allowed) */
+	unsigned fast_ms;         /* [daemon] fast_interval: hot listeners sampled this often; 0 off */
+	unsigned quiet_secs;      /* [daemon] quiet_period, seconds */
 	char socket_path[CONFIG_SOCKET_MAX]; /* [daemon] socket */
-	unsigned client_timeout_ms; /* [daemon] client_timeout, seconds; default 5 */
+	unsigned client_timeout_ms; /* [daemon] client_timeout, seconds */
 	struct diag_thresholds thr;   /* [diagnose] slow_accept_ticks, full_window_ticks, ... */
-	enum config_namespaces namespaces;  /* [daemon] namespaces = auto|yes|no; default auto */
-	unsigned namespace_scan_ticks;      /* [daemon] namespace_scan: rescan every N ticks; default 5 */
-	unsigned deep_every_ticks;    /* [deep] every_ticks: 0 = only when a signal asks; default 30 */
+	enum config_namespaces namespaces;  /* [daemon] namespaces = auto|yes|no */
+	unsigned namespace_scan_ticks;      /* [daemon] namespace_scan: rescan every N ticks */
+	unsigned deep_every_ticks;    /* [deep] every_ticks: 0 = only when a signal asks */
 	uint16_t ignore_ports[CONFIG_MAX_IGNORE];  /* [ignore] ports = 22 53 */
 	size_t n_ignore_ports;
 	struct addr_match ignore_addrs[CONFIG_MAX_IGNORE];  /* [ignore] addresses = 127.0.0.53 ::1 */
 	size_t n_ignore_addrs;
 };
 
+/* Fill cfg with every key's default. */
 void config_defaults(struct config *cfg);
 
 /*
- * Seconds with an optional fraction ("0.5") into *out as milliseconds,
- * rounded, when they fall within [min_ms, max_ms]. Return: false for
- * anything else (garbage, inf, nan, out of range).
+ * Set one key from its text, as a line of the file would (the command
+ * line's -i and -S use it). Return: true, or false with err saying what
+ * the key wants ("want seconds from 0.1 to 3600") or that there is no
+ * such key.
  */
-bool config_parse_seconds_ms(const char *s, unsigned min_ms, unsigned max_ms, unsigned *out);
+bool config_set(struct config *cfg, const char *section, const char *key, const char *value,
+		char *err, size_t errlen);
 
 /*
  * Load path into cfg (which starts from the defaults). An unknown section or

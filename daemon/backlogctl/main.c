@@ -1,58 +1,27 @@
-/* backlogctl.c: the CLI: asks backlogd over its control socket, or diagnoses once without it. */
+/* main.c: backlogctl: options, the command table, and printing the answer as tables or JSON. */
 #include "base.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <math.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
+#include "cli.h"
+#include "client.h"
 #include "config.h"
-#include "diagnose.h"
-#include "monitor.h"
-#include "netns.h"
+#include "nsfilter.h"
+#include "oneshot.h"
 #include "render.h"
-#include "report.h"
-#include "clock.h"
 
-#define PROG "backlogctl"
-
-/* Exit statuses are an interface: scripts and the integration tests test them. */
-enum {
-	EXIT_OK = 0,
-	EXIT_FINDINGS = 1,        /* diagnose: at least one finding */
-	EXIT_USAGE = 2,
-	EXIT_UNREACHABLE = 3,     /* daemon not running, not answering; or no kernel data for diagnose */
-	EXIT_DAEMON_ERROR = 4,    /* the daemon answered with an error, or garbage */
-};
-
-/* How long the daemon gets to answer, connect to last byte. */
-#define REPLY_TIMEOUT_MS 5000
-/* A status with tens of thousands of listeners is a few MB; beyond this something is wrong. */
-#define REPLY_MAX (64u << 20)
+/* diagnose: the time between its two samples. */
 #define DEFAULT_INTERVAL_S 2.0
 #define MAX_INTERVAL_S 3600.0
-
-struct cli {
-	const char *socket_path;
-	bool json;
-	double interval_s;
-	bool interval_set;
-	const char *netns;    /* --netns: one namespace's name or inode, NULL for all */
-};
 
 /* ---- the one option table: getopt_long's input and --help's text ---- */
 
@@ -84,14 +53,25 @@ struct cli_command {
 	const char *args;     /* for --help */
 	unsigned nargs;       /* exact number of arguments */
 	const char *help;
+	/* Prints the document as tables; status-shaped documents all go to render_status. */
+	void (*render)(FILE *out, const json_t *doc);
+	bool local;           /* runs without the daemon, in backlogctl's own namespace */
+	bool whole_status;    /* the answer is a status document (--netns cuts it apart differently) */
+	const char *missing;  /* the usage error when the argument is missing */
 };
 
 static const struct cli_command cli_commands[] = {
-	{ "status", "", 0, "daemon, limits, host counters, listeners and findings" },
-	{ "listeners", "", 0, "every listener: queue, backlog, drops, owning process and unit" },
-	{ "findings", "", 0, "active and recently resolved findings, with the fix for each" },
-	{ "explain", "[NETNS/]ADDR:PORT|PORT|host|IFACE", 1, "the chain of evidence for a listener (all on PORT), the host, an interface or a destination, in every namespace or in NETNS" },
-	{ "diagnose", "", 0, "sample twice without the daemon, in backlogctl's own namespace; exit 1 when something is wrong" },
+	{ "status", "", 0, "daemon, limits, host counters, listeners and findings",
+	  .render = render_status, .whole_status = true },
+	{ "listeners", "", 0, "every listener: queue, backlog, drops, owning process and unit",
+	  .render = render_listeners },
+	{ "findings", "", 0, "active and recently resolved findings, with the fix for each",
+	  .render = render_findings },
+	{ "explain", "[NETNS/]ADDR:PORT|PORT|host|IFACE", 1, "the chain of evidence for a listener (all on PORT), the host, an interface or a destination, in every namespace or in NETNS",
+	  .render = render_explain,
+	  .missing = "explain needs a target: ADDR:PORT, [ADDR6]:PORT, PORT, host, an interface or a destination ADDR:PORT" },
+	{ "diagnose", "", 0, "sample twice without the daemon, in backlogctl's own namespace; exit 1 when something is wrong",
+	  .render = render_status, .local = true },
 };
 
 #define N_COMMANDS (ARRAY_SIZE(cli_commands))
@@ -130,9 +110,7 @@ static void usage(FILE *out)
 		"or --netns names no namespace it watches.\n");
 }
 
-/* Print "backlogctl: ..." and the pointer to --help. Return: EXIT_USAGE. */
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -247,246 +225,6 @@ static int parse_args(int argc, char **argv, struct cli *cli, char **words, size
 	return -1;
 }
 
-/* ---- talking to the daemon ---- */
-
-/* Wait for events on fd until deadline. Return: 1 ready, 0 timed out, -errno. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - clock_mono_ms();
-		struct pollfd pfd = { .fd = fd, .events = events };
-		int n;
-
-		if (left <= 0)
-			return 0;
-		n = poll(&pfd, 1, (int)left);
-		if (n > 0)
-			return 1;
-		if (n == 0)
-			return 0;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
-
-/* Return: 0, -ETIMEDOUT, or -errno. */
-static int send_all(int fd, const char *buf, size_t len, int64_t deadline)
-{
-	while (len > 0) {
-		/* MSG_NOSIGNAL: a daemon that went away is an error message, not a SIGPIPE death. */
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-		int w;
-
-		if (n >= 0) {
-			buf += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		w = wait_fd(fd, POLLOUT, deadline);
-		if (w <= 0)
-			return w == 0 ? -ETIMEDOUT : w;
-	}
-	return 0;
-}
-
-/*
- * Read one line (the reply) into a malloc'd, NUL-terminated *out, newline
- * stripped. A reply cut short by EOF is returned as is for the parser to
- * judge. Return: 0, -ETIMEDOUT, -EFBIG, -ECONNRESET (EOF before any byte), -errno.
- */
-static int read_line(int fd, char **out, int64_t deadline)
-{
-	size_t len = 0, cap = 0;
-	char *buf = NULL;
-	int rc;
-
-	for (;;) {
-		char *nl;
-		ssize_t n;
-
-		if (cap - len < 4096) {
-			size_t ncap = cap ? cap * 2 : 16384;
-			char *nb;
-
-			if (ncap > REPLY_MAX + 1) {
-				rc = -EFBIG;
-				goto out_free;
-			}
-			nb = realloc(buf, ncap);
-			if (!nb) {
-				rc = -ENOMEM;
-				goto out_free;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		n = recv(fd, buf + len, cap - len - 1, 0);
-		if (n == 0) {
-			if (len == 0) {
-				rc = -ECONNRESET;
-				goto out_free;
-			}
-			break;
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN) {
-				rc = -errno;
-				goto out_free;
-			}
-			rc = wait_fd(fd, POLLIN, deadline);
-			if (rc <= 0) {
-				rc = rc == 0 ? -ETIMEDOUT : rc;
-				goto out_free;
-			}
-			continue;
-		}
-		nl = memchr(buf + len, '\n', (size_t)n);
-		len += (size_t)n;
-		if (nl) {
-			len = (size_t)(nl - buf);
-			break;
-		}
-	}
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
-out_free:
-	free(buf);
-	return rc;
-}
-
-static const char *connect_hint(int err)
-{
-	switch (err) {
-	case EACCES:
-	case EPERM:
-		return "run as root or as a member of the backlogd group";
-	case EAGAIN:
-		return "backlogd is not accepting connections; systemctl status backlogd";
-	default:
-		return "is backlogd running? systemctl status backlogd";
-	}
-}
-
-/* Return: a connected, non-blocking socket, or -1 with the exit status in *exit_code. */
-static int connect_daemon(const char *path, int *exit_code)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	/* A daemon whose own accept queue is full must not hang us: bound connect() too. */
-	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_MS / 1000, .tv_usec = REPLY_TIMEOUT_MS % 1000 * 1000 };
-	int fd, err;
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		*exit_code = usage_error("socket path too long (%zu bytes, at most %zu): %s",
-					 strlen(path), sizeof(sun.sun_path) - 1, path);
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fprintf(stderr, PROG ": socket: %s\n", strerror(errno));
-		*exit_code = EXIT_UNREACHABLE;
-		return -1;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		if (errno == EINTR)
-			continue;
-		err = errno;
-		fprintf(stderr, PROG ": cannot connect to %s: %s (%s)\n", path, strerror(err), connect_hint(err));
-		close(fd);
-		*exit_code = EXIT_UNREACHABLE;
-		return -1;
-	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-		fprintf(stderr, PROG ": fcntl: %s\n", strerror(errno));
-		close(fd);
-		*exit_code = EXIT_UNREACHABLE;
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * Send request as one line and read one reply line from the daemon at
- * path. Return: EXIT_OK with *data (a new reference to the reply's "data",
- * null when absent), or the exit status after saying why on stderr.
- */
-static int ask_daemon(const char *path, const json_t *request, json_t **data)
-{
-	int64_t deadline = clock_mono_ms() + REPLY_TIMEOUT_MS;
-	char *req = NULL, *line = NULL;
-	json_t *reply = NULL;
-	const json_t *ok;
-	json_error_t jerr;
-	int fd, rc, status = EXIT_UNREACHABLE;
-
-	fd = connect_daemon(path, &status);
-	if (fd < 0)
-		return status;
-	req = json_dumps(request, JSON_COMPACT);
-	if (!req) {
-		fprintf(stderr, PROG ": out of memory\n");
-		goto out_close;
-	}
-	rc = send_all(fd, req, strlen(req), deadline);
-	if (rc == 0)
-		rc = send_all(fd, "\n", 1, deadline);
-	if (rc < 0) {
-		fprintf(stderr, PROG ": cannot send the request to %s: %s\n", path, strerror(-rc));
-		goto out_free;
-	}
-	rc = read_line(fd, &line, deadline);
-	if (rc == -ETIMEDOUT) {
-		fprintf(stderr, PROG ": no reply from backlogd at %s within %d s\n", path, REPLY_TIMEOUT_MS / 1000);
-		goto out_free;
-	}
-	if (rc == -ECONNRESET) {
-		fprintf(stderr, PROG ": backlogd at %s closed the connection without replying\n", path);
-		goto out_free;
-	}
-	if (rc == -EFBIG) {
-		fprintf(stderr, PROG ": reply from %s larger than %u MiB\n", path, REPLY_MAX >> 20);
-		status = EXIT_DAEMON_ERROR;
-		goto out_free;
-	}
-	if (rc < 0) {
-		fprintf(stderr, PROG ": reading the reply from %s: %s\n", path, strerror(-rc));
-		goto out_free;
-	}
-
-	status = EXIT_DAEMON_ERROR;
-	reply = json_loads(line, 0, &jerr);
-	ok = json_object_get(reply, "ok");
-	if (!reply || !json_is_boolean(ok)) {
-		fprintf(stderr, PROG ": malformed reply from backlogd: %s\n",
-			reply ? "no \"ok\" member" : jerr.text);
-		goto out_free;
-	}
-	if (!json_is_true(ok)) {
-		const char *msg = json_string_value(json_object_get(reply, "error"));
-
-		fprintf(stderr, PROG ": backlogd: %s\n", msg ? msg : "unspecified error");
-		goto out_free;
-	}
-	*data = json_object_get(reply, "data");
-	*data = *data ? json_incref(*data) : json_null();
-	status = EXIT_OK;
-out_free:
-	json_decref(reply);
-	free(line);
-	free(req);
-out_close:
-	close(fd);
-	return status;
-}
-
 /* Print data as indented JSON for scripts. Return: EXIT_OK, or EXIT_DAEMON_ERROR if it cannot be encoded. */
 static int print_json(const json_t *data)
 {
@@ -501,182 +239,17 @@ static int print_json(const json_t *data)
 	return EXIT_OK;
 }
 
-/* ---- --netns: one namespace out of the daemon's answer ---- */
-
-/*
- * Whether ns (an entry's "netns", or a namespaces[] entry: the same keys)
- * is called want: its name, or its inode in decimal. An entry without one
- * comes from a daemon that watches only its own namespace: "host".
- */
-static bool ns_called(const json_t *ns, const char *want)
+/* The answer as JSON (--json) or as the command's tables. Return: the exit status. */
+static int print_answer(const struct cli *cli, const struct cli_command *cmd, const json_t *data)
 {
-	const char *name = json_string_value(json_object_get(ns, "name"));
-	const json_t *inode = json_object_get(ns, "inode");
-	char buf[32];
-
-	if (!json_is_object(ns))
-		return strcmp(want, "host") == 0;
-	if (name && strcmp(name, want) == 0)
-		return true;
-	if (!json_is_integer(inode))
-		return false;
-	snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(inode));
-	return strcmp(buf, want) == 0;
-}
-
-/* Return: the namespaces[] entry called want, or NULL. */
-static json_t *ns_entry(const json_t *nss, const char *want)
-{
-	size_t i;
-	json_t *x;
-
-	json_array_foreach(nss, i, x)
-		if (json_is_object(x) && ns_called(x, want))
-			return x;
-	return NULL;
-}
-
-/* Say which namespaces there are when want is none of them. Return: EXIT_DAEMON_ERROR. */
-static int ns_unknown(const json_t *nss, const char *want)
-{
-	size_t i;
-	const json_t *x;
-	int n = 0;
-
-	fprintf(stderr, PROG ": no namespace %s (known: ", want);
-	json_array_foreach(nss, i, x) {
-		const char *name = json_string_value(json_object_get(x, "name"));
-		const json_t *inode = json_object_get(x, "inode");
-
-		if (name)
-			fprintf(stderr, "%s%s", n++ ? ", " : "", name);
-		else if (json_is_integer(inode))
-			fprintf(stderr, "%s%" JSON_INTEGER_FORMAT, n++ ? ", " : "", json_integer_value(inode));
-	}
-	/* A daemon that sends no namespaces[] watches its own only. */
-	fprintf(stderr, "%s)\n", json_is_array(nss) ? "" : "host");
-	return EXIT_DAEMON_ERROR;
-}
-
-/*
- * The entries of a (an array) in namespace want, as a new array; a itself
- * (a new reference) when it is not an array. Return: NULL when out of memory.
- */
-static json_t *ns_filter(json_t *a, const char *want)
-{
-	json_t *kept, *x;
-	size_t i;
-
-	if (!json_is_array(a))
-		return json_incref(a);
-	kept = json_array();
-	json_array_foreach(a, i, x)
-		if (kept && ns_called(json_object_get(x, "netns"), want) && json_array_append(kept, x) < 0) {
-			json_decref(kept);
-			return NULL;
-		}
-	return kept;
-}
-
-/* Replace doc's key with its entries in want; an absent key stays absent. Return: 0 or -1. */
-static int ns_filter_key(json_t *doc, const char *key, const char *want)
-{
-	json_t *a = json_object_get(doc, key);
-
-	if (!a)
-		return 0;
-	return json_object_set_new(doc, key, ns_filter(a, want));
-}
-
-/*
- * A status document cut to one namespace: its listeners, findings, gaps and
- * namespaces[] entry; its limits in place of the host's; the host counters
- * dropped unless it is the host (the counters are per namespace, and the
- * document holds only the host's); the header counts made its own.
- * Return: EXIT_OK, or the exit status after saying why.
- */
-static int ns_filter_status(json_t *doc, const char *want)
-{
-	json_t *nss = json_object_get(doc, "namespaces");
-	json_t *entry = ns_entry(nss, want);
-	json_t *daemon = json_object_get(doc, "daemon");
-	json_t *only;
-	const char *kind;
-	int rc = 0;
-
-	if (!json_is_object(doc))
-		return EXIT_OK;
-	if (json_is_array(nss) ? !entry : strcmp(want, "host") != 0)
-		return ns_unknown(nss, want);
-	rc |= ns_filter_key(doc, "listeners", want);
-	rc |= ns_filter_key(doc, "findings", want);
-	rc |= ns_filter_key(doc, "gaps", want);
-	if (entry) {
-		kind = json_string_value(json_object_get(entry, "kind"));
-		if (json_is_object(json_object_get(entry, "limits")))
-			rc |= json_object_set(doc, "limits", json_object_get(entry, "limits"));
-		if (!kind || strcmp(kind, "host") != 0)
-			rc |= json_object_set_new(doc, "host", json_null());
-		if (json_is_object(daemon)) {
-			json_t *v = json_object_get(entry, "listeners_count");
-
-			if (v)
-				rc |= json_object_set(daemon, "listeners_count", v);
-			v = json_object_get(entry, "findings_active");
-			if (v)
-				rc |= json_object_set(daemon, "findings_active", v);
-		}
-		/* namespaces[] entries carry inode and name themselves, not under "netns": keep this one. */
-		only = json_array();
-		if (!only || json_array_append(only, entry) < 0)
-			rc = -1;
-		rc |= json_object_set_new(doc, "namespaces", only);
-	}
-	if (rc) {
-		fprintf(stderr, PROG ": out of memory\n");
-		return EXIT_DAEMON_ERROR;
-	}
+	if (cli->json)
+		return print_json(data);
+	cmd->render(stdout, data);
 	return EXIT_OK;
 }
 
-/*
- * Keep namespace want in *data (a status document, or the listeners or
- * findings array). An array with nothing there may mean a namespace with
- * no listeners or one that does not exist: the status's namespaces[] tells.
- * Return: EXIT_OK, or the exit status after saying why.
- */
-static int ns_select(const struct cli *cli, const char *command, json_t **data)
-{
-	json_t *kept, *req, *st = NULL;
-	int status;
-
-	if (strcmp(command, "status") == 0)
-		return ns_filter_status(*data, cli->netns);
-	kept = ns_filter(*data, cli->netns);
-	if (!kept) {
-		fprintf(stderr, PROG ": out of memory\n");
-		return EXIT_DAEMON_ERROR;
-	}
-	if (json_is_array(kept) && json_array_size(kept) == 0) {
-		req = json_pack("{s:s}", "command", "status");
-		status = req ? ask_daemon(cli->socket_path, req, &st) : EXIT_DAEMON_ERROR;
-		json_decref(req);
-		if (status == EXIT_OK && (json_is_array(json_object_get(st, "namespaces")) ?
-					  !ns_entry(json_object_get(st, "namespaces"), cli->netns) :
-					  strcmp(cli->netns, "host") != 0))
-			status = ns_unknown(json_object_get(st, "namespaces"), cli->netns);
-		json_decref(st);
-		if (status != EXIT_OK) {
-			json_decref(kept);
-			return status;
-		}
-	}
-	json_decref(*data);
-	*data = kept;
-	return EXIT_OK;
-}
-
-static int run_daemon_command(const struct cli *cli, const char *command, const char *target)
+/* Ask the daemon, keep --netns's namespace, print. Return: the exit status. */
+static int run_daemon_command(const struct cli *cli, const struct cli_command *cmd, const char *target)
 {
 	json_t *request, *data = NULL;
 	char *scoped = NULL;
@@ -696,134 +269,31 @@ static int run_daemon_command(const struct cli *cli, const char *command, const 
 		snprintf(scoped, len, "%s/%s", cli->netns, target);
 		target = scoped;
 	}
-	request = target ? json_pack("{s:s, s:s}", "command", command, "target", target) :
-			   json_pack("{s:s}", "command", command);
+	request = target ? json_pack("{s:s, s:s}", "command", cmd->name, "target", target) :
+			   json_pack("{s:s}", "command", cmd->name);
 	free(scoped);
 	if (!request)
 		/* json_pack refuses text that is not UTF-8; argv can be anything. */
-		return usage_error("%s: the argument is not valid UTF-8 text", command);
-	status = ask_daemon(cli->socket_path, request, &data);
+		return usage_error("%s: the argument is not valid UTF-8 text", cmd->name);
+	status = client_ask(cli->socket_path, request, &data);
 	json_decref(request);
 	if (status == EXIT_OK && cli->netns && !target)
-		status = ns_select(cli, command, &data);
-	if (status != EXIT_OK) {
-		json_decref(data);
-		return status;
-	}
-	if (cli->json)
-		status = print_json(data);
-	else if (strcmp(command, "status") == 0)
-		render_status(stdout, data);
-	else if (strcmp(command, "listeners") == 0)
-		render_listeners(stdout, data);
-	else if (strcmp(command, "findings") == 0)
-		render_findings(stdout, data);
-	else
-		render_explain(stdout, data);
+		status = nsfilter_select(cli->socket_path, cli->netns, cmd->whole_status, &data);
+	if (status == EXIT_OK)
+		status = print_answer(cli, cmd, data);
 	json_decref(data);
 	return status;
 }
 
-/* ---- diagnose: one shot, no daemon ---- */
-
-static void sleep_seconds(double s)
+/* diagnose: its exit status says whether something was found, unless the answer could not be printed. */
+static int run_local_command(const struct cli *cli, const struct cli_command *cmd)
 {
-	struct timespec req, rem;
+	json_t *doc = NULL;
+	int status = oneshot_diagnose(cli->interval_set ? cli->interval_s : DEFAULT_INTERVAL_S, &doc);
 
-	req.tv_sec = (time_t)s;
-	req.tv_nsec = (long)((s - (double)req.tv_sec) * 1e9);
-	while (nanosleep(&req, &rem) < 0 && errno == EINTR)
-		req = rem;
-}
-
-/* Put the namespace diagnose sampled on every entry of a, as the daemon does. Return: 0 or -1. */
-static int tag_netns(json_t *a, const struct monitor *m)
-{
-	size_t i;
-	json_t *x;
-
-	json_array_foreach(a, i, x)
-		if (json_object_set_new(x, "netns", report_netns(m->netns_inode, m->netns_name, "host")) < 0)
-			return -1;
-	return 0;
-}
-
-/* {diagnose:{version, interval_s, at}, limits, host, listeners, findings}: render_status reads it too. */
-static json_t *diagnose_document(const struct monitor *m, double interval_s, int64_t now_s)
-{
-	json_t *findings = json_array();
-	json_t *listeners = report_listeners(&m->track);
-	json_t *doc;
-
-	for (size_t i = 0; findings && i < m->firing.count; i++) {
-		json_t *f = report_finding(&m->firing.items[i], "active", now_s, now_s);
-
-		if (!f || json_array_append_new(findings, f) < 0) {
-			json_decref(findings);
-			findings = NULL;
-		}
-	}
-	if (!findings || !listeners || tag_netns(findings, m) < 0 || tag_netns(listeners, m) < 0) {
-		json_decref(findings);
-		json_decref(listeners);
-		return NULL;
-	}
-	doc = json_pack("{s:{s:s, s:f, s:I}, s:o?, s:o?, s:o, s:o}",
-			"diagnose", "version", PACKAGE_VERSION, "interval_s", interval_s, "at", (json_int_t)now_s,
-			"limits", report_limits(&m->track.limits),
-			"host", report_host(&m->track),
-			"listeners", listeners,
-			"findings", findings);
-	return doc;
-}
-
-static int run_diagnose(const struct cli *cli)
-{
-	double interval = cli->interval_set ? cli->interval_s : DEFAULT_INTERVAL_S;
-	struct config cfg;
-	struct monitor m;
-	json_t *doc;
-	int rc, status;
-
-	config_defaults(&cfg);
-	cfg.tick_ms = (unsigned)(interval * 1000.0 + 0.5);
-	rc = monitor_init(&m, &cfg, "/proc");
-	if (rc < 0) {
-		fprintf(stderr, PROG ": cannot sample the kernel's listeners: %s\n", strerror(-rc));
-		return EXIT_UNREACHABLE;
-	}
-	/* diagnose sees only the namespace it runs in, which is "host" from where it stands. */
-	m.netns_inode = netns_self_inode("/proc");
-	snprintf(m.netns_name, sizeof(m.netns_name), "host");
-	if (geteuid() != 0)
-		fprintf(stderr, PROG ": note: not running as root, so the processes behind other users' "
-			"listeners are not shown\n");
-	rc = monitor_tick(&m, clock_wall_ms(), NULL, NULL);
-	if (rc == 0) {
-		sleep_seconds(interval);
-		rc = monitor_tick(&m, clock_wall_ms(), NULL, NULL);
-	}
-	if (rc < 0) {
-		fprintf(stderr, PROG ": sampling failed: %s\n", strerror(-rc));
-		status = EXIT_UNREACHABLE;
-		goto out_done;
-	}
-	doc = diagnose_document(&m, interval, clock_wall_ms() / 1000);
-	if (!doc) {
-		fprintf(stderr, PROG ": out of memory\n");
-		status = EXIT_UNREACHABLE;
-		goto out_done;
-	}
-	status = m.firing.count > 0 ? EXIT_FINDINGS : EXIT_OK;
-	if (cli->json) {
-		if (print_json(doc) != EXIT_OK)
-			status = EXIT_DAEMON_ERROR;
-	} else {
-		render_status(stdout, doc);
-	}
+	if (doc && print_answer(cli, cmd, doc) != EXIT_OK)
+		status = EXIT_DAEMON_ERROR;
 	json_decref(doc);
-out_done:
-	monitor_done(&m);
 	return status;
 }
 
@@ -835,6 +305,24 @@ static const struct cli_command *find_command(const char *name)
 		if (strcmp(cli_commands[i].name, name) == 0)
 			return &cli_commands[i];
 	return NULL;
+}
+
+/* The options that do not fit cmd, or its arguments miscounted. Return: -1 when all is well, else the exit status. */
+static int check_usage(const struct cli *cli, const struct cli_command *cmd, size_t nargs)
+{
+	if (nargs != cmd->nargs) {
+		if (nargs == 0 && cmd->missing)
+			return usage_error("%s", cmd->missing);
+		if (cmd->nargs == 1)
+			return usage_error("%s takes one target", cmd->name);
+		return usage_error("%s takes no arguments", cmd->name);
+	}
+	if (cli->interval_set && !cmd->local)
+		return usage_error("--interval only applies to diagnose");
+	if (cli->netns && cmd->local)
+		return usage_error("--netns does not apply to diagnose: it samples the namespace it runs in "
+				   "(run it under ip netns exec or nsenter -n)");
+	return -1;
 }
 
 int main(int argc, char **argv)
@@ -863,29 +351,13 @@ int main(int argc, char **argv)
 		status = usage_error("unknown command '%s'", words[0]);
 		goto out;
 	}
-	if (nwords - 1 != cmd->nargs) {
-		if (strcmp(cmd->name, "explain") == 0)
-			status = usage_error(nwords == 1 ?
-					     "explain needs a target: ADDR:PORT, [ADDR6]:PORT, PORT, "
-					     "host, an interface or a destination ADDR:PORT" :
-					     "explain takes one target");
-		else
-			status = usage_error("%s takes no arguments", cmd->name);
+	status = check_usage(&cli, cmd, nwords - 1);
+	if (status >= 0)
 		goto out;
-	}
-	if (cli.interval_set && strcmp(cmd->name, "diagnose") != 0) {
-		status = usage_error("--interval only applies to diagnose");
-		goto out;
-	}
-	if (cli.netns && strcmp(cmd->name, "diagnose") == 0) {
-		status = usage_error("--netns does not apply to diagnose: it samples the namespace it runs in "
-				     "(run it under ip netns exec or nsenter -n)");
-		goto out;
-	}
-	if (strcmp(cmd->name, "diagnose") == 0)
-		status = run_diagnose(&cli);
+	if (cmd->local)
+		status = run_local_command(&cli, cmd);
 	else
-		status = run_daemon_command(&cli, cmd->name, cmd->nargs ? words[1] : NULL);
+		status = run_daemon_command(&cli, cmd, cmd->nargs ? words[1] : NULL);
 out:
 	free(words);
 	/* Output that never reached its file is a failure, whatever was found. */

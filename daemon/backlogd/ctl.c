@@ -33,8 +33,10 @@
 /* After an accept error like EMFILE the listener stays readable: stop polling it this long. */
 #define CTL_ACCEPT_PAUSE_MS 1000
 #define CTL_EVENTS (CTL_MAX_CLIENTS + 1)
-/* timeout_ms 0 would drop every client at once; no timeout at all would let silent clients hold every slot. */
-#define CTL_DEFAULT_TIMEOUT_MS 5000
+/* Room for an error that lists the namespaces a target could have named. */
+#define CTL_ERROR_MAX 512
+
+static const char no_command[] = "request has no string \"command\"";
 
 struct ctl_client {
 	struct ctl_client *next;
@@ -155,9 +157,19 @@ static bool reply_send(struct ctl_server *srv, struct ctl_client *c, json_t *rep
 	return ok;
 }
 
+static json_t *reply_data(json_t *data)
+{
+	return json_pack("{s:b, s:o}", "ok", 1, "data", data ? data : json_null());
+}
+
+static json_t *reply_message(const char *msg)
+{
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
 static bool reply_error(struct ctl_server *srv, struct ctl_client *c, const char *msg)
 {
-	json_t *reply = json_pack("{s:b,s:s}", "ok", 0, "error", msg);
+	json_t *reply = reply_message(msg);
 	bool ok = reply_send(srv, c, reply);
 
 	json_decref(reply);
@@ -188,7 +200,7 @@ static bool handle_line(struct ctl_server *srv, struct ctl_client *c, const char
 	cmd = json_object_get(req, "command");
 	if (!json_is_string(cmd)) {
 		json_decref(req);
-		return reply_error(srv, c, "request has no string \"command\"");
+		return reply_error(srv, c, no_command);
 	}
 	reply = srv->handler(req, srv->arg);
 	json_decref(req);
@@ -545,8 +557,11 @@ int ctl_open(struct ctl_server **out, const char *path, unsigned timeout_ms,
 	int err;
 
 	*out = NULL;
-	/* An empty path would bind in the abstract namespace, which has no file mode. */
-	if (!path || !*path || !handler)
+	/*
+	 * An empty path would bind in the abstract namespace, which has no file
+	 * mode; timeout_ms 0 would drop every client at once.
+	 */
+	if (!path || !*path || !handler || timeout_ms == 0)
 		return -EINVAL;
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
@@ -556,7 +571,7 @@ int ctl_open(struct ctl_server **out, const char *path, unsigned timeout_ms,
 	if (!srv)
 		return -ENOMEM;
 	srv->lfd = srv->efd = -1;
-	srv->timeout_ms = timeout_ms ? timeout_ms : CTL_DEFAULT_TIMEOUT_MS;
+	srv->timeout_ms = timeout_ms;
 	srv->handler = handler;
 	srv->arg = arg;
 	srv->path = strdup(path);
@@ -648,4 +663,44 @@ int ctl_fd(const struct ctl_server *srv)
 size_t ctl_clients(const struct ctl_server *srv)
 {
 	return srv ? srv->nclients : 0;
+}
+
+/* "unknown command (want status, listeners, ...)": the table says what there is. */
+static json_t *reply_unknown(const struct ctl_command *cmds, size_t n)
+{
+	char msg[CTL_ERROR_MAX];
+	size_t off;
+
+	off = (size_t)snprintf(msg, sizeof(msg), "unknown command (want");
+	for (size_t i = 0; i < n && off < sizeof(msg); i++)
+		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s %s", i ? "," : "", cmds[i].name);
+	if (off < sizeof(msg))
+		snprintf(msg + off, sizeof(msg) - off, ")");
+	return reply_message(msg);
+}
+
+json_t *ctl_answer(const struct ctl_command *cmds, size_t n, const json_t *request, void *arg)
+{
+	const char *name = json_string_value(json_object_get(request, "command"));
+	const char *target = json_string_value(json_object_get(request, "target"));
+	char err[CTL_ERROR_MAX] = "";
+	const struct ctl_command *cmd = NULL;
+	json_t *data;
+
+	if (!name)
+		return reply_message(no_command);
+	for (size_t i = 0; i < n && !cmd; i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			cmd = &cmds[i];
+	if (!cmd)
+		return reply_unknown(cmds, n);
+	if (cmd->needs_target && !target) {
+		snprintf(err, sizeof(err), "%s needs a string \"target\" (%s)", cmd->name,
+			 cmd->target_help ? cmd->target_help : "see backlogctl --help");
+		return reply_message(err);
+	}
+	data = cmd->run(arg, cmd->needs_target ? target : NULL, err, sizeof(err));
+	if (!data)
+		return reply_message(err[0] ? err : "internal error");
+	return reply_data(data);
 }

@@ -3,6 +3,7 @@
 #define BACKLOGD_CTL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Longest request line accepted; longer gets an error reply and the client is closed. */
@@ -18,10 +19,30 @@ typedef json_t *(*ctl_handler)(json_t *request, void *arg);
 struct ctl_server;
 
 /*
+ * One command of the protocol, a row of the caller's table. run answers
+ * it: target is the request's string "target" when the command needs one,
+ * else NULL. Return: the reply's data (a new reference), or NULL with err
+ * saying why (an empty err: "internal error").
+ */
+struct ctl_command {
+	const char *name;
+	json_t *(*run)(void *arg, const char *target, char *err, size_t errlen);
+	bool needs_target;
+	const char *target_help;  /* what a target looks like, for the error when it is missing */
+};
+
+/*
+ * Answer request by the row of cmds (n rows) its "command" names; a command
+ * not in the table gets an error that lists the ones that are.
+ * Return: a new reply object ({"ok":true,"data":...} or {"ok":false,"error":...}).
+ */
+json_t *ctl_answer(const struct ctl_command *cmds, size_t n, const json_t *request, void *arg);
+
+/*
  * Listen on path: unlink a stale socket, bind under a umask, mode 0660,
- * group "backlogd" when that group exists. timeout_ms: a client idle that
- * long (not sending a full line, or not reading its reply) is dropped.
- * Return: 0 or -errno.
+ * group "backlogd" when that group exists. timeout_ms (not 0): a client
+ * idle that long (not sending a full line, or not reading its reply) is
+ * dropped. Return: 0 or -errno.
  */
 int ctl_open(struct ctl_server **out, const char *path, unsigned timeout_ms,
 	     ctl_handler handler, void *arg);

@@ -1,4 +1,4 @@
-/* backlogd.c: the daemon: one thread, epoll over a timerfd tick, a signalfd and the control socket. */
+/* main.c: backlogd: one thread, epoll over a timerfd tick, a signalfd and the control socket. */
 #include "base.h"
 
 #include <errno.h>
@@ -19,13 +19,13 @@
 #include <systemd/sd-daemon.h>
 
 #include "alert.h"
+#include "commands.h"
 #include "config.h"
 #include "ctl.h"
 #include "fleet.h"
 #include "kmsg.h"
 #include "log.h"
 #include "monitor.h"
-#include "report.h"
 #include "clock.h"
 
 struct options {
@@ -34,8 +34,8 @@ struct options {
 	bool check_only;       /* -n */
 	const char *config_path;
 	bool config_given;     /* -f: a missing file is then an error */
-	unsigned tick_ms;      /* -i, 0 = from the config */
-	const char *socket_path;
+	const char *interval;  /* -i: [daemon] interval's text, NULL = from the config */
+	const char *socket_path; /* -S: [daemon] socket, NULL = from the config */
 	const char *proc_root; /* -P: /proc/net and /proc/sys from elsewhere (tests, replays) */
 	const char *kmsg_path; /* -K: a kernel log other than /dev/kmsg (tests) */
 	bool no_namespaces;    /* -N: only our own network namespace */
@@ -72,6 +72,9 @@ static const struct option long_options[] = {
 
 static void usage(FILE *out)
 {
+	struct config dflt;
+
+	config_defaults(&dflt);
 	fprintf(out,
 		"usage: backlogd [-dnNv] [-f FILE] [-i SECONDS] [-S SOCKET] [-P DIR] [-K PATH]\n"
 		"Watch every TCP listener's accept queue and explain dropped connections.\n\n"
@@ -80,7 +83,7 @@ static void usage(FILE *out)
 		"  -f, --config FILE    configuration file (default %s)\n"
 		"  -n, --check          check the configuration and exit\n"
 		"  -v, --verbose        more log output\n"
-		"  -i, --interval SECS  tick interval, overrides the file (default 1)\n"
+		"  -i, --interval SECS  tick interval, overrides the file (default %g)\n"
 		"  -S, --socket PATH    control socket (default %s)\n"
 		"  -P, --proc-root DIR  read /proc/net and /proc/sys files from DIR\n"
 		"                       (replays and tests; owners still come from /proc)\n"
@@ -89,7 +92,20 @@ static void usage(FILE *out)
 		"                       namespace of the host when running as root)\n"
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version\n",
-		CONFIG_DEFAULT_PATH, CONFIG_DEFAULT_SOCKET);
+		CONFIG_DEFAULT_PATH, dflt.tick_ms / 1000.0, dflt.socket_path);
+}
+
+/* Check an option that stands for a key of the file, as the file's parser would; exit 2 when bad. */
+static void check_key_option(char letter, const char *key, const char *value)
+{
+	struct config scratch;
+	char want[160];
+
+	config_defaults(&scratch);
+	if (!config_set(&scratch, "daemon", key, value, want, sizeof(want))) {
+		fprintf(stderr, "backlogd: -%c '%s': %s\n", letter, value, want);
+		exit(2);
+	}
 }
 
 static void parse_args(int argc, char **argv, struct options *opt)
@@ -116,17 +132,11 @@ static void parse_args(int argc, char **argv, struct options *opt)
 			opt->verbose++;
 			break;
 		case 'i':
-			if (!config_parse_seconds_ms(optarg, 100, 3600 * 1000, &opt->tick_ms)) {
-				fprintf(stderr, "backlogd: -i '%s': want seconds from 0.1 to 3600\n", optarg);
-				exit(2);
-			}
+			check_key_option('i', "interval", optarg);
+			opt->interval = optarg;
 			break;
 		case 'S':
-			if (optarg[0] != '/' || strlen(optarg) >= CONFIG_SOCKET_MAX) {
-				fprintf(stderr, "backlogd: -S '%s': want an absolute path shorter than %d bytes\n",
-					optarg, CONFIG_SOCKET_MAX);
-				exit(2);
-			}
+			check_key_option('S', "socket", optarg);
 			opt->socket_path = optarg;
 			break;
 		case 'P':
@@ -173,10 +183,11 @@ static int load_config(const struct options *opt, struct config *cfg, bool *from
 		r = 0;
 	if (r < 0)
 		return r;
-	if (opt->tick_ms)
-		cfg->tick_ms = opt->tick_ms;
+	/* parse_args checked both: they cannot fail here. */
+	if (opt->interval)
+		(void)config_set(cfg, "daemon", "interval", opt->interval, err, errlen);
 	if (opt->socket_path)
-		snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", opt->socket_path);
+		(void)config_set(cfg, "daemon", "socket", opt->socket_path, err, errlen);
 	return 0;
 }
 
@@ -229,46 +240,6 @@ static void arm_fast(struct daemon_state *st, bool on)
 	}
 	if (timerfd_settime(st->fast_fd, 0, &its, NULL) == 0)
 		st->fast_armed = on;
-}
-
-static json_t *reply_ok(json_t *data)
-{
-	return json_pack("{s:b, s:o}", "ok", 1, "data", data ? data : json_null());
-}
-
-static json_t *reply_error(const char *msg)
-{
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
-}
-
-/* The control protocol: read-only queries of the daemon's state. */
-static json_t *handle_request(json_t *req, void *arg)
-{
-	struct daemon_state *st = arg;
-	const char *cmd = json_string_value(json_object_get(req, "command"));
-	int64_t now = (int64_t)time(NULL);
-
-	if (!cmd)
-		return reply_error("request has no string \"command\"");
-	if (!strcmp(cmd, "status"))
-		return reply_ok(report_fleet_status(&st->fleet, now));
-	if (!strcmp(cmd, "listeners"))
-		return reply_ok(report_fleet_listeners(&st->fleet));
-	if (!strcmp(cmd, "findings"))
-		return reply_ok(report_fleet_findings(&st->fleet));
-	if (!strcmp(cmd, "ping"))
-		return reply_ok(json_string("pong"));
-	if (!strcmp(cmd, "explain")) {
-		const char *target = json_string_value(json_object_get(req, "target"));
-		char err[512];   /* room for the list of known namespaces */
-		json_t *data;
-
-		if (!target)
-			return reply_error("explain needs a string \"target\" (ADDR:PORT or PORT)");
-		data = report_fleet_explain(&st->fleet, target, err, sizeof(err));
-		return data ? reply_ok(data) : reply_error(err);
-	}
-	return reply_error("unknown command (want status, listeners, findings, explain, ping)");
 }
 
 /* Collect the kernel log lines that name a cause; the next tick weighs them. */
@@ -568,7 +539,7 @@ int main(int argc, char **argv)
 		errno = -r;
 		fatal("cannot open the sock_diag netlink socket");
 	}
-	r = ctl_open(&st.ctl, cfg.socket_path, cfg.client_timeout_ms, handle_request, &st);
+	r = ctl_open(&st.ctl, cfg.socket_path, cfg.client_timeout_ms, commands_answer, &st.fleet);
 	if (r < 0) {
 		errno = -r;
 		fatal("cannot listen on %s", cfg.socket_path);

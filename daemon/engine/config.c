@@ -1,10 +1,11 @@
-/* config.c: load and check /etc/backlogd/backlogd.conf with libinih. */
+/* config.c: /etc/backlogd/backlogd.conf: one table of keys (range, parser, default), read with libinih. */
 #include "base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,25 +15,86 @@
 #include "config.h"
 #include "track.h"
 
+/*
+ * How a key's text becomes a value. SECONDS and UINT fill the unsigned at
+ * the row's offset, within [min, max] (SECONDS in ms); SETTER keys parse
+ * their own shape.
+ */
+enum key_kind {
+	KEY_SECONDS,
+	KEY_UINT,
+	KEY_SETTER,
+};
+
+struct config_key {
+	const char *section;
+	const char *name;
+	enum key_kind kind;
+	size_t offset;            /* SECONDS, UINT: of an unsigned in struct config */
+	unsigned long min, max;
+	const char *unit;         /* UINT: what the number counts, for the error */
+	const char *note;         /* appended to the error: what a special value means */
+	bool zero_is_off;         /* SECONDS: "0" turns the feature off */
+	/* SETTER: Return: true, or false with want saying what the key takes. */
+	bool (*set)(struct config *cfg, const char *value, char *want, size_t len);
+	/*
+	 * The default, in the file's own words and through the same parser, so
+	 * that it is written once. NULL: the zero of memset, or for [diagnose]
+	 * the value diag_thresholds_default() gives.
+	 */
+	const char *dflt;
+};
+
+/* A row's leading fields by kind; a row then adds .note, .zero_is_off, .dflt as it needs. */
+#define FIELD(member) offsetof(struct config, member)
+#define SECONDS(sec, key, member, lo_ms, hi_ms) \
+	.section = sec, .name = key, .kind = KEY_SECONDS, .offset = FIELD(member), .min = lo_ms, .max = hi_ms
+#define NUMBER(sec, key, member, lo, hi, what) \
+	.section = sec, .name = key, .kind = KEY_UINT, .offset = FIELD(member), .min = lo, .max = hi, .unit = what
+#define SETTER(sec, key, fn) .section = sec, .name = key, .kind = KEY_SETTER, .set = fn
+
+static bool set_namespaces(struct config *cfg, const char *value, char *want, size_t len);
+static bool set_socket(struct config *cfg, const char *value, char *want, size_t len);
+static bool add_ports(struct config *cfg, const char *value, char *want, size_t len);
+static bool add_addresses(struct config *cfg, const char *value, char *want, size_t len);
+
+/* Every key of backlogd.conf, one row each. */
+static const struct config_key config_keys[] = {
+	{ SECONDS("daemon", "interval", tick_ms, 100, 3600 * 1000), .dflt = "1" },
+	{ SECONDS("daemon", "fast_interval", fast_ms, 10, 60 * 1000), .zero_is_off = true,
+	  .note = ", or 0 (off)", .dflt = "0.1" },
+	{ NUMBER("daemon", "quiet_period", quiet_secs, 0, 86400, "seconds"), .dflt = "60" },
+	{ SECONDS("daemon", "client_timeout", client_timeout_ms, 100, 600 * 1000), .dflt = "5" },
+	{ SETTER("daemon", "namespaces", set_namespaces), .dflt = "auto" },
+	{ NUMBER("daemon", "namespace_scan", namespace_scan_ticks, 1, 100000, "a whole number of ticks"),
+	  .dflt = "5" },
+	{ SETTER("daemon", "socket", set_socket), .dflt = CONFIG_DEFAULT_SOCKET },
+	{ NUMBER("diagnose", "slow_accept_ticks", thr.slow_accept_ticks, 1, 100000, "a whole number") },
+	{ NUMBER("diagnose", "full_window_ticks", thr.full_window_ticks, 1, TRACK_HISTORY, "a whole number") },
+	{ NUMBER("diagnose", "link_dropped_min", thr.link_dropped_min, 1, 1000000000, "a whole number of packets") },
+	{ NUMBER("diagnose", "gap_memory", thr.gap_memory_secs, 1, 86400, "seconds") },
+	{ NUMBER("diagnose", "ephemeral_pct", thr.ephemeral_pct, 1, 100, "a percentage") },
+	{ NUMBER("diagnose", "orphans_pct", thr.orphans_pct, 1, 100, "a percentage") },
+	{ NUMBER("diagnose", "conntrack_pct", thr.conntrack_pct, 1, 100, "a percentage") },
+	{ NUMBER("diagnose", "reuseport_room_pct", thr.reuseport_room_pct, 1, 100, "a percentage") },
+	{ NUMBER("deep", "every_ticks", deep_every_ticks, 0, 1000000, "a whole number of ticks"),
+	  .note = " (0 = only when asked)", .dflt = "30" },
+	{ SETTER("ignore", "ports", add_ports) },
+	{ SETTER("ignore", "addresses", add_addresses) },
+};
+
 struct load_ctx {
 	struct config *cfg;
 	char msg[256];       /* the first error, without FILE:LINE */
 };
 
-void config_defaults(struct config *cfg)
+static unsigned *key_field(struct config *cfg, const struct config_key *k)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->tick_ms = 1000;
-	cfg->fast_ms = 100;
-	cfg->quiet_secs = 60;
-	cfg->client_timeout_ms = 5000;
-	cfg->deep_every_ticks = 30;
-	cfg->namespace_scan_ticks = 5;
-	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", CONFIG_DEFAULT_SOCKET);
-	diag_thresholds_default(&cfg->thr);
+	return (unsigned *)((char *)cfg + k->offset);
 }
 
-bool config_parse_seconds_ms(const char *s, unsigned min_ms, unsigned max_ms, unsigned *out)
+/* Seconds with an optional fraction ("0.5") into *out as ms, rounded, within [min_ms, max_ms]. */
+static bool parse_seconds_ms(const char *s, unsigned long min_ms, unsigned long max_ms, unsigned *out)
 {
 	char *end;
 	double v;
@@ -64,193 +126,203 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsi
 	return true;
 }
 
+static bool set_namespaces(struct config *cfg, const char *value, char *want, size_t len)
+{
+	static const struct {
+		const char *word;
+		enum config_namespaces value;
+	} words[] = {
+		{ "auto", CONFIG_NS_AUTO },
+		{ "yes", CONFIG_NS_YES },
+		{ "no", CONFIG_NS_NO },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+		if (strcmp(value, words[i].word) == 0) {
+			cfg->namespaces = words[i].value;
+			return true;
+		}
+	}
+	snprintf(want, len, "want auto, yes or no");
+	return false;
+}
+
+static bool set_socket(struct config *cfg, const char *value, char *want, size_t len)
+{
+	if (value[0] != '/' || strlen(value) >= sizeof(cfg->socket_path)) {
+		snprintf(want, len, "want an absolute path shorter than %zu bytes", sizeof(cfg->socket_path));
+		return false;
+	}
+	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", value);
+	return true;
+}
+
 /* The list separators allowed in ports= and addresses=. */
 static const char list_sep[] = " \t,";
 
-static int add_ports(struct load_ctx *ctx, const char *value)
+/* Each word of a list value, in order, to add. Return: false with want set by add or here. */
+static bool for_each_word(struct config *cfg, const char *value, char *want, size_t len,
+			  bool (*add)(struct config *cfg, const char *word, char *want, size_t len))
 {
-	struct config *cfg = ctx->cfg;
 	char buf[1024], *tok, *save = NULL;
+
+	if (strlen(value) >= sizeof(buf)) {
+		snprintf(want, len, "list too long");
+		return false;
+	}
+	strcpy(buf, value);
+	for (tok = strtok_r(buf, list_sep, &save); tok; tok = strtok_r(NULL, list_sep, &save))
+		if (!add(cfg, tok, want, len))
+			return false;
+	return true;
+}
+
+static bool add_port(struct config *cfg, const char *word, char *want, size_t len)
+{
 	unsigned long port;
 
-	if (strlen(value) >= sizeof(buf)) {
-		snprintf(ctx->msg, sizeof(ctx->msg), "ports: list too long");
-		return 0;
+	if (!parse_uint(word, 1, 65535, &port)) {
+		snprintf(want, len, "'%s' is not a port (1-65535)", word);
+		return false;
 	}
-	strcpy(buf, value);
-	for (tok = strtok_r(buf, list_sep, &save); tok; tok = strtok_r(NULL, list_sep, &save)) {
-		if (!parse_uint(tok, 1, 65535, &port)) {
-			snprintf(ctx->msg, sizeof(ctx->msg), "ports: '%s' is not a port (1-65535)", tok);
-			return 0;
-		}
-		if (cfg->n_ignore_ports == CONFIG_MAX_IGNORE) {
-			snprintf(ctx->msg, sizeof(ctx->msg), "ports: more than %d entries", CONFIG_MAX_IGNORE);
-			return 0;
-		}
-		cfg->ignore_ports[cfg->n_ignore_ports++] = (uint16_t)port;
+	if (cfg->n_ignore_ports == CONFIG_MAX_IGNORE) {
+		snprintf(want, len, "more than %d entries", CONFIG_MAX_IGNORE);
+		return false;
 	}
-	return 1;
+	cfg->ignore_ports[cfg->n_ignore_ports++] = (uint16_t)port;
+	return true;
 }
 
-static int add_addresses(struct load_ctx *ctx, const char *value)
+static bool add_address(struct config *cfg, const char *word, char *want, size_t len)
 {
-	struct config *cfg = ctx->cfg;
-	char buf[1024], *tok, *save = NULL;
+	struct addr_match am = { 0 };
 
-	if (strlen(value) >= sizeof(buf)) {
-		snprintf(ctx->msg, sizeof(ctx->msg), "addresses: list too long");
-		return 0;
+	if (inet_pton(AF_INET, word, am.addr) == 1) {
+		am.family = AF_INET;
+	} else if (inet_pton(AF_INET6, word, am.addr) == 1) {
+		am.family = AF_INET6;
+	} else {
+		snprintf(want, len, "'%s' is not an IPv4 or IPv6 address", word);
+		return false;
 	}
-	strcpy(buf, value);
-	for (tok = strtok_r(buf, list_sep, &save); tok; tok = strtok_r(NULL, list_sep, &save)) {
-		struct addr_match am = { 0 };
-
-		if (inet_pton(AF_INET, tok, am.addr) == 1) {
-			am.family = AF_INET;
-		} else if (inet_pton(AF_INET6, tok, am.addr) == 1) {
-			am.family = AF_INET6;
-		} else {
-			snprintf(ctx->msg, sizeof(ctx->msg), "addresses: '%s' is not an IPv4 or IPv6 address", tok);
-			return 0;
-		}
-		if (cfg->n_ignore_addrs == CONFIG_MAX_IGNORE) {
-			snprintf(ctx->msg, sizeof(ctx->msg), "addresses: more than %d entries", CONFIG_MAX_IGNORE);
-			return 0;
-		}
-		cfg->ignore_addrs[cfg->n_ignore_addrs++] = am;
+	if (cfg->n_ignore_addrs == CONFIG_MAX_IGNORE) {
+		snprintf(want, len, "more than %d entries", CONFIG_MAX_IGNORE);
+		return false;
 	}
-	return 1;
+	cfg->ignore_addrs[cfg->n_ignore_addrs++] = am;
+	return true;
 }
 
-static int bad_value(struct load_ctx *ctx, const char *section, const char *name,
-		     const char *value, const char *want)
+static bool add_ports(struct config *cfg, const char *value, char *want, size_t len)
 {
-	snprintf(ctx->msg, sizeof(ctx->msg), "[%s] %s = '%s': %s", section, name, value, want);
-	return 0;
+	return for_each_word(cfg, value, want, len, add_port);
+}
+
+static bool add_addresses(struct config *cfg, const char *value, char *want, size_t len)
+{
+	return for_each_word(cfg, value, want, len, add_address);
+}
+
+/* Set k from value. Return: true, or false with want saying what k takes. */
+static bool key_set(const struct config_key *k, struct config *cfg, const char *value, char *want, size_t len)
+{
+	unsigned long n;
+
+	switch (k->kind) {
+	case KEY_SECONDS:
+		if (k->zero_is_off && strcmp(value, "0") == 0) {
+			*key_field(cfg, k) = 0;
+			return true;
+		}
+		if (parse_seconds_ms(value, k->min, k->max, key_field(cfg, k)))
+			return true;
+		snprintf(want, len, "want seconds from %g to %g%s", (double)k->min / 1000.0,
+			 (double)k->max / 1000.0, k->note ? k->note : "");
+		return false;
+	case KEY_UINT:
+		if (parse_uint(value, k->min, k->max, &n)) {
+			*key_field(cfg, k) = (unsigned)n;
+			return true;
+		}
+		snprintf(want, len, "want %s from %lu to %lu%s", k->unit, k->min, k->max, k->note ? k->note : "");
+		return false;
+	case KEY_SETTER:
+		return k->set(cfg, value, want, len);
+	}
+	return false;
+}
+
+/* Return: the row of section's key name, or NULL. */
+static const struct config_key *key_find(const char *section, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(config_keys); i++)
+		if (strcmp(config_keys[i].section, section) == 0 && strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+static bool section_known(const char *section)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(config_keys); i++)
+		if (strcmp(config_keys[i].section, section) == 0)
+			return true;
+	return false;
+}
+
+void config_defaults(struct config *cfg)
+{
+	char want[128];
+
+	memset(cfg, 0, sizeof(*cfg));
+	diag_thresholds_default(&cfg->thr);
+	/* The defaults are the table's own words: test_config checks that every one parses. */
+	for (size_t i = 0; i < ARRAY_SIZE(config_keys); i++)
+		if (config_keys[i].dflt)
+			(void)key_set(&config_keys[i], cfg, config_keys[i].dflt, want, sizeof(want));
+}
+
+bool config_set(struct config *cfg, const char *section, const char *name, const char *value,
+		char *err, size_t errlen)
+{
+	const struct config_key *k = key_find(section, name);
+
+	if (!k) {
+		snprintf(err, errlen, "no key '%s' in [%s]", name, section);
+		return false;
+	}
+	return key_set(k, cfg, value, err, errlen);
 }
 
 /* inih handler: 1 to go on, 0 on an error (inih then reports the line). */
 static int config_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct load_ctx *ctx = user;
-	struct config *cfg = ctx->cfg;
-	unsigned long n;
+	const struct config_key *k;
+	char want[160];
 
 	if (ctx->msg[0])
 		return 0;    /* keep the first error only */
-	if (!name) {
-		/* A section header alone; check it is one we know. */
-		if (strcmp(section, "daemon") && strcmp(section, "diagnose") && strcmp(section, "ignore") &&
-		    strcmp(section, "deep")) {
-			snprintf(ctx->msg, sizeof(ctx->msg), "unknown section [%s]", section);
-			return 0;
-		}
-		return 1;
+	if (!section[0] && name) {
+		snprintf(ctx->msg, sizeof(ctx->msg), "unknown key '%s' outside any [section]", name);
+		return 0;
 	}
-	if (!strcmp(section, "daemon")) {
-		if (!strcmp(name, "interval"))
-			return config_parse_seconds_ms(value, 100, 3600 * 1000, &cfg->tick_ms) ? 1 :
-				bad_value(ctx, section, name, value, "want seconds from 0.1 to 3600");
-		if (!strcmp(name, "fast_interval")) {
-			if (!strcmp(value, "0")) {
-				cfg->fast_ms = 0;
-				return 1;
-			}
-			return config_parse_seconds_ms(value, 10, 60 * 1000, &cfg->fast_ms) ? 1 :
-				bad_value(ctx, section, name, value, "want seconds from 0.01 to 60, or 0 (off)");
-		}
-		if (!strcmp(name, "quiet_period")) {
-			if (!parse_uint(value, 0, 86400, &n))
-				return bad_value(ctx, section, name, value, "want seconds from 0 to 86400");
-			cfg->quiet_secs = (unsigned)n;
-			return 1;
-		}
-		if (!strcmp(name, "client_timeout"))
-			return config_parse_seconds_ms(value, 100, 600 * 1000, &cfg->client_timeout_ms) ? 1 :
-				bad_value(ctx, section, name, value, "want seconds from 0.1 to 600");
-		if (!strcmp(name, "namespaces")) {
-			if (!strcmp(value, "auto"))
-				cfg->namespaces = CONFIG_NS_AUTO;
-			else if (!strcmp(value, "yes"))
-				cfg->namespaces = CONFIG_NS_YES;
-			else if (!strcmp(value, "no"))
-				cfg->namespaces = CONFIG_NS_NO;
-			else
-				return bad_value(ctx, section, name, value, "want auto, yes or no");
-			return 1;
-		}
-		if (!strcmp(name, "namespace_scan")) {
-			if (!parse_uint(value, 1, 100000, &n))
-				return bad_value(ctx, section, name, value, "want a whole number of ticks, at least 1");
-			cfg->namespace_scan_ticks = (unsigned)n;
-			return 1;
-		}
-		if (!strcmp(name, "socket")) {
-			if (value[0] != '/' || strlen(value) >= sizeof(cfg->socket_path))
-				return bad_value(ctx, section, name, value, "want an absolute path shorter than 108 bytes");
-			snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", value);
-			return 1;
-		}
-	} else if (!strcmp(section, "diagnose")) {
-		if (!strcmp(name, "slow_accept_ticks")) {
-			if (!parse_uint(value, 1, 100000, &n))
-				return bad_value(ctx, section, name, value, "want a whole number from 1 to 100000");
-			cfg->thr.slow_accept_ticks = (unsigned)n;
-			return 1;
-		}
-		if (!strcmp(name, "full_window_ticks")) {
-			if (!parse_uint(value, 1, TRACK_HISTORY, &n))
-				return bad_value(ctx, section, name, value, "want a whole number from 1 to 32");
-			cfg->thr.full_window_ticks = (unsigned)n;
-			return 1;
-		}
-		if (!strcmp(name, "link_dropped_min")) {
-			if (!parse_uint(value, 1, 1000000000, &n))
-				return bad_value(ctx, section, name, value, "want a whole number of packets, at least 1");
-			cfg->thr.link_dropped_min = (unsigned)n;
-			return 1;
-		}
-		if (!strcmp(name, "gap_memory")) {
-			if (!parse_uint(value, 1, 86400, &n))
-				return bad_value(ctx, section, name, value, "want seconds from 1 to 86400");
-			cfg->thr.gap_memory_secs = (unsigned)n;
-			return 1;
-		}
-		{
-			const struct { const char *key; unsigned *value; } pcts[] = {
-				{ "ephemeral_pct", &cfg->thr.ephemeral_pct },
-				{ "orphans_pct", &cfg->thr.orphans_pct },
-				{ "conntrack_pct", &cfg->thr.conntrack_pct },
-				{ "reuseport_room_pct", &cfg->thr.reuseport_room_pct },
-			};
-			size_t i;
-
-			for (i = 0; i < ARRAY_SIZE(pcts); i++) {
-				if (strcmp(name, pcts[i].key))
-					continue;
-				if (!parse_uint(value, 1, 100, &n))
-					return bad_value(ctx, section, name, value, "want a percentage from 1 to 100");
-				*pcts[i].value = (unsigned)n;
-				return 1;
-			}
-		}
-	} else if (!strcmp(section, "deep")) {
-		if (!strcmp(name, "every_ticks")) {
-			if (!parse_uint(value, 0, 1000000, &n))
-				return bad_value(ctx, section, name, value, "want a whole number of ticks (0 = only when asked)");
-			cfg->deep_every_ticks = (unsigned)n;
-			return 1;
-		}
-	} else if (!strcmp(section, "ignore")) {
-		if (!strcmp(name, "ports"))
-			return add_ports(ctx, value);
-		if (!strcmp(name, "addresses"))
-			return add_addresses(ctx, value);
-	} else {
+	if (!section_known(section)) {
 		snprintf(ctx->msg, sizeof(ctx->msg), "unknown section [%s]", section);
 		return 0;
 	}
-	snprintf(ctx->msg, sizeof(ctx->msg), "unknown key '%s' in [%s]", name, section[0] ? section : "(none)");
+	/* A section header alone (inih may report one): known, nothing to set. */
+	if (!name)
+		return 1;
+	k = key_find(section, name);
+	if (!k) {
+		snprintf(ctx->msg, sizeof(ctx->msg), "unknown key '%s' in [%s]", name, section);
+		return 0;
+	}
+	if (key_set(k, ctx->cfg, value, want, sizeof(want)))
+		return 1;
+	/* A long list is cut in the message, never the reason after it. */
+	snprintf(ctx->msg, sizeof(ctx->msg), "[%s] %s = '%.40s%s': %s", section, name, value,
+		 strlen(value) > 40 ? "..." : "", want);
 	return 0;
 }
 

@@ -146,6 +146,63 @@ Test(config, bad_values)
 	expect_error("[ignore]\naddresses = 10.0.0.300\n", 2, "not an IPv4 or IPv6 address");
 }
 
+Test(config, errors_say_the_range_and_keep_the_reason)
+{
+	char text[1200];
+	size_t off;
+
+	expect_error("[diagnose]\nfull_window_ticks = 33\n", 2, "want a whole number from 1 to 32");
+	expect_error("[daemon]\nfast_interval = 61\n", 2, "want seconds from 0.01 to 60, or 0 (off)");
+	expect_error("[daemon]\nclient_timeout = 0.05\n", 2, "[daemon] client_timeout = '0.05': want seconds from 0.1 to 600");
+	expect_error("[daemon]\nsocket = x\n", 2, "shorter than 108 bytes");
+	/* A long list is cut in the message; the reason after it is not. */
+	off = (size_t)snprintf(text, sizeof(text), "[ignore]\nports =");
+	for (int i = 1; i < 100; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, " %d", i);
+	snprintf(text + off, sizeof(text) - off, " 0\n");
+	expect_error(text, 2, "more than 64 entries");
+}
+
+Test(config, fast_interval_zero_is_off)
+{
+	struct config cfg;
+	char err[256] = "";
+
+	write_conf("[daemon]\nfast_interval = 0\n");
+	config_defaults(&cfg);
+	cr_assert_eq(config_load(conf_path, &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg.fast_ms, 0);
+}
+
+/* The diagnosis defaults are diagnose's own: config repeats none of them. */
+Test(config, diagnose_defaults_come_from_diagnose)
+{
+	struct diag_thresholds thr;
+	struct config cfg;
+
+	diag_thresholds_default(&thr);
+	config_defaults(&cfg);
+	cr_assert(memcmp(&cfg.thr, &thr, sizeof(thr)) == 0);
+}
+
+/* The command line's -i and -S go through the file's parser. */
+Test(config, set_one_key)
+{
+	struct config cfg;
+	char err[160] = "";
+
+	config_defaults(&cfg);
+	cr_assert(config_set(&cfg, "daemon", "interval", "0.25", err, sizeof(err)), "%s", err);
+	cr_assert_eq(cfg.tick_ms, 250);
+	cr_assert(config_set(&cfg, "daemon", "socket", "/tmp/y.sock", err, sizeof(err)), "%s", err);
+	cr_assert_str_eq(cfg.socket_path, "/tmp/y.sock");
+	cr_assert_not(config_set(&cfg, "daemon", "interval", "0", err, sizeof(err)));
+	cr_assert_str_eq(err, "want seconds from 0.1 to 3600");
+	cr_assert_eq(cfg.tick_ms, 250);
+	cr_assert_not(config_set(&cfg, "daemon", "intervals", "1", err, sizeof(err)));
+	cr_assert_str_eq(err, "no key 'intervals' in [daemon]");
+}
+
 Test(config, syntax_error)
 {
 	expect_error("[daemon]\n\ninterval 2\n", 3, "syntax error");

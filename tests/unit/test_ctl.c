@@ -867,6 +867,8 @@ Test(ctl, bad_arguments)
 	cr_assert_eq(ctl_open(&s, "", 100, echo_handler, NULL), -EINVAL);
 	cr_assert_null(s);
 	cr_assert_eq(ctl_open(&s, sockpath, 100, NULL, NULL), -EINVAL);
+	/* A zero timeout would drop every client at once. */
+	cr_assert_eq(ctl_open(&s, sockpath, 0, echo_handler, NULL), -EINVAL);
 	memset(longpath, 'a', sizeof(longpath) - 1);
 	longpath[0] = '/';
 	longpath[sizeof(longpath) - 1] = '\0';
@@ -876,4 +878,81 @@ Test(ctl, bad_arguments)
 	ctl_dispatch(NULL);
 	cr_assert_eq(ctl_fd(NULL), -1);
 	cr_assert_eq(ctl_clients(NULL), 0);
+}
+
+/* ---- ctl_answer: the command table ---- */
+
+static json_t *run_hello(void *arg, const char *target, char *err, size_t errlen)
+{
+	(void)err, (void)errlen;
+	cr_assert_null(target, "a command without a target got one");
+	(*(int *)arg)++;
+	return json_string("hi");
+}
+
+/* Echoes its target; "bad" is refused with a reason, "oom" fails without one. */
+static json_t *run_echo(void *arg, const char *target, char *err, size_t errlen)
+{
+	(void)arg;
+	if (strcmp(target, "bad") == 0) {
+		snprintf(err, errlen, "no such thing: %s", target);
+		return NULL;
+	}
+	if (strcmp(target, "oom") == 0)
+		return NULL;
+	return json_string(target);
+}
+
+static const struct ctl_command test_commands[] = {
+	{ "hello", run_hello, false, NULL },
+	{ "echo", run_echo, true, "WORD" },
+};
+
+/* Return: the reply to the request text, as a new object. */
+static json_t *answer(const char *text, int *calls)
+{
+	json_error_t jerr;
+	json_t *req = json_loads(text, 0, &jerr);
+	json_t *reply;
+
+	cr_assert_not_null(req, "%s: %s", text, jerr.text);
+	reply = ctl_answer(test_commands, ARRAY_SIZE(test_commands), req, calls);
+	json_decref(req);
+	cr_assert_not_null(reply);
+	return reply;
+}
+
+static void expect_answer_error(const char *text, const char *msg)
+{
+	int calls = 0;
+	json_t *reply = answer(text, &calls);
+
+	cr_assert(json_is_false(json_object_get(reply, "ok")), "%s", text);
+	cr_assert_str_eq(json_string_value(json_object_get(reply, "error")), msg);
+	cr_assert_eq(calls, 0);
+	json_decref(reply);
+}
+
+Test(ctl, answer_by_the_table)
+{
+	int calls = 0;
+	json_t *reply = answer("{\"command\":\"hello\",\"target\":\"ignored\"}", &calls);
+
+	cr_assert(json_is_true(json_object_get(reply, "ok")));
+	cr_assert_str_eq(json_string_value(json_object_get(reply, "data")), "hi");
+	cr_assert_eq(calls, 1);
+	json_decref(reply);
+	reply = answer("{\"command\":\"echo\",\"target\":\"x\"}", &calls);
+	cr_assert_str_eq(json_string_value(json_object_get(reply, "data")), "x");
+	json_decref(reply);
+}
+
+Test(ctl, answer_errors_say_what_is_wrong)
+{
+	expect_answer_error("{\"command\":\"nope\"}", "unknown command (want hello, echo)");
+	expect_answer_error("{\"command\":7}", "request has no string \"command\"");
+	expect_answer_error("{\"command\":\"echo\"}", "echo needs a string \"target\" (WORD)");
+	expect_answer_error("{\"command\":\"echo\",\"target\":5}", "echo needs a string \"target\" (WORD)");
+	expect_answer_error("{\"command\":\"echo\",\"target\":\"bad\"}", "no such thing: bad");
+	expect_answer_error("{\"command\":\"echo\",\"target\":\"oom\"}", "internal error");
 }

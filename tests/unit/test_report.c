@@ -683,6 +683,16 @@ static char *line_starting(const char *text, const char *prefix)
 	return NULL;
 }
 
+/* Return: how many times needle occurs in text. */
+static size_t count_of(const char *text, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
 /* Column where word ends on line: right-aligned columns end together. */
 static size_t end_of(const char *line, const char *word)
 {
@@ -1187,6 +1197,8 @@ Test(report, explain_listener_primary_cause_then_side_effects)
 	se = add_entry(CAUSE_BACKLOG_SMALL, "127.0.0.1:8080", FINDING_ACTIVE, 300);
 	se->f.explained_by = CAUSE_SYN_FLOOD;
 	se->f.priority = LOG_NOTICE;
+	/* Core writes the side-effect clause into the message, once, for every output. */
+	snprintf(se->f.message, sizeof(se->f.message), "Side effect of syn-flood: the queue overflowed.");
 	flood = add_entry(CAUSE_SYN_FLOOD, "127.0.0.1:8080", FINDING_ACTIVE, 300);
 	add_extra(&flood->f, "syncookies_sent", 512);
 	snprintf(flood->f.detail, sizeof(flood->f.detail), "kernel: Possible SYN flooding on port 127.0.0.1:8080");
@@ -1369,6 +1381,8 @@ Test(report, render_side_effects_detail_scopes_and_host)
 	se = add_entry(CAUSE_BACKLOG_SMALL, "127.0.0.1:8080", FINDING_ACTIVE, 300);
 	se->f.explained_by = CAUSE_SYN_FLOOD;
 	se->f.priority = LOG_NOTICE;
+	/* Core writes the side-effect clause into the message, once, for every output. */
+	snprintf(se->f.message, sizeof(se->f.message), "Side effect of syn-flood: the queue overflowed.");
 	flood = add_entry(CAUSE_SYN_FLOOD, "127.0.0.1:8080", FINDING_ACTIVE, 300);
 	snprintf(flood->f.detail, sizeof(flood->f.detail), "first line\nsecond line");
 	e = add_host_entry(CAUSE_LINK_DROPS, "eth0", SCOPE_INTERFACE);
@@ -1384,13 +1398,15 @@ Test(report, render_side_effects_detail_scopes_and_host)
 	cr_assert(strstr(out, "\nRECENT LISTENER GAPS\nLISTENER        VANISHED") != NULL, "%s", out);
 	cr_assert(strstr(out, "1.5 s  oldsrv[700]  nginx[812]       4\n") != NULL, "%s", out);
 	cr_assert(strstr(out, "still absent  -            -                -\n") != NULL, "%s", out);
-	/* The cause, its detail indented deeper, then its side effect marked. */
+	/* The cause, its detail indented deeper, then its side effect, said once by its message. */
 	p = strstr(out, "syn-flood        127.0.0.1:8080");
 	cr_assert_not_null(p, "%s", out);
 	cr_assert(strstr(p, "\n      first line\n      second line\n") != NULL, "%s", out);
 	q = strstr(p, "backlog-small    127.0.0.1:8080");
 	cr_assert_not_null(q, "%s", out);
-	cr_assert(strncmp(strchr(q, '\n'), "\n    (side effect of syn-flood)\n", 32) == 0, "%s", out);
+	cr_assert(strncmp(strchr(q, '\n'), "\n    Side effect of syn-flood: the queue overflowed.\n", 52) == 0,
+		  "%s", out);
+	cr_assert_eq(count_of(out, "ide effect of"), 1, "%s", out);
 	cr_assert(strstr(out, "link-drops       interface eth0\n") != NULL, "%s", out);
 	free(out);
 	json_decref(s);
@@ -2023,9 +2039,13 @@ Test(fleet, render_side_effect_cause_in_the_same_namespace)
 				"{\"cause\":\"syn-flood\",\"state\":\"active\",\"listener\":\"5.6.7.8:80\",\"subject\":\"5.6.7.8:80\","
 				"\"netns\":{\"name\":\"blue\",\"kind\":\"named\",\"inode\":2}},"
 				"{\"cause\":\"backlog-small\",\"state\":\"active\",\"listener\":\"9.9.9.9:80\",\"subject\":\"9.9.9.9:80\","
+				"\"message\":\"Side effect of syn-flood on 5.6.7.8:80: 9.9.9.9:80 dropped connections.\","
 				"\"explained_by\":\"syn-flood\",\"netns\":{\"name\":\"blue\",\"kind\":\"named\",\"inode\":2}}]");
 
-	cr_assert(strstr(out, "(side effect of syn-flood on 5.6.7.8:80)") != NULL, "%s", out);
+	/* The message says it, and nothing else repeats it. */
+	cr_assert(strstr(out, "\n    Side effect of syn-flood on 5.6.7.8:80: 9.9.9.9:80 dropped connections.\n") != NULL,
+		  "%s", out);
+	cr_assert_eq(count_of(out, "ide effect of"), 1, "%s", out);
 	/* It follows its cause, blue's. */
 	cr_assert(strstr(out, "[blue] 5.6.7.8:80") < strstr(out, "[blue] 9.9.9.9:80"), "%s", out);
 	free(out);

@@ -1,0 +1,15 @@
+/* client.h: backlogctl's side of the control socket: one request line out, one reply line in. */
+#ifndef BACKLOGCTL_CLIENT_H
+#define BACKLOGCTL_CLIENT_H
+
+#include <jansson.h>
+
+/*
+ * Send request as one line to the daemon listening at path and read its
+ * one-line reply, connect to last byte within a deadline.
+ * Return: EXIT_OK with *data (a new reference to the reply's "data", null
+ * when absent), or the exit status after saying why on stderr.
+ */
+int client_ask(const char *path, const json_t *request, json_t **data);
+
+#endif

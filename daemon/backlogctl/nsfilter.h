@@ -1,0 +1,18 @@
+/* nsfilter.h: --netns: one namespace out of the daemon's answer. */
+#ifndef BACKLOGCTL_NSFILTER_H
+#define BACKLOGCTL_NSFILTER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/*
+ * Keep namespace want (a name or an inode in decimal) in *data: a status
+ * document when is_status, else the listeners or findings array. An array
+ * with nothing there may mean a namespace without listeners or one that
+ * does not exist: the daemon at socket_path is then asked for its status,
+ * whose namespaces[] tells. Return: EXIT_OK, or the exit status after
+ * saying why.
+ */
+int nsfilter_select(const char *socket_path, const char *want, bool is_status, json_t **data);
+
+#endif
