@@ -13,6 +13,7 @@
 
 #include "procfile.h"
 #include "tmp_fixture.h"
+#include "oneshot_fixture.h"
 
 /* What *buf holds before a failing call, which must leave it alone. */
 static char sentinel[] = "untouched";
