@@ -267,6 +267,12 @@ int links_read(struct links *lk, struct link_table *out)
 	return r;
 }
 
+/** links_ext_ack - the kernel's extended ACK of the last failed read, "" when none */
+const char *links_ext_ack(const struct links *lk)
+{
+	return nlsock_ext_ack(&lk->nl);
+}
+
 /**
  * links_parse - parse a recorded RTM_GETLINK dump
  * @buf: netlink messages, one or more recv() worth concatenated; any alignment

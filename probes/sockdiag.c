@@ -451,6 +451,12 @@ int sockdiag_dump_listeners_raw(struct sockdiag *sd, struct listener_set *out)
 	return sockdiag_dump_families(sd, sockdiag_dump_family, NULL, false, out);
 }
 
+/** sockdiag_ext_ack - the kernel's extended ACK of the last failed dump, "" when none */
+const char *sockdiag_ext_ack(const struct sockdiag *sd)
+{
+	return nlsock_ext_ack(&sd->nl);
+}
+
 /** sockdiag_nl - the handle's transport, for the deep dump (sockdiag_int.h). */
 struct nlsock *sockdiag_nl(struct sockdiag *sd)
 {
