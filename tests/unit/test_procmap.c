@@ -1147,6 +1147,42 @@ Test(procmap_unit, small_buffer)
 	cr_assert_eq(unit[0], 'q');
 }
 
+/* A cgroup text cut by the buffer loses its last line: a cut path could name another unit. */
+Test(procmap_unit, cut_text_drops_last_line)
+{
+	char dir[] = "/tmp/backlogd-cg-XXXXXX", path[64], buf[64], big[128];
+	const char *text = "1:name=systemd:/system.slice/b.service\n0::/system.slice/nginx.service\n";
+	FILE *f;
+	int fd;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/42", dir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/42/cgroup", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	/* Whole: the 0:: line names the unit. */
+	cr_assert_eq(cgroup_read_text(fd, 42, big, sizeof(big)), (ssize_t)strlen(text));
+	cgroup_unit_from_text(big, path, sizeof(path));
+	cr_assert_str_eq(path, "nginx.service");
+	/* Cut inside "nginx.servi": that line goes, and the unit comes from name=systemd. */
+	cr_assert_eq(cgroup_read_text(fd, 42, buf, 60), 39);
+	cr_assert_str_eq(buf, "1:name=systemd:/system.slice/b.service\n");
+	cgroup_unit_from_text(buf, path, sizeof(path));
+	cr_assert_str_eq(path, "b.service");
+	/* Cut inside the first line: nothing is left. */
+	cr_assert_eq(cgroup_read_text(fd, 42, buf, 20), 0);
+	cr_assert_str_eq(buf, "");
+	cr_assert_eq(cgroup_read_text(fd, 43, buf, 20), -ENOENT);
+	close(fd);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	cr_assert_eq(system(path), 0);
+}
+
 Test(procmap_unit, live_self)
 {
 	char text[4096], unit[OWNER_UNIT_MAX];
