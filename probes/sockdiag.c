@@ -16,7 +16,7 @@
 #include "nl.h"
 #include "sockdiag.h"
 #include "sort.h"
-#include "sockdiag_int.h"	/* internal: for the deep dump in sockdiag_deep.c */
+#include "sockdiag_int.h"	/* internal: for the deep dump in deep.c */
 
 /* Headers older than 5.8 stop before INET_DIAG_CGROUP_ID: size the table for it anyway. */
 #if INET_DIAG_MAX > BACKLOGD_INET_DIAG_CGROUP_ID

@@ -14,7 +14,7 @@ struct nlsock;
 struct sockdiag;
 
 /*
- * The deep tier (sockdiag_deep.c) dumps over the same NETLINK_SOCK_DIAG
+ * The deep tier (deep.c) dumps over the same NETLINK_SOCK_DIAG
  * socket as the LISTEN dump rather than opening a second one; callers run
  * the two dumps one after the other (one dump at a time per socket).
  * Return: the handle's transport, never NULL.
