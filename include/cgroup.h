@@ -14,18 +14,22 @@
  */
 ssize_t cgroup_read_text(int procfd, int pid, char *buf, size_t size);
 
+/* Writes into name (len bytes) what one cgroup path names, "" when nothing. */
+typedef void (*cgroup_path_namer)(const char *path, size_t plen, char *name, size_t len);
+
 /*
- * Call fn(path, len, arg) for each cgroup path of a /proc/PID/cgroup text:
- * the "0::" line (cgroup v2) first, then "name=systemd", then the other v1
- * hierarchies, until fn returns true.
+ * The first name name_path gives a cgroup path of a /proc/PID/cgroup text,
+ * the paths taken in the order that tells where a process belongs: the
+ * "0::" line (cgroup v2) first, then "name=systemd", then the other v1
+ * hierarchies. name is "" when no path names anything; untouched when len
+ * is 0.
  */
-void cgroup_walk_text(const char *text, bool (*fn)(const char *path, size_t len, void *arg),
-		      void *arg);
+void cgroup_name_from_text(const char *text, cgroup_path_namer name_path, char *name, size_t len);
 
 /*
  * The systemd unit in a /proc/PID/cgroup text: the innermost path component
- * ending in .service or .scope ("nginx.service"); "" when none, or when the
- * name does not fit in len.
+ * ending in .service or .scope ("nginx.service"), in cgroup_name_from_text's
+ * order; "" when none, or when the name does not fit in len.
  */
 void cgroup_unit_from_text(const char *text, char *unit, size_t len);
 

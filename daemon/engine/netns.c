@@ -280,31 +280,12 @@ static void name_from_path(const char *path, size_t plen, char *name, size_t len
 		name[0] = '\0';
 }
 
-struct name_out {
-	char *buf;
-	size_t len;
-};
-
-static bool container_found(const char *path, size_t plen, void *arg)
-{
-	struct name_out *o = arg;
-
-	name_from_path(path, plen, o->buf, o->len);
-	if (o->buf[0] == '\0')
-		return false;
-	sanitize(o->buf);
-	return true;
-}
-
-/* In the line order that the unit of a process is taken in (cgroup_walk_text). */
+/* Names end up in logs: the paths' bytes are neutralised once a name is found. */
 void netns_container_from_cgroup(const char *text, char *name, size_t len)
 {
-	struct name_out o = { name, len };
-
-	if (len == 0)
-		return;
-	name[0] = '\0';
-	cgroup_walk_text(text, container_found, &o);
+	cgroup_name_from_text(text, name_from_path, name, len);
+	if (len > 0)
+		sanitize(name);
 }
 
 /* ---- the scan ---- */

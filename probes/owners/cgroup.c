@@ -111,13 +111,15 @@ static int cgroup_line_rank(const char *line, const char *eol, const char **path
 }
 
 /*
- * cgroup v2 has one line "0::/path". cgroup v1 has one line per hierarchy
- * "ID:controllers:/path"; systemd tracks units in "name=systemd". On hybrid
+ * Call fn(path, len, arg) for each cgroup path of a /proc/PID/cgroup text
+ * until it returns true. cgroup v2 has one line "0::/path". cgroup v1 has
+ * one line per hierarchy "ID:controllers:/path"; systemd tracks units in
+ * "name=systemd". On hybrid
  * hosts both exist: take "0::" first, then "name=systemd" (a v1 host can
  * show "0::/" with the unit only under name=systemd), then the other
  * hierarchies in order, since systemd mirrors units into v1 controllers too.
  */
-void cgroup_walk_text(const char *text, bool (*fn)(const char *path, size_t len, void *arg),
+static void walk_text(const char *text, bool (*fn)(const char *path, size_t len, void *arg),
 		      void *arg)
 {
 	int rank;
@@ -137,28 +139,34 @@ void cgroup_walk_text(const char *text, bool (*fn)(const char *path, size_t len,
 	}
 }
 
-/* Where cgroup_unit_from_text writes. */
-struct unit_out {
+/* A naming of cgroup paths, and where its name goes. */
+struct name_out {
+	cgroup_path_namer name_path;
 	char *buf;
 	size_t len;
 };
 
-static bool unit_found(const char *path, size_t plen, void *arg)
+static bool name_found(const char *path, size_t plen, void *arg)
 {
-	struct unit_out *o = arg;
+	struct name_out *o = arg;
 
-	unit_from_path(path, plen, o->buf, o->len);
+	o->name_path(path, plen, o->buf, o->len);
 	return o->buf[0] != '\0';
+}
+
+void cgroup_name_from_text(const char *text, cgroup_path_namer name_path, char *name, size_t len)
+{
+	struct name_out o = { name_path, name, len };
+
+	if (len == 0)
+		return;
+	name[0] = '\0';
+	walk_text(text, name_found, &o);
 }
 
 void cgroup_unit_from_text(const char *text, char *unit, size_t len)
 {
-	struct unit_out o = { unit, len };
-
-	if (len == 0)
-		return;
-	unit[0] = '\0';
-	cgroup_walk_text(text, unit_found, &o);
+	cgroup_name_from_text(text, unit_from_path, unit, len);
 }
 
 /* ---- cgroup id -> directory ---- */
