@@ -26,13 +26,13 @@ struct conntrack_stat {
  */
 int conntrack_parse_stat(const char *text, size_t len, struct conntrack_stat *out);
 
-/* Read PROC_ROOT/sys/net/netfilter/nf_conntrack_count and PROC_ROOT/net/stat/nf_conntrack.
- * A missing module is present = false, not an error. Return: 0 or -errno. */
-int conntrack_read(const char *proc_root, struct conntrack_stat *out);
-/* The same with the sysctl read from SYS_ROOT/sys: another namespace's net
- * files are under /proc/thread-self, its sysctls under /proc. */
-int conntrack_read2(const char *proc_root, const char *sys_root, struct conntrack_stat *out);
-/* conntrack_read2 through pb, whose memory is reused from one tick to the next. */
+/*
+ * Read SYS_ROOT/sys/net/netfilter/nf_conntrack_count and
+ * PROC_ROOT/net/stat/nf_conntrack through pb, whose memory is reused from
+ * one tick to the next. Two roots: another namespace's net files are under
+ * /proc/thread-self, its sysctls under /proc. A missing module is
+ * present = false, not an error. Return: 0 or -errno.
+ */
 int conntrack_read2_buf(const char *proc_root, const char *sys_root, struct conntrack_stat *out,
 			struct procbuf *pb);
 

@@ -34,6 +34,13 @@ void links_close(struct links *lk);
 int links_read(struct links *lk, struct link_table *out);
 
 /*
+ * Return: what the kernel said about the last failed links_read, beyond its
+ * errno: printable ASCII for a log line, "" when it said nothing or the
+ * read succeeded.
+ */
+const char *links_ext_ack(const struct links *lk);
+
+/*
  * Parse a buffer of netlink messages as received from an RTM_GETLINK dump
  * (one or more recv() worth, concatenated), inserting links into out as
  * links_read does; malformed messages are skipped. For tests fed with

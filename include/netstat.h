@@ -44,12 +44,11 @@ bool counters_get(const struct counters *c, const char *name, int64_t *value);
 int netstat_parse(const char *text, size_t len, struct counters *out);
 
 /*
- * Read PROC_ROOT/net/netstat and PROC_ROOT/net/snmp into out (cleared first).
+ * Read PROC_ROOT/net/netstat and PROC_ROOT/net/snmp into out (cleared
+ * first), through pb, whose memory is reused from one tick to the next.
  * proc_root is "/proc" in production. Return: 0, or -errno when neither
  * file could be read.
  */
-int netstat_read(const char *proc_root, struct counters *out);
-/* netstat_read through pb, whose memory is reused from one tick to the next. */
 int netstat_read_buf(const char *proc_root, struct counters *out, struct procbuf *pb);
 
 #endif

@@ -9,12 +9,27 @@
 /* The kernel sizes dump skbs up to 32 KiB; a smaller buffer truncates silently. */
 #define NL_RECV_BUF (64 * 1024)
 
+/* The longest extended-ACK message kept: the kernel's are one short sentence. */
+#define NL_EXT_ACK_MAX 128
+
+/* What the kernel said about a refused request, beyond its errno (NETLINK_EXT_ACK). */
+struct nlsock_ext_ack {
+	/*
+	 * NLMSGERR_ATTR_MSG, cut to fit; every byte outside printable ASCII is
+	 * '?', since it ends in a log line. "" when the kernel said nothing.
+	 */
+	char msg[NL_EXT_ACK_MAX];
+	/* NLMSGERR_ATTR_OFFS: the byte of the request at fault, -1 when not given. */
+	long offset;
+};
+
 struct nlsock {
 	struct mnl_socket *mnl;
 	int protocol;
 	unsigned int portid;
 	unsigned int seq;
 	char *buf;            /* NL_RECV_BUF bytes, reused for every dump */
+	struct nlsock_ext_ack ext_ack;  /* of the last nlsock_dump, cleared when it starts */
 };
 
 /* Open a netlink socket of PROTOCOL with NETLINK_EXT_ACK on. Return: 0 or -errno. */
@@ -29,6 +44,21 @@ int nlsock_reopen(struct nlsock *nl);
  * interrupted dump that the caller should redo, or the kernel's error).
  */
 int nlsock_dump(struct nlsock *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+
+/*
+ * Return: the extended-ACK message of the last nlsock_dump's error, "" when
+ * it succeeded or the kernel gave none. Printable ASCII, for a log line.
+ */
+const char *nlsock_ext_ack(const struct nlsock *nl);
+
+/*
+ * The status of an NLMSG_ERROR or NLMSG_DONE message, and into ack (when
+ * not NULL) the extended ACK it carries, "" and -1 when none.
+ * Return: 0 for an ACK or a DONE without error, else the -errno it
+ * carries; -EBADMSG for a message too short to hold one, -EPROTO for an
+ * NLMSG_ERROR whose error is positive.
+ */
+int nlsock_msg_status(const struct nlmsghdr *nlh, struct nlsock_ext_ack *ack);
 
 /* A failed dump is redone from scratch at most this many times. */
 #define NL_DUMP_RETRIES 3

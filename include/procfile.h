@@ -1,22 +1,11 @@
-/* procfile.h: read a whole /proc file and walk its text as lines, tokens and numbers, in place. */
+/* procfile.h: read /proc files (whole, a sysctl, the head of a small one) and walk their text as lines, tokens and numbers, in place. */
 #ifndef BACKLOGD_PROCFILE_H
 #define BACKLOGD_PROCFILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/*
- * Read PROC_ROOT/RELPATH whole into a new buffer (*buf, not NUL-terminated,
- * *len bytes; the caller frees it). proc_root is "/proc" in production. The
- * buffer grows as it fills, up to max bytes (SIZE_MAX: no cap); a file of
- * max bytes or more is refused, since it filled the buffer and may have been
- * cut. *buf and *len are set only on success.
- * Return: 0, -ENAMETOOLONG, -ENOMEM, -EFBIG, -EINVAL (max is 0), or the
- * -errno of open or read.
- */
-int procfile_read(const char *proc_root, const char *relpath, size_t max,
-		  char **buf, size_t *len);
+#include <sys/types.h>
 
 /*
  * A read buffer that keeps its memory from one read to the next, so a probe
@@ -53,19 +42,23 @@ int procbuf_init_kept(struct procbuf *pb);
 void procbuf_free(struct procbuf *pb);
 
 /*
- * procfile_read into pb, reusing its memory: the same cap (max) and the same
- * errors. On success pb->len bytes are in pb->p; on failure pb->len is 0.
- * The memory stays with pb either way, grown or not.
- * Return: as procfile_read.
+ * Read PROC_ROOT/RELPATH whole into pb, reusing its memory (proc_root is
+ * "/proc" in production). pb->p grows as the file fills it, up to max
+ * bytes (SIZE_MAX: no cap); a file of max bytes or more is refused, since
+ * it filled the buffer and may have been cut. On success pb->len bytes are
+ * in pb->p (not NUL-terminated); on failure pb->len is 0. The memory stays
+ * with pb either way, grown or not.
+ * Return: 0, -ENAMETOOLONG, -ENOMEM, -EFBIG, -EINVAL (max is 0), or the
+ * -errno of open or read.
  */
 int procfile_read_buf(const char *proc_root, const char *relpath, size_t max,
 		      struct procbuf *pb);
 
 /*
- * procfile_read into the caller's buf of size bytes, never allocating: for
+ * procfile_read_buf into the caller's buf of size bytes, never allocating: for
  * files known to be tiny (a sysctl). size is the cap: a file of size bytes
  * or more is refused. *len is set only on success.
- * Return: as procfile_read, with size for max (-EINVAL when it is 0).
+ * Return: as procfile_read_buf, with size for max (-EINVAL when it is 0).
  */
 int procfile_read_fixed(const char *proc_root, const char *relpath, char *buf, size_t size,
 			size_t *len);
@@ -87,6 +80,20 @@ void procfd_close(struct procfd *pf);
  */
 int procfd_read_fixed(struct procfd *pf, const char *proc_root, const char *relpath, char *buf,
 		      size_t size, size_t *len);
+
+/*
+ * The head of DIRFD/RELPATH into buf, NUL-terminated: at most size - 1
+ * bytes, the rest of a longer file left unread. For the small files of a
+ * process (comm, stat, status, cmdline, cgroup), read under its /proc
+ * directory. Return: the bytes read, or -errno (-EINVAL when size is 0).
+ */
+ssize_t procfile_read_head_at(int dirfd, const char *relpath, char *buf, size_t size);
+
+/*
+ * A /proc directory entry that names a process: decimal digits only, 1 to
+ * INT32_MAX. Return: true and *pid when it is one.
+ */
+bool procfile_pid_name(const char *name, int *pid);
 
 /* A piece of text, not NUL-terminated: [p, end). */
 struct span {

@@ -38,19 +38,13 @@ void procmap_free(struct procmap *pm);
 
 /*
  * Make sure every inode in inodes[] has an owner entry. Inodes already
- * cached are not looked up again; the new ones are resolved with one walk
- * of PROC_ROOT/[pid]/fd. Cached inodes not in inodes[] are forgotten.
+ * cached are not looked up again; cached inodes not in inodes[] are
+ * forgotten. cgroup_ids[i] (0 = none) is the cgroup v2 id sock_diag gave
+ * for inodes[i]: a new inode whose cgroup can be found is looked for only
+ * among the processes of that cgroup (its cgroup.procs), so a host with
+ * thousands of processes is not walked for one new listener; the rest are
+ * resolved with one walk of PROC_ROOT/[pid]/fd. cgroup_ids may be NULL.
  * Processes that vanish mid-walk are skipped. Return: 0 or -ENOMEM.
- */
-int procmap_update(struct procmap *pm, const uint32_t *inodes, size_t n);
-
-/*
- * procmap_update with hints: cgroup_ids[i] (0 = none) is the cgroup v2 id
- * sock_diag gave for inodes[i]. A new inode whose cgroup can be found is
- * looked for only among the processes of that cgroup (its cgroup.procs),
- * so a host with thousands of processes is not walked for one new
- * listener; the rest fall back to the full walk. cgroup_ids may be NULL.
- * Return: 0 or -ENOMEM.
  */
 int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint64_t *cgroup_ids,
 			  size_t n);
@@ -83,25 +77,15 @@ unsigned long procmap_cgroup_hits(const struct procmap *pm);
 /*
  * Return: the cached owner of inode (nprocs may be 0), or NULL if never
  * resolved. Owners are shared between inodes and move: the pointer is
- * valid until the next procmap_update or procmap_prune_exited.
+ * valid until the next procmap_update_hinted or procmap_prune_exited.
  */
 const struct owner *procmap_get(const struct procmap *pm, uint32_t inode);
 
 /*
- * The systemd unit in a /proc/PID/cgroup text: the innermost path component
- * ending in .service or .scope ("nginx.service"); "" when none.
+ * The name this had before the process details moved to procinfo.c, kept
+ * only until daemon/engine/monitor.c calls procinfo_state (issue 9).
  */
-void procmap_unit_from_cgroup(const char *text, char *unit, size_t len);
-
-/*
- * Call fn(path, len, arg) for each cgroup path of a /proc/PID/cgroup text:
- * the "0::" line (cgroup v2) first, then "name=systemd", then the other v1
- * hierarchies, until fn returns true.
- */
-void procmap_cgroup_walk(const char *text, bool (*fn)(const char *path, size_t len, void *arg),
-			 void *arg);
-
-/* Return: the state letter of PROC_ROOT/PID/stat ('R', 'S', 'T', ...) or 0. */
-char procmap_proc_state(const char *proc_root, int pid);
+#define procmap_proc_state procinfo_state
+char procinfo_state(const char *proc_root, int pid);
 
 #endif

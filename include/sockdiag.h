@@ -14,6 +14,14 @@ int sockdiag_open(struct sockdiag **out);
 void sockdiag_close(struct sockdiag *sd);
 
 /*
+ * Return: what the kernel said about the last failed dump on sd (listener,
+ * ports or deep), beyond its errno: printable ASCII for a log line, "" when
+ * it said nothing or the dump succeeded. Probes do not log; a caller that
+ * does appends this to its line.
+ */
+const char *sockdiag_ext_ack(const struct sockdiag *sd);
+
+/*
  * Dump every TCP listener (AF_INET then AF_INET6) into out, which is cleared
  * first. Entries are de-duplicated by cookie; ENOBUFS and interrupted dumps
  * are redone a few times. Return: 0 or -errno.

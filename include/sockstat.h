@@ -24,9 +24,10 @@ struct sockstat {
  */
 int sockstat_parse(const char *text, size_t len, struct sockstat *out);
 
-/* Read PROC_ROOT/net/sockstat and sockstat6 (out reset to -1 first). Return: 0 or -errno. */
-int sockstat_read(const char *proc_root, struct sockstat *out);
-/* The same through pb, whose memory is reused from one tick to the next. */
+/*
+ * Read PROC_ROOT/net/sockstat and sockstat6 (out reset to -1 first) through
+ * pb, whose memory is reused from one tick to the next. Return: 0 or -errno.
+ */
 int sockstat_read_buf(const char *proc_root, struct sockstat *out, struct procbuf *pb);
 
 #endif

@@ -40,9 +40,6 @@ int64_t sysctl_read_int(const char *proc_root, const char *relpath);
  */
 int sysctl_read_ints(const char *proc_root, const char *relpath, int64_t *vals, size_t n);
 
-/* Fill out from PROC_ROOT/sys/net/...; missing files are SYSCTL_UNKNOWN. */
-void sysctl_read_limits(const char *proc_root, struct limits *out);
-
 /* The files behind struct limits, kept open between reads (sysctl_read_limits_kept). */
 enum {
 	SYSCTL_F_SOMAXCONN,
@@ -66,7 +63,8 @@ void sysctl_files_init(struct sysctl_files *sf);
 void sysctl_files_close(struct sysctl_files *sf);
 
 /*
- * sysctl_read_limits, for every tick: the procfs files stay open in sf and
+ * Fill out from PROC_ROOT/sys/net/...; missing files are SYSCTL_UNKNOWN.
+ * For every tick: the procfs files stay open in sf and
  * are read again from offset 0 (a file that fails is opened again next
  * time). sf belongs to the network namespace the first read was made in:
  * /proc/sys/net opened there keeps showing that namespace.

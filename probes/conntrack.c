@@ -150,11 +150,6 @@ int conntrack_parse_stat(const char *text, size_t len, struct conntrack_stat *ou
  * is present = false and 0. Any other failure is returned, with the parts
  * that could be read still filled in.
  */
-int conntrack_read(const char *proc_root, struct conntrack_stat *out)
-{
-	return conntrack_read2(proc_root, proc_root, out);
-}
-
 int conntrack_read2_buf(const char *proc_root, const char *sys_root, struct conntrack_stat *out,
 			struct procbuf *pb)
 {
@@ -177,15 +172,4 @@ int conntrack_read2_buf(const char *proc_root, const char *sys_root, struct conn
 	if (err)
 		return err;
 	return conntrack_parse_stat(pb->p, pb->len, out);
-}
-
-int conntrack_read2(const char *proc_root, const char *sys_root, struct conntrack_stat *out)
-{
-	struct procbuf pb;
-	int err;
-
-	procbuf_init(&pb);
-	err = conntrack_read2_buf(proc_root, sys_root, out, &pb);
-	procbuf_free(&pb);
-	return err;
 }

@@ -91,32 +91,24 @@ static void links_insert(struct link_table *out, const struct link_stat *st)
 	out->items[i] = *st;
 }
 
-/* The 64-bit counters; the policy made sure the attribute holds all four. */
-static void links_stats64(struct link_stat *st, const struct nlattr *nla)
-{
-	struct rtnl_link_stats64 s;
-
-	/* A copy, not a cast: the kernel aligns attributes to 4 bytes only. */
-	memset(&s, 0, sizeof(s));
-	nla_memcpy(&s, nla, (int)sizeof(s));
-	st->rx_packets = s.rx_packets;
-	st->rx_dropped = s.rx_dropped;
-	st->rx_missed_errors = s.rx_missed_errors;
-	st->rx_fifo_errors = s.rx_fifo_errors;
-}
-
-/* The 32-bit counters, for a kernel or driver that sends no IFLA_STATS64. */
-static void links_stats32(struct link_stat *st, const struct nlattr *nla)
-{
-	struct rtnl_link_stats s;
-
-	memset(&s, 0, sizeof(s));
-	nla_memcpy(&s, nla, (int)sizeof(s));
-	st->rx_packets = s.rx_packets;
-	st->rx_dropped = s.rx_dropped;
-	st->rx_missed_errors = s.rx_missed_errors;
-	st->rx_fifo_errors = s.rx_fifo_errors;
-}
+/*
+ * The four receive counters from a stats attribute of type TYPE (struct
+ * rtnl_link_stats64, or rtnl_link_stats from a kernel or driver that sends
+ * no 64-bit ones): both name them alike, only the width differs. The
+ * policy made sure the attribute holds all four. A copy, not a cast: the
+ * kernel aligns attributes to 4 bytes only.
+ */
+#define LINKS_TAKE_RX(TYPE, st, nla)					\
+	do {								\
+		TYPE s_;						\
+									\
+		memset(&s_, 0, sizeof(s_));				\
+		nla_memcpy(&s_, (nla), (int)sizeof(s_));		\
+		(st)->rx_packets = s_.rx_packets;			\
+		(st)->rx_dropped = s_.rx_dropped;			\
+		(st)->rx_missed_errors = s_.rx_missed_errors;		\
+		(st)->rx_fifo_errors = s_.rx_fifo_errors;		\
+	} while (0)
 
 /*
  * nla_parse stops without a word at an attribute that overruns the message
@@ -169,9 +161,9 @@ static int links_msg_cb(const struct nlmsghdr *nlh, void *data)
 		nla_strlcpy(st.name, tb[IFLA_IFNAME], sizeof(st.name));
 	/* As libnl-route's link cache did: 64-bit counters first, then 32-bit, else none. */
 	if (tb[IFLA_STATS64])
-		links_stats64(&st, tb[IFLA_STATS64]);
+		LINKS_TAKE_RX(struct rtnl_link_stats64, &st, tb[IFLA_STATS64]);
 	else if (tb[IFLA_STATS])
-		links_stats32(&st, tb[IFLA_STATS]);
+		LINKS_TAKE_RX(struct rtnl_link_stats, &st, tb[IFLA_STATS]);
 	links_insert(out, &st);
 	return MNL_CB_OK;
 }
@@ -265,6 +257,12 @@ int links_read(struct links *lk, struct link_table *out)
 		return 0;
 	out->count = 0;
 	return r;
+}
+
+/** links_ext_ack - the kernel's extended ACK of the last failed read, "" when none */
+const char *links_ext_ack(const struct links *lk)
+{
+	return nlsock_ext_ack(&lk->nl);
 }
 
 /**

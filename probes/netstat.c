@@ -359,14 +359,3 @@ int netstat_read_buf(const char *proc_root, struct counters *out, struct procbuf
 	/* One file is enough to be useful; report only when both failed. */
 	return e1 && e2 ? e1 : 0;
 }
-
-int netstat_read(const char *proc_root, struct counters *out)
-{
-	struct procbuf pb;
-	int err;
-
-	procbuf_init(&pb);
-	err = netstat_read_buf(proc_root, out, &pb);
-	procbuf_free(&pb);
-	return err;
-}

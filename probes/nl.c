@@ -1,4 +1,4 @@
-/* nl.c: the one netlink transport: socket setup, the dump loop, its errors as -errno and their retries, recorded dumps. */
+/* nl.c: the one netlink transport: socket setup, the dump loop, its errors as -errno with the kernel's extended ACK, their retries, recorded dumps. */
 #include "base.h"
 
 #include <errno.h>
@@ -23,6 +23,7 @@ struct nl_dump_ctx {
 	mnl_cb_t cb;
 	void *data;
 	bool intr;      /* a message carried NLM_F_DUMP_INTR: the dump is not whole */
+	struct nlsock_ext_ack *ack;     /* where an error's extended ACK goes */
 };
 
 /*
@@ -85,6 +86,7 @@ int nlsock_open(struct nlsock *nl, int protocol)
 	int r;
 
 	memset(nl, 0, sizeof(*nl));
+	nl->ext_ack.offset = -1;
 	nl->protocol = protocol;
 	nl->buf = malloc(NL_RECV_BUF);
 	if (!nl->buf)
@@ -151,20 +153,75 @@ static int nl_noop_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
-/* NLMSG_DONE of a dump carries the dump's own status. Return: its -errno, or 0. */
-static int nl_done_status(const struct nlmsghdr *nlh)
+static void ext_ack_clear(struct nlsock_ext_ack *ack)
+{
+	ack->msg[0] = '\0';
+	ack->offset = -1;
+}
+
+/*
+ * The kernel's words go to a log line: keep printable ASCII, cut to fit,
+ * and never read past the attribute, NUL-terminated or not.
+ */
+static void ext_ack_set_msg(struct nlsock_ext_ack *ack, const struct nlattr *attr)
+{
+	const char *p = mnl_attr_get_payload(attr);
+	size_t len = mnl_attr_get_payload_len(attr), i;
+
+	for (i = 0; i < len && i < sizeof(ack->msg) - 1 && p[i] != '\0'; i++)
+		ack->msg[i] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
+	ack->msg[i] = '\0';
+}
+
+/*
+ * The TLVs after an error's fixed part (NLM_F_ACK_TLVS), offset bytes into
+ * the payload. Types this file does not read (the policy, the missing
+ * attribute) are passed over, as is a malformed TLV and all after it.
+ */
+static void ext_ack_parse(const struct nlmsghdr *nlh, size_t offset, struct nlsock_ext_ack *ack)
+{
+	const char *tail = mnl_nlmsg_get_payload_tail(nlh);
+	const struct nlattr *attr;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || offset > mnl_nlmsg_get_payload_len(nlh))
+		return;
+	/* mnl_attr_for_each, without its long-to-int narrowing of the room left. */
+	for (attr = mnl_nlmsg_get_payload_offset(nlh, offset);
+	     mnl_attr_ok(attr, (int)(tail - (const char *)attr)); attr = mnl_attr_next(attr)) {
+		switch (mnl_attr_get_type(attr)) {
+		case BACKLOGD_NLMSGERR_ATTR_MSG:
+			ext_ack_set_msg(ack, attr);
+			break;
+		case BACKLOGD_NLMSGERR_ATTR_OFFS:
+			if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+				ack->offset = (long)mnl_attr_get_u32(attr);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* NLMSG_DONE of a dump carries the dump's own status, then its TLVs. */
+static int nl_done_status(const struct nlmsghdr *nlh, struct nlsock_ext_ack *ack)
 {
 	int status = 0;
 
 	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(status))
 		memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(status));
+	if (status < 0)
+		ext_ack_parse(nlh, sizeof(status), ack);
 	return status < 0 ? status : 0;
 }
 
-/* Return: 0 for an NLMSG_ERROR that is a plain ACK, else the -errno it carries. */
-static int nl_msg_error(const struct nlmsghdr *nlh)
+/*
+ * An NLMSG_ERROR: the errno, the request's header (or, unless
+ * NLM_F_CAPPED, the whole request), then its TLVs.
+ */
+static int nl_error_status(const struct nlmsghdr *nlh, struct nlsock_ext_ack *ack)
 {
 	const struct nlmsgerr *err;
+	size_t offset = sizeof(*err);
 
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err))
 		return -EBADMSG;
@@ -172,14 +229,37 @@ static int nl_msg_error(const struct nlmsghdr *nlh)
 	/* The kernel sends a negative errno; anything else is not a valid error. */
 	if (err->error > 0)
 		return -EPROTO;
+	if (err->error < 0) {
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && err->msg.nlmsg_len >= sizeof(err->msg))
+			offset += err->msg.nlmsg_len - sizeof(err->msg);
+		ext_ack_parse(nlh, offset, ack);
+	}
 	return err->error;
+}
+
+int nlsock_msg_status(const struct nlmsghdr *nlh, struct nlsock_ext_ack *ack)
+{
+	struct nlsock_ext_ack unused;
+
+	if (!ack)
+		ack = &unused;
+	ext_ack_clear(ack);
+	if (nlh->nlmsg_type == NLMSG_DONE)
+		return nl_done_status(nlh, ack);
+	return nl_error_status(nlh, ack);
+}
+
+/** nlsock_ext_ack - what the kernel said about the last dump's error, "" when nothing */
+const char *nlsock_ext_ack(const struct nlsock *nl)
+{
+	return nl->ext_ack.msg;
 }
 
 /* An error in the status of NLMSG_DONE ends the dump as an NLMSG_ERROR would. */
 static int nl_done_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct nl_dump_ctx *ctx = arg;
-	int status = nl_done_status(nlh);
+	int status = nlsock_msg_status(nlh, ctx->ack);
 
 	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 		ctx->intr = true;
@@ -192,9 +272,9 @@ static int nl_done_cb(const struct nlmsghdr *nlh, void *arg)
 
 static int nl_error_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	int err = nl_msg_error(nlh);
+	struct nl_dump_ctx *ctx = arg;
+	int err = nlsock_msg_status(nlh, ctx->ack);
 
-	(void)arg;
 	if (err == 0)
 		return MNL_CB_STOP;     /* a plain ACK */
 	errno = -err;
@@ -252,10 +332,11 @@ int nlsock_dump(struct nlsock *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data
 		[NLMSG_DONE] = nl_done_cb,
 		[NLMSG_OVERRUN] = nl_noop_cb,
 	};
-	struct nl_dump_ctx ctx = { .cb = cb, .data = data, .intr = false };
+	struct nl_dump_ctx ctx = { .cb = cb, .data = data, .intr = false, .ack = &nl->ext_ack };
 	ssize_t n;
 	int ret, err;
 
+	ext_ack_clear(&nl->ext_ack);
 	if (!nl->mnl || !nl->buf)
 		return -EBADF;
 	/* Sequence 0 would turn off libmnl's check that a reply is ours. */
@@ -384,12 +465,12 @@ int nlsock_parse_buffer(const void *buf, size_t len, mnl_cb_t cb, void *data,
 		}
 		if (nlh->nlmsg_type == NLMSG_DONE) {
 			/* A dump the kernel cut short ends in a DONE that carries the error. */
-			r = nl_done_status(nlh);
+			r = nlsock_msg_status(nlh, NULL);
 			ret = r < 0 ? r : 1;
 			goto out;
 		}
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			r = nl_msg_error(nlh);
+			r = nlsock_msg_status(nlh, NULL);
 			ret = r < 0 ? r : 1;    /* an ACK also ends a request */
 			goto out;
 		}

@@ -1,9 +1,10 @@
-/* procfile.c: the file reader and tokenizer that the /proc probes (netstat, sockstat, conntrack, sysctl) share. */
+/* procfile.c: the one family of /proc file readers (whole files, sysctls, the head of a small file) and the tokenizer the /proc probes share. */
 #include "base.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,13 @@ void procbuf_free(struct procbuf *pb)
 	procbuf_init(pb);
 }
 
+/* How read_fd knows it has read all it wants. */
+enum read_end {
+	READ_TO_EOF,    /* a read that returns 0; a file that fills max is refused */
+	READ_SHORT,     /* that, or a read that returns less than asked (a sysctl) */
+	READ_HEAD,      /* that, or max bytes read: the head of the file is all that is wanted */
+};
+
 /*
  * /proc files report st_size 0, so the size is only known at EOF. Reads go
  * into pb from its start; pb->p grows (doubling, up to max) only when the
@@ -53,7 +61,7 @@ void procbuf_free(struct procbuf *pb)
  * procfile_read_fixed hands in, is never reallocated. The file is read from
  * offset 0 with pread, so that a descriptor kept open reads it afresh.
  */
-static int read_fd(int fd, size_t max, bool short_is_eof, struct procbuf *pb)
+static int read_fd(int fd, size_t max, enum read_end end, struct procbuf *pb)
 {
 	size_t len = 0, ncap;
 	char *nbuf;
@@ -64,6 +72,8 @@ static int read_fd(int fd, size_t max, bool short_is_eof, struct procbuf *pb)
 		ssize_t r;
 
 		if (len == room) {
+			if (room >= max && end == READ_HEAD)
+				break;
 			/* A full buffer at the cap cannot tell EOF from more to come. */
 			if (room >= max)
 				return -EFBIG;
@@ -84,7 +94,7 @@ static int read_fd(int fd, size_t max, bool short_is_eof, struct procbuf *pb)
 		if (r == 0)
 			break;
 		len += (size_t)r;
-		if (short_is_eof && (size_t)r < room - (len - (size_t)r))
+		if (end == READ_SHORT && (size_t)r < room - (len - (size_t)r))
 			break;
 	}
 	pb->len = len;
@@ -165,7 +175,7 @@ int procfile_read_buf(const char *proc_root, const char *relpath, size_t max,
 
 	if (k) {
 		pb->len = 0;
-		err = read_fd(k->fd, max, false, pb);
+		err = read_fd(k->fd, max, READ_TO_EOF, pb);
 		if (err == 0)
 			return 0;
 		/* Opened afresh below: the file may have gone with its namespace. */
@@ -174,7 +184,7 @@ int procfile_read_buf(const char *proc_root, const char *relpath, size_t max,
 	fd = open_for(proc_root, relpath, max, pb);
 	if (fd < 0)
 		return fd;
-	err = read_fd(fd, max, false, pb);
+	err = read_fd(fd, max, READ_TO_EOF, pb);
 	if (err || !kept_add(pb, proc_root, relpath, fd))
 		close(fd);
 	return err;
@@ -214,7 +224,7 @@ int procfd_read_fixed(struct procfd *pf, const char *proc_root, const char *relp
 		if (fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC) {
 			pf->fd = fd;
 		} else {
-			err = read_fd(fd, size, false, &view);
+			err = read_fd(fd, size, READ_TO_EOF, &view);
 			close(fd);
 			if (err)
 				return err;
@@ -227,31 +237,13 @@ int procfd_read_fixed(struct procfd *pf, const char *proc_root, const char *relp
 	 * fits: a read that did not fill the room asked for has it all, and
 	 * the read that would return 0 is saved.
 	 */
-	err = read_fd(pf->fd, size, true, &view);
+	err = read_fd(pf->fd, size, READ_SHORT, &view);
 	if (err) {
 		/* Opened again next time: the file may have gone with its namespace. */
 		procfd_close(pf);
 		return err;
 	}
 	*len = view.len;
-	return 0;
-}
-
-/* A one-off buffer, handed to the caller whole; failures free it. */
-int procfile_read(const char *proc_root, const char *relpath, size_t max,
-		  char **bufp, size_t *lenp)
-{
-	struct procbuf pb;
-	int err;
-
-	procbuf_init(&pb);
-	err = procfile_read_buf(proc_root, relpath, max, &pb);
-	if (err) {
-		procbuf_free(&pb);
-		return err;
-	}
-	*bufp = pb.p;
-	*lenp = pb.len;
 	return 0;
 }
 
@@ -267,6 +259,49 @@ int procfile_read_fixed(const char *proc_root, const char *relpath, char *buf, s
 		return err;
 	*len = view.len;
 	return 0;
+}
+
+/*
+ * The head of a file under a directory already open (a process's
+ * directory in /proc): one openat, no path through proc_root, and what
+ * does not fit is left unread rather than refused.
+ */
+ssize_t procfile_read_head_at(int dirfd, const char *relpath, char *buf, size_t size)
+{
+	struct procbuf view = { .p = buf, .cap = size - 1 };
+	int fd, err;
+
+	if (size == 0)
+		return -EINVAL;
+	buf[0] = '\0';
+	fd = openat(dirfd, relpath, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = read_fd(fd, size - 1, READ_HEAD, &view);
+	close(fd);
+	if (err)
+		return err;
+	buf[view.len] = '\0';
+	return (ssize_t)view.len;
+}
+
+bool procfile_pid_name(const char *name, int *pid)
+{
+	int64_t v = 0;
+
+	if (*name == '\0')
+		return false;
+	for (; *name; name++) {
+		if (*name < '0' || *name > '9')
+			return false;
+		v = v * 10 + (*name - '0');
+		if (v > INT32_MAX)
+			return false;
+	}
+	if (v == 0)
+		return false;
+	*pid = (int)v;
+	return true;
 }
 
 bool span_blank(char ch)

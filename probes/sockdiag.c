@@ -16,7 +16,7 @@
 #include "nl.h"
 #include "sockdiag.h"
 #include "sort.h"
-#include "sockdiag_int.h"	/* internal: for the deep dump in sockdiag_deep.c */
+#include "sockdiag_int.h"	/* internal: for the deep dump in deep.c */
 
 /* Headers older than 5.8 stop before INET_DIAG_CGROUP_ID: size the table for it anyway. */
 #if INET_DIAG_MAX > BACKLOGD_INET_DIAG_CGROUP_ID
@@ -351,11 +351,28 @@ void sockdiag_close(struct sockdiag *sd)
 int sockdiag_dump_tcp(struct nlsock *nl, uint8_t family, uint32_t states, uint8_t ext,
 		      mnl_cb_t cb, void *data)
 {
-	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req_v2))];
+	char buf[SOCKDIAG_TCP_REQ_SIZE] __attribute__((aligned(4)));
+
+	return nlsock_dump(nl, sockdiag_tcp_request(buf, sizeof(buf), family, states, ext), cb, data);
+}
+
+/**
+ * sockdiag_tcp_request - an inet_diag dump request for the TCP sockets of one family
+ * @buf: size bytes, at least SOCKDIAG_TCP_REQ_SIZE, aligned for a struct nlmsghdr; zeroed here
+ * @size: bytes in buf: room for attributes put after the request
+ * @family: AF_INET or AF_INET6
+ * @states: the TCP states wanted, one bit per state (idiag_states)
+ * @ext: the extensions wanted, bit (INET_DIAG_x - 1) each (idiag_ext)
+ *
+ * Return: the request, at the start of buf.
+ */
+struct nlmsghdr *sockdiag_tcp_request(void *buf, size_t size, uint8_t family, uint32_t states,
+				      uint8_t ext)
+{
 	struct inet_diag_req_v2 *req;
 	struct nlmsghdr *nlh;
 
-	memset(buf, 0, sizeof(buf));
+	memset(buf, 0, size);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -364,7 +381,7 @@ int sockdiag_dump_tcp(struct nlsock *nl, uint8_t family, uint32_t states, uint8_
 	req->sdiag_protocol = IPPROTO_TCP;
 	req->idiag_states = states;
 	req->idiag_ext = ext;
-	return nlsock_dump(nl, nlh, cb, data);
+	return nlh;
 }
 
 /*
@@ -449,6 +466,12 @@ int sockdiag_dump_listeners(struct sockdiag *sd, struct listener_set *out)
 int sockdiag_dump_listeners_raw(struct sockdiag *sd, struct listener_set *out)
 {
 	return sockdiag_dump_families(sd, sockdiag_dump_family, NULL, false, out);
+}
+
+/** sockdiag_ext_ack - the kernel's extended ACK of the last failed dump, "" when none */
+const char *sockdiag_ext_ack(const struct sockdiag *sd)
+{
+	return nlsock_ext_ack(&sd->nl);
 }
 
 /** sockdiag_nl - the handle's transport, for the deep dump (sockdiag_int.h). */

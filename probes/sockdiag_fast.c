@@ -86,15 +86,9 @@ struct nlmsghdr *sockdiag_ports_request(void *buf, uint8_t family, const uint16_
 	struct nlmsghdr *nlh;
 	size_t len;
 
-	memset(buf, 0, SOCKDIAG_PORTS_REQ_SIZE);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
-	req->sdiag_family = family;
-	req->sdiag_protocol = IPPROTO_TCP;
-	req->idiag_states = 1U << TCP_LISTEN;
-	req->idiag_ext = SOCKDIAG_LISTEN_EXT;
+	nlh = sockdiag_tcp_request(buf, SOCKDIAG_PORTS_REQ_SIZE, family, 1U << TCP_LISTEN,
+				   SOCKDIAG_LISTEN_EXT);
+	req = mnl_nlmsg_get_payload(nlh);
 	/*
 	 * One port is the common case: the walk's own port test then passes
 	 * over the other listeners before the bytecode runs on them (it first

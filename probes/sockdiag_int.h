@@ -14,7 +14,7 @@ struct nlsock;
 struct sockdiag;
 
 /*
- * The deep tier (sockdiag_deep.c) dumps over the same NETLINK_SOCK_DIAG
+ * The deep tier (deep.c) dumps over the same NETLINK_SOCK_DIAG
  * socket as the LISTEN dump rather than opening a second one; callers run
  * the two dumps one after the other (one dump at a time per socket).
  * Return: the handle's transport, never NULL.
@@ -52,6 +52,19 @@ typedef int (*sockdiag_family_fn)(struct sockdiag *sd, uint8_t family, void *arg
 int sockdiag_dump_families(struct sockdiag *sd, sockdiag_family_fn dump_family, void *arg,
 			   bool dedup, struct listener_set *out);
 
+/* Bytes for a request of sockdiag_tcp_request with no attributes. */
+#define SOCKDIAG_TCP_REQ_SIZE (MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req_v2)))
+
+/*
+ * Build in buf (size bytes, at least SOCKDIAG_TCP_REQ_SIZE, aligned for a
+ * struct nlmsghdr; zeroed first) the inet_diag dump request of the TCP
+ * sockets of family in states, asking for the extensions in ext, as
+ * sockdiag_dump_tcp sends it; the caller may put attributes after it
+ * within size. Return: the request, at the start of buf.
+ */
+struct nlmsghdr *sockdiag_tcp_request(void *buf, size_t size, uint8_t family, uint32_t states,
+				      uint8_t ext);
+
 /*
  * The port filter of sockdiag_dump_ports (sockdiag_fast.c), here so that
  * tests can check it against the kernel's audit.
@@ -60,8 +73,7 @@ int sockdiag_dump_families(struct sockdiag *sd, sockdiag_family_fn dump_family, 
 #define SOCKDIAG_PORTS_BC_OPS(n) (3 * (n) - 1)
 /* Bytes for the longest request sockdiag_ports_request builds. */
 #define SOCKDIAG_PORTS_REQ_SIZE							\
-	(MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req_v2)) +	\
-	 MNL_ATTR_HDRLEN +							\
+	(SOCKDIAG_TCP_REQ_SIZE + MNL_ATTR_HDRLEN +					\
 	 MNL_ALIGN(SOCKDIAG_PORTS_BC_OPS(SOCKDIAG_MAX_PORTS) * sizeof(struct inet_diag_bc_op)))
 
 /*

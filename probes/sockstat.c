@@ -172,14 +172,3 @@ int sockstat_read_buf(const char *proc_root, struct sockstat *out, struct procbu
 	(void)read_one(proc_root, "net/sockstat6", out, pb);
 	return err;
 }
-
-int sockstat_read(const char *proc_root, struct sockstat *out)
-{
-	struct procbuf pb;
-	int err;
-
-	procbuf_init(&pb);
-	err = sockstat_read_buf(proc_root, out, &pb);
-	procbuf_free(&pb);
-	return err;
-}

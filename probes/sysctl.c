@@ -186,12 +186,3 @@ void sysctl_read_limits_kept(struct sysctl_files *sf, const char *proc_root, str
 	out->nf_conntrack_max = LIMIT_INT(SYSCTL_F_CONNTRACK_MAX);
 #undef LIMIT_INT
 }
-
-void sysctl_read_limits(const char *proc_root, struct limits *out)
-{
-	struct sysctl_files sf;
-
-	sysctl_files_init(&sf);
-	sysctl_read_limits_kept(&sf, proc_root, out);
-	sysctl_files_close(&sf);
-}

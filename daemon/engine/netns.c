@@ -12,8 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "netns.h"
-#include "procmap.h"
+#include "procfile.h"
 
 /* Long enough for /proc/PID/cgroup on a cgroup v1 host with a dozen hierarchies and kubepods paths. */
 #define CGROUP_TEXT_MAX 16384
@@ -244,18 +245,13 @@ static bool container_component(const char *c, size_t clen, const char *prev,
  */
 static void name_from_path(const char *path, size_t plen, char *name, size_t len)
 {
-	static const char deleted[] = " (deleted)";
-	const size_t dlen = sizeof(deleted) - 1;
 	char pod[64] = "", ctr[NETNS_NAME_MAX] = "";
 	const char *p = path, *end, *prev = "";
 	size_t prevlen = 0;
 	bool kube = false;
 	int n;
 
-	/* cgroup v2 marks a removed cgroup; its processes are still in the container. */
-	if (plen >= dlen && memcmp(path + plen - dlen, deleted, dlen) == 0)
-		plen -= dlen;
-	end = path + plen;
+	end = path + cgroup_path_len(path, plen);
 	while (p < end) {
 		const char *c = p;
 		size_t clen;
@@ -284,81 +280,20 @@ static void name_from_path(const char *path, size_t plen, char *name, size_t len
 		name[0] = '\0';
 }
 
-struct name_out {
-	char *buf;
-	size_t len;
-};
-
-static bool container_found(const char *path, size_t plen, void *arg)
-{
-	struct name_out *o = arg;
-
-	name_from_path(path, plen, o->buf, o->len);
-	if (o->buf[0] == '\0')
-		return false;
-	sanitize(o->buf);
-	return true;
-}
-
-/* In the line order of procmap_unit_from_cgroup (procmap_cgroup_walk). */
+/* Names end up in logs: the paths' bytes are neutralised once a name is found. */
 void netns_container_from_cgroup(const char *text, char *name, size_t len)
 {
-	struct name_out o = { name, len };
-
-	if (len == 0)
-		return;
-	name[0] = '\0';
-	procmap_cgroup_walk(text, container_found, &o);
+	cgroup_name_from_text(text, name_from_path, name, len);
+	if (len > 0)
+		sanitize(name);
 }
 
 /* ---- the scan ---- */
 
-/*
- * Read a small file relative to dirfd into buf, NUL-terminated; longer
- * content is cut at size - 1. Return: bytes read, or -1 (errno set).
- */
-static ssize_t read_small_at(int dirfd, const char *path, char *buf, size_t size)
+/* A process that exited between readdir() and our look at it: a -errno. */
+static bool vanished(long err)
 {
-	size_t len = 0;
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while (len < size - 1) {
-		ssize_t r = read(fd, buf + len, size - 1 - len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int saved = errno;
-
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return (ssize_t)len;
-}
-
-static bool is_pid_name(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
-/* A process that exited between readdir() and our look at it. */
-static bool vanished(int err)
-{
-	return err == ENOENT || err == ESRCH;
+	return err == -ENOENT || err == -ESRCH;
 }
 
 /* Binary search by inode. Return: the index of ino, or where it would go. */
@@ -421,29 +356,22 @@ static void list_remove(struct netns_list *l, struct netns_id *e)
  * the oldest process in it and so the likeliest to outlive this scan.
  * A process we cannot look at (gone, or not ours to inspect) is skipped.
  */
-static int scan_pid(struct netns_list *l, int procfd, const char *pidname, dev_t nsdev)
+static int scan_pid(struct netns_list *l, int procfd, int pid, dev_t nsdev)
 {
 	char rel[64];
 	struct stat st;
 	struct netns_id *e;
-	long lpid;
 	bool added;
-	int n;
 
-	lpid = strtol(pidname, NULL, 10);
-	if (lpid <= 0 || lpid > INT32_MAX)
-		return 0;
-	n = snprintf(rel, sizeof(rel), "%s/ns/net", pidname);
-	if (n < 0 || (size_t)n >= sizeof(rel))
-		return 0;
+	snprintf(rel, sizeof(rel), "%d/ns/net", pid);
 	/* stat follows the ns link to the namespace itself: st_ino is its identity. */
 	if (fstatat(procfd, rel, &st, 0) < 0 || st.st_dev != nsdev)
 		return 0;
 	e = list_get(l, (uint64_t)st.st_ino, &added);
 	if (!e)
 		return -ENOMEM;
-	if (added || (int)lpid < e->pid)
-		e->pid = (int)lpid;
+	if (added || pid < e->pid)
+		e->pid = pid;
 	return 0;
 }
 
@@ -463,9 +391,12 @@ static int scan_proc(struct netns_list *l, int procfd, dev_t nsdev)
 		close(dfd);
 		return err;
 	}
-	while (!err && (de = readdir(d)) != NULL)
-		if (is_pid_name(de->d_name))
-			err = scan_pid(l, procfd, de->d_name, nsdev);
+	while (!err && (de = readdir(d)) != NULL) {
+		int pid;
+
+		if (procfile_pid_name(de->d_name, &pid))
+			err = scan_pid(l, procfd, pid, nsdev);
+	}
 	closedir(d);
 	return err;
 }
@@ -537,22 +468,13 @@ static bool name_by_pid(struct netns_id *e, int procfd, const char *proc_root)
 		return false;
 	cg = malloc(CGROUP_TEXT_MAX);
 	if (cg) {
-		snprintf(rel, sizeof(rel), "%d/cgroup", e->pid);
-		len = read_small_at(procfd, rel, cg, CGROUP_TEXT_MAX);
-		if (len < 0 && vanished(errno)) {
+		len = cgroup_read_text(procfd, e->pid, cg, CGROUP_TEXT_MAX);
+		if (vanished(len)) {
 			free(cg);
 			return false;
 		}
-		if (len >= 0) {
-			/* A cut last line could look like another path: drop it. */
-			if ((size_t)len == CGROUP_TEXT_MAX - 1) {
-				char *nl = strrchr(cg, '\n');
-
-				if (nl)
-					nl[1] = '\0';
-			}
+		if (len >= 0)
 			netns_container_from_cgroup(cg, e->name, sizeof(e->name));
-		}
 		free(cg);
 		if (e->name[0] != '\0') {
 			e->kind = NETNS_CONTAINER;
@@ -560,8 +482,8 @@ static bool name_by_pid(struct netns_id *e, int procfd, const char *proc_root)
 		}
 	}
 	snprintf(rel, sizeof(rel), "%d/comm", e->pid);
-	len = read_small_at(procfd, rel, comm, sizeof(comm));
-	if (len < 0 && vanished(errno))
+	len = procfile_read_head_at(procfd, rel, comm, sizeof(comm));
+	if (vanished(len))
 		return false;
 	e->kind = NETNS_PROCESS;
 	if (len < 0) {
@@ -595,17 +517,14 @@ static int next_pid_in(int procfd, uint64_t ino, dev_t nsdev, int after)
 	while ((de = readdir(d)) != NULL) {
 		char rel[64];
 		struct stat st;
-		long lpid;
+		int pid;
 
-		if (!is_pid_name(de->d_name))
+		if (!procfile_pid_name(de->d_name, &pid) || pid <= after || (best && pid >= best))
 			continue;
-		lpid = strtol(de->d_name, NULL, 10);
-		if (lpid <= after || lpid > INT32_MAX || (best && lpid >= best))
-			continue;
-		snprintf(rel, sizeof(rel), "%ld/ns/net", lpid);
+		snprintf(rel, sizeof(rel), "%d/ns/net", pid);
 		if (fstatat(procfd, rel, &st, 0) == 0 && st.st_dev == nsdev &&
 		    (uint64_t)st.st_ino == ino)
-			best = (int)lpid;
+			best = pid;
 	}
 	closedir(d);
 	return best;

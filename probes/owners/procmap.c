@@ -1,45 +1,30 @@
 /* procmap.c: map listener socket inodes to the processes holding them (comm, cmdline, user) and their systemd unit, cached by inode. */
 #include "base.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <linux/magic.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "ownertab.h"
+#include "procfile.h"
+#include "procinfo.h"
 #include "procmap.h"
 #include "procmap_int.h"
 #include "sort.h"
 
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
-
 /*
- * Bounds on everything this file iterates over, so that a strange or
- * hostile /proc or cgroup tree costs a known amount, never a hang.
+ * Bounds on the walks, so that a strange or hostile /proc costs a known
+ * amount, never a hang.
  */
 #define PROCMAP_MAX_PIDS 4194304      /* PID_MAX_LIMIT: no host has more */
 #define PROCMAP_MAX_FDS 4194304       /* fds looked at in one process */
-#define PROCMAP_READ_TRIES 64         /* EINTRs tolerated on one small file */
-#define CG_MAX_DIRS 65536             /* cgroups indexed; a big k8s node has a few thousand */
-#define CG_MAX_DEPTH 64               /* cgroup nesting followed */
-#define CG_PROCS_MAX 65536            /* a bigger cgroup saves nothing over the full walk */
-#define CG_PROCS_READS 65536          /* read() calls on one cgroup.procs */
-#define MOUNTINFO_MAX_LINES 100000
-#define CG_DEFAULT_MOUNT "/sys/fs/cgroup"
 
 const struct owner owner_unknown = { .uid = -1 };
 
@@ -54,27 +39,16 @@ struct procmap *procmap_new(const char *proc_root)
 		free(pm);
 		return NULL;
 	}
+	ownertab_init(&pm->owners);
+	cgroup_index_init(&pm->cg);
 	return pm;
-}
-
-static void cg_index_clear(struct procmap *pm)
-{
-	free(pm->cg_mount);
-	free(pm->cg);
-	free(pm->cg_paths);
-	pm->cg_mount = NULL;
-	pm->cg = NULL;
-	pm->cg_paths = NULL;
-	pm->ncg = pm->cgcap = 0;
-	pm->cg_paths_len = pm->cg_paths_cap = 0;
-	pm->cg_built = false;
 }
 
 void procmap_free(struct procmap *pm)
 {
 	if (!pm)
 		return;
-	cg_index_clear(pm);
+	cgroup_index_free(&pm->cg);
 	for (size_t i = 0; i < pm->count; i++)
 		entry_release(&pm->entries[i], ownertab_get(&pm->owners, pm->entries[i].owner)->nprocs);
 	free(pm->entries);
@@ -120,289 +94,6 @@ const struct owner *procmap_get(const struct procmap *pm, uint32_t inode)
 
 	return e ? ownertab_get(&pm->owners, e->owner) : NULL;
 }
-
-/*
- * Read a small file relative to dirfd into buf, NUL-terminated; longer
- * content is cut at size - 1. Return: bytes read, or -1 (errno set).
- */
-static ssize_t read_small_at(int dirfd, const char *path, char *buf, size_t size)
-{
-	size_t len = 0;
-	unsigned tries = 0;
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while (len < size - 1) {
-		ssize_t r = read(fd, buf + len, size - 1 - len);
-
-		if (r < 0 && errno == EINTR && ++tries < PROCMAP_READ_TRIES)
-			continue;
-		if (r < 0) {
-			int saved = errno;
-
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return (ssize_t)len;
-}
-
-/* The unit of one cgroup path: its innermost component ending in .service or .scope. */
-static void unit_from_path(const char *path, size_t plen, char *unit, size_t len)
-{
-	static const char deleted[] = " (deleted)";
-	const size_t dlen = sizeof(deleted) - 1;
-	const char *p;
-
-	unit[0] = '\0';
-	/* cgroup v2 marks a removed cgroup; its processes still belong to the unit. */
-	if (plen >= dlen && memcmp(path + plen - dlen, deleted, dlen) == 0)
-		plen -= dlen;
-	p = path + plen;
-	while (p > path) {
-		const char *comp_end = p, *comp;
-		size_t clen;
-
-		while (p > path && p[-1] != '/')
-			p--;
-		comp = p;
-		clen = (size_t)(comp_end - comp);
-		if ((clen > 8 && memcmp(comp_end - 8, ".service", 8) == 0) ||
-		    (clen > 6 && memcmp(comp_end - 6, ".scope", 6) == 0)) {
-			/* A cut unit name would name another unit: report none. */
-			if (clen < len) {
-				memcpy(unit, comp, clen);
-				unit[clen] = '\0';
-			}
-			return;
-		}
-		if (p > path)
-			p--;  /* step over the '/' */
-	}
-}
-
-/* Rank of a /proc/PID/cgroup line: 0 for "0::", 1 for "name=systemd", 2 other, -1 not a cgroup line. */
-static int cgroup_line_rank(const char *line, const char *eol, const char **path)
-{
-	const char *c1 = memchr(line, ':', (size_t)(eol - line));
-	const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(eol - c1 - 1)) : NULL;
-	size_t clen;
-
-	if (!c2)
-		return -1;
-	*path = c2 + 1;
-	clen = (size_t)(c2 - c1 - 1);
-	if (clen == 0 && c1 - line == 1 && line[0] == '0')
-		return 0;
-	if (clen == 12 && memcmp(c1 + 1, "name=systemd", 12) == 0)
-		return 1;
-	return 2;
-}
-
-/*
- * cgroup v2 has one line "0::/path". cgroup v1 has one line per hierarchy
- * "ID:controllers:/path"; systemd tracks units in "name=systemd". On hybrid
- * hosts both exist: take "0::" first, then "name=systemd" (a v1 host can
- * show "0::/" with the unit only under name=systemd), then the other
- * hierarchies in order, since systemd mirrors units into v1 controllers too.
- */
-void procmap_cgroup_walk(const char *text, bool (*fn)(const char *path, size_t len, void *arg),
-			 void *arg)
-{
-	int rank;
-
-	for (rank = 0; rank < 3; rank++) {
-		const char *p = text;
-
-		while (*p) {
-			const char *nl = strchr(p, '\n');
-			const char *eol = nl ? nl : p + strlen(p);
-			const char *path;
-
-			if (cgroup_line_rank(p, eol, &path) == rank && fn(path, (size_t)(eol - path), arg))
-				return;
-			p = nl ? nl + 1 : eol;
-		}
-	}
-}
-
-struct name_out {
-	char *buf;
-	size_t len;
-};
-
-static bool unit_found(const char *path, size_t plen, void *arg)
-{
-	struct name_out *o = arg;
-
-	unit_from_path(path, plen, o->buf, o->len);
-	return o->buf[0] != '\0';
-}
-
-void procmap_unit_from_cgroup(const char *text, char *unit, size_t len)
-{
-	struct name_out o = { unit, len };
-
-	if (len == 0)
-		return;
-	unit[0] = '\0';
-	procmap_cgroup_walk(text, unit_found, &o);
-}
-
-char procmap_proc_state(const char *proc_root, int pid)
-{
-	/*
-	 * Only the start is needed: pid, comm (at most 64 bytes, for kernel
-	 * workers) and the state fit well within 256.
-	 */
-	char path[4096], buf[256];
-	const char *rp;
-	int n;
-
-	n = snprintf(path, sizeof(path), "%s/%d/stat", proc_root, pid);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return 0;
-	if (read_small_at(AT_FDCWD, path, buf, sizeof(buf)) < 0)
-		return 0;
-	/* comm may itself contain ") ": the state follows the last ')'. */
-	rp = strrchr(buf, ')');
-	if (!rp || rp[1] != ' ' || !isalpha((unsigned char)rp[2]))
-		return 0;
-	return rp[2];
-}
-
-/*
- * The length of the UTF-8 character at p[0, avail), p[0] >= 0x80.
- * Return: 2 to 4 when it is well-formed (no overlong forms, surrogates or
- * code points past U+10FFFF: what a JSON encoder accepts), 0 when it is
- * not, -1 when it may be but avail ends inside it.
- */
-static int utf8_len(const unsigned char *p, size_t avail)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	int n, i;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < n; i++) {
-		if ((size_t)i >= avail)
-			return -1;
-		if (p[i] < lo || p[i] > hi)
-			return 0;
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return n;
-}
-
-/*
- * The bytes of /proc/PID/cmdline as one line: the NULs between arguments
- * become spaces, trailing NULs (the last argument's, and the padding left
- * by setproctitle) are dropped. Control characters and bytes that are not
- * well-formed UTF-8 become '?', one per byte, so the text is safe for a
- * terminal, the journal and JSON. Well-formed UTF-8 is kept; a character
- * is never cut in half. cut says raw was cut short by the read, so a
- * character it ends inside is simply left out.
- */
-static void format_cmdline(const unsigned char *raw, size_t len, bool cut, char *out, size_t size)
-{
-	size_t i = 0, o = 0;
-
-	while (len > 0 && raw[len - 1] == '\0')
-		len--;
-	while (i < len && o < size - 1) {
-		unsigned char c = raw[i];
-		int n;
-
-		if (c < 0x80) {
-			/* The argument separator; printable ASCII; C0 controls and DEL. */
-			out[o++] = c == '\0' ? ' ' : c >= 0x20 && c < 0x7f ? (char)c : '?';
-			i++;
-			continue;
-		}
-		n = utf8_len(raw + i, len - i);
-		if (n < 0 && cut)
-			break;
-		if (n <= 0) {
-			out[o++] = '?';
-			i++;
-			continue;
-		}
-		/* C1 controls (U+0080..U+009F) are as unprintable as C0 ones. */
-		if (n == 2 && c == 0xc2 && raw[i + 1] < 0xa0) {
-			out[o++] = '?';
-			i += 2;
-			continue;
-		}
-		if (o + (size_t)n > size - 1)
-			break;
-		memcpy(out + o, raw + i, (size_t)n);
-		o += (size_t)n;
-		i += (size_t)n;
-	}
-	out[o] = '\0';
-}
-
-/* The real uid on the "Uid:" line of a /proc/PID/status text. Return: -1 if none. */
-static int64_t uid_from_status(const char *text)
-{
-	const char *p = text;
-	unsigned lines = 0;
-
-	while (*p && lines++ < 256) {
-		if (strncmp(p, "Uid:", 4) == 0) {
-			char *end;
-			unsigned long long v;
-
-			p += 4;
-			while (*p == '\t' || *p == ' ')
-				p++;
-			if (*p < '0' || *p > '9')
-				return -1;
-			errno = 0;
-			v = strtoull(p, &end, 10);
-			/* (uid_t)-1 is "no uid", never a process's. */
-			if (errno || v >= UINT32_MAX || (*end != '\t' && *end != ' ' && *end != '\n'))
-				return -1;
-			return (int64_t)v;
-		}
-		p = strchr(p, '\n');
-		if (!p)
-			break;
-		p++;
-	}
-	return -1;
-}
-
-/* What one holder process is: read once per update, however many inodes it holds. */
-struct proc_info {
-	int64_t uid;
-	char comm[OWNER_COMM_MAX + 1];
-	char cmdline[OWNER_CMDLINE_MAX];
-	char unit[OWNER_UNIT_MAX];
-};
 
 /* The holder processes one update met; inodes refer to them by index. */
 struct proc_table {
@@ -508,58 +199,6 @@ static void add_proc(struct pending *p, int pid, int fd, uint32_t info)
 	p->nprocs = n + 1;
 }
 
-static bool is_pid_name(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
-/*
- * comm and cmdline of pid. Return: false when the process is gone (no
- * comm). An empty cmdline is a kernel thread or a zombie: "" then.
- */
-static bool read_names(int procfd, int pid, struct proc_info *pi)
-{
-	unsigned char raw[OWNER_CMDLINE_MAX + 8];
-	char path[64];
-	ssize_t len;
-
-	snprintf(path, sizeof(path), "%d/comm", pid);
-	len = read_small_at(procfd, path, pi->comm, sizeof(pi->comm));
-	if (len < 0)
-		return false;
-	if (len > 0 && pi->comm[len - 1] == '\n')
-		pi->comm[len - 1] = '\0';
-	pi->comm[OWNER_COMM_MAX - 1] = '\0';
-
-	/*
-	 * A few bytes more than fit, so that a character straddling the end
-	 * of what is shown is seen whole or known to be cut.
-	 */
-	snprintf(path, sizeof(path), "%d/cmdline", pid);
-	len = read_small_at(procfd, path, (char *)raw, sizeof(raw));
-	if (len < 0)
-		len = 0;
-	format_cmdline(raw, (size_t)len, (size_t)len == sizeof(raw) - 1, pi->cmdline,
-		       sizeof(pi->cmdline));
-	return true;
-}
-
-static int64_t read_uid(int procfd, int pid)
-{
-	/* "Uid:" is the ninth line; Name (64 bytes escaped at most) is the only long one before it. */
-	char path[64], buf[1024];
-
-	snprintf(path, sizeof(path), "%d/status", pid);
-	if (read_small_at(procfd, path, buf, sizeof(buf)) < 0)
-		return -1;
-	return uid_from_status(buf);
-}
-
 /*
  * Everything shown about a holder process: comm, cmdline, real uid, and
  * the unit of its cgroup. Return: its index in pt, or -1 when it is gone
@@ -567,9 +206,6 @@ static int64_t read_uid(int procfd, int pid)
  */
 static long proc_table_add(struct proc_table *pt, int procfd, int pid)
 {
-	struct proc_info *pi;
-	char path[64], cg[4096];
-
 	if (pt->count == pt->cap) {
 		size_t cap = pt->cap ? pt->cap * 2 : 8;
 		struct proc_info *items = realloc(pt->items, cap * sizeof(*items));
@@ -581,14 +217,8 @@ static long proc_table_add(struct proc_table *pt, int procfd, int pid)
 		pt->items = items;
 		pt->cap = cap;
 	}
-	pi = &pt->items[pt->count];
-	memset(pi, 0, sizeof(*pi));
-	if (!read_names(procfd, pid, pi))
+	if (!procinfo_read(procfd, pid, &pt->items[pt->count]))
 		return -1;
-	pi->uid = read_uid(procfd, pid);
-	snprintf(path, sizeof(path), "%d/cgroup", pid);
-	if (read_small_at(procfd, path, cg, sizeof(cg)) >= 0)
-		procmap_unit_from_cgroup(cg, pi->unit, sizeof(pi->unit));
 	return (long)pt->count++;
 }
 
@@ -655,390 +285,13 @@ static void full_walk(DIR *proc, struct pending *pend, size_t n, struct proc_tab
 
 	rewinddir(proc);
 	while (seen++ < PROCMAP_MAX_PIDS && (de = readdir(proc)) != NULL) {
-		long pid;
+		int pid;
 
-		if (!is_pid_name(de->d_name))
-			continue;
-		pid = strtol(de->d_name, NULL, 10);
-		if (pid <= 0 || pid > INT32_MAX)
-			continue;
-		scan_process(dirfd(proc), (int)pid, pend, n, pt);
+		if (procfile_pid_name(de->d_name, &pid))
+			scan_process(dirfd(proc), pid, pend, n, pt);
 	}
 }
 
-/* ---- cgroup id -> directory ---- */
-
-/* Undo the octal escapes (\040 for a space ...) of a mountinfo field, in place. */
-static void unescape_mountinfo(char *s)
-{
-	char *w = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*w++ = *s;
-		}
-	}
-	*w = '\0';
-}
-
-/*
- * The cgroup2 mount point from PROC_ROOT/self/mountinfo: the first cgroup2
- * mount of the whole hierarchy (root "/"), else the first cgroup2 mount.
- * When mountinfo cannot be read, /sys/fs/cgroup if it is cgroup2; a hybrid
- * host has a tmpfs there and cgroup2 at /sys/fs/cgroup/unified, which is
- * why mountinfo is asked first. Return: a new string, or NULL when there
- * is no cgroup2 (or no memory: the hint is then unused, never wrong).
- */
-static char *cg_find_mount(const char *proc_root)
-{
-	char path[4096], *line = NULL, *found = NULL;
-	unsigned long lines = 0;
-	size_t cap = 0;
-	struct statfs sf;
-	FILE *f;
-	int n;
-
-	n = snprintf(path, sizeof(path), "%s/self/mountinfo", proc_root);
-	f = n > 0 && (size_t)n < sizeof(path) ? fopen(path, "re") : NULL;
-	if (!f) {
-		if (statfs(CG_DEFAULT_MOUNT, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
-			return strdup(CG_DEFAULT_MOUNT);
-		return NULL;
-	}
-	while (lines++ < MOUNTINFO_MAX_LINES && getline(&line, &cap, f) > 0) {
-		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
-		char *field[6], *save = NULL, *tok, *fstype = NULL;
-		int nf = 0;
-		bool dash = false;
-
-		line[strcspn(line, "\n")] = '\0';
-		for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-			if (nf < 6) {
-				field[nf++] = tok;
-			} else if (dash) {
-				fstype = tok;
-				break;
-			} else if (strcmp(tok, "-") == 0) {
-				dash = true;
-			}
-		}
-		if (nf < 6 || !fstype || strcmp(fstype, "cgroup2") != 0)
-			continue;
-		unescape_mountinfo(field[4]);
-		if (!found) {
-			found = strdup(field[4]);
-			if (!found)
-				break;
-		}
-		if (strcmp(field[3], "/") == 0) {
-			char *whole = strdup(field[4]);
-
-			if (whole) {
-				free(found);
-				found = whole;
-			}
-			break;
-		}
-	}
-	free(line);
-	fclose(f);
-	return found;
-}
-
-static bool cg_index_add(struct procmap *pm, uint64_t id, const char *rel, unsigned depth)
-{
-	size_t rlen = strlen(rel) + 1;
-
-	if (pm->ncg == pm->cgcap) {
-		size_t cap = pm->cgcap ? pm->cgcap * 2 : 64;
-		struct cg_entry *e = realloc(pm->cg, cap * sizeof(*e));
-
-		if (!e)
-			return false;
-		pm->cg = e;
-		pm->cgcap = cap;
-	}
-	if (pm->cg_paths_len + rlen > pm->cg_paths_cap) {
-		size_t cap = pm->cg_paths_cap ? pm->cg_paths_cap : 4096;
-		char *p;
-
-		while (cap < pm->cg_paths_len + rlen)
-			cap *= 2;
-		p = realloc(pm->cg_paths, cap);
-		if (!p)
-			return false;
-		pm->cg_paths = p;
-		pm->cg_paths_cap = cap;
-	}
-	memcpy(pm->cg_paths + pm->cg_paths_len, rel, rlen);
-	pm->cg[pm->ncg].id = id;
-	pm->cg[pm->ncg].path = pm->cg_paths_len;
-	pm->cg[pm->ncg].depth = depth;
-	pm->ncg++;
-	pm->cg_paths_len += rlen;
-	return true;
-}
-
-static int cg_entry_cmp(const void *a, const void *b)
-{
-	const struct cg_entry *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/*
- * Walk the cgroup2 tree once, breadth first, with the index itself as the
- * queue: every directory is a cgroup and its inode number is the cgroup id
- * sock_diag reports. Mounts inside the tree are not crossed. A directory
- * that vanishes mid-walk is skipped. On failure the index is left empty
- * and unbuilt, so that a later update tries again.
- */
-static void cg_index_build(struct procmap *pm)
-{
-	struct stat st;
-	size_t i;
-	int rootfd;
-
-	cg_index_clear(pm);
-	pm->cg_built = true;
-	pm->cg_mount = cg_find_mount(pm->proc_root);
-	if (!pm->cg_mount)
-		return;
-	rootfd = open(pm->cg_mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return;
-	if (fstat(rootfd, &st) < 0 || !cg_index_add(pm, (uint64_t)st.st_ino, "", 0))
-		goto fail;
-	for (i = 0; i < pm->ncg && pm->ncg < CG_MAX_DIRS; i++) {
-		char rel[PATH_MAX];
-		unsigned depth = pm->cg[i].depth;
-		struct dirent *de;
-		size_t rlen;
-		int dfd;
-		DIR *d;
-
-		if (depth >= CG_MAX_DEPTH)
-			continue;
-		/* cg_index_add may move cg_paths: work on a copy of the parent's path. */
-		rlen = strlen(pm->cg_paths + pm->cg[i].path);
-		memcpy(rel, pm->cg_paths + pm->cg[i].path, rlen + 1);
-		dfd = rlen ? openat(rootfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-			   : dup(rootfd);
-		if (dfd < 0)
-			continue;
-		d = fdopendir(dfd);
-		if (!d) {
-			close(dfd);
-			continue;
-		}
-		while (pm->ncg < CG_MAX_DIRS && (de = readdir(d)) != NULL) {
-			struct stat cst;
-			int n;
-
-			if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
-				continue;
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			if (fstatat(dirfd(d), de->d_name, &cst, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !S_ISDIR(cst.st_mode) || cst.st_dev != st.st_dev)
-				continue;
-			n = rlen ? snprintf(rel + rlen, sizeof(rel) - rlen, "/%s", de->d_name)
-				 : snprintf(rel, sizeof(rel), "%s", de->d_name);
-			if (n > 0 && rlen + (size_t)n < sizeof(rel) &&
-			    !cg_index_add(pm, (uint64_t)cst.st_ino, rel, depth + 1)) {
-				closedir(d);
-				goto fail;
-			}
-			rel[rlen] = '\0';
-		}
-		closedir(d);
-	}
-	close(rootfd);
-	qsort(pm->cg, pm->ncg, sizeof(*pm->cg), cg_entry_cmp);
-	return;
-fail:
-	close(rootfd);
-	cg_index_clear(pm);
-}
-
-/* Return: an fd of the directory of cgroup id per the index, or -1. */
-static int cg_open_indexed(const struct procmap *pm, uint64_t id)
-{
-	struct cg_entry key = { .id = id }, *e;
-	char path[PATH_MAX + 64];
-	struct stat st;
-	int n, fd;
-
-	if (pm->ncg == 0 || !pm->cg_mount)
-		return -1;
-	e = bsearch(&key, pm->cg, pm->ncg, sizeof(*pm->cg), cg_entry_cmp);
-	if (!e)
-		return -1;
-	n = snprintf(path, sizeof(path), "%s/%s", pm->cg_mount, pm->cg_paths + e->path);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -1;
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	/*
-	 * Ids are never reused, but paths are: a restarted unit gets a new
-	 * cgroup at the old path. Trust the path only if it is still that id.
-	 */
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_ino != id) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * The directory of cgroup id. The index is (re)built when the id is not in
- * it, at most once per update (*walked): a cgroup made since the last walk
- * is found, and ids that exist nowhere cost one walk per update, not one
- * per inode. Return: an fd, or -1.
- */
-static int cg_open(struct procmap *pm, uint64_t id, bool *walked)
-{
-	int fd = pm->cg_built ? cg_open_indexed(pm, id) : -1;
-
-	if (fd >= 0 || *walked)
-		return fd;
-	*walked = true;
-	cg_index_build(pm);
-	return cg_open_indexed(pm, id);
-}
-
-static int int_cmp(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * The pids of cgroup.procs in the cgroup directory cgfd, sorted and
- * without repeats (the kernel promises neither). Return: the count, or -1
- * when it cannot be read, holds more than CG_PROCS_MAX pids, or is out of
- * memory.
- */
-static long read_cgroup_pids(int cgfd, int **out)
-{
-	char buf[4096];
-	int *pids = NULL;
-	size_t n = 0, cap = 0, i, k;
-	int64_t cur = -1;       /* the number being read; -1 between numbers */
-	bool bad = false;       /* the current line is not a number */
-	unsigned reads;
-	int fd;
-
-	fd = openat(cgfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	for (reads = 0; reads < CG_PROCS_READS; reads++) {
-		ssize_t r = read(fd, buf, sizeof(buf));
-		bool eof = r == 0;
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			goto fail;
-		/* A final line without '\n' ends at EOF. */
-		for (ssize_t j = 0; j < r || (eof && j == r); j++) {
-			char c = j < r ? buf[j] : '\n';
-
-			if (c >= '0' && c <= '9' && !bad) {
-				cur = (cur < 0 ? 0 : cur * 10) + (c - '0');
-				if (cur > INT32_MAX)
-					bad = true;
-				continue;
-			}
-			if (c != '\n') {
-				bad = true;
-				continue;
-			}
-			if (!bad && cur > 0) {
-				if (n == CG_PROCS_MAX)
-					goto fail;
-				if (n == cap) {
-					size_t ncap = cap ? cap * 2 : 256;
-					int *p = realloc(pids, ncap * sizeof(*p));
-
-					if (!p)
-						goto fail;
-					pids = p;
-					cap = ncap;
-				}
-				pids[n++] = (int)cur;
-			}
-			cur = -1;
-			bad = false;
-		}
-		if (eof)
-			break;
-	}
-	close(fd);
-	if (n > 1)
-		qsort(pids, n, sizeof(*pids), int_cmp);
-	for (i = 0, k = 0; i < n; i++)
-		if (k == 0 || pids[k - 1] != pids[i])
-			pids[k++] = pids[i];
-	*out = pids;
-	return (long)k;
-fail:
-	close(fd);
-	free(pids);
-	return -1;
-}
-
-/* ---- uid -> user name ---- */
-
-/*
- * The name of uid into out: from the cache, else from getpwuid_r (which may
- * ask NSS, even the network: hence the cache). A uid with no entry, or
- * with a name too long to show whole, is shown as its number.
- */
-static void user_name(struct procmap *pm, uint32_t uid, char *out, size_t size)
-{
-	struct passwd pw, *res = NULL;
-	char *buf = NULL;
-	size_t blen = 1024, i;
-	bool cacheable = false;
-	int tries, r = 0;
-
-	for (i = 0; i < pm->nusers; i++) {
-		if (pm->users[i].uid == uid) {
-			snprintf(out, size, "%s", pm->users[i].name);
-			return;
-		}
-	}
-	snprintf(out, size, "%" PRIu32, uid);
-	for (tries = 0; tries < 8; tries++, blen *= 2) {
-		char *nb = realloc(buf, blen);
-
-		if (!nb)
-			break;
-		buf = nb;
-		r = getpwuid_r((uid_t)uid, &pw, buf, blen, &res);
-		if (r != ERANGE)
-			break;
-	}
-	/* Only a definite answer is cached; a failing NSS is asked again next time. */
-	if (r == 0 && buf) {
-		cacheable = true;
-		if (res && strlen(res->pw_name) < size && strlen(res->pw_name) < OWNER_USER_MAX)
-			snprintf(out, size, "%s", res->pw_name);
-	}
-	free(buf);
-	if (!cacheable)
-		return;
-	i = pm->nusers < PROCMAP_USERS_MAX ? pm->nusers++ : pm->users_next++ % PROCMAP_USERS_MAX;
-	pm->users[i].uid = uid;
-	snprintf(pm->users[i].name, sizeof(pm->users[i].name), "%s", out);
-}
 
 /* ---- update ---- */
 
@@ -1090,9 +343,9 @@ static void resolve_by_cgroup(struct procmap *pm, int procfd, struct pending *pe
 
 		for (e = g + 1; e < n && pend[e].cgid == pend[g].cgid; e++)
 			;
-		cgfd = cg_open(pm, pend[g].cgid, &walked);
+		cgfd = cgroup_index_open(&pm->cg, pm->proc_root, pend[g].cgid, &walked);
 		if (cgfd >= 0) {
-			npids = read_cgroup_pids(cgfd, &pids);
+			npids = cgroup_read_pids(cgfd, &pids);
 			close(cgfd);
 		}
 		for (p = 0; p < npids; p++)
@@ -1108,11 +361,6 @@ static void resolve_by_cgroup(struct procmap *pm, int procfd, struct pending *pe
 		}
 		g = e;
 	}
-}
-
-int procmap_update(struct procmap *pm, const uint32_t *inodes, size_t n)
-{
-	return procmap_update_hinted(pm, inodes, NULL, n);
 }
 
 /* Room for n entries. Return: 0 or -ENOMEM. */
@@ -1167,7 +415,7 @@ static int pending_finish(struct procmap *pm, const struct pending *p, const str
 	if (p->unit_pid != 0)
 		memcpy(o.unit, pt->items[p->unit_info].unit, sizeof(o.unit));
 	if (o.uid >= 0)
-		user_name(pm, (uint32_t)o.uid, o.user, sizeof(o.user));
+		user_cache_name(&pm->users, (uint32_t)o.uid, o.user, sizeof(o.user));
 	idx = ownertab_intern(&pm->owners, &o);
 	if (idx < 0) {
 		entry_release(out, p->nprocs);
@@ -1182,6 +430,154 @@ void procmap_owners_collect(struct procmap *pm)
 	/* On ENOMEM the unused ones simply stay until the next time. */
 	(void)ownertab_collect(&pm->owners, pm->count ? &pm->entries[0].owner : NULL, pm->count,
 			       sizeof(*pm->entries));
+}
+
+/*
+ * The inodes asked for, sorted, each once with its hint. Made for this
+ * update and freed after it: the monitor asks only when its sockets
+ * changed, and 16 bytes a listener kept for that would weigh on every
+ * tick's memory. Return: how many, or -ENOMEM.
+ */
+static long want_list(const uint32_t *inodes, const uint64_t *cgroup_ids, size_t n,
+		      struct want **out)
+{
+	struct want *want;
+	size_t nwant = 0, i;
+
+	*out = NULL;
+	if (n == 0)
+		return 0;
+	want = malloc(n * sizeof(*want));
+	if (!want)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		want[i].inode = inodes[i];
+		want[i].cgid = cgroup_ids ? cgroup_ids[i] : 0;
+	}
+	sort_inplace(want, n, sizeof(*want), want_cmp);
+	for (i = 0; i < n; i++)
+		if (nwant == 0 || want[nwant - 1].inode != want[i].inode)
+			want[nwant++] = want[i];
+	*out = want;
+	return (long)nwant;
+}
+
+/* Forget cached inodes not asked for, in place: both lists are sorted. Return: whether any was. */
+static bool forget_unasked(struct procmap *pm, const struct want *want, size_t nwant)
+{
+	size_t i, j, k;
+	bool changed;
+
+	for (i = 0, j = 0, k = 0; i < pm->count; i++) {
+		while (j < nwant && want[j].inode < pm->entries[i].inode)
+			j++;
+		if (j < nwant && want[j].inode == pm->entries[i].inode)
+			pm->entries[k++] = pm->entries[i];
+		else
+			entry_release(&pm->entries[i],
+				      ownertab_get(&pm->owners, pm->entries[i].owner)->nprocs);
+	}
+	changed = k != pm->count;
+	pm->count = k;
+	return changed;
+}
+
+/* Find the holders of pend[0, n): those with a hint by their cgroup, the rest by one full walk. */
+static void walk_pending(struct procmap *pm, DIR *proc, struct pending *pend, size_t n,
+			 struct proc_table *pt)
+{
+	size_t nhintless = 0, nrest = 0;
+
+	/* Those with a hint (after the ones without: cgid 0 sorts first) go by their cgroup. */
+	sort_inplace(pend, n, sizeof(*pend), pending_cg_cmp);
+	while (nhintless < n && pend[nhintless].cgid == 0)
+		nhintless++;
+	if (nhintless < n)
+		resolve_by_cgroup(pm, dirfd(proc), pend + nhintless, n - nhintless, pt);
+
+	/* The rest, in inode order, share one walk of every process. */
+	sort_inplace(pend, n, sizeof(*pend), pending_rest_cmp);
+	while (nrest < n && !pend[nrest].done)
+		nrest++;
+	if (nrest > 0) {
+		full_walk(proc, pend, nrest, pt);
+		pm->full_walks++;
+	}
+}
+
+/* Cache what the walks found for pend[0, n), whose inodes are not cached. Return: 0 or -ENOMEM. */
+static int cache_pending(struct procmap *pm, struct pending *pend, size_t n,
+			 const struct proc_table *pt)
+{
+	struct pm_entry *fresh;
+	size_t i, j, k;
+	int err;
+
+	err = entries_reserve(pm, pm->count + n);
+	if (err < 0)
+		return err;
+	fresh = calloc(n, sizeof(*fresh));
+	if (!fresh)
+		return -ENOMEM;
+	sort_inplace(pend, n, sizeof(*pend), pending_inode_cmp);
+	for (i = 0; i < n; i++) {
+		err = pending_finish(pm, &pend[i], pt, &fresh[i]);
+		if (err < 0) {
+			while (i-- > 0)
+				entry_release(&fresh[i], pend[i].nprocs);
+			free(fresh);
+			return err;
+		}
+	}
+	/* Merge from the back so the cache stays sorted without a copy. */
+	i = pm->count;
+	j = n;
+	k = pm->count + n;
+	while (j > 0) {
+		if (i > 0 && pm->entries[i - 1].inode > fresh[j - 1].inode)
+			pm->entries[--k] = pm->entries[--i];
+		else
+			pm->entries[--k] = fresh[--j];
+	}
+	pm->count += n;
+	free(fresh);
+	return 0;
+}
+
+/*
+ * Resolve and cache want[0, n), none of them cached yet. If PROC_ROOT
+ * cannot be read nothing is cached, so the next update tries again; an
+ * inode whose holder is simply not visible (another namespace, no
+ * permission) is cached with nprocs 0, so it is not looked for on every
+ * tick. Return: 1 when they were cached, 0 when PROC_ROOT could not be
+ * read, -ENOMEM.
+ */
+static int resolve_new(struct procmap *pm, const struct want *want, size_t n)
+{
+	struct proc_table pt = { 0 };
+	struct pending *pend;
+	DIR *proc;
+	size_t i;
+	int err;
+
+	pend = calloc(n, sizeof(*pend));
+	if (!pend)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		pend[i].inode = want[i].inode;
+		pend[i].cgid = want[i].cgid;
+	}
+	proc = opendir(pm->proc_root);
+	if (!proc) {
+		free(pend);
+		return 0;
+	}
+	walk_pending(pm, proc, pend, n, &pt);
+	closedir(proc);
+	err = pt.failed ? -ENOMEM : cache_pending(pm, pend, n, &pt);
+	free(pt.items);
+	free(pend);
+	return err < 0 ? err : 1;
 }
 
 /*
@@ -1201,128 +597,28 @@ void procmap_owners_collect(struct procmap *pm)
 int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint64_t *cgroup_ids,
 			  size_t n)
 {
-	struct proc_table pt = { 0 };
-	struct pending *pend = NULL;
-	struct pm_entry *fresh = NULL;
-	struct want *want = NULL;
-	size_t nwant = 0, nfresh = 0, nhintless = 0, nrest = 0, i, j, k;
-	bool changed = false;
-	DIR *proc = NULL;
+	struct want *want;
+	size_t nfresh = 0, i;
+	long nwant;
+	bool changed;
 	int err = 0;
 
-	if (n > 0) {
-		/*
-		 * Made for this update and freed after it: the monitor asks only
-		 * when its sockets changed, and 16 bytes a listener kept for
-		 * that would weigh on every tick's memory.
-		 */
-		want = malloc(n * sizeof(*want));
-		if (!want)
-			return -ENOMEM;
-		for (i = 0; i < n; i++) {
-			want[i].inode = inodes[i];
-			want[i].cgid = cgroup_ids ? cgroup_ids[i] : 0;
-		}
-		sort_inplace(want, n, sizeof(*want), want_cmp);
-		for (i = 0; i < n; i++)
-			if (nwant == 0 || want[nwant - 1].inode != want[i].inode)
-				want[nwant++] = want[i];
-	}
-
-	/* Forget cached inodes not asked for, in place: both lists are sorted. */
-	for (i = 0, j = 0, k = 0; i < pm->count; i++) {
-		while (j < nwant && want[j].inode < pm->entries[i].inode)
-			j++;
-		if (j < nwant && want[j].inode == pm->entries[i].inode)
-			pm->entries[k++] = pm->entries[i];
-		else
-			entry_release(&pm->entries[i],
-				      ownertab_get(&pm->owners, pm->entries[i].owner)->nprocs);
-	}
-	changed = k != pm->count;
-	pm->count = k;
-
+	nwant = want_list(inodes, cgroup_ids, n, &want);
+	if (nwant < 0)
+		return (int)nwant;
+	changed = forget_unasked(pm, want, (size_t)nwant);
 	/* The inodes not cached yet; when there are none, nothing is read at all. */
-	for (i = 0; i < nwant; i++)
+	for (i = 0; i < (size_t)nwant; i++)
 		if (!entry_find(pm, want[i].inode))
 			want[nfresh++] = want[i];
-	if (nfresh == 0)
-		goto out;
-
-	pend = calloc(nfresh, sizeof(*pend));
-	fresh = calloc(nfresh, sizeof(*fresh));
-	if (!pend || !fresh) {
-		err = -ENOMEM;
-		goto out;
+	if (nfresh > 0) {
+		err = resolve_new(pm, want, nfresh);
+		changed |= err > 0;
 	}
-	for (i = 0; i < nfresh; i++) {
-		pend[i].inode = want[i].inode;
-		pend[i].cgid = want[i].cgid;
-	}
-	/*
-	 * If PROC_ROOT cannot be read nothing is cached, so the next update
-	 * tries again; an inode whose holder is simply not visible (another
-	 * namespace, no permission) is cached with nprocs 0, so it is not
-	 * looked for on every tick.
-	 */
-	proc = opendir(pm->proc_root);
-	if (!proc)
-		goto out;
-
-	/* Those with a hint (after the ones without: cgid 0 sorts first) go by their cgroup. */
-	sort_inplace(pend, nfresh, sizeof(*pend), pending_cg_cmp);
-	while (nhintless < nfresh && pend[nhintless].cgid == 0)
-		nhintless++;
-	if (nhintless < nfresh)
-		resolve_by_cgroup(pm, dirfd(proc), pend + nhintless, nfresh - nhintless, &pt);
-
-	/* The rest, in inode order, share one walk of every process. */
-	sort_inplace(pend, nfresh, sizeof(*pend), pending_rest_cmp);
-	while (nrest < nfresh && !pend[nrest].done)
-		nrest++;
-	if (nrest > 0) {
-		full_walk(proc, pend, nrest, &pt);
-		pm->full_walks++;
-	}
-	if (pt.failed) {
-		err = -ENOMEM;
-		goto out;
-	}
-
-	err = entries_reserve(pm, pm->count + nfresh);
-	if (err < 0)
-		goto out;
-	sort_inplace(pend, nfresh, sizeof(*pend), pending_inode_cmp);
-	for (i = 0; i < nfresh; i++) {
-		err = pending_finish(pm, &pend[i], &pt, &fresh[i]);
-		if (err < 0) {
-			while (i-- > 0)
-				entry_release(&fresh[i], pend[i].nprocs);
-			goto out;
-		}
-	}
-	/* Merge from the back so the cache stays sorted without a copy. */
-	i = pm->count;
-	j = nfresh;
-	k = pm->count + nfresh;
-	while (j > 0) {
-		if (i > 0 && pm->entries[i - 1].inode > fresh[j - 1].inode)
-			pm->entries[--k] = pm->entries[--i];
-		else
-			pm->entries[--k] = fresh[--j];
-	}
-	pm->count += nfresh;
-	changed = true;
-out:
 	if (changed || err < 0) {
 		procmap_owners_collect(pm);
 		pm->generation++;
 	}
-	if (proc)
-		closedir(proc);
-	free(pt.items);
-	free(fresh);
-	free(pend);
 	free(want);
-	return err;
+	return err < 0 ? err : 0;
 }

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <poll.h>
 
+#include "cgroup.h"
 #include "ownertab.h"
+#include "procinfo.h"
 #include "procmap.h"
-
-#define PROCMAP_USERS_MAX 64          /* uid -> name cache entries */
 
 /*
  * A holder process and one socket it held, with the fd it held it on: one
@@ -24,19 +24,6 @@ struct pm_rep {
 	uint32_t inode;
 	int pidfd;          /* the process's pidfd, -1 when there is none: then fd and inode tell */
 	bool gone;          /* this prune found the process gone */
-};
-
-/* A uid with its name, or its number as text when it has no passwd entry. */
-struct user_entry {
-	uint32_t uid;
-	char name[OWNER_USER_MAX];
-};
-
-/* One cgroup of the index: its id (directory inode) and its path under the mount. */
-struct cg_entry {
-	uint64_t id;
-	size_t path;        /* offset of the NUL-terminated relative path in cg_paths */
-	unsigned depth;     /* used only while walking */
 };
 
 /*
@@ -105,19 +92,8 @@ struct procmap {
 	unsigned long generation;   /* procmap_generation */
 	unsigned long cgroup_hits;
 
-	struct user_entry users[PROCMAP_USERS_MAX];
-	size_t nusers;
-	size_t users_next;      /* the slot to overwrite when the cache is full */
-
-	/* cgroup id -> path index, built lazily; cg_built false until walked once. */
-	bool cg_built;
-	char *cg_mount;         /* the cgroup2 mount point, NULL when there is none */
-	struct cg_entry *cg;    /* sorted by id once built */
-	size_t ncg;
-	size_t cgcap;
-	char *cg_paths;         /* all relative paths, NUL-separated */
-	size_t cg_paths_len;
-	size_t cg_paths_cap;
+	struct user_cache users;    /* the user names of the owners' uids */
+	struct cgroup_index cg;     /* cgroup id -> directory, for the hinted lookups */
 };
 
 /* "socket:[12345]" -> 12345. Return: false for anything else. */

@@ -25,7 +25,7 @@ static void usage(void)
 		"  SKMEMINFO alone, and its parser passes tcp_info over), and write the\n"
 		"  bytes of every recv() to FILE, concatenated, up to and including\n"
 		"  NLMSG_DONE.\n"
-		"  -d  the deep tier's dump instead (probes/sockdiag_deep.c): every\n"
+		"  -d  the deep tier's dump instead (probes/deep.c): every\n"
 		"      state but LISTEN, no extensions.\n");
 	exit(2);
 }
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 	req->sdiag_family = family;
 	req->sdiag_protocol = IPPROTO_TCP;
 	if (deep) {
-		/* The same request as deep_dump_family in probes/sockdiag_deep.c. */
+		/* The same request as deep_dump_family in probes/deep.c. */
 		req->idiag_states = 0xffffffffU & ~(1U << TCP_LISTEN);
 		req->idiag_ext = 0;
 	} else {

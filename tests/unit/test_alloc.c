@@ -23,6 +23,7 @@
 #include "procfile.h"
 #include "netns_fixture.h"
 #include "tmp_fixture.h"
+#include "oneshot_fixture.h"
 
 /*
  * The link is made with -Wl,--wrap for malloc, calloc, realloc and free:

@@ -803,7 +803,7 @@ Test(synthetic, two_hundred_thousand_sockets)
 
 Test(synthetic, destination_cap)
 {
-	const uint32_t cap = 1U << 18;  /* DEEP_DESTS_MAX in sockdiag_deep.c */
+	const uint32_t cap = 1U << 18;  /* DEEP_DESTS_MAX in deep.c */
 	struct buf b = { NULL, 0, 0 };
 	struct deep_sample ds;
 	uint64_t cookie = 1;
@@ -849,7 +849,7 @@ Test(synthetic, destination_cap)
 
 Test(synthetic, synrecv_sorted_and_capped)
 {
-	const uint32_t cap = 4096;      /* DEEP_SYNRECV_MAX in sockdiag_deep.c */
+	const uint32_t cap = 4096;      /* DEEP_SYNRECV_MAX in deep.c */
 	struct buf b = { NULL, 0, 0 };
 	struct deep_sample ds;
 	uint64_t cookie = 1;

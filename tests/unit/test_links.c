@@ -24,6 +24,7 @@
 #include <libmnl/libmnl.h>
 
 #include "links.h"
+#include "nl.h"
 #include "buf_fixture.h"
 
 /* Local experimental ethertypes (IEEE 802 "local experimental 1 and 2"). */
@@ -1040,4 +1041,48 @@ Test(links, steady_reads_allocate_nothing)
 	cr_assert_eq(t.count, want);
 	cr_assert_str_eq(t.items[0].name, "lo");
 	links_close(lk);
+}
+
+/* ---- the kernel's extended ACK, kept by the transport ---- */
+
+static int ignore_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_OK;
+}
+
+/*
+ * inet_diag gives no extended-ACK message on any path, but rtnetlink's
+ * strict dump checks do: a link dump filtered by ifindex is refused with
+ * one, at the end of the dump (NLMSG_DONE, not NLMSG_ERROR).
+ */
+Test(live, ext_ack_from_the_kernel)
+{
+	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct ifinfomsg))] __attribute__((aligned(4)));
+	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh;
+	struct nlsock nl;
+	int one = 1, r;
+
+	enter_netns();
+	cr_assert_eq(nlsock_open(&nl, NETLINK_ROUTE), 0);
+	if (mnl_socket_setsockopt(nl.mnl, NETLINK_GET_STRICT_CHK, &one, sizeof(one)) < 0)
+		cr_skip_test("NETLINK_GET_STRICT_CHK: %s (a kernel before 4.20)", strerror(errno));
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = 1;
+	r = nlsock_dump(&nl, nlh, ignore_cb, NULL);
+	cr_assert_eq(r, -EINVAL, "%d", r);
+	cr_assert_not_null(strstr(nlsock_ext_ack(&nl), "device index"), "ext ack \"%s\"",
+			   nlsock_ext_ack(&nl));
+	/* The next dump starts with none: the message belongs to the request it explains. */
+	ifi->ifi_index = 0;
+	cr_assert_eq(nlsock_dump(&nl, nlh, ignore_cb, NULL), 0);
+	cr_assert_str_eq(nlsock_ext_ack(&nl), "");
+	nlsock_close(&nl);
 }

@@ -2,17 +2,20 @@
 #include "base.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sched.h>
 #include <criterion/criterion.h>
 
 #include "procfile.h"
 #include "tmp_fixture.h"
+#include "oneshot_fixture.h"
 
 /* What *buf holds before a failing call, which must leave it alone. */
 static char sentinel[] = "untouched";
@@ -101,6 +104,48 @@ Test(procfile, errors, .init = tmp_setup, .fini = tmp_teardown)
 	cr_assert_eq(buf, sentinel);
 	cr_assert_eq(len, 12345);
 	free(data);
+}
+
+Test(procfile, head_at_cuts, .init = tmp_setup, .fini = tmp_teardown)
+{
+	char *data = write_pattern("f", 100), buf[16];
+	int dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	cr_assert_geq(dirfd, 0);
+	/* The head only: the rest is left unread, not refused. */
+	cr_assert_eq(procfile_read_head_at(dirfd, "f", buf, sizeof(buf)), 15);
+	cr_assert_eq(memcmp(buf, data, 15), 0);
+	cr_assert_eq(buf[15], '\0');
+	cr_assert_eq(procfile_read_head_at(dirfd, "f", buf, 1), 0);
+	cr_assert_str_eq(buf, "");
+	cr_assert_eq(procfile_read_head_at(dirfd, "missing", buf, sizeof(buf)), -ENOENT);
+	cr_assert_eq(procfile_read_head_at(dirfd, "f", buf, 0), -EINVAL);
+	free(data);
+	data = write_pattern("g", 3);
+	cr_assert_eq(procfile_read_head_at(dirfd, "g", buf, sizeof(buf)), 3);
+	cr_assert_eq(memcmp(buf, data, 3), 0);
+	cr_assert_eq(buf[3], '\0');
+	close(dirfd);
+	free(data);
+}
+
+Test(procfile, pid_name)
+{
+	int pid = -7;
+
+	cr_assert(procfile_pid_name("1", &pid));
+	cr_assert_eq(pid, 1);
+	cr_assert(procfile_pid_name("2147483647", &pid));
+	cr_assert_eq(pid, 2147483647);
+	pid = -7;
+	cr_assert_not(procfile_pid_name("2147483648", &pid));
+	cr_assert_not(procfile_pid_name("0", &pid));
+	cr_assert_not(procfile_pid_name("", &pid));
+	cr_assert_not(procfile_pid_name("12a", &pid));
+	cr_assert_not(procfile_pid_name("-1", &pid));
+	cr_assert_not(procfile_pid_name("self", &pid));
+	cr_assert_not(procfile_pid_name("99999999999999999999", &pid));
+	cr_assert_eq(pid, -7);
 }
 
 static struct span sp(const char *s)

@@ -21,7 +21,10 @@
 #include <criterion/criterion.h>
 
 #include "listener.h"
+#include "cgroup.h"
+#include "procinfo.h"
 #include "procmap.h"
+#include "procmap_fixture.h"
 #include "sockdiag.h"
 
 /* ---- live /proc ---- */
@@ -217,8 +220,8 @@ Test(procmap_live, prefork)
 		cr_assert_eq(waitpid(kids[0], &status, WUNTRACED), kids[0]);
 		cr_assert(WIFSTOPPED(status));
 	}
-	cr_assert_eq(procmap_proc_state("/proc", kids[0]), 'T');
-	cr_assert_eq(procmap_proc_state("/proc", kids[1]), 'S');
+	cr_assert_eq(procinfo_state("/proc", kids[0]), 'T');
+	cr_assert_eq(procinfo_state("/proc", kids[1]), 'S');
 	cr_assert_eq(kill(kids[0], SIGCONT), 0);
 
 	close(go[1]);
@@ -236,9 +239,9 @@ Test(procmap_live, prefork)
 
 Test(procmap_live, own_state)
 {
-	cr_assert_eq(procmap_proc_state("/proc", getpid()), 'R');
-	cr_assert_eq(procmap_proc_state("/proc", 0), 0);
-	cr_assert_eq(procmap_proc_state("/proc", -1), 0);
+	cr_assert_eq(procinfo_state("/proc", getpid()), 'R');
+	cr_assert_eq(procinfo_state("/proc", 0), 0);
+	cr_assert_eq(procinfo_state("/proc", -1), 0);
 }
 
 /* ---- live children: exec'd holders, pre-fork, cgroup2 ---- */
@@ -1079,12 +1082,12 @@ Test(procmap_fake, proc_state)
 	mk_dir("704");
 	mk_file("704/stat", "704 (cut)");
 
-	cr_assert_eq(procmap_proc_state(root, 700), 'S');
-	cr_assert_eq(procmap_proc_state(root, 701), 0);
-	cr_assert_eq(procmap_proc_state(root, 702), 0);
-	cr_assert_eq(procmap_proc_state(root, 703), 'I');
-	cr_assert_eq(procmap_proc_state(root, 704), 0);
-	cr_assert_eq(procmap_proc_state(root, 705), 0);
+	cr_assert_eq(procinfo_state(root, 700), 'S');
+	cr_assert_eq(procinfo_state(root, 701), 0);
+	cr_assert_eq(procinfo_state(root, 702), 0);
+	cr_assert_eq(procinfo_state(root, 703), 'I');
+	cr_assert_eq(procinfo_state(root, 704), 0);
+	cr_assert_eq(procinfo_state(root, 705), 0);
 }
 
 /* ---- cgroup text -> unit ---- */
@@ -1124,7 +1127,7 @@ Test(procmap_unit, table)
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		memset(unit, 'z', sizeof(unit));
-		procmap_unit_from_cgroup(cases[i].text, unit, sizeof(unit));
+		cgroup_unit_from_text(cases[i].text, unit, sizeof(unit));
 		cr_assert_str_eq(unit, cases[i].unit, "\"%s\"", cases[i].text);
 	}
 }
@@ -1135,13 +1138,49 @@ Test(procmap_unit, small_buffer)
 	char unit[16];
 
 	memset(unit, 'z', sizeof(unit));
-	procmap_unit_from_cgroup("0::/system.slice/nginx.service\n", unit, 13);
+	cgroup_unit_from_text("0::/system.slice/nginx.service\n", unit, 13);
 	cr_assert_str_eq(unit, "");
-	procmap_unit_from_cgroup("0::/system.slice/nginx.service\n", unit, 14);
+	cgroup_unit_from_text("0::/system.slice/nginx.service\n", unit, 14);
 	cr_assert_str_eq(unit, "nginx.service");
 	unit[0] = 'q';
-	procmap_unit_from_cgroup("0::/system.slice/nginx.service\n", unit, 0);
+	cgroup_unit_from_text("0::/system.slice/nginx.service\n", unit, 0);
 	cr_assert_eq(unit[0], 'q');
+}
+
+/* A cgroup text cut by the buffer loses its last line: a cut path could name another unit. */
+Test(procmap_unit, cut_text_drops_last_line)
+{
+	char dir[] = "/tmp/backlogd-cg-XXXXXX", path[64], buf[64], big[128];
+	const char *text = "1:name=systemd:/system.slice/b.service\n0::/system.slice/nginx.service\n";
+	FILE *f;
+	int fd;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/42", dir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/42/cgroup", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	/* Whole: the 0:: line names the unit. */
+	cr_assert_eq(cgroup_read_text(fd, 42, big, sizeof(big)), (ssize_t)strlen(text));
+	cgroup_unit_from_text(big, path, sizeof(path));
+	cr_assert_str_eq(path, "nginx.service");
+	/* Cut inside "nginx.servi": that line goes, and the unit comes from name=systemd. */
+	cr_assert_eq(cgroup_read_text(fd, 42, buf, 60), 39);
+	cr_assert_str_eq(buf, "1:name=systemd:/system.slice/b.service\n");
+	cgroup_unit_from_text(buf, path, sizeof(path));
+	cr_assert_str_eq(path, "b.service");
+	/* Cut inside the first line: nothing is left. */
+	cr_assert_eq(cgroup_read_text(fd, 42, buf, 20), 0);
+	cr_assert_str_eq(buf, "");
+	cr_assert_eq(cgroup_read_text(fd, 43, buf, 20), -ENOENT);
+	close(fd);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	cr_assert_eq(system(path), 0);
 }
 
 Test(procmap_unit, live_self)
@@ -1154,7 +1193,7 @@ Test(procmap_unit, live_self)
 	n = fread(text, 1, sizeof(text) - 1, f);
 	text[n] = '\0';
 	fclose(f);
-	procmap_unit_from_cgroup(text, unit, sizeof(unit));
+	cgroup_unit_from_text(text, unit, sizeof(unit));
 	cr_assert_lt(strlen(unit), sizeof(unit));
 }
 

@@ -784,6 +784,8 @@ Test(live, kernel_error_then_socket_still_usable)
 	/* A family past AF_MAX: sock_diag answers NLMSG_ERROR EINVAL. */
 	cr_assert_eq(nlsock_dump(&nl, listen_req(buf, 200), count_cb, &n), -EINVAL);
 	cr_assert_eq(n, 0);
+	/* inet_diag sets no extended-ACK message on any path (6.18): there is none to keep. */
+	cr_assert_str_eq(nlsock_ext_ack(&nl), "");
 	cr_assert_eq(nlsock_dump(&nl, listen_req(buf, AF_INET), count_cb, &n), 0);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(nlsock_reopen(&nl), 0);
@@ -814,4 +816,123 @@ Test(live, callback_error_drains_the_dump)
 	cr_assert_eq(nlsock_dump(&nl, listen_req(buf, AF_INET), count_cb, &n), 0);
 	cr_assert_eq(n, 1000);
 	nlsock_close(&nl);
+}
+
+/* ---- the extended ACK of an error, hand-built as the kernel lays it out ---- */
+
+/* The bytes of the refused request the kernel echoes back unless NLM_F_CAPPED: not TLVs. */
+#define ECHOED_PAYLOAD 24
+
+/*
+ * An NLMSG_ERROR carrying error for a request of ECHOED_PAYLOAD bytes (its
+ * header only when capped), then the TLVs: msg when not NULL, offs when
+ * not negative.
+ */
+static struct nlmsghdr *ack_error_msg(char *buf, int error, bool capped, const char *msg, long offs)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsgerr *err;
+
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_flags = NLM_F_ACK_TLVS | (capped ? NLM_F_CAPPED : 0);
+	err = mnl_nlmsg_put_extra_header(nlh, sizeof(*err));
+	err->error = error;
+	err->msg.nlmsg_len = sizeof(err->msg);
+	if (!capped) {
+		/* Bytes that would read as a TLV were the echoed request taken for one. */
+		memset(mnl_nlmsg_put_extra_header(nlh, ECHOED_PAYLOAD), 0x08, ECHOED_PAYLOAD);
+		err->msg.nlmsg_len += ECHOED_PAYLOAD;
+	}
+	if (msg)
+		mnl_attr_put_strz(nlh, BACKLOGD_NLMSGERR_ATTR_MSG, msg);
+	if (offs >= 0)
+		mnl_attr_put_u32(nlh, BACKLOGD_NLMSGERR_ATTR_OFFS, (uint32_t)offs);
+	return nlh;
+}
+
+/* Control characters, DEL and UTF-8 all end in a log line: each byte of them becomes '?'. */
+#define HOSTILE_MSG "bad\x1b[31m\tbyte\x7f\xc3\xa9\n"
+#define HOSTILE_MSG_KEPT "bad?[31m?byte????"
+
+Test(ext_ack, message_and_offset_neutralised)
+{
+	char buf[512] __attribute__((aligned(4)));
+	struct nlsock_ext_ack ack;
+
+	cr_assert_eq(nlsock_msg_status(ack_error_msg(buf, -EINVAL, false, HOSTILE_MSG, 20), &ack), -EINVAL);
+	cr_assert_str_eq(ack.msg, HOSTILE_MSG_KEPT);
+	cr_assert_eq(ack.offset, 20);
+	/* Capped: the TLVs follow the request's header at once. */
+	cr_assert_eq(nlsock_msg_status(ack_error_msg(buf, -EOPNOTSUPP, true, HOSTILE_MSG, -1), &ack),
+		     -EOPNOTSUPP);
+	cr_assert_str_eq(ack.msg, HOSTILE_MSG_KEPT);
+	cr_assert_eq(ack.offset, -1);
+}
+
+Test(ext_ack, none_given)
+{
+	char buf[512] __attribute__((aligned(4)));
+	struct nlmsghdr *nlh;
+	struct nlsock_ext_ack ack;
+
+	/* Only the offset. */
+	cr_assert_eq(nlsock_msg_status(ack_error_msg(buf, -EINVAL, false, NULL, 4), &ack), -EINVAL);
+	cr_assert_str_eq(ack.msg, "");
+	cr_assert_eq(ack.offset, 4);
+	/* TLVs present, but the flag that says so is not: none are read. */
+	nlh = ack_error_msg(buf, -EINVAL, false, "unflagged", 4);
+	nlh->nlmsg_flags = 0;
+	cr_assert_eq(nlsock_msg_status(nlh, &ack), -EINVAL);
+	cr_assert_str_eq(ack.msg, "");
+	cr_assert_eq(ack.offset, -1);
+	/* A plain ACK: no error, nothing to explain. */
+	cr_assert_eq(nlsock_msg_status(ack_error_msg(buf, 0, true, NULL, -1), &ack), 0);
+	cr_assert_str_eq(ack.msg, "");
+	cr_assert_eq(nlsock_msg_status(ack_error_msg(buf, -EINVAL, true, "ignored", -1), NULL), -EINVAL);
+}
+
+Test(ext_ack, bounded)
+{
+	char buf[1024] __attribute__((aligned(4))), msg[400];
+	struct nlsock_ext_ack ack;
+	struct nlmsghdr *nlh;
+	struct nlattr *attr;
+
+	memset(msg, 'a', sizeof(msg) - 1);
+	msg[sizeof(msg) - 1] = '\0';
+	cr_assert_eq(nlsock_msg_status(ack_error_msg(buf, -EINVAL, false, msg, -1), &ack), -EINVAL);
+	cr_assert_eq(strlen(ack.msg), NL_EXT_ACK_MAX - 1);
+	/* A message without its NUL is read up to the attribute's end, no further. */
+	nlh = ack_error_msg(buf, -EINVAL, true, "abcd", -1);
+	attr = (struct nlattr *)((char *)nlh + nlh->nlmsg_len - MNL_ALIGN(MNL_ATTR_HDRLEN + 5));
+	attr->nla_len = MNL_ATTR_HDRLEN + 3;
+	cr_assert_eq(nlsock_msg_status(nlh, &ack), -EINVAL);
+	cr_assert_str_eq(ack.msg, "abc");
+	/* A TLV that claims more than the message holds is not read. */
+	attr->nla_len = 200;
+	cr_assert_eq(nlsock_msg_status(nlh, &ack), -EINVAL);
+	cr_assert_str_eq(ack.msg, "");
+	/* An error too short to hold its errno. */
+	nlh->nlmsg_len = MNL_NLMSG_HDRLEN + 2;
+	cr_assert_eq(nlsock_msg_status(nlh, &ack), -EBADMSG);
+}
+
+Test(ext_ack, done_of_a_failed_dump)
+{
+	char buf[512] __attribute__((aligned(4)));
+	struct nlsock_ext_ack ack;
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct listener_set s;
+	int status = -EINVAL;
+
+	nlh->nlmsg_type = NLMSG_DONE;
+	nlh->nlmsg_flags = NLM_F_MULTI | NLM_F_ACK_TLVS;
+	memcpy(mnl_nlmsg_put_extra_header(nlh, sizeof(status)), &status, sizeof(status));
+	mnl_attr_put_strz(nlh, BACKLOGD_NLMSGERR_ATTR_MSG, HOSTILE_MSG);
+	cr_assert_eq(nlsock_msg_status(nlh, &ack), -EINVAL);
+	cr_assert_str_eq(ack.msg, HOSTILE_MSG_KEPT);
+	/* The walk of a recorded dump reports the same error. */
+	listener_set_init(&s);
+	cr_assert_eq(sockdiag_parse(buf, nlh->nlmsg_len, &s), -EINVAL);
+	listener_set_free(&s);
 }

@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 
 #include "sysctl.h"
+#include "oneshot_fixture.h"
 
 #define PROC_FIXTURES FIXTURES "/proc"
 

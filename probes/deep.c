@@ -1,4 +1,4 @@
-/* sockdiag_deep.c: the deep sock_diag tier: SYN_RECV counts per local address, sockets per remote destination, top memory holders. */
+/* deep.c: the deep sock_diag tier: SYN_RECV counts per local address, sockets per remote destination, top memory holders. */
 #include "base.h"
 
 #include <errno.h>

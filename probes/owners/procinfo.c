@@ -1,0 +1,253 @@
+/* procinfo.c: what a process is, as shown to a person: comm, a cmdline neutralised for terminals, the journal and JSON, real uid and user name, unit, run state. */
+#include "base.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "procfile.h"
+#include "procinfo.h"
+
+char procinfo_state(const char *proc_root, int pid)
+{
+	/*
+	 * Only the start is needed: pid, comm (at most 64 bytes, for kernel
+	 * workers) and the state fit well within 256.
+	 */
+	char path[4096], buf[256];
+	const char *rp;
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/%d/stat", proc_root, pid);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return 0;
+	if (procfile_read_head_at(AT_FDCWD, path, buf, sizeof(buf)) < 0)
+		return 0;
+	/* comm may itself contain ") ": the state follows the last ')'. */
+	rp = strrchr(buf, ')');
+	if (!rp || rp[1] != ' ' || !isalpha((unsigned char)rp[2]))
+		return 0;
+	return rp[2];
+}
+
+/*
+ * The length of the UTF-8 character at p[0, avail), p[0] >= 0x80.
+ * Return: 2 to 4 when it is well-formed (no overlong forms, surrogates or
+ * code points past U+10FFFF: what a JSON encoder accepts), 0 when it is
+ * not, -1 when it may be but avail ends inside it.
+ */
+static int utf8_len(const unsigned char *p, size_t avail)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	int n, i;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((size_t)i >= avail)
+			return -1;
+		if (p[i] < lo || p[i] > hi)
+			return 0;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return n;
+}
+
+/*
+ * The bytes of /proc/PID/cmdline as one line: the NULs between arguments
+ * become spaces, trailing NULs (the last argument's, and the padding left
+ * by setproctitle) are dropped. Control characters and bytes that are not
+ * well-formed UTF-8 become '?', one per byte, so the text is safe for a
+ * terminal, the journal and JSON. Well-formed UTF-8 is kept; a character
+ * is never cut in half. cut says raw was cut short by the read, so a
+ * character it ends inside is simply left out.
+ */
+static void format_cmdline(const unsigned char *raw, size_t len, bool cut, char *out, size_t size)
+{
+	size_t i = 0, o = 0;
+
+	while (len > 0 && raw[len - 1] == '\0')
+		len--;
+	while (i < len && o < size - 1) {
+		unsigned char c = raw[i];
+		int n;
+
+		if (c < 0x80) {
+			/* The argument separator; printable ASCII; C0 controls and DEL. */
+			out[o++] = c == '\0' ? ' ' : c >= 0x20 && c < 0x7f ? (char)c : '?';
+			i++;
+			continue;
+		}
+		n = utf8_len(raw + i, len - i);
+		if (n < 0 && cut)
+			break;
+		if (n <= 0) {
+			out[o++] = '?';
+			i++;
+			continue;
+		}
+		/* C1 controls (U+0080..U+009F) are as unprintable as C0 ones. */
+		if (n == 2 && c == 0xc2 && raw[i + 1] < 0xa0) {
+			out[o++] = '?';
+			i += 2;
+			continue;
+		}
+		if (o + (size_t)n > size - 1)
+			break;
+		memcpy(out + o, raw + i, (size_t)n);
+		o += (size_t)n;
+		i += (size_t)n;
+	}
+	out[o] = '\0';
+}
+
+/* The real uid on the "Uid:" line of a /proc/PID/status text. Return: -1 if none. */
+static int64_t uid_from_status(const char *text)
+{
+	const char *p = text;
+	unsigned lines = 0;
+
+	while (*p && lines++ < 256) {
+		if (strncmp(p, "Uid:", 4) == 0) {
+			char *end;
+			unsigned long long v;
+
+			p += 4;
+			while (*p == '\t' || *p == ' ')
+				p++;
+			if (*p < '0' || *p > '9')
+				return -1;
+			errno = 0;
+			v = strtoull(p, &end, 10);
+			/* (uid_t)-1 is "no uid", never a process's. */
+			if (errno || v >= UINT32_MAX || (*end != '\t' && *end != ' ' && *end != '\n'))
+				return -1;
+			return (int64_t)v;
+		}
+		p = strchr(p, '\n');
+		if (!p)
+			break;
+		p++;
+	}
+	return -1;
+}
+
+/*
+ * comm and cmdline of pid. Return: false when the process is gone (no
+ * comm). An empty cmdline is a kernel thread or a zombie: "" then.
+ */
+static bool read_names(int procfd, int pid, struct proc_info *pi)
+{
+	unsigned char raw[OWNER_CMDLINE_MAX + 8];
+	char path[64];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "%d/comm", pid);
+	len = procfile_read_head_at(procfd, path, pi->comm, sizeof(pi->comm));
+	if (len < 0)
+		return false;
+	if (len > 0 && pi->comm[len - 1] == '\n')
+		pi->comm[len - 1] = '\0';
+	pi->comm[OWNER_COMM_MAX - 1] = '\0';
+
+	/*
+	 * A few bytes more than fit, so that a character straddling the end
+	 * of what is shown is seen whole or known to be cut.
+	 */
+	snprintf(path, sizeof(path), "%d/cmdline", pid);
+	len = procfile_read_head_at(procfd, path, (char *)raw, sizeof(raw));
+	if (len < 0)
+		len = 0;
+	format_cmdline(raw, (size_t)len, (size_t)len == sizeof(raw) - 1, pi->cmdline,
+		       sizeof(pi->cmdline));
+	return true;
+}
+
+static int64_t read_uid(int procfd, int pid)
+{
+	/* "Uid:" is the ninth line; Name (64 bytes escaped at most) is the only long one before it. */
+	char path[64], buf[1024];
+
+	snprintf(path, sizeof(path), "%d/status", pid);
+	if (procfile_read_head_at(procfd, path, buf, sizeof(buf)) < 0)
+		return -1;
+	return uid_from_status(buf);
+}
+
+bool procinfo_read(int procfd, int pid, struct proc_info *pi)
+{
+	char cg[4096];
+
+	memset(pi, 0, sizeof(*pi));
+	if (!read_names(procfd, pid, pi))
+		return false;
+	pi->uid = read_uid(procfd, pid);
+	if (cgroup_read_text(procfd, pid, cg, sizeof(cg)) >= 0)
+		cgroup_unit_from_text(cg, pi->unit, sizeof(pi->unit));
+	return true;
+}
+
+/* getpwuid_r may ask NSS, even the network: hence the cache. */
+void user_cache_name(struct user_cache *uc, uint32_t uid, char *out, size_t size)
+{
+	struct passwd pw, *res = NULL;
+	char *buf = NULL;
+	size_t blen = 1024, i;
+	bool cacheable = false;
+	int tries, r = 0;
+
+	for (i = 0; i < uc->count; i++) {
+		if (uc->items[i].uid == uid) {
+			snprintf(out, size, "%s", uc->items[i].name);
+			return;
+		}
+	}
+	snprintf(out, size, "%" PRIu32, uid);
+	for (tries = 0; tries < 8; tries++, blen *= 2) {
+		char *nb = realloc(buf, blen);
+
+		if (!nb)
+			break;
+		buf = nb;
+		r = getpwuid_r((uid_t)uid, &pw, buf, blen, &res);
+		if (r != ERANGE)
+			break;
+	}
+	/* Only a definite answer is cached; a failing NSS is asked again next time. */
+	if (r == 0 && buf) {
+		cacheable = true;
+		if (res && strlen(res->pw_name) < size && strlen(res->pw_name) < OWNER_USER_MAX)
+			snprintf(out, size, "%s", res->pw_name);
+	}
+	free(buf);
+	if (!cacheable)
+		return;
+	i = uc->count < USER_CACHE_MAX ? uc->count++ : uc->next++ % USER_CACHE_MAX;
+	uc->items[i].uid = uid;
+	snprintf(uc->items[i].name, sizeof(uc->items[i].name), "%s", out);
+}
