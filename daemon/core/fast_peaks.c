@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "fast_peaks.h"
 #include "sort.h"
 
@@ -66,25 +67,6 @@ static void peak_note(struct fast_peak *p, const struct listener *l)
 	p->samples++;
 }
 
-static bool peaks_room(struct fast_peaks *fp, size_t want)
-{
-	size_t ncap = fp->cap ? fp->cap : 16;
-	struct fast_peak *np;
-
-	if (want <= fp->cap)
-		return true;
-	while (ncap < want && ncap <= SIZE_MAX / 2 / sizeof(*np))
-		ncap *= 2;
-	if (ncap < want)
-		return false;
-	np = realloc(fp->items, ncap * sizeof(*np));
-	if (!np)
-		return false;
-	fp->items = np;
-	fp->cap = ncap;
-	return true;
-}
-
 /*
  * Listeners already sampled are found by a binary search of the sorted
  * part; new ones are appended and sorted in once, at the end: the first
@@ -100,10 +82,13 @@ int fast_peaks_add(struct fast_peaks *fp, const struct listener_set *set)
 		struct fast_peak *p = peak_find(fp->items, sorted, l->cookie);
 
 		if (!p) {
-			if (!peaks_room(fp, fp->count + 1)) {
+			void *np;
+
+			if (array_reserve(fp->items, &fp->cap, fp->count + 1, sizeof(*fp->items), &np) < 0) {
 				r = -ENOMEM;
 				continue;
 			}
+			fp->items = np;
 			p = &fp->items[fp->count++];
 			memset(p, 0, sizeof(*p));
 			p->cookie = l->cookie;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "sort.h"
 #include "track_int.h"
 
@@ -17,30 +18,6 @@ static int key_cmp(const void *a, const void *b)
 		return x->cookie < y->cookie ? -1 : 1;
 	if (x->idx != y->idx)
 		return x->idx < y->idx ? -1 : 1;
-	return 0;
-}
-
-int track_reserve(void *p, size_t *cap, size_t want, size_t sz, void **out)
-{
-	size_t ncap;
-	void *np;
-
-	*out = p;
-	if (want <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 8;
-	while (ncap < want) {
-		if (ncap > SIZE_MAX / 2)
-			return -ENOMEM;
-		ncap *= 2;
-	}
-	if (ncap > SIZE_MAX / sz)
-		return -ENOMEM;
-	np = realloc(p, ncap * sz);
-	if (!np)
-		return -ENOMEM;
-	*out = np;
-	*cap = ncap;
 	return 0;
 }
 
@@ -281,9 +258,7 @@ static int keys_sort(struct track *t, const struct listener_set *now, size_t *u)
 	*u = 0;
 	if (!n)
 		return 0;
-	if (n > SIZE_MAX / sizeof(*keys))
-		return -ENOMEM;
-	if (track_reserve(t->keys, &t->keys_cap, n, sizeof(*t->keys), &np) < 0)
+	if (array_reserve(t->keys, &t->keys_cap, n, sizeof(*t->keys), &np) < 0)
 		return -ENOMEM;
 	t->keys = keys = np;
 	if (keys_still_hold(t, now)) {
@@ -407,11 +382,11 @@ static int take_listeners(struct track *t, const struct listener_set *now,
 	t->keys_intact = 0;
 	k = keys_untracked(t, u);
 	/* Survivors + new ones = u; before compaction items still holds t->count. */
-	if (track_reserve(t->items, &t->cap, u, sizeof(*t->items), &np) < 0)
+	if (array_reserve(t->items, &t->cap, u, sizeof(*t->items), &np) < 0)
 		return -ENOMEM;
 	t->items = np;
 	/* host_prev's buffer becomes host_cur after the swap. */
-	if (track_reserve(t->host_prev.items, &t->host_prev.cap, host ? host->count : 0,
+	if (array_reserve(t->host_prev.items, &t->host_prev.cap, host ? host->count : 0,
 			  sizeof(*t->host_prev.items), &np) < 0)
 		return -ENOMEM;
 	t->host_prev.items = np;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <netinet/in.h>	/* AF_INET, AF_INET6 */
 
+#include "array.h"
 #include "sort.h"
 #include "track_int.h"
 
@@ -87,9 +88,7 @@ int track_gaps_index(struct track *t, const struct listener_set *now, size_t u, 
 	*na = 0;
 	if (!u || (!gone && !any_open_gap(t)))
 		return 0;
-	if (u > SIZE_MAX / sizeof(*ak))
-		return -ENOMEM;
-	if (track_reserve(t->addr_keys, &t->addr_keys_cap, u, sizeof(*t->addr_keys), &np) < 0)
+	if (array_reserve(t->addr_keys, &t->addr_keys_cap, u, sizeof(*t->addr_keys), &np) < 0)
 		return -ENOMEM;
 	t->addr_keys = ak = np;
 	for (j = 0; j < u; j++) {

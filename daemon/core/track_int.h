@@ -21,12 +21,6 @@ struct track_addr_key {
 };
 
 /*
- * Make room for want elements of size sz in the array p of *cap elements.
- * *out is the (maybe moved) array. Return: 0, or -ENOMEM with p untouched.
- */
-int track_reserve(void *p, size_t *cap, size_t want, size_t sz, void **out);
-
-/*
  * The address index of this dump's listeners (keys[0..u) of t->keys), in
  * t->addr_keys, when gaps need it: gone listeners vanished or a gap is
  * open. *na is 0 when none was built. Return: 0 or -ENOMEM.

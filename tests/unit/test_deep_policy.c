@@ -33,6 +33,9 @@ struct world {
 	struct deep_policy_in in;
 };
 
+/* One world a test (Criterion runs each in its own process); world_init may start it again. */
+static struct world w;
+
 static void counters_at(struct counter *c, struct counters *set, int64_t v)
 {
 	for (size_t i = 0; i < N_NAMES; i++) {
@@ -45,53 +48,55 @@ static void counters_at(struct counter *c, struct counters *set, int64_t v)
 	set->malformed = 0;
 }
 
-static void world_init(struct world *w, unsigned ticks)
+static void world_init(struct world *wd, unsigned ticks)
 {
 	struct counter prev[N_NAMES];
 	struct counters prev_set;
 	struct tick_sample past = { .counters = &prev_set };
 
-	memset(w, 0, sizeof(*w));
-	track_init(&w->t);
+	memset(wd, 0, sizeof(*wd));
+	track_init(&wd->t);
 	counters_at(prev, &prev_set, 100);
 	for (unsigned i = 0; i < ticks; i++)
-		cr_assert_eq(track_tick(&w->t, &past, 1000 * (i + 1)), 0);
-	counters_at(w->cur, &w->counters, 100);
-	limits_unknown(&w->lim);
-	w->lim.port_range_lo = 32768;
-	w->lim.port_range_hi = 60999;     /* 28,232 ports */
-	w->lim.tcp_mem[0] = 1000;
-	w->lim.tcp_mem[1] = 2000;
-	w->lim.tcp_mem[2] = 3000;
-	w->ss.tcp_inuse = 10;
-	w->ss.tcp_tw = 0;
-	w->ss.tcp_mem = 5;
-	w->s.counters = &w->counters;
-	w->s.limits = &w->lim;
-	w->s.sockstat = &w->ss;
-	w->s.kmsg = w->ev;
-	w->in.track = &w->t;
-	w->in.sample = &w->s;
-	w->in.every_ticks = 30;
-	w->in.mono_ms = 1000000;
+		cr_assert_eq(track_tick(&wd->t, &past, 1000 * (i + 1)), 0);
+	counters_at(wd->cur, &wd->counters, 100);
+	limits_unknown(&wd->lim);
+	wd->lim.port_range_lo = 32768;
+	wd->lim.port_range_hi = 60999;     /* 28,232 ports */
+	wd->lim.tcp_mem[0] = 1000;
+	wd->lim.tcp_mem[1] = 2000;
+	wd->lim.tcp_mem[2] = 3000;
+	wd->ss.tcp_inuse = 10;
+	wd->ss.tcp_tw = 0;
+	wd->ss.tcp_mem = 5;
+	wd->s.counters = &wd->counters;
+	wd->s.limits = &wd->lim;
+	wd->s.sockstat = &wd->ss;
+	wd->s.kmsg = wd->ev;
+	wd->in.track = &wd->t;
+	wd->in.sample = &wd->s;
+	wd->in.every_ticks = 30;
+	wd->in.mono_ms = 1000000;
 }
 
-static void set_counter(struct world *w, const char *name, int64_t v)
+static void set_counter(struct world *wd, const char *name, int64_t v)
 {
 	for (size_t i = 0; i < N_NAMES; i++)
-		if (strcmp(w->cur[i].name, name) == 0)
-			w->cur[i].value = v;
+		if (strcmp(wd->cur[i].name, name) == 0)
+			wd->cur[i].value = v;
 }
 
-static const char *reason(const struct world *w)
+static void world_done(void)
 {
-	return deep_policy_reason(&w->in, &w->book);
 }
 
-Test(deep_policy, quiet_host_waits_for_the_period)
+static const char *reason(const struct world *wp)
 {
-	static struct world w;
+	return deep_policy_reason(&wp->in, &wp->book);
+}
 
+Test(deep_policy, quiet_host_waits_for_the_period, .fini = world_done)
+{
 	world_init(&w, 28);
 	cr_assert_null(reason(&w), "tick 29 of 30");
 	track_free(&w.t);
@@ -99,14 +104,11 @@ Test(deep_policy, quiet_host_waits_for_the_period)
 	cr_assert_str_eq(reason(&w), "periodic");
 	w.in.every_ticks = 0;
 	cr_assert_null(reason(&w), "0: only when a signal asks");
-	track_free(&w.t);
 }
 
 /* A run that took 1 s rests 100 s before the next periodic one: a big host's budget. */
-Test(deep_policy, periodic_run_rests_for_what_the_last_cost)
+Test(deep_policy, periodic_run_rests_for_what_the_last_cost, .fini = world_done)
 {
-	static struct world w;
-
 	world_init(&w, 60);
 	w.book.last_tick = 30;
 	w.book.cost_ms = 1000;
@@ -114,14 +116,11 @@ Test(deep_policy, periodic_run_rests_for_what_the_last_cost)
 	cr_assert_null(reason(&w), "half-way through its rest");
 	w.book.last_ms = w.in.mono_ms - 100000;
 	cr_assert_str_eq(reason(&w), "periodic");
-	track_free(&w.t);
 }
 
 /* A symptom runs it whatever the last run cost. */
-Test(deep_policy, each_signal_counter_runs_it)
+Test(deep_policy, each_signal_counter_runs_it, .fini = world_done)
 {
-	static struct world w;
-
 	for (size_t i = 0; i < ARRAY_SIZE(signals); i++) {
 		world_init(&w, 3);
 		w.book.cost_ms = 1000000;
@@ -134,35 +133,27 @@ Test(deep_policy, each_signal_counter_runs_it)
 }
 
 /* The first tick has no delta: a counter's total is not its movement. */
-Test(deep_policy, no_delta_before_a_first_tick)
+Test(deep_policy, no_delta_before_a_first_tick, .fini = world_done)
 {
-	static struct world w;
-
 	world_init(&w, 0);
 	w.in.every_ticks = 0;
 	set_counter(&w, "TcpExt.TCPReqQFullDrop", 5000);
 	cr_assert_null(reason(&w));
-	track_free(&w.t);
 }
 
 /* Drops beyond overflows are SYN-queue drops; drops that are all overflows are not (look-alike). */
-Test(deep_policy, listen_drops_beyond_overflows)
+Test(deep_policy, listen_drops_beyond_overflows, .fini = world_done)
 {
-	static struct world w;
-
 	world_init(&w, 3);
 	set_counter(&w, "TcpExt.ListenDrops", 150);
 	set_counter(&w, "TcpExt.ListenOverflows", 150);
 	cr_assert_null(reason(&w), "every drop an accept-queue overflow");
 	set_counter(&w, "TcpExt.ListenDrops", 160);
 	cr_assert_str_eq(reason(&w), "ListenDrops beyond ListenOverflows");
-	track_free(&w.t);
 }
 
-Test(deep_policy, kernel_log_and_memory_pressure)
+Test(deep_policy, kernel_log_and_memory_pressure, .fini = world_done)
 {
-	static struct world w;
-
 	world_init(&w, 3);
 	w.s.n_kmsg = 1;
 	w.ev[0].kind = KMSG_SYN_FLOOD;
@@ -174,17 +165,14 @@ Test(deep_policy, kernel_log_and_memory_pressure)
 	cr_assert_str_eq(reason(&w), "TCP memory pressure");
 	w.lim.tcp_mem[1] = SYSCTL_UNKNOWN;
 	cr_assert_null(reason(&w), "no threshold known: no pressure");
-	track_free(&w.t);
 }
 
 /*
  * Sockets in use near the port range: at most every 10 ticks, unless the
  * last run found a destination half-way (then every tick, on a 1/20 budget).
  */
-Test(deep_policy, sockets_near_the_port_range)
+Test(deep_policy, sockets_near_the_port_range, .fini = world_done)
 {
-	static struct world w;
-
 	world_init(&w, 20);
 	w.in.every_ticks = 0;
 	w.ss.tcp_inuse = 10000;
@@ -203,12 +191,10 @@ Test(deep_policy, sockets_near_the_port_range)
 	cr_assert_str_eq(reason(&w), "sockets near the port range");
 	w.ss.tcp_inuse = -1;
 	cr_assert_null(reason(&w), "sockstat unread");
-	track_free(&w.t);
 }
 
-Test(deep_policy, a_run_is_booked)
+Test(deep_policy, a_run_is_booked, .fini = world_done)
 {
-	static struct world w;
 	static struct deep_sample ds;
 
 	world_init(&w, 41);
@@ -233,13 +219,10 @@ Test(deep_policy, a_run_is_booked)
 	deep_policy_ran(&w.book, &w.in, NULL, w.in.mono_ms + 70);
 	cr_assert_eq(w.book.cost_ms, 70);
 	cr_assert_eq(w.book.last_tick, 42);
-	track_free(&w.t);
 }
 
-Test(deep_policy, memory_short_names_the_holders)
+Test(deep_policy, memory_short_names_the_holders, .fini = world_done)
 {
-	static struct world w;
-
 	world_init(&w, 3);
 	cr_assert_not(deep_policy_memory_short(&w.t, &w.s));
 	w.s.n_kmsg = 1;
@@ -259,5 +242,4 @@ Test(deep_policy, memory_short_names_the_holders)
 	cr_assert(deep_policy_memory_short(&w.t, &w.s));
 	w.s.sockstat = NULL;
 	cr_assert_not(deep_policy_memory_short(&w.t, &w.s), "sockstat unread: unknown, not short");
-	track_free(&w.t);
 }
