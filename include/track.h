@@ -106,7 +106,7 @@ struct track {
 	size_t gone_count;        /* listeners that vanished in the latest tick */
 	size_t fast_full;         /* listeners whose fast samples saw the queue full when the latest tick did not */
 	/*
-	 * track_tick's sort keys, private to track.c: kept so that a steady
+	 * track_tick's sort keys, private to track.c and track_gaps.c: kept so that a steady
 	 * tick allocates nothing; they grow only with the listener count.
 	 */
 	struct track_key *keys;

@@ -137,6 +137,8 @@ static bool listener_hot(const struct tracked *tr)
 {
 	unsigned k;
 
+	if (tr->l.backlog == 0)
+		return false;
 	for (k = 0; k < MONITOR_HOT_TICKS; k++) {
 		const struct tick_point *p = tracked_hist(tr, k);
 
