@@ -1,4 +1,4 @@
-/* monitor.h: one tick end to end: probes -> track -> owners -> diagnose -> findings. */
+/* monitor.h: one tick end to end: probes -> sample -> track -> diagnose -> findings. */
 #ifndef BACKLOGD_MONITOR_H
 #define BACKLOGD_MONITOR_H
 
@@ -6,6 +6,8 @@
 #include "config.h"
 #include "conntrack.h"
 #include "deep.h"
+#include "deep_policy.h"
+#include "fast_peaks.h"
 #include "findings.h"
 #include "kmsg.h"
 #include "links.h"
@@ -38,16 +40,14 @@ struct monitor {
 	struct conntrack_stat conntrack;
 	struct link_table link_table;
 	struct listener_set fast_set;  /* scratch for the fast samples */
+	struct fast_peaks fast;   /* what the fast samples saw since the last tick */
 	unsigned long fast_dumps; /* rounds of fast samples (one dump each), since start */
 	unsigned long fast_full;  /* ticks whose fast samples saw a full queue the tick itself missed */
 	struct deep_sample deep;
 	bool deep_ran;            /* the deep tier ran in the latest tick */
 	const char *deep_reason;  /* why it ran ("every 30 ticks", "TCPReqQFullDrop moved", ...) */
 	unsigned long deep_runs;
-	uint64_t deep_last_tick;  /* track.ticks when it last ran */
-	bool deep_dest_warm;      /* it last found a destination half-way to ephemeral-ports */
-	int64_t deep_last_ms;     /* monotonic ms when it last ended */
-	int64_t deep_cost_ms;     /* how long that run took */
+	struct deep_book deep_book;   /* when it ran and what that cost, for deep_policy */
 	/* Kernel log events read since the last tick (the daemon's loop adds them). */
 	struct kmsg_event kmsg_pending[TRACK_KMSG_MAX];
 	size_t n_kmsg_pending;
@@ -58,11 +58,15 @@ struct monitor {
 	struct finding_table findings;
 	/*
 	 * procmap is asked again only when the sockets to own changed (or the
-	 * last ask failed), and the listeners' owner pointers are set again
-	 * only when procmap's generation moved.
+	 * last ask failed), and the listeners' owners are resolved again only
+	 * when they changed or procmap's generation moved.
 	 */
 	bool owners_stale;
 	unsigned long owners_gen;
+	/* The sample's owners and owner states, by position in dump; they grow with it. */
+	const struct owner **owners;
+	char *owner_states;
+	size_t owners_cap;
 	int64_t started;          /* wall clock, seconds */
 	int last_error;           /* -errno of the latest failed tick, 0 */
 	unsigned long failed_ticks;

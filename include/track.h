@@ -13,6 +13,7 @@
 #include "netstat.h"
 #include "sockstat.h"
 #include "procmap.h"
+#include "sample.h"
 #include "sysctl.h"
 
 /* Ticks of per-listener history kept; bounds memory and the rules' window. */
@@ -26,8 +27,8 @@ struct tick_point {
 
 struct tracked {
 	struct listener l;        /* latest sample */
-	const struct owner *owner;  /* set by the caller after procmap (shared, procmap's): read it with tracked_owner */
-	char owner_state;         /* state letter of owner.procs[0], 0 = unknown */
+	const struct owner *owner;  /* the sample's (shared, procmap's): read it with tracked_owner */
+	char owner_state;         /* state letter of owner.procs[0] while dropping, 0 = unknown */
 	int64_t first_seen_ms;    /* wall clock, ms */
 	int64_t last_seen_ms;
 	uint32_t drops_first;     /* l.drops when first seen */
@@ -36,8 +37,6 @@ struct tracked {
 	uint32_t peak_queue;      /* highest queue seen */
 	unsigned ticks_full;      /* consecutive ticks with queue > backlog, up to now */
 	unsigned ticks_seen;
-	uint32_t fast_peak_queue; /* highest queue the fast samples saw since the last tick */
-	unsigned fast_samples;    /* fast samples since the last tick */
 	/*
 	 * The history, read with tracked_hist. Most listeners of a big host
 	 * are idle, every point the same: they keep that one point (hist_same)
@@ -81,7 +80,7 @@ struct host_state {
 	struct link_table links;
 };
 
-/* track_update's sort keys, defined in track.c. */
+/* track_tick's sort keys, defined in track_int.h. */
 struct track_key;
 struct track_addr_key;
 
@@ -89,7 +88,7 @@ struct track {
 	struct tracked *items;
 	size_t count;
 	size_t cap;
-	uint64_t ticks;           /* track_update calls so far */
+	uint64_t ticks;           /* ticks taken so far */
 	int64_t now_ms;           /* time of the latest update */
 	int64_t prev_ms;          /* time of the one before, 0 when none */
 	struct counters host_prev;
@@ -103,13 +102,11 @@ struct track {
 	const struct deep_sample *deep;  /* the deep tier of this tick, NULL when it did not run */
 	struct listener_gap gaps[TRACK_GAPS_MAX]; /* oldest first; the oldest go when full */
 	size_t n_gaps;
-	/* Inodes of listeners first seen in the latest update (for procmap). */
-	uint32_t *new_inodes;
-	size_t new_count;
-	size_t gone_count;        /* listeners that vanished in the latest update */
-	size_t new_cap;
+	size_t new_count;         /* listeners first seen in the latest tick */
+	size_t gone_count;        /* listeners that vanished in the latest tick */
+	size_t fast_full;         /* listeners whose fast samples saw the queue full when the latest tick did not */
 	/*
-	 * track_update's sort keys, private to track.c: kept so that a steady
+	 * track_tick's sort keys, private to track.c and track_gaps.c: kept so that a steady
 	 * tick allocates nothing; they grow only with the listener count.
 	 */
 	struct track_key *keys;
@@ -123,20 +120,46 @@ void track_init(struct track *t);
 void track_free(struct track *t);
 
 /*
- * Fold one sample into t: listeners matched by cookie (new ones added,
- * vanished ones removed), per-listener deltas and history, host counters
- * moved to host_prev/host_cur, limits copied, gaps opened and closed. It
- * starts a tick: the kernel log events and deep sample of the previous one
- * are forgotten until track_update_host. Return: 0 or -ENOMEM (t unchanged).
+ * Take one tick's sample: listeners matched by cookie (new ones added,
+ * vanished ones removed) with their deltas, history and owners; gaps
+ * opened and closed; host counters moved to host_prev/host_cur, host
+ * samples to hs_prev/hs_cur; limits, kernel log events (the first
+ * TRACK_KMSG_MAX) and the deep sample (kept as a pointer: it must stay
+ * valid until the next tick) are this tick's; the fast samples fold into
+ * the newest history point. Every write to t is made here.
+ * Return: 0, or -ENOMEM with t as the previous tick left it.
+ */
+int track_tick(struct track *t, const struct tick_sample *s, int64_t now_ms);
+
+/*
+ * Before the tick, for the caller that resolves owners: true when now holds
+ * the listeners of the latest tick in the same order (the steady state,
+ * told in one pass). False may also mean the same listeners, reordered.
+ */
+bool track_same_listeners(const struct track *t, const struct listener_set *now);
+
+/*
+ * Before the tick: would track_tick count drops for l, a listener of the
+ * dump about to be taken? (The owner's state is read only for those.)
+ */
+bool track_drops_moved(const struct track *t, const struct listener *l);
+
+/*
+ * Before the tick: true and *delta (next - the latest tick's, 0 if it went
+ * backwards) when both have name, as track_host_delta will say after it.
+ */
+bool track_host_delta_to(const struct track *t, const struct counters *next, const char *name,
+			 int64_t *delta);
+
+/*
+ * Transitional: track_tick in two halves, for the tests that build a tick
+ * by hand (test_diagnose, test_report) until they fill a tick_sample.
+ * track_update takes the listeners, counters and limits (owners stay as
+ * they are) and forgets the previous tick's kernel log events and deep
+ * sample; track_update_host then takes the host samples.
  */
 int track_update(struct track *t, const struct listener_set *now,
 		 const struct counters *host, const struct limits *limits, int64_t now_ms);
-
-/*
- * Fold this tick's host-wide samples, after track_update: hs_cur moves to
- * hs_prev; ev[] (up to TRACK_KMSG_MAX kept) are this tick's kernel log
- * events; deep may be NULL and must stay valid until the next call.
- */
 void track_update_host(struct track *t, const struct sockstat *ss, const struct conntrack_stat *ct,
 		       const struct link_table *links, const struct kmsg_event *ev, size_t n_ev,
 		       const struct deep_sample *deep);
@@ -155,12 +178,5 @@ static inline const struct owner *tracked_owner(const struct tracked *tr)
 
 /* Return: history point k ticks ago (0 = newest), or NULL past hist_len. */
 const struct tick_point *tracked_hist(const struct tracked *tr, unsigned k);
-
-/*
- * The newest history point, to be changed (the fast samples fold into it):
- * the ring is allocated if it was not. Return: NULL when there is no point
- * or no memory.
- */
-struct tick_point *tracked_hist_newest(struct tracked *tr);
 
 #endif

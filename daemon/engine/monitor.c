@@ -8,23 +8,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+#include "deep_policy.h"
 #include "diagnose.h"
 #include "monitor.h"
-#include "clock.h"
 
 /* Resolved findings kept for `backlogctl status`. */
 #define MONITOR_RESOLVED_KEPT 64
-/* "Sockets near the port range" runs the deep tier at most this often on its own. */
-#define MONITOR_PORTS_TICKS 10
-/*
- * ... and, like the periodic run, spends at most 1 / this of the time on
- * the deep tier (5 times as much while a destination is half-way): a host
- * with 200,000 connections, whose deep dump takes a second, looks every
- * 100 s, a small one as often as asked. The symptoms (counters, the kernel
- * log) run it whatever it costs.
- */
-#define MONITOR_DEEP_DUTY 100
-#define MONITOR_DEEP_DUTY_WARM 20
 /* The deep tier's working state kept between runs (a few thousand sockets' worth); more is freed. */
 #define MONITOR_DEEP_KEEP_BYTES (256 * 1024)
 /*
@@ -56,6 +46,7 @@ int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *pro
 	m->cfg = *cfg;
 	listener_set_init(&m->dump);
 	listener_set_init(&m->fast_set);
+	fast_peaks_init(&m->fast);
 	counters_init(&m->counters);
 	track_init(&m->track);
 	finding_list_init(&m->firing);
@@ -93,6 +84,7 @@ out_free:
 	counters_free(&m->counters);
 	listener_set_free(&m->dump);
 	listener_set_free(&m->fast_set);
+	fast_peaks_free(&m->fast);
 	procbuf_free(&m->pbuf);
 	return r;
 }
@@ -111,6 +103,9 @@ void monitor_done(struct monitor *m)
 	counters_free(&m->counters);
 	listener_set_free(&m->dump);
 	listener_set_free(&m->fast_set);
+	fast_peaks_free(&m->fast);
+	free(m->owners);
+	free(m->owner_states);
 	procbuf_free(&m->pbuf);
 	memset(m, 0, sizeof(*m));
 }
@@ -134,9 +129,9 @@ void monitor_add_kmsg(struct monitor *m, const struct kmsg_event *ev, size_t n)
 #define MONITOR_HOT_TICKS 3
 
 /*
- * Above half its backlog, now or in the last few ticks (a queue that a
- * server empties in batches swings under the line between two samples): a
- * burst from there can fill it before the next tick.
+ * Above half its backlog in the last few ticks (a queue that a server
+ * empties in batches swings under the line between two samples): a burst
+ * from there can fill it before the next tick.
  */
 static bool listener_hot(const struct tracked *tr)
 {
@@ -144,8 +139,6 @@ static bool listener_hot(const struct tracked *tr)
 
 	if (tr->l.backlog == 0)
 		return false;
-	if ((uint64_t)tr->fast_peak_queue * 2 > tr->l.backlog)
-		return true;
 	for (k = 0; k < MONITOR_HOT_TICKS; k++) {
 		const struct tick_point *p = tracked_hist(tr, k);
 
@@ -162,85 +155,67 @@ bool monitor_listener_hot(const struct tracked *tr)
 	return listener_hot(tr);
 }
 
-size_t monitor_hot(const struct monitor *m)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < m->track.count; i++)
-		n += listener_hot(&m->track.items[i]);
-	return n;
-}
-
 /* Ports sampled per fast round at most: hot listeners are few, or it is all a tick's work. */
 #define MONITOR_FAST_PORTS SOCKDIAG_MAX_PORTS
 
-size_t monitor_fast_sample(struct monitor *m)
+static void port_add(uint16_t *ports, size_t *nports, uint16_t port)
 {
-	uint16_t ports[MONITOR_FAST_PORTS];
-	size_t i, j, nports = 0, hot = 0;
+	size_t j;
 
-	for (i = 0; i < m->track.count; i++) {
-		const struct tracked *tr = &m->track.items[i];
+	for (j = 0; j < *nports && ports[j] != port; j++)
+		;
+	if (j == *nports && *nports < MONITOR_FAST_PORTS)
+		ports[(*nports)++] = port;
+}
 
-		if (!listener_hot(tr))
+/*
+ * The hot listeners: hot by their history, or by a fast sample since the
+ * tick. With ports, their ports are gathered too (MONITOR_FAST_PORTS).
+ * Return: how many listeners are hot.
+ */
+static size_t hot_scan(const struct monitor *m, uint16_t *ports, size_t *nports)
+{
+	const struct track *t = &m->track;
+	size_t i, hot = 0;
+
+	for (i = 0; i < t->count; i++) {
+		if (!listener_hot(&t->items[i]))
 			continue;
 		hot++;
-		for (j = 0; j < nports && ports[j] != tr->l.port; j++)
-			;
-		if (j == nports && nports < MONITOR_FAST_PORTS)
-			ports[nports++] = tr->l.port;
+		if (ports)
+			port_add(ports, nports, t->items[i].l.port);
 	}
-	/* One dump for all the hot ports: each dump walks every listener in the kernel. */
-	if (nports == 0 || sockdiag_dump_ports(m->sd, ports, nports, &m->fast_set) < 0)
-		return hot;
-	m->fast_dumps++;
-	for (j = 0; j < m->fast_set.count; j++) {
-		const struct listener *l = &m->fast_set.items[j];
-		struct tracked *tr = track_find(&m->track, l->cookie);
+	/* A listener sampled on a hot port may be hot itself by now (its history does not say it yet). */
+	for (i = 0; i < m->fast.count; i++) {
+		const struct fast_peak *p = &m->fast.items[i];
+		const struct tracked *tr = fast_peak_hot(p) ? track_find(t, p->cookie) : NULL;
 
-		if (!tr)
-			continue;       /* new since the tick: the tick will see it */
-		if (l->queue > tr->fast_peak_queue)
-			tr->fast_peak_queue = l->queue;
-		tr->fast_samples++;
+		if (!tr || listener_hot(tr))
+			continue;
+		hot++;
+		if (ports)
+			port_add(ports, nports, tr->l.port);
 	}
 	return hot;
 }
 
-/*
- * What the fast samples saw between the previous tick and this one counts
- * as seen in this tick: the queue point of this tick's history, the peak,
- * and a full queue (so an overflow in a burst is told as one).
- */
-static void fold_fast_samples(struct monitor *m)
+size_t monitor_hot(const struct monitor *m)
 {
-	size_t i;
+	return hot_scan(m, NULL, NULL);
+}
 
-	for (i = 0; i < m->track.count; i++) {
-		struct tracked *tr = &m->track.items[i];
-		struct tick_point *p;
+size_t monitor_fast_sample(struct monitor *m)
+{
+	uint16_t ports[MONITOR_FAST_PORTS];
+	size_t nports = 0, hot = hot_scan(m, ports, &nports);
 
-		if (!tr->fast_samples)
-			continue;
-		p = tracked_hist_newest(tr);
-		if (!p) {
-			/* No memory for the ring: the samples are not folded this tick. */
-			tr->fast_peak_queue = 0;
-			tr->fast_samples = 0;
-			continue;
-		}
-		if (tr->fast_peak_queue > tr->l.backlog && p->queue <= p->backlog) {
-			m->fast_full++;
-			if (tr->ticks_full == 0)
-				tr->ticks_full = 1;
-		}
-		if (tr->fast_peak_queue > p->queue)
-			p->queue = tr->fast_peak_queue;
-		if (tr->fast_peak_queue > tr->peak_queue)
-			tr->peak_queue = tr->fast_peak_queue;
-		tr->fast_peak_queue = 0;
-		tr->fast_samples = 0;
-	}
+	/* One dump for all the hot ports: each dump walks every listener in the kernel. */
+	if (nports == 0 || sockdiag_dump_ports(m->sd, ports, nports, &m->fast_set) < 0)
+		return hot;
+	m->fast_dumps++;
+	/* Out of memory: listeners not sampled before are left out until the tick. */
+	(void)fast_peaks_add(&m->fast, &m->fast_set);
+	return hot;
 }
 
 /* Drop the listeners the configuration says to ignore, in place. */
@@ -257,25 +232,93 @@ static void filter_ignored(struct monitor *m)
 }
 
 /*
- * Ask procmap for the owners of every listener and, when holders is set,
- * of the deep tier's top memory holders. Asked only when the sockets
- * change, so the arrays of inodes are made for the ask and freed after it
- * rather than kept: 12 bytes a listener for nothing most of the time.
- * Return: 0 or -ENOMEM.
+ * The cheap probes of a tick into the monitor's buffers, and the sample
+ * pointing at them. Return: 0 or the dump's -errno.
+ */
+static int read_cheap(struct monitor *m, struct tick_sample *s)
+{
+	/* Repeats are dropped by track, which sorts by cookie anyway. */
+	int r = sockdiag_dump_listeners_raw(m->sd, &m->dump);
+
+	if (r < 0)
+		return r;
+	filter_ignored(m);
+	/* Counters that cannot be read leave host deltas unknown; listeners still count. */
+	if (netstat_read_buf(m->proc_root, &m->counters, &m->pbuf) < 0)
+		counters_clear(&m->counters);
+	sysctl_read_limits_kept(&m->sysctl_files, m->sys_root, &m->limits);
+	sockstat_read_buf(m->proc_root, &m->sockstat, &m->pbuf);
+	conntrack_read2_buf(m->proc_root, m->sys_root, &m->conntrack, &m->pbuf);
+	if (!m->links || links_read(m->links, &m->link_table) < 0)
+		m->link_table.count = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->listeners = &m->dump;
+	s->counters = &m->counters;
+	s->limits = &m->limits;
+	s->sockstat = &m->sockstat;
+	s->conntrack = &m->conntrack;
+	s->links = &m->link_table;
+	s->kmsg = m->kmsg_pending;
+	s->n_kmsg = m->n_kmsg_pending;
+	s->fast = &m->fast;
+	return 0;
+}
+
+/* The deep tier, when deep_policy asks for it; s->deep is set when it ran. */
+static void read_deep(struct monitor *m, struct tick_sample *s)
+{
+	struct deep_policy_in in = {
+		.track = &m->track,
+		.sample = s,
+		.every_ticks = m->cfg.deep_every_ticks,
+		.ephemeral_pct = m->cfg.thr.ephemeral_pct,
+		.mono_ms = clock_mono_ms(),
+	};
+	int r;
+
+	m->deep_ran = false;
+	m->deep_reason = deep_policy_reason(&in, &m->deep_book);
+	if (!m->deep_reason)
+		return;
+	/* A failed deep dump costs the deep causes one tick, not the tick. */
+	r = sockdiag_dump_deep(m->sd, &m->deep, m->limits.port_range_lo, m->limits.port_range_hi);
+	deep_policy_ran(&m->deep_book, &in, r == 0 ? &m->deep : NULL, clock_mono_ms());
+	/*
+	 * A big run's working memory goes back to the kernel: the big
+	 * blocks are mmap()ed (backlogd.c), and malloc_trim returns the
+	 * free pages its smaller steps left in the heap.
+	 */
+	if (deep_sample_trim(&m->deep, MONITOR_DEEP_KEEP_BYTES) > 0)
+		malloc_trim(0);
+	if (r == 0) {
+		m->deep_ran = true;
+		m->deep_runs++;
+		s->deep = &m->deep;
+	}
+}
+
+/*
+ * Ask procmap for the owners of every listener of the dump and, when
+ * holders is set, of the deep tier's top memory holders. Asked only when
+ * the sockets change, so the arrays of inodes are made for the ask and
+ * freed after it rather than kept: 12 bytes a listener for nothing most of
+ * the time. Return: 0 or -ENOMEM.
  */
 static int ask_procmap(struct monitor *m, bool holders)
 {
-	const struct track *t = &m->track;
-	size_t i, n = 0, max = t->count + DEEP_TOP_HOLDERS;
+	const struct listener_set *d = &m->dump;
+	size_t i, n = 0, max = d->count + DEEP_TOP_HOLDERS;
 	uint32_t *inodes = malloc(max * sizeof(*inodes));
 	uint64_t *cgroup_ids = malloc(max * sizeof(*cgroup_ids));
+	unsigned long scans = procmap_full_walks(m->pm) + procmap_cgroup_hits(m->pm);
 	int r = -ENOMEM;
 
 	if (inodes && cgroup_ids) {
 		/* The socket's cgroup (INET_DIAG_CGROUP_ID) narrows a new listener's search to its processes. */
-		for (i = 0; i < t->count; i++) {
-			cgroup_ids[n] = t->items[i].l.cgroup_id;
-			inodes[n++] = t->items[i].l.inode;
+		for (i = 0; i < d->count; i++) {
+			cgroup_ids[n] = d->items[i].cgroup_id;
+			inodes[n++] = d->items[i].inode;
 		}
 		for (i = 0; holders && i < m->deep.n_holders; i++)
 			if (m->deep.holders[i].inode) {
@@ -286,69 +329,95 @@ static int ask_procmap(struct monitor *m, bool holders)
 	}
 	free(inodes);
 	free(cgroup_ids);
+	/* A scan of processes' fds (fdopendir buffers, names) leaves free pages in the heap: give them back. */
+	if (procmap_full_walks(m->pm) + procmap_cgroup_hits(m->pm) != scans)
+		malloc_trim(0);
 	return r;
 }
 
-/*
- * Give every tracked listener, and while TCP memory is short every top
- * memory holder of the deep tier, its owner. procmap walks /proc only for
- * inodes it has not seen, and is asked nothing while the sockets stay the
- * same: a steady state costs the prune's few readlinks.
- */
-static int attach_owners(struct monitor *m)
+/* Room for the owners and states of n listeners. Return: 0 or -ENOMEM. */
+static int owners_room(struct monitor *m, size_t n)
 {
-	struct track *t = &m->track;
+	const struct owner **o;
+	char *st;
+
+	if (n <= m->owners_cap)
+		return 0;
+	o = realloc(m->owners, n * sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	m->owners = o;
+	st = realloc(m->owner_states, n);
+	if (!st)
+		return -ENOMEM;
+	m->owner_states = st;
+	m->owners_cap = n;
+	return 0;
+}
+
+/*
+ * Owners live in procmap and move when it changes: then every listener's
+ * owner is looked up again, even when an update failed (procmap is still
+ * whole then, only some owners unknown). So are they when the listeners
+ * changed (a new one's inode was not cached). Otherwise the sample gives
+ * none and track keeps what it has. Return: 0 or -ENOMEM.
+ */
+static int owners_lookup(struct monitor *m, struct tick_sample *s, bool same)
+{
+	const struct listener_set *d = &m->dump;
+	bool missing = false;
 	size_t i;
-	/*
-	 * The deep tier's top memory holders are named only while TCP memory
-	 * is short (when tcp-memory lists them): a holder is any socket, not a
-	 * listener procmap knows, and may take a walk of every process.
-	 */
-	bool ask, missing = false, holders = m->deep_ran && diagnose_tcp_memory_short(t);
-	int r = 0;
 
-	/* Workers exit: every holder process asked once, and a slice of sockets one by one. */
-	procmap_prune_exited(m->pm, MONITOR_PRUNE_CHECKS);
-	/*
-	 * The same sockets as last tick need no asking: in the steady state
-	 * neither the inodes are gathered nor procmap searched. If the ask
-	 * fails, the pointers below are still set again if the prune moved
-	 * them.
-	 */
-	ask = m->owners_stale || t->new_count > 0 || t->gone_count > 0 || holders;
-	if (ask) {
-		unsigned long scans = procmap_full_walks(m->pm) + procmap_cgroup_hits(m->pm);
-
-		r = ask_procmap(m, holders);
-		/* A scan of processes' fds (fdopendir buffers, names) leaves free pages in the heap: give them back. */
-		if (procmap_full_walks(m->pm) + procmap_cgroup_hits(m->pm) != scans)
-			malloc_trim(0);
+	if (procmap_generation(m->pm) == m->owners_gen && same)
+		return 0;
+	if (owners_room(m, d->count) < 0)
+		return -ENOMEM;
+	for (i = 0; i < d->count; i++) {
+		m->owners[i] = procmap_get(m->pm, d->items[i].inode);
+		missing |= !m->owners[i];
 	}
-	/*
-	 * Owners live in procmap and move when it changes: then every
-	 * listener's pointer is set again, even when the update failed
-	 * (procmap is still whole then, only some owners unknown). A new
-	 * listener always brings a change (its inode was not cached).
-	 */
-	if (procmap_generation(m->pm) != m->owners_gen || t->new_count > 0) {
-		for (i = 0; i < t->count; i++) {
-			t->items[i].owner = procmap_get(m->pm, t->items[i].l.inode);
-			missing |= !t->items[i].owner;
+	s->owners = m->owners;
+	m->owners_gen = procmap_generation(m->pm);
+	/* Not cached at all (/proc unreadable): ask again next tick. */
+	m->owners_stale = missing;
+	return 0;
+}
+
+/*
+ * The owner's state matters only while its listener drops (slow-accept:
+ * is it stopped?): read for those alone; the states stay NULL, all
+ * unknown, while nothing drops.
+ */
+static void owner_states_read(struct monitor *m, struct tick_sample *s)
+{
+	const struct listener_set *d = &m->dump;
+	size_t i;
+
+	for (i = 0; i < d->count; i++) {
+		const struct listener *l = &d->items[i];
+		const struct tracked *tr;
+		const struct owner *o;
+
+		/* A cumulative counter at 0 has not moved: most listeners stop here. */
+		if (!l->has_drops || l->drops == 0 || !track_drops_moved(&m->track, l))
+			continue;
+		if (!s->owner_states) {
+			memset(m->owner_states, 0, d->count);
+			s->owner_states = m->owner_states;
 		}
-		m->owners_gen = procmap_generation(m->pm);
-		/* Not cached at all (/proc unreadable): ask again next tick. */
-		m->owners_stale = missing;
+		tr = s->owners ? NULL : track_find(&m->track, l->cookie);
+		o = s->owners ? s->owners[i] : tr ? tracked_owner(tr) : NULL;
+		if (o && o->nprocs > 0)
+			m->owner_states[i] = procmap_proc_state(MONITOR_PID_ROOT, o->procs[0].pid);
 	}
-	m->owners_stale |= r < 0;
-	for (i = 0; i < t->count; i++) {
-		struct tracked *tr = &t->items[i];
+}
 
-		/* The owner's state matters only when it is dropping (slow-accept). */
-		tr->owner_state = 0;
-		if (tr->drops_delta > 0 && tracked_owner(tr)->nprocs > 0)
-			tr->owner_state = procmap_proc_state(MONITOR_PID_ROOT, tracked_owner(tr)->procs[0].pid);
-	}
-	for (i = 0; holders && i < m->deep.n_holders; i++) {
+/* The deep tier's top memory holders get the pid and name of their owner, when procmap knows it. */
+static void holders_name(struct monitor *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->deep.n_holders; i++) {
 		struct mem_holder *h = &m->deep.holders[i];
 		const struct owner *o = h->inode ? procmap_get(m->pm, h->inode) : NULL;
 
@@ -357,82 +426,39 @@ static int attach_owners(struct monitor *m)
 			memcpy(h->comm, o->procs[0].comm, sizeof(h->comm));
 		}
 	}
-	return r;
-}
-
-/* Did the deep tier find a destination half-way to ephemeral-ports? Then it looks every tick. */
-static bool deep_dest_warm(const struct monitor *m)
-{
-	int64_t lo = m->limits.port_range_lo, hi = m->limits.port_range_hi;
-	unsigned pct = m->cfg.thr.ephemeral_pct ? m->cfg.thr.ephemeral_pct : 80;
-
-	if (lo <= 0 || hi < lo || m->deep.n_dests == 0)
-		return false;
-	return (int64_t)m->deep.dests[0].in_port_range * 200 >= (int64_t)pct * (hi - lo + 1);
-}
-
-/* Has the deep tier rested 1/duty of the time since its last run, for what that run cost? */
-static bool deep_rested(const struct monitor *m, int64_t duty)
-{
-	return clock_mono_ms() - m->deep_last_ms >= m->deep_cost_ms * duty;
-}
-
-static bool host_moved(const struct track *t, const char *name)
-{
-	int64_t d;
-
-	return track_host_delta(t, name, &d) && d > 0;
 }
 
 /*
- * The deep tier walks every connection on the host: run it only when a
- * cheap signal points at what it measures, or every N ticks.
- * Return: why it should run now, or NULL.
+ * The owners of the sample: of every listener, and while TCP memory is
+ * short of every top memory holder of the deep tier. procmap walks /proc
+ * only for inodes it has not seen, and is asked nothing while the sockets
+ * stay the same: a steady state costs the prune's few readlinks.
+ * Return: 0 or -ENOMEM (the owners then known are in the sample still).
  */
-static const char *deep_reason(const struct monitor *m)
+static int read_owners(struct monitor *m, struct tick_sample *s)
 {
-	static const char *const signals[] = {
-		"TcpExt.TCPReqQFullDrop", "TcpExt.TCPReqQFullDoCookies", "TcpExt.SyncookiesSent",
-		"TcpExt.TCPMemoryPressures", "TcpExt.TCPAbortOnMemory", "TcpExt.TCPTimeWaitOverflow",
-	};
-	const struct track *t = &m->track;
-	const struct sockstat *ss = &m->sockstat;
-	const struct limits *lim = &m->limits;
-	int64_t overflows = 0, drops = 0;
-	size_t i;
+	/*
+	 * A holder is any socket, not a listener procmap knows, and may take a
+	 * walk of every process: named only when tcp-memory lists them.
+	 */
+	bool holders = s->deep && deep_policy_memory_short(&m->track, s);
+	bool same = track_same_listeners(&m->track, &m->dump);
+	int r = 0;
 
-	if (m->cfg.deep_every_ticks && t->ticks - m->deep_last_tick >= m->cfg.deep_every_ticks &&
-	    deep_rested(m, MONITOR_DEEP_DUTY))
-		return "periodic";
-	for (i = 0; i < ARRAY_SIZE(signals); i++)
-		if (host_moved(t, signals[i]))
-			return signals[i];
-	/* Listen drops beyond overflows: SYN-queue drops, which only the deep tier attributes. */
-	if (track_host_delta(t, "TcpExt.ListenDrops", &drops) &&
-	    track_host_delta(t, "TcpExt.ListenOverflows", &overflows) && drops > overflows)
-		return "ListenDrops beyond ListenOverflows";
-	if (m->n_kmsg_pending)
-		return "kernel log";
-	if (ss->tcp_mem >= 0 && lim->tcp_mem[1] > 0 && ss->tcp_mem >= lim->tcp_mem[1])
-		return "TCP memory pressure";
-	/* Sockets in use near the port range: maybe one destination has used it up. */
-	if (lim->port_range_lo > 0 && lim->port_range_hi >= lim->port_range_lo && ss->tcp_inuse >= 0) {
-		int64_t range = lim->port_range_hi - lim->port_range_lo + 1;
-		int64_t used = ss->tcp_inuse + (ss->tcp_tw > 0 ? ss->tcp_tw : 0);
-
-		/*
-		 * A busy server has many sockets without any destination near the
-		 * range (its clients come from everywhere): look at most every
-		 * MONITOR_PORTS_TICKS ticks, unless the last look found one half-way.
-		 */
-		if (used * 2 >= range &&
-		    (m->deep_dest_warm || t->ticks - m->deep_last_tick >= MONITOR_PORTS_TICKS) &&
-		    deep_rested(m, m->deep_dest_warm ? MONITOR_DEEP_DUTY_WARM : MONITOR_DEEP_DUTY))
-			return "sockets near the port range";
-	}
-	return NULL;
+	/* Workers exit: every holder process asked once, and a slice of sockets one by one. */
+	procmap_prune_exited(m->pm, MONITOR_PRUNE_CHECKS);
+	if (m->owners_stale || !same || holders)
+		r = ask_procmap(m, holders);
+	/* Out of memory: the listeners keep the owners they had; new ones are unknown for now. */
+	if (owners_lookup(m, s, same) < 0)
+		r = -ENOMEM;
+	m->owners_stale |= r < 0;
+	if (owners_room(m, m->dump.count) == 0)
+		owner_states_read(m, s);
+	if (holders)
+		holders_name(m);
+	return r;
 }
-
 /*
  * diagnose knows nothing of namespaces: say in every finding which one it is
  * about, and where a remedy must be run: a sysctl set on the host fixes
@@ -467,54 +493,22 @@ static void stamp_netns(struct monitor *m)
 
 int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 {
-	int r;
+	struct tick_sample s;
+	int r, owners_r;
 
-	/* Repeats are dropped by track_update, which sorts by cookie anyway. */
-	r = sockdiag_dump_listeners_raw(m->sd, &m->dump);
+	r = read_cheap(m, &s);
 	if (r < 0)
 		goto out_fail;
-	filter_ignored(m);
-	/* Counters that cannot be read leave host deltas unknown; listeners still count. */
-	if (netstat_read_buf(m->proc_root, &m->counters, &m->pbuf) < 0)
-		counters_clear(&m->counters);
-	sysctl_read_limits_kept(&m->sysctl_files, m->sys_root, &m->limits);
-	sockstat_read_buf(m->proc_root, &m->sockstat, &m->pbuf);
-	conntrack_read2_buf(m->proc_root, m->sys_root, &m->conntrack, &m->pbuf);
-	if (!m->links || links_read(m->links, &m->link_table) < 0)
-		m->link_table.count = 0;
-	r = track_update(&m->track, &m->dump, &m->counters, &m->limits, now_ms);
+	read_deep(m, &s);
+	/* A failed ask of procmap fails the tick after track has taken it: the deltas stay one tick long. */
+	owners_r = read_owners(m, &s);
+	r = track_tick(&m->track, &s, now_ms);
 	if (r < 0)
 		goto out_fail;
-	fold_fast_samples(m);
-
-	m->deep_reason = deep_reason(m);
-	m->deep_ran = false;
-	if (m->deep_reason) {
-		int64_t start = clock_mono_ms();
-
-		/* A failed deep dump costs the deep causes one tick, not the tick. */
-		r = sockdiag_dump_deep(m->sd, &m->deep, m->limits.port_range_lo, m->limits.port_range_hi);
-		m->deep_last_ms = clock_mono_ms();
-		m->deep_cost_ms = m->deep_last_ms - start;
-		/*
-		 * A big run's working memory goes back to the kernel: the big
-		 * blocks are mmap()ed (backlogd.c), and malloc_trim returns the
-		 * free pages its smaller steps left in the heap.
-		 */
-		if (deep_sample_trim(&m->deep, MONITOR_DEEP_KEEP_BYTES) > 0)
-			malloc_trim(0);
-		if (r == 0) {
-			m->deep_ran = true;
-			m->deep_runs++;
-			m->deep_last_tick = m->track.ticks;
-			m->deep_dest_warm = deep_dest_warm(m);
-		}
-	}
-	track_update_host(&m->track, &m->sockstat, &m->conntrack, &m->link_table,
-			  m->kmsg_pending, m->n_kmsg_pending, m->deep_ran ? &m->deep : NULL);
+	m->fast_full += m->track.fast_full;
+	fast_peaks_clear(&m->fast);
 	m->n_kmsg_pending = 0;
-
-	r = attach_owners(m);
+	r = owners_r;
 	if (r < 0)
 		goto out_fail;
 	r = diagnose(&m->track, &m->cfg.thr, &m->firing);

@@ -420,7 +420,7 @@ static void assert_tick_data(const struct listener_set *dump, const struct track
 
 /*
  * The parts of monitor_tick, called as it calls them, with the reusable
- * buffers: what the daemon's tick allocates once monitor.c holds a procbuf.
+ * buffers: the probes fill one sample, track takes it, diagnose reads track.
  */
 struct parts {
 	struct config cfg;
@@ -442,11 +442,15 @@ struct parts {
 	struct finding_table findings;
 	uint32_t inodes[N_LISTEN + DEEP_TOP_HOLDERS];
 	uint64_t cgroup_ids[N_LISTEN + DEEP_TOP_HOLDERS];
+	const struct owner *owners[N_LISTEN];
 };
 
 static int parts_tick(struct parts *p, int64_t now_ms)
 {
 	struct track *t = &p->track;
+	struct tick_sample s = { .listeners = &p->dump, .counters = &p->counters, .limits = &p->limits,
+				 .sockstat = &p->sockstat, .conntrack = &p->conntrack,
+				 .links = &p->link_table };
 	size_t i, n = 0;
 	int r;
 
@@ -460,32 +464,33 @@ static int parts_tick(struct parts *p, int64_t now_ms)
 	conntrack_read2_buf("/proc", "/proc", &p->conntrack, &p->pb);
 	if (!p->links || links_read(p->links, &p->link_table) < 0)
 		p->link_table.count = 0;
-	r = track_update(t, &p->dump, &p->counters, &p->limits, now_ms);
-	if (r < 0)
-		return r;
-	p->deep_ran = t->ticks % DEEP_EVERY == 0 &&
+	p->deep_ran = (t->ticks + 1) % DEEP_EVERY == 0 &&
 		      sockdiag_dump_deep(p->sd, &p->deep, p->limits.port_range_lo,
 					 p->limits.port_range_hi) == 0;
 	p->deep_runs += p->deep_ran;
-	track_update_host(t, &p->sockstat, &p->conntrack, &p->link_table, NULL, 0,
-			  p->deep_ran ? &p->deep : NULL);
+	s.deep = p->deep_ran ? &p->deep : NULL;
 	/*
-	 * As attach_owners: the prune every tick (monitor.c's
-	 * MONITOR_PRUNE_CHECKS), procmap asked only when the sockets changed
-	 * (it allocates for the ask), the owners set again when it moved.
+	 * As monitor.c's read_owners: the prune every tick (its
+	 * MONITOR_PRUNE_CHECKS), procmap asked only when the listeners
+	 * changed (it allocates for the ask), the owners looked up again
+	 * only then or when procmap moved them.
 	 */
 	procmap_prune_exited(p->pm, 8);
-	if (t->new_count > 0 || t->gone_count > 0) {
-		for (i = 0; i < t->count && n < N_LISTEN; i++) {
-			p->cgroup_ids[n] = t->items[i].l.cgroup_id;
-			p->inodes[n++] = t->items[i].l.inode;
+	if (!track_same_listeners(t, &p->dump)) {
+		for (i = 0; i < p->dump.count && n < N_LISTEN; i++) {
+			p->cgroup_ids[n] = p->dump.items[i].cgroup_id;
+			p->inodes[n++] = p->dump.items[i].inode;
 		}
 		r = procmap_update_hinted(p->pm, p->inodes, p->cgroup_ids, n);
 		if (r < 0)
 			return r;
+		for (i = 0; i < p->dump.count && i < N_LISTEN; i++)
+			p->owners[i] = procmap_get(p->pm, p->dump.items[i].inode);
+		s.owners = p->owners;
 	}
-	for (i = 0; i < t->count; i++)
-		t->items[i].owner = procmap_get(p->pm, t->items[i].l.inode);
+	r = track_tick(t, &s, now_ms);
+	if (r < 0)
+		return r;
 	r = diagnose(t, &p->cfg.thr, &p->firing);
 	if (r < 0)
 		return r;

@@ -1,0 +1,264 @@
+/* track_gaps.c: restart gaps: an address:port whose listener vanished, until it comes back. */
+#include "base.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <netinet/in.h>	/* AF_INET, AF_INET6 */
+
+#include "array.h"
+#include "sort.h"
+#include "track_int.h"
+
+/* IPv4 lives in the first 4 bytes; whatever follows is not part of the address. */
+static void addr_norm(uint8_t family, const uint8_t *src, uint8_t dst[16])
+{
+	memset(dst, 0, 16);
+	memcpy(dst, src, family == AF_INET ? 4 : 16);
+}
+
+static int endpoint_cmp(uint8_t fa, const uint8_t *aa, uint16_t pa,
+			uint8_t fb, const uint8_t *ab, uint16_t pb)
+{
+	int c;
+
+	if (fa != fb)
+		return fa < fb ? -1 : 1;
+	c = memcmp(aa, ab, 16);
+	if (c)
+		return c;
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	return 0;
+}
+
+static int addr_key_cmp(const void *a, const void *b)
+{
+	const struct track_addr_key *x = a, *y = b;
+	int c = endpoint_cmp(x->family, x->addr, x->port, y->family, y->addr, y->port);
+
+	if (c)
+		return c;
+	if (x->cookie != y->cookie)
+		return x->cookie < y->cookie ? -1 : 1;
+	return 0;
+}
+
+/* Return: the first index of ak[0..n) on (family, addr, port), or n when nothing listens there. */
+static size_t addr_find(const struct track_addr_key *ak, size_t n, uint8_t family,
+			const uint8_t *addr, uint16_t port)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (endpoint_cmp(ak[mid].family, ak[mid].addr, ak[mid].port, family, addr, port) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && endpoint_cmp(ak[lo].family, ak[lo].addr, ak[lo].port, family, addr, port) == 0)
+		return lo;
+	return n;
+}
+
+static bool any_open_gap(const struct track *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_gaps; i++)
+		if (t->gaps[i].returned_ms == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Gaps need to know who listens on an address:port now only when a
+ * listener vanished or an address:port waits for its listener: most ticks
+ * need no index at all.
+ */
+int track_gaps_index(struct track *t, const struct listener_set *now, size_t u, size_t gone,
+		     size_t *na)
+{
+	struct track_addr_key *ak;
+	void *np;
+	size_t j;
+
+	*na = 0;
+	if (!u || (!gone && !any_open_gap(t)))
+		return 0;
+	if (array_reserve(t->addr_keys, &t->addr_keys_cap, u, sizeof(*t->addr_keys), &np) < 0)
+		return -ENOMEM;
+	t->addr_keys = ak = np;
+	for (j = 0; j < u; j++) {
+		const struct listener *l = &now->items[t->keys[j].idx];
+
+		ak[j].family = l->family;
+		addr_norm(l->family, l->addr, ak[j].addr);
+		ak[j].port = l->port;
+		ak[j].cookie = l->cookie;
+	}
+	sort_inplace(ak, u, sizeof(*ak), addr_key_cmp);
+	*na = u;
+	return 0;
+}
+
+/* Tcp.OutRsts moved from base to cur; -1 when either end is unknown. */
+static int64_t rst_delta(int64_t base, int64_t cur)
+{
+	if (base < 0 || cur < 0)
+		return -1;
+	/* Went backwards: the counters were reset (namespace recreated), nothing known moved. */
+	return cur >= base ? cur - base : 0;
+}
+
+/*
+ * A slot for a new gap at the end of t->gaps. When full, the oldest gap that
+ * has closed goes first: an address:port still without its listener is the
+ * one a refused client is asking about. Only when every gap is open does the
+ * oldest open one go.
+ */
+static struct listener_gap *gap_push(struct track *t, size_t *first_new)
+{
+	struct listener_gap *g;
+
+	if (t->n_gaps == TRACK_GAPS_MAX) {
+		size_t victim = 0, i;
+
+		for (i = 0; i < t->n_gaps; i++) {
+			if (t->gaps[i].returned_ms != 0) {
+				victim = i;
+				break;
+			}
+		}
+		memmove(&t->gaps[victim], &t->gaps[victim + 1],
+			(t->n_gaps - victim - 1) * sizeof(t->gaps[0]));
+		t->n_gaps--;
+		if (victim < *first_new)
+			(*first_new)--;
+	}
+	g = &t->gaps[t->n_gaps++];
+	memset(g, 0, sizeof(*g));
+	return g;
+}
+
+/*
+ * The members of a group that vanished together make one gap; an owner is
+ * kept if any knew it. Looked at first: the first member already found no
+ * survivor, and a large group is not scanned once per member.
+ * Return: whether tr joined a gap opened by this tick.
+ */
+static bool gap_join(struct track *t, const struct tracked *tr, const uint8_t addr[16],
+		     size_t first_new)
+{
+	size_t i;
+
+	for (i = first_new; i < t->n_gaps; i++) {
+		struct listener_gap *g = &t->gaps[i];
+
+		if (endpoint_cmp(g->family, g->addr, g->port, tr->l.family, addr, tr->l.port) != 0)
+			continue;
+		if (g->old_owner.nprocs == 0 && tracked_owner(tr)->nprocs > 0)
+			g->old_owner = *tracked_owner(tr);
+		if (tr->last_seen_ms > g->last_seen_ms)
+			g->last_seen_ms = tr->last_seen_ms;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * tr is tracked and missing from this tick. ak[0..na) is who listens now;
+ * gaps from *first_new on were opened by this tick.
+ * A survivor on its address:port (an SO_REUSEPORT group lost one member)
+ * means no client was refused: no gap. A new socket there means it was
+ * replaced between two ticks; nothing there means it is gone for now.
+ */
+static void gap_vanished(struct track *t, const struct tracked *tr, size_t na, int64_t rst_prev,
+			 int64_t rst_cur, int64_t now_ms, size_t *first_new)
+{
+	const struct track_addr_key *ak = t->addr_keys;
+	uint8_t addr[16];
+	uint64_t repl = 0;
+	struct listener_gap *g;
+	size_t x;
+
+	addr_norm(tr->l.family, tr->l.addr, addr);
+	if (gap_join(t, tr, addr, *first_new))
+		return;
+	for (x = addr_find(ak, na, tr->l.family, addr, tr->l.port);
+	     x < na && endpoint_cmp(ak[x].family, ak[x].addr, ak[x].port,
+				    tr->l.family, addr, tr->l.port) == 0; x++) {
+		if (track_find(t, ak[x].cookie))
+			return;
+		if (!repl)
+			repl = ak[x].cookie;
+	}
+
+	g = gap_push(t, first_new);
+	g->family = tr->l.family;
+	g->port = tr->l.port;
+	memcpy(g->addr, addr, sizeof(g->addr));
+	listener_name(&tr->l, g->listener, sizeof(g->listener));
+	g->old_owner = *tracked_owner(tr);
+	g->last_seen_ms = tr->last_seen_ms;
+	g->missing_ms = now_ms;
+	/* The RSTs sent since the last tick that saw it are the gap's: count from there. */
+	g->out_rsts_base = rst_prev;
+	if (repl) {
+		g->returned_ms = now_ms;
+		g->new_cookie = repl;
+		g->replaced = true;
+		g->missing_ticks = 0;
+	} else {
+		g->missing_ticks = 1;
+	}
+	g->out_rsts = rst_delta(rst_prev, rst_cur);
+}
+
+void track_gaps_update(struct track *t, size_t u, size_t na, const struct counters *host,
+		       int64_t now_ms)
+{
+	const struct track_key *keys = t->keys;
+	const struct track_addr_key *ak = t->addr_keys;
+	int64_t rst_prev = -1, rst_cur = -1, v;
+	size_t i, j, first_new;
+
+	/* host_cur still holds the previous tick's counters here. */
+	if (t->ticks > 0 && counters_get(&t->host_cur, "Tcp.OutRsts", &v))
+		rst_prev = v;
+	if (host && counters_get(host, "Tcp.OutRsts", &v))
+		rst_cur = v;
+
+	/* Open gaps: back now (the first socket found there stands for a new group), or one tick longer. */
+	for (i = 0; i < t->n_gaps; i++) {
+		struct listener_gap *g = &t->gaps[i];
+		size_t x;
+
+		if (g->returned_ms != 0)
+			continue;
+		x = addr_find(ak, na, g->family, g->addr, g->port);
+		if (x < na) {
+			g->returned_ms = now_ms;
+			g->new_cookie = ak[x].cookie;
+		} else {
+			g->missing_ticks++;
+		}
+		g->out_rsts = rst_delta(g->out_rsts_base, rst_cur);
+	}
+
+	/* The vanished: tracked cookies not in this dump (both lists sorted by cookie). */
+	first_new = t->n_gaps;
+	for (i = 0, j = 0; i < t->count; ) {
+		if (j < u && keys[j].cookie < t->items[i].l.cookie) {
+			j++;
+		} else if (j < u && keys[j].cookie == t->items[i].l.cookie) {
+			i++;
+			j++;
+		} else {
+			gap_vanished(t, &t->items[i], na, rst_prev, rst_cur, now_ms, &first_new);
+			i++;
+		}
+	}
+}
