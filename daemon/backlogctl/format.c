@@ -67,7 +67,7 @@ bool format_int_array(char *buf, size_t len, const json_t *a, const char *sep)
 	json_array_foreach(a, i, v) {
 		int w;
 
-		if (!jint(v, &x))
+		if (!jvalue_int(v, &x))
 			return false;
 		w = snprintf(buf + off, len - off, "%s%lld", i ? sep : "", x);
 		if (w < 0 || (size_t)w >= len - off)

@@ -36,7 +36,7 @@ bool jget_num(const json_t *o, const char *key, double *out)
 	return jnum(jget(o, key), out);
 }
 
-bool jint(const json_t *v, long long *out)
+bool jvalue_int(const json_t *v, long long *out)
 {
 	double d;
 
@@ -54,7 +54,7 @@ bool jint(const json_t *v, long long *out)
 
 bool jget_int(const json_t *o, const char *key, long long *out)
 {
-	return jint(jget(o, key), out);
+	return jvalue_int(jget(o, key), out);
 }
 
 const json_t *jget_array(const json_t *o, const char *key)

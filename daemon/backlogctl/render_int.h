@@ -23,7 +23,7 @@ const json_t *jget_array(const json_t *o, const char *key);
 /* Integers and reals both count: a future daemon may send either. */
 bool jget_num(const json_t *o, const char *key, double *out);
 /* A number that a long long holds. */
-bool jint(const json_t *v, long long *out);
+bool jvalue_int(const json_t *v, long long *out);
 bool jget_int(const json_t *o, const char *key, long long *out);
 /* Accept the array itself, or a document (status, diagnose) that carries it under key. */
 const json_t *array_or_member(const json_t *doc, const char *key);

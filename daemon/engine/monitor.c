@@ -461,33 +461,20 @@ static int read_owners(struct monitor *m, struct tick_sample *s)
 }
 /*
  * diagnose knows nothing of namespaces: say in every finding which one it is
- * about, and where a remedy must be run: a sysctl set on the host fixes
- * nothing in a container's namespace.
+ * about, and how to enter it; finding_words() puts that in front of the
+ * remedy, since a sysctl set on the host fixes nothing in a container's
+ * namespace.
  */
 static void stamp_netns(struct monitor *m)
 {
-	char prefix[2 * NETNS_NAME_MAX + 64];
-	size_t i, plen, rlen;
+	size_t i;
 
 	for (i = 0; i < m->firing.count; i++) {
 		struct finding *f = &m->firing.items[i];
 
 		f->netns_inode = m->netns_inode;
 		snprintf(f->netns_name, sizeof(f->netns_name), "%s", m->netns_name);
-		if (!m->netns_enter[0])
-			continue;
-		snprintf(prefix, sizeof(prefix), "in network namespace %s (enter it with %s): ",
-			 m->netns_name, m->netns_enter);
-		plen = strlen(prefix);
-		if (plen >= sizeof(f->remedy))
-			continue;
-		/* The remedy moves up behind the prefix; its end is cut if it must be. */
-		rlen = strnlen(f->remedy, sizeof(f->remedy) - 1);
-		if (plen + rlen > sizeof(f->remedy) - 1)
-			rlen = sizeof(f->remedy) - 1 - plen;
-		memmove(f->remedy + plen, f->remedy, rlen);
-		memcpy(f->remedy, prefix, plen);
-		f->remedy[plen + rlen] = '\0';
+		snprintf(f->netns_enter, sizeof(f->netns_enter), "%s", m->netns_enter);
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "finding_text.h"
 #include "json.h"
 #include "explain_int.h"
 #include "report.h"
@@ -22,24 +23,6 @@ static bool finding_is_for(const struct finding *f, const struct chain_subject *
 		return strncmp(f->listener, cs->key, sizeof(f->listener)) == 0;
 	}
 	return f->scope == cs->scope && strncmp(f->listener, cs->key, sizeof(f->listener)) == 0;
-}
-
-/* The active finding that f is a side effect of: on the same key when there is one, else anywhere. */
-static const struct finding *find_cause_of(const struct monitor *m, const struct finding *f)
-{
-	const struct finding *any = NULL;
-
-	for (size_t i = 0; i < m->findings.count; i++) {
-		const struct finding_entry *e = &m->findings.items[i];
-
-		if (e->state != FINDING_ACTIVE || (int)e->f.cause != side_effect_of(f) || is_side_effect(&e->f))
-			continue;
-		if (strncmp(e->f.listener, f->listener, sizeof(f->listener)) == 0)
-			return &e->f;
-		if (!any)
-			any = &e->f;
-	}
-	return any;
 }
 
 /* "orphans 980, tcp_max_orphans 1024". Return: false when f has no named numbers. */
@@ -60,33 +43,21 @@ static bool format_extra(const struct finding *f, char *buf, size_t len)
 }
 
 /*
- * One finding's steps: the finding (or the side effect and what it follows
- * from) with diagnose's message and remedy, its named numbers, its detail.
- * The message is left out when the chain quoted it in a step of its own.
+ * One finding's steps: the finding (or the side effect) with diagnose's
+ * message and remedy, its named numbers, its detail. The message, which
+ * names what a side effect follows from, is left out when the chain quoted
+ * it in a step of its own.
  */
-static int steps_one_finding(json_t *steps, const struct monitor *m, const struct finding *f, bool message_quoted)
+static int steps_one_finding(json_t *steps, const struct finding *f, bool message_quoted)
 {
-	const char *message = message_quoted ? "" : quote_message(f);
-	const char *sep = message_quoted ? "." : ":";
+	struct finding_words words;
 	char extra[STEP_TEXT_MAX];
-	int of = side_effect_of(f);
 	int rc = 0;
 
-	if (of >= 0) {
-		const struct finding *c = find_cause_of(m, f);
-		char where[LISTENER_NAME_MAX + 8] = "";
-
-		if (c && strncmp(c->listener, f->listener, sizeof(f->listener)) != 0)
-			snprintf(where, sizeof(where), " on %.*s", (int)sizeof(c->listener), c->listener);
-		rc |= step(steps, "side effect", "%s (%s), side effect of %s%s%s %.*s%sFix: %.*s",
-			   cause_name(f->cause), severity_name(f->priority), cause_name((enum cause)of), where,
-			   sep, FINDING_TEXT_MAX, message, message[0] ? " " : "",
-			   FINDING_TEXT_MAX, quote_remedy(f));
-	} else {
-		rc |= step(steps, "finding", "%s (%s)%s %.*s%sFix: %.*s", cause_name(f->cause),
-			   severity_name(f->priority), sep, FINDING_TEXT_MAX, message, message[0] ? " " : "",
-			   FINDING_TEXT_MAX, quote_remedy(f));
-	}
+	finding_words(f, &words);
+	rc |= step(steps, finding_is_side_effect(f) ? "side effect" : "finding", "%s (%s)%s %s%sFix: %s",
+		   cause_name(f->cause), severity_name(f->priority), message_quoted ? "." : ":",
+		   message_quoted ? "" : words.message, message_quoted ? "" : " ", words.remedy);
 	if (format_extra(f, extra, sizeof(extra)))
 		rc |= step(steps, "evidence", "%s", extra);
 	if (f->detail[0])
@@ -104,12 +75,12 @@ static void told_order(const struct finding_entry **act, size_t n, const struct 
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (is_side_effect(&act[i]->f))
+		if (finding_is_side_effect(&act[i]->f))
 			continue;
 		out[k++] = act[i];
 		done[i] = true;
 		for (size_t j = 0; j < n; j++) {
-			if (done[j] || side_effect_of(&act[j]->f) != (int)act[i]->f.cause)
+			if (done[j] || side_effect_of(&act[j]->f) != act[i]->f.cause)
 				continue;
 			out[k++] = act[j];
 			done[j] = true;
@@ -174,7 +145,7 @@ int steps_told(json_t *steps, const struct monitor *m, const struct told_finding
 	int rc = 0;
 
 	for (size_t i = 0; i < tf->count; i++)
-		rc |= steps_one_finding(steps, m, &tf->items[i]->f, i == 0 && first_message_quoted);
+		rc |= steps_one_finding(steps, &tf->items[i]->f, i == 0 && first_message_quoted);
 	if (tf->count > 0)
 		return rc;
 	if (tf->last_resolved) {

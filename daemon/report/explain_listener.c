@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "finding_text.h"
 #include "json.h"
 #include "explain_int.h"
 #include "report.h"
@@ -193,9 +194,12 @@ static int step_synrecv(json_t *steps, const struct track *t, const struct track
  */
 static int step_clients(json_t *steps, const struct told_findings *tf)
 {
+	struct finding_words words;
+
 	if (tf->count == 0)
 		return 0;
-	return step(steps, "clients", "%.*s", FINDING_TEXT_MAX, quote_message(&tf->items[0]->f));
+	finding_words(&tf->items[0]->f, &words);
+	return step(steps, "clients", "%s", words.message);
 }
 
 json_t *explain_listener_chain(const struct monitor *m, const struct tracked *tr, const char *target,

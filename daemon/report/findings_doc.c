@@ -5,39 +5,15 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "finding_text.h"
 #include "json.h"
 #include "report.h"
 #include "report_int.h"
 
-/*
- * The one place report code reads what diagnose wrote on a finding: the
- * sentences (message, remedy) and the cause it is a side effect of. When
- * the text comes from a single function in core, only these change.
- */
-const char *quote_message(const struct finding *f)
+/* Return: the cause f is a side effect of, or CAUSE_NONE when f is a cause in its own right. */
+enum cause side_effect_of(const struct finding *f)
 {
-	return f->message;
-}
-
-const char *quote_remedy(const struct finding *f)
-{
-	return f->remedy;
-}
-
-/*
- * A finding cannot be its own side effect: a finding left zeroed by a rule
- * (explained_by 0) must not be shown as a side effect of backlog-clamped.
- */
-int side_effect_of(const struct finding *f)
-{
-	if (f->explained_by >= 0 && f->explained_by < CAUSE_COUNT && f->explained_by != (int)f->cause)
-		return f->explained_by;
-	return -1;
-}
-
-bool is_side_effect(const struct finding *f)
-{
-	return side_effect_of(f) >= 0;
+	return finding_is_side_effect(f) ? f->explained_by : CAUSE_NONE;
 }
 
 const char *cause_name(enum cause c)
@@ -134,10 +110,12 @@ static json_t *report_knob(const struct finding *f)
  */
 json_t *report_finding(const struct finding *f, const char *state, int64_t first_seen, int64_t last_seen)
 {
-	int of = side_effect_of(f);
+	enum cause of = side_effect_of(f);
+	struct finding_words words;
 	json_t *o = json_object();
 	int rc = 0;
 
+	finding_words(f, &words);
 	rc |= put(o, "cause", json_string(cause_name(f->cause)));
 	/* Only overflow-reset wraps another cause; elsewhere the key would only repeat cause. */
 	if (f->cause == CAUSE_OVERFLOW_RESET)
@@ -153,15 +131,15 @@ json_t *report_finding(const struct finding *f, const char *state, int64_t first
 	rc |= put(o, "user", JSTR_OR_NULL(f->user));
 	rc |= put(o, "uid", f->user[0] && f->uid >= 0 ? jint(f->uid) : json_null());
 	rc |= put(o, "cmdline", JSTR_OR_NULL(f->cmdline));
-	rc |= put(o, "message", jstr(quote_message(f), FINDING_TEXT_MAX));
-	rc |= put(o, "remedy", jstr(quote_remedy(f), FINDING_TEXT_MAX));
+	rc |= put(o, "message", jstr(words.message, sizeof(words.message)));
+	rc |= put(o, "remedy", jstr(words.remedy, sizeof(words.remedy)));
 	rc |= put(o, "knob", report_knob(f));
 	rc |= put(o, "state", json_string(state ? state : "active"));
 	rc |= put(o, "first_seen", jint(first_seen));
 	rc |= put(o, "last_seen", jint(last_seen));
 	rc |= put(o, "scope", json_string(scope_name(f->scope)));
-	rc |= put(o, "role", json_string(of >= 0 ? "side-effect" : "cause"));
-	rc |= put(o, "explained_by", of >= 0 ? json_string(cause_name((enum cause)of)) : json_null());
+	rc |= put(o, "role", json_string(of != CAUSE_NONE ? "side-effect" : "cause"));
+	rc |= put(o, "explained_by", of != CAUSE_NONE ? json_string(cause_name(of)) : json_null());
 	rc |= put(o, "detail", JSTR_OR_NULL(f->detail));
 	rc |= put(o, "evidence", report_evidence(f));
 	/* The monitor's stamp; status and explain put the fleet's view (with its kind) over it. */

@@ -46,14 +46,11 @@ int append_listeners(json_t *a, const struct track *t, const struct ns_ref *ns);
 /* ---- findings_doc.c ---- */
 
 /*
- * The words diagnose gave a finding, and what it is a side effect of. Report
- * code reads f->message, f->remedy and f->explained_by through these only.
+ * A finding's message and remedy come from finding_words() (core/finding_text.c)
+ * only: report code adds no words of its own about side effects or namespaces.
  */
-const char *quote_message(const struct finding *f);
-const char *quote_remedy(const struct finding *f);
-/* Return: the cause f is a side effect of, or -1 when f is a cause in its own right. */
-int side_effect_of(const struct finding *f);
-bool is_side_effect(const struct finding *f);
+/* Return: the cause f is a side effect of, or CAUSE_NONE when f is a cause in its own right. */
+enum cause side_effect_of(const struct finding *f);
 
 /* "backlog-clamped", ...; "unknown" out of range. */
 const char *cause_name(enum cause c);
