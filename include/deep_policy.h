@@ -21,7 +21,7 @@ struct deep_policy_in {
 	const struct track *track;          /* as the previous tick left it */
 	const struct tick_sample *sample;   /* this tick's cheap probes: counters, sockstat, limits, kmsg */
 	unsigned every_ticks;               /* run at least this often; 0: only when a signal asks */
-	unsigned ephemeral_pct;             /* the ephemeral-ports threshold, % of the port range (0: 80) */
+	unsigned ephemeral_pct;             /* the ephemeral-ports threshold, % of the port range (0: diagnose's default) */
 	int64_t mono_ms;                    /* now, monotonic */
 };
 

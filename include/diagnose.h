@@ -121,12 +121,23 @@ bool finding_is_side_effect(const struct finding *f);
  */
 int diagnose(const struct track *t, const struct diag_thresholds *thr, struct finding_list *out);
 
+/* The signs of short TCP memory in one tick, however the caller came by them. */
+struct tcp_memory_signs {
+	int64_t mem_pages;         /* sockstat "mem"; -1 unknown */
+	int64_t pressure_pages;    /* tcp_mem[1]; <= 0 unknown */
+	int64_t pressures;         /* TcpExt.TCPMemoryPressures this tick; -1 unknown */
+	int64_t aborts;            /* TcpExt.TCPAbortOnMemory this tick; -1 unknown */
+	size_t ooms;               /* kernel log lines "out of memory -- consider tuning tcp_mem" */
+};
+
 /*
- * TCP memory is short in t's latest tick: sockstat mem at tcp_mem's
+ * The one rule for "TCP memory is short": sockstat mem at tcp_mem's
  * pressure threshold, TCPMemoryPressures or TCPAbortOnMemory moved, or the
- * kernel logged "out of memory -- consider tuning tcp_mem". When
- * tcp-memory fires, and when the monitor names the deep tier's holders.
+ * kernel logged that it ran out. tcp-memory fires on it after the tick;
+ * deep_policy_memory_short asks it before, to name the memory holders.
  */
+bool tcp_memory_short(const struct tcp_memory_signs *sg);
+/* tcp_memory_short() on t's latest tick. */
 bool diagnose_tcp_memory_short(const struct track *t);
 
 #endif

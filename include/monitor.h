@@ -14,6 +14,7 @@
 #include "netns.h"
 #include "listener.h"
 #include "netstat.h"
+#include "nl.h"
 #include "procfile.h"
 #include "procmap.h"
 #include "sockdiag.h"
@@ -69,6 +70,8 @@ struct monitor {
 	size_t owners_cap;
 	int64_t started;          /* wall clock, seconds */
 	int last_error;           /* -errno of the latest failed tick, 0 */
+	/* What the kernel said when the listener dump failed it (printable ASCII); "" otherwise. */
+	char last_error_detail[NL_EXT_ACK_MAX];
 	unsigned long failed_ticks;
 };
 

@@ -81,11 +81,4 @@ unsigned long procmap_cgroup_hits(const struct procmap *pm);
  */
 const struct owner *procmap_get(const struct procmap *pm, uint32_t inode);
 
-/*
- * The name this had before the process details moved to procinfo.c, kept
- * only until daemon/engine/monitor.c calls procinfo_state (issue 9).
- */
-#define procmap_proc_state procinfo_state
-char procinfo_state(const char *proc_root, int pid);
-
 #endif

@@ -30,7 +30,7 @@ int sockdiag_dump_listeners(struct sockdiag *sd, struct listener_set *out);
 
 /*
  * The same without dropping a listener the dump showed twice: for a caller
- * that matches by cookie anyway (the monitor, through track_update), which
+ * that matches by cookie anyway (the monitor, through track_tick), which
  * spares a sort and a scratch array as big as the dump every tick.
  */
 int sockdiag_dump_listeners_raw(struct sockdiag *sd, struct listener_set *out);

@@ -151,19 +151,6 @@ bool track_drops_moved(const struct track *t, const struct listener *l);
 bool track_host_delta_to(const struct track *t, const struct counters *next, const char *name,
 			 int64_t *delta);
 
-/*
- * Transitional: track_tick in two halves, for the tests that build a tick
- * by hand (test_diagnose, test_report) until they fill a tick_sample.
- * track_update takes the listeners, counters and limits (owners stay as
- * they are) and forgets the previous tick's kernel log events and deep
- * sample; track_update_host then takes the host samples.
- */
-int track_update(struct track *t, const struct listener_set *now,
-		 const struct counters *host, const struct limits *limits, int64_t now_ms);
-void track_update_host(struct track *t, const struct sockstat *ss, const struct conntrack_stat *ct,
-		       const struct link_table *links, const struct kmsg_event *ev, size_t n_ev,
-		       const struct deep_sample *deep);
-
 /* Return: the tracked listener with this cookie, or NULL. */
 struct tracked *track_find(const struct track *t, uint64_t cookie);
 

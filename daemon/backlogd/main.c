@@ -291,7 +291,10 @@ static void do_tick(struct daemon_state *st)
 	if (r < 0) {
 		errno = -r;
 		/* A failed tick keeps the previous state; say so once per run of failures. */
-		if (m->failed_ticks == 1 || m->failed_ticks % 60 == 0)
+		if ((m->failed_ticks == 1 || m->failed_ticks % 60 == 0) && m->last_error_detail[0])
+			log_warnx("tick failed (%lu so far): %s; kernel says: %s", m->failed_ticks,
+				  strerror(-r), m->last_error_detail);
+		else if (m->failed_ticks == 1 || m->failed_ticks % 60 == 0)
 			log_warn("tick failed (%lu so far)", m->failed_ticks);
 	}
 	fleet_counts(&st->fleet, &listeners, &active);

@@ -2,6 +2,7 @@
 #include "base.h"
 
 #include "deep_policy.h"
+#include "diagnose.h"
 
 /* "Sockets near the port range" runs the deep tier at most this often on its own. */
 #define DEEP_PORTS_TICKS 10
@@ -14,8 +15,6 @@
  */
 #define DEEP_DUTY 100
 #define DEEP_DUTY_WARM 20
-/* The ephemeral-ports threshold when the configuration gives none. */
-#define DEEP_EPHEMERAL_PCT 80
 
 /* Counters whose movement only the deep tier explains (which listener, which destination). */
 static const char *const deep_signals[] = {
@@ -108,7 +107,14 @@ const char *deep_policy_reason(const struct deep_policy_in *in, const struct dee
 static bool dest_warm(const struct deep_policy_in *in, const struct deep_sample *ds)
 {
 	const struct limits *lim = in->sample->limits;
-	unsigned pct = in->ephemeral_pct ? in->ephemeral_pct : DEEP_EPHEMERAL_PCT;
+	struct diag_thresholds dflt;
+	unsigned pct = in->ephemeral_pct;
+
+	if (!pct) {
+		/* Unset: diagnose's own default, so "half-way" means the same to both. */
+		diag_thresholds_default(&dflt);
+		pct = dflt.ephemeral_pct;
+	}
 
 	if (!lim || lim->port_range_lo <= 0 || lim->port_range_hi < lim->port_range_lo || ds->n_dests == 0)
 		return false;
@@ -127,15 +133,24 @@ void deep_policy_ran(struct deep_book *b, const struct deep_policy_in *in,
 	b->dest_warm = dest_warm(in, ds);
 }
 
+static int64_t delta_or_unknown(const struct track *t, const struct tick_sample *s, const char *name)
+{
+	int64_t d;
+
+	return track_host_delta_to(t, s->counters, name, &d) ? d : -1;
+}
+
 bool deep_policy_memory_short(const struct track *t, const struct tick_sample *s)
 {
+	struct tcp_memory_signs sg = {
+		.mem_pages = s->sockstat ? s->sockstat->tcp_mem : -1,
+		.pressure_pages = s->limits ? s->limits->tcp_mem[1] : -1,
+		.pressures = delta_or_unknown(t, s, "TcpExt.TCPMemoryPressures"),
+		.aborts = delta_or_unknown(t, s, "TcpExt.TCPAbortOnMemory"),
+	};
 	size_t i;
 
-	if (tcp_mem_pressure(s) || moved(t, s, "TcpExt.TCPMemoryPressures") ||
-	    moved(t, s, "TcpExt.TCPAbortOnMemory"))
-		return true;
 	for (i = 0; i < s->n_kmsg; i++)
-		if (s->kmsg[i].kind == KMSG_TCP_OOM)
-			return true;
-	return false;
+		sg.ooms += s->kmsg[i].kind == KMSG_TCP_OOM;
+	return tcp_memory_short(&sg);
 }

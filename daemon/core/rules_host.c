@@ -204,13 +204,23 @@ static void tcp_mem_triple(struct sbuf *sb, const struct limits *lim, int mult)
  * past tcp_mem[2] it aborts sockets (TCPAbortOnMemory, "out of memory --
  * consider tuning tcp_mem"). The usual culprit is data nobody reads.
  */
+bool tcp_memory_short(const struct tcp_memory_signs *sg)
+{
+	return (sg->mem_pages >= 0 && sg->pressure_pages > 0 && sg->mem_pages >= sg->pressure_pages) ||
+	       sg->pressures > 0 || sg->aborts > 0 || sg->ooms > 0;
+}
+
 bool diagnose_tcp_memory_short(const struct track *t)
 {
-	int64_t mem = t->hs_cur.valid ? t->hs_cur.ss.tcp_mem : -1;
+	struct tcp_memory_signs sg = {
+		.mem_pages = t->hs_cur.valid ? t->hs_cur.ss.tcp_mem : -1,
+		.pressure_pages = t->limits.tcp_mem[1],
+		.pressures = host_delta(t, "TcpExt.TCPMemoryPressures"),
+		.aborts = host_delta(t, "TcpExt.TCPAbortOnMemory"),
+		.ooms = count_kmsg(t, KMSG_TCP_OOM),
+	};
 
-	return (mem >= 0 && t->limits.tcp_mem[1] > 0 && mem >= t->limits.tcp_mem[1]) ||
-	       host_delta(t, "TcpExt.TCPMemoryPressures") > 0 ||
-	       host_delta(t, "TcpExt.TCPAbortOnMemory") > 0 || count_kmsg(t, KMSG_TCP_OOM) > 0;
+	return tcp_memory_short(&sg);
 }
 
 int rule_tcp_memory(struct ctx *c)

@@ -21,17 +21,11 @@ static int key_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/*
- * What the sample says of the listeners' owners, by dump position. keep:
- * it says nothing (track_update), every listener keeps what it had.
- */
+/* What the sample says of the listeners' owners, by dump position. */
 struct owner_in {
 	const struct owner *const *owners;
 	const char *states;
-	bool keep;
 };
-
-static const struct owner_in owners_kept = { .keep = true };
 
 /*
  * The counters kept in t are copies owned by track: they are filled and freed
@@ -126,8 +120,6 @@ static uint32_t drops_at_birth(const struct listener *l, bool born_since_prev)
 /* The owner the sample gives the listener at dump position idx, and its state while it drops. */
 static void owner_take(struct tracked *tr, const struct owner_in *oi, size_t idx)
 {
-	if (oi->keep)
-		return;
 	if (oi->owners)
 		tr->owner = oi->owners[idx];
 	tr->owner_state = oi->states && tr->drops_delta > 0 ? oi->states[idx] : 0;
@@ -428,7 +420,8 @@ static void take_host(struct track *t, const struct sockstat *ss, const struct c
 	t->hs_prev = t->hs_cur;
 	/* A probe that could not read is unknown this tick, not zero: no delta is made from it. */
 	host_state_unknown(&t->hs_cur);
-	t->hs_cur.valid = true;
+	/* A tick that measured none of them has no host sample, rather than one of unknowns. */
+	t->hs_cur.valid = ss || ct || links;
 	if (ss)
 		t->hs_cur.ss = *ss;
 	if (ct)
@@ -489,19 +482,6 @@ int track_tick(struct track *t, const struct tick_sample *s, int64_t now_ms)
 	take_host(t, s->sockstat, s->conntrack, s->links, s->kmsg, s->n_kmsg, s->deep);
 	fold_fast(t, s->fast);
 	return 0;
-}
-
-int track_update(struct track *t, const struct listener_set *now,
-		 const struct counters *host, const struct limits *limits, int64_t now_ms)
-{
-	return take_listeners(t, now, host, limits, &owners_kept, now_ms);
-}
-
-void track_update_host(struct track *t, const struct sockstat *ss, const struct conntrack_stat *ct,
-		       const struct link_table *links, const struct kmsg_event *ev, size_t n_ev,
-		       const struct deep_sample *deep)
-{
-	take_host(t, ss, ct, links, ev, n_ev, deep);
 }
 
 struct tracked *track_find(const struct track *t, uint64_t cookie)

@@ -12,6 +12,7 @@
 #include "deep_policy.h"
 #include "diagnose.h"
 #include "monitor.h"
+#include "procinfo.h"
 
 /* Resolved findings kept for `backlogctl status`. */
 #define MONITOR_RESOLVED_KEPT 64
@@ -240,8 +241,10 @@ static int read_cheap(struct monitor *m, struct tick_sample *s)
 	/* Repeats are dropped by track, which sorts by cookie anyway. */
 	int r = sockdiag_dump_listeners_raw(m->sd, &m->dump);
 
-	if (r < 0)
+	if (r < 0) {
+		snprintf(m->last_error_detail, sizeof(m->last_error_detail), "%s", sockdiag_ext_ack(m->sd));
 		return r;
+	}
 	filter_ignored(m);
 	/* Counters that cannot be read leave host deltas unknown; listeners still count. */
 	if (netstat_read_buf(m->proc_root, &m->counters, &m->pbuf) < 0)
@@ -408,7 +411,7 @@ static void owner_states_read(struct monitor *m, struct tick_sample *s)
 		tr = s->owners ? NULL : track_find(&m->track, l->cookie);
 		o = s->owners ? s->owners[i] : tr ? tracked_owner(tr) : NULL;
 		if (o && o->nprocs > 0)
-			m->owner_states[i] = procmap_proc_state(MONITOR_PID_ROOT, o->procs[0].pid);
+			m->owner_states[i] = procinfo_state(MONITOR_PID_ROOT, o->procs[0].pid);
 	}
 }
 
@@ -483,6 +486,7 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 	struct tick_sample s;
 	int r, owners_r;
 
+	m->last_error_detail[0] = '\0';
 	r = read_cheap(m, &s);
 	if (r < 0)
 		goto out_fail;

@@ -14,11 +14,12 @@
 #include "diagnose.h"
 #include "finding_text.h"
 #include "track.h"
+#include "tick_fixture.h"
 #include "owner_fixture.h"
 
 /*
  * A scenario: one listener on 127.0.0.1:8080 driven tick by tick through
- * track_update, as the monitor would, with the host's ListenOverflows total.
+ * track_tick, as the monitor would, with the host's ListenOverflows total.
  */
 struct scen {
 	struct track t;
@@ -28,6 +29,7 @@ struct scen {
 	struct listener l;
 	int64_t overflows;          /* TcpExt.ListenOverflows total; -1: counter not read */
 	int64_t now_ms;
+	char owner_state;           /* the owner's state letter the monitor reads while drops move; 0 unknown */
 };
 
 static void scen_init(struct scen *s, uint32_t backlog, int64_t somaxconn, int64_t abort_on_overflow)
@@ -77,6 +79,7 @@ static void set_owner(struct scen *s, const char *comm, int pid, const char *uni
  */
 static size_t tick(struct scen *s, uint32_t queue, uint32_t drops_add, int64_t overflows_add)
 {
+	struct tick_sample sample = { 0 };
 	struct counter c;
 	struct counters host;
 	struct listener_set set;
@@ -97,7 +100,11 @@ static size_t tick(struct scen *s, uint32_t queue, uint32_t drops_add, int64_t o
 	set.count = 1;
 	set.cap = 1;
 	s->now_ms += 1000;
-	cr_assert_eq(track_update(&s->t, &set, &host, &s->lim, s->now_ms), 0);
+	sample.listeners = &set;
+	sample.counters = &host;
+	sample.limits = &s->lim;
+	sample.owner_states = s->owner_state ? &s->owner_state : NULL;
+	cr_assert_eq(track_tick(&s->t, &sample, s->now_ms), 0);
 	cr_assert_eq(diagnose(&s->t, &s->thr, &s->out), 0);
 	return s->out.count;
 }
@@ -222,7 +229,7 @@ Test(silent, stopped_owner_not_dropping)
 	scen_init(&s, 128, 4096, 0);
 	tick(&s, 0, 0, 0);
 	set_owner(&s, "nginx", 812, "nginx.service", 1);
-	track_find(&s.t, s.l.cookie)->owner_state = 'T';
+	s.owner_state = 'T';
 	cr_assert_eq(tick(&s, 4, 0, 0), 0);
 	scen_free(&s);
 }
@@ -460,7 +467,7 @@ Test(classify, stopped_owner_is_slow_accept_at_once)
 	tick(&s, 0, 0, 0);
 	set_owner(&s, "nginx", 812, "nginx.service", 1);
 	/* Would be clamped, but the owner is stopped (SIGSTOP, a debugger). */
-	track_find(&s.t, s.l.cookie)->owner_state = 'T';
+	s.owner_state = 'T';
 	cr_assert_eq(tick(&s, 9, 1, 1), 1);
 	f = only(&s);
 	cr_assert_eq(f->cause, CAUSE_SLOW_ACCEPT);
@@ -475,7 +482,7 @@ Test(classify, stopped_owner_is_slow_accept_at_once)
 	/* 't': stopped by a tracer. */
 	scen_init(&s, 128, 4096, 0);
 	tick(&s, 0, 0, 0);
-	track_find(&s.t, s.l.cookie)->owner_state = 't';
+	s.owner_state = 't';
 	cr_assert_eq(tick(&s, 129, 1, 1), 1);
 	cr_assert_eq(only(&s)->cause, CAUSE_SLOW_ACCEPT);
 	cr_assert(has(words(only(&s))->remedy, "the application behind 127.0.0.1:8080"), "%s",
@@ -485,7 +492,7 @@ Test(classify, stopped_owner_is_slow_accept_at_once)
 	/* A sleeping owner ('S') is the normal case: classified by the queue. */
 	scen_init(&s, 2, 4096, 0);
 	tick(&s, 0, 0, 0);
-	track_find(&s.t, s.l.cookie)->owner_state = 'S';
+	s.owner_state = 'S';
 	cr_assert_eq(tick(&s, 3, 1, 1), 1);
 	cr_assert_eq(only(&s)->cause, CAUSE_BACKLOG_SMALL);
 	scen_free(&s);
@@ -526,7 +533,7 @@ Test(abort, overflow_reset_keeps_the_underlying_cause)
 
 	scen_init(&s, 128, 4096, 1);
 	tick(&s, 0, 0, 0);
-	track_find(&s.t, s.l.cookie)->owner_state = 'T';
+	s.owner_state = 'T';
 	cr_assert_eq(tick(&s, 129, 1, 1), 1);
 	cr_assert_eq(only(&s)->cause, CAUSE_OVERFLOW_RESET);
 	cr_assert_eq(only(&s)->underlying, CAUSE_SLOW_ACCEPT);
@@ -637,7 +644,7 @@ Test(finding, evidence_holds_the_numbers)
 	scen_init(&s, 2, 4096, 0);
 	tick(&s, 0, 0, 0);
 	tick(&s, 3, 4, 4);
-	track_find(&s.t, s.l.cookie)->owner_state = 'S';
+	s.owner_state = 'S';
 	cr_assert_eq(tick(&s, 3, 6, 5), 1);
 	ev = &only(&s)->ev;
 	cr_assert_eq(ev->drops_delta, 6);
@@ -727,12 +734,12 @@ Test(finding, only_the_dropping_listener_fires)
 	set.items = l;
 	set.count = 3;
 	set.cap = 3;
-	cr_assert_eq(track_update(&t, &set, NULL, &lim, 1000), 0);
+	cr_assert_eq(tick_listeners(&t, &set, NULL, &lim, 1000), 0);
 	l[0].queue = 4;               /* busy */
 	l[1].queue = 5;               /* full and dropping */
 	l[1].drops = 3;
 	l[2].drops = 9;               /* dropping with room: not an overflow */
-	cr_assert_eq(track_update(&t, &set, NULL, &lim, 2000), 0);
+	cr_assert_eq(tick_listeners(&t, &set, NULL, &lim, 2000), 0);
 	cr_assert_eq(diagnose(&t, NULL, &out), 0);
 	cr_assert_eq(out.count, 1);
 	cr_assert_str_eq(out.items[0].listener, "10.0.0.2:80");
@@ -740,9 +747,9 @@ Test(finding, only_the_dropping_listener_fires)
 
 	/* out is cleared on every run. */
 	l[1].queue = 0;
-	cr_assert_eq(track_update(&t, &set, NULL, &lim, 3000), 0);
-	cr_assert_eq(track_update(&t, &set, NULL, &lim, 4000), 0);
-	cr_assert_eq(track_update(&t, &set, NULL, &lim, 5000), 0);
+	cr_assert_eq(tick_listeners(&t, &set, NULL, &lim, 3000), 0);
+	cr_assert_eq(tick_listeners(&t, &set, NULL, &lim, 4000), 0);
+	cr_assert_eq(tick_listeners(&t, &set, NULL, &lim, 5000), 0);
 	cr_assert_eq(diagnose(&t, NULL, &out), 0);
 	cr_assert_eq(out.count, 0);
 
@@ -751,7 +758,7 @@ Test(finding, only_the_dropping_listener_fires)
 	 * that the three addresses lost their listeners (listener-gap).
 	 */
 	set.count = 0;
-	cr_assert_eq(track_update(&t, &set, NULL, &lim, 6000), 0);
+	cr_assert_eq(tick_listeners(&t, &set, NULL, &lim, 6000), 0);
 	cr_assert_eq(diagnose(&t, NULL, &out), 0);
 	cr_assert_eq(out.count, 3);
 	for (k = 0; k < 3; k++)
@@ -882,7 +889,7 @@ Test(catalogue, default_thresholds)
 /*
  * A world: several listeners, named host counters, the host probes
  * (sockstat, conntrack, links), kernel log events and a deep sample, all
- * driven tick by tick through track_update and track_update_host, as the
+ * driven tick by tick through track_tick, as the
  * monitor does. It starts healthy; each test breaks one thing.
  */
 #define W_LISTENERS 8
@@ -908,6 +915,8 @@ struct world {
 	struct synrecv_count sr[W_SYNRECV];
 	bool use_deep;
 	int64_t now_ms;
+	uint64_t state_cookie;            /* the listener whose owner reads as state_letter ('T': stopped) */
+	char state_letter;
 };
 
 static void w_counter(struct world *w, const char *name, int64_t add)
@@ -1098,10 +1107,16 @@ static size_t w_tick(struct world *w)
 	struct listener_set set = { .items = w->l, .count = w->nl, .cap = W_LISTENERS };
 	struct counters host = { .items = w->c, .count = w->nc, .cap = W_COUNTERS };
 
+	char states[W_LISTENERS] = { 0 };
+	struct tick_sample s = { .listeners = &set, .counters = &host, .limits = &w->lim, .sockstat = &w->ss,
+				 .conntrack = &w->ct, .links = &w->links, .kmsg = w->ev, .n_kmsg = w->nev,
+				 .deep = w->use_deep ? &w->deep : NULL, .owner_states = states };
+
+	for (size_t i = 0; i < w->nl; i++)
+		states[i] = w->l[i].cookie == w->state_cookie ? w->state_letter : 0;
+
 	w->now_ms += 1000;
-	cr_assert_eq(track_update(&w->t, &set, &host, &w->lim, w->now_ms), 0);
-	track_update_host(&w->t, &w->ss, &w->ct, &w->links, w->ev, w->nev,
-			  w->use_deep ? &w->deep : NULL);
+	cr_assert_eq(track_tick(&w->t, &s, w->now_ms), 0);
 	w->nev = 0;
 	return w_diagnose(w);
 }
@@ -2454,7 +2469,8 @@ Test(chain, every_cause_fires_well_formed_primaries_first)
 	w_find(&w, 4)->drops += 3;
 	w_find(&w, 6)->queue = 5;
 	w_find(&w, 6)->drops += 1;
-	track_find(&w.t, 6)->owner_state = 'T';
+	w.state_cookie = 6;
+	w.state_letter = 'T';
 	w_synrecv(&w, 7, 7000, 200);
 	w_event(&w, KMSG_SYN_FLOOD, 8080, "127.0.0.1", true);
 	w_counter(&w, "TcpExt.TCPReqQFullDoCookies", 4);

@@ -24,11 +24,12 @@
 #include "daemon/backlogctl/render.h"
 #include "report.h"
 #include "track.h"
+#include "tick_fixture.h"
 #include "owner_fixture.h"
 
 /*
  * The fixture: a monitor built by hand (no netlink), fed two ticks through
- * the real track_update so the documents see real deltas.
+ * the real track_tick so the documents see real deltas.
  *   127.0.0.1:8080  cookie 100, owned by nginx (2 shown of 3), overflowing
  *   [::1]:443       cookie 200, no SK_MEMINFO, no owner
  *   [::]:8080       cookie 300, wildcard, idle
@@ -134,7 +135,7 @@ static void setup(void)
 	add_listener(&set, 300, AF_INET6, "::", 8080, 0, 4096, 0, true);
 	parse_counters(&host, "TcpExt: ListenOverflows ListenDrops\nTcpExt: 10 12\n"
 			      "Tcp: RtoAlgorithm OutRsts\nTcp: 1 7\n");
-	cr_assert_eq(track_update(&m.track, &set, &host, &lim, T0_MS), 0);
+	cr_assert_eq(tick_listeners(&m.track, &set, &host, &lim, T0_MS), 0);
 
 	listener_set_clear(&set);
 	add_listener(&set, 300, AF_INET6, "::", 8080, 0, 4096, 0, true);
@@ -142,7 +143,7 @@ static void setup(void)
 	add_listener(&set, 100, AF_INET, "127.0.0.1", 8080, 9, 8, 15, true);
 	parse_counters(&host, "TcpExt: ListenOverflows ListenDrops\nTcpExt: 15 17\n"
 			      "Tcp: RtoAlgorithm OutRsts\nTcp: 1 9\n");
-	cr_assert_eq(track_update(&m.track, &set, &host, &lim, T1_MS), 0);
+	cr_assert_eq(tick_listeners(&m.track, &set, &host, &lim, T1_MS), 0);
 	m.limits = lim;
 
 	tr = track_find(&m.track, 100);
@@ -335,7 +336,7 @@ Test(report, host_before_second_tick_has_no_rates)
 	track_init(&t);
 	counters_init(&host);
 	parse_counters(&host, "TcpExt: ListenOverflows\nTcpExt: 3\n");
-	cr_assert_eq(track_update(&t, NULL, &host, NULL, T0_MS), 0);
+	cr_assert_eq(tick_listeners(&t, NULL, &host, NULL, T0_MS), 0);
 	h = report_host(&t);
 	assert_null(h, "interval_s");
 	cr_assert_eq(get_int(get(get(h, "counters"), "ListenOverflows"), "total"), 3);
@@ -1514,12 +1515,12 @@ static void setup_blue(void)
 	add_listener(&set, 900, AF_INET, "127.0.0.1", 8080, 0, 4, 0, true);
 	add_listener(&set, 901, AF_INET, "0.0.0.0", 9000, 0, 128, 0, true);
 	parse_counters(&host, "TcpExt: ListenOverflows\nTcpExt: 0\n");
-	cr_assert_eq(track_update(&b->track, &set, &host, &lim, T0_MS), 0);
+	cr_assert_eq(tick_listeners(&b->track, &set, &host, &lim, T0_MS), 0);
 	listener_set_clear(&set);
 	add_listener(&set, 900, AF_INET, "127.0.0.1", 8080, 5, 4, 7, true);
 	add_listener(&set, 901, AF_INET, "0.0.0.0", 9000, 0, 128, 0, true);
 	parse_counters(&host, "TcpExt: ListenOverflows\nTcpExt: 7\n");
-	cr_assert_eq(track_update(&b->track, &set, &host, &lim, T1_MS), 0);
+	cr_assert_eq(tick_listeners(&b->track, &set, &host, &lim, T1_MS), 0);
 	b->limits = lim;
 	b->last_error = -EPERM;
 	b->failed_ticks = 1;
