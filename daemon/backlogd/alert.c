@@ -135,6 +135,26 @@ static bool in_host_netns(const struct finding *f)
  * one to act on. Its words come from finding_words(), which says once that
  * it is a side effect; the record adds none of its own.
  */
+void alert_message(const struct finding_entry *e, bool opened, char *buf, size_t len)
+{
+	const struct finding *f = &e->f;
+	const char *code = cause_code(f->cause);
+	char where[sizeof(f->netns_name) + 4] = "";
+	struct finding_words w;
+
+	if (!code)
+		code = "unknown";
+	/* The same address in two namespaces is two listeners: the text must say which. */
+	if (!in_host_netns(f))
+		snprintf(where, sizeof(where), "[%.*s] ", (int)sizeof(f->netns_name), f->netns_name);
+	finding_words(f, &w);
+	if (opened)
+		snprintf(buf, len, "%s%s on %s: %s Fix: %s", where, code, f->subject, w.message, w.remedy);
+	else
+		snprintf(buf, len, "%sresolved: %s on %s, not seen for the quiet period (active %lld s)",
+			 where, code, f->subject, (long long)(e->last_seen - e->first_seen));
+}
+
 void alert_emit(const struct finding_entry *e, bool opened)
 {
 	const struct finding *f = &e->f;
@@ -144,7 +164,6 @@ void alert_emit(const struct finding_entry *e, bool opened)
 	struct finding_words w;
 	struct record *r;
 	char message[ALERT_MESSAGE_MAX];
-	char where[sizeof(f->netns_name) + 4] = "";
 	/* The severities are syslog's priorities (causes.h). */
 	int priority = opened ? (int)f->priority : LOG_INFO;
 	int ret = -1;
@@ -153,16 +172,8 @@ void alert_emit(const struct finding_entry *e, bool opened)
 		code = "unknown";
 	if (by && priority < LOG_NOTICE)
 		priority = LOG_NOTICE;
-	/* The same address in two namespaces is two listeners: the text must say which. */
-	if (!in_host_netns(f))
-		snprintf(where, sizeof(where), "[%.*s] ", (int)sizeof(f->netns_name), f->netns_name);
+	alert_message(e, opened, message, sizeof(message));
 	finding_words(f, &w);
-	if (opened)
-		snprintf(message, sizeof(message), "%s%s on %s: %s Fix: %s",
-			 where, code, f->subject, w.message, w.remedy);
-	else
-		snprintf(message, sizeof(message), "%sresolved: %s on %s, not seen for the quiet period (active %lld s)",
-			 where, code, f->subject, (long long)(e->last_seen - e->first_seen));
 
 	r = calloc(1, sizeof(*r));
 	if (r) {

@@ -3,11 +3,19 @@
 #define BACKLOGD_ALERT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "findings.h"
 #include "sysctl.h"
 
 /* to_stderr: also write each alert to stderr (foreground). */
 void alert_init(bool to_stderr);
+
+/*
+ * The record's MESSAGE for e opening (opened) or resolving, into buf: the
+ * namespace when not the host's, the cause, the subject, then the words of
+ * finding_words() and nothing of its own. Cut to len.
+ */
+void alert_message(const struct finding_entry *e, bool opened, char *buf, size_t len);
 
 /* One record for an opening (opened) or a resolution. */
 void alert_emit(const struct finding_entry *e, bool opened);
