@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "ctl.h"
 #include "log.h"
 #include "clock.h"
@@ -110,6 +111,7 @@ static void clients_reap(struct ctl_server *srv)
 static bool out_append(struct ctl_server *srv, struct ctl_client *c, const char *buf, size_t len)
 {
 	size_t pending = out_pending(c);
+	void *grown;
 
 	if (len > CTL_OUT_MAX || pending > CTL_OUT_MAX - len) {
 		client_drop(srv, c, "pending output over limit");
@@ -120,20 +122,11 @@ static bool out_append(struct ctl_server *srv, struct ctl_client *c, const char 
 		c->outoff = 0;
 		c->outlen = pending;
 	}
-	if (c->outlen + len > c->outcap) {
-		size_t cap = c->outcap ? c->outcap : 4096;
-		char *p;
-
-		while (cap < c->outlen + len)
-			cap *= 2;
-		p = realloc(c->out, cap);
-		if (!p) {
-			client_drop(srv, c, "out of memory");
-			return false;
-		}
-		c->out = p;
-		c->outcap = cap;
+	if (array_reserve(c->out, &c->outcap, c->outlen + len, 1, &grown) < 0) {
+		client_drop(srv, c, "out of memory");
+		return false;
 	}
+	c->out = grown;
 	/* The stall clock starts when output first becomes pending. */
 	if (pending == 0)
 		c->last_progress = (uint64_t)clock_mono_ms();

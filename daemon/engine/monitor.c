@@ -60,33 +60,23 @@ int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *pro
 	/* The /proc/net files read every tick stay open: their path walk is most of their cost. */
 	r = procbuf_init_kept(&m->pbuf);
 	if (r < 0)
-		goto out_free;
+		goto out_fail;
 	r = sockdiag_open(&m->sd);
 	if (r < 0)
-		goto out_free;
+		goto out_fail;
 	m->pm = procmap_new(MONITOR_PID_ROOT);
 	if (!m->pm) {
 		r = -ENOMEM;
-		goto out_sockdiag;
+		goto out_fail;
 	}
 	/* Interface drops are one cause among many: go on without rtnetlink. */
 	if (links_open(&m->links) < 0)
 		m->links = NULL;
 	return 0;
 
-out_sockdiag:
-	sockdiag_close(m->sd);
-	m->sd = NULL;
-out_free:
-	deep_sample_free(&m->deep);
-	findings_free(&m->findings);
-	finding_list_free(&m->firing);
-	track_free(&m->track);
-	counters_free(&m->counters);
-	listener_set_free(&m->dump);
-	listener_set_free(&m->fast_set);
-	fast_peaks_free(&m->fast);
-	procbuf_free(&m->pbuf);
+out_fail:
+	/* Everything above is either opened or still zero, which monitor_done takes too. */
+	monitor_done(m);
 	return r;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cgroup.h"
 #include "netns.h"
 #include "procfile.h"
@@ -321,19 +322,14 @@ static struct netns_id *list_get(struct netns_list *l, uint64_t ino, bool *added
 {
 	bool found;
 	size_t i = list_pos(l, ino, &found);
+	void *grown;
 
 	*added = false;
 	if (found)
 		return &l->items[i];
-	if (l->count == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct netns_id *n = realloc(l->items, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		l->items = n;
-		l->cap = cap;
-	}
+	if (array_reserve(l->items, &l->cap, l->count + 1, sizeof(*l->items), &grown) < 0)
+		return NULL;
+	l->items = grown;
 	memmove(&l->items[i + 1], &l->items[i], (l->count - i) * sizeof(*l->items));
 	l->count++;
 	memset(&l->items[i], 0, sizeof(l->items[i]));

@@ -15,6 +15,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cgroup.h"
 #include "procfile.h"
 
@@ -270,27 +271,14 @@ static bool cg_index_add(struct cgroup_index *ci, uint64_t id, const char *rel, 
 {
 	size_t rlen = strlen(rel) + 1;
 
-	if (ci->count == ci->cap) {
-		size_t cap = ci->cap ? ci->cap * 2 : 64;
-		struct cgroup_entry *e = realloc(ci->items, cap * sizeof(*e));
+	void *items, *paths;
 
-		if (!e)
-			return false;
-		ci->items = e;
-		ci->cap = cap;
-	}
-	if (ci->paths_len + rlen > ci->paths_cap) {
-		size_t cap = ci->paths_cap ? ci->paths_cap : 4096;
-		char *p;
-
-		while (cap < ci->paths_len + rlen)
-			cap *= 2;
-		p = realloc(ci->paths, cap);
-		if (!p)
-			return false;
-		ci->paths = p;
-		ci->paths_cap = cap;
-	}
+	if (array_reserve(ci->items, &ci->cap, ci->count + 1, sizeof(*ci->items), &items) < 0)
+		return false;
+	ci->items = items;
+	if (array_reserve(ci->paths, &ci->paths_cap, ci->paths_len + rlen, 1, &paths) < 0)
+		return false;
+	ci->paths = paths;
 	memcpy(ci->paths + ci->paths_len, rel, rlen);
 	ci->items[ci->count].id = id;
 	ci->items[ci->count].path = ci->paths_len;
