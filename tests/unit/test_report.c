@@ -1,4 +1,4 @@
-/* test_report.c: the JSON documents scripts rely on (daemon/report/) and the human renderer on odd input (render.c). */
+/* test_report.c: the JSON documents scripts rely on (daemon/report/) and the human renderer on odd input (daemon/backlogctl/). */
 #include "base.h"
 
 #ifdef HAVE_CONFIG_H
