@@ -69,7 +69,7 @@ kmsg_fifo() {
 kmsg_write() {
 	local ts
 	KMSG_SEQ=$((KMSG_SEQ + 1))
-	ts=$(awk '{ printf "%d", $1 * 1000000 }' /proc/uptime)
+	ts=$(awk '{ printf "%.0f", $1 * 1000000 }' /proc/uptime)
 	printf '%s,%s,%s,-;%s\n' "$1" "$KMSG_SEQ" "$ts" "$2" >&9
 }
 
