@@ -440,7 +440,8 @@ static int scan_run_netns(struct netns_list *l, const char *run_netns, dev_t nsd
 		if (e->kind == NETNS_NAMED && strcmp(de->d_name, e->name) >= 0)
 			continue;
 		e->kind = NETNS_NAMED;
-		snprintf(e->name, sizeof(e->name), "%s", de->d_name);
+		/* Its length was checked above. */
+		memcpy(e->name, de->d_name, strlen(de->d_name) + 1);
 		sanitize(e->name);
 		memcpy(e->path, path, sizeof(path));
 	}
