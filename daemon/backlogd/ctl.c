@@ -34,6 +34,14 @@
 /* After an accept error like EMFILE the listener stays readable: stop polling it this long. */
 #define CTL_ACCEPT_PAUSE_MS 1000
 #define CTL_EVENTS (CTL_MAX_CLIENTS + 1)
+/*
+ * A full server makes room by evicting the client that has waited longest on
+ * its own request (or sent nothing), once it has waited this long: a
+ * legitimate client writes its request line at once, so only a slow or
+ * silent one is ever this old. Credentials cannot tell them apart: the
+ * socket's mode already admits only root and the backlogd group.
+ */
+#define CTL_EVICT_AFTER_MS 250
 /* Room for an error that lists the namespaces a target could have named. */
 #define CTL_ERROR_MAX 512
 
@@ -46,6 +54,7 @@ struct ctl_client {
 	bool eof;		/* the peer will send no more */
 	bool closing;		/* flush what is pending, then close */
 	uint64_t last_progress;	/* CLOCK_MONOTONIC ms of the last byte in or out */
+	uint64_t request_start;	/* when the first byte of the unfinished request came */
 	size_t inlen;
 	char in[CTL_MAX_REQUEST + 1];	/* one full line plus its '\n' */
 	char *out;
@@ -251,6 +260,8 @@ static bool process_input(struct ctl_server *srv, struct ctl_client *c)
 	if (off > 0) {
 		memmove(c->in, c->in + off, c->inlen - off);
 		c->inlen -= off;
+		/* What is left began after the lines just answered: its clock starts now. */
+		c->request_start = (uint64_t)clock_mono_ms();
 	}
 	return true;
 }
@@ -279,8 +290,10 @@ static bool client_read(struct ctl_server *srv, struct ctl_client *c)
 		if (n == 0)
 			c->eof = true;
 		else {
-			c->inlen += (size_t)n;
 			c->last_progress = (uint64_t)clock_mono_ms();
+			if (c->inlen == 0)
+				c->request_start = c->last_progress;
+			c->inlen += (size_t)n;
 		}
 		if (!process_input(srv, c))
 			return false;
@@ -352,12 +365,44 @@ static void client_service(struct ctl_server *srv, struct ctl_client *c)
 	client_rearm(srv, c);
 }
 
+/* Since when the server has been waiting on this client, not the client on the server. */
+static uint64_t waiting_since(const struct ctl_client *c)
+{
+	return c->inlen > 0 ? c->request_start : c->last_progress;
+}
+
+/*
+ * Make room for a new client: drop the one that has waited longest on its
+ * own unfinished request, or sent nothing, if that is long enough. A client
+ * being answered is never chosen. Return: true when a slot was freed.
+ */
+static bool evict_slowest(struct ctl_server *srv, uint64_t now)
+{
+	static const char evicted[] =
+		"{\"ok\":false,\"error\":\"too many clients: yours was the slowest request\"}\n";
+	struct ctl_client *victim = NULL;
+
+	for (struct ctl_client *c = srv->clients; c; c = c->next) {
+		if (c->fd < 0 || c->closing || out_pending(c) > 0)
+			continue;
+		if (now - waiting_since(c) < CTL_EVICT_AFTER_MS)
+			continue;
+		if (!victim || waiting_since(c) < waiting_since(victim))
+			victim = c;
+	}
+	if (!victim)
+		return false;
+	(void)send(victim->fd, evicted, sizeof(evicted) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	client_drop(srv, victim, "evicted for a new client");
+	return true;
+}
+
 static void client_add(struct ctl_server *srv, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct ctl_client *c;
 
-	if (srv->nclients >= CTL_MAX_CLIENTS) {
+	if (srv->nclients >= CTL_MAX_CLIENTS && !evict_slowest(srv, (uint64_t)clock_mono_ms())) {
 		static const char busy[] = "{\"ok\":false,\"error\":\"too many clients\"}\n";
 
 		/* Best effort on a fresh socket: tell a human why, then close. */
@@ -436,13 +481,21 @@ static void accept_all(struct ctl_server *srv)
 	}
 }
 
-/* Close clients that made no progress for timeout_ms, reading or writing. */
+/*
+ * Close clients that made no progress for timeout_ms, reading or writing,
+ * and those whose request did not complete within timeout_ms of its first
+ * byte: a byte now and then must not hold a slot forever.
+ */
 static void clients_expire(struct ctl_server *srv, uint64_t now)
 {
 	for (struct ctl_client *c = srv->clients; c; c = c->next) {
-		if (c->fd < 0 || now - c->last_progress < srv->timeout_ms)
+		if (c->fd < 0)
 			continue;
-		client_drop(srv, c, out_pending(c) ? "output stalled" : "idle");
+		if (now - c->last_progress >= srv->timeout_ms)
+			client_drop(srv, c, out_pending(c) ? "output stalled" : "idle");
+		else if (c->inlen > 0 && out_pending(c) == 0 && !c->eof &&
+			 now - c->request_start >= srv->timeout_ms)
+			client_drop(srv, c, "request too slow");
 	}
 }
 

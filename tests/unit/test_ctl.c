@@ -704,6 +704,75 @@ Test(ctl, seventy_clients)
 	tc_free(d);
 }
 
+/* Pump the server for ms, whatever happens. */
+static void pump_for(int ms)
+{
+	int64_t end = wait_end(ms);
+
+	while (mono_ms() < end)
+		pump(10);
+}
+
+/* Slowloris: a byte every 100 ms keeps the idle clock fresh, but not the request's own. */
+Test(ctl, request_must_complete_within_timeout)
+{
+	struct tclient *c;
+	int64_t start_ms, closed_ms = -1;
+	int rc = 0;
+
+	start(500);
+	c = tc_new();
+	start_ms = mono_ms();
+	for (int i = 0; i < 40 && closed_ms < 0; i++) {
+		char b[256];
+		ssize_t n;
+
+		rc = tc_send(c, i == 0 ? "{" : " ");
+		pump_for(100);
+		n = recv(c->fd, b, sizeof(b), MSG_DONTWAIT);
+		if (rc < 0 || n == 0 || (n < 0 && errno == ECONNRESET))
+			closed_ms = mono_ms() - start_ms;
+	}
+	cr_assert_geq(closed_ms, 0, "a request one byte per 100 ms was never cut (last send %d)", rc);
+	/* 500 ms from its first byte; the margin is for a loaded machine, far below 4 s of bytes. */
+	cr_assert_lt(closed_ms, 2500, "cut only after %lld ms", (long long)closed_ms);
+	cr_assert_eq(ctl_clients(srv), 0);
+	tc_free(c);
+}
+
+/* Every slot held by an unfinished request: a new client evicts the oldest and is served. */
+Test(ctl, full_server_evicts_the_slowest_request)
+{
+	struct tclient *cs[CTL_MAX_CLIENTS], *d;
+	char line[8192];
+	int rc, evicted = 0;
+
+	start(5000);
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		cs[i] = tc_new();
+		cr_assert_eq(tc_send(cs[i], "{\"command\":"), 0);
+	}
+	pump_until_clients(CTL_MAX_CLIENTS);
+	pump_for(400);
+	d = tc_new();
+	cr_assert_eq(tc_send(d, "{\"command\":\"urgent\"}\n"), 0);
+	expect_ok(d, "urgent");
+	cr_assert_eq(ctl_clients(srv), CTL_MAX_CLIENTS);
+	/* Exactly one was evicted, and told why; the others still wait on their requests. */
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		rc = tc_line(cs[i], line, sizeof(line), 0);
+		if (rc == 1) {
+			cr_assert(strstr(line, "too many clients"), "%s", line);
+			expect_closed(cs[i]);
+			evicted++;
+		} else
+			cr_assert_eq(rc, -ETIMEDOUT, "client %d: %d", i, rc);
+		tc_free(cs[i]);
+	}
+	cr_assert_eq(evicted, 1);
+	tc_free(d);
+}
+
 Test(ctl, accept_error_does_not_spin)
 {
 	struct rlimit rl, low;
