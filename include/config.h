@@ -1,4 +1,4 @@
-/* config.h: /etc/backlogd/backlogd.conf (INI, libinih), every key with a default. */
+/* config.h: /etc/backlogd/backlogd.conf (INI, read by config.c), every key with a default. */
 #ifndef BACKLOGD_CONFIG_H
 #define BACKLOGD_CONFIG_H
 

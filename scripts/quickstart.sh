@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 
 DEBS="build-essential autoconf automake pkg-config libmnl-dev libsystemd-dev \
-libjansson-dev libinih-dev libnl-3-dev libcriterion-dev iproute2 jq systemd util-linux procps python3 strace"
+libjansson-dev libnl-3-dev libcriterion-dev iproute2 jq systemd util-linux procps python3 strace"
 
 deps() {
 	missing=""

@@ -1,9 +1,9 @@
-/* config.c: /etc/backlogd/backlogd.conf: one table of keys (range, parser, default), read with libinih. */
+/* config.c: /etc/backlogd/backlogd.conf: one table of keys (range, parser, default), read by its own small INI reader. */
 #include "base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ini.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "track.h"
@@ -85,7 +87,7 @@ static const struct config_key config_keys[] = {
 
 struct load_ctx {
 	struct config *cfg;
-	char msg[256];       /* the first error, without FILE:LINE */
+	char msg[400];       /* the first error, without FILE:LINE */
 };
 
 static unsigned *key_field(struct config *cfg, const struct config_key *k)
@@ -293,36 +295,167 @@ bool config_set(struct config *cfg, const char *section, const char *name, const
 	return key_set(k, cfg, value, err, errlen);
 }
 
-/* inih handler: 1 to go on, 0 on an error (inih then reports the line). */
-static int config_handler(void *user, const char *section, const char *name, const char *value)
+/*
+ * A configuration file is a few hundred bytes; past this it is not one (and
+ * a huge one must not make the daemon read it all). A line holds a key, its
+ * '=' and a list of up to 1,023 bytes with room to spare.
+ */
+#define CONFIG_FILE_MAX (1024 * 1024)
+#define CONFIG_LINE_MAX 2048
+
+/* The text without its leading and trailing blanks (and a CR from a DOS editor). */
+static char *trim(char *s)
 {
-	struct load_ctx *ctx = user;
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+/* One line's worth of work. Return: true to go on, false with ctx->msg set. */
+static bool config_line(struct load_ctx *ctx, char *line, char *section, size_t seclen)
+{
 	const struct config_key *k;
+	char *eq, *name, *value, *cut;
 	char want[160];
 
-	if (ctx->msg[0])
-		return 0;    /* keep the first error only */
-	if (!section[0] && name) {
-		snprintf(ctx->msg, sizeof(ctx->msg), "unknown key '%s' outside any [section]", name);
-		return 0;
+	line = trim(line);
+	if (!*line || *line == '#' || *line == ';')
+		return true;
+	if (*line == '[') {
+		char *close = strchr(line, ']');
+
+		const char *rest = close ? trim(close + 1) : NULL;
+
+		/* After the ']' only a comment may follow. */
+		if (!close || (*rest && *rest != ';' && *rest != '#') || (size_t)(close - line) >= seclen) {
+			snprintf(ctx->msg, sizeof(ctx->msg), "syntax error (want '[section]')");
+			return false;
+		}
+		*close = '\0';
+		snprintf(section, seclen, "%s", trim(line + 1));
+		/* An unknown section is an error even with no key under it: a typo hides keys. */
+		if (!section_known(section)) {
+			snprintf(ctx->msg, sizeof(ctx->msg), "unknown section [%.64s]", section);
+			return false;
+		}
+		return true;
 	}
-	if (!section_known(section)) {
-		snprintf(ctx->msg, sizeof(ctx->msg), "unknown section [%s]", section);
-		return 0;
+	eq = strpbrk(line, "=:");
+	if (!eq) {
+		snprintf(ctx->msg, sizeof(ctx->msg), "syntax error (want 'key = value' or '[section]')");
+		return false;
 	}
-	/* A section header alone (inih may report one): known, nothing to set. */
-	if (!name)
-		return 1;
+	*eq = '\0';
+	name = trim(line);
+	value = eq + 1;
+	/* "; comment" after a value, as the INI files of before allowed: only after a blank. */
+	for (cut = value; (cut = strchr(cut, ';')); cut++)
+		if (cut > value && (cut[-1] == ' ' || cut[-1] == '\t')) {
+			*cut = '\0';
+			break;
+		}
+	value = trim(value);
+	if (!section[0]) {
+		snprintf(ctx->msg, sizeof(ctx->msg), "unknown key '%.64s' outside any [section]", name);
+		return false;
+	}
 	k = key_find(section, name);
 	if (!k) {
-		snprintf(ctx->msg, sizeof(ctx->msg), "unknown key '%s' in [%s]", name, section);
-		return 0;
+		snprintf(ctx->msg, sizeof(ctx->msg), "unknown key '%.64s' in [%s]", name, section);
+		return false;
 	}
 	if (key_set(k, ctx->cfg, value, want, sizeof(want)))
-		return 1;
+		return true;
 	/* A long list is cut in the message, never the reason after it. */
-	snprintf(ctx->msg, sizeof(ctx->msg), "[%s] %s = '%.40s%s': %s", section, name, value,
+	snprintf(ctx->msg, sizeof(ctx->msg), "[%s] %.64s = '%.40s%s': %s", section, name, value,
 		 strlen(value) > 40 ? "..." : "", want);
+	return false;
+}
+
+/*
+ * Apply the text of a configuration file to ctx->cfg, line by line.
+ * Return: 0, or the number of the first bad line with ctx->msg saying why.
+ */
+static int config_parse(struct load_ctx *ctx, const char *text, size_t len)
+{
+	char line[CONFIG_LINE_MAX + 1], section[64] = "";
+	size_t off = 0;
+	int lineno = 0;
+
+	while (off < len) {
+		const char *nl = memchr(text + off, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - (text + off)) : len - off;
+
+		lineno++;
+		if (n > CONFIG_LINE_MAX) {
+			snprintf(ctx->msg, sizeof(ctx->msg), "line longer than %d bytes", CONFIG_LINE_MAX);
+			return lineno;
+		}
+		memcpy(line, text + off, n);
+		line[n] = '\0';
+		if (strlen(line) != n) {
+			snprintf(ctx->msg, sizeof(ctx->msg), "a NUL byte in the line");
+			return lineno;
+		}
+		if (!config_line(ctx, line, section, sizeof(section)))
+			return lineno;
+		off += n + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
+/*
+ * The whole file, from a regular file only: a directory reads as empty and a
+ * FIFO would block the daemon. Return: 0 with *text (caller frees), or -errno
+ * with msg saying why.
+ */
+static int config_read(const char *path, char **text, size_t *len, char *msg, size_t msglen)
+{
+	struct stat st;
+	ssize_t n;
+	char *buf;
+	int fd, e;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		e = errno;
+		snprintf(msg, msglen, "%s", strerror(e));
+		return -e;
+	}
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		close(fd);
+		snprintf(msg, msglen, "%s", strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
+		close(fd);
+		snprintf(msg, msglen, "%s", !S_ISREG(st.st_mode) ? "not a regular file" :
+			 "over 1 MiB: not a configuration file");
+		return -EINVAL;
+	}
+	buf = malloc(CONFIG_FILE_MAX + 1);
+	if (!buf) {
+		close(fd);
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
+	}
+	/* One read past the size: a file that grew since fstat is still bounded. */
+	n = read(fd, buf, CONFIG_FILE_MAX + 1);
+	e = errno;
+	close(fd);
+	if (n < 0 || n > CONFIG_FILE_MAX) {
+		free(buf);
+		snprintf(msg, msglen, "%s", n < 0 ? strerror(e) : "grew past the size limit while read");
+		return n < 0 ? -e : -EINVAL;
+	}
+	*text = buf;
+	*len = (size_t)n;
 	return 0;
 }
 
@@ -330,27 +463,22 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
 	struct load_ctx ctx = { .cfg = cfg };
 	struct config saved = *cfg;
-	FILE *f;
-	int line;
+	char *text;
+	size_t len;
+	int line, r;
 
-	f = fopen(path, "re");
-	if (!f) {
-		int e = errno;
-
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
+	r = config_read(path, &text, &len, ctx.msg, sizeof(ctx.msg));
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", path, ctx.msg);
+		return r;
 	}
-	line = ini_parse_file(f, config_handler, &ctx);
-	fclose(f);
+	line = config_parse(&ctx, text, len);
+	free(text);
 	if (line == 0)
 		return 0;
 	/* A bad file leaves the caller's configuration as it was. */
 	*cfg = saved;
-	if (line < 0)
-		snprintf(err, errlen, "%s: cannot parse (out of memory)", path);
-	else
-		snprintf(err, errlen, "%s:%d: %s", path, line,
-			 ctx.msg[0] ? ctx.msg : "syntax error (want 'key = value' or '[section]')");
+	snprintf(err, errlen, "%s:%d: %s", path, line, ctx.msg);
 	return -EINVAL;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -116,7 +117,10 @@ Test(config, unknown_key)
 
 Test(config, unknown_section)
 {
-	expect_error("[daemon]\ninterval = 2\n[daemons]\ninterval = 3\n", 4, "unknown section [daemons]");
+	/* The header's own line, and even with no key under it: a typo must not hide keys. */
+	expect_error("[daemon]\ninterval = 2\n[daemons]\ninterval = 3\n", 3, "unknown section [daemons]");
+	expect_error("[daemon]\ninterval = 2\n[deamon]\n", 3, "unknown section [deamon]");
+	expect_error("[daemon\ninterval = 2\n", 1, "syntax error");
 }
 
 Test(config, key_outside_section)
@@ -221,6 +225,60 @@ Test(config, missing_file)
 	config_defaults(&cfg);
 	cr_assert_eq(config_load("/nonexistent/backlogd.conf", &cfg, err, sizeof(err)), -ENOENT);
 	cr_assert(strstr(err, "/nonexistent/backlogd.conf"));
+}
+
+/* A path that is not a regular file is refused with a reason, never read as empty. */
+static void expect_not_a_file(const char *path)
+{
+	struct config cfg, before;
+	char err[256] = "";
+
+	config_defaults(&cfg);
+	cfg.tick_ms = 2000;
+	before = cfg;
+	cr_assert_eq(config_load(path, &cfg, err, sizeof(err)), -EINVAL, "%s accepted", path);
+	cr_assert(strstr(err, "not a regular file"), "%s", err);
+	cr_assert(memcmp(&cfg, &before, sizeof(cfg)) == 0, "config changed by %s", path);
+}
+
+Test(config, directory_and_fifo_are_refused)
+{
+	char dir[] = "/tmp/backlogd-confdir-XXXXXX", fifo[64];
+
+	cr_assert_not_null(mkdtemp(dir));
+	expect_not_a_file(dir);
+	/* A FIFO nobody writes to must not block the load. */
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	expect_not_a_file(fifo);
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* A list longer than the 199 bytes libinih cut lines at is read whole, with its comment. */
+Test(config, long_lines_and_comments)
+{
+	struct config cfg;
+	char text[2400], err[256] = "";
+	size_t off;
+
+	off = (size_t)snprintf(text, sizeof(text), "[ignore] ; ports kept off\nports =");
+	for (int p = 1000; p < 1060; p++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, " %d", p);
+	snprintf(text + off, sizeof(text) - off, " ; sixty\r\n[daemon]\ninterval: 2\n");
+	cr_assert_gt(strlen(text), 300);
+	write_conf(text);
+	config_defaults(&cfg);
+	cr_assert_eq(config_load(conf_path, &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg.n_ignore_ports, 60);
+	cr_assert_eq(cfg.ignore_ports[59], 1059);
+	cr_assert_eq(cfg.tick_ms, 2000);
+	unlink(conf_path);
+	/* Past the reader's own limit the error names the real line and says why. */
+	memset(text, 'x', 2200);
+	memcpy(text, "[daemon]\n\n", 10);
+	text[2200] = '\0';
+	expect_error(text, 3, "line longer than");
 }
 
 Test(config, ignores)
