@@ -281,13 +281,23 @@ static int nl_error_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_ERROR;
 }
 
+/*
+ * libmnl's mnl_nlmsg_ok compares nlmsg_len as an int: a length of 2^31 or
+ * more passes and the walk jumps 4 GB. The same test, unsigned.
+ */
+static bool nl_msg_ok(const struct nlmsghdr *nlh, int rem)
+{
+	return rem >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (uint32_t)rem;
+}
+
 /* Return: true when buf holds the message that ends a dump (DONE or ERROR). */
 static bool nl_buf_ends_dump(const void *buf, size_t len)
 {
 	const struct nlmsghdr *nlh = buf;
 	int rem = (int)len;
 
-	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem))
+	for (; nl_msg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem))
 		if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
 			return true;
 	return false;
@@ -458,7 +468,7 @@ int nlsock_parse_buffer(const void *buf, size_t len, mnl_cb_t cb, void *data,
 		nlh = copy;
 	}
 	rem = (int)len;
-	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem), seen++) {
+	for (; nl_msg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem), seen++) {
 		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
 			ret = -EINTR;
 			goto out;

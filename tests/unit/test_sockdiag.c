@@ -267,6 +267,19 @@ Test(malformed, nlmsg_len_too_small_for_inet_diag_msg)
 	free(b.p);
 }
 
+/* libmnl's own check reads nlmsg_len as an int: 2^31 and more must not pass as a length. */
+Test(malformed, nlmsg_len_over_2g)
+{
+	struct buf b = load("listeners-inet.bin");
+	size_t off = msg_off(&b, 1);
+
+	put32(b.p + off, 0x80000000u + (uint32_t)(msg_off(&b, 2) - off));
+	expect(&b, 0, 1, 1);
+	put32(b.p + off, 0xffffffffu);
+	expect(&b, 0, 1, 1);
+	free(b.p);
+}
+
 static void bad_attr_len(uint16_t type, uint16_t nla_len)
 {
 	struct buf b = load("listeners-inet.bin"), m = msg_copy(&b, 0), v;
