@@ -108,6 +108,34 @@ static int64_t syn_queue_drops(const struct ctx *c)
 	return d;
 }
 
+/*
+ * tr's accept queue was seen full (the kernel's sk_acceptq_is_full) within
+ * the last window ticks, fast samples included. Then requests whose final
+ * ACK met the full accept queue sit in SYN_RECV and fill the SYN queue: its
+ * drops are the accept queue's doing. (rules_accept.c asks the same of its
+ * own history for the overflow rule.)
+ */
+static bool accept_seen_full(const struct tracked *tr, unsigned window)
+{
+	unsigned k;
+
+	for (k = 0; k < window; k++) {
+		const struct tick_point *p = tracked_hist(tr, k);
+
+		if (!p)
+			break;
+		if (p->queue > p->backlog)
+			return true;
+	}
+	return false;
+}
+
+/* A listener whose drops may be its SYN queue's: dropping, its accept queue not seen full lately. */
+static bool syn_queue_candidate(const struct ctx *c, const struct tracked *tr)
+{
+	return tr->drops_delta > 0 && !accept_seen_full(tr, c->th.full_window_ticks);
+}
+
 /* sqd: the SYN queue's drops this tick, of which tr's are at most its own drops. */
 static int syn_queue_drop_one(struct ctx *c, const struct tracked *tr, int64_t synrecv, int64_t sqd)
 {
@@ -158,11 +186,11 @@ static int syn_queue_drop_one(struct ctx *c, const struct tracked *tr, int64_t s
  * ListenDrops, the listener's sk_drops) and ListenOverflows stays still;
  * only drops beyond the overflows are the SYN queue's (syn_queue_drops).
  * The listeners dropping with room in their accept queue are the ones; among
- * them, those whose SYN_RECV count reached the backlog first. When none has
+ * them, those whose SYN_RECV count reached the backlog first. When none had
  * room and the accept queue overflowed too, the SYN queue filled with
  * requests whose final ACK met that full accept queue (they stay in
- * SYN_RECV): the accept queue's finding is the cause, and cookies would not
- * help, so nothing is said here.
+ * SYN_RECV): the accept queue's finding is the cause, and the SYN queue is
+ * not blamed nor cookies advised.
  */
 int rule_syn_queue_drop(struct ctx *c)
 {
@@ -177,7 +205,7 @@ int rule_syn_queue_drop(struct ctx *c)
 		const struct tracked *tr = &t->items[i];
 		int64_t sr;
 
-		if (tr->drops_delta == 0 || listener_queue_full(&tr->l))
+		if (!syn_queue_candidate(c, tr))
 			continue;
 		ncand++;
 		sr = synrecv_for(t->deep, tr);
@@ -190,7 +218,7 @@ int rule_syn_queue_drop(struct ctx *c)
 		const struct tracked *tr = &t->items[i];
 		int64_t sr;
 
-		if (tr->drops_delta == 0 || listener_queue_full(&tr->l))
+		if (!syn_queue_candidate(c, tr))
 			continue;
 		sr = synrecv_for(t->deep, tr);
 		if (npref && !(sr >= 0 && sr >= (int64_t)tr->l.backlog))

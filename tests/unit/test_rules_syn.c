@@ -472,6 +472,31 @@ Test(syncookies_off, a_syn_queue_full_behind_a_full_accept_queue_is_not_blamed)
 	ns_free(&n);
 }
 
+/* The same, sampled just after the application drained its queue: the tick before saw it full. */
+Test(syncookies_off, a_queue_drained_before_the_sample_still_counts_as_full)
+{
+	struct ns n;
+
+	ns_init(&n);
+	n.lim.tcp_syncookies = 0;
+	ns_listener(&n, 1, 127, 1, 8080, 4);
+	ns_tick(&n);
+	n.l[0].queue = 5;
+	n.l[0].drops += 40;
+	ns_counter(&n, "TcpExt.ListenOverflows", 40);
+	ns_counter(&n, "TcpExt.ListenDrops", 40);
+	ns_tick(&n);
+	n.l[0].queue = 0;
+	n.l[0].drops += 30;
+	ns_counter(&n, "TcpExt.ListenOverflows", 10);
+	ns_counter(&n, "TcpExt.ListenDrops", 30);
+	ns_counter(&n, "TcpExt.TCPReqQFullDrop", 20);
+	ns_tick(&n);
+	cr_assert_eq(ns_count(&n, CAUSE_SYN_QUEUE_DROP), 0);
+	cr_assert_gt(n.out.count, 0, "the accept queue's finding stays");
+	ns_free(&n);
+}
+
 Test(syncookies_off, only_the_drops_beyond_the_overflows_are_the_syn_queues)
 {
 	struct ns n;
