@@ -187,16 +187,17 @@ static int syn_queue_drop_one(struct ctx *c, const struct tracked *tr, int64_t s
  * only drops beyond the overflows are the SYN queue's (syn_queue_drops).
  * The listeners dropping with room in their accept queue are the ones; among
  * them, those whose SYN_RECV count reached the backlog first. When none had
- * room and the accept queue overflowed too, the SYN queue filled with
+ * room lately and an accept queue overflowed, the SYN queue filled with
  * requests whose final ACK met that full accept queue (they stay in
- * SYN_RECV): the accept queue's finding is the cause, and the SYN queue is
- * not blamed nor cookies advised.
+ * SYN_RECV until a SYN-ACK is sent again, even once the accept queue has
+ * room): the accept queue's finding is the cause, and the SYN queue is not
+ * blamed nor cookies advised.
  */
 int rule_syn_queue_drop(struct ctx *c)
 {
 	const struct track *t = c->t;
 	int64_t sqd = syn_queue_drops(c);
-	size_t i, ncand = 0, npref = 0;
+	size_t i, ncand = 0, npref = 0, nbehind = 0;
 
 	if (c->lim->tcp_syncookies != 0 || sqd <= 0)
 		return 0;
@@ -205,15 +206,17 @@ int rule_syn_queue_drop(struct ctx *c)
 		const struct tracked *tr = &t->items[i];
 		int64_t sr;
 
-		if (!syn_queue_candidate(c, tr))
+		if (!syn_queue_candidate(c, tr)) {
+			nbehind += tr->drops_delta > 0;
 			continue;
+		}
 		ncand++;
 		sr = synrecv_for(t->deep, tr);
 		if (sr >= 0 && sr >= (int64_t)tr->l.backlog)
 			npref++;
 	}
 	if (ncand == 0)
-		return c->overflows > 0 ? 0 : syn_queue_drop_one(c, NULL, -1, sqd);
+		return nbehind || c->overflows > 0 ? 0 : syn_queue_drop_one(c, NULL, -1, sqd);
 	for (i = 0; i < t->count; i++) {
 		const struct tracked *tr = &t->items[i];
 		int64_t sr;

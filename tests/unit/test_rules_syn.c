@@ -494,6 +494,18 @@ Test(syncookies_off, a_queue_drained_before_the_sample_still_counts_as_full)
 	ns_tick(&n);
 	cr_assert_eq(ns_count(&n, CAUSE_SYN_QUEUE_DROP), 0);
 	cr_assert_gt(n.out.count, 0, "the accept queue's finding stays");
+
+	/*
+	 * Seen on a real kernel: a tick with room in the accept queue and only
+	 * SYN-queue drops, the requests of the last overflow still waiting in
+	 * SYN_RECV for their SYN-ACK to be sent again. Not the host's either.
+	 */
+	n.l[0].queue = 4;
+	n.l[0].drops += 21;
+	ns_counter(&n, "TcpExt.ListenDrops", 21);
+	ns_counter(&n, "TcpExt.TCPReqQFullDrop", 21);
+	ns_tick(&n);
+	cr_assert_eq(ns_count(&n, CAUSE_SYN_QUEUE_DROP), 0);
 	ns_free(&n);
 }
 
