@@ -322,9 +322,12 @@ static const struct kmsg_event *kmsg_line_for(const struct track *t, const struc
 }
 
 /*
- * Is the flood on tr? /dev/kmsg is shared by every network namespace and its
- * line names no namespace, so a line only points at tr when tr's own evidence
- * agrees: its requests at the SYN queue's limit when the deep tier counted
+ * Is the flood on tr? Its own requests at the SYN queue's limit say so while
+ * its accept queue has room; behind a full accept queue they may be clients
+ * whose final ACK met it, waiting in SYN_RECV (another listener's cookies may
+ * be the ones unanswered). /dev/kmsg is shared by every network namespace
+ * and its line names no namespace, so a line only points at tr when tr's own
+ * evidence agrees: its requests at the limit when the deep tier counted
  * them, else its own drops or full queue. A line never makes a finding alone.
  */
 static bool flood_on(const struct ctx *c, const struct tracked *tr, const struct kmsg_event **line)
@@ -334,9 +337,13 @@ static bool flood_on(const struct ctx *c, const struct tracked *tr, const struct
 	*line = kmsg_line_for(c->t, tr);
 	if (!syn_flood_proven(&s))
 		return false;
-	if (requests_at_limit(&s))
+	if (requests_at_limit(&s) && !listener_queue_full(&tr->l))
 		return true;
-	return *line && s.syn_recv < 0 && (tr->drops_delta > 0 || listener_queue_full(&tr->l));
+	if (!*line)
+		return false;
+	if (s.syn_recv >= 0)
+		return requests_at_limit(&s);
+	return tr->drops_delta > 0 || listener_queue_full(&tr->l);
 }
 
 /* What a SYN flood line names, as a listener key: "127.0.0.1:8080", "[::1]:443", or "8080". */

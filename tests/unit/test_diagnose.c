@@ -1570,6 +1570,7 @@ Test(chain, syn_flood_explains_backlog_small_on_the_same_listener)
 	w_counter(&w, "TcpExt.TCPReqQFullDoCookies", 400);
 	/* Cookies that never come back: a proven flood (a burst that returns them is test_rules_syn.c's). */
 	w_counter(&w, "TcpExt.SyncookiesSent", 400);
+	w_event(&w, KMSG_SYN_FLOOD, 8080, "127.0.0.1", true);
 	w_synrecv(&w, 0, 0, 0);
 	w.sr[0].addr[0] = 127;
 	w.sr[0].addr[3] = 1;

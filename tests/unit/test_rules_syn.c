@@ -291,6 +291,35 @@ Test(flood, unanswered_cookies_on_the_listener_with_its_requests_at_the_limit)
 	ns_free(&n);
 }
 
+/*
+ * One namespace, two listeners: a flood on 10.0.0.1:80, and 127.0.0.1:8080
+ * stalled with its accept queue full and its SYN queue full of clients whose
+ * final ACK met it. The unanswered cookies are 80's: 8080's overflow stays
+ * its own cause.
+ */
+Test(flood, requests_behind_a_full_accept_queue_are_not_a_flood_on_it)
+{
+	struct ns n;
+
+	ns_init(&n);
+	ns_listener(&n, 1, 10, 1, 80, 128);
+	ns_listener(&n, 2, 127, 1, 8080, 8);
+	ns_tick(&n);
+	ns_synrecv(&n, 0, 129);
+	ns_synrecv(&n, 1, 9);
+	n.l[1].queue = 9;
+	n.l[1].drops += 20;
+	ns_counter(&n, "TcpExt.ListenOverflows", 20);
+	ns_counter(&n, "TcpExt.ListenDrops", 20);
+	ns_counter(&n, "TcpExt.SyncookiesSent", 300);
+	ns_tick(&n);
+	cr_assert_eq(ns_count(&n, CAUSE_SYN_FLOOD), 1);
+	cr_assert_str_eq(ns_get(&n, CAUSE_SYN_FLOOD)->listener, "10.0.0.1:80");
+	cr_assert_str_eq(ns_get(&n, CAUSE_BACKLOG_SMALL)->listener, "127.0.0.1:8080");
+	cr_assert_eq(ns_get(&n, CAUSE_BACKLOG_SMALL)->explained_by, CAUSE_NONE);
+	ns_free(&n);
+}
+
 /* A slow flood: few cookies this tick, but none back and the SYN queue full of half-open requests. */
 Test(flood, half_open_requests_at_the_limit_with_few_cookies)
 {
