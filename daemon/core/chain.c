@@ -32,12 +32,34 @@ static int64_t extra_value(const struct finding *f, const char *name)
 	return -1;
 }
 
+/*
+ * syn_flood_proven() asked again of a syn-flood finding, from the numbers
+ * its rule kept as evidence: a finding that says flood without proof of
+ * SYNs that do not complete demotes nothing.
+ */
+static bool flood_proven(const struct finding *by)
+{
+	struct syn_flood_signs s = {
+		.cookies_sent = extra_value(by, "syncookies_sent"),
+		.cookies_recv = extra_value(by, "syncookies_recv"),
+		.syn_recv = extra_value(by, "syn_recv"),
+		.backlog = by->scope == SCOPE_LISTENER ? (int64_t)by->ev.backlog : -1,
+	};
+
+	return syn_flood_proven(&s);
+}
+
 /* Does by (a cause in its own right) explain f? The rules of the causal chain; no other cause explains. */
 static bool explains(const struct finding *by, const struct finding *f)
 {
-	/* A flood that fills the accept queue is the flood first, the backlog second. */
+	/*
+	 * A proven flood that fills the accept queue is the flood first, the
+	 * backlog second. Without that proof the overflow is the cause: a
+	 * burst of clients that complete their handshakes is no flood.
+	 */
 	if (by->cause == CAUSE_SYN_FLOOD)
-		return (is_overflow(f) || f->cause == CAUSE_SYN_QUEUE_DROP) && same_key(by, f);
+		return (is_overflow(f) || f->cause == CAUSE_SYN_QUEUE_DROP) && same_key(by, f) &&
+		       flood_proven(by);
 	/*
 	 * One stuck member of an SO_REUSEPORT group overflows on its own socket.
 	 * And the overflow rule takes a listener's drops as an overflow when the

@@ -46,6 +46,22 @@ int rule_link_drops(struct ctx *c);
  */
 int rule_reuseport_member(struct ctx *c, const struct tracked *tr);
 
+/*
+ * What tells a SYN flood from a burst of legitimate clients: the namespace's
+ * cookie counters of one tick and, when the question is about one listener,
+ * its own requests. Filled by rule_syn_flood from the track and by chain.c
+ * from a syn-flood finding's evidence, so both ask the same question.
+ */
+struct syn_flood_signs {
+	int64_t cookies_sent;      /* TcpExt.SyncookiesSent delta; -1 unknown */
+	int64_t cookies_recv;      /* TcpExt.SyncookiesRecv delta; -1 unknown */
+	int64_t syn_recv;          /* the listener's requests in SYN_RECV; -1 unknown or no listener */
+	int64_t backlog;           /* its backlog, which is its SYN queue's length; -1 no listener */
+};
+
+/* Return: true when the signs prove SYNs that do not complete (rules_syn.c says which and why). */
+bool syn_flood_proven(const struct syn_flood_signs *s);
+
 /* The causal chain (chain.c): mark side effects, then put primaries first. */
 void chain_explain(struct finding_list *out);
 

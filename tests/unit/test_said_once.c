@@ -172,15 +172,15 @@ Test(said_once, overflow_side_effect_of_a_syn_flood_on_its_listener)
 	*l = (struct listener){ .cookie = 100, .inode = 5100, .queue = 0, .backlog = 8, .drops = 0,
 				.has_drops = true, .family = AF_INET, .port = 8080 };
 	cr_assert_eq(inet_pton(AF_INET, "127.0.0.1", l->addr), 1);
-	said_counters(&s, "TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies SyncookiesSent\n"
-			  "TcpExt: 0 0 0 0\n");
+	said_counters(&s, "TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies SyncookiesSent SyncookiesRecv\n"
+			  "TcpExt: 0 0 0 0 0\n");
 	said_tick(&s);
 
-	/* The flood fills the SYN queue (cookies) and the accept queue overflows. */
+	/* The flood fills the SYN queue (cookies that never come back) and the accept queue overflows. */
 	s.set.items[0].queue = 9;
 	s.set.items[0].drops = 20;
-	said_counters(&s, "TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies SyncookiesSent\n"
-			  "TcpExt: 20 20 50 50\n");
+	said_counters(&s, "TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies SyncookiesSent SyncookiesRecv\n"
+			  "TcpExt: 20 20 50 50 0\n");
 	s.ev = (struct kmsg_event){ .kind = KMSG_SYN_FLOOD, .seq = 7, .port = 8080, .addr = "127.0.0.1",
 				    .cookies = true };
 	s.n_ev = 1;
