@@ -53,5 +53,8 @@ jq -e "$filter"' | .evidence.died_pid == '"$old_PID"' and .knob.name == "crash"'
 jq -e "$filter"' | (.remedy | contains("nginx -s reload") | not) and (.remedy | contains("coredumpctl info '"$old_PID"'"))
 	and (.remedy | contains("Sentinel"))' "$WORK/status.json" >/dev/null ||
 	fail "remedy should be Redis's after a crash, with no nginx advice: $(jq -c "$filter | .remedy" "$WORK/status.json")"
+# The gap itself carries the kernel's word, for scripts.
+jq -e '.gaps[] | select(.listener == "127.0.0.1:'$PORT'") | .died == {kind: "segfault", pid: '"$old_PID"', comm: "redis-server", signal: "SIGSEGV"}' \
+	"$WORK/status.json" >/dev/null || fail "gap JSON lacks the death: $(jq -c '.gaps' "$WORK/status.json")"
 stop_daemon
 echo "PASS: redis-server[$old_PID] crashed (SIGSEGV), gap on 127.0.0.1:$PORT told so"
