@@ -21,6 +21,7 @@ struct software {
 	const char *set_backlog;   /* how to set the backlog to $N and make it apply */
 	const char *restart;       /* how to restart without refusing clients */
 	const char *after_crash;   /* what keeps clients served when it dies */
+	const char *stall;         /* why it stops accepting, in its own terms; NULL: nothing to add */
 };
 
 /*
@@ -46,6 +47,9 @@ void software_backlog_fix(const struct software *sw, struct sbuf *sb, const char
 /* Append to sb how to restart svc (running sw) without closing listener. */
 void software_restart_fix(const struct software *sw, struct sbuf *sb, const char *listener,
 			  const char *svc);
+
+/* Append to sb, after "; ", why sw stops accepting in its own terms; nothing when it has none. */
+void software_stall_hint(const struct software *sw, struct sbuf *sb);
 
 /* Append to sb what keeps svc's clients served when sw dies on listener. */
 void software_crash_fix(const struct software *sw, struct sbuf *sb, const char *listener,

@@ -179,6 +179,7 @@ static void remedy_slow_accept(struct finding *f, const struct tracked *tr,
 		sb_printf(sb, "; process is stopped (state %c), SIGCONT resumes it", tr->owner_state);
 	sb_printf(sb, "): check its accept loop and worker pool; raising the backlog only "
 		  "delays the drops");
+	software_stall_hint(software_of(tracked_owner(tr)), sb);
 }
 
 static void remedy_small(struct finding *f, const struct tracked *tr, const struct limits *lim,

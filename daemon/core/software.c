@@ -64,14 +64,18 @@ static const struct software_def defs[] = {
 		"reload nginx) keeps the master and its listening sockets and replaces only the "
 		"workers; for a new nginx binary, send USR2 to the master, then QUIT to the old one",
 		"Restart=on-failure in its unit brings the master back quickly; nginx's error log "
-		"and the core dump say why it died" } },
+		"and the core dump say why it died",
+		"nginx workers accept up to `worker_connections` each: check it, and the error log for "
+		"\"worker_connections are not enough\"" } },
 	{ .comm = { "apache2", "httpd" }, .sw = {
 		"Apache httpd", "ListenBacklog",
 		"set `ListenBacklog $N` in the Apache configuration (it is $C now) and stop and "
 		"start Apache (systemctl restart apache2): a graceful restart keeps the open socket",
 		"use `apachectl graceful` (systemctl reload apache2) instead of a stop and a start: "
 		"the parent keeps its listening sockets and replaces its children",
-		GENERIC_CRASH } },
+		GENERIC_CRASH,
+		"when every Apache worker is busy nothing accepts: `MaxRequestWorkers` (its error log says when "
+		"it was reached)" } },
 	{ .comm = { "haproxy" }, .sw = {
 		"HAProxy", "backlog / maxconn",
 		"set `backlog $N` on the bind line or the frontend (it is $C now; without it "
@@ -82,7 +86,9 @@ static const struct software_def defs[] = {
 		"master-worker (-W, or master-worker in global) with `expose-fd listeners` on its "
 		"stats socket, so the new process takes the sockets (-x), then systemctl reload "
 		"haproxy",
-		GENERIC_CRASH } },
+		GENERIC_CRASH,
+		"HAProxy stops accepting at `maxconn` (global and per frontend): raise it if the "
+		"connections are legitimate" } },
 	{ .comm = { "uwsgi*" }, .sw = {
 		"uWSGI", "--listen",
 		"start uWSGI with `--listen $N` (`listen = $N` in its ini file; it is $C now, "
@@ -90,7 +96,9 @@ static const struct software_def defs[] = {
 		"net.core.somaxconn, so raise that first if it is lower",
 		"reload $S in place instead of a stop and a start: SIGHUP to the uWSGI master (or "
 		"--touch-reload FILE) keeps the socket and replaces the workers",
-		GENERIC_CRASH } },
+		GENERIC_CRASH,
+		"uWSGI accepts only while a worker is free: more `--processes` or `--threads`, and "
+		"`harakiri` for stuck requests" } },
 	{ .comm = { "gunicorn*" }, .via = { "python*" }, .word = { "gunicorn" }, .sw = {
 		"gunicorn", "--backlog",
 		"start gunicorn with `--backlog $N` (`backlog = $N` in its config file; it is $C "
@@ -98,7 +106,9 @@ static const struct software_def defs[] = {
 		"send HUP to the gunicorn master instead of a stop and a start: it keeps its socket "
 		"and replaces the workers; for new code or a new gunicorn, USR2 starts a new master "
 		"on the same socket, then WINCH and TERM the old one",
-		GENERIC_CRASH } },
+		GENERIC_CRASH,
+		"gunicorn accepts only while a worker is free: more `--workers` or `--threads`, or "
+		"async workers, and `--timeout` for stuck requests" } },
 	{ .comm = { "uvicorn*" }, .via = { "python*" }, .word = { "uvicorn" }, .sw = {
 		"uvicorn", "--backlog",
 		"start uvicorn with `--backlog $N` (it is $C now, default 2048) and restart it",
@@ -108,7 +118,8 @@ static const struct software_def defs[] = {
 		"set `request_queue_size = $N` on the server class (a subclass of "
 		"http.server.ThreadingHTTPServer; socketserver's default is 5, it is $C now) and "
 		"restart it; http.server's plain HTTPServer also serves one request at a time",
-		GENERIC_RESTART, GENERIC_CRASH } },
+		GENERIC_RESTART, GENERIC_CRASH,
+		"http.server's HTTPServer serves one request at a time: use ThreadingHTTPServer" } },
 	{ .comm = { "python*" }, .sw = {
 		"Python", "listen() backlog",
 		"raise the backlog the Python server passes to listen() from $C to at least $N "
@@ -126,7 +137,9 @@ static const struct software_def defs[] = {
 		"REWRITE) instead of restarting where you can, and keep clients served across "
 		"restarts with a replica and Sentinel (or a proxy) that fails over",
 		"a replica with Sentinel (or a proxy) that fails over keeps clients served while "
-		"it is down; Redis writes a crash report to its log" } },
+		"it is down; Redis writes a crash report to its log",
+		"Redis accepts on its one main thread, which a slow command (KEYS, a big DEL, a "
+		"script) blocks: SLOWLOG GET shows them" } },
 	{ .comm = { "memcached" }, .sw = {
 		"memcached", "-b",
 		"start memcached with `-b $N` (in /etc/memcached.conf on Debian; it is $C now, "
@@ -161,19 +174,24 @@ static const struct software_def defs[] = {
 		"Node.js has no built-in restart that keeps the socket: use a cluster whose primary "
 		"holds it while the workers are replaced (pm2 reload does this), or systemd socket "
 		"activation, instead of a stop and a start of $S",
-		GENERIC_CRASH } },
+		GENERIC_CRASH,
+		"Node.js accepts on its event loop: synchronous work or a long GC blocked it, and "
+		"the event loop delay (perf_hooks monitorEventLoopDelay) shows when" } },
 	{ .via = { "java" }, .word = { "tomcat", "catalina" }, .sw = {
 		"Tomcat", "acceptCount",
 		"set `acceptCount=\"$N\"` on the Connector in server.xml (Spring Boot: "
 		"`server.tomcat.accept-count=$N`; it is $C now, default 100) and restart Tomcat",
-		GENERIC_RESTART, GENERIC_CRASH } },
+		GENERIC_RESTART, GENERIC_CRASH,
+		"Tomcat accepts only while its `maxThreads` (or `maxConnections`) allow, and a long GC "
+		"pause stops it: check both" } },
 	{ .comm = { "java" }, .sw = {
 		"Java", "listen() backlog",
 		"raise the backlog the Java server passes to listen() from $C to at least $N "
 		"(`new ServerSocket(port, $N)`, default 50; Tomcat `acceptCount`, Spring Boot "
 		"`server.tomcat.accept-count`, default 100; Netty `ChannelOption.SO_BACKLOG`; "
 		"Jetty `acceptQueueSize`) and restart it",
-		GENERIC_RESTART, GENERIC_CRASH } },
+		GENERIC_RESTART, GENERIC_CRASH,
+		"a long GC pause stops accept() for its length: check the GC log" } },
 	{ .comm = { "envoy" }, .sw = {
 		"Envoy", "tcp_backlog_size",
 		"set `tcp_backlog_size: $N` on the listener (it is $C now) and push the listener "
@@ -187,7 +205,7 @@ static const struct software generic = {
 	"", "listen() backlog",
 	"raise the application's listen() backlog from $C to at least $N (common defaults: "
 	"Java ServerSocket 50, Tomcat acceptCount 100, nginx/Node.js/Redis 511)",
-	GENERIC_RESTART, GENERIC_CRASH,
+	GENERIC_RESTART, GENERIC_CRASH, NULL,
 };
 
 /* name (len bytes, not NUL-terminated) against one pattern. */
@@ -330,6 +348,12 @@ void software_restart_fix(const struct software *sw, struct sbuf *sb, const char
 	struct words w = { listener, svc, -1, -1 };
 
 	expand(sb, sw->restart, &w);
+}
+
+void software_stall_hint(const struct software *sw, struct sbuf *sb)
+{
+	if (sw->stall)
+		sb_printf(sb, "; %s", sw->stall);
 }
 
 void software_crash_fix(const struct software *sw, struct sbuf *sb, const char *listener,

@@ -151,6 +151,10 @@ Test(software, restart_and_crash_words)
 		software_crash_fix(sw, &sb, "127.0.0.1:8080", "svc.service");
 		cr_assert(!has(buf, "$") && !has(buf, ". ") && !has(buf, "nginx -s reload"), "%s: %s",
 			  sw->name, buf);
+		sb_init(&sb, buf, sizeof(buf));
+		software_stall_hint(sw, &sb);
+		cr_assert(!has(buf, "$") && !has(buf, ". "), "%s: %s", sw->name, buf);
+		cr_assert(buf[0] == '\0' || strncmp(buf, "; ", 2) == 0, "%s: %s", sw->name, buf);
 	}
 }
 
@@ -450,4 +454,43 @@ Test(accept, backlog_clamped_names_the_knob_too)
 	cr_assert(has(words(f)->remedy, "nginx's own backlog is `listen ... backlog=`"), "%s",
 		  words(f)->remedy);
 	w_free(&w);
+}
+
+/* A queue that stays full: the application, in its own terms (HAProxy at maxconn), never a bigger backlog. */
+Test(accept, slow_accept_says_why_in_the_softwares_terms)
+{
+	static const struct { const char *comm, *cmdline, *want; } sw[] = {
+		{ "haproxy", "/usr/sbin/haproxy -Ws -f /etc/haproxy/haproxy.cfg", "stops accepting at `maxconn`" },
+		{ "redis-server", "/usr/bin/redis-server *:6379", "SLOWLOG GET" },
+		{ "myserver", "./myserver", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sw); i++) {
+		struct world w;
+		const struct finding *f;
+		int k;
+
+		w_init(&w);
+		w_listen(&w, 0, 1, 8080, sw[i].comm, 812, sw[i].cmdline, "");
+		w.l[0].backlog = 16;
+		w_tick(&w);
+		for (k = 1; k <= 8; k++) {
+			w.l[0].queue = 17;
+			w.l[0].drops += 5;
+			w.c[0].value += 5;
+			w_tick(&w);
+		}
+		f = w_get(&w, CAUSE_SLOW_ACCEPT);
+		cr_assert(has(words(f)->remedy, "raising the backlog only delays the drops"), "%s",
+			  words(f)->remedy);
+		if (sw[i].want)
+			cr_assert(has(words(f)->remedy, sw[i].want), "%s: %s", sw[i].comm, words(f)->remedy);
+		else
+			cr_assert(has(words(f)->remedy, "delays the drops") &&
+				  !has(strstr(words(f)->remedy, "delays the drops"), ";"),
+				  "nothing added for unknown software: %s", words(f)->remedy);
+		cr_assert(!has(words(f)->remedy, ". "), "one sentence: %s", words(f)->remedy);
+		w_free(&w);
+	}
 }
