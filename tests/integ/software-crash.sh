@@ -1,5 +1,5 @@
 #!/bin/bash
-# software-crash.sh: a real redis-server that segfaults and is started again: backlogd must say the listener-gap came from redis-server[PID] crashing (the kernel's own "segfault at" line) and advise no "nginx -s reload".
+# software-crash.sh: a real redis-server that segfaults and is started again: backlogd must say the listener-gap came from redis-server[PID] crashing (the kernel's own "segfault at" line) and advise no "nginx -s reload"; one killed from user space (no kernel line) reads as a restart with Redis's advice.
 # The crash is a real fault (DEBUG SEGFAULT with Redis's crash handler off,
 # so the kernel prints its line), read from the real /dev/kmsg.
 . "$(dirname "$0")/lib.sh"
@@ -56,5 +56,20 @@ jq -e "$filter"' | (.remedy | contains("nginx -s reload") | not) and (.remedy | 
 # The gap itself carries the kernel's word, for scripts.
 jq -e '.gaps[] | select(.listener == "127.0.0.1:'$PORT'") | .died == {kind: "segfault", pid: '"$old_PID"', comm: "redis-server", signal: "SIGSEGV"}' \
 	"$WORK/status.json" >/dev/null || fail "gap JSON lacks the death: $(jq -c '.gaps' "$WORK/status.json")"
+
+# SIGKILL from user space leaves no kernel line: that gap reads as a restart,
+# with Redis's own advice (it has no reload that keeps the socket), never nginx's.
+kill -KILL "$new_PID"
+wait "$new_PID" 2>/dev/null
+sleep 1
+start_redis third
+wait_finding "the second gap closed with pid $third_PID" "$filter"' | select(.pid == '"$third_PID"')'
+status_json >"$WORK/status.json"
+jq -r "$filter | \"finding: \\(.message)\\nremedy: \\(.remedy)\"" "$WORK/status.json"
+jq -e "$filter"' | (.message | contains("between redis-server['"$new_PID"'] and redis-server['"$third_PID"']"))
+	and (.message | test("crash") | not) and .evidence.died_pid == 0
+	and (.remedy | contains("Redis has no restart that keeps its listening socket"))
+	and (.remedy | contains("nginx -s reload") | not)' "$WORK/status.json" >/dev/null ||
+	fail "a SIGKILL from user space should read as a Redis restart: $(jq -c "$filter | {message, remedy}" "$WORK/status.json")"
 stop_daemon
 echo "PASS: redis-server[$old_PID] crashed (SIGSEGV), gap on 127.0.0.1:$PORT told so"
