@@ -11,9 +11,20 @@ enum kmsg_kind {
 	KMSG_CONNTRACK_FULL,     /* "nf_conntrack: table full, dropping packet" */
 	KMSG_TCP_OOM,            /* "TCP: out of memory -- consider tuning tcp_mem" */
 	KMSG_ORPHANS,            /* "TCP: too many orphaned sockets" */
+	/* A process killed by the kernel: what tells a crash from a restart (listener-gap). */
+	KMSG_SEGFAULT,           /* "COMM[PID]: segfault at ADDR ip ..." (SIGSEGV, no handler) */
+	KMSG_TRAP,               /* "traps: COMM[PID] general protection fault ip:..." / "... trap divide error ..." */
+	KMSG_OOM_KILL,           /* "Out of memory: Killed process PID (COMM) ..." (SIGKILL) */
 };
 
 #define KMSG_ADDR_MAX 48
+#define KMSG_COMM_MAX 16
+
+/* Return: true for the kinds that say a process died (they carry pid, comm and signal). */
+static inline bool kmsg_is_death(enum kmsg_kind k)
+{
+	return k == KMSG_SEGFAULT || k == KMSG_TRAP || k == KMSG_OOM_KILL;
+}
 
 struct kmsg_event {
 	enum kmsg_kind kind;
@@ -23,6 +34,16 @@ struct kmsg_event {
 	uint16_t port;           /* 0 when the line named none */
 	char addr[KMSG_ADDR_MAX];/* "127.0.0.1", "::1", "" when none (older kernels name only the port) */
 	bool cookies;            /* "Sending cookies" (true) or "Dropping request" (false) */
+	/*
+	 * The deaths only: the process as the kernel names it (the pid in the
+	 * initial pid namespace; for a fault, the thread's id and name),
+	 * comm with anything but printable ASCII as '?', and the signal it
+	 * died of ("SIGSEGV", "SIGFPE", "SIGILL", "SIGBUS", "SIGTRAP",
+	 * "SIGKILL"; "" unknown).
+	 */
+	int pid;
+	char comm[KMSG_COMM_MAX];
+	char signal[10];
 };
 
 /*

@@ -51,6 +51,18 @@ struct tracked {
 
 #define TRACK_GAPS_MAX 64
 #define TRACK_KMSG_MAX 32
+/* Process deaths the kernel logged, kept this long (and this many) for the gap they explain. */
+#define TRACK_DEATHS_MAX 16
+#define TRACK_DEATH_KEEP_MS 30000
+
+/* A process the kernel said it killed (a kmsg_is_death line). */
+struct proc_death {
+	enum kmsg_kind kind;
+	int pid;                  /* 0: none */
+	char comm[KMSG_COMM_MAX];
+	char signal[10];          /* "SIGSEGV", "" unknown */
+	int64_t seen_ms;          /* the tick that read the line */
+};
 
 /*
  * An address:port whose last listener vanished: kept for a while so that a
@@ -70,6 +82,7 @@ struct listener_gap {
 	int64_t out_rsts_base;    /* Tcp.OutRsts at the last tick it was there, -1 unknown */
 	unsigned missing_ticks;   /* updates that found it absent (0 when replaced) */
 	bool replaced;            /* a new socket within one tick (no tick saw it absent) */
+	struct proc_death death;  /* the old holder's death, when the kernel logged it (pid 0: it did not) */
 };
 
 /* Host-wide samples other than the counters, kept for deltas. */
@@ -102,6 +115,8 @@ struct track {
 	const struct deep_sample *deep;  /* the deep tier of this tick, NULL when it did not run */
 	struct listener_gap gaps[TRACK_GAPS_MAX]; /* oldest first; the oldest go when full */
 	size_t n_gaps;
+	struct proc_death deaths[TRACK_DEATHS_MAX];  /* recent, oldest first (track_gaps.c) */
+	size_t n_deaths;
 	size_t new_count;         /* listeners first seen in the latest tick */
 	size_t gone_count;        /* listeners that vanished in the latest tick */
 	size_t fast_full;         /* listeners whose fast samples saw the queue full when the latest tick did not */

@@ -1,4 +1,4 @@
-/* kmsg.c: follow /dev/kmsg and pick out the kernel lines that name a cause (SYN flood, conntrack full, TCP OOM, orphans). */
+/* kmsg.c: follow /dev/kmsg and pick out the kernel lines that name a cause (SYN flood, conntrack full, TCP OOM, orphans) or a process the kernel killed. */
 #include "base.h"
 
 #include <arpa/inet.h>
@@ -7,8 +7,10 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,6 +48,13 @@ static const char ct_full[] = "nf_conntrack: table full, dropping packet";
 /* net/ipv4/tcp.c tcp_check_oom(), pr_fmt "TCP: " */
 static const char tcp_oom[] = "TCP: out of memory -- consider tuning tcp_mem";
 static const char tcp_orphans[] = "TCP: too many orphaned sockets";
+
+/* arch/x86/mm/fault.c show_signal_msg(): "%s%s[%d]: segfault at %lx ip %px sp %px error %lx" */
+static const char segfault[] = "]: segfault ";
+/* arch/x86/kernel/traps.c, pr_fmt "traps: ": "%s[%d] trap %s ip:..." and "%s[%d] general protection fault ip:..." */
+static const char traps[] = "traps: ";
+/* mm/oom_kill.c __oom_kill_process(): "%s: Killed process %d (%s) total-vm:..." after "Out of memory" or "Memory cgroup out of memory" */
+static const char oom_killed[] = "Killed process ";
 
 /* Parse a decimal u64 in [*p, end) up to stop. Return: false when not one. */
 static bool parse_u64(const char **pp, const char *end, char stop, uint64_t *out)
@@ -153,6 +162,123 @@ static bool parse_syn_flood(const char *p, const char *end, struct kmsg_event *e
 	return true;
 }
 
+/* A process's name as the kernel printed it, at most 15 bytes, anything but printable ASCII as '?'. */
+static void copy_comm(char out[KMSG_COMM_MAX], const char *p, const char *end)
+{
+	size_t n = 0;
+
+	for (; p < end && n < KMSG_COMM_MAX - 1; p++)
+		out[n++] = *p >= 0x20 && *p < 0x7f ? *p : '?';
+	out[n] = '\0';
+}
+
+/* A pid in [p, end): decimal digits, at least one, positive, fits an int. */
+static bool parse_pid(const char *p, const char *end, int *pid)
+{
+	long v = 0;
+
+	if (p == end)
+		return false;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (*p - '0');
+		if (v > INT_MAX)
+			return false;
+	}
+	*pid = (int)v;
+	return v > 0;
+}
+
+/*
+ * "COMM[PID]" in [p, close], close pointing at its ']'. comm may itself
+ * hold '[': the pid is what follows the last one. Return: false when the
+ * text is not that.
+ */
+static bool parse_comm_pid(const char *p, const char *close, struct kmsg_event *e)
+{
+	const char *open = close;
+
+	while (open > p && open[-1] != '[')
+		open--;
+	if (open == p || open - 1 == p)
+		return false;     /* no '[', or no comm before it */
+	if (!parse_pid(open, close, &e->pid))
+		return false;
+	copy_comm(e->comm, p, open - 1);
+	return true;
+}
+
+/* The signal x86's do_trap and do_general_protection deliver for the trap they name. */
+static const char *trap_signal(const char *p, const char *end)
+{
+	static const struct { const char *text, *sig; } map[] = {
+		{ "general protection fault", "SIGSEGV" },
+		{ "trap divide error", "SIGFPE" },
+		{ "trap invalid opcode", "SIGILL" },
+		{ "trap int3", "SIGTRAP" },
+		{ "trap stack segment", "SIGBUS" },
+		{ "trap alignment check", "SIGBUS" },
+		{ "trap overflow", "SIGSEGV" },
+		{ "trap bounds", "SIGSEGV" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(map); i++)
+		if (has_prefix(p, end, map[i].text))
+			return map[i].sig;
+	return "";
+}
+
+/*
+ * A process the kernel killed: a fault with no handler ("segfault at",
+ * "traps:"), or the OOM killer's victim. The kernel prints the first two
+ * only while debug.exception-trace is 1 (the default), rate-limited.
+ * Return: true with e filled, false when msg is none of them.
+ */
+static bool parse_death(const char *msg, const char *msg_end, struct kmsg_event *e)
+{
+	const char *hit, *p, *close;
+
+	hit = memmem(msg, (size_t)(msg_end - msg), segfault, strlen(segfault));
+	if (hit && !has_prefix(msg, msg_end, traps) && parse_comm_pid(msg, hit, e)) {
+		e->kind = KMSG_SEGFAULT;
+		snprintf(e->signal, sizeof(e->signal), "SIGSEGV");
+		return true;
+	}
+	if (has_prefix(msg, msg_end, traps)) {
+		p = msg + strlen(traps);
+		for (close = memchr(p, ']', (size_t)(msg_end - p)); close;
+		     close = memchr(close + 1, ']', (size_t)(msg_end - close - 1))) {
+			if (close + 1 < msg_end && close[1] == ' ' && parse_comm_pid(p, close, e)) {
+				e->kind = KMSG_TRAP;
+				snprintf(e->signal, sizeof(e->signal), "%s", trap_signal(close + 2, msg_end));
+				return true;
+			}
+		}
+		return false;
+	}
+	hit = memmem(msg, (size_t)(msg_end - msg), oom_killed, strlen(oom_killed));
+	/* Its own line on older kernels; after "...out of memory: " on newer ones. */
+	if (!hit || (hit != msg && (hit - msg < 15 || strncasecmp(hit - 15, "out of memory: ", 15) != 0)))
+		return false;
+	p = hit + strlen(oom_killed);
+	close = memmem(p, (size_t)(msg_end - p), " (", 2);
+	if (!close || !parse_pid(p, close, &e->pid))
+		return false;
+	p = close + 2;
+	/* comm may hold ") ": the one before " total-vm:" ends it when the line has it. */
+	close = memmem(p, (size_t)(msg_end - p), ") total-vm:", strlen(") total-vm:"));
+	if (!close)
+		close = memchr(p, ')', (size_t)(msg_end - p));
+	if (!close || close == p)
+		return false;
+	copy_comm(e->comm, p, close);
+	e->kind = KMSG_OOM_KILL;
+	snprintf(e->signal, sizeof(e->signal), "SIGKILL");
+	return true;
+}
+
 /*
  * "PRI,SEQ,TS_USEC,FLAGS[,more...];MESSAGE\n[ KEY=VALUE\n...]". Fields
  * after FLAGS (",caller=T123" with CONFIG_PRINTK_CALLER, and whatever a
@@ -200,6 +326,8 @@ int kmsg_parse_record(const char *rec, size_t len, struct kmsg_event *ev)
 		    equals(msg + strlen("nf_conntrack: "), msg_end, ct_full))) {
 		/* 6.x prints the module name twice; older kernels once */
 		e.kind = KMSG_CONNTRACK_FULL;
+	} else if (parse_death(msg, msg_end, &e)) {
+		/* filled in */
 	} else {
 		/*
 		 * "TCP: request_sock_TCP: Possible SYN flooding on port ..." on

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "rules.h"
+#include "software.h"
 
 /* Suggested values stay within what a 16-bit backlog (older kernels) can hold. */
 #define BACKLOG_CAP 65535
@@ -143,6 +144,7 @@ static void accept_faster(struct sbuf *sb, const struct finding *f, const struct
 static void remedy_clamped(struct finding *f, const struct tracked *tr, const struct limits *lim,
 			   struct sbuf *sb)
 {
+	const struct software *sw = software_of(tracked_owner(tr));
 	int64_t cur = lim->somaxconn;
 	int64_t sug = min64(BACKLOG_CAP, max64(SOMAXCONN_FLOOR, 2 * cur));
 
@@ -160,6 +162,10 @@ static void remedy_clamped(struct finding *f, const struct tracked *tr, const st
 		  "application asked for at least %" PRId64,
 		  cur, sug, sug, f->unit[0] ? f->unit : f->comm[0] ? f->comm : "the application",
 		  cur, cur);
+	/* The application's own request may be below the new cap: name its knob. */
+	if (!software_generic(sw))
+		sb_printf(sb, "; %s's own backlog is `%s`, raise it too if it asks for less "
+			  "than %" PRId64, sw->name, sw->knob, sug);
 }
 
 static void remedy_slow_accept(struct finding *f, const struct tracked *tr,
@@ -173,6 +179,7 @@ static void remedy_slow_accept(struct finding *f, const struct tracked *tr,
 		sb_printf(sb, "; process is stopped (state %c), SIGCONT resumes it", tr->owner_state);
 	sb_printf(sb, "): check its accept loop and worker pool; raising the backlog only "
 		  "delays the drops");
+	software_stall_hint(software_of(tracked_owner(tr)), sb);
 }
 
 static void remedy_small(struct finding *f, const struct tracked *tr, const struct limits *lim,
@@ -188,9 +195,9 @@ static void remedy_small(struct finding *f, const struct tracked *tr, const stru
 		accept_faster(sb, f, tr);
 		return;
 	}
-	sb_printf(sb, "raise the application's listen() backlog from %" PRId64
-		  " to at least %" PRId64 " (common defaults: Java ServerSocket 50, Tomcat "
-		  "acceptCount 100, nginx/Node.js/Redis 511); ", backlog, sug);
+	/* In the words of the software that holds it: nginx backlog=, Redis tcp-backlog, ... */
+	software_backlog_fix(software_of(tracked_owner(tr)), sb, f->listener, backlog, sug);
+	sb_printf(sb, "; ");
 	if (somaxconn_known(lim))
 		sb_printf(sb, "net.core.somaxconn=%" PRId64 " allows up to %" PRId64,
 			  lim->somaxconn, lim->somaxconn);

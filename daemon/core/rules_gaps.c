@@ -1,4 +1,4 @@
-/* rules_gaps.c: listeners missing for a moment (listener-gap) and one stuck member of an SO_REUSEPORT group (reuseport-imbalance). */
+/* rules_gaps.c: listeners missing for a moment (listener-gap: a restart, or a crash the kernel logged) and one stuck member of an SO_REUSEPORT group (reuseport-imbalance). */
 #include "base.h"
 
 #include <errno.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rules.h"
+#include "software.h"
 
 /* ---- listener-gap ---- */
 
@@ -23,6 +24,23 @@ static enum severity gap_severity(const struct ctx *c, const struct listener_gap
 	return g->out_rsts > 0 ? SEVERITY_WARNING : SEVERITY_NOTICE;
 }
 
+/*
+ * How the old holder died, as the kernel said: "crashed (SIGSEGV: the
+ * kernel logged a segfault)"; ing: "crashing (...)" to follow "between".
+ */
+static void death_words(struct sbuf *sb, const struct proc_death *d, bool ing)
+{
+	sb_printf(sb, "%.*s[%d] ", KMSG_COMM_MAX - 1, d->comm, d->pid);
+	if (d->kind == KMSG_OOM_KILL) {
+		sb_printf(sb, "%s killed by the kernel's OOM killer (SIGKILL)", ing ? "being" : "was");
+		return;
+	}
+	sb_printf(sb, "%s (", ing ? "crashing" : "crashed");
+	if (d->signal[0])
+		sb_printf(sb, "%.*s: ", (int)sizeof(d->signal) - 1, d->signal);
+	sb_printf(sb, "the kernel logged a %s)", d->kind == KMSG_SEGFAULT ? "segfault" : "fatal trap");
+}
+
 /* What happened while the address:port had no listener; nt: the new listener, or NULL. */
 static void gap_message(struct finding *f, const struct ctx *c, const struct listener_gap *g,
 			const struct tracked *nt, bool open, int64_t gap_ms)
@@ -34,8 +52,12 @@ static void gap_message(struct finding *f, const struct ctx *c, const struct lis
 		sb_printf(&sb, "%s has had no listener for ", g->listener);
 		sb_secs(&sb, gap_ms);
 		sb_printf(&sb, " (%u tick%s) since ", g->missing_ticks, g->missing_ticks == 1 ? "" : "s");
-		owner_or(&sb, &g->old_owner, "its last listener");
-		sb_printf(&sb, " stopped listening");
+		if (g->death.pid) {
+			death_words(&sb, &g->death, false);
+		} else {
+			owner_or(&sb, &g->old_owner, "its last listener");
+			sb_printf(&sb, " stopped listening");
+		}
 		if (g->out_rsts >= 0)
 			sb_printf(&sb, ", and the host sent %" PRId64 " TCP resets since", g->out_rsts);
 		if (c->out_rsts >= 0)
@@ -46,14 +68,22 @@ static void gap_message(struct finding *f, const struct ctx *c, const struct lis
 		owner_or(&sb, &g->old_owner, "the old socket");
 		sb_printf(&sb, ", then ");
 		owner_or(&sb, nt ? tracked_owner(nt) : NULL, "a new one");
-		sb_printf(&sb, ") while the host sent %" PRId64 " TCP resets; clients that connected "
+		sb_printf(&sb, ")");
+		if (g->death.pid) {
+			sb_printf(&sb, " after ");
+			death_words(&sb, &g->death, false);
+		}
+		sb_printf(&sb, " while the host sent %" PRId64 " TCP resets; clients that connected "
 			  "in that moment got ECONNREFUSED (connection refused).", g->out_rsts);
 	} else {
 		sb_printf(&sb, "%s had no listener for up to ", g->listener);
 		sb_secs(&sb, gap_ms);
 		sb_printf(&sb, " (%u tick%s found it absent) between ", g->missing_ticks,
 			  g->missing_ticks == 1 ? "" : "s");
-		owner_or(&sb, &g->old_owner, "the old listener");
+		if (g->death.pid)
+			death_words(&sb, &g->death, true);
+		else
+			owner_or(&sb, &g->old_owner, "the old listener");
 		sb_printf(&sb, " and ");
 		owner_or(&sb, nt ? tracked_owner(nt) : NULL, "the new one");
 		if (g->out_rsts > 0)
@@ -70,13 +100,42 @@ static void gap_message(struct finding *f, const struct ctx *c, const struct lis
 	}
 }
 
-/* Restart without closing the listener; cur: the owner to name (the new one when known). */
+/*
+ * The old holder died: no restart method would have kept the listener, so
+ * the advice is why it died and what serves clients while it is down.
+ */
+static void crash_remedy(struct sbuf *sb, const struct listener_gap *g, const struct software *sw,
+			 const char *svc, bool open)
+{
+	const struct proc_death *d = &g->death;
+
+	if (open)
+		sb_printf(sb, "start %s again (Restart=on-failure in its unit does it for you); ", svc);
+	if (d->kind == KMSG_OOM_KILL)
+		sb_printf(sb, "the kernel ran out of memory and killed %.*s[%d]: give it the memory "
+			  "it needs or cap its own use (its unit's MemoryMax=, the server's own "
+			  "memory limit)", KMSG_COMM_MAX - 1, d->comm, d->pid);
+	else
+		sb_printf(sb, "%.*s[%d] crashed, so no restart method would have avoided the gap: "
+			  "find why in its log and core dump (coredumpctl info %d)",
+			  KMSG_COMM_MAX - 1, d->comm, d->pid, d->pid);
+	sb_printf(sb, "; ");
+	software_crash_fix(sw, sb, g->listener, svc);
+}
+
+/*
+ * What to do about the gap, in the words of the software that held the
+ * listener; cur: the owner to name (the new one when known).
+ */
 static void gap_remedy(struct finding *f, const struct listener_gap *g, const struct owner *cur,
 		       bool open)
 {
+	const struct software *sw = software_of(&g->old_owner);
 	char svc[OWNER_UNIT_MAX];
 	struct sbuf sb;
 
+	if (software_generic(sw))
+		sw = software_of(cur);
 	/* The unit is what an operator restarts; the process name when there is none. */
 	if (cur->unit[0])
 		snprintf(svc, sizeof(svc), "%.*s", (int)sizeof(cur->unit) - 1, cur->unit);
@@ -88,17 +147,16 @@ static void gap_remedy(struct finding *f, const struct listener_gap *g, const st
 			 cur->procs[0].comm);
 	else
 		snprintf(svc, sizeof(svc), "the service");
-	set_knob(f, "restart method", -1, -1);
 	sb_init(&sb, f->body.fix, sizeof(f->body.fix));
+	if (g->death.pid) {
+		set_knob(f, "crash", -1, -1);
+		crash_remedy(&sb, g, sw, svc, open);
+		return;
+	}
+	set_knob(f, "restart method", -1, -1);
 	if (open)
-		sb_printf(&sb, "start %s again if it should be running, and from then on restart it",
-			  svc);
-	else
-		sb_printf(&sb, "restart %s", svc);
-	sb_printf(&sb, " without closing %s: socket activation (a systemd .socket unit owns the "
-		  "listener across restarts), an SO_REUSEPORT hand-over (the new process listens "
-		  "before the old one closes), or a reload in place (SIGHUP, nginx -s reload) "
-		  "instead of a stop and a start", g->listener);
+		sb_printf(&sb, "start %s again if it should be running; from then on, ", svc);
+	software_restart_fix(sw, &sb, g->listener, svc);
 }
 
 static int gap_finding(struct ctx *c, const struct listener_gap *g, bool open)
@@ -126,6 +184,7 @@ static int gap_finding(struct ctx *c, const struct listener_gap *g, bool open)
 	add_ev(f, "new_pid", nt && tracked_owner(nt)->nprocs > 0 ? tracked_owner(nt)->procs[0].pid : 0);
 	add_ev(f, "replaced", g->replaced ? 1 : 0);
 	add_ev(f, "absent", open ? 1 : 0);
+	add_ev(f, "died_pid", g->death.pid);
 
 	gap_remedy(f, g, cur, open);
 	return 0;

@@ -435,6 +435,7 @@ static void take_host(struct track *t, const struct sockstat *ss, const struct c
 	if (ev && n)
 		memcpy(t->kmsg, ev, n * sizeof(*ev));
 	t->n_kmsg = ev ? n : 0;
+	track_gaps_deaths(t, ev, ev ? n_ev : 0);
 	t->deep = deep;
 }
 

@@ -1,4 +1,4 @@
-/* track_gaps.c: restart gaps: an address:port whose listener vanished, until it comes back. */
+/* track_gaps.c: restart gaps: an address:port whose listener vanished, until it comes back, and the kernel's word when its process was killed. */
 #include "base.h"
 
 #include <errno.h>
@@ -113,6 +113,66 @@ static int64_t rst_delta(int64_t base, int64_t cur)
 	return cur >= base ? cur - base : 0;
 }
 
+/* Return: true when d is the death of one of o's processes (the same pid and name). */
+static bool death_of(const struct proc_death *d, const struct owner *o)
+{
+	unsigned i;
+
+	for (i = 0; d->pid > 0 && i < o->nprocs && i < OWNER_MAX_PROCS; i++)
+		if (o->procs[i].pid == d->pid &&
+		    strncmp(o->procs[i].comm, d->comm, KMSG_COMM_MAX - 1) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The kernel logs a death as it kills the process, and the listener is
+ * found gone at that tick or the next: whichever comes second stamps the
+ * gap. A pid is reused only after the pid space wraps, and with the same
+ * name too within TRACK_DEATH_KEEP_MS is not to be feared.
+ */
+static void gap_stamp_death(const struct track *t, struct listener_gap *g)
+{
+	size_t i;
+
+	for (i = t->n_deaths; g->death.pid == 0 && i-- > 0; )
+		if (death_of(&t->deaths[i], &g->old_owner))
+			g->death = t->deaths[i];
+}
+
+void track_gaps_deaths(struct track *t, const struct kmsg_event *ev, size_t n)
+{
+	size_t i, keep = 0;
+
+	for (i = 0; i < t->n_deaths; i++)
+		if (t->now_ms - t->deaths[i].seen_ms <= TRACK_DEATH_KEEP_MS)
+			t->deaths[keep++] = t->deaths[i];
+	t->n_deaths = keep;
+	for (i = 0; i < n; i++) {
+		struct proc_death *d;
+		size_t k;
+
+		if (!kmsg_is_death(ev[i].kind) || ev[i].pid <= 0)
+			continue;
+		if (t->n_deaths == TRACK_DEATHS_MAX) {
+			memmove(&t->deaths[0], &t->deaths[1], (TRACK_DEATHS_MAX - 1) * sizeof(t->deaths[0]));
+			t->n_deaths--;
+		}
+		d = &t->deaths[t->n_deaths++];
+		d->kind = ev[i].kind;
+		d->pid = ev[i].pid;
+		memcpy(d->comm, ev[i].comm, sizeof(d->comm));
+		d->comm[sizeof(d->comm) - 1] = '\0';
+		memcpy(d->signal, ev[i].signal, sizeof(d->signal));
+		d->signal[sizeof(d->signal) - 1] = '\0';
+		d->seen_ms = t->now_ms;
+		/* Only a gap that began about when it died: an old gap's holder may die much later. */
+		for (k = 0; k < t->n_gaps; k++)
+			if (t->now_ms - t->gaps[k].last_seen_ms <= TRACK_DEATH_KEEP_MS)
+				gap_stamp_death(t, &t->gaps[k]);
+	}
+}
+
 /*
  * A slot for a new gap at the end of t->gaps. When full, the oldest gap that
  * has closed goes first: an address:port still without its listener is the
@@ -159,8 +219,10 @@ static bool gap_join(struct track *t, const struct tracked *tr, const uint8_t ad
 
 		if (endpoint_cmp(g->family, g->addr, g->port, tr->l.family, addr, tr->l.port) != 0)
 			continue;
-		if (g->old_owner.nprocs == 0 && tracked_owner(tr)->nprocs > 0)
+		if (g->old_owner.nprocs == 0 && tracked_owner(tr)->nprocs > 0) {
 			g->old_owner = *tracked_owner(tr);
+			gap_stamp_death(t, g);
+		}
 		if (tr->last_seen_ms > g->last_seen_ms)
 			g->last_seen_ms = tr->last_seen_ms;
 		return true;
@@ -215,6 +277,7 @@ static void gap_vanished(struct track *t, const struct tracked *tr, size_t na, i
 		g->missing_ticks = 1;
 	}
 	g->out_rsts = rst_delta(rst_prev, rst_cur);
+	gap_stamp_death(t, g);
 }
 
 void track_gaps_update(struct track *t, size_t u, size_t na, const struct counters *host,

@@ -37,4 +37,11 @@ int track_gaps_index(struct track *t, const struct listener_set *now, size_t u, 
 void track_gaps_update(struct track *t, size_t u, size_t na, const struct counters *host,
 		       int64_t now_ms);
 
+/*
+ * Keep the process deaths among ev[0..n) (this tick's kernel log events)
+ * for TRACK_DEATH_KEEP_MS, and stamp each on the gap its process left.
+ * Runs after track_gaps_update, at t->now_ms.
+ */
+void track_gaps_deaths(struct track *t, const struct kmsg_event *ev, size_t n);
+
 #endif

@@ -30,7 +30,20 @@ static int put_owner(json_t *o, const char *pid_key, const char *comm_key, const
 	return rc;
 }
 
-/* {listener, vanished_at, returned_at, absent, gap_ms, old_pid, old_comm, old_unit, new_pid, new_comm, out_rsts, replaced} */
+/* The kernel's word that a gap's old holder was killed: {kind, pid, comm, signal}. */
+static json_t *report_death(const struct proc_death *d)
+{
+	json_t *o = json_object();
+	int rc = 0;
+
+	rc |= put(o, "kind", json_string(kmsg_kind_name(d->kind)));
+	rc |= put(o, "pid", json_integer(d->pid));
+	rc |= put(o, "comm", JSTR(d->comm));
+	rc |= put(o, "signal", JSTR_OR_NULL(d->signal));
+	return finish(o, rc);
+}
+
+/* {listener, vanished_at, returned_at, absent, gap_ms, old_pid, old_comm, old_unit, new_pid, new_comm, out_rsts, replaced, died} */
 static json_t *report_gap(const struct track *t, const struct listener_gap *g)
 {
 	const struct tracked *now = g->returned_ms > 0 && g->new_cookie ? track_find(t, g->new_cookie) : NULL;
@@ -47,6 +60,7 @@ static json_t *report_gap(const struct track *t, const struct listener_gap *g)
 	rc |= put_owner(o, "new_pid", "new_comm", now ? tracked_owner(now) : NULL);
 	rc |= put(o, "out_rsts", jint_or_null(g->out_rsts));
 	rc |= put(o, "replaced", json_boolean(g->replaced));
+	rc |= put(o, "died", g->death.pid > 0 ? report_death(&g->death) : json_null());
 	return finish(o, rc);
 }
 

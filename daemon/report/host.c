@@ -185,6 +185,12 @@ const char *kmsg_kind_name(enum kmsg_kind k)
 		return "tcp-oom";
 	case KMSG_ORPHANS:
 		return "orphans";
+	case KMSG_SEGFAULT:
+		return "segfault";
+	case KMSG_TRAP:
+		return "trap";
+	case KMSG_OOM_KILL:
+		return "oom-kill";
 	}
 	return "unknown";
 }
@@ -216,6 +222,11 @@ static json_t *report_kmsg_event(const struct kmsg_event *ev)
 	rc |= put(o, "addr", syn ? JSTR_OR_NULL(ev->addr) : json_null());
 	rc |= put(o, "listener", syn && ev->port ? jstr(name, sizeof(name)) : json_null());
 	rc |= put(o, "cookies", syn ? json_boolean(ev->cookies) : json_null());
+	if (kmsg_is_death(ev->kind)) {
+		rc |= put(o, "pid", json_integer(ev->pid));
+		rc |= put(o, "comm", jstr(ev->comm, sizeof(ev->comm)));
+		rc |= put(o, "signal", JSTR_OR_NULL(ev->signal));
+	}
 	return finish(o, rc);
 }
 

@@ -210,6 +210,82 @@ Test(kmsg, user_space_is_not_kernel)
 			       "127.0.0.1:80. Sending cookies.\n", &ev), 0);
 }
 
+/*
+ * The kernel's lines for a process it killed, as 6.x prints them (x86
+ * show_signal_msg with the VMA and CPU appended, traps.c, oom_kill.c) and
+ * as 4.x printed the OOM victim on its own line.
+ */
+Test(kmsg, deaths)
+{
+	static const struct {
+		const char *rec;
+		enum kmsg_kind kind;
+		int pid;
+		const char *comm, *sig;
+	} deaths[] = {
+		{ "6,1234,5678901,-;redis-server[4242]: segfault at ffffffffffffffff ip 000055d0c0a1b2c3 "
+		  "sp 00007ffd1234abcd error 7 in redis-server[55d0c0800000+2a0000] likely on CPU 1 "
+		  "(core 1, socket 0)\n", KMSG_SEGFAULT, 4242, "redis-server", "SIGSEGV" },
+		{ "6,1,2,-;a[b[99]: segfault at 0 ip 0 sp 0 error 4\n", KMSG_SEGFAULT, 99, "a[b", "SIGSEGV" },
+		{ "6,1,2,-;a\x7f" "b[12]: segfault at 0 ip 0 sp 0 error 4\n", KMSG_SEGFAULT, 12, "a?b", "SIGSEGV" },
+		{ "6,1,2,-;averyveryverylongname[7]: segfault at 0 ip 0 sp 0 error 4\n", KMSG_SEGFAULT, 7,
+		  "averyveryverylo", "SIGSEGV" },
+		{ "6,1235,5678902,-;traps: node[777] general protection fault ip:55d0 sp:7ffd error:0 in "
+		  "node[55d0+1000]\n", KMSG_TRAP, 777, "node", "SIGSEGV" },
+		{ "6,1,2,-;traps: a.out[31337] trap divide error ip:401136 sp:7ffc error:0 in "
+		  "a.out[401000+1000]\n", KMSG_TRAP, 31337, "a.out", "SIGFPE" },
+		{ "6,1,2,-;traps: x[] y[5] trap invalid opcode ip:1 sp:2 error:0\n", KMSG_TRAP, 5, "x[] y",
+		  "SIGILL" },
+		{ "6,1,2,-;traps: srv[8] trap something new ip:1 sp:2 error:0\n", KMSG_TRAP, 8, "srv", "" },
+		{ "3,2000,6000000,-;Out of memory: Killed process 4242 (redis-server) total-vm:1048576kB, "
+		  "anon-rss:900000kB, file-rss:0kB, shmem-rss:0kB, UID:110 pgtables:2000kB "
+		  "oom_score_adj:0\n", KMSG_OOM_KILL, 4242, "redis-server", "SIGKILL" },
+		{ "3,2001,6000001,-;Memory cgroup out of memory: Killed process 4243 (java) "
+		  "total-vm:1kB, anon-rss:1kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:1kB "
+		  "oom_score_adj:0\n", KMSG_OOM_KILL, 4243, "java", "SIGKILL" },
+		{ "3,1,1,-;Killed process 4244 (mysqld) total-vm:1kB, anon-rss:1kB, file-rss:0kB\n",
+		  KMSG_OOM_KILL, 4244, "mysqld", "SIGKILL" },
+		{ "3,1,1,-;Out of memory: Killed process 5 (a) b) total-vm:1kB\n", KMSG_OOM_KILL, 5,
+		  "a) b", "SIGKILL" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(deaths); i++) {
+		struct kmsg_event ev;
+
+		cr_assert_eq(parse_str(deaths[i].rec, &ev), 1, "%s", deaths[i].rec);
+		cr_assert_eq(ev.kind, deaths[i].kind, "%s", deaths[i].rec);
+		cr_assert(kmsg_is_death(ev.kind));
+		cr_assert_eq(ev.pid, deaths[i].pid, "%s", deaths[i].rec);
+		cr_assert_str_eq(ev.comm, deaths[i].comm, "%s", deaths[i].rec);
+		cr_assert_str_eq(ev.signal, deaths[i].sig, "%s", deaths[i].rec);
+	}
+}
+
+/* Near misses of the death lines, and the same text from user space. */
+Test(kmsg, not_deaths)
+{
+	static const char *const other[] = {
+		"6,1,2,-;oom_reaper: reaped process 4242 (redis-server), now anon-rss:0kB, file-rss:0kB\n",
+		"3,1,2,-;Out of memory: Kill process 4242 (redis-server) score 900 or sacrifice child\n",
+		"3,1,2,-;mydriver: Killed process 12 (x) total-vm:1kB\n",
+		"3,1,2,-;Out of memory: Killed process 0 (x) total-vm:1kB\n",
+		"3,1,2,-;Out of memory: Killed process 99999999999 (x) total-vm:1kB\n",
+		"3,1,2,-;Out of memory: Killed process 12 () total-vm:1kB\n",
+		"6,1,2,-;x[abc]: segfault at 0 ip 0 sp 0 error 4\n",
+		"6,1,2,-;[12]: segfault at 0 ip 0 sp 0 error 4\n",
+		"6,1,2,-;traps: nobody here\n",
+		"6,1,2,-;traps: srv[12]trap int3\n",
+		"14,1,2,-;redis-server[4242]: segfault at 0 ip 0 sp 0 error 7\n",
+		"11,1,2,-;Out of memory: Killed process 4242 (redis-server) total-vm:1kB\n",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(other); i++) {
+		struct kmsg_event ev;
+
+		cr_assert_eq(parse_str(other[i], &ev), 0, "%s", other[i]);
+	}
+}
+
 /* Near misses of the cause texts are other messages. */
 Test(kmsg, not_causes)
 {
