@@ -16,6 +16,11 @@ struct owner_proc {
 	int pid;
 	char comm[OWNER_COMM_MAX];
 	char cmdline[OWNER_CMDLINE_MAX];  /* NULs shown as spaces, cut to fit; "" for kernel threads */
+	/* What says which holder accepts (owner_acceptor) and whether it can. */
+	int ppid;                   /* 0 unknown */
+	int64_t uid;                /* real uid, -1 unknown */
+	char state;                 /* /proc/PID/stat state when found: 'R', 'S', 'D', 'T', 't', 'Z'; 0 unknown */
+	bool polls;                 /* an epoll set of this process watches the socket's fd */
 };
 
 struct owner {

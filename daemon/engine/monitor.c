@@ -12,6 +12,7 @@
 #include "deep_policy.h"
 #include "diagnose.h"
 #include "monitor.h"
+#include "ownertab.h"
 #include "procinfo.h"
 
 /* Resolved findings kept for `backlogctl status`. */
@@ -401,7 +402,7 @@ static void owner_states_read(struct monitor *m, struct tick_sample *s)
 		tr = s->owners ? NULL : track_find(&m->track, l->cookie);
 		o = s->owners ? s->owners[i] : tr ? tracked_owner(tr) : NULL;
 		if (o && o->nprocs > 0)
-			m->owner_states[i] = procinfo_state(MONITOR_PID_ROOT, o->procs[0].pid);
+			m->owner_states[i] = procinfo_state(MONITOR_PID_ROOT, owner_acceptor(o)->pid);
 	}
 }
 

@@ -222,6 +222,9 @@ static long proc_table_add(struct proc_table *pt, int procfd, int pid)
 	return (long)pt->count++;
 }
 
+/* Epoll instances looked into per process: an event loop has one or a few. */
+#define SCAN_MAX_EPOLLS 16
+
 /*
  * Look at every fd of one process and record it as a holder of any
  * pending inode. A process that vanishes (ENOENT, ESRCH) or that we may
@@ -234,6 +237,8 @@ static void scan_process(int procfd, int pid, struct pending *pend, size_t npend
 	unsigned long nfds = 0;
 	struct dirent *de;
 	long self = -1;
+	int epfd[SCAN_MAX_EPOLLS];
+	unsigned nep = 0, i;
 	int dfd;
 	DIR *d;
 
@@ -257,6 +262,8 @@ static void scan_process(int procfd, int pid, struct pending *pend, size_t npend
 		if (n <= 0)
 			continue;
 		link[n] = '\0';
+		if (strcmp(link, "anon_inode:[eventpoll]") == 0 && nep < SCAN_MAX_EPOLLS)
+			epfd[nep++] = atoi(de->d_name);
 		if (!procmap_socket_link(link, &inode))
 			continue;
 		hit = bsearch(&inode, pend, npend, sizeof(*pend), pending_cmp);
@@ -275,6 +282,10 @@ static void scan_process(int procfd, int pid, struct pending *pend, size_t npend
 		}
 	}
 	closedir(d);
+	/* A holder whose epoll set watches the socket is one that accepts on it. */
+	for (i = 0; self >= 0 && i < nep; i++)
+		if (!procinfo_read_epoll(procfd, pid, epfd[i], &pt->items[self]))
+			pt->failed = true;
 }
 
 /* Resolve pend[0, n) (sorted by inode) with one walk of the proc directory. */
@@ -408,6 +419,10 @@ static int pending_finish(struct procmap *pm, const struct pending *p, const str
 		/* pi->comm is NUL-terminated within OWNER_COMM_MAX (read_names). */
 		memcpy(o.procs[j].comm, pi->comm, sizeof(o.procs[j].comm));
 		memcpy(o.procs[j].cmdline, pi->cmdline, sizeof(o.procs[j].cmdline));
+		o.procs[j].ppid = pi->ppid;
+		o.procs[j].uid = pi->uid;
+		o.procs[j].state = pi->state;
+		o.procs[j].polls = procinfo_polls(pi, p->fd[j]);
 	}
 	/* The user is procs[0]'s. */
 	if (p->nprocs > 0)
@@ -575,6 +590,8 @@ static int resolve_new(struct procmap *pm, const struct want *want, size_t n)
 	walk_pending(pm, proc, pend, n, &pt);
 	closedir(proc);
 	err = pt.failed ? -ENOMEM : cache_pending(pm, pend, n, &pt);
+	for (i = 0; i < pt.count; i++)
+		free(pt.items[i].tfds);
 	free(pt.items);
 	free(pend);
 	return err < 0 ? err : 1;
