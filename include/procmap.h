@@ -69,6 +69,13 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
 unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks);
 
 /*
+ * Return: whether a prune saw some holders of a shared socket go while
+ * others stay (a reload, a respawned worker): the next update should be
+ * made even if the sockets did not change, so that it finds the new ones.
+ */
+bool procmap_rescan_wanted(const struct procmap *pm);
+
+/*
  * Return: a number that changes whenever an update or a prune changed what
  * procmap_get returns (or where): while it stays the same, owner pointers
  * already handed out stay valid.

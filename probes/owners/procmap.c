@@ -53,6 +53,7 @@ void procmap_free(struct procmap *pm)
 		entry_release(&pm->entries[i], ownertab_get(&pm->owners, pm->entries[i].owner)->nprocs);
 	free(pm->entries);
 	procmap_reps_free(pm);
+	free(pm->rescan);
 	ownertab_free(&pm->owners);
 	free(pm->proc_root);
 	free(pm);
@@ -497,6 +498,57 @@ static bool forget_unasked(struct procmap *pm, const struct want *want, size_t n
 	return changed;
 }
 
+void procmap_want_rescan(struct procmap *pm, uint32_t inode)
+{
+	if (pm->nrescan == pm->rescan_cap) {
+		size_t cap = pm->rescan_cap ? pm->rescan_cap * 2 : 8;
+		uint32_t *r = realloc(pm->rescan, cap * sizeof(*r));
+
+		if (!r)
+			return;
+		pm->rescan = r;
+		pm->rescan_cap = cap;
+	}
+	pm->rescan[pm->nrescan++] = inode;
+}
+
+bool procmap_rescan_wanted(const struct procmap *pm)
+{
+	return pm->nrescan > 0;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Uncache the sockets waiting for a rescan, so the update resolves them afresh. Return: whether any was. */
+static bool forget_rescans(struct procmap *pm)
+{
+	size_t i, k = 0;
+
+	if (pm->nrescan == 0)
+		return false;
+	sort_inplace(pm->rescan, pm->nrescan, sizeof(*pm->rescan), u32_cmp);
+	for (i = 0; i < pm->count; i++) {
+		struct pm_entry *e = &pm->entries[i];
+
+		if (bsearch(&e->inode, pm->rescan, pm->nrescan, sizeof(*pm->rescan), u32_cmp))
+			entry_release(e, ownertab_get(&pm->owners, e->owner)->nprocs);
+		else
+			pm->entries[k++] = *e;
+	}
+	pm->nrescan = 0;
+	if (k == pm->count)
+		return false;
+	pm->count = k;
+	/* prune_next is a position: start the slice again rather than skip some. */
+	pm->prune_next = 0;
+	return true;
+}
+
 /* Find the holders of pend[0, n): those with a hint by their cgroup, the rest by one full walk. */
 static void walk_pending(struct procmap *pm, DIR *proc, struct pending *pend, size_t n,
 			 struct proc_table *pt)
@@ -624,6 +676,7 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
 	if (nwant < 0)
 		return (int)nwant;
 	changed = forget_unasked(pm, want, (size_t)nwant);
+	changed |= forget_rescans(pm);
 	/* The inodes not cached yet; when there are none, nothing is read at all. */
 	for (i = 0; i < (size_t)nwant; i++)
 		if (!entry_find(pm, want[i].inode))

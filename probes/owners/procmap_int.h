@@ -92,6 +92,15 @@ struct procmap {
 	unsigned long generation;   /* procmap_generation */
 	unsigned long cgroup_hits;
 
+	/*
+	 * Sockets that lost some holders but not all: the set may have changed
+	 * in other ways too (nginx -s reload forks new workers before the old
+	 * ones let go), so the next update looks for their holders afresh.
+	 */
+	uint32_t *rescan;
+	size_t nrescan;
+	size_t rescan_cap;
+
 	struct user_cache users;    /* the user names of the owners' uids */
 	struct cgroup_index cg;     /* cgroup id -> directory, for the hinted lookups */
 };
@@ -101,6 +110,9 @@ bool procmap_socket_link(const char *link, uint32_t *inode);
 
 /* Forget the interned owners no entry uses any more. */
 void procmap_owners_collect(struct procmap *pm);
+
+/* Ask for inode's holders to be looked for again at the next update (failing quietly on ENOMEM). */
+void procmap_want_rescan(struct procmap *pm, uint32_t inode);
 
 /* Close and free the holder processes' reps (procmap_prune.c). */
 void procmap_reps_free(struct procmap *pm);

@@ -109,6 +109,9 @@ static void prune_entry(struct procmap *pm, struct pm_entry *e, struct prune *pr
 		pr->forget = true;
 	} else if (!entry_drop_procs(pm, e, keep)) {
 		return;         /* no memory: looked at again next time round */
+	} else {
+		/* A worker that went may have had successors forked meanwhile: find them. */
+		procmap_want_rescan(pm, e->inode);
 	}
 	pr->removed += had - kept;
 	pr->changed = true;
