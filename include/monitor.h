@@ -49,6 +49,7 @@ struct monitor {
 	const char *deep_reason;  /* why it ran ("every 30 ticks", "TCPReqQFullDrop moved", ...) */
 	unsigned long deep_runs;
 	struct deep_book deep_book;   /* when it ran and what that cost, for deep_policy */
+	bool deep_oneshot;        /* the next tick is a one-shot run's last (deep_policy_in.oneshot) */
 	/* Kernel log events read since the last tick (the daemon's loop adds them). */
 	struct kmsg_event kmsg_pending[TRACK_KMSG_MAX];
 	size_t n_kmsg_pending;

@@ -268,6 +268,7 @@ static void read_deep(struct monitor *m, struct tick_sample *s)
 		.every_ticks = m->cfg.deep_every_ticks,
 		.ephemeral_pct = m->cfg.thr.ephemeral_pct,
 		.mono_ms = clock_mono_ms(),
+		.oneshot = m->deep_oneshot,
 	};
 	int r;
 
