@@ -227,6 +227,20 @@ static void filter_ignored(struct monitor *m)
  * The cheap probes of a tick into the monitor's buffers, and the sample
  * pointing at them. Return: 0 or the dump's -errno.
  */
+/* The host-wide limits a namespace has no file for: the host's, which apply in it. */
+static void host_wide_limits(struct monitor *m)
+{
+	const struct limits *h = m->host_limits;
+
+	if (!h)
+		return;
+	if (m->limits.tcp_max_orphans == SYSCTL_UNKNOWN)
+		m->limits.tcp_max_orphans = h->tcp_max_orphans;
+	if (m->limits.tcp_mem[0] == SYSCTL_UNKNOWN && m->limits.tcp_mem[1] == SYSCTL_UNKNOWN &&
+	    m->limits.tcp_mem[2] == SYSCTL_UNKNOWN)
+		memcpy(m->limits.tcp_mem, h->tcp_mem, sizeof(m->limits.tcp_mem));
+}
+
 static int read_cheap(struct monitor *m, struct tick_sample *s)
 {
 	/* Repeats are dropped by track, which sorts by cookie anyway. */
@@ -241,6 +255,7 @@ static int read_cheap(struct monitor *m, struct tick_sample *s)
 	if (netstat_read_buf(m->proc_root, &m->counters, &m->pbuf) < 0)
 		counters_clear(&m->counters);
 	sysctl_read_limits_kept(&m->sysctl_files, m->sys_root, &m->limits);
+	host_wide_limits(m);
 	sockstat_read_buf(m->proc_root, &m->sockstat, &m->pbuf);
 	conntrack_read2_buf(m->proc_root, m->sys_root, &m->conntrack, &m->pbuf);
 	if (!m->links || links_read(m->links, &m->link_table) < 0)

@@ -6,10 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "diagnose.h"
 #include "finding_text.h"
+#include "monitor.h"
 #include "ownertab.h"
+#include "sysctl.h"
 #include "track.h"
 #include "owner_fixture.h"
 
@@ -206,4 +210,36 @@ Test(holders, acceptor_ranking)
 	o.nprocs = 0;
 	cr_assert_null(owner_acceptor(&o));
 	cr_assert_null(owner_parent(&o, &o.procs[1]));
+}
+
+/*
+ * tcp_mem and tcp_max_orphans exist only in the init namespace's
+ * /proc/sys, yet limit every namespace: a namespace's monitor takes the
+ * host monitor's instead of showing them unknown. The host's are the
+ * recorded files of a real machine; the namespace's sys root has none.
+ */
+Test(host_wide_limits, namespace_takes_the_hosts)
+{
+	static struct monitor host, ns;
+	char empty[] = "/tmp/backlogd-holders-XXXXXX";
+	struct config cfg;
+
+	cr_assert_not_null(mkdtemp(empty));
+	config_defaults(&cfg);
+	cfg.deep_every_ticks = 0;
+	cr_assert_eq(monitor_init_ns(&host, &cfg, "/proc", FIXTURES "/integ/host-recorded"), 0);
+	cr_assert_eq(monitor_init_ns(&ns, &cfg, "/proc", empty), 0);
+	cr_assert_eq(monitor_tick(&host, 1000, NULL, NULL), 0);
+	cr_assert_eq(monitor_tick(&ns, 1000, NULL, NULL), 0);
+	cr_assert_gt(host.limits.tcp_mem[1], 0, "the recorded host files");
+	cr_assert_eq(ns.limits.tcp_mem[1], SYSCTL_UNKNOWN, "without the host's: unknown");
+	cr_assert_eq(ns.limits.tcp_max_orphans, SYSCTL_UNKNOWN);
+	ns.host_limits = &host.limits;
+	cr_assert_eq(monitor_tick(&ns, 2000, NULL, NULL), 0);
+	cr_assert_eq(memcmp(ns.limits.tcp_mem, host.limits.tcp_mem, sizeof(ns.limits.tcp_mem)), 0);
+	cr_assert_eq(ns.limits.tcp_max_orphans, host.limits.tcp_max_orphans);
+	cr_assert_eq(ns.limits.somaxconn, SYSCTL_UNKNOWN, "a per-namespace sysctl is not the host's");
+	monitor_done(&ns);
+	monitor_done(&host);
+	rmdir(empty);
 }
