@@ -69,6 +69,15 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
 unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks);
 
 /*
+ * Read the run state of the cached holders again, max_reads of them a
+ * call (going on where the last call stopped): an owner whose holder was
+ * stopped, blocked or continued since (into or out of T, t, D, Z; R and S
+ * alone are not a change) is made anew with the new state, and the
+ * generation moves. Return: how many holders changed state.
+ */
+unsigned procmap_refresh_states(struct procmap *pm, size_t max_reads);
+
+/*
  * Return: whether a prune saw some holders of a shared socket go while
  * others stay (a reload, a respawned worker): the next update should be
  * made even if the sockets did not change, so that it finds the new ones.

@@ -22,11 +22,12 @@ void who_owner(const struct owner *o, struct sbuf *sb)
 	parent = owner_parent(o, a);
 	/* Bounded reads: the kernel's comm is at most 15 bytes, and a unit fits its array. */
 	sb_printf(sb, "%.*s[%d]", (int)sizeof(a->comm) - 1, a->comm, a->pid);
+	/* The master says which server it is; its other workers are in the listener's holders. */
 	if (parent)
 		sb_printf(sb, " (worker of %.*s[%d])", (int)sizeof(parent->comm) - 1, parent->comm,
 			  parent->pid);
-	if (o->nprocs_total > (parent ? 2u : 1u))
-		sb_printf(sb, " +%u more", o->nprocs_total - (parent ? 2u : 1u));
+	else if (o->nprocs_total > 1)
+		sb_printf(sb, " +%u more", o->nprocs_total - 1);
 }
 
 void owner_or(struct sbuf *sb, const struct owner *o, const char *unknown)

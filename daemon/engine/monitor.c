@@ -457,6 +457,8 @@ static int read_owners(struct monitor *m, struct tick_sample *s)
 
 	/* Workers exit: every holder process asked once, and a slice of sockets one by one. */
 	procmap_prune_exited(m->pm, MONITOR_PRUNE_CHECKS);
+	/* A stopped worker is shown stopped: holders' states read again, a slice a tick. */
+	procmap_refresh_states(m->pm, MONITOR_PRUNE_CHECKS * 8);
 	if (m->owners_stale || !same || holders || procmap_rescan_wanted(m->pm))
 		r = ask_procmap(m, holders);
 	/* Out of memory: the listeners keep the owners they had; new ones are unknown for now. */

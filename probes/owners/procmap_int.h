@@ -100,6 +100,7 @@ struct procmap {
 	uint32_t *rescan;
 	size_t nrescan;
 	size_t rescan_cap;
+	size_t states_next;         /* the owner procmap_refresh_states reads next */
 
 	struct user_cache users;    /* the user names of the owners' uids */
 	struct cgroup_index cg;     /* cgroup id -> directory, for the hinted lookups */

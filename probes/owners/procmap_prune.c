@@ -366,3 +366,96 @@ unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks)
 		procmap_owners_collect(pm);
 	return pr.removed;
 }
+
+/* ---- holder states ---- */
+
+/* A holder whose state moved since its owner was made. */
+struct state_change {
+	int pid;
+	char state;
+};
+
+#define STATE_CHANGES_MAX 16
+
+/* Give every owner holding a changed pid its new state. Return: whether any owner changed. */
+static bool apply_states(struct procmap *pm, const struct state_change *ch, size_t nch)
+{
+	bool any = false;
+	size_t i, k;
+	unsigned j;
+
+	for (i = 0; i < pm->count; i++) {
+		struct pm_entry *e = &pm->entries[i];
+		struct owner o = *ownertab_get(&pm->owners, e->owner);
+		bool changed = false;
+		long idx;
+
+		for (j = 0; j < o.nprocs && j < OWNER_MAX_PROCS; j++)
+			for (k = 0; k < nch; k++)
+				if (o.procs[j].pid == ch[k].pid && o.procs[j].state != ch[k].state) {
+					o.procs[j].state = ch[k].state;
+					changed = true;
+				}
+		if (!changed)
+			continue;
+		/* Out of memory: this one keeps its old state until the next call. */
+		idx = ownertab_intern(&pm->owners, &o);
+		if (idx < 0)
+			continue;
+		e->owner = (uint32_t)idx;
+		any = true;
+	}
+	return any;
+}
+
+/* Stopped, traced, uninterruptible, zombie: a state that keeps a process from accepting. */
+static bool state_stuck(char st)
+{
+	return st == 'T' || st == 't' || st == 'D' || st == 'Z';
+}
+
+/*
+ * Only a move into, out of or between the stuck states counts: a busy
+ * worker goes from R to S and back many times a second, and making its
+ * owner anew each time would cost every tick a new generation.
+ */
+static bool state_moved(char had, char now)
+{
+	if (!now || now == had)
+		return false;
+	return state_stuck(had) || state_stuck(now);
+}
+
+/*
+ * A worker stopped (SIGSTOP, a debugger) or blocked (D) after it was found
+ * is the very one a person must see: states are read again, a slice of
+ * max_reads holders a call, in turn, and the owners that changed are made
+ * anew (a new generation).
+ */
+unsigned procmap_refresh_states(struct procmap *pm, size_t max_reads)
+{
+	struct state_change ch[STATE_CHANGES_MAX];
+	size_t nch = 0, reads = 0, n = pm->owners.count, i;
+
+	if (n == 0 || pm->count == 0)
+		return 0;
+	for (i = 0; i < n && reads < max_reads; i++) {
+		const struct owner *o = ownertab_get(&pm->owners, (uint32_t)((pm->states_next + i) % n));
+		unsigned j;
+
+		for (j = 0; j < o->nprocs && j < OWNER_MAX_PROCS; j++) {
+			char st = procinfo_state(pm->proc_root, o->procs[j].pid);
+
+			reads++;
+			/* 0: gone or unreadable, which is the prune's to find. */
+			if (state_moved(o->procs[j].state, st) && nch < STATE_CHANGES_MAX)
+				ch[nch++] = (struct state_change){ o->procs[j].pid, st };
+		}
+	}
+	pm->states_next = (pm->states_next + i) % n;
+	if (nch == 0 || !apply_states(pm, ch, nch))
+		return 0;
+	pm->generation++;
+	procmap_owners_collect(pm);
+	return (unsigned)nch;
+}

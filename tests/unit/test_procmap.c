@@ -1156,6 +1156,33 @@ Test(procmap_fake, prefork_acceptor)
 	procmap_free(pm);
 }
 
+/* A worker stopped after it was found is shown stopped; R and S alone move nothing. */
+Test(procmap_fake, states_read_again)
+{
+	uint32_t ino = 123;
+	struct procmap *pm;
+	unsigned long gen;
+
+	prefork_with_epoll();
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+	cr_assert_eq(procmap_get(pm, 123)->procs[1].state, 'S');
+	gen = procmap_generation(pm);
+	cr_assert_eq(procmap_refresh_states(pm, 64), 0);
+	mk_file("301/stat", "301 (nginx) R 300 300 300 0 -1 0\n");
+	cr_assert_eq(procmap_refresh_states(pm, 64), 0, "S to R is no change worth an owner");
+	cr_assert_eq(procmap_generation(pm), gen);
+	mk_file("301/stat", "301 (nginx) T 300 300 300 0 -1 0\n");
+	mk_file("302/stat", "302 (nginx) S 300 300 300 0 -1 0\n");
+	cr_assert_eq(procmap_refresh_states(pm, 64), 2);
+	cr_assert_neq(procmap_generation(pm), gen);
+	cr_assert_eq(procmap_get(pm, 123)->procs[1].state, 'T', "stopped since it was found");
+	cr_assert_eq(procmap_get(pm, 123)->procs[2].state, 'S', "continued since");
+	cr_assert_eq(owner_acceptor(procmap_get(pm, 123))->pid, 301);
+	procmap_free(pm);
+}
+
 /*
  * nginx -s reload: the new worker 303 is forked while the old ones still
  * hold the listener; when an old one goes, the next update finds 303.
