@@ -73,7 +73,10 @@ unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks);
  * call (going on where the last call stopped): an owner whose holder was
  * stopped, blocked or continued since (into or out of T, t, D, Z; R and S
  * alone are not a change) is made anew with the new state, and the
- * generation moves. Return: how many holders changed state.
+ * generation moves. A master (a holder that is another's parent) whose
+ * children changed since the last look has its sockets looked up afresh at
+ * the next update (procmap_rescan_wanted): it forked workers that hold
+ * them. Return: how many holders changed state.
  */
 unsigned procmap_refresh_states(struct procmap *pm, size_t max_reads);
 

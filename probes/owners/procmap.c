@@ -54,6 +54,7 @@ void procmap_free(struct procmap *pm)
 	free(pm->entries);
 	procmap_reps_free(pm);
 	free(pm->rescan);
+	free(pm->kids);
 	ownertab_free(&pm->owners);
 	free(pm->proc_root);
 	free(pm);

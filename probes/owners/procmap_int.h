@@ -74,6 +74,12 @@ static inline void entry_release(struct pm_entry *e, unsigned nprocs)
 		free(e->fd.many);
 }
 
+/* A holder that is another holder's parent, and the hash of its children when last read. */
+struct pm_kids {
+	int pid;
+	uint32_t hash;
+};
+
 struct procmap {
 	char *proc_root;
 	struct pm_entry *entries;   /* sorted by inode */
@@ -101,6 +107,14 @@ struct procmap {
 	size_t nrescan;
 	size_t rescan_cap;
 	size_t states_next;         /* the owner procmap_refresh_states reads next */
+	/*
+	 * Masters' children as last seen (a hash of PID/task/PID/children): a
+	 * master that forked a worker without any leaving (more workers, or a
+	 * reload seen before the old ones go) has its sockets looked up afresh.
+	 */
+	struct pm_kids *kids;
+	size_t nkids;
+	size_t kids_cap;
 
 	struct user_cache users;    /* the user names of the owners' uids */
 	struct cgroup_index cg;     /* cgroup id -> directory, for the hinted lookups */

@@ -1183,6 +1183,36 @@ Test(procmap_fake, states_read_again)
 	procmap_free(pm);
 }
 
+/* A master that forks one more worker, none leaving: its socket is looked up afresh and the worker listed. */
+Test(procmap_fake, new_child_of_master_found)
+{
+	uint32_t ino = 123;
+	struct procmap *pm;
+
+	prefork_with_epoll();
+	mk_dir("300/task");
+	mk_dir("300/task/300");
+	mk_file("300/task/300/children", "301 302 ");
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+	procmap_refresh_states(pm, 64);
+	procmap_refresh_states(pm, 64);
+	cr_assert_not(procmap_rescan_wanted(pm), "the same children: nothing to look for");
+	mk_proc(303, "nginx\n", "0::/system.slice/nginx.service\n");
+	mk_file("303/stat", "303 (nginx) S 300 300 300 0 -1 0\n");
+	mk_fd(303, 6, "socket:[123]");
+	mk_file("300/task/300/children", "301 302 303 ");
+	procmap_refresh_states(pm, 64);
+	cr_assert(procmap_rescan_wanted(pm), "the master forked");
+	cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+	cr_assert_eq(procmap_get(pm, 123)->nprocs, 4);
+	cr_assert_eq(procmap_get(pm, 123)->procs[3].pid, 303);
+	procmap_refresh_states(pm, 64);
+	cr_assert_not(procmap_rescan_wanted(pm));
+	procmap_free(pm);
+}
+
 /*
  * nginx -s reload: the new worker 303 is forked while the old ones still
  * hold the listener; when an old one goes, the next update finds 303.
