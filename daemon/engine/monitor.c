@@ -223,10 +223,6 @@ static void filter_ignored(struct monitor *m)
 	m->dump.count = kept;
 }
 
-/*
- * The cheap probes of a tick into the monitor's buffers, and the sample
- * pointing at them. Return: 0 or the dump's -errno.
- */
 /* The host-wide limits a namespace has no file for: the host's, which apply in it. */
 static void host_wide_limits(struct monitor *m)
 {
@@ -241,6 +237,10 @@ static void host_wide_limits(struct monitor *m)
 		memcpy(m->limits.tcp_mem, h->tcp_mem, sizeof(m->limits.tcp_mem));
 }
 
+/*
+ * The cheap probes of a tick into the monitor's buffers, and the sample
+ * pointing at them. Return: 0 or the dump's -errno.
+ */
 static int read_cheap(struct monitor *m, struct tick_sample *s)
 {
 	/* Repeats are dropped by track, which sorts by cookie anyway. */
