@@ -55,7 +55,7 @@ struct deep_sample {
 	size_t cap_synrecv;
 	struct dest_count dests[DEEP_TOP_DESTS];    /* the destinations with most sockets, descending */
 	size_t n_dests;
-	struct mem_holder holders[DEEP_TOP_HOLDERS]; /* most rqueue + wqueue first */
+	struct mem_holder holders[DEEP_TOP_HOLDERS]; /* most unread (rqueue) first, then most unsent (wqueue) */
 	size_t n_holders;
 	uint32_t sockets_seen;   /* every socket the walk returned */
 	unsigned skipped;        /* malformed entries */

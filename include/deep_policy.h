@@ -23,6 +23,12 @@ struct deep_policy_in {
 	unsigned every_ticks;               /* run at least this often; 0: only when a signal asks */
 	unsigned ephemeral_pct;             /* the ephemeral-ports threshold, % of the port range (0: diagnose's default) */
 	int64_t mono_ms;                    /* now, monotonic */
+	/*
+	 * The last tick of a one-shot run (backlogctl diagnose): no later tick
+	 * will look, so a signal runs the deep tier now, whatever the tick
+	 * count or the budget (it is one run).
+	 */
+	bool oneshot;
 };
 
 /*

@@ -25,6 +25,12 @@
 struct monitor {
 	const char *proc_root;    /* PROC_ROOT/net files: "/proc", "/proc/thread-self" in another namespace */
 	const char *sys_root;     /* SYS_ROOT/sys files: "/proc" (the calling thread's namespace) */
+	/*
+	 * The host monitor's limits, for another namespace's monitor (NULL in
+	 * the host's): tcp_mem and tcp_max_orphans are host-wide and exist only
+	 * in the init namespace's /proc/sys, yet apply inside every namespace.
+	 */
+	const struct limits *host_limits;
 	uint64_t netns_inode;     /* the namespace this monitor watches; 0 unknown */
 	char netns_name[NETNS_NAME_MAX];
 	char netns_enter[NETNS_NAME_MAX + 16];  /* "ip netns exec red", "nsenter -t 812 -n"; "" for ours */
@@ -49,6 +55,7 @@ struct monitor {
 	const char *deep_reason;  /* why it ran ("every 30 ticks", "TCPReqQFullDrop moved", ...) */
 	unsigned long deep_runs;
 	struct deep_book deep_book;   /* when it ran and what that cost, for deep_policy */
+	bool deep_oneshot;        /* the next tick is a one-shot run's last (deep_policy_in.oneshot) */
 	/* Kernel log events read since the last tick (the daemon's loop adds them). */
 	struct kmsg_event kmsg_pending[TRACK_KMSG_MAX];
 	size_t n_kmsg_pending;

@@ -46,4 +46,17 @@ static inline const struct owner *ownertab_get(const struct ownertab *t, uint32_
  */
 int ownertab_collect(struct ownertab *t, uint32_t *refs, size_t n, size_t stride);
 
+/*
+ * The holder that accepts on the socket, the one to name when its queue
+ * fills: a pre-fork server's master holds the listener but never accepts.
+ * Ranked: holders whose epoll set watches the socket, then children of
+ * another holder (workers), then the rest; among equals one that is
+ * stopped or blocked (T, t, D: the likeliest reason the queue is full),
+ * then the lowest pid. Return: NULL when o has no processes.
+ */
+const struct owner_proc *owner_acceptor(const struct owner *o);
+
+/* Return: the holder of o that is p's parent, or NULL (p is no holder's child). */
+const struct owner_proc *owner_parent(const struct owner *o, const struct owner_proc *p);
+
 #endif

@@ -14,6 +14,10 @@ struct proc_info {
 	char comm[OWNER_COMM_MAX + 1];
 	char cmdline[OWNER_CMDLINE_MAX];    /* arguments joined by spaces, neutralised, cut to fit */
 	char unit[OWNER_UNIT_MAX];          /* the systemd unit of its cgroup, "" when none */
+	int ppid;                           /* 0 unknown */
+	char state;                         /* the /proc/PID/stat letter, 0 unknown */
+	int *tfds;                          /* the fds its epoll sets watch, sorted (malloc'd, may be NULL) */
+	size_t ntfds;
 };
 
 /*
@@ -26,6 +30,16 @@ bool procinfo_read(int procfd, int pid, struct proc_info *pi);
 
 /* Return: the state letter of PROC_ROOT/PID/stat ('R', 'S', 'T', ...) or 0. */
 char procinfo_state(const char *proc_root, int pid);
+
+/*
+ * The fds watched by the epoll instance on fd epfd of pid: the "tfd:"
+ * lines of PID/fdinfo/EPFD under procfd, appended to pi->tfds (kept
+ * sorted). Return: false on ENOMEM (what was read is kept).
+ */
+bool procinfo_read_epoll(int procfd, int pid, int epfd, struct proc_info *pi);
+
+/* Return: whether fd is among the fds pi's epoll sets watch. */
+bool procinfo_polls(const struct proc_info *pi, int fd);
 
 #define USER_CACHE_MAX 64
 

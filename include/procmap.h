@@ -16,6 +16,11 @@ struct owner_proc {
 	int pid;
 	char comm[OWNER_COMM_MAX];
 	char cmdline[OWNER_CMDLINE_MAX];  /* NULs shown as spaces, cut to fit; "" for kernel threads */
+	/* What says which holder accepts (owner_acceptor) and whether it can. */
+	int ppid;                   /* 0 unknown */
+	int64_t uid;                /* real uid, -1 unknown */
+	char state;                 /* /proc/PID/stat state when found: 'R', 'S', 'D', 'T', 't', 'Z'; 0 unknown */
+	bool polls;                 /* an epoll set of this process watches the socket's fd */
 };
 
 struct owner {
@@ -62,6 +67,25 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
  * Return: processes dropped.
  */
 unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks);
+
+/*
+ * Read the run state of the cached holders again, max_reads of them a
+ * call (going on where the last call stopped): an owner whose holder was
+ * stopped, blocked or continued since (into or out of T, t, D, Z; R and S
+ * alone are not a change) is made anew with the new state, and the
+ * generation moves. A master (a holder that is another's parent) whose
+ * children changed since the last look has its sockets looked up afresh at
+ * the next update (procmap_rescan_wanted): it forked workers that hold
+ * them. Return: how many holders changed state.
+ */
+unsigned procmap_refresh_states(struct procmap *pm, size_t max_reads);
+
+/*
+ * Return: whether a prune saw some holders of a shared socket go while
+ * others stay (a reload, a respawned worker): the next update should be
+ * made even if the sockets did not change, so that it finds the new ones.
+ */
+bool procmap_rescan_wanted(const struct procmap *pm);
 
 /*
  * Return: a number that changes whenever an update or a prune changed what

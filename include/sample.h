@@ -29,8 +29,8 @@ struct tick_sample {
 	 */
 	const struct owner *const *owners;
 	/*
-	 * owner_states[i]: the state letter ('S', 'T', ...) of the first
-	 * process of listeners->items[i]'s owner, read only for a listener
+	 * owner_states[i]: the state letter ('S', 'T', ...) of the acceptor
+	 * (owner_acceptor) of listeners->items[i]'s owner, read only for a listener
 	 * whose drops moved (slow-accept asks whether it is stopped); 0 unknown.
 	 */
 	const char *owner_states;

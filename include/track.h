@@ -28,7 +28,7 @@ struct tick_point {
 struct tracked {
 	struct listener l;        /* latest sample */
 	const struct owner *owner;  /* the sample's (shared, procmap's): read it with tracked_owner */
-	char owner_state;         /* state letter of owner.procs[0] while dropping, 0 = unknown */
+	char owner_state;         /* state letter of the owner's acceptor (owner_acceptor) while dropping, 0 = unknown */
 	int64_t first_seen_ms;    /* wall clock, ms */
 	int64_t last_seen_ms;
 	uint32_t drops_first;     /* l.drops when first seen */

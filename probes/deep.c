@@ -334,8 +334,23 @@ static uint64_t holder_bytes(const struct mem_holder *h)
 }
 
 /*
- * Offer a socket to the top DEEP_TOP_HOLDERS, kept sorted by rqueue + wqueue,
- * largest first (the earlier of equals first). A socket already there (a
+ * Does a rank above b? Unread bytes first, then unsent: data received and
+ * not read is the local application's doing (a server that accepts and
+ * never reads), while unsent data waits on the peer. When a server stops
+ * reading, its clients' send queues fill as much as its receive queues;
+ * ranked by the sum, the clients' sockets (no owner here when they are
+ * remote, or not the one at fault when local) crowd out the server's.
+ */
+static bool holder_above(const struct mem_holder *a, const struct mem_holder *b)
+{
+	if (a->rqueue != b->rqueue)
+		return a->rqueue > b->rqueue;
+	return a->wqueue > b->wqueue;
+}
+
+/*
+ * Offer a socket to the top DEEP_TOP_HOLDERS, kept sorted by holder_above
+ * (unread bytes, then unsent), largest first (the earlier of equals first). A socket already there (a
  * repeat in the dump) is replaced by its newer copy. Sockets holding nothing
  * are not candidates: an idle host has no holders, not ten empty ones.
  * Nor are handshakes (below).
@@ -362,12 +377,12 @@ static void holder_offer(struct deep_sample *ds, const struct mem_holder *h)
 	if (bytes == 0 || h->state == DEEP_ST_SYN_SENT || h->state == DEEP_ST_SYN_RECV)
 		return;
 	if (ds->n_holders == DEEP_TOP_HOLDERS) {
-		if (bytes <= holder_bytes(&ds->holders[DEEP_TOP_HOLDERS - 1]))
+		if (!holder_above(h, &ds->holders[DEEP_TOP_HOLDERS - 1]))
 			return;
-		ds->n_holders--;        /* the smallest makes room */
+		ds->n_holders--;        /* the lowest makes room */
 	}
 	i = ds->n_holders;
-	while (i > 0 && holder_bytes(&ds->holders[i - 1]) < bytes) {
+	while (i > 0 && holder_above(h, &ds->holders[i - 1])) {
 		ds->holders[i] = ds->holders[i - 1];
 		i--;
 	}

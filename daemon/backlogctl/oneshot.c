@@ -90,6 +90,8 @@ int oneshot_diagnose(double interval_s, json_t **doc)
 	rc = monitor_tick(&m, clock_wall_ms(), NULL, NULL);
 	if (rc == 0) {
 		sleep_seconds(interval_s);
+		/* The last tick: a signal for the deep tier (sockets near the port range) is looked at now. */
+		m.deep_oneshot = true;
 		rc = monitor_tick(&m, clock_wall_ms(), NULL, NULL);
 	}
 	if (rc < 0) {

@@ -4,17 +4,34 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "render_int.h"
 
-/* "nginx[812]", "nginx[812]+3" when several hold the socket, "-" when unknown. */
+/* The holder that accepts (the daemon marks it), else the first. */
+static const json_t *acceptor_of(const json_t *procs)
+{
+	const json_t *p;
+	size_t i;
+
+	json_array_foreach(procs, i, p)
+		if (json_is_true(jget(p, "acceptor")))
+			return p;
+	return json_array_get(procs, 0);
+}
+
+/*
+ * "nginx[812]", "nginx[4312] T+3" when several hold the socket: the one
+ * that accepts, with its state letter when it is stopped (T, t),
+ * uninterruptible (D) or a zombie (Z); "-" when unknown.
+ */
 static void cell_process(char *buf, size_t len, const json_t *l)
 {
 	const json_t *procs = jget_array(l, "processes");
-	const json_t *p = json_array_get(procs, 0);
-	const char *comm = jget_str(p, "comm");
+	const json_t *p = acceptor_of(procs);
+	const char *comm = jget_str(p, "comm"), *state = jget_str(p, "state");
 	long long pid, total;
-	char clean[64];
+	char clean[64], st[4] = "";
 	size_t n = json_array_size(procs);
 
 	if (!p) {
@@ -24,12 +41,15 @@ static void cell_process(char *buf, size_t len, const json_t *l)
 	if (jget_int(l, "processes_total", &total) && total > 0 && (size_t)total > n)
 		n = (size_t)total;
 	copy_clean(clean, sizeof(clean), comm ? comm : "?");
+	/* Only a state that explains a full queue: running and sleeping are every server's. */
+	if (state && state[0] && strchr("TtDZ", state[0]) && !state[1])
+		snprintf(st, sizeof(st), " %c", state[0]);
 	if (!jget_int(p, "pid", &pid))
 		snprintf(buf, len, "%s", clean);
 	else if (n > 1)
-		snprintf(buf, len, "%s[%lld]+%zu", clean, pid, n - 1);
+		snprintf(buf, len, "%s[%lld]%s+%zu", clean, pid, st, n - 1);
 	else
-		snprintf(buf, len, "%s[%lld]", clean, pid);
+		snprintf(buf, len, "%s[%lld]%s", clean, pid, st);
 }
 
 /* One namespace's share of the listener table. */

@@ -64,7 +64,8 @@ static bool syn_queue_drops(const struct deep_policy_in *in)
  * Sockets in use near the port range: maybe one destination has used it
  * up. A busy server has many sockets without any destination near the
  * range (its clients come from everywhere): look at most every
- * DEEP_PORTS_TICKS ticks, unless the last look found one half-way.
+ * DEEP_PORTS_TICKS ticks, unless the last look found one half-way, or
+ * this is a one-shot run's last tick.
  */
 static bool ports_look(const struct deep_policy_in *in, const struct deep_book *b)
 {
@@ -77,8 +78,12 @@ static bool ports_look(const struct deep_policy_in *in, const struct deep_book *
 		return false;
 	range = lim->port_range_hi - lim->port_range_lo + 1;
 	used = ss->tcp_inuse + (ss->tcp_tw > 0 ? ss->tcp_tw : 0);
-	return used * 2 >= range &&
-	       (b->dest_warm || this_tick(in) - b->last_tick >= DEEP_PORTS_TICKS) &&
+	if (used * 2 < range)
+		return false;
+	/* A one-shot run has no later tick to look in: it looks now. */
+	if (in->oneshot)
+		return true;
+	return (b->dest_warm || this_tick(in) - b->last_tick >= DEEP_PORTS_TICKS) &&
 	       rested(in, b, b->dest_warm ? DEEP_DUTY_WARM : DEEP_DUTY);
 }
 

@@ -3,16 +3,30 @@
 
 #include <stdio.h>
 
+#include "ownertab.h"
 #include "rules.h"
 
+/*
+ * The acceptor, not procs[0]: a pre-fork server's master (the lowest pid)
+ * holds the listener but never accepts, so naming it sends an SRE to the
+ * one process that is fine. A worker is named with its master, so that
+ * the server is recognisable: "nginx[4312] (worker of nginx[4300])".
+ */
 void who_owner(const struct owner *o, struct sbuf *sb)
 {
+	const struct owner_proc *a, *parent;
+
 	if (o->nprocs == 0)
 		return;
+	a = owner_acceptor(o);
+	parent = owner_parent(o, a);
 	/* Bounded reads: the kernel's comm is at most 15 bytes, and a unit fits its array. */
-	sb_printf(sb, "%.*s[%d]", (int)sizeof(o->procs[0].comm) - 1, o->procs[0].comm,
-		  o->procs[0].pid);
-	if (o->nprocs_total > 1)
+	sb_printf(sb, "%.*s[%d]", (int)sizeof(a->comm) - 1, a->comm, a->pid);
+	/* The master says which server it is; its other workers are in the listener's holders. */
+	if (parent)
+		sb_printf(sb, " (worker of %.*s[%d])", (int)sizeof(parent->comm) - 1, parent->comm,
+			  parent->pid);
+	else if (o->nprocs_total > 1)
 		sb_printf(sb, " +%u more", o->nprocs_total - 1);
 }
 
@@ -39,8 +53,9 @@ void actor(const struct tracked *tr, const struct finding *f, struct sbuf *sb)
  */
 static void owner_account(struct finding *f, const struct owner *o)
 {
-	snprintf(f->cmdline, sizeof(f->cmdline), "%.*s", (int)sizeof(o->procs[0].cmdline) - 1,
-		 o->procs[0].cmdline);
+	const struct owner_proc *a = owner_acceptor(o);
+
+	snprintf(f->cmdline, sizeof(f->cmdline), "%.*s", (int)sizeof(a->cmdline) - 1, a->cmdline);
 	if (o->user[0] && o->uid >= 0) {
 		snprintf(f->user, sizeof(f->user), "%.*s", (int)sizeof(o->user) - 1, o->user);
 		f->uid = o->uid;
@@ -57,9 +72,10 @@ void owner_identity(struct finding *f, const char *key, const struct owner *o, u
 	f->cookie = cookie;
 	f->inode = inode;
 	if (known) {
-		f->pid = o->procs[0].pid;
-		snprintf(f->comm, sizeof(f->comm), "%.*s", (int)sizeof(o->procs[0].comm) - 1,
-			 o->procs[0].comm);
+		const struct owner_proc *a = owner_acceptor(o);
+
+		f->pid = a->pid;
+		snprintf(f->comm, sizeof(f->comm), "%.*s", (int)sizeof(a->comm) - 1, a->comm);
 		owner_account(f, o);
 	}
 	if (o)

@@ -226,6 +226,8 @@ static int member_add(struct fleet *fl, const struct netns_id *ns)
 		return r;
 	}
 	member_name(m);
+	/* tcp_mem and tcp_max_orphans exist only in the host's /proc/sys: read there, apply here. */
+	m->mon.host_limits = &fl->members[0]->mon.limits;
 	m->ready = true;
 	fl->members[fl->count++] = m;
 	fl->ns_added++;

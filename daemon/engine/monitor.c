@@ -12,6 +12,7 @@
 #include "deep_policy.h"
 #include "diagnose.h"
 #include "monitor.h"
+#include "ownertab.h"
 #include "procinfo.h"
 
 /* Resolved findings kept for `backlogctl status`. */
@@ -222,6 +223,20 @@ static void filter_ignored(struct monitor *m)
 	m->dump.count = kept;
 }
 
+/* The host-wide limits a namespace has no file for: the host's, which apply in it. */
+static void host_wide_limits(struct monitor *m)
+{
+	const struct limits *h = m->host_limits;
+
+	if (!h)
+		return;
+	if (m->limits.tcp_max_orphans == SYSCTL_UNKNOWN)
+		m->limits.tcp_max_orphans = h->tcp_max_orphans;
+	if (m->limits.tcp_mem[0] == SYSCTL_UNKNOWN && m->limits.tcp_mem[1] == SYSCTL_UNKNOWN &&
+	    m->limits.tcp_mem[2] == SYSCTL_UNKNOWN)
+		memcpy(m->limits.tcp_mem, h->tcp_mem, sizeof(m->limits.tcp_mem));
+}
+
 /*
  * The cheap probes of a tick into the monitor's buffers, and the sample
  * pointing at them. Return: 0 or the dump's -errno.
@@ -240,6 +255,7 @@ static int read_cheap(struct monitor *m, struct tick_sample *s)
 	if (netstat_read_buf(m->proc_root, &m->counters, &m->pbuf) < 0)
 		counters_clear(&m->counters);
 	sysctl_read_limits_kept(&m->sysctl_files, m->sys_root, &m->limits);
+	host_wide_limits(m);
 	sockstat_read_buf(m->proc_root, &m->sockstat, &m->pbuf);
 	conntrack_read2_buf(m->proc_root, m->sys_root, &m->conntrack, &m->pbuf);
 	if (!m->links || links_read(m->links, &m->link_table) < 0)
@@ -267,6 +283,7 @@ static void read_deep(struct monitor *m, struct tick_sample *s)
 		.every_ticks = m->cfg.deep_every_ticks,
 		.ephemeral_pct = m->cfg.thr.ephemeral_pct,
 		.mono_ms = clock_mono_ms(),
+		.oneshot = m->deep_oneshot,
 	};
 	int r;
 
@@ -401,7 +418,7 @@ static void owner_states_read(struct monitor *m, struct tick_sample *s)
 		tr = s->owners ? NULL : track_find(&m->track, l->cookie);
 		o = s->owners ? s->owners[i] : tr ? tracked_owner(tr) : NULL;
 		if (o && o->nprocs > 0)
-			m->owner_states[i] = procinfo_state(MONITOR_PID_ROOT, o->procs[0].pid);
+			m->owner_states[i] = procinfo_state(MONITOR_PID_ROOT, owner_acceptor(o)->pid);
 	}
 }
 
@@ -440,7 +457,9 @@ static int read_owners(struct monitor *m, struct tick_sample *s)
 
 	/* Workers exit: every holder process asked once, and a slice of sockets one by one. */
 	procmap_prune_exited(m->pm, MONITOR_PRUNE_CHECKS);
-	if (m->owners_stale || !same || holders)
+	/* A stopped worker is shown stopped: holders' states read again, a slice a tick. */
+	procmap_refresh_states(m->pm, MONITOR_PRUNE_CHECKS * 8);
+	if (m->owners_stale || !same || holders || procmap_rescan_wanted(m->pm))
 		r = ask_procmap(m, holders);
 	/* Out of memory: the listeners keep the owners they had; new ones are unknown for now. */
 	if (owners_lookup(m, s, same) < 0)

@@ -8,6 +8,7 @@
 #include "finding_text.h"
 #include "json.h"
 #include "explain_int.h"
+#include "ownertab.h"
 #include "report.h"
 #include "report_int.h"
 
@@ -65,10 +66,10 @@ static int step_listener(json_t *steps, const struct tracked *tr, const char *ta
 	format_owners(ow, owners, sizeof(owners));
 	if (ow->unit[0])
 		snprintf(unit, sizeof(unit), " (%.*s)", (int)sizeof(ow->unit), ow->unit);
-	/* owner_state is the first process's. */
+	/* owner_state is the acceptor's (owner_acceptor), read this tick. */
 	if (sw)
-		snprintf(state, sizeof(state), "; %.*s[%d] %s", (int)sizeof(ow->procs[0].comm),
-			 ow->procs[0].comm, ow->procs[0].pid, sw);
+		snprintf(state, sizeof(state), "; %.*s[%d] %s", (int)sizeof(owner_acceptor(ow)->comm),
+			 owner_acceptor(ow)->comm, owner_acceptor(ow)->pid, sw);
 	/* Who runs it and how it was started: the account and the flags to change live there. */
 	if (ow->user[0])
 		snprintf(user, sizeof(user), ", user %.*s", (int)sizeof(ow->user), ow->user);

@@ -9,6 +9,7 @@
 #include "explain_int.h"
 #include "listener.h"
 #include "report_int.h"
+#include "tcp_state.h"
 
 /* Sockets against their limits: the numbers behind orphans, timewait-overflow and tcp-memory. */
 static int step_sockets(json_t *steps, const struct track *t)
@@ -73,6 +74,44 @@ static int step_kernel(json_t *steps, const struct track *t)
 	return step(steps, "kernel", "the kernel logged this tick: %s", text);
 }
 
+/*
+ * Who holds the memory: the deep tier's top sockets, unread bytes first,
+ * each with the process that holds it, so that "TCP memory is short" ends
+ * at the application that does not read. Return: 0 (no step) when the
+ * deep tier did not run this tick or found no socket holding any.
+ */
+static int step_holders(json_t *steps, const struct track *t)
+{
+	const struct deep_sample *ds = t->deep;
+	char text[STEP_TEXT_MAX];
+	size_t off = 0, n;
+
+	if (!ds || ds->n_holders == 0)
+		return 0;
+	n = ds->n_holders < DEEP_TOP_HOLDERS ? ds->n_holders : DEEP_TOP_HOLDERS;
+	text[0] = '\0';
+	for (size_t i = 0; i < n && off < sizeof(text); i++) {
+		const struct mem_holder *h = &ds->holders[i];
+		char l[LISTENER_NAME_MAX], r[LISTENER_NAME_MAX], who[OWNER_COMM_MAX + 24] = "";
+		int w;
+
+		endpoint_name(h->family, h->laddr, h->lport, l, sizeof(l));
+		endpoint_name(h->family, h->raddr, h->rport, r, sizeof(r));
+		if (h->pid > 0)
+			snprintf(who, sizeof(who), " %.*s[%d]", (int)strnlen(h->comm, sizeof(h->comm) - 1),
+				 h->comm, h->pid);
+		else if (h->inode == 0)
+			snprintf(who, sizeof(who), " (orphaned)");
+		w = snprintf(text + off, sizeof(text) - off, "%s%s -> %s %s unread %" PRIu32 " B unsent %"
+			     PRIu32 " B%s", i ? "; " : "", l, r, tcp_state_name(h->state), h->rqueue,
+			     h->wqueue, who);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	return step(steps, "holders", "the sockets holding most memory, unread bytes first: %s", text);
+}
+
 /* Namespace-wide sockets against their limits, conntrack, and what the kernel logged this tick. */
 static int steps_host(json_t *steps, const struct track *t)
 {
@@ -81,6 +120,7 @@ static int steps_host(json_t *steps, const struct track *t)
 	if (!t->hs_cur.valid)
 		return step(steps, "sockets", "no host-wide sample yet (sockstat, conntrack, interfaces)");
 	rc |= step_sockets(steps, t);
+	rc |= step_holders(steps, t);
 	rc |= step_conntrack(steps, t);
 	rc |= step_kernel(steps, t);
 	return rc;

@@ -8,6 +8,7 @@
 #include "json.h"
 #include "listener.h"
 #include "monitor.h"
+#include "ownertab.h"
 #include "report.h"
 #include "report_int.h"
 
@@ -38,16 +39,29 @@ static json_t *owner_uid(const struct owner *ow)
 	return ow->user[0] && ow->uid >= 0 ? jint(ow->uid) : json_null();
 }
 
-static json_t *report_processes(const struct owner *ow)
+/*
+ * Each holder with its state: the one read when it was found, or for the
+ * acceptor the one read this tick while its listener drops (a worker
+ * stopped since it was found is shown stopped). "polls": its epoll set
+ * watches the socket, so it is one that accepts.
+ */
+static json_t *report_processes(const struct tracked *tr, const struct owner *ow)
 {
+	const struct owner_proc *acc = owner_nprocs(ow) > 0 ? owner_acceptor(ow) : NULL;
 	json_t *a = json_array();
 	int rc = 0;
 
 	for (unsigned i = 0; i < owner_nprocs(ow); i++) {
+		const struct owner_proc *op = &ow->procs[i];
+		char state = op == acc && tr->owner_state ? tr->owner_state : op->state;
 		json_t *p = json_object();
 		int prc = 0;
 
 		prc |= put(p, "pid", json_integer(ow->procs[i].pid));
+		prc |= put(p, "ppid", op->ppid > 0 ? json_integer(op->ppid) : json_null());
+		prc |= put(p, "state", jstate(state));
+		prc |= put(p, "polls", json_boolean(op->polls));
+		prc |= put(p, "acceptor", json_boolean(op == acc));
 		prc |= put(p, "comm", JSTR(ow->procs[i].comm));
 		prc |= put(p, "cmdline", JSTR_OR_NULL(ow->procs[i].cmdline));
 		rc |= append(a, finish(p, prc));
@@ -86,7 +100,7 @@ json_t *report_listener(const struct tracked *tr)
 	rc |= put(o, "inode", json_integer(l->inode));
 	rc |= put(o, "cookie", ju64_string(l->cookie));
 	rc |= put(o, "uid", json_integer(l->uid));
-	rc |= put(o, "processes", report_processes(ow));
+	rc |= put(o, "processes", report_processes(tr, ow));
 	rc |= put(o, "processes_total", json_integer(total));
 	rc |= put(o, "owner_state", jstate(tr->owner_state));
 	rc |= put(o, "unit", JSTR_OR_NULL(ow->unit));

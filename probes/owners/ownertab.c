@@ -53,6 +53,9 @@ static uint32_t owner_hash(const struct owner *o)
 		h = fnv(h, &o->procs[i].pid, sizeof(o->procs[i].pid));
 		h = fnv_str(h, o->procs[i].comm, sizeof(o->procs[i].comm));
 		h = fnv_str(h, o->procs[i].cmdline, sizeof(o->procs[i].cmdline));
+		h = fnv(h, &o->procs[i].ppid, sizeof(o->procs[i].ppid));
+		h = fnv(h, &o->procs[i].state, sizeof(o->procs[i].state));
+		h = fnv(h, &o->procs[i].polls, sizeof(o->procs[i].polls));
 	}
 	return h;
 }
@@ -72,7 +75,9 @@ static bool owner_same(const struct owner *a, const struct owner *b)
 	for (i = 0; i < a->nprocs && i < OWNER_MAX_PROCS; i++)
 		if (a->procs[i].pid != b->procs[i].pid ||
 		    !str_same(a->procs[i].comm, b->procs[i].comm, sizeof(a->procs[i].comm)) ||
-		    !str_same(a->procs[i].cmdline, b->procs[i].cmdline, sizeof(a->procs[i].cmdline)))
+		    !str_same(a->procs[i].cmdline, b->procs[i].cmdline, sizeof(a->procs[i].cmdline)) ||
+		    a->procs[i].ppid != b->procs[i].ppid || a->procs[i].uid != b->procs[i].uid ||
+		    a->procs[i].state != b->procs[i].state || a->procs[i].polls != b->procs[i].polls)
 			return false;
 	return true;
 }
@@ -174,4 +179,39 @@ int ownertab_collect(struct ownertab *t, uint32_t *refs, size_t n, size_t stride
 	t->count = k;
 	/* The slots shrink with the table: nothing left points past count. */
 	return t->nslots > 0 ? rehash(t, k) : 0;
+}
+
+const struct owner_proc *owner_parent(const struct owner *o, const struct owner_proc *p)
+{
+	unsigned i;
+
+	for (i = 0; p->ppid > 0 && i < o->nprocs && i < OWNER_MAX_PROCS; i++)
+		if (o->procs[i].pid == p->ppid && &o->procs[i] != p)
+			return &o->procs[i];
+	return NULL;
+}
+
+/* Why this holder, in order of weight: it polls the socket, it is a worker, it is stuck. */
+static unsigned acceptor_rank(const struct owner *o, const struct owner_proc *p)
+{
+	bool stuck = p->state == 'T' || p->state == 't' || p->state == 'D';
+
+	return (p->polls ? 4u : 0u) + (owner_parent(o, p) ? 2u : 0u) + (stuck ? 1u : 0u);
+}
+
+const struct owner_proc *owner_acceptor(const struct owner *o)
+{
+	const struct owner_proc *best = NULL;
+	unsigned i, best_rank = 0;
+
+	/* procs[] is sorted by pid: the first of the best rank is the lowest pid. */
+	for (i = 0; i < o->nprocs && i < OWNER_MAX_PROCS; i++) {
+		unsigned r = acceptor_rank(o, &o->procs[i]);
+
+		if (!best || r > best_rank) {
+			best = &o->procs[i];
+			best_rank = r;
+		}
+	}
+	return best;
 }

@@ -17,6 +17,27 @@
 #include "procfile.h"
 #include "procinfo.h"
 
+/*
+ * The state letter and ppid from a /proc/PID/stat text. comm may itself
+ * contain ") ": the state follows the last ')'. Return: the state or 0.
+ */
+static char stat_fields(const char *buf, int *ppid)
+{
+	const char *rp = strrchr(buf, ')');
+	char *end;
+	long v;
+
+	if (!rp || rp[1] != ' ' || !isalpha((unsigned char)rp[2]))
+		return 0;
+	if (ppid && rp[3] == ' ') {
+		errno = 0;
+		v = strtol(rp + 4, &end, 10);
+		if (!errno && end != rp + 4 && v > 0 && v <= INT32_MAX)
+			*ppid = (int)v;
+	}
+	return rp[2];
+}
+
 char procinfo_state(const char *proc_root, int pid)
 {
 	/*
@@ -24,7 +45,6 @@ char procinfo_state(const char *proc_root, int pid)
 	 * workers) and the state fit well within 256.
 	 */
 	char path[4096], buf[256];
-	const char *rp;
 	int n;
 
 	n = snprintf(path, sizeof(path), "%s/%d/stat", proc_root, pid);
@@ -32,11 +52,7 @@ char procinfo_state(const char *proc_root, int pid)
 		return 0;
 	if (procfile_read_head_at(AT_FDCWD, path, buf, sizeof(buf)) < 0)
 		return 0;
-	/* comm may itself contain ") ": the state follows the last ')'. */
-	rp = strrchr(buf, ')');
-	if (!rp || rp[1] != ' ' || !isalpha((unsigned char)rp[2]))
-		return 0;
-	return rp[2];
+	return stat_fields(buf, NULL);
 }
 
 /*
@@ -199,6 +215,77 @@ static int64_t read_uid(int procfd, int pid)
 	return uid_from_status(buf);
 }
 
+/* The state letter and ppid of pid (0 when unknown). */
+static char read_stat(int procfd, int pid, int *ppid)
+{
+	char path[64], buf[256];
+
+	snprintf(path, sizeof(path), "%d/stat", pid);
+	if (procfile_read_head_at(procfd, path, buf, sizeof(buf)) < 0)
+		return 0;
+	return stat_fields(buf, ppid);
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Bound on the tfd lines read from one epoll instance: a strange /proc costs a known amount. */
+#define EPOLL_MAX_TFDS 65536
+
+bool procinfo_read_epoll(int procfd, int pid, int epfd, struct proc_info *pi)
+{
+	char path[64], line[256];
+	size_t n = pi->ntfds, cap = pi->ntfds, lines = 0;
+	int *tfds = pi->tfds, dfd;
+	bool ok = true;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%d/fdinfo/%d", pid, epfd);
+	dfd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (dfd < 0)
+		return true;
+	f = fdopen(dfd, "r");
+	if (!f) {
+		close(dfd);
+		return true;
+	}
+	/* "tfd:       5 events:       19 data: ..." for each watched fd. */
+	while (lines++ < EPOLL_MAX_TFDS && fgets(line, sizeof(line), f)) {
+		int tfd;
+
+		if (sscanf(line, "tfd: %d", &tfd) != 1 || tfd < 0)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 8;
+			int *t = realloc(tfds, nc * sizeof(*t));
+
+			if (!t) {
+				ok = false;
+				break;
+			}
+			tfds = t;
+			cap = nc;
+		}
+		tfds[n++] = tfd;
+	}
+	fclose(f);
+	if (n > 1)
+		qsort(tfds, n, sizeof(*tfds), int_cmp);
+	/* What was read before running out of memory is kept: it is true, if not whole. */
+	pi->tfds = tfds;
+	pi->ntfds = n;
+	return ok;
+}
+
+bool procinfo_polls(const struct proc_info *pi, int fd)
+{
+	return pi->ntfds > 0 && bsearch(&fd, pi->tfds, pi->ntfds, sizeof(fd), int_cmp) != NULL;
+}
+
 bool procinfo_read(int procfd, int pid, struct proc_info *pi)
 {
 	char cg[4096];
@@ -207,6 +294,7 @@ bool procinfo_read(int procfd, int pid, struct proc_info *pi)
 	if (!read_names(procfd, pid, pi))
 		return false;
 	pi->uid = read_uid(procfd, pid);
+	pi->state = read_stat(procfd, pid, &pi->ppid);
 	if (cgroup_read_text(procfd, pid, cg, sizeof(cg)) >= 0)
 		cgroup_unit_from_text(cg, pi->unit, sizeof(pi->unit));
 	return true;

@@ -53,6 +53,8 @@ void procmap_free(struct procmap *pm)
 		entry_release(&pm->entries[i], ownertab_get(&pm->owners, pm->entries[i].owner)->nprocs);
 	free(pm->entries);
 	procmap_reps_free(pm);
+	free(pm->rescan);
+	free(pm->kids);
 	ownertab_free(&pm->owners);
 	free(pm->proc_root);
 	free(pm);
@@ -222,6 +224,9 @@ static long proc_table_add(struct proc_table *pt, int procfd, int pid)
 	return (long)pt->count++;
 }
 
+/* Epoll instances looked into per process: an event loop has one or a few. */
+#define SCAN_MAX_EPOLLS 16
+
 /*
  * Look at every fd of one process and record it as a holder of any
  * pending inode. A process that vanishes (ENOENT, ESRCH) or that we may
@@ -234,6 +239,8 @@ static void scan_process(int procfd, int pid, struct pending *pend, size_t npend
 	unsigned long nfds = 0;
 	struct dirent *de;
 	long self = -1;
+	int epfd[SCAN_MAX_EPOLLS];
+	unsigned nep = 0, i;
 	int dfd;
 	DIR *d;
 
@@ -257,6 +264,8 @@ static void scan_process(int procfd, int pid, struct pending *pend, size_t npend
 		if (n <= 0)
 			continue;
 		link[n] = '\0';
+		if (strcmp(link, "anon_inode:[eventpoll]") == 0 && nep < SCAN_MAX_EPOLLS)
+			epfd[nep++] = atoi(de->d_name);
 		if (!procmap_socket_link(link, &inode))
 			continue;
 		hit = bsearch(&inode, pend, npend, sizeof(*pend), pending_cmp);
@@ -275,6 +284,10 @@ static void scan_process(int procfd, int pid, struct pending *pend, size_t npend
 		}
 	}
 	closedir(d);
+	/* A holder whose epoll set watches the socket is one that accepts on it. */
+	for (i = 0; self >= 0 && i < nep; i++)
+		if (!procinfo_read_epoll(procfd, pid, epfd[i], &pt->items[self]))
+			pt->failed = true;
 }
 
 /* Resolve pend[0, n) (sorted by inode) with one walk of the proc directory. */
@@ -408,6 +421,10 @@ static int pending_finish(struct procmap *pm, const struct pending *p, const str
 		/* pi->comm is NUL-terminated within OWNER_COMM_MAX (read_names). */
 		memcpy(o.procs[j].comm, pi->comm, sizeof(o.procs[j].comm));
 		memcpy(o.procs[j].cmdline, pi->cmdline, sizeof(o.procs[j].cmdline));
+		o.procs[j].ppid = pi->ppid;
+		o.procs[j].uid = pi->uid;
+		o.procs[j].state = pi->state;
+		o.procs[j].polls = procinfo_polls(pi, p->fd[j]);
 	}
 	/* The user is procs[0]'s. */
 	if (p->nprocs > 0)
@@ -480,6 +497,57 @@ static bool forget_unasked(struct procmap *pm, const struct want *want, size_t n
 	changed = k != pm->count;
 	pm->count = k;
 	return changed;
+}
+
+void procmap_want_rescan(struct procmap *pm, uint32_t inode)
+{
+	if (pm->nrescan == pm->rescan_cap) {
+		size_t cap = pm->rescan_cap ? pm->rescan_cap * 2 : 8;
+		uint32_t *r = realloc(pm->rescan, cap * sizeof(*r));
+
+		if (!r)
+			return;
+		pm->rescan = r;
+		pm->rescan_cap = cap;
+	}
+	pm->rescan[pm->nrescan++] = inode;
+}
+
+bool procmap_rescan_wanted(const struct procmap *pm)
+{
+	return pm->nrescan > 0;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Uncache the sockets waiting for a rescan, so the update resolves them afresh. Return: whether any was. */
+static bool forget_rescans(struct procmap *pm)
+{
+	size_t i, k = 0;
+
+	if (pm->nrescan == 0)
+		return false;
+	sort_inplace(pm->rescan, pm->nrescan, sizeof(*pm->rescan), u32_cmp);
+	for (i = 0; i < pm->count; i++) {
+		struct pm_entry *e = &pm->entries[i];
+
+		if (bsearch(&e->inode, pm->rescan, pm->nrescan, sizeof(*pm->rescan), u32_cmp))
+			entry_release(e, ownertab_get(&pm->owners, e->owner)->nprocs);
+		else
+			pm->entries[k++] = *e;
+	}
+	pm->nrescan = 0;
+	if (k == pm->count)
+		return false;
+	pm->count = k;
+	/* prune_next is a position: start the slice again rather than skip some. */
+	pm->prune_next = 0;
+	return true;
 }
 
 /* Find the holders of pend[0, n): those with a hint by their cgroup, the rest by one full walk. */
@@ -575,6 +643,8 @@ static int resolve_new(struct procmap *pm, const struct want *want, size_t n)
 	walk_pending(pm, proc, pend, n, &pt);
 	closedir(proc);
 	err = pt.failed ? -ENOMEM : cache_pending(pm, pend, n, &pt);
+	for (i = 0; i < pt.count; i++)
+		free(pt.items[i].tfds);
 	free(pt.items);
 	free(pend);
 	return err < 0 ? err : 1;
@@ -607,6 +677,7 @@ int procmap_update_hinted(struct procmap *pm, const uint32_t *inodes, const uint
 	if (nwant < 0)
 		return (int)nwant;
 	changed = forget_unasked(pm, want, (size_t)nwant);
+	changed |= forget_rescans(pm);
 	/* The inodes not cached yet; when there are none, nothing is read at all. */
 	for (i = 0; i < (size_t)nwant; i++)
 		if (!entry_find(pm, want[i].inode))

@@ -74,6 +74,12 @@ static inline void entry_release(struct pm_entry *e, unsigned nprocs)
 		free(e->fd.many);
 }
 
+/* A holder that is another holder's parent, and the hash of its children when last read. */
+struct pm_kids {
+	int pid;
+	uint32_t hash;
+};
+
 struct procmap {
 	char *proc_root;
 	struct pm_entry *entries;   /* sorted by inode */
@@ -92,6 +98,24 @@ struct procmap {
 	unsigned long generation;   /* procmap_generation */
 	unsigned long cgroup_hits;
 
+	/*
+	 * Sockets that lost some holders but not all: the set may have changed
+	 * in other ways too (nginx -s reload forks new workers before the old
+	 * ones let go), so the next update looks for their holders afresh.
+	 */
+	uint32_t *rescan;
+	size_t nrescan;
+	size_t rescan_cap;
+	size_t states_next;         /* the owner procmap_refresh_states reads next */
+	/*
+	 * Masters' children as last seen (a hash of PID/task/PID/children): a
+	 * master that forked a worker without any leaving (more workers, or a
+	 * reload seen before the old ones go) has its sockets looked up afresh.
+	 */
+	struct pm_kids *kids;
+	size_t nkids;
+	size_t kids_cap;
+
 	struct user_cache users;    /* the user names of the owners' uids */
 	struct cgroup_index cg;     /* cgroup id -> directory, for the hinted lookups */
 };
@@ -101,6 +125,9 @@ bool procmap_socket_link(const char *link, uint32_t *inode);
 
 /* Forget the interned owners no entry uses any more. */
 void procmap_owners_collect(struct procmap *pm);
+
+/* Ask for inode's holders to be looked for again at the next update (failing quietly on ENOMEM). */
+void procmap_want_rescan(struct procmap *pm, uint32_t inode);
 
 /* Close and free the holder processes' reps (procmap_prune.c). */
 void procmap_reps_free(struct procmap *pm);

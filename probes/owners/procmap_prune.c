@@ -2,12 +2,14 @@
 #include "base.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "procfile.h"
 #include "procmap_int.h"
 #include "sort.h"
 
@@ -109,6 +111,9 @@ static void prune_entry(struct procmap *pm, struct pm_entry *e, struct prune *pr
 		pr->forget = true;
 	} else if (!entry_drop_procs(pm, e, keep)) {
 		return;         /* no memory: looked at again next time round */
+	} else {
+		/* A worker that went may have had successors forked meanwhile: find them. */
+		procmap_want_rescan(pm, e->inode);
 	}
 	pr->removed += had - kept;
 	pr->changed = true;
@@ -362,4 +367,187 @@ unsigned procmap_prune_exited(struct procmap *pm, size_t max_checks)
 	if (pr.changed)
 		procmap_owners_collect(pm);
 	return pr.removed;
+}
+
+/* ---- holder states ---- */
+
+/* A holder whose state moved since its owner was made. */
+struct state_change {
+	int pid;
+	char state;
+};
+
+#define STATE_CHANGES_MAX 16
+
+/* Give every owner holding a changed pid its new state. Return: whether any owner changed. */
+static bool apply_states(struct procmap *pm, const struct state_change *ch, size_t nch)
+{
+	bool any = false;
+	size_t i, k;
+	unsigned j;
+
+	for (i = 0; i < pm->count; i++) {
+		struct pm_entry *e = &pm->entries[i];
+		struct owner o = *ownertab_get(&pm->owners, e->owner);
+		bool changed = false;
+		long idx;
+
+		for (j = 0; j < o.nprocs && j < OWNER_MAX_PROCS; j++)
+			for (k = 0; k < nch; k++)
+				if (o.procs[j].pid == ch[k].pid && o.procs[j].state != ch[k].state) {
+					o.procs[j].state = ch[k].state;
+					changed = true;
+				}
+		if (!changed)
+			continue;
+		/* Out of memory: this one keeps its old state until the next call. */
+		idx = ownertab_intern(&pm->owners, &o);
+		if (idx < 0)
+			continue;
+		e->owner = (uint32_t)idx;
+		any = true;
+	}
+	return any;
+}
+
+/* Stopped, traced, uninterruptible, zombie: a state that keeps a process from accepting. */
+static bool state_stuck(char st)
+{
+	return st == 'T' || st == 't' || st == 'D' || st == 'Z';
+}
+
+/*
+ * Only a move into, out of or between the stuck states counts: a busy
+ * worker goes from R to S and back many times a second, and making its
+ * owner anew each time would cost every tick a new generation.
+ */
+static bool state_moved(char had, char now)
+{
+	if (!now || now == had)
+		return false;
+	return state_stuck(had) || state_stuck(now);
+}
+
+/* Parents remembered at most: past it the memory starts again (a first sight asks nothing). */
+#define KIDS_MAX 256
+
+/* FNV-1a of pid's children list. Return: false when it cannot be read (no CONFIG_PROC_CHILDREN, gone). */
+static bool kids_hash(const struct procmap *pm, int pid, uint32_t *hash)
+{
+	char path[PATH_MAX], buf[4096];
+	uint32_t h = 2166136261U;
+	ssize_t n, i;
+
+	snprintf(path, sizeof(path), "%s/%d/task/%d/children", pm->proc_root, pid, pid);
+	n = procfile_read_head_at(AT_FDCWD, path, buf, sizeof(buf));
+	if (n < 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)buf[i];
+		h *= 16777619U;
+	}
+	*hash = h;
+	return true;
+}
+
+/* Return: whether pid's children changed since the last look (never on a first look). */
+static bool kids_changed(struct procmap *pm, int pid)
+{
+	uint32_t h;
+	size_t i;
+
+	if (!kids_hash(pm, pid, &h))
+		return false;
+	for (i = 0; i < pm->nkids; i++) {
+		if (pm->kids[i].pid != pid)
+			continue;
+		if (pm->kids[i].hash == h)
+			return false;
+		pm->kids[i].hash = h;
+		return true;
+	}
+	if (pm->nkids == KIDS_MAX)
+		pm->nkids = 0;
+	if (pm->nkids == pm->kids_cap) {
+		size_t cap = pm->kids_cap ? pm->kids_cap * 2 : 8;
+		struct pm_kids *k = realloc(pm->kids, cap * sizeof(*k));
+
+		if (!k)
+			return false;
+		pm->kids = k;
+		pm->kids_cap = cap;
+	}
+	pm->kids[pm->nkids++] = (struct pm_kids){ pid, h };
+	return false;
+}
+
+/* Is procs[j] of o the parent of another of o's holders (a master)? */
+static bool is_master(const struct owner *o, unsigned j)
+{
+	unsigned k;
+
+	for (k = 0; k < o->nprocs && k < OWNER_MAX_PROCS; k++)
+		if (k != j && o->procs[k].ppid == o->procs[j].pid)
+			return true;
+	return false;
+}
+
+/* Every socket whose owner holds pid is looked up afresh at the next update. */
+static void rescan_holders_of(struct procmap *pm, int pid)
+{
+	size_t i;
+	unsigned j;
+
+	for (i = 0; i < pm->count; i++) {
+		const struct owner *o = ownertab_get(&pm->owners, pm->entries[i].owner);
+
+		for (j = 0; j < o->nprocs && j < OWNER_MAX_PROCS; j++)
+			if (o->procs[j].pid == pid) {
+				procmap_want_rescan(pm, pm->entries[i].inode);
+				break;
+			}
+	}
+}
+
+/*
+ * A worker stopped (SIGSTOP, a debugger) or blocked (D) after it was found
+ * is the very one a person must see: states are read again, a slice of
+ * max_reads holders a call, in turn, and the owners that changed are made
+ * anew (a new generation).
+ */
+unsigned procmap_refresh_states(struct procmap *pm, size_t max_reads)
+{
+	struct state_change ch[STATE_CHANGES_MAX];
+	int forked[STATE_CHANGES_MAX];
+	size_t nch = 0, nforked = 0, reads = 0, n = pm->owners.count, i;
+
+	if (n == 0 || pm->count == 0)
+		return 0;
+	for (i = 0; i < n && reads < max_reads; i++) {
+		const struct owner *o = ownertab_get(&pm->owners, (uint32_t)((pm->states_next + i) % n));
+		unsigned j;
+
+		for (j = 0; j < o->nprocs && j < OWNER_MAX_PROCS; j++) {
+			char st = procinfo_state(pm->proc_root, o->procs[j].pid);
+
+			reads++;
+			/* 0: gone or unreadable, which is the prune's to find. */
+			if (state_moved(o->procs[j].state, st) && nch < STATE_CHANGES_MAX)
+				ch[nch++] = (struct state_change){ o->procs[j].pid, st };
+			if (st && is_master(o, j) && nforked < STATE_CHANGES_MAX) {
+				reads++;
+				if (kids_changed(pm, o->procs[j].pid))
+					forked[nforked++] = o->procs[j].pid;
+			}
+		}
+	}
+	pm->states_next = (pm->states_next + i) % n;
+	/* Before the states move the owners: the pids are looked for in the owners as they are. */
+	for (i = 0; i < nforked; i++)
+		rescan_holders_of(pm, forked[i]);
+	if (nch == 0 || !apply_states(pm, ch, nch))
+		return 0;
+	pm->generation++;
+	procmap_owners_collect(pm);
+	return (unsigned)nch;
 }

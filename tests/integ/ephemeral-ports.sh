@@ -46,4 +46,12 @@ jq -e '[.findings[] | select(.role == "cause") | {cause, listener}] == [{"cause"
 	"$WORK/status.json" >/dev/null ||
 	fail "ephemeral-ports on 127.0.0.1:$PORT should be the one primary cause: $(jq -c '[.findings[] | {cause, listener, role, explained_by}]' "$WORK/status.json")"
 stop_daemon
+# The one-shot diagnose, without the daemon, sees the same while the client still holds the range:
+# its two ticks are fewer than the daemon's wait for this signal, so its last tick must run the deep tier.
+note "one-shot diagnose"
+"$BACKLOGCTL" --json diagnose --interval 0.5 >"$WORK/diag.json" 2>"$WORK/diag.err"
+rc=$?
+[ $rc -eq 1 ] || fail "diagnose exited $rc, expected 1 (findings): $(cat "$WORK/diag.err")"
+jq -e "$filter"' | .evidence.sockets == '$RANGE "$WORK/diag.json" >/dev/null ||
+	fail "one-shot diagnose missed ephemeral-ports: $(jq -c '[.findings[] | {cause, listener}]' "$WORK/diag.json")"
 echo "PASS: ephemeral-ports towards 127.0.0.1:$PORT ($RANGE of $RANGE ports)"

@@ -28,6 +28,11 @@ jq -e --argjson want "$want" "$row"' | (.processes | map(.pid) | sort) == $want 
 	all(.processes[]; .comm == "tcpload" and (.cmdline | type) == "string" and
 		(.cmdline | contains("listen 127.0.0.1 8080 16 --fork 3")))' "$WORK/status.json" >/dev/null ||
 	fail "processes of 127.0.0.1:8080 should be $want, comm tcpload, cmdline with the listen arguments: $(jq -c "$row"' | .processes' "$WORK/status.json")"
+# Each holder's parent and state; the one that accepts is a child, never the parent that only holds the socket.
+jq -e --argjson p "$srv_PID" "$row"' | (.processes | all(.[]; (.state | type) == "string" and .ppid != null)) and
+	([.processes[] | select(.acceptor)] | length == 1 and .[0].pid != $p and .[0].ppid == $p)' \
+	"$WORK/status.json" >/dev/null ||
+	fail "holders' states, parents or acceptor wrong: $(jq -c "$row"' | .processes | map({pid, ppid, state, polls, acceptor})' "$WORK/status.json")"
 # The owner's user: this test runs as root.
 jq -e "$row"' | [.. | objects | .user? | select(. != null)] | length > 0 and all(. == "root")' \
 	"$WORK/status.json" >/dev/null ||

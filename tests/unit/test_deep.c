@@ -885,6 +885,42 @@ Test(synthetic, synrecv_sorted_and_capped)
 	free(b.p);
 }
 
+/*
+ * A server that accepts and never reads: its sockets hold 64 KiB unread
+ * each, its clients' sockets 2 MiB unsent each. The server's receive
+ * queues rank first (they have an owner to name); the clients' only after.
+ */
+Test(synthetic, holders_unread_before_unsent)
+{
+	struct buf b = { NULL, 0, 0 };
+	struct deep_sample ds;
+
+	for (size_t i = 0; i < 12; i++) {
+		struct sock_spec cl = { .family = AF_INET, .state = TCP_ESTABLISHED, .src4 = 0x7f000001,
+					.dst4 = 0x7f000001, .sport = (uint16_t)(40000 + i), .dport = 5000,
+					.wq = 2u << 20, .inode = (uint32_t)(900 + i), .cookie = 900 + i };
+		struct sock_spec sv = { .family = AF_INET, .state = TCP_ESTABLISHED, .src4 = 0x7f000001,
+					.dst4 = 0x7f000001, .sport = 5000, .dport = (uint16_t)(40000 + i),
+					.rq = 65536, .inode = (uint32_t)(700 + i), .cookie = 700 + i };
+
+		put_sock(&b, &cl);
+		put_sock(&b, &sv);
+	}
+	put_done(&b);
+	deep_sample_init(&ds);
+	deep_sample_reset(&ds, -1, -1);
+	parse_ok(&b, &ds, 1);
+	deep_sample_finish(&ds);
+	cr_assert_eq(ds.n_holders, DEEP_TOP_HOLDERS);
+	for (size_t i = 0; i < DEEP_TOP_HOLDERS; i++) {
+		cr_assert_eq(ds.holders[i].lport, 5000, "holder %zu is a client's (port %u)", i,
+			     ds.holders[i].lport);
+		cr_assert_eq(ds.holders[i].rqueue, 65536);
+	}
+	deep_sample_free(&ds);
+	free(b.p);
+}
+
 Test(synthetic, holders_top_ten)
 {
 	static const uint32_t rq[] = { 0, 10, 500, 20, 0, 30, 7000, 40, 500, 50, 60, 1, 70, 80, 90 };
@@ -893,7 +929,7 @@ Test(synthetic, holders_top_ten)
 	size_t n = ARRAY_SIZE(rq);
 
 	for (size_t i = 0; i < n; i++) {
-		/* wqueue counts too: socket 4 holds 0 + 100. */
+		/* Socket 4 holds 100 unsent bytes and nothing unread. */
 		struct sock_spec s = { .family = AF_INET, .state = TCP_CLOSE_WAIT, .src4 = 1, .dst4 = 2,
 				       .sport = (uint16_t)(1000 + i), .dport = 80, .rq = rq[i],
 				       .wq = i == 4 ? 100 : 0, .inode = (uint32_t)(500 + i),
@@ -907,9 +943,13 @@ Test(synthetic, holders_top_ten)
 	parse_ok(&b, &ds, 1);
 	deep_sample_finish(&ds);
 	cr_assert_eq(ds.n_holders, DEEP_TOP_HOLDERS);
-	/* 7000, 500 (i=2, met first), 500 (i=8), 100 (wq), 90, 80, 70, 60, 50, 40. */
+	/*
+	 * Unread bytes first: 7000, 500 (i=2, met first), 500 (i=8), 90, 80,
+	 * 70, 60, 50, 40, 30. Socket 4's 100 unsent bytes rank below every
+	 * unread byte: it is out.
+	 */
 	{
-		static const uint16_t want_port[] = { 1006, 1002, 1008, 1004, 1014, 1013, 1012, 1010, 1009, 1007 };
+		static const uint16_t want_port[] = { 1006, 1002, 1008, 1014, 1013, 1012, 1010, 1009, 1007, 1005 };
 
 		for (size_t i = 0; i < DEEP_TOP_HOLDERS; i++) {
 			cr_assert_eq(ds.holders[i].lport, want_port[i], "holder %zu: port %u, want %u",
@@ -918,7 +958,8 @@ Test(synthetic, holders_top_ten)
 			cr_assert_eq(ds.holders[i].inode, 500u + want_port[i] - 1000u);
 		}
 	}
-	cr_assert_eq(ds.holders[3].wqueue, 100);
+	for (size_t i = 0; i < DEEP_TOP_HOLDERS; i++)
+		cr_assert_eq(ds.holders[i].wqueue, 0, "the unsent-only socket outranked unread ones");
 	deep_sample_free(&ds);
 	free(b.p);
 }

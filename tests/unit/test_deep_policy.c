@@ -193,6 +193,27 @@ Test(deep_policy, sockets_near_the_port_range, .fini = world_done)
 	cr_assert_null(reason(&w), "sockstat unread");
 }
 
+/*
+ * backlogctl diagnose has two ticks: on its last, sockets near the port
+ * range run the deep tier at once (tick 2 of a 10-tick wait, however big
+ * the last run's cost), and a quiet host still does not.
+ */
+Test(deep_policy, oneshot_looks_on_its_last_tick, .fini = world_done)
+{
+	world_init(&w, 1);
+	w.in.every_ticks = 30;
+	w.ss.tcp_inuse = 10000;
+	w.ss.tcp_tw = 4200;
+	cr_assert_null(reason(&w), "the daemon waits 10 ticks for this signal");
+	w.in.oneshot = true;
+	cr_assert_str_eq(reason(&w), "sockets near the port range");
+	w.book.cost_ms = 1000000;
+	w.book.last_ms = w.in.mono_ms;
+	cr_assert_str_eq(reason(&w), "sockets near the port range", "one run: no budget to keep");
+	w.ss.tcp_tw = 0;
+	cr_assert_null(reason(&w), "no signal: a one-shot run does not walk every socket for nothing");
+}
+
 Test(deep_policy, a_run_is_booked, .fini = world_done)
 {
 	static struct deep_sample ds;

@@ -23,6 +23,7 @@
 #include "listener.h"
 #include "cgroup.h"
 #include "procinfo.h"
+#include "ownertab.h"
 #include "procmap.h"
 #include "procmap_fixture.h"
 #include "sockdiag.h"
@@ -1088,6 +1089,161 @@ Test(procmap_fake, proc_state)
 	cr_assert_eq(procinfo_state(root, 703), 'I');
 	cr_assert_eq(procinfo_state(root, 704), 0);
 	cr_assert_eq(procinfo_state(root, 705), 0);
+}
+
+/*
+ * An nginx master (300, never polls the listener) and its workers 301 and
+ * 302, whose epoll sets watch the listener's fd 6; 302 is stopped.
+ */
+static void prefork_with_epoll(void)
+{
+	static const int pids[] = { 300, 301, 302 };
+	static const char *const stats[] = {
+		"300 (nginx) S 1 300 300 0 -1 0\n",
+		"301 (nginx) S 300 300 300 0 -1 0\n",
+		"302 (nginx) T 300 300 300 0 -1 0\n",
+	};
+
+	for (int i = 0; i < 3; i++) {
+		char rel[64];
+
+		mk_proc(pids[i], "nginx\n", "0::/system.slice/nginx.service\n");
+		snprintf(rel, sizeof(rel), "%d/stat", pids[i]);
+		mk_file(rel, stats[i]);
+		mk_fd(pids[i], 6, "socket:[123]");
+		snprintf(rel, sizeof(rel), "%d/fdinfo", pids[i]);
+		mk_dir(rel);
+	}
+	/* The master's own epoll (its channel to the workers) does not watch fd 6. */
+	mk_fd(300, 9, "anon_inode:[eventpoll]");
+	mk_file("300/fdinfo/9", "pos:\t0\nflags:\t02\nmnt_id:\t15\n"
+		"tfd:        3 events:       19 data:                3  pos:0 ino:2a sdev:e\n");
+	for (int i = 1; i < 3; i++) {
+		char rel[64];
+
+		mk_fd(pids[i], 11, "anon_inode:[eventpoll]");
+		snprintf(rel, sizeof(rel), "%d/fdinfo/11", pids[i]);
+		mk_file(rel, "pos:\t0\nflags:\t02\nmnt_id:\t15\n"
+			"tfd:        9 events:       19 data:       9  pos:0 ino:2a sdev:e\n"
+			"tfd:        6 events:       19 data:       6  pos:0 ino:7b sdev:8\n");
+	}
+}
+
+/* Each holder's ppid, state and polling are read; the acceptor is a polling worker, the stopped one first. */
+Test(procmap_fake, prefork_acceptor)
+{
+	uint32_t ino = 123;
+	struct procmap *pm;
+	const struct owner *o;
+	const struct owner_proc *a;
+
+	prefork_with_epoll();
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+	o = procmap_get(pm, 123);
+	cr_assert_eq(o->nprocs, 3);
+	cr_assert_eq(o->procs[0].ppid, 1);
+	cr_assert_eq(o->procs[0].state, 'S');
+	cr_assert_not(o->procs[0].polls, "the master's epoll watches fd 3, not the listener's fd 6");
+	cr_assert_eq(o->procs[1].ppid, 300);
+	cr_assert(o->procs[1].polls);
+	cr_assert_eq(o->procs[2].state, 'T');
+	cr_assert(o->procs[2].polls);
+	a = owner_acceptor(o);
+	cr_assert_eq(a->pid, 302, "the stopped polling worker, not the master: %d", a->pid);
+	cr_assert_eq(owner_parent(o, a)->pid, 300);
+	procmap_free(pm);
+}
+
+/* A worker stopped after it was found is shown stopped; R and S alone move nothing. */
+Test(procmap_fake, states_read_again)
+{
+	uint32_t ino = 123;
+	struct procmap *pm;
+	unsigned long gen;
+
+	prefork_with_epoll();
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+	cr_assert_eq(procmap_get(pm, 123)->procs[1].state, 'S');
+	gen = procmap_generation(pm);
+	cr_assert_eq(procmap_refresh_states(pm, 64), 0);
+	mk_file("301/stat", "301 (nginx) R 300 300 300 0 -1 0\n");
+	cr_assert_eq(procmap_refresh_states(pm, 64), 0, "S to R is no change worth an owner");
+	cr_assert_eq(procmap_generation(pm), gen);
+	mk_file("301/stat", "301 (nginx) T 300 300 300 0 -1 0\n");
+	mk_file("302/stat", "302 (nginx) S 300 300 300 0 -1 0\n");
+	cr_assert_eq(procmap_refresh_states(pm, 64), 2);
+	cr_assert_neq(procmap_generation(pm), gen);
+	cr_assert_eq(procmap_get(pm, 123)->procs[1].state, 'T', "stopped since it was found");
+	cr_assert_eq(procmap_get(pm, 123)->procs[2].state, 'S', "continued since");
+	cr_assert_eq(owner_acceptor(procmap_get(pm, 123))->pid, 301);
+	procmap_free(pm);
+}
+
+/* A master that forks one more worker, none leaving: its socket is looked up afresh and the worker listed. */
+Test(procmap_fake, new_child_of_master_found)
+{
+	uint32_t ino = 123;
+	struct procmap *pm;
+
+	prefork_with_epoll();
+	mk_dir("300/task");
+	mk_dir("300/task/300");
+	mk_file("300/task/300/children", "301 302 ");
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+	procmap_refresh_states(pm, 64);
+	procmap_refresh_states(pm, 64);
+	cr_assert_not(procmap_rescan_wanted(pm), "the same children: nothing to look for");
+	mk_proc(303, "nginx\n", "0::/system.slice/nginx.service\n");
+	mk_file("303/stat", "303 (nginx) S 300 300 300 0 -1 0\n");
+	mk_fd(303, 6, "socket:[123]");
+	mk_file("300/task/300/children", "301 302 303 ");
+	procmap_refresh_states(pm, 64);
+	cr_assert(procmap_rescan_wanted(pm), "the master forked");
+	cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+	cr_assert_eq(procmap_get(pm, 123)->nprocs, 4);
+	cr_assert_eq(procmap_get(pm, 123)->procs[3].pid, 303);
+	procmap_refresh_states(pm, 64);
+	cr_assert_not(procmap_rescan_wanted(pm));
+	procmap_free(pm);
+}
+
+/*
+ * nginx -s reload: the new worker 303 is forked while the old ones still
+ * hold the listener; when an old one goes, the next update finds 303.
+ */
+Test(procmap_fake, reload_finds_new_workers)
+{
+	uint32_t ino = 123;
+	struct procmap *pm;
+	const struct owner *o;
+
+	prefork_with_epoll();
+	pm = procmap_new(root);
+	cr_assert_not_null(pm);
+	cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+	cr_assert_eq(procmap_get(pm, 123)->nprocs, 3);
+	mk_proc(303, "nginx\n", "0::/system.slice/nginx.service\n");
+	mk_file("303/stat", "303 (nginx) S 300 300 300 0 -1 0\n");
+	mk_fd(303, 6, "socket:[123]");
+	cr_assert_not(procmap_rescan_wanted(pm));
+	rm_proc(301);
+	rm_proc(302);
+	cr_assert_eq(procmap_prune_exited(pm, 4), 2);
+	cr_assert(procmap_rescan_wanted(pm), "holders went while the master stays");
+	cr_assert_eq(procmap_update(pm, &ino, 1), 0);
+	cr_assert_not(procmap_rescan_wanted(pm));
+	o = procmap_get(pm, 123);
+	cr_assert_eq(o->nprocs, 2);
+	cr_assert_eq(o->procs[0].pid, 300);
+	cr_assert_eq(o->procs[1].pid, 303, "the new worker is listed");
+	cr_assert_eq(owner_acceptor(o)->pid, 303, "a child of the master, not the master");
+	procmap_free(pm);
 }
 
 /* ---- cgroup text -> unit ---- */

@@ -1281,6 +1281,10 @@ Test(report, explain_host_interface_destination)
 	add_extra(&e->f, "nf_conntrack_count", 100);
 	add_host_entry(CAUSE_LINK_DROPS, "eth0", SCOPE_INTERFACE);
 	add_host_entry(CAUSE_EPHEMERAL_PORTS, "10.0.0.5:5432", SCOPE_DESTINATION);
+	/* The deep tier's top holder, named by procmap: the server that does not read. */
+	deep.holders[0].pid = 812;
+	snprintf(deep.holders[0].comm, sizeof(deep.holders[0].comm), "nginx");
+	deep.holders[0].inode = 77;
 
 	x = report_explain(&m, "host", err, sizeof(err));
 	cr_assert_not_null(x, "%s", err);
@@ -1290,14 +1294,16 @@ Test(report, explain_host_interface_destination)
 	cr_assert_str_eq(get_str(c, "subject"), "host");
 	assert_null(c, "listener");
 	names = step_names(c);
-	cr_assert_str_eq(names, "sockets conntrack kernel finding evidence", "%s", names);
+	cr_assert_str_eq(names, "sockets holders conntrack kernel finding evidence", "%s", names);
 	free(names);
 	cr_assert(strstr(step_text(c, 0), "orphaned 3 of net.ipv4.tcp_max_orphans 1024") != NULL, "%s", step_text(c, 0));
-	cr_assert(strstr(step_text(c, 1), "100 connections tracked of net.netfilter.nf_conntrack_max 128; "
-			 "this tick: drop +7") != NULL, "%s", step_text(c, 1));
-	cr_assert(strstr(step_text(c, 2), "possible SYN flooding on 127.0.0.1 port 8080 (sending cookies); "
-			 "conntrack-full") != NULL, "%s", step_text(c, 2));
-	cr_assert(strncmp(step_text(c, 3), "conntrack-full (warning): host is in trouble.", 45) == 0);
+	cr_assert_str_eq(step_text(c, 1), "the sockets holding most memory, unread bytes first: [::1]:443 -> "
+			 "[::1]:50000 CLOSE_WAIT unread 1048576 B unsent 10 B nginx[812]");
+	cr_assert(strstr(step_text(c, 2), "100 connections tracked of net.netfilter.nf_conntrack_max 128; "
+			 "this tick: drop +7") != NULL, "%s", step_text(c, 2));
+	cr_assert(strstr(step_text(c, 3), "possible SYN flooding on 127.0.0.1 port 8080 (sending cookies); "
+			 "conntrack-full") != NULL, "%s", step_text(c, 3));
+	cr_assert(strncmp(step_text(c, 4), "conntrack-full (warning): host is in trouble.", 45) == 0);
 	cr_assert_eq(json_array_size(get(c, "findings")), 1);
 	json_decref(x);
 
