@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -432,6 +433,13 @@ static int config_read(const char *path, char **text, size_t *len, char *msg, si
 		close(fd);
 		snprintf(msg, msglen, "%s", strerror(e));
 		return -e;
+	}
+	/* -f /dev/null is the usual way to say "no file, the defaults". */
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+		close(fd);
+		*text = NULL;
+		*len = 0;
+		return 0;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
 		close(fd);

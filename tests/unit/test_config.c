@@ -255,6 +255,16 @@ Test(config, directory_and_fifo_are_refused)
 	rmdir(dir);
 }
 
+Test(config, dev_null_is_the_defaults)
+{
+	struct config cfg;
+	char err[256] = "";
+
+	config_defaults(&cfg);
+	cr_assert_eq(config_load("/dev/null", &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg.tick_ms, 1000);
+}
+
 /* A list longer than the 199 bytes libinih cut lines at is read whole, with its comment. */
 Test(config, long_lines_and_comments)
 {
