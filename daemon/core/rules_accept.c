@@ -73,16 +73,18 @@ static bool seen_full(const struct tracked *tr, unsigned window)
 }
 
 /*
- * The stall evidence of tr: a full run of STALL_MIN_MS that overflowed
- * (its drops show clients were turned away, not merely kept waiting), going
- * on now, or ended within STALL_ECHO_MS.
+ * The stall evidence of tr: a full run that overflowed (its drops show
+ * clients were turned away, not merely kept waiting), seen full by at least
+ * slow_accept_ticks ticks and for STALL_MIN_MS, going on now, or ended
+ * within STALL_ECHO_MS.
  */
-static void judge_stall(const struct tracked *tr, int64_t now_ms, struct verdict *v)
+static void judge_stall(const struct tracked *tr, const struct ctx *c, struct verdict *v)
 {
-	int64_t ago = now_ms - tr->stall_end_ms;
+	int64_t ago = c->t->now_ms - tr->stall_end_ms;
 
 	v->stall_ms = tracked_full_ms(tr);
-	v->stalled = v->stall_ms >= STALL_MIN_MS && tr->full_drops > 0;
+	v->stalled = v->stall_ms >= STALL_MIN_MS && tr->ticks_full >= c->th.slow_accept_ticks &&
+		     tr->full_drops > 0;
 	if (v->stalled || tr->stall_end_ms == 0 || tr->stall_ms < STALL_MIN_MS || tr->stall_drops == 0)
 		return;
 	if (ago >= 0 && ago <= STALL_ECHO_MS) {
@@ -102,9 +104,8 @@ static void judge_stall(const struct tracked *tr, int64_t now_ms, struct verdict
  * polls, and then only the counter saw it.
  *
  * One cause per listener: the application (stopped owner, a stall now or
- * lately, a queue full for slow_accept_ticks) before the backlog, because
- * a bigger backlog only delays the drops of an application that does not
- * accept.
+ * lately) before the backlog, because a bigger backlog only delays the
+ * drops of an application that does not accept.
  */
 static bool judge(const struct tracked *tr, const struct ctx *c, struct verdict *v)
 {
@@ -115,12 +116,12 @@ static bool judge(const struct tracked *tr, const struct ctx *c, struct verdict 
 	memset(v, 0, sizeof(*v));
 	overflow = tr->drops_delta > 0 &&
 		   (seen_full(tr, c->th.full_window_ticks) || c->overflows > 0);
-	judge_stall(tr, c->t->now_ms, v);
+	judge_stall(tr, c, v);
 	if (!overflow && !v->stalled)
 		return false;
 
 	v->stopped = tr->owner_state == 'T' || tr->owner_state == 't';
-	if (v->stopped || v->stalled || v->echo || tr->ticks_full >= c->th.slow_accept_ticks)
+	if (v->stopped || v->stalled || v->echo)
 		cls = CAUSE_SLOW_ACCEPT;
 	else if (somaxconn_known(lim) && (int64_t)tr->l.backlog >= lim->somaxconn)
 		cls = CAUSE_BACKLOG_CLAMPED;

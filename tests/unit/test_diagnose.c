@@ -878,7 +878,7 @@ Test(catalogue, default_thresholds)
 	struct diag_thresholds thr;
 
 	diag_thresholds_default(&thr);
-	cr_assert_eq(thr.slow_accept_ticks, 5);
+	cr_assert_eq(thr.slow_accept_ticks, 2);
 	cr_assert_eq(thr.full_window_ticks, 3);
 	cr_assert_eq(thr.gap_memory_secs, 300);
 	cr_assert_eq(thr.ephemeral_pct, 80);
