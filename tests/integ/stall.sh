@@ -6,8 +6,20 @@
 # verdict rests on the queue alone: full at every sample and never draining.
 . "$(dirname "$0")/lib.sh"
 require_tools jq ip python3
-enter_ns "-n"
+enter_ns "-n -m"
 setup_work
+
+# With a real journald (private to this namespace) the records are checked too.
+JOURNALD=/lib/systemd/systemd-journald
+JOURNAL=""
+if [ -x "$JOURNALD" ] && command -v journalctl >/dev/null 2>&1 &&
+	mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/log; then
+	mkdir -p /run/systemd/journal /var/log/journal
+	"$JOURNALD" >"$WORK/journald.log" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for 50 "journald socket" test -S /run/systemd/journal/socket
+	JOURNAL=1
+fi
 
 PORT=8090
 L="127.0.0.1:$PORT"
@@ -75,6 +87,19 @@ opened=$(grep -E "^<[0-9]>backlogd: [a-z-]+ on $L" "$WORK/backlogd.log" | grep -
 if grep -E "^<[0-9]>backlogd: backlog-small on $L" "$WORK/backlogd.log" >/dev/null; then
 	grep -qE "^<3>backlogd: slow-accept on $L.* \(revised from backlog-small\): " "$WORK/backlogd.log" ||
 		fail "opened as backlog-small and never revised"
+fi
+if [ -n "$JOURNAL" ]; then
+	journalctl -o json --no-pager SYSLOG_IDENTIFIER=backlogd BACKLOGD_LISTENER="$L" >"$WORK/records.json"
+	jq -c '{BACKLOGD_STATE, BACKLOGD_CAUSE, BACKLOGD_REVISED_FROM, BACKLOGD_STALL_MS}' "$WORK/records.json"
+	[ "$(jq -s '[.[] | select(.BACKLOGD_STATE == "open")] | length' "$WORK/records.json")" -eq 1 ] ||
+		fail "expected one opening record for $L"
+	jq -se '[.[] | select(.BACKLOGD_STATE == "revised")] |
+		all(.BACKLOGD_CAUSE == "slow-accept" and .BACKLOGD_REVISED_FROM == "backlog-small"
+		    and (.BACKLOGD_STALL_MS | tonumber) >= 1500 and (.MESSAGE | contains("(revised from backlog-small)")))' \
+		"$WORK/records.json" >/dev/null || fail "a revision record is wrong"
+	jq -se '[.[] | select(.BACKLOGD_STATE == "open" or .BACKLOGD_STATE == "revised")] | last |
+		.BACKLOGD_CAUSE == "slow-accept"' "$WORK/records.json" >/dev/null ||
+		fail "the journal's last word on $L is not slow-accept"
 fi
 stop_daemon
 echo "PASS: a 3 s stall is slow-accept ($stall_ms ms full), one finding for $L"
