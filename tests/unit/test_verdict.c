@@ -4,13 +4,19 @@
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
+
+#include "daemon/backlogctl/render.h"
+#include "daemon/backlogd/alert.h"
 #include "diagnose.h"
 #include "fast_peaks.h"
 #include "finding_text.h"
 #include "findings.h"
+#include "report.h"
 #include "track.h"
 
 #define MAX_EVENTS 64
@@ -357,5 +363,52 @@ Test(verdict, a_full_queue_without_drops_is_no_stall)
 	for (i = 0; i < 20; i++)
 		cr_assert_eq(tick(&s, 0, 5, 0, 0), 0);
 	cr_assert_eq(s.n, 0);
+	scen_free(&s);
+}
+
+/* The revision as every consumer says it: the journal's MESSAGE, the findings JSON and backlogctl findings. */
+Test(verdict, a_revision_is_said_in_the_journal_json_and_table)
+{
+	struct verdict_scen s;
+	const struct finding_entry *e;
+	char message[8192];
+	char *table = NULL;
+	size_t table_len = 0;
+	json_t *doc, *je;
+	FILE *out;
+	int i;
+
+	scen_init(&s, 5, 0);
+	tick(&s, 0, 0, 0, 0);
+	bursty(&s, 2);
+	for (i = 0; i < 4; i++)
+		tick(&s, 0, 6, 3, 0);
+	e = the_finding(&s);
+	cr_assert_eq(e->f.cause, CAUSE_SLOW_ACCEPT);
+
+	alert_message(e, FINDING_EVENT_REVISED, message, sizeof(message));
+	cr_assert(strstr(message, "slow-accept on 127.0.0.1:8080 (revised from backlog-small): ") == message,
+		  "%s", message);
+	cr_assert(strstr(message, "stayed full for"), "the record says why: %s", message);
+	alert_message(e, FINDING_EVENT_OPENED, message, sizeof(message));
+	cr_assert_null(strstr(message, "revised"), "%s", message);
+
+	doc = report_findings(&s.ft);
+	cr_assert_eq(json_array_size(doc), 1);
+	je = json_array_get(doc, 0);
+	cr_assert_str_eq(json_string_value(json_object_get(je, "cause")), "slow-accept");
+	cr_assert_str_eq(json_string_value(json_object_get(je, "revised_from")), "backlog-small");
+	cr_assert_eq(json_integer_value(json_object_get(je, "revised_at")), e->revised_at);
+	cr_assert_eq(json_integer_value(json_object_get(je, "first_seen")), e->first_seen);
+
+	out = open_memstream(&table, &table_len);
+	cr_assert_not_null(out);
+	render_findings(out, doc);
+	cr_assert_eq(fclose(out), 0);
+	cr_assert(strstr(table, "revised from backlog-small at "), "%s", table);
+	cr_assert_eq(strstr(table, "backlog-small"), strstr(table, "revised from backlog-small") + 13,
+		     "backlog-small named only as what it was: %s", table);
+	free(table);
+	json_decref(doc);
 	scen_free(&s);
 }
