@@ -151,6 +151,10 @@ static void write_reason(struct sbuf *sb, const struct finding *f, const struct 
 		sb_printf(sb, " without draining, so ");
 		actor(tr, f, sb);
 		sb_printf(sb, " has not called accept() in that time");
+		/* Read while it drops: a process blocked in the kernel explains the stall. */
+		if (tr->owner_state == 'D')
+			sb_printf(sb, " (its process is in uninterruptible sleep, state D: blocked in "
+				  "the kernel, on disk or network file system I/O)");
 	} else if (v->underlying == CAUSE_SLOW_ACCEPT && v->echo) {
 		sb_printf(sb, "because the application stalled: the queue stayed full for ");
 		sb_secs(sb, v->stall_ms);

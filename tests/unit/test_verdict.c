@@ -37,6 +37,7 @@ struct verdict_scen {
 	int64_t overflows;          /* TcpExt.ListenOverflows total */
 	int64_t embryonic_rsts;     /* TcpExt.EmbryonicRsts total; -1: not read */
 	int64_t now_ms;
+	char owner_state;           /* the owner's state the monitor reads while drops move; 0 unknown */
 	unsigned n;
 	enum finding_event event[MAX_EVENTS];
 	enum cause cause[MAX_EVENTS];
@@ -134,6 +135,7 @@ static size_t tick(struct verdict_scen *s, uint32_t dip, uint32_t queue, uint32_
 	sample.listeners = &set;
 	sample.counters = &host;
 	sample.limits = &s->lim;
+	sample.owner_states = s->owner_state ? &s->owner_state : NULL;
 	cr_assert_eq(track_tick(&s->t, &sample, s->now_ms), 0);
 	cr_assert_eq(diagnose(&s->t, NULL, &s->out), 0);
 	cr_assert_eq(findings_update(&s->ft, &s->out, s->now_ms / 1000, 30, record, s), 0);
@@ -410,5 +412,32 @@ Test(verdict, a_revision_is_said_in_the_journal_json_and_table)
 		     "backlog-small named only as what it was: %s", table);
 	free(table);
 	json_decref(doc);
+	scen_free(&s);
+}
+
+/* The holder's state is evidence: blocked in the kernel (D) is said; it alone is no stall. */
+Test(verdict, a_stalled_owner_in_state_d_is_said)
+{
+	struct verdict_scen s;
+	int i;
+
+	scen_init(&s, 5, 0);
+	tick(&s, 0, 0, 0, 0);
+	for (i = 0; i < 3; i++)
+		tick(&s, 0, 6, 3, 0);
+	cr_assert_not(says(&the_finding(&s)->f, "state D"), "the owner's state was not read");
+	s.owner_state = 'D';
+	tick(&s, 0, 6, 3, 0);
+	cr_assert_eq(the_finding(&s)->f.cause, CAUSE_SLOW_ACCEPT);
+	cr_assert(says(&the_finding(&s)->f, "uninterruptible sleep, state D"));
+	scen_free(&s);
+
+	/* D at a tick that is no stall: backlog-small, nothing said of it. */
+	scen_init(&s, 5, 0);
+	tick(&s, 0, 0, 0, 0);
+	s.owner_state = 'D';
+	tick(&s, 0, 6, 3, 0);
+	cr_assert_eq(the_finding(&s)->f.cause, CAUSE_BACKLOG_SMALL);
+	cr_assert_not(says(&the_finding(&s)->f, "state D"));
 	scen_free(&s);
 }
