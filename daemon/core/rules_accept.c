@@ -163,11 +163,6 @@ static void write_reason(struct sbuf *sb, const struct finding *f, const struct 
 		sb_printf(sb, " ago, while ");
 		actor(tr, f, sb);
 		sb_printf(sb, " did not call accept(), and the clients it turned away are retrying");
-	} else if (v->underlying == CAUSE_SLOW_ACCEPT) {
-		sb_printf(sb, "because the queue stayed full for %u tick%s: ", tr->ticks_full,
-			  tr->ticks_full == 1 ? "" : "s");
-		actor(tr, f, sb);
-		sb_printf(sb, " is not calling accept() fast enough");
 	} else if (v->underlying == CAUSE_BACKLOG_CLAMPED) {
 		sb_printf(sb, "because its backlog is capped at net.core.somaxconn=%" PRId64,
 			  lim->somaxconn);
