@@ -324,10 +324,10 @@ static int floor_dump(struct floor *f)
 	return r;
 }
 
-static void on_finding(const struct finding_entry *e, bool opened, void *arg)
+static void on_finding(const struct finding_entry *e, enum finding_event ev, void *arg)
 {
 	(void)e;
-	(void)opened;
+	(void)ev;
 	(void)arg;
 }
 

@@ -10,7 +10,7 @@
 #include "track.h"
 
 struct diag_thresholds {
-	/* Queue full this many consecutive ticks while dropping: slow-accept. */
+	/* slow-accept: the queue seen full by this many consecutive ticks (and 1.5 s), no drain between. */
 	unsigned slow_accept_ticks;
 	/* A drop counts as an overflow when the queue was seen full within this many ticks. */
 	unsigned full_window_ticks;

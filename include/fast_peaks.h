@@ -13,6 +13,7 @@ struct fast_peak {
 	uint32_t queue;           /* the highest queue seen */
 	uint32_t backlog;         /* its backlog in that sample */
 	unsigned samples;         /* how many fast samples saw it */
+	unsigned below_full;      /* how many saw its queue below full: it drained meanwhile */
 };
 
 /*

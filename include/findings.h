@@ -15,10 +15,24 @@ enum finding_state {
 struct finding_entry {
 	struct finding f;          /* the latest firing of it */
 	enum finding_state state;
-	int64_t first_seen;        /* wall clock, seconds */
+	int64_t first_seen;        /* wall clock, seconds; a revision keeps it */
 	int64_t last_seen;
 	int64_t resolved_at;       /* 0 while active */
 	unsigned long fired_ticks;
+	/*
+	 * The verdict before the latest revision of this episode: its cause,
+	 * or for overflow-reset before and after, its underlying cause (the
+	 * one that changed). CAUSE_NONE when never revised.
+	 */
+	enum cause revised_from;
+	int64_t revised_at;        /* wall clock, seconds; 0 when never revised */
+};
+
+/* What just happened to an entry, for the callback. */
+enum finding_event {
+	FINDING_EVENT_OPENED,      /* a new episode */
+	FINDING_EVENT_REVISED,     /* the same episode, another verdict: e->revised_from says which was */
+	FINDING_EVENT_RESOLVED,    /* not seen for the quiet period (or its namespace went) */
 };
 
 struct finding_table {
@@ -28,17 +42,21 @@ struct finding_table {
 	size_t max_resolved;       /* resolved entries kept for status, oldest dropped */
 };
 
-/* opened: true when e just opened, false when it just resolved. */
-typedef void (*finding_cb)(const struct finding_entry *e, bool opened, void *arg);
+/* Called once per event of e; never per tick. */
+typedef void (*finding_cb)(const struct finding_entry *e, enum finding_event ev, void *arg);
 
 void findings_init(struct finding_table *ft, size_t max_resolved);
 void findings_free(struct finding_table *ft);
 
 /*
- * Merge this tick's firing findings (keyed by cause + listener) into ft at
- * time now (seconds). A new key opens (cb opened=true); a firing key is
- * refreshed; an active key not fired for quiet_secs resolves (cb
- * opened=false); a resolved key that fires again reopens.
+ * Merge this tick's firing findings into ft at time now (seconds). The key
+ * is cause + listener, except that the accept-queue family (backlog-small,
+ * backlog-clamped, slow-accept, overflow-reset) shares one key per listener:
+ * a listener's overflow has one cause at a time. A new key opens (cb
+ * OPENED); a firing key is refreshed, or revised in place when its verdict
+ * changed (cb REVISED: first_seen kept, revised_from set); an active key
+ * not fired for quiet_secs resolves (cb RESOLVED); a resolved key that
+ * fires again reopens.
  * Return: 0 or -ENOMEM (ft stays consistent).
  */
 int findings_update(struct finding_table *ft, const struct finding_list *firing,

@@ -49,7 +49,9 @@ size_t addr_len(uint8_t family);
 bool listener_is_wildcard(const struct listener *l);
 /* Same family, address and port. */
 bool listener_same_endpoint(const struct listener *a, const struct listener *b);
-/* The kernel's sk_acceptq_is_full: the queue holds backlog + 1 when full. */
+/* An accept queue of this length is full: not empty, at its backlog or past it. The one full test. */
+bool acceptq_full(uint32_t queue, uint32_t backlog);
+/* acceptq_full() of l's queue and backlog. */
 bool listener_queue_full(const struct listener *l);
 
 #endif

@@ -18,6 +18,11 @@
 
 /* Ticks of per-listener history kept; bounds memory and the rules' window. */
 #define TRACK_HISTORY 32
+/*
+ * How long an ended stall is remembered: its clients' dropped SYNs come back
+ * 1, 3, 7 and 15 s later, and the overflow they make is the stall's.
+ */
+#define TRACK_STALL_KEEP_MS 30000
 
 struct tick_point {
 	uint32_t queue;
@@ -35,8 +40,19 @@ struct tracked {
 	uint32_t drops_delta;     /* drops since the previous tick (0 on the first) */
 	uint64_t drops_total;     /* drops seen since first seen */
 	uint32_t peak_queue;      /* highest queue seen */
-	unsigned ticks_full;      /* consecutive ticks with queue > backlog, up to now */
+	unsigned ticks_full;      /* consecutive ticks with the queue full (acceptq_full), no drain seen between */
 	unsigned ticks_seen;
+	/*
+	 * Stalls: how long the queue has been seen full at every sample, tick
+	 * or fast, with none seeing it drain. An application that accepts
+	 * lets the queue dip below full; one that stopped (a blocked event
+	 * loop, a GC pause, a stopped worker) keeps it full, arrivals or not.
+	 */
+	int64_t full_since_ms;    /* the first tick of the current full run; 0 when not full */
+	uint64_t full_drops;      /* drops counted during the current full run */
+	int64_t stall_ms;         /* the longest full run that ended lately (see TRACK_STALL_KEEP_MS) */
+	int64_t stall_end_ms;     /* when it was last seen full; 0 none */
+	uint64_t stall_drops;     /* drops counted during it */
 	/*
 	 * The history, read with tracked_hist. Most listeners of a big host
 	 * are idle, every point the same: they keep that one point (hist_same)
@@ -176,6 +192,14 @@ bool track_host_delta(const struct track *t, const char *name, int64_t *delta);
 static inline const struct owner *tracked_owner(const struct tracked *tr)
 {
 	return tr->owner ? tr->owner : &owner_unknown;
+}
+
+/* Return: how long tr's queue has been full with no drain seen, up to its latest tick; 0 when not full. */
+static inline int64_t tracked_full_ms(const struct tracked *tr)
+{
+	/* A wall clock that stepped back makes no negative stall. */
+	return tr->full_since_ms && tr->last_seen_ms > tr->full_since_ms ?
+	       tr->last_seen_ms - tr->full_since_ms : 0;
 }
 
 /* Return: history point k ticks ago (0 = newest), or NULL past hist_len. */

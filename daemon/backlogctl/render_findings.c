@@ -54,7 +54,8 @@ static void finding_details(FILE *out, const json_t *f, size_t width)
 	const char *remedy = jget_str(f, "remedy");
 	const char *detail = jget_str(f, "detail");
 	const char *state = jget_str(f, "state");
-	char first[32], last[32], resolved[32], line[160];
+	const char *revised_from = jget_str(f, "revised_from");
+	char first[32], last[32], resolved[32], line[160], was[40], when[32];
 
 	if (message && *message)
 		print_wrapped(out, 4, "", message, width);
@@ -73,6 +74,13 @@ static void finding_details(FILE *out, const json_t *f, size_t width)
 		snprintf(line, sizeof(line), "seen %s .. %s", first, last);
 	}
 	print_wrapped(out, 4, "", line, 0);
+	/* The one finding of a listener's overflow says what it was before it was revised. */
+	if (revised_from && *revised_from) {
+		copy_clean(was, sizeof(was), revised_from);
+		format_time(when, sizeof(when), f, "revised_at");
+		snprintf(line, sizeof(line), "revised from %s at %s", was, when);
+		print_wrapped(out, 4, "", line, 0);
+	}
 }
 
 /*

@@ -1,4 +1,4 @@
-/* alert.c: one journal record per finding opening and per resolution. */
+/* alert.c: one journal record per finding opening, revision and resolution. */
 #include "base.h"
 
 #include <stdarg.h>
@@ -129,13 +129,20 @@ static bool in_host_netns(const struct finding *f)
 	return len == 0 || (len == 4 && memcmp(f->netns_name, "host", 4) == 0);
 }
 
+/* "open", "revised", "resolved": BACKLOGD_STATE. */
+static const char *event_state(enum finding_event ev)
+{
+	return ev == FINDING_EVENT_OPENED ? "open" : ev == FINDING_EVENT_REVISED ? "revised" : "resolved";
+}
+
 /*
- * One journal record for e opening (opened) or resolving. A side effect
- * gets its own record, at notice at most: the record of its cause is the
- * one to act on. Its words come from finding_words(), which says once that
- * it is a side effect; the record adds none of its own.
+ * One journal record for e opening, being revised or resolving. A side
+ * effect gets its own record, at notice at most: the record of its cause is
+ * the one to act on. Its words come from finding_words(), which says once
+ * that it is a side effect; the record adds none of its own. A revision is
+ * the new verdict's record, saying which it replaces; its message says why.
  */
-void alert_message(const struct finding_entry *e, bool opened, char *buf, size_t len)
+void alert_message(const struct finding_entry *e, enum finding_event ev, char *buf, size_t len)
 {
 	const struct finding *f = &e->f;
 	const char *code = cause_code(f->cause);
@@ -148,15 +155,20 @@ void alert_message(const struct finding_entry *e, bool opened, char *buf, size_t
 	if (!in_host_netns(f))
 		snprintf(where, sizeof(where), "[%.*s] ", (int)sizeof(f->netns_name), f->netns_name);
 	finding_words(f, &w);
-	if (opened)
+	if (ev == FINDING_EVENT_OPENED)
 		snprintf(buf, len, "%s%s on %s: %s Fix: %s", where, code, f->subject, w.message, w.remedy);
+	else if (ev == FINDING_EVENT_REVISED)
+		snprintf(buf, len, "%s%s on %s (revised from %s): %s Fix: %s", where, code, f->subject,
+			 cause_code(e->revised_from) ? cause_code(e->revised_from) : "unknown",
+			 w.message, w.remedy);
 	else
 		snprintf(buf, len, "%sresolved: %s on %s, not seen for the quiet period (active %lld s)",
 			 where, code, f->subject, (long long)(e->last_seen - e->first_seen));
 }
 
-void alert_emit(const struct finding_entry *e, bool opened)
+void alert_emit(const struct finding_entry *e, enum finding_event ev)
 {
+	bool opened = ev != FINDING_EVENT_RESOLVED;
 	const struct finding *f = &e->f;
 	const char *code = cause_code(f->cause);
 	const char *by = side_effect_of(f);
@@ -172,7 +184,7 @@ void alert_emit(const struct finding_entry *e, bool opened)
 		code = "unknown";
 	if (by && priority < LOG_NOTICE)
 		priority = LOG_NOTICE;
-	alert_message(e, opened, message, sizeof(message));
+	alert_message(e, ev, message, sizeof(message));
 	finding_words(f, &w);
 
 	r = calloc(1, sizeof(*r));
@@ -184,7 +196,9 @@ void alert_emit(const struct finding_entry *e, bool opened)
 		field(r, "BACKLOGD_CAUSE=%s", code);
 		if (f->underlying != f->cause)
 			field(r, "BACKLOGD_UNDERLYING=%s", cause_code(f->underlying));
-		field(r, "BACKLOGD_STATE=%s", opened ? "open" : "resolved");
+		field(r, "BACKLOGD_STATE=%s", event_state(ev));
+		if (ev == FINDING_EVENT_REVISED && cause_code(e->revised_from))
+			field(r, "BACKLOGD_REVISED_FROM=%s", cause_code(e->revised_from));
 		field(r, "BACKLOGD_SCOPE=%s", scope ? scope : "unknown");
 		if (by)
 			field(r, "BACKLOGD_EXPLAINED_BY=%s", by);

@@ -11,13 +11,14 @@
 void alert_init(bool to_stderr);
 
 /*
- * The record's MESSAGE for e opening (opened) or resolving, into buf: the
- * namespace when not the host's, the cause, the subject, then the words of
- * finding_words() and nothing of its own. Cut to len.
+ * The record's MESSAGE for e opening, being revised or resolving, into buf:
+ * the namespace when not the host's, the cause, the subject, the cause it
+ * was revised from, then the words of finding_words() (whose message says
+ * why) and nothing of its own. Cut to len.
  */
-void alert_message(const struct finding_entry *e, bool opened, char *buf, size_t len);
+void alert_message(const struct finding_entry *e, enum finding_event ev, char *buf, size_t len);
 
-/* One record for an opening (opened) or a resolution. */
-void alert_emit(const struct finding_entry *e, bool opened);
+/* One record for an opening, a revision or a resolution. */
+void alert_emit(const struct finding_entry *e, enum finding_event ev);
 
 #endif

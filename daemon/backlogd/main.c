@@ -263,10 +263,10 @@ static void read_kmsg(struct daemon_state *st)
 	}
 }
 
-static void on_finding(const struct finding_entry *e, bool opened, void *arg)
+static void on_finding(const struct finding_entry *e, enum finding_event ev, void *arg)
 {
 	(void)arg;
-	alert_emit(e, opened);
+	alert_emit(e, ev);
 }
 
 /* Listeners and active findings over every namespace, for STATUS=. */

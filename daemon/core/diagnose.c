@@ -10,7 +10,7 @@
 #include "rules.h"
 
 /* The defaults of struct diag_thresholds: written here and nowhere else. */
-#define DEFAULT_SLOW_ACCEPT_TICKS 5
+#define DEFAULT_SLOW_ACCEPT_TICKS 2
 #define DEFAULT_FULL_WINDOW_TICKS 3
 #define DEFAULT_GAP_MEMORY_SECS 300
 #define DEFAULT_EPHEMERAL_PCT 80

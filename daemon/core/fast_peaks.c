@@ -64,6 +64,9 @@ static void peak_note(struct fast_peak *p, const struct listener *l)
 		p->queue = l->queue;
 		p->backlog = l->backlog;
 	}
+	/* A queue that dips below full between ticks is being accepted from: no stall. */
+	if (!listener_queue_full(l))
+		p->below_full++;
 	p->samples++;
 }
 
@@ -111,6 +114,7 @@ int fast_peaks_add(struct fast_peaks *fp, const struct listener_set *set)
 			last->backlog = p->backlog;
 		}
 		last->samples += p->samples;
+		last->below_full += p->below_full;
 	}
 	fp->count = w;
 	return r;

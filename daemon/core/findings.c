@@ -1,4 +1,4 @@
-/* findings.c: finding lifecycle: one callback when a finding opens and one when it resolves, never per tick. */
+/* findings.c: finding lifecycle: one callback when a finding opens, is revised or resolves, never per tick. */
 #include "base.h"
 
 #include <errno.h>
@@ -22,11 +22,33 @@ void findings_free(struct finding_table *ft)
 	findings_init(ft, max_resolved);
 }
 
-/* The key of a finding: its cause and its listener string. */
+/*
+ * The causes of a listener's overflow exclude each other (the backlog or
+ * the application, reset or not): they are one verdict, revised in place.
+ */
+static bool one_verdict(const struct finding *a, const struct finding *b)
+{
+	return cause_family(a->cause) == FAMILY_ACCEPT_QUEUE &&
+	       cause_family(b->cause) == FAMILY_ACCEPT_QUEUE;
+}
+
+/* The key of a finding: its cause (its verdict, for an overflow) and its listener string. */
 static bool same_key(const struct finding *a, const struct finding *b)
 {
-	return a->cause == b->cause &&
+	return (a->cause == b->cause || one_verdict(a, b)) &&
 	       strncmp(a->listener, b->listener, sizeof(a->listener)) == 0;
+}
+
+/* Return: true when f names another verdict than e's finding. */
+static bool verdict_changed(const struct finding_entry *e, const struct finding *f)
+{
+	return e->f.cause != f->cause || e->f.underlying != f->underlying;
+}
+
+/* The verdict that was: the cause, or the underlying one when only that changed (overflow-reset both times). */
+static enum cause verdict_before(const struct finding_entry *e, const struct finding *f)
+{
+	return e->f.cause == f->cause ? e->f.underlying : e->f.cause;
 }
 
 static struct finding_entry *lookup(const struct finding_table *ft, const struct finding *f)
@@ -137,7 +159,7 @@ int findings_update(struct finding_table *ft, const struct finding_list *firing,
 		e->state = FINDING_RESOLVED;
 		e->resolved_at = now;
 		if (cb)
-			cb(e, false, arg);
+			cb(e, FINDING_EVENT_RESOLVED, arg);
 	}
 
 	for (i = 0; i < nfiring; i++) {
@@ -148,9 +170,17 @@ int findings_update(struct finding_table *ft, const struct finding_list *firing,
 			continue;
 		e = lookup(ft, f);
 		if (e && e->state == FINDING_ACTIVE) {
+			bool revised = verdict_changed(e, f);
+
+			if (revised) {
+				e->revised_from = verdict_before(e, f);
+				e->revised_at = now;
+			}
 			e->f = *f;
 			e->last_seen = now;
 			e->fired_ticks++;
+			if (revised && cb)
+				cb(e, FINDING_EVENT_REVISED, arg);
 			continue;
 		}
 		if (!e) {
@@ -164,8 +194,10 @@ int findings_update(struct finding_table *ft, const struct finding_list *firing,
 		e->last_seen = now;
 		e->resolved_at = 0;
 		e->fired_ticks = 1;
+		e->revised_from = CAUSE_NONE;
+		e->revised_at = 0;
 		if (cb)
-			cb(e, true, arg);
+			cb(e, FINDING_EVENT_OPENED, arg);
 	}
 
 	prune_resolved(ft);

@@ -165,7 +165,20 @@ bool listener_same_endpoint(const struct listener *a, const struct listener *b)
 	       memcmp(a->addr, b->addr, addr_len(a->family)) == 0;
 }
 
+/*
+ * The kernel overflows at backlog + 1 (sk_acceptq_is_full is "queue >
+ * backlog"), but a sample taken at exactly the limit is one connection from
+ * it: under load the queue sits between backlog and backlog + 1 as each
+ * accept() frees a slot that the next handshake takes. Counting 5 of 5 as
+ * not full broke every run of full ticks and hid stalls. An empty queue is
+ * never full: listen(fd, 0) still queues one connection, and is full then.
+ */
+bool acceptq_full(uint32_t queue, uint32_t backlog)
+{
+	return queue > 0 && queue >= backlog;
+}
+
 bool listener_queue_full(const struct listener *l)
 {
-	return l->queue > l->backlog;
+	return acceptq_full(l->queue, l->backlog);
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "rules.h"
 #include "software.h"
@@ -13,11 +14,29 @@
 #define SOMAXCONN_FLOOR 4096
 #define LISTEN_BACKLOG_FLOOR 128
 
+/*
+ * A queue seen full at every sample, ticks and fast ones, for this long is
+ * an application that stopped accepting (a blocked event loop, a GC pause, a
+ * stopped worker): one that accepts lets it dip below full between arrivals,
+ * and a burst that a small backlog cannot hold is over within a tick or two.
+ */
+#define STALL_MIN_MS 1500
+/*
+ * After a stall, the clients whose SYNs it dropped retry 1, 3 and 7 s later,
+ * all at once: the overflow they make within this long is the stall's echo,
+ * not a backlog too small for the traffic.
+ */
+#define STALL_ECHO_MS 8000
+
 /* What the rules decided about one listener this tick. */
 struct verdict {
 	enum cause cause;
 	enum cause underlying;
 	bool stopped;              /* owner in state T/t */
+	bool stalled;              /* full with no drain for STALL_MIN_MS, now */
+	bool echo;                 /* an overflow within STALL_ECHO_MS of a stall that ended */
+	int64_t stall_ms;          /* the stall's length so far (stalled) or in all (echo) */
+	int64_t stall_ago_ms;      /* echo: how long ago it ended */
 };
 
 /* Smallest power of two >= x, for x <= 2^62. */
@@ -38,7 +57,7 @@ int64_t suggest_backlog(const struct limits *lim, int64_t backlog, int64_t want)
 	return sug > backlog ? sug : -1;
 }
 
-/* The queue was seen full (the kernel's sk_acceptq_is_full) within the last window ticks. */
+/* The queue was seen full (acceptq_full) within the last window ticks. */
 static bool seen_full(const struct tracked *tr, unsigned window)
 {
 	unsigned k;
@@ -48,32 +67,62 @@ static bool seen_full(const struct tracked *tr, unsigned window)
 
 		if (!p)
 			break;
-		if (p->queue > p->backlog)
+		if (acceptq_full(p->queue, p->backlog))
 			return true;
 	}
 	return false;
 }
 
 /*
- * Return: true when tr overflowed this tick, with *v filled.
+ * The stall evidence of tr: a full run that overflowed (its drops show
+ * clients were turned away, not merely kept waiting), seen full by at least
+ * slow_accept_ticks ticks and for STALL_MIN_MS, going on now, or ended
+ * within STALL_ECHO_MS.
+ */
+static void judge_stall(const struct tracked *tr, const struct ctx *c, struct verdict *v)
+{
+	int64_t ago = c->t->now_ms - tr->stall_end_ms;
+
+	v->stall_ms = tracked_full_ms(tr);
+	v->stalled = v->stall_ms >= STALL_MIN_MS && tr->ticks_full >= c->th.slow_accept_ticks &&
+		     tr->full_drops > 0;
+	if (v->stalled || tr->stall_end_ms == 0 || tr->stall_ms < STALL_MIN_MS || tr->stall_drops == 0)
+		return;
+	if (ago >= 0 && ago <= STALL_ECHO_MS) {
+		v->echo = true;
+		v->stall_ms = tr->stall_ms;
+		v->stall_ago_ms = ago;
+	}
+}
+
+/*
+ * Return: true when tr overflowed this tick, or its queue stays full with no
+ * accept() after overflowing, with *v filled.
  *
  * sk_drops also moves for drops that are no overflow (TCP_DEFER_ACCEPT bare
  * ACKs, memory), so a drop counts only with a full queue seen recently or the
  * host's ListenOverflows moving: the queue can fill and drain between two
  * polls, and then only the counter saw it.
+ *
+ * One cause per listener: the application (stopped owner, a stall now or
+ * lately) before the backlog, because a bigger backlog only delays the
+ * drops of an application that does not accept.
  */
 static bool judge(const struct tracked *tr, const struct ctx *c, struct verdict *v)
 {
 	const struct limits *lim = c->lim;
+	bool overflow;
 	enum cause cls;
 
-	if (tr->drops_delta == 0)
-		return false;
-	if (!seen_full(tr, c->th.full_window_ticks) && c->overflows <= 0)
+	memset(v, 0, sizeof(*v));
+	overflow = tr->drops_delta > 0 &&
+		   (seen_full(tr, c->th.full_window_ticks) || c->overflows > 0);
+	judge_stall(tr, c, v);
+	if (!overflow && !v->stalled)
 		return false;
 
 	v->stopped = tr->owner_state == 'T' || tr->owner_state == 't';
-	if (v->stopped || tr->ticks_full >= c->th.slow_accept_ticks)
+	if (v->stopped || v->stalled || v->echo)
 		cls = CAUSE_SLOW_ACCEPT;
 	else if (somaxconn_known(lim) && (int64_t)tr->l.backlog >= lim->somaxconn)
 		cls = CAUSE_BACKLOG_CLAMPED;
@@ -93,11 +142,28 @@ static void write_reason(struct sbuf *sb, const struct finding *f, const struct 
 		sb_printf(sb, "because the owning process ");
 		actor(tr, f, sb);
 		sb_printf(sb, " is stopped (state %c) and cannot accept()", tr->owner_state);
-	} else if (v->underlying == CAUSE_SLOW_ACCEPT) {
-		sb_printf(sb, "because the queue stayed full for %u tick%s: ", tr->ticks_full,
-			  tr->ticks_full == 1 ? "" : "s");
+		if (v->stalled) {
+			sb_printf(sb, "; the queue has stayed full for ");
+			sb_secs(sb, v->stall_ms);
+		}
+	} else if (v->underlying == CAUSE_SLOW_ACCEPT && v->stalled) {
+		sb_printf(sb, "because the application stalled: the queue has stayed full for ");
+		sb_secs(sb, v->stall_ms);
+		sb_printf(sb, " without draining, so ");
 		actor(tr, f, sb);
-		sb_printf(sb, " is not calling accept() fast enough");
+		sb_printf(sb, " has not called accept() in that time");
+		/* Read while it drops: a process blocked in the kernel explains the stall. */
+		if (tr->owner_state == 'D')
+			sb_printf(sb, " (its process is in uninterruptible sleep, state D: blocked in "
+				  "the kernel, on disk or network file system I/O)");
+	} else if (v->underlying == CAUSE_SLOW_ACCEPT && v->echo) {
+		sb_printf(sb, "because the application stalled: the queue stayed full for ");
+		sb_secs(sb, v->stall_ms);
+		sb_printf(sb, " without draining until ");
+		sb_secs(sb, v->stall_ago_ms);
+		sb_printf(sb, " ago, while ");
+		actor(tr, f, sb);
+		sb_printf(sb, " did not call accept(), and the clients it turned away are retrying");
 	} else if (v->underlying == CAUSE_BACKLOG_CLAMPED) {
 		sb_printf(sb, "because its backlog is capped at net.core.somaxconn=%" PRId64,
 			  lim->somaxconn);
@@ -107,31 +173,75 @@ static void write_reason(struct sbuf *sb, const struct finding *f, const struct 
 	}
 }
 
-/* One sentence: what happened, with the numbers, and what clients saw. */
-static void write_message(struct finding *f, const struct tracked *tr, const struct limits *lim,
+/*
+ * What clients saw with net.ipv4.tcp_abort_on_overflow=1, in proportion.
+ * The reset is sent only when a handshake's final ACK meets the full queue
+ * (tcp_minisocks.c tcp_check_req: listen_overflow, then embryonic_reset,
+ * which counts EmbryonicRsts); a SYN that meets it is dropped in
+ * tcp_conn_request as ever, and its client retries. Both count
+ * ListenOverflows. So of this tick's ListenOverflows, the EmbryonicRsts are
+ * the resets and the rest dropped SYNs. Both counters are the namespace's.
+ */
+static void abort_proportions(struct sbuf *sb, const struct ctx *c, int64_t *resets,
+			      int64_t *syn_drops)
+{
+	int64_t ovf = c->overflows, rst = host_delta(c->t, "TcpExt.EmbryonicRsts");
+
+	*resets = *syn_drops = -1;
+	if (ovf <= 0 || rst < 0) {
+		sb_printf(sb, "; with net.ipv4.tcp_abort_on_overflow=1, clients whose final ACK met "
+			  "the full queue got ECONNRESET at once, and those whose SYN met it were "
+			  "dropped and retried after 1, 3, 7 s (TcpExt.ListenOverflows and "
+			  "EmbryonicRsts did not move or could not be read to tell how many of each).");
+		return;
+	}
+	*resets = min64(rst, ovf);
+	*syn_drops = ovf - *resets;
+	sb_printf(sb, "; with net.ipv4.tcp_abort_on_overflow=1 only a connection whose final ACK "
+		  "meets the full queue is reset: of %" PRId64 " overflow%s in this network namespace "
+		  "in the last tick (TcpExt.ListenOverflows), %" PRId64 " got ECONNRESET at once "
+		  "(TcpExt.EmbryonicRsts) and %" PRId64 " were dropped SYNs, whose clients retry "
+		  "after 1, 3, 7 s and time out if the queue stays full.",
+		  ovf, ovf == 1 ? "" : "s", *resets, *syn_drops);
+}
+
+/* One sentence: what happened, with the numbers, and what clients saw; the evidence behind it. */
+static void write_message(struct finding *f, const struct tracked *tr, const struct ctx *c,
 			  const struct verdict *v)
 {
+	const struct limits *lim = c->lim;
 	struct sbuf sb;
 
 	sb_init(&sb, f->body.happened, sizeof(f->body.happened));
 	/* "in one tick": the message is read long after the tick that wrote it. */
-	sb_printf(&sb, "%s overflowed its accept queue: %" PRIu32 " drop%s in one tick (%" PRIu64
-		  " since first seen), queue %" PRIu32 " of backlog %" PRIu32 " (peak %" PRIu32 "), ",
-		  f->listener, tr->drops_delta, tr->drops_delta == 1 ? "" : "s", tr->drops_total,
-		  tr->l.queue, tr->l.backlog, tr->peak_queue);
+	if (tr->drops_delta)
+		sb_printf(&sb, "%s overflowed its accept queue: %" PRIu32 " drop%s in one tick",
+			  f->listener, tr->drops_delta, tr->drops_delta == 1 ? "" : "s");
+	else
+		sb_printf(&sb, "%s has a full accept queue that does not drain: no new drop in the "
+			  "last tick", f->listener);
+	sb_printf(&sb, " (%" PRIu64 " since first seen), queue %" PRIu32 " of backlog %" PRIu32
+		  " (peak %" PRIu32 "), ", tr->drops_total, tr->l.queue, tr->l.backlog, tr->peak_queue);
 	write_reason(&sb, f, tr, lim, v);
+	if (v->stalled || v->echo)
+		add_ev(f, "stall_ms", v->stall_ms);
 
 	/* net/ipv4/tcp_minisocks.c tcp_check_req: the sysctl decides drop (retry) or RST. */
-	if (lim->tcp_abort_on_overflow == 1)
-		sb_printf(&sb, "; with net.ipv4.tcp_abort_on_overflow=1 clients got ECONNRESET at once.");
-	else if (lim->tcp_abort_on_overflow == 0)
+	if (lim->tcp_abort_on_overflow == 1) {
+		int64_t resets, syn_drops;
+
+		abort_proportions(&sb, c, &resets, &syn_drops);
+		add_ev(f, "overflow_resets", resets);
+		add_ev(f, "overflow_syn_drops", syn_drops);
+	} else if (lim->tcp_abort_on_overflow == 0) {
 		sb_printf(&sb, "; clients saw connect timeouts or stalls: SYNs were dropped and "
 			  "retransmitted after 1, 3, 7 s, and connections that completed the "
 			  "handshake stalled on their first request.");
-	else
+	} else {
 		sb_printf(&sb, "; clients saw connect timeouts or stalls (SYNs retransmitted after "
 			  "1, 3, 7 s, first requests stalled), or immediate resets if "
 			  "net.ipv4.tcp_abort_on_overflow is 1 (it could not be read).");
+	}
 }
 
 /* A bigger queue is not the way out: the application must accept() faster. */
@@ -252,7 +362,7 @@ int rule_accept_queue(struct ctx *c)
 		f->underlying = v.underlying;
 		fill_identity(f, tr);
 		listener_evidence(f, tr);
-		write_message(f, tr, c->lim, &v);
+		write_message(f, tr, c, &v);
 		fill_remedy(f, tr, c->lim, &v);
 		if (rule_reuseport_member(c, tr) < 0)
 			return -ENOMEM;

@@ -125,6 +125,44 @@ static void owner_take(struct tracked *tr, const struct owner_in *oi, size_t idx
 	tr->owner_state = oi->states && tr->drops_delta > 0 ? oi->states[idx] : 0;
 }
 
+/*
+ * The current full run ends at last_full_ms, the last sample that saw it
+ * full. It becomes the stall remembered when it is the longest lately: a
+ * short run after a long one must not hide the long one.
+ */
+static void full_run_end(struct tracked *tr, int64_t last_full_ms)
+{
+	int64_t run = last_full_ms > tr->full_since_ms ? last_full_ms - tr->full_since_ms : 0;
+
+	if (run >= tr->stall_ms || last_full_ms - tr->stall_end_ms > TRACK_STALL_KEEP_MS) {
+		tr->stall_ms = run;
+		tr->stall_end_ms = last_full_ms;
+		tr->stall_drops = tr->full_drops;
+	}
+	tr->full_since_ms = 0;
+	tr->full_drops = 0;
+}
+
+/*
+ * A tick's sample of the queue: the full run goes on, starts, or ends at
+ * prev_ms (the tick before, the last that saw it full). The drops of the
+ * interval that filled it belong to the run: they are its overflow.
+ */
+static void full_run_note(struct tracked *tr, bool full, uint32_t drops, int64_t prev_ms,
+			  int64_t now_ms)
+{
+	if (!full) {
+		if (tr->full_since_ms)
+			full_run_end(tr, prev_ms);
+		return;
+	}
+	if (!tr->full_since_ms) {
+		tr->full_since_ms = now_ms;
+		tr->full_drops = 0;
+	}
+	tr->full_drops += drops;
+}
+
 static void tracked_start(struct tracked *tr, const struct listener *l, int64_t now_ms,
 			  bool born_since_prev)
 {
@@ -140,6 +178,7 @@ static void tracked_start(struct tracked *tr, const struct listener *l, int64_t 
 	tr->peak_queue = l->queue;
 	tr->ticks_full = listener_queue_full(l) ? 1 : 0;
 	tr->ticks_seen = 1;
+	full_run_note(tr, listener_queue_full(l), delta, now_ms, now_ms);
 	hist_push(tr, delta);
 }
 
@@ -147,6 +186,7 @@ static void tracked_advance(struct tracked *tr, const struct listener *l, int64_
 {
 	uint32_t delta = drops_since(&tr->l, l);
 
+	full_run_note(tr, listener_queue_full(l), delta, tr->last_seen_ms, now_ms);
 	tr->l = *l;
 	tr->last_seen_ms = now_ms;
 	tr->drops_delta = delta;
@@ -440,9 +480,25 @@ static void take_host(struct track *t, const struct sockstat *ss, const struct c
 }
 
 /*
+ * A fast sample saw tr's queue below full since the previous tick: the
+ * application accepted meanwhile, so a queue full again at this tick starts
+ * a new run here. A run that began at this tick began after that drain.
+ */
+static void fast_drained(struct tracked *tr, int64_t prev_ms, int64_t now_ms)
+{
+	if (!tr->full_since_ms || tr->full_since_ms >= now_ms)
+		return;
+	full_run_end(tr, prev_ms);
+	tr->full_since_ms = now_ms;
+	tr->full_drops = tr->drops_delta;
+	tr->ticks_full = 1;
+}
+
+/*
  * What the fast samples saw between the previous tick and this one counts
  * as seen in this tick: the queue point of this tick's history, the peak,
- * and a full queue (so an overflow in a burst is told as one). A listener
+ * a full queue (so an overflow in a burst is told as one), and a drain (so
+ * a queue that is being accepted from is no stall). A listener
  * new in this tick was not tracked when it was sampled: this tick saw it.
  */
 static void fold_fast(struct track *t, const struct fast_peaks *fp)
@@ -455,13 +511,17 @@ static void fold_fast(struct track *t, const struct fast_peaks *fp)
 		const struct tick_point *seen = tr ? tracked_hist(tr, 0) : NULL;
 		struct tick_point *p;
 
+		if (!seen || tr->ticks_seen < 2 || !f->samples)
+			continue;
+		if (f->below_full)
+			fast_drained(tr, t->prev_ms, t->now_ms);
 		/* A peak no higher than this tick's own queue changes nothing (and needs no ring). */
-		if (!seen || tr->ticks_seen < 2 || !f->samples || f->queue <= seen->queue)
+		if (f->queue <= seen->queue)
 			continue;
 		p = hist_newest(tr);
 		if (!p)
 			continue;       /* no memory for the ring: not folded this tick */
-		if (f->queue > tr->l.backlog && p->queue <= p->backlog) {
+		if (acceptq_full(f->queue, tr->l.backlog) && !acceptq_full(p->queue, p->backlog)) {
 			t->fast_full++;
 			if (tr->ticks_full == 0)
 				tr->ticks_full = 1;

@@ -130,7 +130,7 @@ static void member_close(struct fleet_member *m, finding_cb cb, void *arg)
 			e->state = FINDING_RESOLVED;
 			e->resolved_at = now;
 			if (cb)
-				cb(e, false, arg);
+				cb(e, FINDING_EVENT_RESOLVED, arg);
 		}
 		monitor_done(&m->mon);
 	}

@@ -159,6 +159,10 @@ json_t *report_finding_entry(const struct finding_entry *e)
 	if (resolved)
 		rc |= put(o, "resolved_at", jint(e->resolved_at));
 	rc |= put(o, "fired_ticks", json_integer((json_int_t)e->fired_ticks));
+	/* A listener's overflow is one finding: what it said before its latest revision, and when. */
+	rc |= put(o, "revised_from", e->revised_from != CAUSE_NONE ?
+		  json_string(cause_name(e->revised_from)) : json_null());
+	rc |= put(o, "revised_at", e->revised_at ? jint(e->revised_at) : json_null());
 	return finish(o, rc);
 }
 

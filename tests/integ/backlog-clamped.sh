@@ -1,7 +1,7 @@
 #!/bin/bash
 # backlog-clamped.sh: somaxconn lowered to 8 in the namespace, the listener asks
 # for 128: backlogd must report backlog-clamped with a remedy naming
-# net.core.somaxconn=8.
+# net.core.somaxconn=8. It drains its queue every 0.8 s: a clamped backlog, not a stall.
 . "$(dirname "$0")/lib.sh"
 require_tools jq ip sysctl
 enter_ns "-n"
@@ -9,7 +9,7 @@ setup_work
 sysctl -q -w net.core.somaxconn=8 || fail "cannot set somaxconn in the namespace"
 
 start_daemon
-start_listener srv 127.0.0.1 9090 128
+start_listener srv 127.0.0.1 9090 128 --drain-every-ms 800
 wait_for 30 "daemon sees the clamped listener" \
 	jq_status '.listeners[] | select(.listener == "127.0.0.1:9090" and .backlog == 8)'
 

@@ -28,10 +28,13 @@ grep -Eq 'reset=[1-9]' "$WORK/storm.log" || fail "clients did not get ECONNRESET
 
 jq -e "$filter"' | .pid == '"$storm_pid"' and .severity == "err" and
 	(.underlying | IN("backlog-small", "slow-accept")) and
-	(.message | contains("ECONNRESET")) and
+	(.message | contains("ECONNRESET")) and (.message | contains("EmbryonicRsts")) and
+	(.evidence | has("overflow_resets") and has("overflow_syn_drops")) and
 	(.remedy | contains("net.ipv4.tcp_abort_on_overflow")) and
 	.knob.name == "net.ipv4.tcp_abort_on_overflow" and .knob.current == 1 and .knob.suggested == 0' \
 	"$WORK/status.json" >/dev/null || fail "overflow-reset finding wrong: $(jq -c '.findings' "$WORK/status.json")"
+# Resets and dropped SYNs in proportion, from the counters (unit-tested in test_verdict).
+jq -r "$filter | .message" "$WORK/status.json"
 jq -e '.limits.tcp_abort_on_overflow == 1' "$WORK/status.json" >/dev/null || fail "limit not shown as 1"
 # The same overflow must not also be reported as a timeout-giving cause.
 jq -e '[.findings[] | select(.listener == "127.0.0.1:6000" and .cause != "overflow-reset")] | length == 0' \

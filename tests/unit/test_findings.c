@@ -1,4 +1,4 @@
-/* test_findings.c: findings open once, refresh silently, resolve after a quiet period, reopen, prune. */
+/* test_findings.c: findings open once, refresh silently, are revised in place, resolve after a quiet period, reopen, prune. */
 #include "base.h"
 
 #include <criterion/criterion.h>
@@ -14,19 +14,23 @@
 struct events {
 	unsigned n;
 	bool opened[MAX_EVENTS];
+	enum finding_event event[MAX_EVENTS];
 	enum cause cause[MAX_EVENTS];
+	enum cause revised_from[MAX_EVENTS];
 	char listener[MAX_EVENTS][LISTENER_NAME_MAX];
 	int64_t first_seen[MAX_EVENTS];
 	enum finding_state state[MAX_EVENTS];
 };
 
-static void record(const struct finding_entry *e, bool opened, void *arg)
+static void record(const struct finding_entry *e, enum finding_event event, void *arg)
 {
 	struct events *ev = arg;
 
 	cr_assert_lt(ev->n, MAX_EVENTS);
-	ev->opened[ev->n] = opened;
+	ev->opened[ev->n] = event == FINDING_EVENT_OPENED;
+	ev->event[ev->n] = event;
 	ev->cause[ev->n] = e->f.cause;
+	ev->revised_from[ev->n] = e->revised_from;
 	snprintf(ev->listener[ev->n], sizeof(ev->listener[0]), "%s", e->f.listener);
 	ev->first_seen[ev->n] = e->first_seen;
 	ev->state[ev->n] = e->state;
@@ -233,7 +237,90 @@ Test(findings, zero_quiet_period_resolves_on_the_first_quiet_tick)
 	findings_free(&ft);
 }
 
-Test(findings, two_causes_on_one_listener_are_two_findings)
+Test(findings, an_overflow_verdict_is_revised_in_place)
+{
+	struct finding_table ft;
+	struct finding_list fl;
+	struct events ev = { 0 };
+	const struct finding_entry *e;
+
+	findings_init(&ft, 8);
+	finding_list_init(&fl);
+	add(&fl, CAUSE_BACKLOG_SMALL, "127.0.0.1:8080", 1);
+	cr_assert_eq(findings_update(&ft, &fl, 10, 30, record, &ev), 0);
+	/* The queue then stays full: slow-accept on the same listener, one verdict revised. */
+	finding_list_clear(&fl);
+	add(&fl, CAUSE_SLOW_ACCEPT, "127.0.0.1:8080", 1);
+	cr_assert_eq(findings_update(&ft, &fl, 15, 30, record, &ev), 0);
+	cr_assert_eq(ft.count, 1, "one entry per listener for its overflow");
+	cr_assert_eq(ev.n, 2);
+	cr_assert_eq(ev.event[1], FINDING_EVENT_REVISED);
+	cr_assert_eq(ev.cause[1], CAUSE_SLOW_ACCEPT);
+	cr_assert_eq(ev.revised_from[1], CAUSE_BACKLOG_SMALL);
+	cr_assert_eq(findings_active(&ft), 1);
+	e = got(&ft, CAUSE_SLOW_ACCEPT, "127.0.0.1:8080");
+	cr_assert_eq(e->first_seen, 10, "a revision keeps the episode's start");
+	cr_assert_eq(e->revised_at, 15);
+	cr_assert_eq(e->fired_ticks, 2);
+	cr_assert_null(entry(&ft, CAUSE_BACKLOG_SMALL, "127.0.0.1:8080"));
+	/* The same verdict again: refreshed, no event. */
+	cr_assert_eq(findings_update(&ft, &fl, 16, 30, record, &ev), 0);
+	cr_assert_eq(ev.n, 2);
+	/* Same cause on another listener is another finding. */
+	add(&fl, CAUSE_SLOW_ACCEPT, "[::1]:8080", 1);
+	cr_assert_eq(findings_update(&ft, &fl, 17, 30, record, &ev), 0);
+	cr_assert_eq(ft.count, 2);
+	cr_assert_eq(ev.n, 3);
+	cr_assert(ev.opened[2]);
+	/* It resolves once, as what it last was. */
+	finding_list_clear(&fl);
+	cr_assert_eq(findings_update(&ft, &fl, 60, 30, record, &ev), 0);
+	cr_assert_eq(ev.n, 5);
+	cr_assert_eq(ev.event[3], FINDING_EVENT_RESOLVED);
+	cr_assert_eq(ev.cause[3], CAUSE_SLOW_ACCEPT);
+	cr_assert_eq(findings_active(&ft), 0);
+	/* A new episode starts unrevised. */
+	add(&fl, CAUSE_BACKLOG_SMALL, "127.0.0.1:8080", 1);
+	cr_assert_eq(findings_update(&ft, &fl, 100, 30, record, &ev), 0);
+	cr_assert_eq(ev.event[5], FINDING_EVENT_OPENED);
+	e = got(&ft, CAUSE_BACKLOG_SMALL, "127.0.0.1:8080");
+	cr_assert_eq(e->revised_from, CAUSE_NONE);
+	cr_assert_eq(e->revised_at, 0);
+	cr_assert_eq(e->first_seen, 100);
+	finding_list_free(&fl);
+	findings_free(&ft);
+}
+
+/* overflow-reset wraps the overflow's own cause: a change of that is a revision too. */
+Test(findings, overflow_reset_is_revised_by_its_underlying_cause)
+{
+	struct finding_table ft;
+	struct finding_list fl;
+	struct events ev = { 0 };
+	struct finding *f;
+
+	findings_init(&ft, 8);
+	finding_list_init(&fl);
+	f = add(&fl, CAUSE_OVERFLOW_RESET, "127.0.0.1:8080", 1);
+	f->underlying = CAUSE_BACKLOG_SMALL;
+	cr_assert_eq(findings_update(&ft, &fl, 10, 30, record, &ev), 0);
+	fl.items[0].underlying = CAUSE_SLOW_ACCEPT;
+	cr_assert_eq(findings_update(&ft, &fl, 11, 30, record, &ev), 0);
+	cr_assert_eq(ev.n, 2);
+	cr_assert_eq(ev.event[1], FINDING_EVENT_REVISED);
+	cr_assert_eq(ev.revised_from[1], CAUSE_BACKLOG_SMALL, "the cause that changed");
+	/* The sysctl set back to 0: the reset goes, the overflow stays; revised from overflow-reset. */
+	fl.items[0].cause = CAUSE_SLOW_ACCEPT;
+	cr_assert_eq(findings_update(&ft, &fl, 12, 30, record, &ev), 0);
+	cr_assert_eq(ev.n, 3);
+	cr_assert_eq(ev.revised_from[2], CAUSE_OVERFLOW_RESET);
+	cr_assert_eq(ft.count, 1);
+	finding_list_free(&fl);
+	findings_free(&ft);
+}
+
+/* Causes of other families on one listener are findings of their own (the chain relates them). */
+Test(findings, other_families_on_one_listener_are_their_own_findings)
 {
 	struct finding_table ft;
 	struct finding_list fl;
@@ -242,27 +329,12 @@ Test(findings, two_causes_on_one_listener_are_two_findings)
 	findings_init(&ft, 8);
 	finding_list_init(&fl);
 	add(&fl, CAUSE_BACKLOG_SMALL, "127.0.0.1:8080", 1);
+	add(&fl, CAUSE_SYN_FLOOD, "127.0.0.1:8080", 1);
+	add(&fl, CAUSE_LISTENER_GAP, "127.0.0.1:8080", 1);
 	cr_assert_eq(findings_update(&ft, &fl, 10, 30, record, &ev), 0);
-	/* The queue then stays full: slow-accept on the same listener. */
-	finding_list_clear(&fl);
-	add(&fl, CAUSE_SLOW_ACCEPT, "127.0.0.1:8080", 1);
-	cr_assert_eq(findings_update(&ft, &fl, 15, 30, record, &ev), 0);
-	cr_assert_eq(ft.count, 2);
-	cr_assert_eq(ev.n, 2);
-	cr_assert(ev.opened[0] && ev.opened[1]);
-	cr_assert_eq(ev.cause[1], CAUSE_SLOW_ACCEPT);
-	cr_assert_eq(findings_active(&ft), 2);
-	/* Same cause on another listener is another finding too. */
-	add(&fl, CAUSE_SLOW_ACCEPT, "[::1]:8080", 1);
-	cr_assert_eq(findings_update(&ft, &fl, 16, 30, record, &ev), 0);
 	cr_assert_eq(ft.count, 3);
 	cr_assert_eq(ev.n, 3);
-	/* The first one resolves on its own schedule. */
-	cr_assert_eq(findings_update(&ft, &fl, 40, 30, record, &ev), 0);
-	cr_assert_eq(ev.n, 4);
-	cr_assert_not(ev.opened[3]);
-	cr_assert_eq(ev.cause[3], CAUSE_BACKLOG_SMALL);
-	cr_assert_eq(findings_active(&ft), 2);
+	cr_assert(ev.opened[0] && ev.opened[1] && ev.opened[2]);
 	finding_list_free(&fl);
 	findings_free(&ft);
 }

@@ -115,7 +115,7 @@ static void assert_said_once(const struct said *s, const struct finding_entry *e
 	cr_assert_eq(e->f.explained_by, by, "%s is not a side effect of %s", cause_code(e->f.cause), cause_code(by));
 
 	/* The journal record's MESSAGE. */
-	alert_message(e, true, message, sizeof(message));
+	alert_message(e, FINDING_EVENT_OPENED, message, sizeof(message));
 	cr_assert_eq(count_of(message, "ide effect of"), 1, "%s", message);
 	cr_assert_eq(count_of(message, clause), 1, "%s", message);
 

@@ -307,19 +307,19 @@ Test(track, duplicate_cookie_in_one_dump_is_one_listener)
 	track_free(&t);
 }
 
-Test(track, ticks_full_is_consecutive_and_strictly_above_backlog)
+Test(track, ticks_full_is_consecutive_and_counts_a_queue_at_its_backlog)
 {
 	struct track t;
 	struct tracked *a;
 
 	track_init(&t);
-	one(&t, 1, 2, 2, 0, 1000);      /* queue == backlog: not full */
+	one(&t, 1, 1, 2, 0, 1000);      /* below the backlog: not full */
 	cr_assert_eq(track_find(&t, 1)->ticks_full, 0);
-	one(&t, 1, 3, 2, 1, 2000);      /* backlog + 1: full */
-	cr_assert_eq(track_find(&t, 1)->ticks_full, 1);
-	one(&t, 1, 3, 2, 2, 3000);
-	one(&t, 1, 3, 2, 3, 4000);
-	cr_assert_eq(track_find(&t, 1)->ticks_full, 3);
+	one(&t, 1, 2, 2, 1, 2000);      /* exactly at it (5 of 5): full */
+	cr_assert_eq(track_find(&t, 1)->ticks_full, 1, "a queue at its backlog is full");
+	one(&t, 1, 3, 2, 2, 3000);      /* backlog + 1, the kernel's own full */
+	one(&t, 1, 2, 2, 3, 4000);
+	cr_assert_eq(track_find(&t, 1)->ticks_full, 3, "at the limit does not break the run");
 	one(&t, 1, 1, 2, 3, 5000);
 	a = track_find(&t, 1);
 	cr_assert_eq(a->ticks_full, 0, "reset when the queue drains");
@@ -330,6 +330,54 @@ Test(track, ticks_full_is_consecutive_and_strictly_above_backlog)
 	/* Full on its very first tick. */
 	one(&t, 9, 9, 8, 0, 7000);
 	cr_assert_eq(track_find(&t, 9)->ticks_full, 1);
+	track_free(&t);
+}
+
+Test(track, acceptq_full_is_at_or_past_the_backlog)
+{
+	cr_assert(acceptq_full(5, 5), "5 of 5 is full");
+	cr_assert(acceptq_full(6, 5));
+	cr_assert_not(acceptq_full(4, 5));
+	cr_assert_not(acceptq_full(0, 0), "an empty queue is never full");
+	cr_assert(acceptq_full(1, 0), "listen(fd, 0) queues one, and is full then");
+}
+
+Test(track, a_full_run_is_timed_and_remembered_when_it_ends)
+{
+	struct track t;
+	struct tracked *a;
+
+	track_init(&t);
+	one(&t, 1, 0, 5, 0, 1000);
+	a = track_find(&t, 1);
+	cr_assert_eq(a->full_since_ms, 0);
+	cr_assert_eq(tracked_full_ms(a), 0);
+	one(&t, 1, 6, 5, 4, 2000);      /* filled, overflowing */
+	one(&t, 1, 5, 5, 4, 2500);      /* at the limit: still full */
+	one(&t, 1, 6, 5, 9, 4000);
+	a = track_find(&t, 1);
+	cr_assert_eq(a->full_since_ms, 2000);
+	cr_assert_eq(tracked_full_ms(a), 2000);
+	cr_assert_eq(a->full_drops, 9);
+	one(&t, 1, 0, 5, 9, 5000);      /* drained */
+	a = track_find(&t, 1);
+	cr_assert_eq(tracked_full_ms(a), 0);
+	cr_assert_eq(a->stall_ms, 2000, "last seen full at 4000, full since 2000");
+	cr_assert_eq(a->stall_end_ms, 4000);
+	cr_assert_eq(a->stall_drops, 9);
+
+	/* A shorter run later does not hide the longer one... */
+	one(&t, 1, 6, 5, 10, 6000);
+	one(&t, 1, 1, 5, 10, 7000);
+	a = track_find(&t, 1);
+	cr_assert_eq(a->stall_ms, 2000);
+	cr_assert_eq(a->stall_end_ms, 4000);
+	/* ...until the longer one is old. */
+	one(&t, 1, 6, 5, 11, 4000 + TRACK_STALL_KEEP_MS + 1000);
+	one(&t, 1, 1, 5, 11, 4000 + TRACK_STALL_KEEP_MS + 2000);
+	a = track_find(&t, 1);
+	cr_assert_eq(a->stall_ms, 0);
+	cr_assert_eq(a->stall_end_ms, 4000 + TRACK_STALL_KEEP_MS + 1000);
 	track_free(&t);
 }
 
@@ -1038,6 +1086,46 @@ Test(track_fast, a_burst_between_ticks_is_this_ticks)
 	cr_assert_eq(track_tick(&t, &s, 4000), 0);
 	cr_assert_eq(t.fast_full, 0);
 	cr_assert_eq(tracked_hist(track_find(&t, 1), 0)->queue, 0);
+	fast_peaks_free(&fp);
+	track_free(&t);
+}
+
+/* A queue full at both ticks that a fast sample saw drain in between is being accepted from: no stall. */
+Test(track_fast, a_drain_between_ticks_restarts_the_full_run)
+{
+	struct track t;
+	struct dump d, fast;
+	struct fast_peaks fp;
+	struct tick_sample s = { .listeners = &d.set };
+	struct tracked *a;
+
+	track_init(&t);
+	dump_reset(&d);
+	dump_add(&d, 1, 101, 6, 5, 0);
+	dump_add(&d, 2, 102, 6, 5, 0);
+	cr_assert_eq(track_tick(&t, &s, 1000), 0);
+	cr_assert_eq(track_tick(&t, &s, 2000), 0);
+	cr_assert_eq(tracked_full_ms(track_find(&t, 1)), 1000);
+
+	/* 1 dipped to 2 between the ticks; 2 stayed at 5 of 5, full. */
+	dump_reset(&fast);
+	dump_add(&fast, 1, 101, 2, 5, 0);
+	dump_add(&fast, 1, 101, 6, 5, 0);
+	dump_add(&fast, 2, 102, 5, 5, 0);
+	peaks_of(&fp, &fast);
+	cr_assert_eq(fast_peaks_find(&fp, 1)->below_full, 1);
+	cr_assert_eq(fast_peaks_find(&fp, 2)->below_full, 0, "5 of 5 is full");
+	s.fast = &fp;
+	d.items[0].drops = 3;
+	cr_assert_eq(track_tick(&t, &s, 3000), 0);
+	a = track_find(&t, 1);
+	cr_assert_eq(a->full_since_ms, 3000, "the run starts again after the drain");
+	cr_assert_eq(tracked_full_ms(a), 0);
+	cr_assert_eq(a->ticks_full, 1);
+	cr_assert_eq(a->full_drops, 3);
+	cr_assert_eq(a->stall_ms, 1000, "the run before the drain: 1000 to 2000");
+	cr_assert_eq(tracked_full_ms(track_find(&t, 2)), 2000, "no drain seen: one run");
+	cr_assert_eq(track_find(&t, 2)->ticks_full, 3);
 	fast_peaks_free(&fp);
 	track_free(&t);
 }
