@@ -283,8 +283,13 @@ static void remedy_slow_accept(struct finding *f, const struct tracked *tr,
 {
 	set_knob(f, "accept loop", -1, -1);
 	actor(tr, f, sb);
-	sb_printf(sb, " is not calling accept() fast enough (queue full for %u tick%s",
-		  tr->ticks_full, tr->ticks_full == 1 ? "" : "s");
+	sb_printf(sb, " is not calling accept() fast enough (");
+	/* The stall's own length says more than a tick count that restarts at each drain. */
+	if (v->stalled || v->echo) {
+		sb_printf(sb, "no accept() for ");
+		sb_secs(sb, v->stall_ms);
+	} else
+		sb_printf(sb, "queue full for %u tick%s", tr->ticks_full, tr->ticks_full == 1 ? "" : "s");
 	if (v->stopped)
 		sb_printf(sb, "; process is stopped (state %c), SIGCONT resumes it", tr->owner_state);
 	sb_printf(sb, "): check its accept loop and worker pool; raising the backlog only "

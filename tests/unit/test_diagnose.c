@@ -435,6 +435,7 @@ Test(classify, slow_accept_when_the_queue_stays_full)
 	cr_assert(has(words(f)->message, "stayed full for 2.0 s without draining"), "%s", words(f)->message);
 	cr_assert(has(words(f)->remedy, "java[3100] is not calling accept() fast enough"), "%s", words(f)->remedy);
 	cr_assert(has(words(f)->remedy, "raising the backlog only delays the drops"));
+	cr_assert(has(words(f)->remedy, "(no accept() for 2.0 s"), "%s", words(f)->remedy);
 	cr_assert_not(has(words(f)->remedy, "stopped"));
 
 	/* Drained, and long after (past the stall's echo) full again: counts from 1. */
