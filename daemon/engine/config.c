@@ -471,8 +471,8 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
 	struct load_ctx ctx = { .cfg = cfg };
 	struct config saved = *cfg;
-	char *text;
-	size_t len;
+	char *text = NULL;
+	size_t len = 0;
 	int line, r;
 
 	r = config_read(path, &text, &len, ctx.msg, sizeof(ctx.msg));
