@@ -149,10 +149,11 @@ wait_accept_finding() {
 	fail "no accept-queue finding on $1 within $2 s: $(show_findings "$WORK/nofinding.json")"
 }
 
-# the_accept_finding FILE ADDR:PORT: the one active accept-queue finding.
+# the_accept_finding FILE ADDR:PORT: the one active accept-queue finding
+# (should there be two, a failure of its own: the newest).
 the_accept_finding() {
 	jq -c --arg l "$2" --argjson acc "$ACCEPT_CAUSES" \
-		'[.findings[] | select(.listener == $l and .state == "active" and (.cause as $c | $acc | index($c)))] | .[0]' "$1"
+		'[.findings[] | select(.listener == $l and .state == "active" and (.cause as $c | $acc | index($c)))] | sort_by(.first_seen) | last' "$1"
 }
 
 # children_of PID: the pids whose parent is PID (a pre-fork server's workers), sorted.
