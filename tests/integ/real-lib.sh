@@ -190,3 +190,11 @@ CONF
 	wait_port "$1" nginx
 	wait_for 50 "nginx forks $2 workers" sh -c "[ \$(pgrep -P $NGINX_PID | wc -l) -ge $2 ]"
 }
+
+# check_no_flood ADDR:PORT: ordinary clients overflowing a stalled or small
+# queue are overload, never a SYN flood (issue point 1), in no recorded document.
+check_no_flood() {
+	local f
+	f=$(ever_cause "$WORK/history.jsonl" "$1" syn-flood)
+	[ -z "$f" ] || bad "ordinary overload on $1 reported as a SYN flood: $(echo "$f" | jq -c '{state, message}')"
+}

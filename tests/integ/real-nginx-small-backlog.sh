@@ -34,6 +34,7 @@ cat "$WORK/client.log"
 grep -q 'timeout=[1-9]' "$WORK/client.log" || fail "no client timed out: the queue never overflowed"
 snap "$WORK/status.json"
 check_one_verdict "$L"
+check_no_flood "$L"
 check_remedy_if_small "$L" 'backlog='
 
 the_accept_finding "$WORK/status.json" "$L" >"$WORK/f.json"

@@ -49,6 +49,7 @@ cat "$WORK/client.log"
 grep -q 'timeout=[1-9]' "$WORK/client.log" || fail "no client timed out: the queue never overflowed"
 snap "$WORK/status.json"
 check_one_verdict "$L"
+check_no_flood "$L"
 check_remedy_if_small "$L" 'tcp-backlog'
 the_accept_finding "$WORK/status.json" "$L" >"$WORK/f.json"
 note "finding: $(jq -c '{cause, pid, comm, message, remedy}' "$WORK/f.json")"
