@@ -77,8 +77,10 @@ expect() {
 	jq -e "$@" "$prog" "$file" >/dev/null 2>&1 || bad "$what"
 }
 
-# port_listening PORT: a LISTEN socket on PORT in this namespace.
-port_listening() { ss -Hltn "sport = :$1" | grep -q LISTEN; }
+# port_listening PORT: a LISTEN socket on PORT in this namespace (or in the
+# one $NS_EXEC, "ip netns exec NAME", enters).
+NS_EXEC=""
+port_listening() { $NS_EXEC ss -Hltn "sport = :$1" | grep -q LISTEN; }
 
 # wait_port PORT WHAT: the server under test is up.
 wait_port() { wait_for 100 "$2 listens on port $1" port_listening "$1"; }
@@ -159,11 +161,12 @@ the_accept_finding() {
 # children_of PID: the pids whose parent is PID (a pre-fork server's workers), sorted.
 children_of() { pgrep -P "$1" | sort -n | tr '\n' ' '; }
 
-# start_nginx PORT WORKERS LISTEN_OPTS: nginx in the foreground (daemon off,
-# so $NGINX_PID is the master), everything under $WORK/nginx, answering
-# "ok" on 127.0.0.1:PORT. LISTEN_OPTS goes on the listen line ("backlog=8").
+# start_nginx PORT WORKERS LISTEN_OPTS [DIR]: nginx in the foreground (daemon
+# off, so $NGINX_PID is the master), everything under $WORK/DIR (default
+# nginx), answering "ok" on 127.0.0.1:PORT, in the namespace $NS_EXEC enters.
+# LISTEN_OPTS goes on the listen line ("backlog=8").
 start_nginx() {
-	local d="$WORK/nginx"
+	local d="$WORK/${4:-nginx}"
 	mkdir -p "$d/tmp"
 	cat >"$d/nginx.conf" <<CONF
 user root root;
@@ -184,7 +187,7 @@ http {
 	}
 }
 CONF
-	nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf" -g 'daemon off;' >"$d/stdout.log" 2>&1 &
+	$NS_EXEC nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf" -g 'daemon off;' >"$d/stdout.log" 2>&1 &
 	NGINX_PID=$!
 	PIDS="$PIDS $NGINX_PID"
 	wait_port "$1" nginx
