@@ -31,6 +31,7 @@ require_real() {
 # the test at REAL_BUDGET seconds.
 real_enter() {
 	enter_ns "-n -m -p -f --mount-proc"
+	[ "$$" = 1 ] || skip "not PID 1 of a PID namespace of its own (BACKLOGD_IN_NS set outside a test?)"
 	setup_work
 	chmod 755 "$WORK"
 	# Servers write pid files and sockets under /run and /var/run: keep them private.
@@ -45,9 +46,10 @@ real_enter() {
 real_cleanup() {
 	local rc=$?
 	kill "$WATCHDOG" 2>/dev/null
-	kill -CONT -1 2>/dev/null
+	# kill -1 is "every process of this PID namespace" only for its PID 1.
+	[ "$$" = 1 ] && kill -CONT -1 2>/dev/null
 	cleanup
-	kill -KILL -1 2>/dev/null
+	[ "$$" = 1 ] && kill -KILL -1 2>/dev/null
 	exit $rc
 }
 

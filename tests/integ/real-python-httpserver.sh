@@ -42,9 +42,11 @@ wait_ticks 2
 snap "$WORK/healthy.json"
 no_finding "$WORK/healthy.json"
 
-# 80 connects at once: the queue of 4 overflows in microseconds, the server
+# 80 connects at once, each sending one line (http.server answers it with a
+# 400 at once; a client that sent nothing would block this single-threaded
+# server in its read, a stall of its own): the queue of 4 overflows in microseconds, the server
 # drains it as fast as ever, and the dropped SYNs come back 1 s later.
-"$TCPLOAD" connect 127.0.0.1 $PORT 80 --timeout-ms 5000 >"$WORK/client.log" 2>&1 &
+"$TCPLOAD" connect 127.0.0.1 $PORT 80 --send --timeout-ms 5000 >"$WORK/client.log" 2>&1 &
 client=$!
 PIDS="$PIDS $client"
 wait_accept_finding "$L" 10
