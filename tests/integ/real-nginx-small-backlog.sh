@@ -1,6 +1,6 @@
 #!/bin/bash
 # real-nginx-small-backlog.sh: nginx with `listen ... backlog=8` whose workers are all stopped (SIGSTOP) while clients keep connecting: backlogd must give one accept-queue verdict on that listener, slow-accept, naming a stopped worker (state T), not the master.
-# Issue 10 points 3, 4, 5 and 6: the master holds the socket but never
+# Issue 10 points 3, 4, 5, 6 and 8 (the one-shot diagnose agrees): the master holds the socket but never
 # accepts; the stopped worker is the one stuck; a stall is not "raise the
 # backlog"; whenever backlog-small is said its remedy is nginx's `backlog=`.
 . "$(dirname "$0")/lib.sh"
@@ -51,6 +51,20 @@ expect "$WORK/status.json" "holders should be the master and the workers, the wo
 	"$(lrow "$L")"' | (.processes | map(.pid) | index($m) != null) and
 	([.processes[] | select(.pid as $p | $w | index($p) != null)] | length == ($w | length) and all(.state == "T")) and
 	([.processes[] | select(.pid == $m) | .state] | .[0] | IN("S", "R"))' --argjson w "$W" --argjson m "$NGINX_PID"
+
+# Point 8: the one-shot diagnose, without the daemon, sees the same: clients
+# still coming while it samples, the workers still stopped.
+"$TCPLOAD" connect 127.0.0.1 $PORT 60 --interval-ms 25 --timeout-ms 500 >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+"$BACKLOGCTL" --json diagnose --interval 1 >"$WORK/diagnose.json" 2>"$WORK/diagnose.err"
+rc=$?
+[ "$rc" -eq 1 ] || bad "backlogctl diagnose should exit 1 (a problem found), exited $rc: $(cat "$WORK/diagnose.err")"
+jq -c --arg l "$L" '[.findings[]? | select(.listener == $l)] | map({cause, pid, message})' "$WORK/diagnose.json" >"$WORK/diag-f.json" 2>/dev/null ||
+	echo '[]' >"$WORK/diag-f.json"
+note "diagnose: $(cat "$WORK/diag-f.json")"
+expect "$WORK/diag-f.json" "one-shot diagnose should give the daemon's verdict ($(jq -r .cause "$WORK/f.json")), one accept-queue cause naming a worker: $(cat "$WORK/diag-f.json")" \
+	'[.[] | select(.cause | IN("backlog-small", "backlog-clamped", "slow-accept"))] |
+	length == 1 and .[0].cause == $c and (.[0].pid as $p | $w | index($p) != null)' --argjson w "$W" --arg c "$(jq -r .cause "$WORK/f.json")"
 
 for w in $workers; do kill -CONT "$w"; done
 real_done "slow-accept on $L naming a stopped nginx worker"
