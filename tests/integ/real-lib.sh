@@ -8,7 +8,8 @@
 #
 # The test is PID 1 of its own PID namespace (real_enter): when it ends, the
 # kernel kills every process left in it, stopped ones included, so a server
-# that a test SIGSTOPped or a client still running can never outlive it.
+# that a test SIGSTOPped or a client still running can never outlive it
+# (real_enter --no-pidns: the test lists what it starts in $PIDS instead).
 
 # Seconds a real-software test may run before it is failed (the whole CI run
 # has a budget; no single test may hang it).
@@ -29,9 +30,16 @@ require_real() {
 # real_enter: re-run the test in new network, mount and PID namespaces (see
 # above), then the usual scratch directory, lo up, and a watchdog that fails
 # the test at REAL_BUDGET seconds.
+# real_enter --no-pidns: network and mount namespaces only, for a test whose
+# pids must be the kernel's own (the kernel log names global pids); it lists
+# every process it starts in $PIDS.
 real_enter() {
-	enter_ns "-n -m -p -f --mount-proc"
-	[ "$$" = 1 ] || skip "not PID 1 of a PID namespace of its own (BACKLOGD_IN_NS set outside a test?)"
+	if [ "${1:-}" = --no-pidns ]; then
+		enter_ns "-n -m"
+	else
+		enter_ns "-n -m -p -f --mount-proc"
+		[ "$$" = 1 ] || skip "not PID 1 of a PID namespace of its own (BACKLOGD_IN_NS set outside a test?)"
+	fi
 	setup_work
 	chmod 755 "$WORK"
 	# Servers write pid files and sockets under /run and /var/run: keep them private.
@@ -47,7 +55,11 @@ real_cleanup() {
 	local rc=$?
 	kill "$WATCHDOG" 2>/dev/null
 	# kill -1 is "every process of this PID namespace" only for its PID 1.
-	[ "$$" = 1 ] && kill -CONT -1 2>/dev/null
+	if [ "$$" = 1 ]; then
+		kill -CONT -1 2>/dev/null
+	else
+		for p in $PIDS; do kill -CONT "$p" 2>/dev/null; done
+	fi
 	cleanup
 	[ "$$" = 1 ] && kill -KILL -1 2>/dev/null
 	exit $rc
