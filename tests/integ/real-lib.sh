@@ -215,3 +215,18 @@ check_no_flood() {
 	f=$(ever_cause "$WORK/history.jsonl" "$1" syn-flood)
 	[ -z "$f" ] || bad "ordinary overload on $1 reported as a SYN flood: $(echo "$f" | jq -c '{state, message}')"
 }
+
+# ever_finding ADDR:PORT JQ: true when, in some recorded document, a finding
+# on the listener satisfies JQ (what a finding says can change tick by tick:
+# the tick that saw the cookies or the resets is the one that says so).
+ever_finding() {
+	jq -e -s --arg l "$1" "[.[].findings[] | select(.listener == \$l) | select($2)] | length > 0" \
+		"$WORK/history.jsonl" >/dev/null 2>&1
+}
+
+# last_accept_finding ADDR:PORT: the accept-queue finding on the listener in
+# the last recorded document (active or resolved), or null.
+last_accept_finding() {
+	tail -n 1 "$WORK/history.jsonl" | jq -c --arg l "$1" --argjson acc "$ACCEPT_CAUSES" \
+		'[.findings[] | select(.listener == $l and (.cause as $c | $acc | index($c)))] | sort_by(.first_seen) | last'
+}
