@@ -32,10 +32,16 @@ require_real() {
 # the test at REAL_BUDGET seconds.
 # real_enter --no-pidns: network and mount namespaces only, for a test whose
 # pids must be the kernel's own (the kernel log names global pids); it lists
-# every process it starts in $PIDS.
+# every process it starts in $PIDS. real_enter --host-netns: PID and mount
+# namespaces only, backlogd in the host's network namespace, as deployed; the
+# test then makes the namespaces its servers run in, and touches nothing of
+# the host's (it changes no sysctl there, and lo is already up).
 real_enter() {
 	if [ "${1:-}" = --no-pidns ]; then
 		enter_ns "-n -m"
+	elif [ "${1:-}" = --host-netns ]; then
+		enter_ns "-m -p -f --mount-proc"
+		[ "$$" = 1 ] || skip "not PID 1 of a PID namespace of its own (BACKLOGD_IN_NS set outside a test?)"
 	else
 		enter_ns "-n -m -p -f --mount-proc"
 		[ "$$" = 1 ] || skip "not PID 1 of a PID namespace of its own (BACKLOGD_IN_NS set outside a test?)"
