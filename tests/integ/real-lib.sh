@@ -236,3 +236,14 @@ last_accept_finding() {
 	tail -n 1 "$WORK/history.jsonl" | jq -c --arg l "$1" --argjson acc "$ACCEPT_CAUSES" \
 		'[.findings[] | select(.listener == $l and (.cause as $c | $acc | index($c)))] | sort_by(.first_seen) | last'
 }
+
+# said_stopped_lately ADDR:PORT: in each of the last 8 recorded documents
+# (over a second, while the workers are still stopped), the listener's
+# accept-queue findings say the stopped state, whichever way the tick's
+# sentence is put (a tick with new drops or one without).
+said_stopped_lately() {
+	tail -n 8 "$WORK/history.jsonl" | jq -c --arg l "$1" --argjson acc "$ACCEPT_CAUSES" \
+		'.findings[] | select(.listener == $l and .state == "active" and (.cause as $c | $acc | index($c))) |
+		select((.message + " " + (.detail // "") + " " + .remedy) | test("stopped|state T") | not) | {cause, message, remedy}' |
+		head -n 1
+}
