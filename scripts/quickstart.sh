@@ -11,6 +11,10 @@ top=$(pwd)
 DEBS="build-essential autoconf automake pkg-config libmnl-dev libsystemd-dev \
 libjansson-dev libnl-3-dev libcriterion-dev iproute2 jq systemd util-linux procps python3 strace"
 
+# The real servers and clients of tests/integ/real-*.sh.
+REAL_DEBS="nginx uwsgi-core uwsgi-plugin-python3 redis-server redis-tools haproxy nodejs wrk apache2-utils"
+DEBS="$DEBS $REAL_DEBS"
+
 deps() {
 	missing=""
 	for p in $DEBS; do
@@ -23,7 +27,21 @@ deps() {
 	fi
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q
-	apt-get install -y -q --no-install-recommends $missing
+	# The servers are for the tests only: a policy-rc.d answering 101 keeps
+	# their packages from starting nginx, redis, haproxy... on this host
+	# (one already there is left as it is).
+	policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		trap 'rm -f "$policy"' EXIT INT TERM
+	fi
+	rc=0
+	apt-get install -y -q --no-install-recommends $missing || rc=$?
+	[ -z "$policy" ] || rm -f "$policy"
+	trap - EXIT INT TERM
+	return $rc
 }
 
 # build DIR [configure args]: an out-of-tree build in DIR.
