@@ -87,7 +87,15 @@ kmsg_since() {
 
 # wait_finding WHAT FILTER [TRIES]: until FILTER (a jq select over .findings[]) matches, every 0.1 s.
 wait_finding() {
-	wait_for "${3:-80}" "$1" jq_status "$2"
+	local i=0
+	while [ $i -lt "${3:-80}" ]; do
+		jq_status "$2" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	# What the daemon did say, so that a failure shows the wrong verdict and not only a timeout.
+	fail "timed out waiting for: $1; findings: $(status_json 2>/dev/null |
+		jq -c '[.findings[] | {cause, listener, netns, state, pid, message}]' 2>/dev/null | cut -c1-1500)"
 }
 
 # no_finding FILE: fail when FILE (a status document) holds any finding, open or resolved.
