@@ -117,12 +117,14 @@ static uint32_t drops_at_birth(const struct listener *l, bool born_since_prev)
 	return born_since_prev && l->has_drops ? l->drops : 0;
 }
 
-/* The owner the sample gives the listener at dump position idx, and its state while it drops. */
+/* The owner the sample gives the listener at dump position idx, and its state when read (dropping or full). */
 static void owner_take(struct tracked *tr, const struct owner_in *oi, size_t idx)
 {
 	if (oi->owners)
 		tr->owner = oi->owners[idx];
-	tr->owner_state = oi->states && tr->drops_delta > 0 ? oi->states[idx] : 0;
+	/* A stopped owner of a quiet listener explains nothing: only a dropping or full one's counts. */
+	tr->owner_state = oi->states && (tr->drops_delta > 0 || acceptq_full(tr->l.queue, tr->l.backlog)) ?
+			  oi->states[idx] : 0;
 }
 
 /*

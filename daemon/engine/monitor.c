@@ -394,9 +394,10 @@ static int owners_lookup(struct monitor *m, struct tick_sample *s, bool same)
 }
 
 /*
- * The owner's state matters only while its listener drops (slow-accept:
- * is it stopped?): read for those alone; the states stay NULL, all
- * unknown, while nothing drops.
+ * The owner's state matters only while its listener drops or its queue is
+ * full (slow-accept: is it stopped? A stopped worker's queue stays full
+ * with no new drop once clients give up): read for those alone; the
+ * states stay NULL, all unknown, while nothing drops or fills.
  */
 static void owner_states_read(struct monitor *m, struct tick_sample *s)
 {
@@ -409,7 +410,8 @@ static void owner_states_read(struct monitor *m, struct tick_sample *s)
 		const struct owner *o;
 
 		/* A cumulative counter at 0 has not moved: most listeners stop here. */
-		if (!l->has_drops || l->drops == 0 || !track_drops_moved(&m->track, l))
+		if (!acceptq_full(l->queue, l->backlog) &&
+		    (!l->has_drops || l->drops == 0 || !track_drops_moved(&m->track, l)))
 			continue;
 		if (!s->owner_states) {
 			memset(m->owner_states, 0, d->count);

@@ -929,7 +929,7 @@ Test(track_owner, owners_follow_the_dump_position)
 }
 
 /*
- * The owner's state is this tick's, and only a dropping listener's: a
+ * The owner's state is this tick's, and only a dropping or full listener's: a
  * stopped owner of a quiet listener explains nothing (look-alike), and last
  * tick's 'T' is not this one's.
  */
@@ -951,6 +951,11 @@ Test(track_owner, owner_state_only_while_dropping)
 	cr_assert_eq(track_tick(&t, &s, 2000), 0);
 	cr_assert_eq(track_find(&t, 1)->owner_state, 'T');
 	cr_assert_eq(track_find(&t, 2)->owner_state, 0, "quiet: its owner's state is not read");
+
+	/* No new drop, but the queue is full (clients gave up): still this tick's state. */
+	d.items[1].queue = 128;
+	cr_assert_eq(track_tick(&t, &s, 2500), 0);
+	cr_assert_eq(track_find(&t, 2)->owner_state, 'T', "full: its owner's state counts");
 
 	s.owner_states = NULL;
 	d.items[0].drops = 12;
