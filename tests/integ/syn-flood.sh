@@ -68,7 +68,9 @@ wait "$burst_PID" 2>/dev/null
 unshare -n sleep 60 &
 peer=$!
 PIDS="$PIDS $peer"
-wait_for 30 "peer namespace" test "$(readlink /proc/$peer/ns/net)" != "$(readlink /proc/self/ns/net)"
+# A function, so that each try reads the link anew (namespace creation can be slow under load).
+peer_unshared() { [ "$(readlink /proc/$peer/ns/net)" != "$(readlink /proc/self/ns/net)" ]; }
+wait_for 100 "peer namespace" peer_unshared
 ip link add sf0 type veth peer name sf1 netns "$peer" || fail "cannot make a veth pair"
 ip addr add 10.77.0.1/24 dev sf0 && ip link set sf0 up || fail "cannot set up sf0"
 nsenter -t "$peer" -n sh -c 'ip link set lo up && ip addr add 10.77.0.2/24 dev sf1 && ip link set sf1 up' ||
