@@ -24,6 +24,7 @@
 #include "ctl.h"
 #include "fleet.h"
 #include "kmsg.h"
+#include "procexit.h"
 #include "log.h"
 #include "monitor.h"
 #include "clock.h"
@@ -46,6 +47,7 @@ struct daemon_state {
 	struct fleet fleet;        /* one monitor per network namespace; [0] is ours */
 	struct ctl_server *ctl;
 	struct kmsg *kmsg;         /* NULL when the kernel log cannot be read */
+	struct procexit *pexit;    /* process exits; NULL when not root or the connector refused */
 	int timer_fd;
 	int fast_fd;               /* timerfd of the fast samples, armed while a listener is hot */
 	bool fast_armed;
@@ -263,6 +265,29 @@ static void read_kmsg(struct daemon_state *st)
 	}
 }
 
+/* The exits since the last tick, for the tick about to run; read right before it, so a gap and its exit meet. */
+static void read_exits(struct daemon_state *st)
+{
+	const struct proc_exit *ev;
+	unsigned lost = 0;
+	int n;
+
+	if (!st->pexit)
+		return;
+	n = procexit_read(st->pexit, &ev, &lost);
+	if (lost)
+		log_debug("process events: the receive buffer overran %u times; exits were lost", lost);
+	if (n < 0) {
+		errno = -n;
+		log_warn("process events: read failed; no longer following exits");
+		procexit_close(st->pexit);
+		st->pexit = NULL;
+		fleet_host(&st->fleet)->proc_events = false;
+		n = 0;
+	}
+	fleet_set_exits(&st->fleet, ev, (size_t)n);
+}
+
 static void on_finding(const struct finding_entry *e, enum finding_event ev, void *arg)
 {
 	(void)arg;
@@ -287,6 +312,7 @@ static void do_tick(struct daemon_state *st)
 	size_t listeners, active;
 	int r;
 
+	read_exits(st);
 	r = fleet_tick(&st->fleet, clock_wall_ms(), on_finding, st);
 	if (r < 0) {
 		errno = -r;
@@ -557,6 +583,21 @@ int main(int argc, char **argv)
 		st.kmsg = NULL;
 	}
 	fleet_host(&st.fleet)->kmsg_following = st.kmsg != NULL;
+	/*
+	 * Exits tell a crash from a restart when the kernel logged nothing (a
+	 * kill -9, an abort, a non-zero exit). The connector is the host's, in
+	 * its first network namespace, and wants root; without it, gaps are
+	 * told as before. Not with -P: a replay has no processes.
+	 */
+	if (geteuid() == 0 && strcmp(st.opt.proc_root, "/proc") == 0) {
+		r = procexit_open(&st.pexit, "/proc/1/ns/net");
+		if (r < 0) {
+			errno = -r;
+			log_warn("cannot follow process exits; a kill -9 or a non-zero exit will read as a restart");
+			st.pexit = NULL;
+		}
+	}
+	fleet_host(&st.fleet)->proc_events = st.pexit != NULL;
 	if (sd_watchdog_enabled(0, &st.watchdog_usec) <= 0)
 		st.watchdog_usec = 0;
 	if (arm_timer(st.timer_fd, cfg.tick_ms) < 0)
@@ -568,6 +609,7 @@ int main(int argc, char **argv)
 	ctl_close(st.ctl);
 	if (st.kmsg)
 		kmsg_close(st.kmsg);
+	procexit_close(st.pexit);
 	fleet_done(&st.fleet);
 	close(st.timer_fd);
 	close(st.fast_fd);
