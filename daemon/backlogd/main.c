@@ -39,6 +39,7 @@ struct options {
 	const char *socket_path; /* -S: [daemon] socket, NULL = from the config */
 	const char *proc_root; /* -P: /proc/net and /proc/sys from elsewhere (tests, replays) */
 	const char *kmsg_path; /* -K: a kernel log other than /dev/kmsg (tests) */
+	const char *exits_netns; /* -E: where the process connector is, when not in ours */
 	bool no_namespaces;    /* -N: only our own network namespace */
 };
 
@@ -66,6 +67,7 @@ static const struct option long_options[] = {
 	{ "socket",   required_argument, NULL, 'S' },
 	{ "proc-root", required_argument, NULL, 'P' },
 	{ "kmsg",     required_argument, NULL, 'K' },
+	{ "exits-netns", required_argument, NULL, 'E' },
 	{ "no-namespaces", no_argument,  NULL, 'N' },
 	{ "help",     no_argument,       NULL, 'h' },
 	{ "version",  no_argument,       NULL, 'V' },
@@ -79,6 +81,7 @@ static void usage(FILE *out)
 	config_defaults(&dflt);
 	fprintf(out,
 		"usage: backlogd [-dnNv] [-f FILE] [-i SECONDS] [-S SOCKET] [-P DIR] [-K PATH]\n"
+		"                [-E NETNS]\n"
 		"Watch every TCP listener's accept queue and explain dropped connections.\n\n"
 		"  -d, --debug          stay in the foreground, log to stderr at debug level\n"
 		"                       and echo every alert there too\n"
@@ -90,6 +93,9 @@ static void usage(FILE *out)
 		"  -P, --proc-root DIR  read /proc/net and /proc/sys files from DIR\n"
 		"                       (replays and tests; owners still come from /proc)\n"
 		"  -K, --kmsg PATH      follow PATH instead of /dev/kmsg (tests)\n"
+		"  -E, --exits-netns NETNS  the host's first network namespace, where process\n"
+		"                       exits are reported, when backlogd runs in another one\n"
+		"                       (default /proc/1/ns/net)\n"
 		"  -N, --no-namespaces  watch only our own network namespace (default: every\n"
 		"                       namespace of the host when running as root)\n"
 		"  -h, --help           this text\n"
@@ -117,7 +123,8 @@ static void parse_args(int argc, char **argv, struct options *opt)
 	memset(opt, 0, sizeof(*opt));
 	opt->config_path = CONFIG_DEFAULT_PATH;
 	opt->proc_root = "/proc";
-	while ((c = getopt_long(argc, argv, "df:nvi:S:P:K:NhV", long_options, NULL)) != -1) {
+	opt->exits_netns = "/proc/1/ns/net";
+	while ((c = getopt_long(argc, argv, "df:nvi:S:P:K:E:NhV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			opt->foreground = true;
@@ -146,6 +153,9 @@ static void parse_args(int argc, char **argv, struct options *opt)
 			break;
 		case 'K':
 			opt->kmsg_path = optarg;
+			break;
+		case 'E':
+			opt->exits_netns = optarg;
 			break;
 		case 'N':
 			opt->no_namespaces = true;
@@ -590,7 +600,7 @@ int main(int argc, char **argv)
 	 * told as before. Not with -P: a replay has no processes.
 	 */
 	if (geteuid() == 0 && strcmp(st.opt.proc_root, "/proc") == 0) {
-		r = procexit_open(&st.pexit, "/proc/1/ns/net");
+		r = procexit_open(&st.pexit, st.opt.exits_netns);
 		if (r < 0) {
 			errno = -r;
 			log_warn("cannot follow process exits; a kill -9 or a non-zero exit will read as a restart");

@@ -122,19 +122,34 @@ static void gap_message(struct finding *f, const struct ctx *c, const struct lis
 	}
 }
 
-/* Where to look for why it ended, when only its exit event told. */
-static void exit_remedy(struct sbuf *sb, const struct proc_death *d, const char *svc)
+/*
+ * Where to look for why it ended, when only its exit event told; unit: the
+ * systemd unit whose journal has its output, "" when none is known.
+ */
+static void exit_remedy(struct sbuf *sb, const struct proc_death *d, const char *unit)
 {
+	bool killed = strcmp(d->signal, "SIGKILL") == 0;
+
 	sb_printf(sb, "%.*s[%d] ", KMSG_COMM_MAX - 1, d->comm, d->pid);
-	exit_words(sb, d, false);
-	sb_printf(sb, ", so no restart method would have avoided the gap: ");
-	if (!d->signal[0])
-		sb_printf(sb, "find why in its log (journalctl -u %s, or its own log file)", svc);
-	else if (strcmp(d->signal, "SIGKILL") == 0)
-		sb_printf(sb, "find who sent it (journalctl -u %s for a stop that timed out, "
-			  "journalctl -k for the OOM killer)", svc);
+	if (killed)
+		sb_printf(sb, "was killed by SIGKILL");
 	else
+		exit_words(sb, d, false);
+	sb_printf(sb, ", so no restart method would have avoided the gap: ");
+	if (killed) {
+		sb_printf(sb, "find who sent it (an operator's kill -9; a stop that timed out, in ");
+		if (unit[0])
+			sb_printf(sb, "journalctl -u %s", unit);
+		else
+			sb_printf(sb, "its service manager's log");
+		sb_printf(sb, "; the OOM killer, in journalctl -k)");
+	} else if (!d->signal[0]) {
+		sb_printf(sb, "find why in its log");
+		if (unit[0])
+			sb_printf(sb, " (journalctl -u %s)", unit);
+	} else {
 		sb_printf(sb, "find why in its log and core dump (coredumpctl info %d)", d->pid);
+	}
 }
 
 /*
@@ -149,7 +164,7 @@ static void crash_remedy(struct sbuf *sb, const struct listener_gap *g, const st
 	if (open)
 		sb_printf(sb, "start %s again (Restart=on-failure in its unit does it for you); ", svc);
 	if (d->by_exit)
-		exit_remedy(sb, d, svc);
+		exit_remedy(sb, d, g->old_owner.unit);
 	else if (d->kind == KMSG_OOM_KILL)
 		sb_printf(sb, "the kernel ran out of memory and killed %.*s[%d]: give it the memory "
 			  "it needs or cap its own use (its unit's MemoryMax=, the server's own "
