@@ -42,7 +42,9 @@ struct procexit;
  * short-lived thread that enters init_netns (a path such as
  * "/proc/1/ns/net"; NULL: no second try), so the daemon's own thread never
  * leaves its namespace. Needs CAP_NET_ADMIN (and CAP_SYS_ADMIN for the
- * second try). Return: 0 or -errno.
+ * second try), and the initial pid and user namespaces: the kernel ignores
+ * a subscriber from any other, whose pids would not match its own.
+ * Return: 0 or -errno (-EPERM when the kernel did not take us).
  */
 int procexit_open(struct procexit **out, const char *init_netns);
 /* Unsubscribe and close. */

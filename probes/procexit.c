@@ -162,6 +162,36 @@ static int send_op(int fd, const void *data, uint16_t len)
 }
 
 /*
+ * The kernel acknowledges a subscription it took with a PROC_EVENT_NONE
+ * message, queued before send() returns; one it ignores (a caller in
+ * another pid or user namespace, whose pids would not be ours) gets none.
+ * Events that came first are passed over: nothing is being followed yet.
+ * Return: 0 when acknowledged, the kernel's -errno, or -EPERM for silence.
+ */
+static int subscribed(int fd)
+{
+	char buf[PROCEXIT_RECV_BUF] __attribute__((aligned(NLMSG_ALIGNTO)));
+	const size_t at = NLMSG_HDRLEN + sizeof(struct cn_msg);
+	unsigned i;
+
+	for (i = 0; i < 256; i++) {
+		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+		struct proc_event pe;
+
+		if (r < 0 && (errno == EINTR || errno == ENOBUFS))
+			continue;
+		if (r < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? -EPERM : -errno;
+		if ((size_t)r < at + offsetof(struct proc_event, event_data.ack.err) + 4)
+			continue;
+		memcpy(&pe, buf + at, offsetof(struct proc_event, event_data.ack.err) + 4);
+		if (pe.what == PROC_EVENT_NONE)
+			return pe.event_data.ack.err ? -(int)pe.event_data.ack.err : 0;
+	}
+	return -EPERM;
+}
+
+/*
  * A connector socket subscribed to process events, in the calling thread's
  * network namespace. Return: the fd or -errno (ECONNREFUSED outside
  * init_net: there is no connector there).
@@ -185,6 +215,8 @@ static int connector_socket(void)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	/* The bare op subscribes on every kernel; the mask then narrows it where understood. */
 	r = send_op(fd, &op, sizeof(op));
+	if (r == 0)
+		r = subscribed(fd);
 	if (r < 0)
 		goto out_close;
 	(void)send_op(fd, &in, sizeof(in));
