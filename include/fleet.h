@@ -49,6 +49,12 @@ void fleet_set_config(struct fleet *fl, const struct config *cfg);
 void fleet_add_kmsg(struct fleet *fl, const struct kmsg_event *ev, size_t n);
 
 /*
+ * Process exits are host-wide too: every namespace's next tick looks among
+ * ev[0..n) for its listeners' holders. ev must last until that tick.
+ */
+void fleet_set_exits(struct fleet *fl, const struct proc_exit *ev, size_t n);
+
+/*
  * Rescan the namespaces (new ones get a monitor made inside them, vanished
  * ones are closed), then tick every monitor. A namespace whose tick fails
  * keeps its last state. cb sees every finding open and resolve, with its

@@ -10,6 +10,7 @@
 #include "fast_peaks.h"
 #include "findings.h"
 #include "kmsg.h"
+#include "procexit.h"
 #include "links.h"
 #include "netns.h"
 #include "listener.h"
@@ -61,6 +62,10 @@ struct monitor {
 	size_t n_kmsg_pending;
 	unsigned kmsg_overflow;   /* events beyond the buffer between two ticks */
 	bool kmsg_following;      /* the caller follows the kernel log (for status) */
+	/* Process exits for the next tick (host-wide, the caller's buffer), NULL when none. */
+	const struct proc_exit *exits;
+	size_t n_exits;
+	bool proc_events;         /* the caller follows process exits (for status) */
 	struct track track;
 	struct finding_list firing;
 	struct finding_table findings;

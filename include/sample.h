@@ -11,6 +11,7 @@
 #include "listener.h"
 #include "netstat.h"
 #include "procmap.h"
+#include "procexit.h"
 #include "sockstat.h"
 #include "sysctl.h"
 
@@ -41,6 +42,8 @@ struct tick_sample {
 	const struct link_table *links;
 	const struct kmsg_event *kmsg;          /* kernel log events since the last tick */
 	size_t n_kmsg;
+	const struct proc_exit *exits;          /* processes that died badly since the last tick */
+	size_t n_exits;
 	const struct deep_sample *deep;         /* the deep tier, when it ran in this tick */
 	const struct fast_peaks *fast;          /* the fast samples since the last tick */
 };

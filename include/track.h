@@ -13,6 +13,7 @@
 #include "netstat.h"
 #include "sockstat.h"
 #include "procmap.h"
+#include "procexit.h"
 #include "sample.h"
 #include "sysctl.h"
 
@@ -71,14 +72,29 @@ struct tracked {
 #define TRACK_DEATHS_MAX 16
 #define TRACK_DEATH_KEEP_MS 30000
 
-/* A process the kernel said it killed (a kmsg_is_death line). */
+/*
+ * A process the kernel said it killed (a kmsg_is_death line), or one whose
+ * exit event says it died by a crash signal or exited non-zero.
+ */
 struct proc_death {
-	enum kmsg_kind kind;
+	enum kmsg_kind kind;      /* the kernel's line; not set when by_exit */
+	bool by_exit;             /* known from the exit event alone: the kernel logged no line */
+	int exit_status;          /* by_exit: the status it exited with, -1 when a signal killed it */
 	int pid;                  /* 0: none */
 	char comm[KMSG_COMM_MAX];
-	char signal[10];          /* "SIGSEGV", "" unknown */
-	int64_t seen_ms;          /* the tick that read the line */
+	char signal[10];          /* "SIGSEGV", "" unknown (or, by_exit, it exited) */
+	int64_t seen_ms;          /* the tick that read the line or the event */
 };
+
+/*
+ * Whether an exit was a crash rather than a stop: SIGTERM, SIGINT, SIGQUIT
+ * and SIGHUP (unhandled) are how systemctl stop/restart, Ctrl-C and
+ * operators stop a server, and so are the statuses a runtime gives for
+ * them (128+N: a JVM exits 143 on SIGTERM). Any other signal or non-zero
+ * status is a crash; SIGKILL too (an operator may have sent it, but the
+ * process got no say). Return: true for a crash.
+ */
+bool track_exit_is_crash(const struct proc_exit *e);
 
 /*
  * An address:port whose last listener vanished: kept for a while so that a
@@ -133,6 +149,8 @@ struct track {
 	size_t n_gaps;
 	struct proc_death deaths[TRACK_DEATHS_MAX];  /* recent, oldest first (track_gaps.c) */
 	size_t n_deaths;
+	struct proc_exit *exits;  /* scratch of track_gaps_exits: this tick's crash exits by pid */
+	size_t exits_cap;
 	size_t new_count;         /* listeners first seen in the latest tick */
 	size_t gone_count;        /* listeners that vanished in the latest tick */
 	size_t fast_full;         /* listeners whose fast samples saw the queue full when the latest tick did not */

@@ -24,6 +24,7 @@
 #include "ctl.h"
 #include "fleet.h"
 #include "kmsg.h"
+#include "procexit.h"
 #include "log.h"
 #include "monitor.h"
 #include "clock.h"
@@ -38,6 +39,7 @@ struct options {
 	const char *socket_path; /* -S: [daemon] socket, NULL = from the config */
 	const char *proc_root; /* -P: /proc/net and /proc/sys from elsewhere (tests, replays) */
 	const char *kmsg_path; /* -K: a kernel log other than /dev/kmsg (tests) */
+	const char *exits_netns; /* -E: where the process connector is, when not in ours */
 	bool no_namespaces;    /* -N: only our own network namespace */
 };
 
@@ -46,6 +48,7 @@ struct daemon_state {
 	struct fleet fleet;        /* one monitor per network namespace; [0] is ours */
 	struct ctl_server *ctl;
 	struct kmsg *kmsg;         /* NULL when the kernel log cannot be read */
+	struct procexit *pexit;    /* process exits; NULL when not root or the connector refused */
 	int timer_fd;
 	int fast_fd;               /* timerfd of the fast samples, armed while a listener is hot */
 	bool fast_armed;
@@ -64,6 +67,7 @@ static const struct option long_options[] = {
 	{ "socket",   required_argument, NULL, 'S' },
 	{ "proc-root", required_argument, NULL, 'P' },
 	{ "kmsg",     required_argument, NULL, 'K' },
+	{ "exits-netns", required_argument, NULL, 'E' },
 	{ "no-namespaces", no_argument,  NULL, 'N' },
 	{ "help",     no_argument,       NULL, 'h' },
 	{ "version",  no_argument,       NULL, 'V' },
@@ -77,6 +81,7 @@ static void usage(FILE *out)
 	config_defaults(&dflt);
 	fprintf(out,
 		"usage: backlogd [-dnNv] [-f FILE] [-i SECONDS] [-S SOCKET] [-P DIR] [-K PATH]\n"
+		"                [-E NETNS]\n"
 		"Watch every TCP listener's accept queue and explain dropped connections.\n\n"
 		"  -d, --debug          stay in the foreground, log to stderr at debug level\n"
 		"                       and echo every alert there too\n"
@@ -88,6 +93,9 @@ static void usage(FILE *out)
 		"  -P, --proc-root DIR  read /proc/net and /proc/sys files from DIR\n"
 		"                       (replays and tests; owners still come from /proc)\n"
 		"  -K, --kmsg PATH      follow PATH instead of /dev/kmsg (tests)\n"
+		"  -E, --exits-netns NETNS  the host's first network namespace, where process\n"
+		"                       exits are reported, when backlogd runs in another one\n"
+		"                       (default /proc/1/ns/net)\n"
 		"  -N, --no-namespaces  watch only our own network namespace (default: every\n"
 		"                       namespace of the host when running as root)\n"
 		"  -h, --help           this text\n"
@@ -115,7 +123,8 @@ static void parse_args(int argc, char **argv, struct options *opt)
 	memset(opt, 0, sizeof(*opt));
 	opt->config_path = CONFIG_DEFAULT_PATH;
 	opt->proc_root = "/proc";
-	while ((c = getopt_long(argc, argv, "df:nvi:S:P:K:NhV", long_options, NULL)) != -1) {
+	opt->exits_netns = "/proc/1/ns/net";
+	while ((c = getopt_long(argc, argv, "df:nvi:S:P:K:E:NhV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			opt->foreground = true;
@@ -144,6 +153,9 @@ static void parse_args(int argc, char **argv, struct options *opt)
 			break;
 		case 'K':
 			opt->kmsg_path = optarg;
+			break;
+		case 'E':
+			opt->exits_netns = optarg;
 			break;
 		case 'N':
 			opt->no_namespaces = true;
@@ -263,6 +275,29 @@ static void read_kmsg(struct daemon_state *st)
 	}
 }
 
+/* The exits since the last tick, for the tick about to run; read right before it, so a gap and its exit meet. */
+static void read_exits(struct daemon_state *st)
+{
+	const struct proc_exit *ev;
+	unsigned lost = 0;
+	int n;
+
+	if (!st->pexit)
+		return;
+	n = procexit_read(st->pexit, &ev, &lost);
+	if (lost)
+		log_debug("process events: the receive buffer overran %u times; exits were lost", lost);
+	if (n < 0) {
+		errno = -n;
+		log_warn("process events: read failed; no longer following exits");
+		procexit_close(st->pexit);
+		st->pexit = NULL;
+		fleet_host(&st->fleet)->proc_events = false;
+		n = 0;
+	}
+	fleet_set_exits(&st->fleet, ev, (size_t)n);
+}
+
 static void on_finding(const struct finding_entry *e, enum finding_event ev, void *arg)
 {
 	(void)arg;
@@ -287,6 +322,7 @@ static void do_tick(struct daemon_state *st)
 	size_t listeners, active;
 	int r;
 
+	read_exits(st);
 	r = fleet_tick(&st->fleet, clock_wall_ms(), on_finding, st);
 	if (r < 0) {
 		errno = -r;
@@ -557,6 +593,21 @@ int main(int argc, char **argv)
 		st.kmsg = NULL;
 	}
 	fleet_host(&st.fleet)->kmsg_following = st.kmsg != NULL;
+	/*
+	 * Exits tell a crash from a restart when the kernel logged nothing (a
+	 * kill -9, an abort, a non-zero exit). The connector is the host's, in
+	 * its first network namespace, and wants root; without it, gaps are
+	 * told as before. Not with -P: a replay has no processes.
+	 */
+	if (geteuid() == 0 && strcmp(st.opt.proc_root, "/proc") == 0) {
+		r = procexit_open(&st.pexit, st.opt.exits_netns);
+		if (r < 0) {
+			errno = -r;
+			log_warn("cannot follow process exits; a kill -9 or a non-zero exit will read as a restart");
+			st.pexit = NULL;
+		}
+	}
+	fleet_host(&st.fleet)->proc_events = st.pexit != NULL;
 	if (sd_watchdog_enabled(0, &st.watchdog_usec) <= 0)
 		st.watchdog_usec = 0;
 	if (arm_timer(st.timer_fd, cfg.tick_ms) < 0)
@@ -568,6 +619,7 @@ int main(int argc, char **argv)
 	ctl_close(st.ctl);
 	if (st.kmsg)
 		kmsg_close(st.kmsg);
+	procexit_close(st.pexit);
 	fleet_done(&st.fleet);
 	close(st.timer_fd);
 	close(st.fast_fd);

@@ -1,4 +1,4 @@
-/* rules_gaps.c: listeners missing for a moment (listener-gap: a restart, or a crash the kernel logged) and one stuck member of an SO_REUSEPORT group (reuseport-imbalance). */
+/* rules_gaps.c: listeners missing for a moment (listener-gap: a restart, or a crash the kernel logged or the exit event told) and one stuck member of an SO_REUSEPORT group (reuseport-imbalance). */
 #include "base.h"
 
 #include <errno.h>
@@ -25,12 +25,34 @@ static enum severity gap_severity(const struct ctx *c, const struct listener_gap
 }
 
 /*
+ * SIGKILL cannot be caught, so it says nothing of the process itself: who
+ * sent it is the question.
+ */
+#define SIGKILL_SENDERS "by an operator, systemd's stop timeout or the OOM killer"
+
+/* How the old holder ended, as its exit event said; ing as in death_words. */
+static void exit_words(struct sbuf *sb, const struct proc_death *d, bool ing)
+{
+	if (!d->signal[0])
+		sb_printf(sb, "%s with status %d", ing ? "exiting" : "exited", d->exit_status);
+	else if (strcmp(d->signal, "SIGKILL") == 0)
+		sb_printf(sb, "%s killed by SIGKILL (" SIGKILL_SENDERS ")", ing ? "being" : "was");
+	else
+		sb_printf(sb, "%s (killed by %.*s)", ing ? "crashing" : "crashed",
+			  (int)sizeof(d->signal) - 1, d->signal);
+}
+
+/*
  * How the old holder died, as the kernel said: "crashed (SIGSEGV: the
  * kernel logged a segfault)"; ing: "crashing (...)" to follow "between".
  */
 static void death_words(struct sbuf *sb, const struct proc_death *d, bool ing)
 {
 	sb_printf(sb, "%.*s[%d] ", KMSG_COMM_MAX - 1, d->comm, d->pid);
+	if (d->by_exit) {
+		exit_words(sb, d, ing);
+		return;
+	}
 	if (d->kind == KMSG_OOM_KILL) {
 		sb_printf(sb, "%s killed by the kernel's OOM killer (SIGKILL)", ing ? "being" : "was");
 		return;
@@ -101,6 +123,36 @@ static void gap_message(struct finding *f, const struct ctx *c, const struct lis
 }
 
 /*
+ * Where to look for why it ended, when only its exit event told; unit: the
+ * systemd unit whose journal has its output, "" when none is known.
+ */
+static void exit_remedy(struct sbuf *sb, const struct proc_death *d, const char *unit)
+{
+	bool killed = strcmp(d->signal, "SIGKILL") == 0;
+
+	sb_printf(sb, "%.*s[%d] ", KMSG_COMM_MAX - 1, d->comm, d->pid);
+	if (killed)
+		sb_printf(sb, "was killed by SIGKILL");
+	else
+		exit_words(sb, d, false);
+	sb_printf(sb, ", so no restart method would have avoided the gap: ");
+	if (killed) {
+		sb_printf(sb, "find who sent it (an operator's kill -9; a stop that timed out, in ");
+		if (unit[0])
+			sb_printf(sb, "journalctl -u %s", unit);
+		else
+			sb_printf(sb, "its service manager's log");
+		sb_printf(sb, "; the OOM killer, in journalctl -k)");
+	} else if (!d->signal[0]) {
+		sb_printf(sb, "find why in its log");
+		if (unit[0])
+			sb_printf(sb, " (journalctl -u %s)", unit);
+	} else {
+		sb_printf(sb, "find why in its log and core dump (coredumpctl info %d)", d->pid);
+	}
+}
+
+/*
  * The old holder died: no restart method would have kept the listener, so
  * the advice is why it died and what serves clients while it is down.
  */
@@ -111,7 +163,9 @@ static void crash_remedy(struct sbuf *sb, const struct listener_gap *g, const st
 
 	if (open)
 		sb_printf(sb, "start %s again (Restart=on-failure in its unit does it for you); ", svc);
-	if (d->kind == KMSG_OOM_KILL)
+	if (d->by_exit)
+		exit_remedy(sb, d, g->old_owner.unit);
+	else if (d->kind == KMSG_OOM_KILL)
 		sb_printf(sb, "the kernel ran out of memory and killed %.*s[%d]: give it the memory "
 			  "it needs or cap its own use (its unit's MemoryMax=, the server's own "
 			  "memory limit)", KMSG_COMM_MAX - 1, d->comm, d->pid);

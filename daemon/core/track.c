@@ -234,6 +234,7 @@ void track_free(struct track *t)
 	free(t->items);
 	free(t->keys);
 	free(t->addr_keys);
+	free(t->exits);
 	counters_free(&t->host_prev);
 	counters_free(&t->host_cur);
 	track_init(t);
@@ -543,6 +544,7 @@ int track_tick(struct track *t, const struct tick_sample *s, int64_t now_ms)
 	if (r < 0)
 		return r;
 	take_host(t, s->sockstat, s->conntrack, s->links, s->kmsg, s->n_kmsg, s->deep);
+	track_gaps_exits(t, s->exits, s->exits ? s->n_exits : 0);
 	fold_fast(t, s->fast);
 	return 0;
 }

@@ -2,6 +2,8 @@
 #include "base.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <netinet/in.h>	/* AF_INET, AF_INET6 */
@@ -126,21 +128,34 @@ static bool death_of(const struct proc_death *d, const struct owner *o)
 }
 
 /*
- * The kernel logs a death as it kills the process, and the listener is
- * found gone at that tick or the next: whichever comes second stamps the
- * gap. A pid is reused only after the pid space wraps, and with the same
- * name too within TRACK_DEATH_KEEP_MS is not to be feared.
+ * The kernel's line says more than the exit event (a segfault, the OOM
+ * killer), so it takes the place of the event's word for the same pid;
+ * the event never takes the place of a line.
+ */
+static bool death_better(const struct proc_death *cand, const struct proc_death *have)
+{
+	if (have->pid == 0)
+		return true;
+	return have->by_exit && !cand->by_exit && have->pid == cand->pid;
+}
+
+/*
+ * The kernel logs a death as it kills the process, the exit event follows,
+ * and the listener is found gone at that tick or the next: whichever comes
+ * second stamps the gap. A pid is reused only after the pid space wraps,
+ * and with the same name too within TRACK_DEATH_KEEP_MS is not to be feared.
  */
 static void gap_stamp_death(const struct track *t, struct listener_gap *g)
 {
 	size_t i;
 
-	for (i = t->n_deaths; g->death.pid == 0 && i-- > 0; )
-		if (death_of(&t->deaths[i], &g->old_owner))
+	for (i = t->n_deaths; i-- > 0; )
+		if (death_better(&t->deaths[i], &g->death) && death_of(&t->deaths[i], &g->old_owner))
 			g->death = t->deaths[i];
 }
 
-void track_gaps_deaths(struct track *t, const struct kmsg_event *ev, size_t n)
+/* Forget the deaths older than TRACK_DEATH_KEEP_MS. */
+static void deaths_expire(struct track *t)
 {
 	size_t i, keep = 0;
 
@@ -148,29 +163,157 @@ void track_gaps_deaths(struct track *t, const struct kmsg_event *ev, size_t n)
 		if (t->now_ms - t->deaths[i].seen_ms <= TRACK_DEATH_KEEP_MS)
 			t->deaths[keep++] = t->deaths[i];
 	t->n_deaths = keep;
-	for (i = 0; i < n; i++) {
-		struct proc_death *d;
-		size_t k;
+}
 
-		if (!kmsg_is_death(ev[i].kind) || ev[i].pid <= 0)
-			continue;
+/* Keep nd (one word per pid: a line over an event), and stamp it on the gap its process left. */
+static void death_keep(struct track *t, const struct proc_death *nd)
+{
+	struct proc_death *d = NULL;
+	size_t i;
+
+	for (i = 0; i < t->n_deaths && !d; i++)
+		if (t->deaths[i].pid == nd->pid)
+			d = &t->deaths[i];
+	if (d && !death_better(nd, d))
+		return;
+	if (!d) {
 		if (t->n_deaths == TRACK_DEATHS_MAX) {
 			memmove(&t->deaths[0], &t->deaths[1], (TRACK_DEATHS_MAX - 1) * sizeof(t->deaths[0]));
 			t->n_deaths--;
 		}
 		d = &t->deaths[t->n_deaths++];
-		d->kind = ev[i].kind;
-		d->pid = ev[i].pid;
-		memcpy(d->comm, ev[i].comm, sizeof(d->comm));
-		d->comm[sizeof(d->comm) - 1] = '\0';
-		memcpy(d->signal, ev[i].signal, sizeof(d->signal));
-		d->signal[sizeof(d->signal) - 1] = '\0';
-		d->seen_ms = t->now_ms;
-		/* Only a gap that began about when it died: an old gap's holder may die much later. */
-		for (k = 0; k < t->n_gaps; k++)
-			if (t->now_ms - t->gaps[k].last_seen_ms <= TRACK_DEATH_KEEP_MS)
-				gap_stamp_death(t, &t->gaps[k]);
 	}
+	*d = *nd;
+	d->seen_ms = t->now_ms;
+	/* Only a gap that began about when it died: an old gap's holder may die much later. */
+	for (i = 0; i < t->n_gaps; i++)
+		if (t->now_ms - t->gaps[i].last_seen_ms <= TRACK_DEATH_KEEP_MS)
+			gap_stamp_death(t, &t->gaps[i]);
+}
+
+void track_gaps_deaths(struct track *t, const struct kmsg_event *ev, size_t n)
+{
+	size_t i;
+
+	deaths_expire(t);
+	for (i = 0; i < n; i++) {
+		struct proc_death d;
+
+		if (!kmsg_is_death(ev[i].kind) || ev[i].pid <= 0)
+			continue;
+		memset(&d, 0, sizeof(d));
+		d.kind = ev[i].kind;
+		d.pid = ev[i].pid;
+		memcpy(d.comm, ev[i].comm, sizeof(d.comm));
+		d.comm[sizeof(d.comm) - 1] = '\0';
+		memcpy(d.signal, ev[i].signal, sizeof(d.signal));
+		d.signal[sizeof(d.signal) - 1] = '\0';
+		death_keep(t, &d);
+	}
+}
+
+/* The stop signals: how systemd, a terminal and an operator ask a server to go. */
+static bool stop_signal(const char *sig)
+{
+	return strcmp(sig, "SIGTERM") == 0 || strcmp(sig, "SIGINT") == 0 ||
+	       strcmp(sig, "SIGQUIT") == 0 || strcmp(sig, "SIGHUP") == 0;
+}
+
+bool track_exit_is_crash(const struct proc_exit *e)
+{
+	if (e->pid <= 0)
+		return false;
+	if (e->status < 0)
+		return !stop_signal(e->signal);
+	/*
+	 * 128 + SIGHUP, SIGINT, SIGQUIT, SIGTERM: these four have the same
+	 * numbers on every Linux architecture.
+	 */
+	return e->status != 0 && e->status != 129 && e->status != 130 && e->status != 131 &&
+	       e->status != 143;
+}
+
+static int exit_pid_cmp(const void *a, const void *b)
+{
+	const struct proc_exit *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return 0;
+}
+
+/* Return: the crash exit of pid among t->exits[0..n) not taken yet, or NULL. */
+static struct proc_exit *exit_find(struct track *t, size_t n, int pid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->exits[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && t->exits[lo].pid == pid; lo++)
+		if (t->exits[lo].status != INT_MIN)
+			return &t->exits[lo];
+	return NULL;
+}
+
+/*
+ * The exits of o's processes become deaths. The event carries no name (the
+ * process is gone when it is read): the holder's name stands for it, which
+ * is what death_of matches a gap's old owner by.
+ */
+static void exits_of(struct track *t, size_t n, const struct owner *o)
+{
+	unsigned i;
+
+	for (i = 0; i < o->nprocs && i < OWNER_MAX_PROCS; i++) {
+		struct proc_exit *e = exit_find(t, n, o->procs[i].pid);
+		struct proc_death d;
+
+		if (!e)
+			continue;
+		memset(&d, 0, sizeof(d));
+		d.by_exit = true;
+		d.pid = e->pid;
+		d.exit_status = e->status;
+		snprintf(d.comm, sizeof(d.comm), "%s", o->procs[i].comm);
+		snprintf(d.signal, sizeof(d.signal), "%s", e->signal);
+		e->status = INT_MIN;    /* taken: one death per exit */
+		death_keep(t, &d);
+	}
+}
+
+/*
+ * A host has many processes that exit non-zero (scripts, failed commands);
+ * only the holders of listeners matter. The crash exits are sorted by pid
+ * once, and every holder is looked up among them: the cost is the
+ * holders', not exits times holders.
+ */
+void track_gaps_exits(struct track *t, const struct proc_exit *ev, size_t n)
+{
+	size_t i, m = 0;
+	void *np;
+
+	deaths_expire(t);
+	for (i = 0; i < n; i++)
+		m += track_exit_is_crash(&ev[i]);
+	if (!m || array_reserve(t->exits, &t->exits_cap, m, sizeof(*t->exits), &np) < 0)
+		return;
+	t->exits = np;
+	for (i = 0, m = 0; i < n; i++)
+		if (track_exit_is_crash(&ev[i]))
+			t->exits[m++] = ev[i];
+	sort_inplace(t->exits, m, sizeof(*t->exits), exit_pid_cmp);
+	for (i = 0; i < t->n_gaps; i++)
+		if (t->now_ms - t->gaps[i].last_seen_ms <= TRACK_DEATH_KEEP_MS)
+			exits_of(t, m, &t->gaps[i].old_owner);
+	/* A holder whose listener lives on in others' hands (a pre-fork master) may die first. */
+	for (i = 0; i < t->count; i++)
+		exits_of(t, m, tracked_owner(&t->items[i]));
 }
 
 /*

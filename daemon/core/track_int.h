@@ -44,4 +44,13 @@ void track_gaps_update(struct track *t, size_t u, size_t na, const struct counte
  */
 void track_gaps_deaths(struct track *t, const struct kmsg_event *ev, size_t n);
 
+/*
+ * Keep, as deaths, the exits among ev[0..n) (this tick's, from the process
+ * connector) that were a crash (see track_exit_is_crash) of a process that
+ * holds a listener or held one that vanished within TRACK_DEATH_KEEP_MS.
+ * Runs after track_gaps_update, at t->now_ms. Out of memory, the exits of
+ * this tick are passed over.
+ */
+void track_gaps_exits(struct track *t, const struct proc_exit *ev, size_t n);
+
 #endif

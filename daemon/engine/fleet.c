@@ -170,6 +170,18 @@ void fleet_add_kmsg(struct fleet *fl, const struct kmsg_event *ev, size_t n)
 			monitor_add_kmsg(&fl->members[i]->mon, ev, n);
 }
 
+void fleet_set_exits(struct fleet *fl, const struct proc_exit *ev, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < fl->count; i++) {
+		if (fl->members[i]->ready) {
+			fl->members[i]->mon.exits = ev;
+			fl->members[i]->mon.n_exits = n;
+		}
+	}
+}
+
 static struct fleet_member *member_by_inode(const struct fleet *fl, uint64_t inode)
 {
 	size_t i;

@@ -270,6 +270,8 @@ static int read_cheap(struct monitor *m, struct tick_sample *s)
 	s->links = &m->link_table;
 	s->kmsg = m->kmsg_pending;
 	s->n_kmsg = m->n_kmsg_pending;
+	s->exits = m->exits;
+	s->n_exits = m->n_exits;
 	s->fast = &m->fast;
 	return 0;
 }
@@ -510,6 +512,8 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 	m->fast_full += m->track.fast_full;
 	fast_peaks_clear(&m->fast);
 	m->n_kmsg_pending = 0;
+	m->exits = NULL;
+	m->n_exits = 0;
 	r = owners_r;
 	if (r < 0)
 		goto out_fail;

@@ -30,16 +30,21 @@ static int put_owner(json_t *o, const char *pid_key, const char *comm_key, const
 	return rc;
 }
 
-/* The kernel's word that a gap's old holder was killed: {kind, pid, comm, signal}. */
+/*
+ * The kernel's word that a gap's old holder was killed: {kind, pid, comm,
+ * signal}; from its exit event alone, kind "exit" and its status too.
+ */
 static json_t *report_death(const struct proc_death *d)
 {
 	json_t *o = json_object();
 	int rc = 0;
 
-	rc |= put(o, "kind", json_string(kmsg_kind_name(d->kind)));
+	rc |= put(o, "kind", json_string(d->by_exit ? "exit" : kmsg_kind_name(d->kind)));
 	rc |= put(o, "pid", json_integer(d->pid));
 	rc |= put(o, "comm", JSTR(d->comm));
 	rc |= put(o, "signal", JSTR_OR_NULL(d->signal));
+	if (d->by_exit)
+		rc |= put(o, "status", d->exit_status >= 0 ? json_integer(d->exit_status) : json_null());
 	return finish(o, rc);
 }
 

@@ -67,6 +67,7 @@ json_t *report_daemon(const struct monitor *m, int64_t now)
 	rc |= put(o, "listeners_count", json_integer((json_int_t)m->track.count));
 	rc |= put(o, "findings_active", json_integer((json_int_t)findings_active(&m->findings)));
 	rc |= put(o, "kernel_log", json_boolean(m->kmsg_following));
+	rc |= put(o, "proc_events", json_boolean(m->proc_events));
 	rc |= put(o, "rtnetlink", json_boolean(m->links != NULL));
 	rc |= put(o, "deep_runs", json_integer((json_int_t)m->deep_runs));
 	rc |= put(o, "deep_reason", m->deep_ran && m->deep_reason ? json_string(m->deep_reason) : json_null());

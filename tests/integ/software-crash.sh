@@ -1,5 +1,5 @@
 #!/bin/bash
-# software-crash.sh: a real redis-server that segfaults and is started again: backlogd must say the listener-gap came from redis-server[PID] crashing (the kernel's own "segfault at" line) and advise no "nginx -s reload"; one killed from user space (no kernel line) reads as a restart with Redis's advice.
+# software-crash.sh: a real redis-server that segfaults and is started again: backlogd must say the listener-gap came from redis-server[PID] crashing (the kernel's own "segfault at" line) and advise no "nginx -s reload"; one killed from user space (kill -9: no kernel line, only its exit event) says it was killed by SIGKILL, with crash advice and no restart advice.
 # The crash is a real fault (DEBUG SEGFAULT with Redis's crash handler off,
 # so the kernel prints its line), read from the real /dev/kmsg.
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +23,9 @@ start_redis() {
 	wait_for 50 "redis $1 answers" sh -c "redis-cli -p $PORT ping 2>/dev/null | grep -q PONG"
 }
 
-start_daemon
+# Exits are reported in the host's first network namespace only: the test's
+# parent (the test driver, before unshare) is there, and /proc/1 may be closed to us.
+start_daemon -E "/proc/$PPID/ns/net"
 start_redis old
 row='.listeners[] | select(.listener == "127.0.0.1:'$PORT'")'
 wait_for 50 "daemon sees redis-server[$old_PID]" \
@@ -57,8 +59,11 @@ jq -e "$filter"' | (.remedy | contains("nginx -s reload") | not) and (.remedy | 
 jq -e '.gaps[] | select(.listener == "127.0.0.1:'$PORT'") | .died == {kind: "segfault", pid: '"$old_PID"', comm: "redis-server", signal: "SIGSEGV"}' \
 	"$WORK/status.json" >/dev/null || fail "gap JSON lacks the death: $(jq -c '.gaps' "$WORK/status.json")"
 
-# SIGKILL from user space leaves no kernel line: that gap reads as a restart,
-# with Redis's own advice (it has no reload that keeps the socket), never nginx's.
+# SIGKILL from user space leaves no kernel line, only the process's exit
+# event (the kernel's process connector, host-wide, root only): that gap says
+# it was killed, with Redis's crash advice, not a restart method.
+jq_status '.daemon.proc_events == true' ||
+	skip "backlogd does not follow process exits here (no process connector)"
 kill -KILL "$new_PID"
 wait "$new_PID" 2>/dev/null
 sleep 1
@@ -66,10 +71,13 @@ start_redis third
 wait_finding "the second gap closed with pid $third_PID" "$filter"' | select(.pid == '"$third_PID"')'
 status_json >"$WORK/status.json"
 jq -r "$filter | \"finding: \\(.message)\\nremedy: \\(.remedy)\"" "$WORK/status.json"
-jq -e "$filter"' | (.message | contains("between redis-server['"$new_PID"'] and redis-server['"$third_PID"']"))
-	and (.message | test("crash") | not) and .evidence.died_pid == 0
-	and (.remedy | contains("Redis has no restart that keeps its listening socket"))
+jq -e "$filter"' | (.message | contains("between redis-server['"$new_PID"'] being killed by SIGKILL (by an operator, systemd'"'"'s stop timeout or the OOM killer) and redis-server['"$third_PID"']"))
+	and .evidence.died_pid == '"$new_PID"' and .knob.name == "crash"
+	and (.remedy | contains("find who sent it")) and (.remedy | contains("Sentinel"))
+	and (.remedy | contains("Redis has no restart that keeps its listening socket") | not)
 	and (.remedy | contains("nginx -s reload") | not)' "$WORK/status.json" >/dev/null ||
-	fail "a SIGKILL from user space should read as a Redis restart: $(jq -c "$filter | {message, remedy}" "$WORK/status.json")"
+	fail "a SIGKILL from user space should read as redis-server killed: $(jq -c "$filter | {message, remedy, knob}" "$WORK/status.json")"
+jq -e '.gaps[] | select(.listener == "127.0.0.1:'$PORT'" and .old_pid == '"$new_PID"') | .died == {kind: "exit", pid: '"$new_PID"', comm: "redis-server", signal: "SIGKILL", status: null}' \
+	"$WORK/status.json" >/dev/null || fail "gap JSON lacks the SIGKILL: $(jq -c '.gaps' "$WORK/status.json")"
 stop_daemon
-echo "PASS: redis-server[$old_PID] crashed (SIGSEGV), gap on 127.0.0.1:$PORT told so"
+echo "PASS: redis-server[$old_PID] crashed (SIGSEGV), redis-server[$new_PID] was killed (SIGKILL); gaps on 127.0.0.1:$PORT told so"

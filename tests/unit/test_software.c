@@ -171,6 +171,8 @@ struct world {
 	size_t nl;
 	struct kmsg_event ev[4];
 	size_t nev;
+	struct proc_exit ex[8];
+	size_t nex;
 	struct counter c[2];
 	int64_t now_ms;
 };
@@ -236,16 +238,29 @@ static void w_death(struct world *w, enum kmsg_kind kind, int pid, const char *c
 	snprintf(e->signal, sizeof(e->signal), "%s", sig);
 }
 
+/* An exit event: killed by sig, or (sig NULL) exited with status. */
+static void w_exit(struct world *w, int pid, const char *sig, int status)
+{
+	struct proc_exit *e = &w->ex[w->nex++];
+
+	memset(e, 0, sizeof(*e));
+	e->pid = pid;
+	e->status = sig ? -1 : status;
+	snprintf(e->signal, sizeof(e->signal), "%s", sig ? sig : "");
+}
+
 static size_t w_tick(struct world *w)
 {
 	struct listener_set set = { .items = w->l, .count = w->nl, .cap = 2 };
 	struct counters host = { .items = w->c, .count = 2, .cap = 2 };
 	struct tick_sample s = { .listeners = &set, .counters = &host, .limits = &w->lim,
-				 .owners = w->owners, .kmsg = w->ev, .n_kmsg = w->nev };
+				 .owners = w->owners, .kmsg = w->ev, .n_kmsg = w->nev,
+				 .exits = w->ex, .n_exits = w->nex };
 
 	w->now_ms += 1000;
 	cr_assert_eq(track_tick(&w->t, &s, w->now_ms), 0);
 	w->nev = 0;
+	w->nex = 0;
 	cr_assert_eq(diagnose(&w->t, &w->thr, &w->out), 0);
 	return w->out.count;
 }
@@ -375,6 +390,130 @@ Test(gap, deaths_of_others_are_not_a_crash)
 		cr_assert(has(words(f)->remedy, "Redis has no restart that keeps its listening socket"),
 			  "%s", words(f)->remedy);
 		cr_assert(has(words(f)->remedy, "CONFIG SET"), "%s", words(f)->remedy);
+		cr_assert(!has(words(f)->remedy, "nginx -s reload"), "%s", words(f)->remedy);
+		w_free(&w);
+	}
+}
+
+/* The exit event alone (no kernel line): a crash signal or a non-zero status is a crash. */
+Test(gap, exit_event_says_how_it_ended)
+{
+	static const struct { const char *sig; int status; const char *open, *closed, *fix; } k[] = {
+		{ "SIGKILL", 0, "since redis-server[123] was killed by SIGKILL (by an operator, "
+		  "systemd's stop timeout or the OOM killer)", "between redis-server[123] being killed "
+		  "by SIGKILL (by an operator, systemd's stop timeout or the OOM killer) and "
+		  "redis-server[456]", "find who sent it" },
+		{ "SIGABRT", 0, "since redis-server[123] crashed (killed by SIGABRT)",
+		  "between redis-server[123] crashing (killed by SIGABRT) and redis-server[456]",
+		  "coredumpctl info 123" },
+		{ NULL, 1, "since redis-server[123] exited with status 1",
+		  "between redis-server[123] exiting with status 1 and redis-server[456]",
+		  "journalctl -u redis-server.service" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(k); i++) {
+		struct world w;
+		const struct finding *f;
+
+		w_redis(&w);
+		w.nl = 0;
+		/* Someone else's failures in the same tick are not the holder's. */
+		w_exit(&w, 77, NULL, 1);
+		w_exit(&w, 123, k[i].sig, k[i].status);
+		w_exit(&w, 78, "SIGSEGV", 0);
+		w_tick(&w);
+		f = w_get(&w, CAUSE_LISTENER_GAP);
+		assert_crashed(f, k[i].open);
+		cr_assert(has(words(f)->remedy, k[i].fix), "%zu: %s", i, words(f)->remedy);
+		cr_assert(has(words(f)->remedy, "Sentinel"), "Redis's crash advice: %s",
+			  words(f)->remedy);
+		cr_assert(!has(words(f)->remedy, "Redis has no restart that keeps"), "%s",
+			  words(f)->remedy);
+		cr_assert_eq(w.t.n_deaths, 1, "only the holder's exit is kept");
+		w_listen(&w, 0, 2, 6379, "redis-server", 456, redis_cmd, "redis-server.service");
+		w_tick(&w);
+		assert_crashed(w_get(&w, CAUSE_LISTENER_GAP), k[i].closed);
+		w_free(&w);
+	}
+}
+
+/* The exit read a tick after the gap was seen, or a tick before (a holder among others). */
+Test(gap, exit_event_before_or_after_the_gap_is_matched)
+{
+	struct world w;
+
+	w_redis(&w);
+	w.nl = 0;
+	w_tick(&w);
+	cr_assert(!has(words(w_get(&w, CAUSE_LISTENER_GAP))->message, "exited"));
+	w_exit(&w, 123, NULL, 2);
+	w_tick(&w);
+	assert_crashed(w_get(&w, CAUSE_LISTENER_GAP), "since redis-server[123] exited with status 2");
+	w_free(&w);
+
+	w_redis(&w);
+	w_exit(&w, 123, "SIGKILL", 0);
+	w_tick(&w);
+	cr_assert_eq(w.out.count, 0);
+	w.nl = 0;
+	w_tick(&w);
+	assert_crashed(w_get(&w, CAUSE_LISTENER_GAP), "since redis-server[123] was killed by SIGKILL");
+	w_free(&w);
+}
+
+/* The kernel's line says more than the event: it wins whichever comes first. */
+Test(gap, kernel_line_wins_over_the_exit_event)
+{
+	int order;
+
+	for (order = 0; order < 2; order++) {
+		struct world w;
+
+		w_redis(&w);
+		w.nl = 0;
+		if (order == 0) {
+			w_exit(&w, 123, "SIGSEGV", 0);
+			w_tick(&w);
+			w_death(&w, KMSG_SEGFAULT, 123, "redis-server", "SIGSEGV");
+		} else {
+			w_death(&w, KMSG_SEGFAULT, 123, "redis-server", "SIGSEGV");
+			w_tick(&w);
+			w_exit(&w, 123, "SIGSEGV", 0);
+		}
+		w_tick(&w);
+		assert_crashed(w_get(&w, CAUSE_LISTENER_GAP),
+			       "since redis-server[123] crashed (SIGSEGV: the kernel logged a segfault)");
+		cr_assert_eq(w.t.n_deaths, 1, "one death per pid");
+		cr_assert(!w.t.deaths[0].by_exit);
+		w_free(&w);
+	}
+}
+
+/* A stop (SIGTERM unhandled, 128+SIGTERM from a runtime) is a restart: Redis's restart advice. */
+Test(gap, stop_signals_are_a_restart)
+{
+	static const struct { const char *sig; int status; } k[] = {
+		{ "SIGTERM", 0 }, { "SIGINT", 0 }, { "SIGQUIT", 0 }, { "SIGHUP", 0 }, { NULL, 143 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(k); i++) {
+		struct world w;
+		const struct finding *f;
+
+		w_redis(&w);
+		w.nl = 0;
+		w_exit(&w, 123, k[i].sig, k[i].status);
+		w_tick(&w);
+		w_listen(&w, 0, 2, 6379, "redis-server", 456, redis_cmd, "redis-server.service");
+		w_tick(&w);
+		f = w_get(&w, CAUSE_LISTENER_GAP);
+		cr_assert(!has(words(f)->message, "crash"), "%zu: %s", i, words(f)->message);
+		cr_assert(!has(words(f)->message, "killed"), "%zu: %s", i, words(f)->message);
+		cr_assert_str_eq(f->knob, "restart method");
+		cr_assert(has(words(f)->remedy, "Redis has no restart that keeps its listening socket"),
+			  "%s", words(f)->remedy);
 		cr_assert(!has(words(f)->remedy, "nginx -s reload"), "%s", words(f)->remedy);
 		w_free(&w);
 	}
