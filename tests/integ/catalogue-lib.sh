@@ -98,6 +98,19 @@ wait_finding() {
 		jq -c '[.findings[] | {cause, listener, netns, state, pid, message}]' 2>/dev/null | cut -c1-1500)"
 }
 
+# capture_finding WHAT FILTER FILE: wait until a status document holds FILTER,
+# and keep that very document in FILE: evidence of one tick (a kernel line,
+# a counter's rise) is checked in the document that showed it, not a later one.
+capture_finding() {
+	local i=0
+	while [ $i -lt 80 ]; do
+		status_json >"$3" 2>/dev/null && jq -e "$2" "$3" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "timed out waiting for: $1; findings: $(jq -c '[.findings[] | {cause, listener, state, evidence}]' "$3" 2>/dev/null | cut -c1-1500)"
+}
+
 # no_finding FILE: fail when FILE (a status document) holds any finding, open or resolved.
 no_finding() {
 	jq -e '.findings | length == 0' "$1" >/dev/null ||
