@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kmsg.h"
+#include "safe_text.h"
 
 /*
  * /dev/kmsg hands out one record per read() and fails with EINVAL when the
@@ -162,14 +163,10 @@ static bool parse_syn_flood(const char *p, const char *end, struct kmsg_event *e
 	return true;
 }
 
-/* A process's name as the kernel printed it, at most 15 bytes, anything but printable ASCII as '?'. */
+/* A process's name as the kernel printed it, at most 15 bytes, neutralised by safe_text(). */
 static void copy_comm(char out[KMSG_COMM_MAX], const char *p, const char *end)
 {
-	size_t n = 0;
-
-	for (; p < end && n < KMSG_COMM_MAX - 1; p++)
-		out[n++] = *p >= 0x20 && *p < 0x7f ? *p : '?';
-	out[n] = '\0';
+	safe_text(out, KMSG_COMM_MAX, p, (size_t)(end - p));
 }
 
 /* A pid in [p, end): decimal digits, at least one, positive, fits an int. */
