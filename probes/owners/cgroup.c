@@ -205,10 +205,13 @@ static char *cg_find_mount(const char *proc_root)
 	size_t cap = 0;
 	struct statfs sf;
 	FILE *f;
-	int n;
+	int n, fd;
 
 	n = snprintf(path, sizeof(path), "%s/self/mountinfo", proc_root);
-	f = n > 0 && (size_t)n < sizeof(path) ? fopen(path, "re") : NULL;
+	fd = n > 0 && (size_t)n < sizeof(path) ? procfile_open_at(AT_FDCWD, path) : -1;
+	f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f && fd >= 0)
+		close(fd);
 	if (!f) {
 		if (statfs(CG_DEFAULT_MOUNT, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
 			return strdup(CG_DEFAULT_MOUNT);

@@ -189,7 +189,7 @@ bool procinfo_read_epoll(int procfd, int pid, int epfd, struct proc_info *pi)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%d/fdinfo/%d", pid, epfd);
-	dfd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	dfd = procfile_open_at(procfd, path);
 	if (dfd < 0)
 		return true;
 	f = fdopen(dfd, "r");
