@@ -797,6 +797,34 @@ Test(report, render_hostile_names_neutralised)
 	json_decref(s);
 }
 
+/* A file the tick could not read is named in status, in JSON and on the terminal. */
+Test(report, status_names_unreadable_sources)
+{
+	json_t *s, *u;
+	char *out;
+
+	s = report_status(&m, T1_MS / 1000);
+	u = json_object_get(json_object_get(s, "daemon"), "unreadable");
+	cr_assert(json_is_array(u) && json_array_size(u) == 0);
+	out = render(render_status, s);
+	cr_assert_null(strstr(out, "cannot read"), "%s", out);
+	free(out);
+	json_decref(s);
+
+	m.sources.err[SOURCE_NETSTAT] = -ENOENT;
+	m.sources.err[SOURCE_SOCKSTAT] = -EFBIG;
+	s = report_status(&m, T1_MS / 1000);
+	u = json_object_get(json_object_get(s, "daemon"), "unreadable");
+	cr_assert_eq(json_array_size(u), 2);
+	cr_assert_str_eq(json_string_value(json_array_get(u, 0)), "net/netstat");
+	cr_assert_str_eq(json_string_value(json_array_get(u, 1)), "net/sockstat");
+	out = render(render_status, s);
+	cr_assert(strstr(out, "\ncannot read: net/netstat, net/sockstat (what they count is unknown)\n") != NULL,
+		  "%s", out);
+	free(out);
+	json_decref(s);
+}
+
 Test(report, render_empty_tables)
 {
 	char *out = render_text(render_listeners, "[]");
