@@ -432,7 +432,8 @@ long cgroup_read_pids(int cgfd, int **out)
 	unsigned reads;
 	int fd;
 
-	fd = openat(cgfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	/* The mount came from mountinfo under the proc root: only a regular file is read. */
+	fd = procfile_open_at(cgfd, "cgroup.procs");
 	if (fd < 0)
 		return -1;
 	for (reads = 0; reads < CG_PROCS_READS; reads++) {
