@@ -1,4 +1,4 @@
-/* test_sources.c: a /proc file that cannot be read is logged once per change, not once per tick. */
+/* test_sources.c: a /proc file that cannot be read is logged once per change, not once per tick; log lines carry outside names neutralised. */
 #include "base.h"
 
 #include <errno.h>
@@ -84,4 +84,19 @@ Test(sources, readable_says_nothing)
 	log_init(0, false);
 	cr_assert_str_eq(logged(always_readable, &s), "");
 	cr_assert_not(sources_unreadable(&s, SOURCE_SOCKSTAT));
+}
+
+static void log_hostile(struct sources *s)
+{
+	(void)s;
+	log_warnx("watching %s", "pid 812 (\x1b[2J\a\n<0>forged\xc2\x9b)");
+}
+
+/* A name inside a log line cannot end the line, start a forged "<0>" line or reach a terminal raw. */
+Test(sources, log_lines_are_neutralised)
+{
+	log_init(0, true);
+	cr_assert_str_eq(logged(log_hostile, NULL), "<4>watching pid 812 (?[2J?" "?<0>forged?)\n");
+	log_init(0, false);
+	cr_assert_str_eq(logged(log_hostile, NULL), "backlogd: watching pid 812 (?[2J?" "?<0>forged?)\n");
 }
