@@ -56,6 +56,23 @@ int kmsg_parse_record(const char *rec, size_t len, struct kmsg_event *ev);
 struct kmsg;
 
 /*
+ * Where reading stood in the kernel's record sequence. After an overrun
+ * (EPIPE: the ring overwrote records not yet read) the next record's
+ * sequence number says how many were lost; an EPIPE is one event however
+ * many records it lost.
+ */
+struct kmsg_seq {
+	uint64_t last;      /* the latest record's sequence number */
+	bool known;         /* a record was read: last is set */
+	bool overrun;       /* an EPIPE came since */
+};
+
+/* An EPIPE came: the next record noted measures what was lost. */
+void kmsg_seq_overrun(struct kmsg_seq *s);
+/* Note a record read. Return: the records lost just before it (0 but after an overrun). */
+unsigned kmsg_seq_note(struct kmsg_seq *s, uint64_t seq);
+
+/*
  * Open path (/dev/kmsg in production) non-blocking, positioned at the end:
  * what the kernel said before backlogd started is not replayed as news.
  * Return: 0 or -errno (EPERM without CAP_SYSLOG: the daemon runs without it).
@@ -68,8 +85,9 @@ int kmsg_fd(const struct kmsg *k);
 /*
  * Read every record available now without blocking; append the ones that
  * name a cause to ev[] (up to max; the rest are counted in *dropped).
- * EPIPE (records overwritten before we read them) is counted in *lost and
- * reading resumes. Return: number of events stored, or -errno.
+ * Records overwritten before we read them (EPIPE) are counted in *lost
+ * by the sequence gap they leave, and reading resumes. Return: number of
+ * events stored, or -errno.
  */
 int kmsg_read(struct kmsg *k, struct kmsg_event *ev, size_t max, unsigned *dropped, unsigned *lost);
 

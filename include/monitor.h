@@ -20,6 +20,7 @@
 #include "procmap.h"
 #include "sockdiag.h"
 #include "sockstat.h"
+#include "sources.h"
 #include "sysctl.h"
 #include "track.h"
 
@@ -85,6 +86,7 @@ struct monitor {
 	/* What the kernel said when the listener dump failed it (printable ASCII); "" otherwise. */
 	char last_error_detail[NL_EXT_ACK_MAX];
 	unsigned long failed_ticks;
+	struct sources sources;   /* which /proc files the latest tick could not read */
 };
 
 /*

@@ -51,4 +51,11 @@ int netstat_parse(const char *text, size_t len, struct counters *out);
  */
 int netstat_read_buf(const char *proc_root, struct counters *out, struct procbuf *pb);
 
+/*
+ * netstat_read_buf, saying each file's fate: *netstat_err and *snmp_err
+ * are 0 when the file was read, else its -errno (a parse's -ENOMEM too).
+ */
+int netstat_read_each(const char *proc_root, struct counters *out, struct procbuf *pb,
+		      int *netstat_err, int *snmp_err);
+
 #endif

@@ -29,6 +29,20 @@ struct procbuf_kept {
 	char path[PROCBUF_KEPT_PATH];
 };
 
+/*
+ * The most bytes a whole /proc file is read to: netstat and snmp are about
+ * 4 KiB on 6.x kernels, so a larger one is not the kernel's, and is
+ * refused rather than let a file under -P grow the daemon.
+ */
+#define PROCFILE_MAX (1024 * 1024)
+
+/*
+ * Open DIRFD/PATH (AT_FDCWD for a path) to read, without waiting, and only
+ * when it is a regular file. Return: the fd, -EINVAL for anything else (a
+ * FIFO, a socket, a device), -EISDIR for a directory, or the -errno of open.
+ */
+int procfile_open_at(int dirfd, const char *path);
+
 /* An empty buffer that owns no memory yet. */
 void procbuf_init(struct procbuf *pb);
 /*
@@ -44,12 +58,12 @@ void procbuf_free(struct procbuf *pb);
 /*
  * Read PROC_ROOT/RELPATH whole into pb, reusing its memory (proc_root is
  * "/proc" in production). pb->p grows as the file fills it, up to max
- * bytes (SIZE_MAX: no cap); a file of max bytes or more is refused, since
+ * bytes (PROCFILE_MAX for a file of any size the kernel writes); a file of max bytes or more is refused, since
  * it filled the buffer and may have been cut. On success pb->len bytes are
  * in pb->p (not NUL-terminated); on failure pb->len is 0. The memory stays
  * with pb either way, grown or not.
- * Return: 0, -ENAMETOOLONG, -ENOMEM, -EFBIG, -EINVAL (max is 0), or the
- * -errno of open or read.
+ * Return: 0, -ENAMETOOLONG, -ENOMEM, -EFBIG, -EINVAL (max is 0, or not a
+ * regular file), or the -errno of open or read.
  */
 int procfile_read_buf(const char *proc_root, const char *relpath, size_t max,
 		      struct procbuf *pb);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kmsg.h"
+#include "safe_text.h"
 
 /*
  * /dev/kmsg hands out one record per read() and fails with EINVAL when the
@@ -34,6 +35,7 @@
 
 struct kmsg {
 	int fd;
+	struct kmsg_seq seq;  /* where the reading stood, for the records an overrun lost */
 	bool stream;       /* not the kmsg device: records may span reads */
 	bool skipping;     /* in the middle of an overlong line of a stream */
 	size_t len;        /* bytes of a partial line kept in buf */
@@ -162,14 +164,10 @@ static bool parse_syn_flood(const char *p, const char *end, struct kmsg_event *e
 	return true;
 }
 
-/* A process's name as the kernel printed it, at most 15 bytes, anything but printable ASCII as '?'. */
+/* A process's name as the kernel printed it, at most 15 bytes, neutralised by safe_text(). */
 static void copy_comm(char out[KMSG_COMM_MAX], const char *p, const char *end)
 {
-	size_t n = 0;
-
-	for (; p < end && n < KMSG_COMM_MAX - 1; p++)
-		out[n++] = *p >= 0x20 && *p < 0x7f ? *p : '?';
-	out[n] = '\0';
+	safe_text(out, KMSG_COMM_MAX, p, (size_t)(end - p));
 }
 
 /* A pid in [p, end): decimal digits, at least one, positive, fits an int. */
@@ -416,12 +414,53 @@ int kmsg_fd(const struct kmsg *k)
 	return k->fd;
 }
 
-/* Hand one parsed record to the caller's array or count it as dropped. */
-static void take(const char *rec, size_t len, struct kmsg_event *ev, size_t max,
-		 size_t *n, unsigned *dropped)
+void kmsg_seq_overrun(struct kmsg_seq *s)
+{
+	s->overrun = true;
+}
+
+unsigned kmsg_seq_note(struct kmsg_seq *s, uint64_t seq)
+{
+	uint64_t lost = 0;
+
+	if (s->overrun) {
+		/*
+		 * The kernel resumes at its oldest record: everything between the
+		 * last one read and this one was overwritten. Before any record
+		 * was read the count is unknown but at least one.
+		 */
+		if (!s->known)
+			lost = 1;
+		else if (seq > s->last + 1)
+			lost = seq - s->last - 1;
+		s->overrun = false;
+	}
+	s->last = seq;
+	s->known = true;
+	return lost > UINT_MAX ? UINT_MAX : (unsigned)lost;
+}
+
+/* The SEQ of a record's "PRI,SEQ,..." header. Return: false when it has none. */
+static bool record_seq(const char *rec, size_t len, uint64_t *seq)
+{
+	const char *p = rec, *semi = memchr(rec, ';', len);
+	uint64_t pri;
+
+	return semi && parse_u64(&p, semi, ',', &pri) && parse_u64(&p, semi, ',', seq);
+}
+
+/* Note the record's place for the overrun count, and hand it to the caller's array or count it as dropped. */
+static void take(struct kmsg *k, const char *rec, size_t len, struct kmsg_event *ev, size_t max,
+		 size_t *n, unsigned *dropped, unsigned *lost)
 {
 	struct kmsg_event e;
+	uint64_t seq;
+	unsigned gap;
 
+	if (record_seq(rec, len, &seq)) {
+		gap = kmsg_seq_note(&k->seq, seq);
+		*lost = *lost > UINT_MAX - gap ? UINT_MAX : *lost + gap;
+	}
 	if (kmsg_parse_record(rec, len, &e) != 1)
 		return;
 	if (*n < max)
@@ -438,7 +477,7 @@ static void take(const char *rec, size_t len, struct kmsg_event *ev, size_t max,
  * to its newline.
  */
 static void take_stream(struct kmsg *k, struct kmsg_event *ev, size_t max, size_t *n,
-			unsigned *dropped)
+			unsigned *dropped, unsigned *lost)
 {
 	char *p = k->buf, *end = k->buf + k->len;
 
@@ -450,7 +489,7 @@ static void take_stream(struct kmsg *k, struct kmsg_event *ev, size_t max, size_
 		if (k->skipping)
 			k->skipping = false;
 		else if (*p != ' ')
-			take(p, (size_t)(nl + 1 - p), ev, max, n, dropped);
+			take(k, p, (size_t)(nl + 1 - p), ev, max, n, dropped, lost);
 		p = nl + 1;
 	}
 	k->len = (size_t)(end - p);
@@ -488,8 +527,11 @@ int kmsg_read(struct kmsg *k, struct kmsg_event *ev, size_t max, unsigned *dropp
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
 			if (errno == EPIPE) {
-				/* Overwritten before we read them; the next read resumes. */
-				lost_n++;
+				/*
+				 * Overwritten before we read them; the next read resumes at
+				 * the oldest record, and the sequence gap says how many.
+				 */
+				kmsg_seq_overrun(&k->seq);
 				continue;
 			}
 			err = -errno;
@@ -499,9 +541,9 @@ int kmsg_read(struct kmsg *k, struct kmsg_event *ev, size_t max, unsigned *dropp
 			break;      /* a FIFO with no writer, the end of a file */
 		if (k->stream) {
 			k->len += (size_t)r;
-			take_stream(k, ev, max, &n, &drop_n);
+			take_stream(k, ev, max, &n, &drop_n, &lost_n);
 		} else {
-			take(k->buf, (size_t)r, ev, max, &n, &drop_n);
+			take(k, k->buf, (size_t)r, ev, max, &n, &drop_n, &lost_n);
 		}
 	}
 	if (dropped)

@@ -338,24 +338,33 @@ static int read_one(const char *proc_root, const char *rel, struct counters *out
 {
 	int err;
 
-	/* netstat has never had a size cap; adding one would be its own change. */
-	err = procfile_read_buf(proc_root, rel, SIZE_MAX, pb);
+	/* The kernel's files are ~4 KiB: a 64 MiB one under -P is refused, not read into memory. */
+	err = procfile_read_buf(proc_root, rel, PROCFILE_MAX, pb);
 	if (err)
 		return err;
 	return netstat_parse(pb->p, pb->len, out);
+}
+
+int netstat_read_each(const char *proc_root, struct counters *out, struct procbuf *pb,
+		      int *netstat_err, int *snmp_err)
+{
+	int e1, e2;
+
+	counters_clear(out);
+	*netstat_err = e1 = read_one(proc_root, "net/netstat", out, pb);
+	*snmp_err = 0;
+	if (e1 == -ENOMEM)
+		return e1;
+	*snmp_err = e2 = read_one(proc_root, "net/snmp", out, pb);
+	if (e2 == -ENOMEM)
+		return e2;
+	/* One file is enough to be useful; report only when both failed. */
+	return e1 && e2 ? e1 : 0;
 }
 
 int netstat_read_buf(const char *proc_root, struct counters *out, struct procbuf *pb)
 {
 	int e1, e2;
 
-	counters_clear(out);
-	e1 = read_one(proc_root, "net/netstat", out, pb);
-	if (e1 == -ENOMEM)
-		return e1;
-	e2 = read_one(proc_root, "net/snmp", out, pb);
-	if (e2 == -ENOMEM)
-		return e2;
-	/* One file is enough to be useful; report only when both failed. */
-	return e1 && e2 ? e1 : 0;
+	return netstat_read_each(proc_root, out, pb, &e1, &e2);
 }

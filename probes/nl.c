@@ -11,6 +11,7 @@
 
 #include "compat.h"
 #include "nl.h"
+#include "safe_text.h"
 
 /*
  * A dump that stops answering must not freeze the daemon's tick forever:
@@ -160,17 +161,15 @@ static void ext_ack_clear(struct nlsock_ext_ack *ack)
 }
 
 /*
- * The kernel's words go to a log line: keep printable ASCII, cut to fit,
- * and never read past the attribute, NUL-terminated or not.
+ * The kernel's words go to a log line: neutralised by safe_text(), cut to
+ * fit, and never read past the attribute, NUL-terminated or not.
  */
 static void ext_ack_set_msg(struct nlsock_ext_ack *ack, const struct nlattr *attr)
 {
 	const char *p = mnl_attr_get_payload(attr);
-	size_t len = mnl_attr_get_payload_len(attr), i;
+	size_t len = mnl_attr_get_payload_len(attr);
 
-	for (i = 0; i < len && i < sizeof(ack->msg) - 1 && p[i] != '\0'; i++)
-		ack->msg[i] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
-	ack->msg[i] = '\0';
+	safe_text(ack->msg, sizeof(ack->msg), p, strnlen(p, len));
 }
 
 /*

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <linux/magic.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 
 #include "procfile.h"
@@ -101,11 +102,37 @@ static int read_fd(int fd, size_t max, enum read_end end, struct procbuf *pb)
 	return 0;
 }
 
+/*
+ * Opening never waits (O_NONBLOCK: a FIFO put under -P would otherwise
+ * block the open, and the daemon with it, past SIGTERM), and only a
+ * regular file is read: every /proc file this reads is one, while a FIFO,
+ * socket or device is not ours to read.
+ */
+int procfile_open_at(int dirfd, const char *path)
+{
+	struct stat st;
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	}
+	return fd;
+}
+
 /* Open PROC_ROOT/RELPATH, and give pb its first memory. Return: the fd, or -errno. */
 static int open_for(const char *proc_root, const char *relpath, size_t max, struct procbuf *pb)
 {
 	char path[4096];
-	int fd, n;
+	int n;
 
 	pb->len = 0;
 	if (max == 0)
@@ -121,8 +148,7 @@ static int open_for(const char *proc_root, const char *relpath, size_t max, stru
 			return -ENOMEM;
 		pb->cap = first;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	return procfile_open_at(AT_FDCWD, path);
 }
 
 /* The kept file of that path, or NULL. */
@@ -274,9 +300,9 @@ ssize_t procfile_read_head_at(int dirfd, const char *relpath, char *buf, size_t 
 	if (size == 0)
 		return -EINVAL;
 	buf[0] = '\0';
-	fd = openat(dirfd, relpath, O_RDONLY | O_CLOEXEC);
+	fd = procfile_open_at(dirfd, relpath);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = read_fd(fd, size - 1, READ_HEAD, &view);
 	close(fd);
 	if (err)

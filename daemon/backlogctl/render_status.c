@@ -20,6 +20,25 @@ static void count_item(FILE *out, const json_t *d, const char *key, const char *
 		fprintf(out, ", %lld %s%s", v, what, v == 1 ? "" : "s");
 }
 
+/* "cannot read: net/netstat, net/snmp": sources the latest tick went without. */
+static void render_unreadable(FILE *out, const json_t *a)
+{
+	char clean[CELL_MAX];
+	size_t i, shown = 0;
+	json_t *v;
+
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return;
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v))
+			continue;
+		copy_clean(clean, sizeof(clean), json_string_value(v));
+		fprintf(out, "%s%s", shown++ ? ", " : "cannot read: ", clean);
+	}
+	if (shown)
+		fputs(" (what they count is unknown)\n", out);
+}
+
 /* "backlogd 0.1.0, up 12s, 2 ticks every 1 s, 3 listeners, 2 active findings" and any error lines under it. */
 static void render_daemon(FILE *out, const json_t *d)
 {
@@ -58,6 +77,7 @@ static void render_daemon(FILE *out, const json_t *d)
 		copy_clean(clean, sizeof(clean), scan_err);
 		fprintf(out, "namespace scan failed: %s (the namespaces found before are still watched)\n", clean);
 	}
+	render_unreadable(out, jget(d, "unreadable"));
 }
 
 /* The first line: the daemon's, or what a one-shot diagnose document says of itself. */

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "safe_text.h"
 #include "table.h"
 
 /* Wrapping narrower than this helps nobody; print the long line instead. */
@@ -27,13 +28,8 @@ size_t display_width(const char *s)
 /* A comm or unit name is whatever a local user made it: no terminal escapes reach the screen. */
 void copy_clean(char *buf, size_t len, const char *s)
 {
-	size_t i;
-
-	if (len == 0)
-		return;
-	for (i = 0; s[i] && i + 1 < len; i++)
-		buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-	buf[i] = '\0';
+	/* buf may be s: safe_text() reads ahead of where it writes. */
+	safe_text(buf, len, s, strlen(s));
 }
 
 void table_init(struct table *t, const char *const *head, const char *align)
@@ -69,6 +65,8 @@ bool table_add(struct table *t, char cells[][CELL_MAX])
 				free(row[c]);
 			return false;
 		}
+		/* A cell may quote a name from outside whichever renderer filled it. */
+		safe_text_inplace(row[c]);
 	}
 	for (size_t c = 0; c < t->ncols; c++) {
 		size_t w = display_width(row[c]);
@@ -143,7 +141,24 @@ size_t term_width(FILE *out)
 	return ws.ws_col;
 }
 
+static void print_wrapped_clean(FILE *out, size_t indent, const char *prefix, const char *text, size_t width);
+
+/* The text quotes names from outside (a comm in a subject): neutralised before it is laid out. */
 void print_wrapped(FILE *out, size_t indent, const char *prefix, const char *text, size_t width)
+{
+	char *clean = strdup(text);
+
+	if (!clean) {
+		pad(out, indent);
+		fprintf(out, "%s?\n", prefix);
+		return;
+	}
+	safe_text_inplace(clean);
+	print_wrapped_clean(out, indent, prefix, clean, width);
+	free(clean);
+}
+
+static void print_wrapped_clean(FILE *out, size_t indent, const char *prefix, const char *text, size_t width)
 {
 	size_t hang = indent + display_width(prefix);
 	size_t room = width > hang ? width - hang : 0;

@@ -16,6 +16,7 @@
 #include "alert.h"
 #include "diagnose.h"
 #include "finding_text.h"
+#include "safe_text.h"
 
 /* One MESSAGE_ID for every resolution, so `journalctl MESSAGE_ID=` finds them all. */
 #define ALERT_RESOLVED_MESSAGE_ID "5b0e8a3c2f4d4e6f9a1b7c8d9e0f1a2b"
@@ -105,10 +106,18 @@ static void extra_fields(struct record *r, const struct finding *f)
 	}
 }
 
-/* Without a journal the same record goes to stderr with an sd-daemon prefix. */
+/*
+ * Without a journal the same record goes to stderr with an sd-daemon
+ * prefix. The journal's fields keep the names exact; this line is
+ * neutralised, so a process or unit name cannot end it, start a forged
+ * "<N>" line or reach a terminal as an escape.
+ */
 static void to_stderr(int priority, const char *message)
 {
-	fprintf(stderr, "<%d>backlogd: %s\n", priority, message);
+	char line[ALERT_MESSAGE_MAX];
+
+	safe_text(line, sizeof(line), message, strlen(message));
+	fprintf(stderr, "<%d>backlogd: %s\n", priority, line);
 }
 
 /* Return: the cause f is a side effect of, or NULL when it is a cause in its own right. */

@@ -9,6 +9,7 @@
 #include <syslog.h>
 
 #include "log.h"
+#include "safe_text.h"
 
 static int log_verbose;
 static bool log_use_prefix;
@@ -30,6 +31,8 @@ static void log_vwrite(int pri, const char *errstr, const char *fmt, va_list ap)
 	char line[1024];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
+	/* Names in the line came from outside: one line, no terminal escapes, no forged "<N>". */
+	safe_text_inplace(line);
 	if (log_use_prefix)
 		fprintf(stderr, "<%d>", pri);
 	else

@@ -245,6 +245,7 @@ static int read_cheap(struct monitor *m, struct tick_sample *s)
 {
 	/* Repeats are dropped by track, which sorts by cookie anyway. */
 	int r = sockdiag_dump_listeners_raw(m->sd, &m->dump);
+	int e_netstat, e_snmp;
 
 	if (r < 0) {
 		snprintf(m->last_error_detail, sizeof(m->last_error_detail), "%s", sockdiag_ext_ack(m->sd));
@@ -252,11 +253,14 @@ static int read_cheap(struct monitor *m, struct tick_sample *s)
 	}
 	filter_ignored(m);
 	/* Counters that cannot be read leave host deltas unknown; listeners still count. */
-	if (netstat_read_buf(m->proc_root, &m->counters, &m->pbuf) < 0)
+	if (netstat_read_each(m->proc_root, &m->counters, &m->pbuf, &e_netstat, &e_snmp) < 0)
 		counters_clear(&m->counters);
+	sources_note(&m->sources, m->proc_root, SOURCE_NETSTAT, e_netstat);
+	sources_note(&m->sources, m->proc_root, SOURCE_SNMP, e_snmp);
 	sysctl_read_limits_kept(&m->sysctl_files, m->sys_root, &m->limits);
 	host_wide_limits(m);
-	sockstat_read_buf(m->proc_root, &m->sockstat, &m->pbuf);
+	sources_note(&m->sources, m->proc_root, SOURCE_SOCKSTAT,
+		     sockstat_read_buf(m->proc_root, &m->sockstat, &m->pbuf));
 	conntrack_read2_buf(m->proc_root, m->sys_root, &m->conntrack, &m->pbuf);
 	if (!m->links || links_read(m->links, &m->link_table) < 0)
 		m->link_table.count = 0;

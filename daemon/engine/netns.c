@@ -15,6 +15,7 @@
 #include "array.h"
 #include "cgroup.h"
 #include "netns.h"
+#include "safe_text.h"
 #include "procfile.h"
 
 /* Long enough for /proc/PID/cgroup on a cgroup v1 host with a dozen hierarchies and kubepods paths. */
@@ -88,18 +89,6 @@ static int hexval(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
-}
-
-/*
- * Names end up in logs, the control socket and JSON: a cgroup or process
- * name may hold any byte, so keep printable ASCII only, or a crafted name
- * could forge log lines or make the JSON encoder refuse the whole reply.
- */
-static void sanitize(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			*s = '?';
 }
 
 /* "PREFIX:" followed by the first 12 characters of a container id. */
@@ -286,7 +275,7 @@ void netns_container_from_cgroup(const char *text, char *name, size_t len)
 {
 	cgroup_name_from_text(text, name_from_path, name, len);
 	if (len > 0)
-		sanitize(name);
+		safe_text_inplace(name);
 }
 
 /* ---- the scan ---- */
@@ -442,7 +431,7 @@ static int scan_run_netns(struct netns_list *l, const char *run_netns, dev_t nsd
 		e->kind = NETNS_NAMED;
 		/* Its length was checked above. */
 		memcpy(e->name, de->d_name, strlen(de->d_name) + 1);
-		sanitize(e->name);
+		safe_text_inplace(e->name);
 		memcpy(e->path, path, sizeof(path));
 	}
 	closedir(d);
@@ -488,7 +477,7 @@ static bool name_by_pid(struct netns_id *e, int procfd, const char *proc_root)
 		return true;
 	}
 	comm[strcspn(comm, "\n")] = '\0';
-	sanitize(comm);
+	safe_text_inplace(comm);
 	snprintf(e->name, sizeof(e->name), "pid %d (%s)", e->pid, comm);
 	return true;
 }

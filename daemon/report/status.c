@@ -51,6 +51,18 @@ const struct limits *monitor_limits(const struct monitor *m)
 	return m->track.ticks > 0 ? &m->track.limits : &m->limits;
 }
 
+/* The /proc files the latest tick could not read, by their path under the proc root. */
+static json_t *unreadable_sources(const struct sources *s)
+{
+	json_t *a = json_array();
+	int rc = a ? 0 : -1;
+
+	for (int i = 0; a && i < SOURCE_COUNT; i++)
+		if (sources_unreadable(s, (enum source)i))
+			rc |= json_array_append_new(a, json_string(source_name((enum source)i)));
+	return finish(a, rc);
+}
+
 json_t *report_daemon(const struct monitor *m, int64_t now)
 {
 	json_t *o = json_object();
@@ -71,6 +83,7 @@ json_t *report_daemon(const struct monitor *m, int64_t now)
 	rc |= put(o, "rtnetlink", json_boolean(m->links != NULL));
 	rc |= put(o, "deep_runs", json_integer((json_int_t)m->deep_runs));
 	rc |= put(o, "deep_reason", m->deep_ran && m->deep_reason ? json_string(m->deep_reason) : json_null());
+	rc |= put(o, "unreadable", unreadable_sources(&m->sources));
 	return finish(o, rc);
 }
 

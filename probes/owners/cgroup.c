@@ -205,10 +205,13 @@ static char *cg_find_mount(const char *proc_root)
 	size_t cap = 0;
 	struct statfs sf;
 	FILE *f;
-	int n;
+	int n, fd;
 
 	n = snprintf(path, sizeof(path), "%s/self/mountinfo", proc_root);
-	f = n > 0 && (size_t)n < sizeof(path) ? fopen(path, "re") : NULL;
+	fd = n > 0 && (size_t)n < sizeof(path) ? procfile_open_at(AT_FDCWD, path) : -1;
+	f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f && fd >= 0)
+		close(fd);
 	if (!f) {
 		if (statfs(CG_DEFAULT_MOUNT, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
 			return strdup(CG_DEFAULT_MOUNT);
@@ -429,7 +432,8 @@ long cgroup_read_pids(int cgfd, int **out)
 	unsigned reads;
 	int fd;
 
-	fd = openat(cgfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	/* The mount came from mountinfo under the proc root: only a regular file is read. */
+	fd = procfile_open_at(cgfd, "cgroup.procs");
 	if (fd < 0)
 		return -1;
 	for (reads = 0; reads < CG_PROCS_READS; reads++) {

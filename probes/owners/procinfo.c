@@ -16,6 +16,7 @@
 #include "cgroup.h"
 #include "procfile.h"
 #include "procinfo.h"
+#include "safe_text.h"
 
 /*
  * The state letter and ppid from a /proc/PID/stat text. comm may itself
@@ -56,90 +57,33 @@ char procinfo_state(const char *proc_root, int pid)
 }
 
 /*
- * The length of the UTF-8 character at p[0, avail), p[0] >= 0x80.
- * Return: 2 to 4 when it is well-formed (no overlong forms, surrogates or
- * code points past U+10FFFF: what a JSON encoder accepts), 0 when it is
- * not, -1 when it may be but avail ends inside it.
- */
-static int utf8_len(const unsigned char *p, size_t avail)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	int n, i;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < n; i++) {
-		if ((size_t)i >= avail)
-			return -1;
-		if (p[i] < lo || p[i] > hi)
-			return 0;
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return n;
-}
-
-/*
  * The bytes of /proc/PID/cmdline as one line: the NULs between arguments
  * become spaces, trailing NULs (the last argument's, and the padding left
- * by setproctitle) are dropped. Control characters and bytes that are not
- * well-formed UTF-8 become '?', one per byte, so the text is safe for a
- * terminal, the journal and JSON. Well-formed UTF-8 is kept; a character
- * is never cut in half. cut says raw was cut short by the read, so a
- * character it ends inside is simply left out.
+ * by setproctitle) are dropped, and the rest goes through safe_text(), so
+ * the text is safe for a terminal, the journal and JSON. cut says raw was
+ * cut short by the read, so a character it ends inside is simply left out.
  */
 static void format_cmdline(const unsigned char *raw, size_t len, bool cut, char *out, size_t size)
 {
-	size_t i = 0, o = 0;
+	char line[OWNER_CMDLINE_MAX + 8];
 
 	while (len > 0 && raw[len - 1] == '\0')
 		len--;
-	while (i < len && o < size - 1) {
-		unsigned char c = raw[i];
-		int n;
-
-		if (c < 0x80) {
-			/* The argument separator; printable ASCII; C0 controls and DEL. */
-			out[o++] = c == '\0' ? ' ' : c >= 0x20 && c < 0x7f ? (char)c : '?';
-			i++;
-			continue;
+	if (len > sizeof(line))
+		len = sizeof(line);
+	if (cut) {
+		/* A lead byte among the last three whose character runs past the end. */
+		for (size_t back = 1; back <= 3 && back <= len; back++) {
+			if (raw[len - back] >= 0xc0) {
+				if (utf8_char_len(raw + len - back, back) < 0)
+					len -= back;
+				break;
+			}
 		}
-		n = utf8_len(raw + i, len - i);
-		if (n < 0 && cut)
-			break;
-		if (n <= 0) {
-			out[o++] = '?';
-			i++;
-			continue;
-		}
-		/* C1 controls (U+0080..U+009F) are as unprintable as C0 ones. */
-		if (n == 2 && c == 0xc2 && raw[i + 1] < 0xa0) {
-			out[o++] = '?';
-			i += 2;
-			continue;
-		}
-		if (o + (size_t)n > size - 1)
-			break;
-		memcpy(out + o, raw + i, (size_t)n);
-		o += (size_t)n;
-		i += (size_t)n;
 	}
-	out[o] = '\0';
+	for (size_t i = 0; i < len; i++)
+		line[i] = raw[i] == '\0' ? ' ' : (char)raw[i];
+	safe_text(out, size, line, len);
 }
 
 /* The real uid on the "Uid:" line of a /proc/PID/status text. Return: -1 if none. */
@@ -245,7 +189,7 @@ bool procinfo_read_epoll(int procfd, int pid, int epfd, struct proc_info *pi)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%d/fdinfo/%d", pid, epfd);
-	dfd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	dfd = procfile_open_at(procfd, path);
 	if (dfd < 0)
 		return true;
 	f = fdopen(dfd, "r");

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -736,4 +737,41 @@ Test(kmsg, live_syn_flood)
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
 	kmsg_close(k);
+}
+
+/*
+ * /dev/kmsg's EPIPE is one event however many records the ring overwrote:
+ * the lost count is the gap between the last record read and the next.
+ */
+Test(kmsg, lost_records_from_the_sequence_gap)
+{
+	struct kmsg_seq s = { 0 };
+
+	cr_assert_eq(kmsg_seq_note(&s, 100), 0);
+	cr_assert_eq(kmsg_seq_note(&s, 101), 0);
+	/* One EPIPE, 57 records gone: 102..158. */
+	kmsg_seq_overrun(&s);
+	cr_assert_eq(kmsg_seq_note(&s, 159), 57);
+	cr_assert_eq(kmsg_seq_note(&s, 160), 0);
+	/* Two EPIPEs before the next record still measure one gap. */
+	kmsg_seq_overrun(&s);
+	kmsg_seq_overrun(&s);
+	cr_assert_eq(kmsg_seq_note(&s, 1160), 999);
+	/* An EPIPE whose resumption loses nothing counts nothing. */
+	kmsg_seq_overrun(&s);
+	cr_assert_eq(kmsg_seq_note(&s, 1161), 0);
+	/* Without an EPIPE a jump is no loss (a stream of concatenated recordings). */
+	cr_assert_eq(kmsg_seq_note(&s, 5000), 0);
+	/* A gap too large for the count is clamped, never wrapped. */
+	kmsg_seq_overrun(&s);
+	cr_assert_eq(kmsg_seq_note(&s, UINT64_MAX), UINT_MAX);
+}
+
+Test(kmsg, overrun_before_any_record_is_at_least_one)
+{
+	struct kmsg_seq s = { 0 };
+
+	kmsg_seq_overrun(&s);
+	cr_assert_eq(kmsg_seq_note(&s, 42), 1);
+	cr_assert_eq(kmsg_seq_note(&s, 43), 0);
 }

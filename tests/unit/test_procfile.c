@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <sched.h>
+#include <sys/stat.h>
 #include <criterion/criterion.h>
 
+#include "netstat.h"
 #include "procfile.h"
 #include "tmp_fixture.h"
 #include "oneshot_fixture.h"
@@ -323,4 +325,62 @@ Test(procbuf, kept_open_for_procfs_only, .init = tmp_setup, .fini = tmp_teardown
 	procbuf_free(&pb);
 	cr_assert_eq(pb.nkept, 0);
 	cr_assert_null(pb.kept);
+}
+
+/*
+ * A FIFO under -P: opening one to read blocks until a writer comes, and
+ * reading it waits for data, so each reader must refuse it at once. The
+ * alarm turns a hang into a failure.
+ */
+Test(procfile, fifo_refused_at_once, .init = tmp_setup, .fini = tmp_teardown, .timeout = 5)
+{
+	char path[300], *buf = sentinel, small[64];
+	struct procfd pf;
+	size_t len = 12345;
+	int dirfd;
+
+	snprintf(path, sizeof(path), "%s/fifo", tmp);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	alarm(3);
+	cr_assert_eq(procfile_read(tmp, "fifo", 64, &buf, &len), -EINVAL);
+	cr_assert_eq(buf, sentinel);
+	cr_assert_eq(procfile_read_fixed(tmp, "fifo", small, sizeof(small), &len), -EINVAL);
+	procfd_init(&pf);
+	cr_assert_eq(procfd_read_fixed(&pf, tmp, "fifo", small, sizeof(small), &len), -EINVAL);
+	cr_assert_eq(pf.fd, -1);
+	dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(dirfd, 0);
+	cr_assert_eq(procfile_read_head_at(dirfd, "fifo", small, sizeof(small)), -EINVAL);
+	cr_assert_eq(procfile_open_at(dirfd, "fifo"), -EINVAL);
+	/* A regular file still opens; /dev/null (a device) does not. */
+	cr_assert_eq(procfile_open_at(AT_FDCWD, "/dev/null"), -EINVAL);
+	close(dirfd);
+	alarm(0);
+	cr_assert_eq(len, 12345);
+}
+
+/* The kernel's netstat is ~4 KiB: a 64 MiB one under -P is refused without reading it all in. */
+Test(procfile, huge_netstat_refused, .init = tmp_setup, .fini = tmp_teardown)
+{
+	char path[300];
+	struct counters c;
+	struct procbuf pb;
+	int fd, e_netstat = 0, e_snmp = 0;
+
+	snprintf(path, sizeof(path), "%s/net", tmp);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/net/netstat", tmp);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, 64 << 20), 0);
+	close(fd);
+	counters_init(&c);
+	procbuf_init(&pb);
+	/* Neither file readable: the whole read fails, with the big one's reason. */
+	cr_assert_eq(netstat_read_each(tmp, &c, &pb, &e_netstat, &e_snmp), -EFBIG);
+	cr_assert_eq(e_netstat, -EFBIG);
+	cr_assert_eq(e_snmp, -ENOENT);
+	cr_assert_leq(pb.cap, PROCFILE_MAX, "the buffer grew to %zu", pb.cap);
+	procbuf_free(&pb);
+	counters_free(&c);
 }

@@ -748,6 +748,83 @@ Test(report, render_status_tables)
 	json_decref(s);
 }
 
+/* No byte of out can act on a terminal: no C0 control but newline, no DEL, no C1 in UTF-8. */
+static void assert_terminal_safe(const char *out)
+{
+	for (const unsigned char *p = (const unsigned char *)out; *p; p++) {
+		cr_assert(*p >= 0x20 || *p == '\n', "control 0x%02x in:\n%s", *p, out);
+		cr_assert(*p != 0x7f, "DEL in:\n%s", out);
+		cr_assert(!(p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0), "C1 control in:\n%s", out);
+	}
+}
+
+/* A comm and a unit made by a local user to clear the screen reach the tables neutralised. */
+Test(report, render_hostile_names_neutralised)
+{
+	static const char hostile[] = "\x1b[2J\a\xc2\x9b<0>x";
+	struct tracked *tr = track_find(&m.track, 100);
+	struct finding_entry *e;
+	json_t *s, *ls;
+	char *out;
+
+	cr_assert_not_null(tr);
+	owner_mut(tr)->nprocs = 1;
+	owner_mut(tr)->procs[0].pid = 812;
+	snprintf(owner_mut(tr)->procs[0].comm, sizeof(owner_mut(tr)->procs[0].comm), "%s", hostile);
+	snprintf(owner_mut(tr)->unit, sizeof(owner_mut(tr)->unit), "u\x1b]0;x\a.service");
+	e = add_entry(CAUSE_OVERFLOW_RESET, "127.0.0.1:8080", FINDING_ACTIVE, 100);
+	e->f.pid = 812;
+	snprintf(e->f.comm, sizeof(e->f.comm), "%s", hostile);
+	snprintf(e->f.subject, sizeof(e->f.subject), "%s[812]", hostile);
+	/* JSON keeps the name exact: the encoder escapes, the terminal edge neutralises. */
+	ls = report_listeners(&m.track);
+	cr_assert_str_eq(get_str(json_array_get(get(find_listener(ls, "127.0.0.1:8080"), "processes"), 0), "comm"),
+			 hostile);
+	json_decref(ls);
+	s = report_status(&m, T1_MS / 1000);
+	out = render(render_status, s);
+	assert_terminal_safe(out);
+	cr_assert(strstr(out, "?[2J?" "?<0>x[812]") != NULL, "%s", out);
+	free(out);
+	out = render(render_listeners, json_object_get(s, "listeners"));
+	assert_terminal_safe(out);
+	cr_assert(strstr(out, "?[2J") != NULL, "%s", out);
+	free(out);
+	out = render(render_findings, json_object_get(s, "findings"));
+	assert_terminal_safe(out);
+	cr_assert(strstr(out, "?[2J") != NULL, "%s", out);
+	free(out);
+	json_decref(s);
+}
+
+/* A file the tick could not read is named in status, in JSON and on the terminal. */
+Test(report, status_names_unreadable_sources)
+{
+	json_t *s, *u;
+	char *out;
+
+	s = report_status(&m, T1_MS / 1000);
+	u = json_object_get(json_object_get(s, "daemon"), "unreadable");
+	cr_assert(json_is_array(u) && json_array_size(u) == 0);
+	out = render(render_status, s);
+	cr_assert_null(strstr(out, "cannot read"), "%s", out);
+	free(out);
+	json_decref(s);
+
+	m.sources.err[SOURCE_NETSTAT] = -ENOENT;
+	m.sources.err[SOURCE_SOCKSTAT] = -EFBIG;
+	s = report_status(&m, T1_MS / 1000);
+	u = json_object_get(json_object_get(s, "daemon"), "unreadable");
+	cr_assert_eq(json_array_size(u), 2);
+	cr_assert_str_eq(json_string_value(json_array_get(u, 0)), "net/netstat");
+	cr_assert_str_eq(json_string_value(json_array_get(u, 1)), "net/sockstat");
+	out = render(render_status, s);
+	cr_assert(strstr(out, "\ncannot read: net/netstat, net/sockstat (what they count is unknown)\n") != NULL,
+		  "%s", out);
+	free(out);
+	json_decref(s);
+}
+
 Test(report, render_empty_tables)
 {
 	char *out = render_text(render_listeners, "[]");
