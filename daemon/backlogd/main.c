@@ -56,6 +56,7 @@ struct daemon_state {
 	bool ready_sent;
 	uint64_t watchdog_usec;     /* WatchdogSec= from systemd, 0 when off */
 	uint64_t watchdog_last_us;  /* CLOCK_MONOTONIC of the last WATCHDOG=1 */
+	uint64_t state_generation;  /* bumped whenever what the control socket shows changes */
 };
 
 static const struct option long_options[] = {
@@ -316,6 +317,12 @@ static void fleet_counts(const struct fleet *fl, size_t *listeners, size_t *acti
 	}
 }
 
+/* Replies shared by control clients are good only until what they show changes. */
+static void state_changed(struct daemon_state *st)
+{
+	ctl_share_replies(st->ctl, ++st->state_generation);
+}
+
 static void do_tick(struct daemon_state *st)
 {
 	struct monitor *m = fleet_host(&st->fleet);
@@ -324,6 +331,7 @@ static void do_tick(struct daemon_state *st)
 
 	read_exits(st);
 	r = fleet_tick(&st->fleet, clock_wall_ms(), on_finding, st);
+	state_changed(st);
 	if (r < 0) {
 		errno = -r;
 		/* A failed tick keeps the previous state; say so once per run of failures. */
@@ -399,6 +407,7 @@ static void do_reload(struct daemon_state *st)
 	if (cfg.namespaces != st->fleet.cfg.namespaces)
 		log_warnx("reload: namespaces = changes only on restart");
 	fleet_set_config(&st->fleet, &cfg);
+	state_changed(st);
 	/* A new fast_interval takes effect at once: stop the timer, then arm it anew. */
 	st->fast_armed = true;
 	arm_fast(st, false);
@@ -481,7 +490,10 @@ static int run(struct daemon_state *st)
 				uint64_t expirations;
 
 				if (read(fd, &expirations, sizeof(expirations)) == (ssize_t)sizeof(expirations))
+				{
 					arm_fast(st, fleet_fast_sample(&st->fleet) > 0);
+					state_changed(st);
+				}
 			} else if (fd == st->signal_fd) {
 				running = handle_signals(st);
 			} else if (st->kmsg && fd == kmsg_fd(st->kmsg)) {
