@@ -271,8 +271,9 @@ static struct ctl_doc *answer(struct ctl_server *srv, json_t *req, char *msg, si
 		json_decref(reply);
 		if (doc && doc->len >= CTL_OUT_HIGHWATER)
 			srv->big_built = true;
+		/* Its age counts from when it is ready: a build slower than CTL_SHARE_MS is still shared. */
 		if (doc && key)
-			ctl_share_keep(&srv->replies, key, doc, now);
+			ctl_share_keep(&srv->replies, key, doc, (uint64_t)clock_mono_ms());
 	}
 	free(key);
 	return doc;
