@@ -475,6 +475,15 @@ static int run(struct daemon_state *st)
 			fatal("epoll_wait");
 		}
 		watchdog_pet(st);
+		/* The tick first: a control reply built in this turn must not push it back. */
+		for (i = 1; i < n; i++) {
+			if (events[i].data.fd == st->timer_fd) {
+				ev = events[0];
+				events[0] = events[i];
+				events[i] = ev;
+				break;
+			}
+		}
 		for (i = 0; i < n; i++) {
 			int fd = events[i].data.fd;
 
