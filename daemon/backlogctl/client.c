@@ -19,7 +19,7 @@
 
 /*
  * How long the daemon gets to start answering, and then to send each next
- * part: a status of 50,000 listeners is some 50 MB and may take more than
+ * part: a status of 50,000 listeners is some 30 MB and may take more than
  * this in all, but never this long between two bytes.
  */
 #define REPLY_TIMEOUT_MS 5000

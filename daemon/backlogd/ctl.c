@@ -30,7 +30,7 @@
  */
 #define CTL_OUT_HIGHWATER (64 * 1024)
 /*
- * A status of 10,000 listeners is some 10 MB, of 50,000 some 50 MB: one
+ * A status of 10,000 listeners is some 6 MB, of 50,000 some 30 MB: one
  * reply may be far larger than any host has listeners for, and every reply
  * still waiting for a slow reader together a few times that.
  */
