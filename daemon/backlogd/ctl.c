@@ -81,7 +81,7 @@ struct ctl_server {
 	int wakefd;		/* an eventfd in efd: readable while a client waits on a deferred request */
 	bool accept_paused;
 	bool big_built;		/* this dispatch built a big document: build no other */
-	bool deferred;
+	bool deferred;		/* some client is deferred, and wakefd says so */
 	uint64_t accept_resume;
 	char *path;
 	dev_t dev;		/* the socket file we made, so close unlinks only that */

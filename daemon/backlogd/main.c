@@ -442,7 +442,7 @@ static bool handle_signals(struct daemon_state *st)
 static int run(struct daemon_state *st)
 {
 	struct epoll_event ev, events[8];
-	bool running = true;
+	bool running = true, ctl_done;
 	int ep, i, n;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -484,6 +484,8 @@ static int run(struct daemon_state *st)
 				break;
 			}
 		}
+		/* One pass over the control socket a turn: it builds at most one big reply a pass. */
+		ctl_done = false;
 		for (i = 0; i < n; i++) {
 			int fd = events[i].data.fd;
 
@@ -495,6 +497,7 @@ static int run(struct daemon_state *st)
 					do_tick(st);
 				/* Expire idle control clients at least once a tick. */
 				ctl_dispatch(st->ctl);
+				ctl_done = true;
 			} else if (fd == st->fast_fd) {
 				uint64_t expirations;
 
@@ -511,8 +514,9 @@ static int run(struct daemon_state *st)
 				read_kmsg(st);
 				if (!st->kmsg)
 					epoll_ctl(ep, EPOLL_CTL_DEL, kfd, NULL);
-			} else {
+			} else if (!ctl_done) {
 				ctl_dispatch(st->ctl);
+				ctl_done = true;
 			}
 		}
 	}
