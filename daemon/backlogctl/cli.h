@@ -11,8 +11,14 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FINDINGS = 1,        /* diagnose: at least one finding */
 	EXIT_USAGE = 2,
-	EXIT_UNREACHABLE = 3,     /* daemon not running, not answering; or no kernel data for diagnose */
+	EXIT_UNREACHABLE = 3,     /* daemon not running (no socket, nobody listening); or no kernel data for diagnose */
 	EXIT_DAEMON_ERROR = 4,    /* the daemon answered with an error, or garbage */
+	/*
+	 * The socket is there but no whole reply came back: permission denied,
+	 * a full accept queue, a timeout, a connection closed mid-reply. Never
+	 * 3: a live daemon that failed to answer is not a dead one.
+	 */
+	EXIT_NO_REPLY = 5,
 };
 
 struct cli {

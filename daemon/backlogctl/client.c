@@ -17,10 +17,12 @@
 #include "client.h"
 #include "clock.h"
 
-/* How long the daemon gets to answer, connect to last byte. */
+/*
+ * How long the daemon gets to start answering, and then to send each next
+ * part: a status of 50,000 listeners is some 30 MB and may take more than
+ * this in all, but never this long between two bytes.
+ */
 #define REPLY_TIMEOUT_MS 5000
-/* A status with tens of thousands of listeners is a few MB; beyond this something is wrong. */
-#define REPLY_MAX (64u << 20)
 
 /* Wait for events on fd until deadline. Return: 1 ready, 0 timed out, -errno. */
 static int wait_fd(int fd, short events, int64_t deadline)
@@ -67,11 +69,12 @@ static int send_all(int fd, const char *buf, size_t len, int64_t deadline)
 }
 
 /*
- * Read one line (the reply) into a malloc'd, NUL-terminated *out, newline
- * stripped. A reply cut short by EOF is returned as is for the parser to
- * judge. Return: 0, -ETIMEDOUT, -EFBIG, -ECONNRESET (EOF before any byte), -errno.
+ * Read one line (the reply), of any size memory allows, into a malloc'd,
+ * NUL-terminated *out, newline stripped; *got is how many bytes came.
+ * Return: 0, -ETIMEDOUT, -ECONNRESET (EOF before any byte), -EPIPE (EOF
+ * before the newline: the reply was cut short), -errno.
  */
-static int read_line(int fd, char **out, int64_t deadline)
+static int read_line(int fd, char **out, size_t *got, int64_t deadline)
 {
 	size_t len = 0, cap = 0;
 	char *buf = NULL;
@@ -81,12 +84,13 @@ static int read_line(int fd, char **out, int64_t deadline)
 		char *nl;
 		ssize_t n;
 
+		*got = len;
 		if (cap - len < 4096) {
 			size_t ncap = cap ? cap * 2 : 16384;
 			char *nb;
 
-			if (ncap > REPLY_MAX + 1) {
-				rc = -EFBIG;
+			if (ncap < cap) {
+				rc = -ENOMEM;
 				goto out_free;
 			}
 			nb = realloc(buf, ncap);
@@ -99,11 +103,8 @@ static int read_line(int fd, char **out, int64_t deadline)
 		}
 		n = recv(fd, buf + len, cap - len - 1, 0);
 		if (n == 0) {
-			if (len == 0) {
-				rc = -ECONNRESET;
-				goto out_free;
-			}
-			break;
+			rc = len == 0 ? -ECONNRESET : -EPIPE;
+			goto out_free;
 		}
 		if (n < 0) {
 			if (errno == EINTR)
@@ -119,6 +120,8 @@ static int read_line(int fd, char **out, int64_t deadline)
 			}
 			continue;
 		}
+		/* The daemon is sending: it gets another while for the rest. */
+		deadline = clock_mono_ms() + REPLY_TIMEOUT_MS;
 		nl = memchr(buf + len, '\n', (size_t)n);
 		len += (size_t)n;
 		if (nl) {
@@ -142,6 +145,9 @@ static const char *connect_hint(int err)
 		return "run as root or as a member of the backlogd group";
 	case EAGAIN:
 		return "backlogd is not accepting connections; systemctl status backlogd";
+	case ENOENT:
+	case ECONNREFUSED:
+		return "backlogd is not running; systemctl status backlogd";
 	default:
 		return "is backlogd running? systemctl status backlogd";
 	}
@@ -164,7 +170,7 @@ static int connect_daemon(const char *path, int *exit_code)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fprintf(stderr, PROG ": socket: %s\n", strerror(errno));
-		*exit_code = EXIT_UNREACHABLE;
+		*exit_code = EXIT_NO_REPLY;
 		return -1;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -174,13 +180,14 @@ static int connect_daemon(const char *path, int *exit_code)
 		err = errno;
 		fprintf(stderr, PROG ": cannot connect to %s: %s (%s)\n", path, strerror(err), connect_hint(err));
 		close(fd);
-		*exit_code = EXIT_UNREACHABLE;
+		/* Only no socket, or nobody listening on it, means the daemon is not running. */
+		*exit_code = err == ENOENT || err == ECONNREFUSED ? EXIT_UNREACHABLE : EXIT_NO_REPLY;
 		return -1;
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		fprintf(stderr, PROG ": fcntl: %s\n", strerror(errno));
 		close(fd);
-		*exit_code = EXIT_UNREACHABLE;
+		*exit_code = EXIT_NO_REPLY;
 		return -1;
 	}
 	return fd;
@@ -193,11 +200,14 @@ int client_ask(const char *path, const json_t *request, json_t **data)
 	json_t *reply = NULL;
 	const json_t *ok;
 	json_error_t jerr;
+	size_t got = 0;
 	int fd, rc, status = EXIT_UNREACHABLE;
 
 	fd = connect_daemon(path, &status);
 	if (fd < 0)
 		return status;
+	/* Connected: whatever fails from here, the daemon is running. */
+	status = EXIT_NO_REPLY;
 	req = json_dumps(request, JSON_COMPACT);
 	if (!req) {
 		fprintf(stderr, PROG ": out of memory\n");
@@ -210,22 +220,23 @@ int client_ask(const char *path, const json_t *request, json_t **data)
 		fprintf(stderr, PROG ": cannot send the request to %s: %s\n", path, strerror(-rc));
 		goto out_free;
 	}
-	rc = read_line(fd, &line, deadline);
+	rc = read_line(fd, &line, &got, deadline);
 	if (rc == -ETIMEDOUT) {
-		fprintf(stderr, PROG ": no reply from backlogd at %s within %d s\n", path, REPLY_TIMEOUT_MS / 1000);
+		fprintf(stderr, PROG ": backlogd at %s is running but sent %s for %d s (after %zu bytes)\n",
+			path, got ? "nothing more" : "no reply", REPLY_TIMEOUT_MS / 1000, got);
 		goto out_free;
 	}
 	if (rc == -ECONNRESET) {
 		fprintf(stderr, PROG ": backlogd at %s closed the connection without replying\n", path);
 		goto out_free;
 	}
-	if (rc == -EFBIG) {
-		fprintf(stderr, PROG ": reply from %s larger than %u MiB\n", path, REPLY_MAX >> 20);
-		status = EXIT_DAEMON_ERROR;
+	if (rc == -EPIPE) {
+		fprintf(stderr, PROG ": backlogd at %s closed the connection after %zu bytes, before the end of its reply\n",
+			path, got);
 		goto out_free;
 	}
 	if (rc < 0) {
-		fprintf(stderr, PROG ": reading the reply from %s: %s\n", path, strerror(-rc));
+		fprintf(stderr, PROG ": reading the reply from %s (%zu bytes so far): %s\n", path, got, strerror(-rc));
 		goto out_free;
 	}
 

@@ -106,8 +106,9 @@ static void usage(FILE *out)
 		"its own are marked [NAME]. --netns NAME keeps one (\"host\" is backlogd's own);\n"
 		"explain blue/127.0.0.1:8080 looks in namespace blue only.\n");
 	fprintf(out, "\nExit status: 0 ok; 1 diagnose found a problem; 2 usage error;\n"
-		"3 backlogd unreachable (or, for diagnose, the kernel's data); 4 backlogd returned an error,\n"
-		"or --netns names no namespace it watches.\n");
+		"3 backlogd not running (or, for diagnose, no kernel data); 4 backlogd returned an error,\n"
+		"or --netns names no namespace it watches; 5 backlogd running but no whole reply came\n"
+		"(permission denied, busy, timed out, connection closed mid-reply).\n");
 }
 
 int usage_error(const char *fmt, ...)

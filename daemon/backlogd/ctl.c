@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -17,23 +18,33 @@
 
 #include "array.h"
 #include "ctl.h"
+#include "ctl_reply.h"
 #include "log.h"
 #include "clock.h"
 
 /*
  * Pending output of one client. Past CTL_OUT_HIGHWATER we stop reading its
  * requests (a client that does not read its replies then stalls and times
- * out); CTL_OUT_MAX bounds the memory a single huge reply may pin.
+ * out). A reply of at least this much is not copied: the client holds a
+ * reference to the document, which clients asking the same share.
  */
 #define CTL_OUT_HIGHWATER (64 * 1024)
-#define CTL_OUT_MAX (4 * 1024 * 1024)
+/*
+ * A status of 10,000 listeners is some 6 MB, of 50,000 some 30 MB: one
+ * reply may be far larger than any host has listeners for, and every reply
+ * still waiting for a slow reader together a few times that.
+ */
+#define CTL_REPLY_MAX_DEFAULT ((size_t)256 << 20)
+#define CTL_REPLIES_MAX_DEFAULT ((size_t)512 << 20)
+/* How long a shared reply is reused at most, so that its clock ("now") stays true to the second. */
+#define CTL_SHARE_MS 1000
 /* recv() calls per client per dispatch, so a chatty client cannot hold a tick. */
 #define CTL_READ_BUDGET 16
 /* Accepts per dispatch; the listen backlog refills between ticks anyway. */
 #define CTL_ACCEPT_BUDGET 128
 /* After an accept error like EMFILE the listener stays readable: stop polling it this long. */
 #define CTL_ACCEPT_PAUSE_MS 1000
-#define CTL_EVENTS (CTL_MAX_CLIENTS + 1)
+#define CTL_EVENTS (CTL_MAX_CLIENTS + 2)	/* the clients, the listener, the wake eventfd */
 /*
  * A full server makes room by evicting the client that has waited longest on
  * its own request (or sent nothing), once it has waited this long: a
@@ -53,18 +64,24 @@ struct ctl_client {
 	uint32_t events;	/* what epoll watches now */
 	bool eof;		/* the peer will send no more */
 	bool closing;		/* flush what is pending, then close */
+	bool deferred;		/* has a complete request, left for the next dispatch */
 	uint64_t last_progress;	/* CLOCK_MONOTONIC ms of the last byte in or out */
 	uint64_t request_start;	/* when the first byte of the unfinished request came */
 	size_t inlen;
 	char in[CTL_MAX_REQUEST + 1];	/* one full line plus its '\n' */
 	char *out;
 	size_t outoff, outlen, outcap;	/* pending bytes are out[outoff, outlen) */
+	struct ctl_doc *doc;	/* a big reply, sent after out; no other reply while it is here */
+	size_t docoff;
 };
 
 struct ctl_server {
 	int lfd;
 	int efd;
+	int wakefd;		/* an eventfd in efd: readable while a client waits on a deferred request */
 	bool accept_paused;
+	bool big_built;		/* this dispatch built a big document: build no other */
+	bool deferred;		/* some client is deferred, and wakefd says so */
 	uint64_t accept_resume;
 	char *path;
 	dev_t dev;		/* the socket file we made, so close unlinks only that */
@@ -74,11 +91,24 @@ struct ctl_server {
 	void *arg;
 	struct ctl_client *clients;
 	size_t nclients;
+	struct ctl_replies replies;
 };
 
 static size_t out_pending(const struct ctl_client *c)
 {
-	return c->outlen - c->outoff;
+	return c->outlen - c->outoff + (c->doc ? c->doc->len - c->docoff : 0);
+}
+
+/* A client gets its next reply only once the last big one is out, so replies stay in order. */
+static bool may_answer(const struct ctl_client *c)
+{
+	return !c->closing && !c->doc && out_pending(c) < CTL_OUT_HIGHWATER;
+}
+
+/* Tag for the wake eventfd in epoll data. */
+static bool is_wake(const struct ctl_server *srv, const void *ptr)
+{
+	return ptr == (const void *)&srv->wakefd;
 }
 
 /* Tag for the listener in epoll data; clients carry their struct pointer. */
@@ -111,6 +141,7 @@ static void clients_reap(struct ctl_server *srv)
 			continue;
 		}
 		*pp = c->next;
+		ctl_doc_put(c->doc);
 		free(c->out);
 		free(c);
 	}
@@ -119,13 +150,10 @@ static void clients_reap(struct ctl_server *srv)
 /* Queue bytes for a client. Return: false when the client had to be dropped. */
 static bool out_append(struct ctl_server *srv, struct ctl_client *c, const char *buf, size_t len)
 {
-	size_t pending = out_pending(c);
+	size_t pending = c->outlen - c->outoff;
 	void *grown;
 
-	if (len > CTL_OUT_MAX || pending > CTL_OUT_MAX - len) {
-		client_drop(srv, c, "pending output over limit");
-		return false;
-	}
+	/* Small replies only, while may_answer: out stays near CTL_OUT_HIGHWATER. */
 	if (c->outoff > 0) {
 		memmove(c->out, c->out + c->outoff, pending);
 		c->outoff = 0;
@@ -137,26 +165,11 @@ static bool out_append(struct ctl_server *srv, struct ctl_client *c, const char 
 	}
 	c->out = grown;
 	/* The stall clock starts when output first becomes pending. */
-	if (pending == 0)
+	if (out_pending(c) == 0)
 		c->last_progress = (uint64_t)clock_mono_ms();
 	memcpy(c->out + c->outlen, buf, len);
 	c->outlen += len;
 	return true;
-}
-
-static bool reply_send(struct ctl_server *srv, struct ctl_client *c, json_t *reply)
-{
-	char *s = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
-	bool ok;
-
-	if (!s) {
-		static const char internal[] = "{\"ok\":false,\"error\":\"internal error\"}\n";
-
-		return out_append(srv, c, internal, sizeof(internal) - 1);
-	}
-	ok = out_append(srv, c, s, strlen(s)) && out_append(srv, c, "\n", 1);
-	free(s);
-	return ok;
 }
 
 static json_t *reply_data(json_t *data)
@@ -169,94 +182,188 @@ static json_t *reply_message(const char *msg)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
-static bool reply_error(struct ctl_server *srv, struct ctl_client *c, const char *msg)
+/*
+ * Serialize reply (NULL: the handler failed) under the bounds on reply
+ * memory. Return: a document, or NULL with msg saying why.
+ */
+static struct ctl_doc *reply_build(struct ctl_server *srv, const json_t *reply, char *msg, size_t msglen)
 {
-	json_t *reply = reply_message(msg);
-	bool ok = reply_send(srv, c, reply);
+	struct ctl_replies *r = &srv->replies;
+	struct ctl_doc *doc = NULL;
+	int err = reply ? ctl_doc_build(r, reply, CTL_OUT_HIGHWATER, &doc) : -EINVAL;
 
-	json_decref(reply);
-	return ok;
+	switch (err) {
+	case 0:
+		return doc;
+	case -EFBIG:
+		snprintf(msg, msglen, "reply too large: over %zu MiB, the most backlogd sends in one reply",
+			 r->reply_max >> 20);
+		break;
+	case -ENOBUFS:
+		snprintf(msg, msglen, "busy: replies other clients have not read yet hold %zu MiB, "
+			 "the most backlogd keeps (%zu MiB); retry", r->total >> 20, r->total_max >> 20);
+		break;
+	case -ENOMEM:
+		snprintf(msg, msglen, "out of memory building the reply");
+		break;
+	default:
+		snprintf(msg, msglen, "internal error");
+		break;
+	}
+	return NULL;
 }
 
-/* One request line, without its '\n'. Return: false when the client was dropped. */
-static bool handle_line(struct ctl_server *srv, struct ctl_client *c, const char *line, size_t len)
+/*
+ * Queue a document (its reference passes to the client): a small one is
+ * copied, a big one is sent from where it is. Return: false when the client
+ * was dropped.
+ */
+static bool doc_send(struct ctl_server *srv, struct ctl_client *c, struct ctl_doc *doc)
 {
-	json_error_t jerr;
-	json_t *req, *cmd, *reply;
 	bool ok;
+
+	if (doc->len < CTL_OUT_HIGHWATER) {
+		ok = out_append(srv, c, doc->text, doc->len);
+		ctl_doc_put(doc);
+		return ok;
+	}
+	/* The stall clock starts when output first becomes pending. */
+	if (out_pending(c) == 0)
+		c->last_progress = (uint64_t)clock_mono_ms();
+	c->doc = doc;
+	c->docoff = 0;
+	return true;
+}
+
+static bool reply_error(struct ctl_server *srv, struct ctl_client *c, const char *msg)
+{
+	static const char internal[] = "{\"ok\":false,\"error\":\"internal error\"}\n";
+	json_t *reply = reply_message(msg);
+	char why[CTL_ERROR_MAX];
+	struct ctl_doc *doc = reply ? reply_build(srv, reply, why, sizeof(why)) : NULL;
+
+	json_decref(reply);
+	if (!doc)
+		return out_append(srv, c, internal, sizeof(internal) - 1);
+	return doc_send(srv, c, doc);
+}
+
+enum answered { ANSWERED, DROPPED, DEFERRED };
+
+/*
+ * The reply to req: the one shared for an identical request of this
+ * generation, else a new one, unless this dispatch already built a big
+ * document (a status of thousands of listeners takes tens of ms: one per
+ * main-loop turn, so the tick never waits on more than one).
+ * Return: a document; NULL with msg empty when deferred, else saying why.
+ */
+static struct ctl_doc *answer(struct ctl_server *srv, json_t *req, char *msg, size_t msglen)
+{
+	uint64_t now = (uint64_t)clock_mono_ms();
+	char *key = srv->replies.sharing ? json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	struct ctl_doc *doc = key ? ctl_share_find(&srv->replies, key, now, CTL_SHARE_MS) : NULL;
+
+	msg[0] = '\0';
+	if (!doc && !srv->big_built) {
+		json_t *reply = srv->handler(req, srv->arg);
+
+		doc = reply_build(srv, reply, msg, msglen);
+		json_decref(reply);
+		if (doc && doc->len >= CTL_OUT_HIGHWATER)
+			srv->big_built = true;
+		/* Its age counts from when it is ready: a build slower than CTL_SHARE_MS is still shared. */
+		if (doc && key)
+			ctl_share_keep(&srv->replies, key, doc, (uint64_t)clock_mono_ms());
+	}
+	free(key);
+	return doc;
+}
+
+/* One request line, without its '\n'. */
+static enum answered handle_line(struct ctl_server *srv, struct ctl_client *c, const char *line, size_t len)
+{
+	char msg[CTL_ERROR_MAX];
+	json_error_t jerr;
+	json_t *req, *cmd;
+	struct ctl_doc *doc;
 
 	/* Tolerate CRLF from hand-typed sessions (nc, socat). */
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	req = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
 	if (!req) {
-		char msg[200 + JSON_ERROR_TEXT_LENGTH];
+		char bad[200 + JSON_ERROR_TEXT_LENGTH];
 
-		snprintf(msg, sizeof(msg), "invalid JSON: %s", jerr.text);
-		return reply_error(srv, c, msg);
+		snprintf(bad, sizeof(bad), "invalid JSON: %s", jerr.text);
+		return reply_error(srv, c, bad) ? ANSWERED : DROPPED;
 	}
-	if (!json_is_object(req)) {
-		json_decref(req);
-		return reply_error(srv, c, "request is not a JSON object");
-	}
-	cmd = json_object_get(req, "command");
+	cmd = json_is_object(req) ? json_object_get(req, "command") : NULL;
 	if (!json_is_string(cmd)) {
+		bool ok = reply_error(srv, c, json_is_object(req) ? no_command : "request is not a JSON object");
+
 		json_decref(req);
-		return reply_error(srv, c, no_command);
+		return ok ? ANSWERED : DROPPED;
 	}
-	reply = srv->handler(req, srv->arg);
+	doc = answer(srv, req, msg, sizeof(msg));
 	json_decref(req);
-	ok = reply_send(srv, c, reply);
-	json_decref(reply);
-	return ok;
+	if (doc)
+		return doc_send(srv, c, doc) ? ANSWERED : DROPPED;
+	if (!msg[0])
+		return DEFERRED;
+	return reply_error(srv, c, msg) ? ANSWERED : DROPPED;
+}
+
+/* Leave c's next request for the next dispatch, and make the server's fd say there is work. */
+static void client_defer(struct ctl_server *srv, struct ctl_client *c)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	c->deferred = true;
+	if (srv->deferred)
+		return;
+	/* Should the write fail, the next tick's dispatch still serves it. */
+	n = write(srv->wakefd, &one, sizeof(one));
+	(void)n;
+	srv->deferred = true;
 }
 
 /*
  * Answer the complete lines in the input buffer, in order, until the
- * client's pending output reaches the high-water mark; the rest waits for
- * its output to drain. At EOF an unterminated last line counts as a request,
- * so `printf '{"command":"x"}' | nc -U` works.
+ * client's pending output reaches the high-water mark or holds a big
+ * document; the rest waits for its output to drain. At EOF an unterminated
+ * last line counts as a request, so `printf '{"command":"x"}' | nc -U` works.
  * Return: false when the client was dropped.
  */
 static bool process_input(struct ctl_server *srv, struct ctl_client *c)
 {
+	enum answered r = ANSWERED;
 	size_t off = 0;
-	bool ok = true;
 
-	while (off < c->inlen && !c->closing && out_pending(c) < CTL_OUT_HIGHWATER) {
+	while (off < c->inlen && may_answer(c)) {
 		char *start = c->in + off;
 		size_t avail = c->inlen - off;
 		char *nl = memchr(start, '\n', avail);
-		size_t len;
+		size_t len = nl ? (size_t)(nl - start) : avail;
 
-		if (!nl) {
-			if (avail > CTL_MAX_REQUEST) {
-				/* Reply, then close: the rest of the stream cannot be resynchronised. */
-				off = c->inlen;
-				c->closing = true;
-				ok = reply_error(srv, c, "request too long");
-				break;
-			}
-			if (!c->eof)
-				break;
-			off = c->inlen;
-			ok = handle_line(srv, c, start, avail);
-			break;
-		}
-		len = (size_t)(nl - start);
-		off += len + 1;
 		if (len > CTL_MAX_REQUEST) {
+			/* Reply, then close: the rest of the stream cannot be resynchronised. */
 			off = c->inlen;
 			c->closing = true;
-			ok = reply_error(srv, c, "request too long");
+			r = reply_error(srv, c, "request too long") ? ANSWERED : DROPPED;
 			break;
 		}
-		ok = handle_line(srv, c, start, len);
-		if (!ok)
+		if (!nl && !c->eof)
 			break;
+		r = handle_line(srv, c, start, len);
+		if (r != ANSWERED)
+			break;
+		off += nl ? len + 1 : avail;
 	}
-	if (!ok)
+	if (r == DROPPED)
 		return false;
+	if (r == DEFERRED)
+		client_defer(srv, c);
 	if (off > 0) {
 		memmove(c->in, c->in + off, c->inlen - off);
 		c->inlen -= off;
@@ -305,9 +412,12 @@ static bool client_read(struct ctl_server *srv, struct ctl_client *c)
 static bool client_flush(struct ctl_server *srv, struct ctl_client *c)
 {
 	while (out_pending(c) > 0) {
+		bool small = c->outlen > c->outoff;
 		/* MSG_NOSIGNAL: a client that went away must not SIGPIPE the daemon. */
-		ssize_t n = send(c->fd, c->out + c->outoff, out_pending(c),
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n = small ? send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+					 MSG_DONTWAIT | MSG_NOSIGNAL)
+				  : send(c->fd, c->doc->text + c->docoff, c->doc->len - c->docoff,
+					 MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -317,11 +427,19 @@ static bool client_flush(struct ctl_server *srv, struct ctl_client *c)
 			client_drop(srv, c, "write error");
 			return false;
 		}
-		c->outoff += (size_t)n;
+		if (small)
+			c->outoff += (size_t)n;
+		else
+			c->docoff += (size_t)n;
 		c->last_progress = (uint64_t)clock_mono_ms();
 	}
-	if (out_pending(c) == 0)
+	if (c->outoff == c->outlen)
 		c->outoff = c->outlen = 0;
+	if (c->doc && c->docoff == c->doc->len) {
+		ctl_doc_put(c->doc);
+		c->doc = NULL;
+		c->docoff = 0;
+	}
 	return true;
 }
 
@@ -336,6 +454,9 @@ static void client_rearm(struct ctl_server *srv, struct ctl_client *c)
 		want |= EPOLLIN;
 	if (out_pending(c) > 0)
 		want |= EPOLLOUT;
+	/* A deferred request is answered at the next dispatch, whatever epoll says. */
+	if (want == 0 && c->deferred)
+		return;
 	if (want == 0) {
 		client_drop(srv, c, c->closing ? "closed after error" : "end of stream");
 		return;
@@ -383,7 +504,8 @@ static bool evict_slowest(struct ctl_server *srv, uint64_t now)
 	struct ctl_client *victim = NULL;
 
 	for (struct ctl_client *c = srv->clients; c; c = c->next) {
-		if (c->fd < 0 || c->closing || out_pending(c) > 0)
+		/* A deferred client sent its whole request: it waits on the server. */
+		if (c->fd < 0 || c->closing || c->deferred || out_pending(c) > 0)
 			continue;
 		if (now - waiting_since(c) < CTL_EVICT_AFTER_MS)
 			continue;
@@ -493,9 +615,28 @@ static void clients_expire(struct ctl_server *srv, uint64_t now)
 			continue;
 		if (now - c->last_progress >= srv->timeout_ms)
 			client_drop(srv, c, out_pending(c) ? "output stalled" : "idle");
-		else if (c->inlen > 0 && out_pending(c) == 0 && !c->eof &&
+		else if (c->inlen > 0 && out_pending(c) == 0 && !c->eof && !c->deferred &&
 			 now - c->request_start >= srv->timeout_ms)
 			client_drop(srv, c, "request too slow");
+	}
+}
+
+/* Clients left waiting by the last dispatch go first, before any new request. */
+static void service_deferred(struct ctl_server *srv)
+{
+	uint64_t count;
+	ssize_t n;
+
+	if (!srv->deferred)
+		return;
+	srv->deferred = false;
+	n = read(srv->wakefd, &count, sizeof(count));
+	(void)n;
+	for (struct ctl_client *c = srv->clients; c; c = c->next) {
+		if (c->fd < 0 || !c->deferred)
+			continue;
+		c->deferred = false;
+		client_service(srv, c);
 	}
 }
 
@@ -506,7 +647,9 @@ void ctl_dispatch(struct ctl_server *srv)
 
 	if (!srv)
 		return;
+	srv->big_built = false;
 	accept_resume(srv, (uint64_t)clock_mono_ms());
+	service_deferred(srv);
 	n = epoll_wait(srv->efd, evs, CTL_EVENTS, 0);
 	for (int i = 0; i < n; i++) {
 		void *ptr = evs[i].data.ptr;
@@ -516,6 +659,8 @@ void ctl_dispatch(struct ctl_server *srv)
 			accept_all(srv);
 			continue;
 		}
+		if (is_wake(srv, ptr))
+			continue;
 		c = ptr;
 		if (c->fd >= 0)
 			client_service(srv, c);
@@ -616,7 +761,9 @@ int ctl_open(struct ctl_server **out, const char *path, unsigned timeout_ms,
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;
-	srv->lfd = srv->efd = -1;
+	srv->lfd = srv->efd = srv->wakefd = -1;
+	srv->replies.reply_max = CTL_REPLY_MAX_DEFAULT;
+	srv->replies.total_max = CTL_REPLIES_MAX_DEFAULT;
 	srv->timeout_ms = timeout_ms;
 	srv->handler = handler;
 	srv->arg = arg;
@@ -668,10 +815,18 @@ int ctl_open(struct ctl_server **out, const char *path, unsigned timeout_ms,
 		err = -errno;
 		goto out_epoll;
 	}
+	srv->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ev.data.ptr = &srv->wakefd;
+	if (srv->wakefd < 0 || epoll_ctl(srv->efd, EPOLL_CTL_ADD, srv->wakefd, &ev) < 0) {
+		err = -errno;
+		goto out_epoll;
+	}
 	*out = srv;
 	return 0;
 
 out_epoll:
+	if (srv->wakefd >= 0)
+		close(srv->wakefd);
 	close(srv->efd);
 out_unlink:
 	unlink(path);
@@ -692,6 +847,8 @@ void ctl_close(struct ctl_server *srv)
 	for (struct ctl_client *c = srv->clients; c; c = c->next)
 		client_drop(srv, c, "server closing");
 	clients_reap(srv);
+	ctl_share_clear(&srv->replies);
+	close(srv->wakefd);
 	close(srv->efd);
 	close(srv->lfd);
 	/* Another instance may have taken the path since: remove only our own socket. */
@@ -709,6 +866,25 @@ int ctl_fd(const struct ctl_server *srv)
 size_t ctl_clients(const struct ctl_server *srv)
 {
 	return srv ? srv->nclients : 0;
+}
+
+void ctl_share_replies(struct ctl_server *srv, uint64_t generation)
+{
+	if (srv)
+		ctl_share_generation(&srv->replies, generation);
+}
+
+void ctl_reply_limits(struct ctl_server *srv, size_t reply_max, size_t total_max)
+{
+	if (!srv)
+		return;
+	srv->replies.reply_max = reply_max;
+	srv->replies.total_max = total_max;
+}
+
+size_t ctl_reply_bytes(const struct ctl_server *srv)
+{
+	return srv ? srv->replies.total : 0;
 }
 
 /* "unknown command (want status, listeners, ...)": the table says what there is. */

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Longest request line accepted; longer gets an error reply and the client is closed. */
 #define CTL_MAX_REQUEST 4096
@@ -57,5 +58,22 @@ void ctl_dispatch(struct ctl_server *srv);
 
 /* Return: number of connected clients (tests). */
 size_t ctl_clients(const struct ctl_server *srv);
+
+/*
+ * Share replies: identical requests within one generation (and within a
+ * second of the first, so a document's clock stays true) get the same bytes,
+ * built once, however many clients ask. Call with a new generation whenever
+ * what the handler answers from changes (a tick). Never called: every
+ * request is answered afresh.
+ */
+void ctl_share_replies(struct ctl_server *srv, uint64_t generation);
+/*
+ * Bound reply memory: one reply at most reply_max bytes, every reply not
+ * yet sent together at most total_max (defaults 256 and 512 MiB). A request
+ * over either gets an error reply that says which.
+ */
+void ctl_reply_limits(struct ctl_server *srv, size_t reply_max, size_t total_max);
+/* Return: the bytes every live reply holds (tests). */
+size_t ctl_reply_bytes(const struct ctl_server *srv);
 
 #endif

@@ -56,6 +56,7 @@ struct daemon_state {
 	bool ready_sent;
 	uint64_t watchdog_usec;     /* WatchdogSec= from systemd, 0 when off */
 	uint64_t watchdog_last_us;  /* CLOCK_MONOTONIC of the last WATCHDOG=1 */
+	uint64_t state_generation;  /* bumped whenever what the control socket shows changes */
 };
 
 static const struct option long_options[] = {
@@ -316,6 +317,12 @@ static void fleet_counts(const struct fleet *fl, size_t *listeners, size_t *acti
 	}
 }
 
+/* Replies shared by control clients are good only until what they show changes. */
+static void state_changed(struct daemon_state *st)
+{
+	ctl_share_replies(st->ctl, ++st->state_generation);
+}
+
 static void do_tick(struct daemon_state *st)
 {
 	struct monitor *m = fleet_host(&st->fleet);
@@ -324,6 +331,7 @@ static void do_tick(struct daemon_state *st)
 
 	read_exits(st);
 	r = fleet_tick(&st->fleet, clock_wall_ms(), on_finding, st);
+	state_changed(st);
 	if (r < 0) {
 		errno = -r;
 		/* A failed tick keeps the previous state; say so once per run of failures. */
@@ -399,6 +407,7 @@ static void do_reload(struct daemon_state *st)
 	if (cfg.namespaces != st->fleet.cfg.namespaces)
 		log_warnx("reload: namespaces = changes only on restart");
 	fleet_set_config(&st->fleet, &cfg);
+	state_changed(st);
 	/* A new fast_interval takes effect at once: stop the timer, then arm it anew. */
 	st->fast_armed = true;
 	arm_fast(st, false);
@@ -433,7 +442,7 @@ static bool handle_signals(struct daemon_state *st)
 static int run(struct daemon_state *st)
 {
 	struct epoll_event ev, events[8];
-	bool running = true;
+	bool running = true, ctl_done;
 	int ep, i, n;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -466,6 +475,17 @@ static int run(struct daemon_state *st)
 			fatal("epoll_wait");
 		}
 		watchdog_pet(st);
+		/* The tick first: a control reply built in this turn must not push it back. */
+		for (i = 1; i < n; i++) {
+			if (events[i].data.fd == st->timer_fd) {
+				ev = events[0];
+				events[0] = events[i];
+				events[i] = ev;
+				break;
+			}
+		}
+		/* One pass over the control socket a turn: it builds at most one big reply a pass. */
+		ctl_done = false;
 		for (i = 0; i < n; i++) {
 			int fd = events[i].data.fd;
 
@@ -477,11 +497,15 @@ static int run(struct daemon_state *st)
 					do_tick(st);
 				/* Expire idle control clients at least once a tick. */
 				ctl_dispatch(st->ctl);
+				ctl_done = true;
 			} else if (fd == st->fast_fd) {
 				uint64_t expirations;
 
 				if (read(fd, &expirations, sizeof(expirations)) == (ssize_t)sizeof(expirations))
+				{
 					arm_fast(st, fleet_fast_sample(&st->fleet) > 0);
+					state_changed(st);
+				}
 			} else if (fd == st->signal_fd) {
 				running = handle_signals(st);
 			} else if (st->kmsg && fd == kmsg_fd(st->kmsg)) {
@@ -490,8 +514,9 @@ static int run(struct daemon_state *st)
 				read_kmsg(st);
 				if (!st->kmsg)
 					epoll_ctl(ep, EPOLL_CTL_DEL, kfd, NULL);
-			} else {
+			} else if (!ctl_done) {
 				ctl_dispatch(st->ctl);
+				ctl_done = true;
 			}
 		}
 	}

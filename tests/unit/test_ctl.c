@@ -76,8 +76,8 @@ static json_t *padded_reply(const char *cmd, size_t n)
 
 /*
  * Echo the command back. "null" makes the handler fail, to test the
- * server's fallback; "big" and "huge" give replies under and over the
- * server's cap on pending output (4 MiB).
+ * server's fallback; "big", "big2" and "huge" give replies of 1, 2 and
+ * 10 MiB, the last more than the 4 MiB the server once dropped clients at.
  */
 static json_t *echo_handler(json_t *req, void *arg)
 {
@@ -89,8 +89,10 @@ static json_t *echo_handler(json_t *req, void *arg)
 		return NULL;
 	if (strcmp(cmd, "big") == 0)
 		return padded_reply(cmd, 1024 * 1024);
+	if (strcmp(cmd, "big2") == 0)
+		return padded_reply(cmd, 2 * 1024 * 1024);
 	if (strcmp(cmd, "huge") == 0)
-		return padded_reply(cmd, 5 * 1024 * 1024);
+		return padded_reply(cmd, 10 * 1024 * 1024);
 	return json_pack("{s:b,s:s}", "ok", 1, "command", cmd);
 }
 
@@ -618,20 +620,215 @@ Test(ctl, reply_larger_than_socket_buffer)
 	tc_free(c);
 }
 
-Test(ctl, reply_over_output_cap_drops_client)
+/*
+ * A whole reply line of any size, read at most chunk bytes per server turn
+ * (a slow reader); bytes past it stay in c for the next reply.
+ * Return: the line (no '\n'; caller frees), NULL at EOF.
+ */
+static char *tc_big_line(struct tclient *c, size_t chunk, size_t *lenp)
+{
+	int64_t end = wait_end(10000);
+	size_t len = c->len, scanned = 0, cap = (1 << 20) + c->len;
+	char *buf = malloc(cap);
+
+	cr_assert_not_null(buf);
+	memcpy(buf, c->buf, c->len);
+	c->len = 0;
+	for (;;) {
+		char *nl = memchr(buf + scanned, '\n', len - scanned);
+		ssize_t n;
+
+		if (nl) {
+			size_t rest = len - (size_t)(nl + 1 - buf);
+
+			cr_assert_lt(rest, c->cap);
+			memcpy(c->buf, nl + 1, rest);
+			c->len = rest;
+			*nl = '\0';
+			*lenp = (size_t)(nl - buf);
+			return buf;
+		}
+		scanned = len;
+		if (cap - len < chunk) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			cr_assert_not_null(buf);
+		}
+		n = recv(c->fd, buf + len, chunk, 0);
+		if (n == 0) {
+			free(buf);
+			return NULL;
+		}
+		if (n > 0)
+			len += (size_t)n;
+		else
+			cr_assert_eq(errno, EAGAIN, "recv: %s", strerror(errno));
+		cr_assert_lt(mono_ms(), end, "reply not whole after 10 s: %zu bytes", len);
+		pump(n > 0 ? 1 : 10);
+	}
+}
+
+/* The pad of a padded reply line, checked whole. Return: its length. */
+static size_t pad_len(const char *line, const char *cmd)
+{
+	json_t *j = json_loads(line, 0, NULL);
+	size_t n;
+
+	cr_assert_not_null(j, "reply is not whole JSON");
+	cr_assert(json_is_true(json_object_get(j, "ok")));
+	cr_assert_str_eq(json_string_value(json_object_get(j, "command")), cmd);
+	n = strlen(json_string_value(json_object_get(j, "pad")));
+	json_decref(j);
+	return n;
+}
+
+/* 10 MiB to a client that reads 16 KiB a turn: all of it, in order, while others are served. */
+Test(ctl, huge_reply_arrives_whole_to_a_slow_reader)
 {
 	struct tclient *c, *d;
+	size_t len;
+	char *line;
 
 	start(5000);
 	c = tc_new();
-	cr_assert_eq(tc_send(c, "{\"command\":\"huge\"}\n"), 0);
-	expect_closed(c);
-	pump_until_clients(0);
 	d = tc_new();
-	cr_assert_eq(tc_send(d, "{\"command\":\"alive\"}\n"), 0);
-	expect_ok(d, "alive");
+	cr_assert_eq(tc_send(c, "{\"command\":\"huge\"}\n{\"command\":\"after\"}\n"), 0);
+	pump(10);
+	/* The document waits for the slow reader; another client is not held behind it. */
+	cr_assert_eq(tc_send(d, "{\"command\":\"other\"}\n"), 0);
+	expect_ok(d, "other");
+	line = tc_big_line(c, 16 * 1024, &len);
+	cr_assert_not_null(line, "connection closed before the whole reply");
+	cr_assert_eq(pad_len(line, "huge"), 10 * 1024 * 1024);
+	free(line);
+	expect_ok(c, "after");
+	cr_assert_eq(ctl_clients(srv), 2);
+	/* Sent whole: the server holds none of it any more. */
+	cr_assert_eq(ctl_reply_bytes(srv), 0);
 	tc_free(c);
 	tc_free(d);
+}
+
+/* Over the bound on one reply: an error that says so, and the connection stays usable. */
+Test(ctl, reply_over_limit_is_a_clear_error)
+{
+	struct tclient *c;
+
+	start(5000);
+	ctl_reply_limits(srv, 4u << 20, 64u << 20);
+	c = tc_new();
+	cr_assert_eq(tc_send(c, "{\"command\":\"huge\"}\n"), 0);
+	expect_error(c, "reply too large: over 4 MiB");
+	cr_assert_eq(tc_send(c, "{\"command\":\"alive\"}\n"), 0);
+	expect_ok(c, "alive");
+	cr_assert_eq(ctl_reply_bytes(srv), 0);
+	tc_free(c);
+}
+
+/* Replies nobody read yet hold the most they may: the next big one is refused as busy, not dropped. */
+Test(ctl, pending_replies_bound_is_a_clear_error)
+{
+	struct tclient *a, *b;
+	size_t len;
+	char *line;
+
+	start(5000);
+	ctl_reply_limits(srv, 8u << 20, 3u << 20);
+	a = tc_new();
+	b = tc_new();
+	cr_assert_eq(tc_send(a, "{\"command\":\"big2\"}\n"), 0);
+	/* a reads nothing yet: its 2 MiB stay with the server. */
+	for (int i = 0; i < 5; i++)
+		pump(10);
+	cr_assert_geq(ctl_reply_bytes(srv), 2u << 20);
+	cr_assert_eq(tc_send(b, "{\"command\":\"big2\"}\n"), 0);
+	expect_error(b, "busy: replies other clients have not read yet hold");
+	line = tc_big_line(a, 256 * 1024, &len);
+	cr_assert_not_null(line);
+	cr_assert_eq(pad_len(line, "big2"), 2u << 20);
+	free(line);
+	/* Once read, the room is back. */
+	cr_assert_eq(tc_send(b, "{\"command\":\"big2\"}\n"), 0);
+	line = tc_big_line(b, 256 * 1024, &len);
+	cr_assert_not_null(line);
+	cr_assert_eq(pad_len(line, "big2"), 2u << 20);
+	free(line);
+	tc_free(a);
+	tc_free(b);
+}
+
+/* Within one generation, clients asking the same share one document, built once. */
+Test(ctl, identical_requests_share_one_build)
+{
+	enum { N = 4 };
+	struct tclient *cs[N], *e;
+	size_t len;
+	char *line;
+
+	start(5000);
+	ctl_share_replies(srv, 1);
+	for (int i = 0; i < N; i++) {
+		cs[i] = tc_new();
+		/* Key order and spacing do not make a request different. */
+		cr_assert_eq(tc_send(cs[i], i % 2 ? "{\"command\":\"big\"}\n" : "{ \"command\" : \"big\" }\n"), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		line = tc_big_line(cs[i], 64 * 1024, &len);
+		cr_assert_not_null(line);
+		cr_assert_eq(pad_len(line, "big"), 1u << 20);
+		free(line);
+	}
+	cr_assert_eq(handled, 1, "%d builds for one generation", handled);
+	/* Another request is its own build. */
+	e = tc_new();
+	cr_assert_eq(tc_send(e, "{\"command\":\"small\"}\n"), 0);
+	expect_ok(e, "small");
+	cr_assert_eq(handled, 2);
+	/* A new generation (a tick): built anew. */
+	ctl_share_replies(srv, 2);
+	cr_assert_eq(tc_send(cs[0], "{\"command\":\"big\"}\n"), 0);
+	line = tc_big_line(cs[0], 64 * 1024, &len);
+	cr_assert_not_null(line);
+	free(line);
+	cr_assert_eq(handled, 3);
+	for (int i = 0; i < N; i++)
+		tc_free(cs[i]);
+	tc_free(e);
+}
+
+/*
+ * One big document per dispatch: a second client's different request waits
+ * for the next turn of the main loop, which the server's fd asks for.
+ */
+Test(ctl, one_big_build_per_dispatch)
+{
+	struct tclient *a, *b;
+	struct pollfd p;
+	size_t len;
+	char *line;
+
+	start(5000);
+	a = tc_new();
+	b = tc_new();
+	pump_until_clients(2);
+	cr_assert_eq(tc_send(a, "{\"command\":\"big\"}\n"), 0);
+	cr_assert_eq(tc_send(b, "{\"command\":\"big2\"}\n"), 0);
+	ctl_dispatch(srv);
+	cr_assert_eq(handled, 1, "%d big documents built in one dispatch", handled);
+	p = (struct pollfd){ .fd = ctl_fd(srv), .events = POLLIN };
+	cr_assert_eq(poll(&p, 1, 0), 1, "deferred work does not wake the main loop");
+	ctl_dispatch(srv);
+	cr_assert_eq(handled, 2);
+	line = tc_big_line(a, 256 * 1024, &len);
+	cr_assert_not_null(line);
+	cr_assert_eq(pad_len(line, "big"), 1u << 20);
+	free(line);
+	line = tc_big_line(b, 256 * 1024, &len);
+	cr_assert_not_null(line);
+	cr_assert_eq(pad_len(line, "big2"), 2u << 20);
+	free(line);
+	tc_free(a);
+	tc_free(b);
 }
 
 Test(ctl, client_gone_with_pending_replies)
