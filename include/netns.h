@@ -46,6 +46,16 @@ const char *netns_kind_name(enum netns_kind k);
  */
 int netns_scan(const char *proc_root, const char *run_netns, struct netns_list *out);
 
+/*
+ * Which namespaces of l to watch when at most cap may be: the host first,
+ * then named, container and process ones in that order (whoever can make a
+ * namespace can make thousands of anonymous ones; a named or container one
+ * took root). Within a kind, those watched already (watched[i], NULL: none)
+ * come first, so a flood does not displace them, then by inode order.
+ * pick[i] is set for each chosen. Return: how many were chosen.
+ */
+size_t netns_select(const struct netns_list *l, const bool *watched, size_t cap, bool *pick);
+
 /* The container or pod named by a /proc/PID/cgroup text, "" when none. */
 void netns_container_from_cgroup(const char *text, char *name, size_t len);
 

@@ -599,6 +599,45 @@ out:
 	return err;
 }
 
+/* Watching order of the kinds: 0 first. */
+static unsigned kind_rank(enum netns_kind k)
+{
+	switch (k) {
+	case NETNS_HOST:
+		return 0;
+	case NETNS_NAMED:
+		return 1;
+	case NETNS_CONTAINER:
+		return 2;
+	case NETNS_PROCESS:
+		break;
+	}
+	return 3;
+}
+
+size_t netns_select(const struct netns_list *l, const bool *watched, size_t cap, bool *pick)
+{
+	size_t i, n = 0;
+	unsigned pass;
+
+	for (i = 0; i < l->count; i++)
+		pick[i] = false;
+	/* Pass 2r: kind rank r, watched already; pass 2r + 1: the same kind, new. */
+	for (pass = 0; pass < 8 && n < cap; pass++) {
+		bool want_watched = pass % 2 == 0;
+
+		for (i = 0; i < l->count && n < cap; i++) {
+			bool was = watched && watched[i];
+
+			if (pick[i] || kind_rank(l->items[i].kind) != pass / 2 || was != want_watched)
+				continue;
+			pick[i] = true;
+			n++;
+		}
+	}
+	return n;
+}
+
 uint64_t netns_self_inode(const char *proc_root)
 {
 	char path[4096];
