@@ -362,18 +362,17 @@ static void evict_unpicked(struct fleet *fl, const bool *pick, finding_cb cb, vo
 		for (k = 1; k < fl->count; k++) {
 			if (fl->members[k]->ns.inode != ns->inode)
 				continue;
-			log_info("no longer watching network namespace %s: max_namespaces is reached "
-				 "and a named or container namespace comes first", fl->members[k]->ns.name);
+			log_info("no longer watching network namespace %s: at the cap, a named or "
+				 "container namespace comes first", fl->members[k]->ns.name);
 			member_remove(fl, k, cb, arg);
 			break;
 		}
 	}
 }
 
-/* Add or update the picked namespaces, within the descriptors left. Return: whether some went without. */
+/* Add or update the picked namespaces. Return: whether one went without for want of a descriptor. */
 static bool watch_picked(struct fleet *fl, const bool *pick)
 {
-	long room = fd_room();
 	bool short_of_fds = false;
 	size_t i;
 
@@ -395,15 +394,13 @@ static bool watch_picked(struct fleet *fl, const bool *pick)
 			member_name(m);
 			continue;
 		}
-		r = room < FLEET_NS_FDS ? -EMFILE : member_add(fl, ns);
+		/* Once out of descriptors, the rest of this scan would only fail the same way. */
+		r = short_of_fds ? -EMFILE : member_add(fl, ns);
 		if (r == -EMFILE || r == -ENFILE) {
 			short_of_fds = true;
-			room = 0;
 		} else if (r < 0 && r != -ENOENT && r != -ESRCH) {
 			errno = -r;
 			log_warn("cannot watch network namespace %s", ns->name);
-		} else if (r == 0) {
-			room -= FLEET_NS_FDS;
 		}
 	}
 	return short_of_fds;
@@ -416,17 +413,20 @@ static void note_skipped(struct fleet *fl, bool short_of_fds)
 
 	fl->ns_found = fl->found.count;
 	fl->ns_skipped = fl->found.count > fl->count ? fl->found.count - fl->count : 0;
-	if (short_of_fds && !fl->fd_short && getrlimit(RLIMIT_NOFILE, &rl) == 0)
-		log_warn("not watching more network namespaces: the open-file limit (%llu) is near; "
-			 "descriptors are kept for the control socket and the tick",
-			 (unsigned long long)rl.rlim_cur);
 	fl->fd_short = short_of_fds;
-	if (fl->ns_skipped > 0 && !fl->capped)
-		log_warn("watching %zu of %zu network namespaces (max_namespaces = %u): named and "
-			 "container namespaces come first", fl->count, fl->ns_found,
-			 fl->cfg.max_namespaces);
-	else if (fl->ns_skipped == 0 && fl->capped)
+	if (fl->ns_skipped > 0 && !fl->capped) {
+		if (!fl->fd_short || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("watching %zu of %zu network namespaces (max_namespaces = %u): named "
+				 "and container namespaces come first", fl->count, fl->ns_found,
+				 fl->cfg.max_namespaces);
+		else
+			log_warn("watching %zu of %zu network namespaces: the open-file limit (%llu) is "
+				 "near, and descriptors are kept for the control socket and the tick; "
+				 "named and container namespaces come first", fl->count, fl->ns_found,
+				 (unsigned long long)rl.rlim_cur);
+	} else if (fl->ns_skipped == 0 && fl->capped) {
 		log_info("watching every network namespace again (%zu)", fl->count);
+	}
 	fl->capped = fl->ns_skipped > 0;
 }
 
@@ -436,8 +436,9 @@ static void note_skipped(struct fleet *fl, bool short_of_fds)
  */
 static void fleet_scan(struct fleet *fl, finding_cb cb, void *arg)
 {
-	size_t n, i;
-	bool *flags;
+	bool *flags, fd_bound, short_of_fds;
+	size_t n, i, cap;
+	long room;
 	int r;
 
 	/* Namespaces are found through the real /proc, whatever -P says for counters. */
@@ -456,9 +457,20 @@ static void fleet_scan(struct fleet *fl, finding_cb cb, void *arg)
 		return;
 	for (i = 0; i < n; i++)
 		flags[i] = member_by_inode(fl, fl->found.items[i].inode) != NULL;
-	netns_select(&fl->found, flags, fl->cfg.max_namespaces, flags + n);
+	/*
+	 * What the open-file limit leaves room for is a cap too, and the same
+	 * priority applies under it: a named namespace made during a flood
+	 * takes an anonymous one's place.
+	 */
+	room = fd_room();
+	cap = fl->count + (room > 0 ? (size_t)room / FLEET_NS_FDS : 0);
+	fd_bound = cap < fl->cfg.max_namespaces;
+	if (!fd_bound)
+		cap = fl->cfg.max_namespaces;
+	netns_select(&fl->found, flags, cap, flags + n);
 	evict_unpicked(fl, flags + n, cb, arg);
-	note_skipped(fl, watch_picked(fl, flags + n));
+	short_of_fds = watch_picked(fl, flags + n);
+	note_skipped(fl, short_of_fds || (fd_bound && fl->count < n));
 	free(flags);
 }
 
