@@ -416,11 +416,11 @@ static void note_skipped(struct fleet *fl, bool short_of_fds)
 	fl->fd_short = short_of_fds;
 	if (fl->ns_skipped > 0 && !fl->capped) {
 		if (!fl->fd_short || getrlimit(RLIMIT_NOFILE, &rl) < 0)
-			log_warn("watching %zu of %zu network namespaces (max_namespaces = %u): named "
+			log_warnx("watching %zu of %zu network namespaces (max_namespaces = %u): named "
 				 "and container namespaces come first", fl->count, fl->ns_found,
 				 fl->cfg.max_namespaces);
 		else
-			log_warn("watching %zu of %zu network namespaces: the open-file limit (%llu) is "
+			log_warnx("watching %zu of %zu network namespaces: the open-file limit (%llu) is "
 				 "near, and descriptors are kept for the control socket and the tick; "
 				 "named and container namespaces come first", fl->count, fl->ns_found,
 				 (unsigned long long)rl.rlim_cur);
