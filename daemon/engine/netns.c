@@ -470,8 +470,11 @@ static bool name_by_pid(struct netns_id *e, int procfd, const char *proc_root)
 			free(cg);
 			return false;
 		}
-		if (len >= 0)
+		if (len >= 0) {
 			netns_container_from_cgroup(cg, e->name, sizeof(e->name));
+			/* systemd delegates user@UID.service and below to the user. */
+			e->user_cgroup = strstr(cg, "/user@") != NULL;
+		}
 		free(cg);
 		if (e->name[0] != '\0') {
 			e->kind = NETNS_CONTAINER;
@@ -599,16 +602,17 @@ out:
 	return err;
 }
 
-/* Watching order of the kinds: 0 first. */
-static unsigned kind_rank(enum netns_kind k)
+/* Watching order: 0 first. */
+static unsigned watch_rank(const struct netns_id *e)
 {
-	switch (k) {
+	switch (e->kind) {
 	case NETNS_HOST:
 		return 0;
 	case NETNS_NAMED:
 		return 1;
 	case NETNS_CONTAINER:
-		return 2;
+		/* Any user may make a cgroup named like a container in their own subtree. */
+		return e->user_cgroup ? 3 : 2;
 	case NETNS_PROCESS:
 		break;
 	}
@@ -629,7 +633,7 @@ size_t netns_select(const struct netns_list *l, const bool *watched, size_t cap,
 		for (i = 0; i < l->count && n < cap; i++) {
 			bool was = watched && watched[i];
 
-			if (pick[i] || kind_rank(l->items[i].kind) != pass / 2 || was != want_watched)
+			if (pick[i] || watch_rank(&l->items[i]) != pass / 2 || was != want_watched)
 				continue;
 			pick[i] = true;
 			n++;

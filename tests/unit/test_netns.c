@@ -287,6 +287,23 @@ Test(netns_select, watched_first_within_a_kind_not_across)
 	cr_assert(!pick[1] && !pick[2] && !pick[4]);
 }
 
+/* A container name in a user's own cgroup subtree is the user's to choose: no priority from it. */
+Test(netns_select, container_in_a_users_subtree_ranks_as_a_process)
+{
+	enum netns_kind kinds[] = { NETNS_HOST, NETNS_PROCESS, NETNS_CONTAINER, NETNS_CONTAINER };
+	struct netns_id items[4];
+	struct netns_list l;
+	bool pick[4];
+
+	kinds_list(&l, items, kinds, 4);
+	items[2].user_cgroup = true;
+	cr_assert_eq(netns_select(&l, NULL, 2, pick), 2);
+	cr_assert(pick[0] && pick[3] && !pick[1] && !pick[2]);
+	/* Among the anonymous ones it is one more, by inode order. */
+	cr_assert_eq(netns_select(&l, NULL, 3, pick), 3);
+	cr_assert(pick[0] && pick[3] && pick[1] && !pick[2]);
+}
+
 /* ---- a fake proc root: hard links stand in for shared namespaces ---- */
 
 static char fake_dir[] = "/tmp/t4nsXXXXXX";
@@ -398,6 +415,35 @@ static void fake_setup(void)
 		snprintf(path, sizeof(path), "%s/proc/self", fake_dir);
 		cr_assert_eq(symlink("100", path), 0);
 	}
+}
+
+/*
+ * 800 is in a cgroup named like a docker container inside a user's own
+ * subtree (systemd delegates user@UID.service to the user): it is named as
+ * one, but marked, while the real container (200) is not.
+ */
+Test(netns_fake, container_in_a_users_subtree_is_marked, .init = fake_setup, .fini = fake_teardown)
+{
+	char proc[PATH_MAX], run[PATH_MAX];
+	struct netns_list l;
+	const struct netns_id *e;
+
+	fake_proc("800", "sleep\n",
+		  "0::/user.slice/user-1000.slice/user@1000.service/app.slice/docker-" ID64 ".scope\n");
+	put("proc/800/ns/net", "");
+	snprintf(proc, sizeof(proc), "%s/proc", fake_dir);
+	snprintf(run, sizeof(run), "%s/run", fake_dir);
+	netns_list_init(&l);
+	cr_assert_eq(netns_scan(proc, run, &l), 0);
+	e = find_ino(&l, fake_ino("proc/800/ns/net"));
+	cr_assert_not_null(e);
+	cr_assert_eq(e->kind, NETNS_CONTAINER);
+	cr_assert(e->user_cgroup);
+	e = find_ino(&l, fake_ino("proc/200/ns/net"));
+	cr_assert_not_null(e);
+	cr_assert_eq(e->kind, NETNS_CONTAINER);
+	cr_assert(!e->user_cgroup);
+	netns_list_free(&l);
 }
 
 Test(netns_fake, dedupe_and_names, .init = fake_setup, .fini = fake_teardown)
