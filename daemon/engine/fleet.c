@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,11 +434,29 @@ static void note_skipped(struct fleet *fl, bool short_of_fds)
 }
 
 /*
+ * After namespaces went, hand their monitors' memory back: a monitor is
+ * a few hundred KB, made partly in the worker's malloc arena, and glibc
+ * keeps freed blocks of that size for reuse, so a flood that passed would
+ * leave the daemon at its peak size for good.
+ */
+static void release_freed(const struct fleet *fl, unsigned long removed_before)
+{
+#ifdef __GLIBC__
+	if (fl->ns_removed != removed_before)
+		malloc_trim(0);
+#else
+	(void)fl;
+	(void)removed_before;
+#endif
+}
+
+/*
  * Prune first, then open: pruning needs no descriptor, so a daemon out of
  * them still lets go of the namespaces that died, and has some again.
  */
 static void fleet_scan(struct fleet *fl, finding_cb cb, void *arg)
 {
+	unsigned long removed = fl->ns_removed;
 	bool *flags, fd_bound, short_of_fds;
 	size_t n, i, cap;
 	long room;
@@ -447,9 +468,11 @@ static void fleet_scan(struct fleet *fl, finding_cb cb, void *arg)
 	fl->last_scan_error = r;
 	if (r < 0) {
 		prune_gone(fl, NULL, cb, arg);
+		release_freed(fl, removed);
 		return;
 	}
 	prune_gone(fl, &fl->found, cb, arg);
+	release_freed(fl, removed);
 	n = fl->found.count;
 	/* watched[0..n) then pick[0..n); one more so that none is malloc(0). */
 	flags = calloc(2 * n + 1, sizeof(*flags));
