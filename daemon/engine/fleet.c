@@ -373,11 +373,10 @@ static void evict_unpicked(struct fleet *fl, const bool *pick, finding_cb cb, vo
 	}
 }
 
-/* Add or update the picked namespaces. Return: whether one went without for want of a descriptor. */
-static bool watch_picked(struct fleet *fl, const bool *pick)
+/* Add or update the picked namespaces. Return: how many went without for want of a descriptor. */
+static size_t watch_picked(struct fleet *fl, const bool *pick)
 {
-	bool short_of_fds = false;
-	size_t i;
+	size_t i, short_of_fds = 0;
 
 	for (i = 0; i < fl->found.count; i++) {
 		const struct netns_id *ns = &fl->found.items[i];
@@ -398,9 +397,9 @@ static bool watch_picked(struct fleet *fl, const bool *pick)
 			continue;
 		}
 		/* Once out of descriptors, the rest of this scan would only fail the same way. */
-		r = short_of_fds ? -EMFILE : member_add(fl, ns);
+		r = short_of_fds > 0 ? -EMFILE : member_add(fl, ns);
 		if (r == -EMFILE || r == -ENFILE) {
-			short_of_fds = true;
+			short_of_fds++;
 		} else if (r < 0 && r != -ENOENT && r != -ESRCH) {
 			errno = -r;
 			log_warn("cannot watch network namespace %s", ns->name);
@@ -409,13 +408,17 @@ static bool watch_picked(struct fleet *fl, const bool *pick)
 	return short_of_fds;
 }
 
-/* Count what was left out, and say so once when it starts and once when it ends. */
-static void note_skipped(struct fleet *fl, bool short_of_fds)
+/*
+ * Count what was left out (skipped: not picked, or picked and short of a
+ * descriptor; one that vanished before it could be opened is no skip), and
+ * say so once when it starts and once when it ends.
+ */
+static void note_skipped(struct fleet *fl, size_t skipped, bool short_of_fds)
 {
 	struct rlimit rl;
 
 	fl->ns_found = fl->found.count;
-	fl->ns_skipped = fl->found.count > fl->count ? fl->found.count - fl->count : 0;
+	fl->ns_skipped = skipped;
 	fl->fd_short = short_of_fds;
 	if (fl->ns_skipped > 0 && !fl->capped) {
 		if (!fl->fd_short || getrlimit(RLIMIT_NOFILE, &rl) < 0)
@@ -457,8 +460,8 @@ static void release_freed(const struct fleet *fl, unsigned long removed_before)
 static void fleet_scan(struct fleet *fl, finding_cb cb, void *arg)
 {
 	unsigned long removed = fl->ns_removed;
-	bool *flags, fd_bound, short_of_fds;
-	size_t n, i, cap;
+	size_t n, i, cap, picked, short_of_fds;
+	bool *flags, fd_bound;
 	long room;
 	int r;
 
@@ -490,10 +493,10 @@ static void fleet_scan(struct fleet *fl, finding_cb cb, void *arg)
 	fd_bound = cap < fl->cfg.max_namespaces;
 	if (!fd_bound)
 		cap = fl->cfg.max_namespaces;
-	netns_select(&fl->found, flags, cap, flags + n);
+	picked = netns_select(&fl->found, flags, cap, flags + n);
 	evict_unpicked(fl, flags + n, cb, arg);
 	short_of_fds = watch_picked(fl, flags + n);
-	note_skipped(fl, short_of_fds || (fd_bound && fl->count < n));
+	note_skipped(fl, n - picked + short_of_fds, short_of_fds > 0 || (fd_bound && picked < n));
 	free(flags);
 }
 
