@@ -1,5 +1,5 @@
 #!/bin/bash
-# netns-flood.sh: an unprivileged user makes 300 network namespaces while backlogd runs under a 256 open-file limit: it answers throughout, watches no more than it may (a named namespace first), and afterwards holds no descriptor of a dead namespace and is back to its size.
+# netns-flood.sh: an unprivileged user makes 300 network namespaces while backlogd runs under a 256 open-file limit: it answers throughout, watches no more than it may (a named namespace first, under the open-file limit and under max_namespaces after a reload), and afterwards holds no descriptor of a dead namespace and is back to its size.
 . "$(dirname "$0")/lib.sh"
 require_tools jq ip setpriv unshare
 # A PID namespace (and its /proc): backlogd sees only this test's namespaces.
@@ -90,6 +90,13 @@ jq -c '.daemon | {namespaces_count, namespaces_found, namespaces_skipped, namesp
 [ "$max_fds" -le $((FD_LIMIT - 32)) ] || fail "backlogd held $max_fds descriptors, limit $FD_LIMIT"
 [ "$(grep -cE 'watching [0-9]+ of [0-9]+ network namespaces' "$WORK/backlogd.log")" = 1 ] ||
 	fail "the cap was not logged exactly once: $(grep -E 'watching [0-9]+ of [0-9]+ network namespaces' "$WORK/backlogd.log" | head -3)"
+
+# The configured cap, lowered on reload: no more than 8 watched, the named one among them.
+printf "[daemon]\nnamespace_scan = 1\nmax_namespaces = 8\n" >"$WORK/backlogd.conf"
+kill -HUP "$DAEMON_PID"
+wait_for 100 "at most 8 namespaces watched, red among them, capped by max_namespaces" jq_status '
+	(.namespaces | length <= 8 and (map(.name) | index("red") != null)) and
+	.daemon.namespaces_cap == 8 and .daemon.namespaces_capped == "max_namespaces"'
 
 # The sleepers go (unshare execs sleep: the pid is the sleeper's), and with them their namespaces.
 for p in $flood_pids; do
