@@ -35,6 +35,7 @@ struct config {
 	struct diag_thresholds thr;   /* [diagnose] slow_accept_ticks, full_window_ticks, ... */
 	enum config_namespaces namespaces;  /* [daemon] namespaces = auto|yes|no */
 	unsigned namespace_scan_ticks;      /* [daemon] namespace_scan: rescan every N ticks */
+	unsigned max_namespaces;      /* [daemon] max_namespaces: watched at most, the host's included */
 	unsigned deep_every_ticks;    /* [deep] every_ticks: 0 = only when a signal asks */
 	uint16_t ignore_ports[CONFIG_MAX_IGNORE];  /* [ignore] ports = 22 53 */
 	size_t n_ignore_ports;

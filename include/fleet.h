@@ -34,6 +34,10 @@ struct fleet {
 	unsigned long ns_added;
 	unsigned long ns_removed;
 	int last_scan_error;      /* -errno of the latest failed scan, 0 */
+	size_t ns_found;          /* namespaces the latest scan found, the host's included */
+	size_t ns_skipped;        /* of those, not watched: over max_namespaces or out of descriptors */
+	bool capped;              /* the latest scan skipped some: one log line per crossing */
+	bool fd_short;            /* a namespace was skipped for want of descriptors, logged once */
 };
 
 /*

@@ -27,6 +27,7 @@
 struct monitor {
 	const char *proc_root;    /* PROC_ROOT/net files: "/proc", "/proc/thread-self" in another namespace */
 	const char *sys_root;     /* SYS_ROOT/sys files: "/proc" (the calling thread's namespace) */
+	bool keep_files;          /* /proc files stay open between ticks: the host's monitor only */
 	/*
 	 * The host monitor's limits, for another namespace's monitor (NULL in
 	 * the host's): tcp_mem and tcp_max_orphans are host-wide and exist only
@@ -92,7 +93,9 @@ struct monitor {
 /*
  * Netlink sockets are bound to the namespace of the thread that opens them:
  * call this (and monitor_tick) in the namespace to watch. sys_root NULL is
- * proc_root. Return: 0 or -errno (netlink socket, memory).
+ * proc_root, and the monitor's own namespace: only then are /proc files kept
+ * open between ticks (in another namespace they would pin it, and a flood of
+ * namespaces would take a descriptor each). Return: 0 or -errno (netlink socket, memory).
  */
 int monitor_init(struct monitor *m, const struct config *cfg, const char *proc_root);
 int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *proc_root,

@@ -21,6 +21,12 @@ struct netns_id {
 	char name[NETNS_NAME_MAX];    /* "host", "blue", "docker:3f2a9c1b7d2e", "pid 812 (nginx)" */
 	int pid;                      /* a process in it, 0 for a /run/netns one nobody is in */
 	char path[64];                /* what to open: "/proc/812/ns/net" or "/run/netns/blue" */
+	/*
+	 * Its process is in a user's own cgroup subtree (user@UID.service),
+	 * where the user names the cgroups: a container name found there earns
+	 * no priority under max_namespaces.
+	 */
+	bool user_cgroup;
 };
 
 struct netns_list {
@@ -45,6 +51,16 @@ const char *netns_kind_name(enum netns_kind k);
  * first. Return: 0 or -errno.
  */
 int netns_scan(const char *proc_root, const char *run_netns, struct netns_list *out);
+
+/*
+ * Which namespaces of l to watch when at most cap may be: the host first,
+ * then named, container and process ones in that order (whoever can make a
+ * namespace can make thousands of anonymous ones; a named or container one
+ * took root). A container in a user's own cgroup subtree ranks as a process. Within a kind, those watched already (watched[i], NULL: none)
+ * come first, so a flood does not displace them, then by inode order.
+ * pick[i] is set for each chosen. Return: how many were chosen.
+ */
+size_t netns_select(const struct netns_list *l, const bool *watched, size_t cap, bool *pick);
 
 /* The container or pod named by a /proc/PID/cgroup text, "" when none. */
 void netns_container_from_cgroup(const char *text, char *name, size_t len);

@@ -39,6 +39,24 @@ static void render_unreadable(FILE *out, const json_t *a)
 		fputs(" (what they count is unknown)\n", out);
 }
 
+/* "namespaces capped: watching 8 of 302 (max_namespaces), ...": only when some are skipped. */
+static void render_capped(FILE *out, const json_t *d)
+{
+	const char *why = jget_str(d, "namespaces_capped");
+	long long watched, found, cap;
+
+	if (!why || !jget_int(d, "namespaces_count", &watched) || !jget_int(d, "namespaces_found", &found))
+		return;
+	fprintf(out, "namespaces capped: watching %lld of %lld, ", watched, found);
+	if (strcmp(why, "open files") == 0)
+		fputs("the open-file limit is near", out);
+	else if (jget_int(d, "namespaces_cap", &cap))
+		fprintf(out, "max_namespaces = %lld", cap);
+	else
+		fputs("max_namespaces", out);
+	fputs("; named and container namespaces come first\n", out);
+}
+
 /* "backlogd 0.1.0, up 12s, 2 ticks every 1 s, 3 listeners, 2 active findings" and any error lines under it. */
 static void render_daemon(FILE *out, const json_t *d)
 {
@@ -78,6 +96,7 @@ static void render_daemon(FILE *out, const json_t *d)
 		fprintf(out, "namespace scan failed: %s (the namespaces found before are still watched)\n", clean);
 	}
 	render_unreadable(out, jget(d, "unreadable"));
+	render_capped(out, d);
 }
 
 /* The first line: the daemon's, or what a one-shot diagnose document says of itself. */

@@ -71,6 +71,8 @@ static const struct config_key config_keys[] = {
 	{ SETTER("daemon", "namespaces", set_namespaces), .dflt = "auto" },
 	{ NUMBER("daemon", "namespace_scan", namespace_scan_ticks, 1, 100000, "a whole number of ticks"),
 	  .dflt = "5" },
+	{ NUMBER("daemon", "max_namespaces", max_namespaces, 1, 65536, "a whole number of namespaces"),
+	  .dflt = "256" },
 	{ SETTER("daemon", "socket", set_socket), .dflt = CONFIG_DEFAULT_SOCKET },
 	{ NUMBER("diagnose", "slow_accept_ticks", thr.slow_accept_ticks, 1, 100000, "a whole number") },
 	{ NUMBER("diagnose", "full_window_ticks", thr.full_window_ticks, 1, TRACK_HISTORY, "a whole number") },

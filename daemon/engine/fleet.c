@@ -1,11 +1,18 @@
 /* fleet.c: one monitor per network namespace, followed as namespaces come and go. */
 #include "base.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +27,15 @@
  */
 #define NS_PROC_ROOT "/proc/thread-self"
 #define NS_SYS_ROOT "/proc"
+
+/*
+ * Descriptors no namespace may take: one per control client slot, and the
+ * files a tick opens for a moment (procfs, procmap, the kernel log), so that
+ * the control socket and the tick keep working whatever a flood makes.
+ */
+#define FLEET_FD_RESERVE 96
+/* What one watched namespace holds between ticks (its file, sock_diag and rtnetlink sockets), with room. */
+#define FLEET_NS_FDS 6
 
 struct ns_job {
 	struct fleet_member *m;
@@ -202,6 +218,14 @@ static const struct netns_id *found_by_inode(const struct netns_list *l, uint64_
 	return NULL;
 }
 
+/* fd is the namespace of that inode. */
+static bool fd_is_ns(int fd, uint64_t inode)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (uint64_t)st.st_ino == inode;
+}
+
 /* A monitor made inside ns, through the worker. Return: 0 or -errno. */
 static int member_add(struct fleet *fl, const struct netns_id *ns)
 {
@@ -230,6 +254,12 @@ static int member_add(struct fleet *fl, const struct netns_id *ns)
 		free(m);
 		return r;
 	}
+	/* The pid it was found by may since be another process's, in another namespace. */
+	if (!fd_is_ns(m->nsfd, ns->inode)) {
+		close(m->nsfd);
+		free(m);
+		return -ESRCH;
+	}
 	job = (struct ns_job){ .m = m, .cfg = &fl->cfg };
 	r = nsworker_run(fl->worker, m->nsfd, ns_init_fn, &job);
 	if (r < 0) {
@@ -248,37 +278,112 @@ static int member_add(struct fleet *fl, const struct netns_id *ns)
 	return 0;
 }
 
-static void fleet_scan(struct fleet *fl, finding_cb cb, void *arg)
+/* Drop members[i]: its monitor, its descriptors, and with them the namespace's last hold. */
+static void member_remove(struct fleet *fl, size_t i, finding_cb cb, void *arg)
+{
+	member_close(fl->members[i], cb, arg);
+	memmove(&fl->members[i], &fl->members[i + 1], (fl->count - i - 1) * sizeof(*fl->members));
+	fl->count--;
+	fl->ns_removed++;
+}
+
+/*
+ * Still there, asked without a descriptor (when the scan could not run,
+ * most likely for want of one): the process it was found by, or its
+ * /run/netns mount, still shows its inode. A namespace whose first process
+ * exited while others live on is dropped too, and found again by the next
+ * scan that can run: better than holding on to dead ones.
+ */
+static bool member_seen(const struct fleet_member *m)
+{
+	char path[64];
+	struct stat st;
+
+	if (m->ns.pid > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", m->ns.pid);
+		if (stat(path, &st) == 0 && (uint64_t)st.st_ino == m->ns.inode)
+			return true;
+	}
+	return m->ns.kind == NETNS_NAMED && stat(m->ns.path, &st) == 0 &&
+	       (uint64_t)st.st_ino == m->ns.inode;
+}
+
+/*
+ * Close the members whose namespace is gone: not in found (NULL: the scan
+ * failed, ask member_seen). Gone means neither a process nor a /run/netns
+ * mount holds it but our own descriptors, which go with it.
+ */
+static void prune_gone(struct fleet *fl, const struct netns_list *found, finding_cb cb, void *arg)
 {
 	size_t i;
-	int r;
 
-	/* Namespaces are found through the real /proc, whatever -P says for counters. */
-	r = netns_scan("/proc", fl->run_netns, &fl->found);
-	fl->scans++;
-	fl->last_scan_error = r;
-	if (r < 0)
-		return;
-	/* Gone: neither a process nor a /run/netns mount holds it but our own fd. */
 	for (i = 1; i < fl->count; ) {
 		struct fleet_member *m = fl->members[i];
 
-		if (found_by_inode(&fl->found, m->ns.inode)) {
+		if (found ? found_by_inode(found, m->ns.inode) != NULL : member_seen(m)) {
 			i++;
 			continue;
 		}
 		log_debug("network namespace %s (inode %llu) is gone", m->ns.name,
 			  (unsigned long long)m->ns.inode);
-		member_close(m, cb, arg);
-		memmove(&fl->members[i], &fl->members[i + 1], (fl->count - i - 1) * sizeof(*fl->members));
-		fl->count--;
-		fl->ns_removed++;
+		member_remove(fl, i, cb, arg);
 	}
+}
+
+/* Descriptors that may still be opened, the reserve kept. Return: 0 when that cannot be told. */
+static long fd_room(void)
+{
+	struct dirent *de;
+	struct rlimit rl;
+	long used = 0;
+	DIR *d;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)LONG_MAX / 2)
+		return LONG_MAX / 2;
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			used++;
+	closedir(d);
+	return (long)rl.rlim_cur - used - FLEET_FD_RESERVE;
+}
+
+/* The namespaces chosen out of found lose their member, the others keep or gain one. */
+static void evict_unpicked(struct fleet *fl, const bool *pick, finding_cb cb, void *arg)
+{
+	size_t i, k;
+
+	for (i = 0; i < fl->found.count; i++) {
+		const struct netns_id *ns = &fl->found.items[i];
+
+		if (pick[i] || ns->kind == NETNS_HOST)
+			continue;
+		for (k = 1; k < fl->count; k++) {
+			if (fl->members[k]->ns.inode != ns->inode)
+				continue;
+			log_info("no longer watching network namespace %s: at the cap, a named or "
+				 "container namespace comes first", fl->members[k]->ns.name);
+			member_remove(fl, k, cb, arg);
+			break;
+		}
+	}
+}
+
+/* Add or update the picked namespaces. Return: how many went without for want of a descriptor. */
+static size_t watch_picked(struct fleet *fl, const bool *pick)
+{
+	size_t i, short_of_fds = 0;
+
 	for (i = 0; i < fl->found.count; i++) {
 		const struct netns_id *ns = &fl->found.items[i];
 		struct fleet_member *m;
+		int r;
 
-		if (ns->kind == NETNS_HOST)
+		if (!pick[i] || ns->kind == NETNS_HOST)
 			continue;
 		m = member_by_inode(fl, ns->inode);
 		if (m) {
@@ -291,12 +396,108 @@ static void fleet_scan(struct fleet *fl, finding_cb cb, void *arg)
 			member_name(m);
 			continue;
 		}
-		r = member_add(fl, ns);
-		if (r < 0 && r != -ENOENT && r != -ESRCH) {
+		/* Once out of descriptors, the rest of this scan would only fail the same way. */
+		r = short_of_fds > 0 ? -EMFILE : member_add(fl, ns);
+		if (r == -EMFILE || r == -ENFILE) {
+			short_of_fds++;
+		} else if (r < 0 && r != -ENOENT && r != -ESRCH) {
 			errno = -r;
 			log_warn("cannot watch network namespace %s", ns->name);
 		}
 	}
+	return short_of_fds;
+}
+
+/*
+ * Count what was left out (skipped: not picked, or picked and short of a
+ * descriptor; one that vanished before it could be opened is no skip), and
+ * say so once when it starts and once when it ends.
+ */
+static void note_skipped(struct fleet *fl, size_t skipped, bool short_of_fds)
+{
+	struct rlimit rl;
+
+	fl->ns_found = fl->found.count;
+	fl->ns_skipped = skipped;
+	fl->fd_short = short_of_fds;
+	if (fl->ns_skipped > 0 && !fl->capped) {
+		if (!fl->fd_short || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warnx("watching %zu of %zu network namespaces (max_namespaces = %u): named "
+				 "and container namespaces come first", fl->count, fl->ns_found,
+				 fl->cfg.max_namespaces);
+		else
+			log_warnx("watching %zu of %zu network namespaces: the open-file limit (%llu) is "
+				 "near, and descriptors are kept for the control socket and the tick; "
+				 "named and container namespaces come first", fl->count, fl->ns_found,
+				 (unsigned long long)rl.rlim_cur);
+	} else if (fl->ns_skipped == 0 && fl->capped) {
+		log_info("watching every network namespace again (%zu)", fl->count);
+	}
+	fl->capped = fl->ns_skipped > 0;
+}
+
+/*
+ * After namespaces went, hand their monitors' memory back: a monitor is
+ * a few hundred KB, made partly in the worker's malloc arena, and glibc
+ * keeps freed blocks of that size for reuse, so a flood that passed would
+ * leave the daemon at its peak size for good.
+ */
+static void release_freed(const struct fleet *fl, unsigned long removed_before)
+{
+#ifdef __GLIBC__
+	if (fl->ns_removed != removed_before)
+		malloc_trim(0);
+#else
+	(void)fl;
+	(void)removed_before;
+#endif
+}
+
+/*
+ * Prune first, then open: pruning needs no descriptor, so a daemon out of
+ * them still lets go of the namespaces that died, and has some again.
+ */
+static void fleet_scan(struct fleet *fl, finding_cb cb, void *arg)
+{
+	unsigned long removed = fl->ns_removed;
+	size_t n, i, cap, picked, short_of_fds;
+	bool *flags, fd_bound;
+	long room;
+	int r;
+
+	/* Namespaces are found through the real /proc, whatever -P says for counters. */
+	r = netns_scan("/proc", fl->run_netns, &fl->found);
+	fl->scans++;
+	fl->last_scan_error = r;
+	if (r < 0) {
+		prune_gone(fl, NULL, cb, arg);
+		release_freed(fl, removed);
+		return;
+	}
+	prune_gone(fl, &fl->found, cb, arg);
+	release_freed(fl, removed);
+	n = fl->found.count;
+	/* watched[0..n) then pick[0..n); one more so that none is malloc(0). */
+	flags = calloc(2 * n + 1, sizeof(*flags));
+	if (!flags)
+		return;
+	for (i = 0; i < n; i++)
+		flags[i] = member_by_inode(fl, fl->found.items[i].inode) != NULL;
+	/*
+	 * What the open-file limit leaves room for is a cap too, and the same
+	 * priority applies under it: a named namespace made during a flood
+	 * takes an anonymous one's place.
+	 */
+	room = fd_room();
+	cap = fl->count + (room > 0 ? (size_t)room / FLEET_NS_FDS : 0);
+	fd_bound = cap < fl->cfg.max_namespaces;
+	if (!fd_bound)
+		cap = fl->cfg.max_namespaces;
+	picked = netns_select(&fl->found, flags, cap, flags + n);
+	evict_unpicked(fl, flags + n, cb, arg);
+	short_of_fds = watch_picked(fl, flags + n);
+	note_skipped(fl, n - picked + short_of_fds, short_of_fds > 0 || (fd_bound && picked < n));
+	free(flags);
 }
 
 int fleet_tick(struct fleet *fl, int64_t now_ms, finding_cb cb, void *arg)

@@ -59,7 +59,9 @@ int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *pro
 	m->started = (int64_t)time(NULL);
 
 	/* The /proc/net files read every tick stay open: their path walk is most of their cost. */
-	r = procbuf_init_kept(&m->pbuf);
+	m->keep_files = sys_root == NULL;
+	procbuf_init(&m->pbuf);
+	r = m->keep_files ? procbuf_init_kept(&m->pbuf) : 0;
 	if (r < 0)
 		goto out_fail;
 	r = sockdiag_open(&m->sd);
@@ -258,6 +260,8 @@ static int read_cheap(struct monitor *m, struct tick_sample *s)
 	sources_note(&m->sources, m->proc_root, SOURCE_NETSTAT, e_netstat);
 	sources_note(&m->sources, m->proc_root, SOURCE_SNMP, e_snmp);
 	sysctl_read_limits_kept(&m->sysctl_files, m->sys_root, &m->limits);
+	if (!m->keep_files)
+		sysctl_files_close(&m->sysctl_files);
 	host_wide_limits(m);
 	sources_note(&m->sources, m->proc_root, SOURCE_SOCKSTAT,
 		     sockstat_read_buf(m->proc_root, &m->sockstat, &m->pbuf));

@@ -459,8 +459,11 @@ static bool name_by_pid(struct netns_id *e, int procfd, const char *proc_root)
 			free(cg);
 			return false;
 		}
-		if (len >= 0)
+		if (len >= 0) {
 			netns_container_from_cgroup(cg, e->name, sizeof(e->name));
+			/* systemd delegates user@UID.service and below to the user. */
+			e->user_cgroup = strstr(cg, "/user@") != NULL;
+		}
 		free(cg);
 		if (e->name[0] != '\0') {
 			e->kind = NETNS_CONTAINER;
@@ -586,6 +589,46 @@ out:
 		out->count = 0;
 	close(procfd);
 	return err;
+}
+
+/* Watching order: 0 first. */
+static unsigned watch_rank(const struct netns_id *e)
+{
+	switch (e->kind) {
+	case NETNS_HOST:
+		return 0;
+	case NETNS_NAMED:
+		return 1;
+	case NETNS_CONTAINER:
+		/* Any user may make a cgroup named like a container in their own subtree. */
+		return e->user_cgroup ? 3 : 2;
+	case NETNS_PROCESS:
+		break;
+	}
+	return 3;
+}
+
+size_t netns_select(const struct netns_list *l, const bool *watched, size_t cap, bool *pick)
+{
+	size_t i, n = 0;
+	unsigned pass;
+
+	for (i = 0; i < l->count; i++)
+		pick[i] = false;
+	/* Pass 2r: kind rank r, watched already; pass 2r + 1: the same kind, new. */
+	for (pass = 0; pass < 8 && n < cap; pass++) {
+		bool want_watched = pass % 2 == 0;
+
+		for (i = 0; i < l->count && n < cap; i++) {
+			bool was = watched && watched[i];
+
+			if (pick[i] || watch_rank(&l->items[i]) != pass / 2 || was != want_watched)
+				continue;
+			pick[i] = true;
+			n++;
+		}
+	}
+	return n;
 }
 
 uint64_t netns_self_inode(const char *proc_root)

@@ -220,6 +220,12 @@ static json_t *report_fleet_daemon(const struct fleet *fl, int64_t now)
 	rc |= put(o, "listeners_count", json_integer((json_int_t)listeners));
 	rc |= put(o, "findings_active", json_integer((json_int_t)active));
 	rc |= put(o, "namespaces_count", json_integer((json_int_t)n));
+	rc |= put(o, "namespaces_found", json_integer((json_int_t)fl->ns_found));
+	rc |= put(o, "namespaces_skipped", json_integer((json_int_t)fl->ns_skipped));
+	rc |= put(o, "namespaces_cap", json_integer((json_int_t)fl->cfg.max_namespaces));
+	/* Why some were skipped: the open-file limit is told apart from the configured cap. */
+	rc |= put(o, "namespaces_capped", !fl->capped ? json_null() :
+		  json_string(fl->fd_short ? "open files" : "max_namespaces"));
 	rc |= put(o, "scan", json_boolean(fl->scan));
 	rc |= put(o, "scans", json_integer((json_int_t)fl->scans));
 	rc |= put(o, "ns_added", json_integer((json_int_t)fl->ns_added));

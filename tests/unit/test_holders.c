@@ -2,6 +2,7 @@
 #include "base.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -242,4 +243,57 @@ Test(host_wide_limits, namespace_takes_the_hosts)
 	monitor_done(&ns);
 	monitor_done(&host);
 	rmdir(empty);
+}
+
+/* Descriptors of this process open on a /proc/sys or /proc/.../net file. */
+static int proc_files_open(void)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d)) != NULL) {
+		char path[300], link[256];
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (strncmp(link, "/proc/sys/", 10) == 0 ||
+		    (strncmp(link, "/proc/", 6) == 0 && strstr(link, "/net/")))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * A monitor of another namespace keeps no /proc file open between ticks: a
+ * kept file would pin the namespace after its processes are gone, and a
+ * flood of namespaces would cost a dozen descriptors each. The host's
+ * monitor keeps them (the control: it is what is being turned off).
+ */
+Test(monitor_files, namespace_monitor_keeps_none_open)
+{
+	static struct monitor host, ns;
+	struct config cfg;
+
+	config_defaults(&cfg);
+	cfg.deep_every_ticks = 0;
+	cr_assert_eq(proc_files_open(), 0);
+	cr_assert_eq(monitor_init(&host, &cfg, "/proc"), 0);
+	cr_assert_eq(monitor_tick(&host, 1000, NULL, NULL), 0);
+	cr_assert_gt(proc_files_open(), 0, "the host's monitor keeps its files");
+	monitor_done(&host);
+	cr_assert_eq(proc_files_open(), 0);
+
+	cr_assert_eq(monitor_init_ns(&ns, &cfg, "/proc", "/proc"), 0);
+	cr_assert_eq(monitor_tick(&ns, 1000, NULL, NULL), 0);
+	cr_assert_eq(monitor_tick(&ns, 2000, NULL, NULL), 0);
+	cr_assert_eq(proc_files_open(), 0, "a namespace's monitor keeps none between ticks");
+	cr_assert_gt(ns.limits.somaxconn, 0, "yet it read them");
+	monitor_done(&ns);
 }

@@ -203,6 +203,107 @@ Test(netns_kind, names)
 	cr_assert_str_eq(netns_kind_name(NETNS_PROCESS), "process");
 }
 
+/* ---- which namespaces to watch under max_namespaces ---- */
+
+/* A list of kinds in inode order (inode i + 1), as netns_scan leaves it. */
+static void kinds_list(struct netns_list *l, struct netns_id *items, const enum netns_kind *kinds,
+		       size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memset(&items[i], 0, sizeof(items[i]));
+		items[i].inode = i + 1;
+		items[i].kind = kinds[i];
+	}
+	l->items = items;
+	l->count = n;
+	l->cap = n;
+}
+
+/* The flood: anonymous namespaces all over, a few that matter among them. */
+Test(netns_select, cap_keeps_host_named_container_before_anonymous)
+{
+	enum netns_kind kinds[] = {
+		NETNS_PROCESS, NETNS_PROCESS, NETNS_CONTAINER, NETNS_PROCESS, NETNS_HOST,
+		NETNS_PROCESS, NETNS_NAMED, NETNS_PROCESS, NETNS_CONTAINER, NETNS_PROCESS,
+	};
+	struct netns_id items[10];
+	struct netns_list l;
+	bool pick[10];
+
+	kinds_list(&l, items, kinds, 10);
+	cr_assert_eq(netns_select(&l, NULL, 5, pick), 5);
+	/* host (4), named (6), both containers (2, 8), then the first anonymous one by inode (0). */
+	for (size_t i = 0; i < 10; i++)
+		cr_assert_eq(pick[i], i == 4 || i == 6 || i == 2 || i == 8 || i == 0, "index %zu", i);
+
+	/* A cap of one is the host alone, wherever it is in the list. */
+	cr_assert_eq(netns_select(&l, NULL, 1, pick), 1);
+	for (size_t i = 0; i < 10; i++)
+		cr_assert_eq(pick[i], i == 4, "index %zu", i);
+}
+
+Test(netns_select, under_the_cap_everything)
+{
+	enum netns_kind kinds[] = { NETNS_HOST, NETNS_PROCESS, NETNS_PROCESS, NETNS_CONTAINER };
+	struct netns_id items[4];
+	struct netns_list l;
+	bool pick[4];
+
+	kinds_list(&l, items, kinds, 4);
+	cr_assert_eq(netns_select(&l, NULL, 4, pick), 4);
+	cr_assert_eq(netns_select(&l, NULL, 256, pick), 4);
+	for (size_t i = 0; i < 4; i++)
+		cr_assert(pick[i]);
+	/* Nothing found, nothing picked. */
+	l.count = 0;
+	cr_assert_eq(netns_select(&l, NULL, 4, pick), 0);
+}
+
+/*
+ * Within a kind the ones watched already stay: new anonymous namespaces
+ * do not make the daemon drop and re-add the ones it has. A new named or
+ * container one does displace a watched anonymous one.
+ */
+Test(netns_select, watched_first_within_a_kind_not_across)
+{
+	enum netns_kind kinds[] = {
+		NETNS_HOST, NETNS_PROCESS, NETNS_PROCESS, NETNS_PROCESS, NETNS_PROCESS, NETNS_NAMED,
+	};
+	bool watched[6] = { true, false, false, true, true, false };
+	struct netns_id items[6];
+	struct netns_list l;
+	bool pick[6];
+
+	kinds_list(&l, items, kinds, 6);
+	/* host, the new named one, then the two watched anonymous ones (3, 4) before 1 and 2. */
+	cr_assert_eq(netns_select(&l, watched, 4, pick), 4);
+	cr_assert(pick[0] && pick[5] && pick[3] && pick[4]);
+	cr_assert(!pick[1] && !pick[2]);
+	/* One less: the named one still gets in, one watched anonymous one goes (the later by inode). */
+	cr_assert_eq(netns_select(&l, watched, 3, pick), 3);
+	cr_assert(pick[0] && pick[5] && pick[3]);
+	cr_assert(!pick[1] && !pick[2] && !pick[4]);
+}
+
+/* A container name in a user's own cgroup subtree is the user's to choose: no priority from it. */
+Test(netns_select, container_in_a_users_subtree_ranks_as_a_process)
+{
+	enum netns_kind kinds[] = { NETNS_HOST, NETNS_PROCESS, NETNS_CONTAINER, NETNS_CONTAINER };
+	struct netns_id items[4];
+	struct netns_list l;
+	bool pick[4];
+
+	kinds_list(&l, items, kinds, 4);
+	items[2].user_cgroup = true;
+	cr_assert_eq(netns_select(&l, NULL, 2, pick), 2);
+	cr_assert(pick[0] && pick[3] && !pick[1] && !pick[2]);
+	/* Among the anonymous ones it is one more, by inode order. */
+	cr_assert_eq(netns_select(&l, NULL, 3, pick), 3);
+	cr_assert(pick[0] && pick[3] && pick[1] && !pick[2]);
+}
+
 /* ---- a fake proc root: hard links stand in for shared namespaces ---- */
 
 static char fake_dir[] = "/tmp/t4nsXXXXXX";
@@ -314,6 +415,35 @@ static void fake_setup(void)
 		snprintf(path, sizeof(path), "%s/proc/self", fake_dir);
 		cr_assert_eq(symlink("100", path), 0);
 	}
+}
+
+/*
+ * 800 is in a cgroup named like a docker container inside a user's own
+ * subtree (systemd delegates user@UID.service to the user): it is named as
+ * one, but marked, while the real container (200) is not.
+ */
+Test(netns_fake, container_in_a_users_subtree_is_marked, .init = fake_setup, .fini = fake_teardown)
+{
+	char proc[PATH_MAX], run[PATH_MAX];
+	struct netns_list l;
+	const struct netns_id *e;
+
+	fake_proc("800", "sleep\n",
+		  "0::/user.slice/user-1000.slice/user@1000.service/app.slice/docker-" ID64 ".scope\n");
+	put("proc/800/ns/net", "");
+	snprintf(proc, sizeof(proc), "%s/proc", fake_dir);
+	snprintf(run, sizeof(run), "%s/run", fake_dir);
+	netns_list_init(&l);
+	cr_assert_eq(netns_scan(proc, run, &l), 0);
+	e = find_ino(&l, fake_ino("proc/800/ns/net"));
+	cr_assert_not_null(e);
+	cr_assert_eq(e->kind, NETNS_CONTAINER);
+	cr_assert(e->user_cgroup);
+	e = find_ino(&l, fake_ino("proc/200/ns/net"));
+	cr_assert_not_null(e);
+	cr_assert_eq(e->kind, NETNS_CONTAINER);
+	cr_assert(!e->user_cgroup);
+	netns_list_free(&l);
 }
 
 Test(netns_fake, dedupe_and_names, .init = fake_setup, .fini = fake_teardown)

@@ -2174,6 +2174,26 @@ Test(fleet, render_odd_namespace_documents)
 	free(out);
 }
 
+/* Skipped namespaces are said under the header, with why; nothing when none are. */
+Test(fleet, render_capped_namespaces)
+{
+	char *out;
+
+	out = render_text(render_status, "{\"daemon\":{\"namespaces_count\":8,\"namespaces_found\":302,"
+			  "\"namespaces_cap\":8,\"namespaces_capped\":\"max_namespaces\",\"scan\":true}}");
+	cr_assert(strstr(out, "namespaces capped: watching 8 of 302, max_namespaces = 8; named and "
+			  "container namespaces come first\n") != NULL, "%s", out);
+	free(out);
+	out = render_text(render_status, "{\"daemon\":{\"namespaces_count\":43,\"namespaces_found\":302,"
+			  "\"namespaces_cap\":256,\"namespaces_capped\":\"open files\",\"scan\":true}}");
+	cr_assert(strstr(out, "watching 43 of 302, the open-file limit is near;") != NULL, "%s", out);
+	free(out);
+	out = render_text(render_status, "{\"daemon\":{\"namespaces_count\":3,\"namespaces_found\":3,"
+			  "\"namespaces_cap\":256,\"namespaces_capped\":null,\"scan\":true}}");
+	cr_assert(strstr(out, "capped") == NULL, "%s", out);
+	free(out);
+}
+
 /* The namespace prefix takes room only when it is printed: a long host subject is not cut. */
 Test(fleet, render_long_subject_keeps_its_room)
 {
