@@ -102,6 +102,12 @@ for t in 22 127.0.0.1:22 '[::1]:8080' '*:443' host/22 4026531840/80 blue/10.0.0.
 	printf '%s' "$t" >"$OUT/seeds/explain_target/$n"
 done
 "$OUT/seed_docs" "$OUT/seeds/render"
+# The documents test_report renders (findings, explain steps) when it is
+# built (make check): richer than this machine's own.
+if [ -x "$OUT/../tests/unit/test_report" ]; then
+	BACKLOGD_FUZZ_SEEDS="$OUT/seeds/render" "$OUT/../tests/unit/test_report" >/dev/null 2>&1 ||
+		echo "fuzz: test_report failed; its documents are not all seeds"
+fi
 
 status=0
 for t in $targets; do

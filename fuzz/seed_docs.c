@@ -30,7 +30,8 @@ int main(int argc, char **argv)
 {
 	struct fleet *fl;
 	char err[256];
-	json_t *ex;
+	json_t *ex, *lst;
+	const char *first;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: seed_docs DIR\n");
@@ -40,9 +41,13 @@ int main(int argc, char **argv)
 	put(argv[1], "status", report_fleet_status(fl, clock_wall_ms() / 1000));
 	put(argv[1], "listeners", report_fleet_listeners(fl));
 	put(argv[1], "findings", report_fleet_findings(fl));
-	ex = report_fleet_explain(fl, "22", err, sizeof(err));
+	/* An explain of the first listener the machine has (none: no explain seed). */
+	lst = report_fleet_listeners(fl);
+	first = json_string_value(json_object_get(json_array_get(lst, 0), "listener"));
+	ex = first ? report_fleet_explain(fl, first, err, sizeof(err)) : NULL;
 	if (ex)
 		put(argv[1], "explain", ex);
+	json_decref(lst);
 	return 0;
 }
 
