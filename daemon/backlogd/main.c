@@ -99,7 +99,7 @@ static void usage(FILE *out)
 		"                       exits are reported, when backlogd runs in another one\n"
 		"                       (default /proc/1/ns/net)\n"
 		"  -N, --no-namespaces  watch only our own network namespace (default: every\n"
-		"                       namespace of the host when running as root)\n"
+		"                       namespace of the host with CAP_SYS_ADMIN)\n"
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version\n",
 		CONFIG_DEFAULT_PATH, dflt.tick_ms / 1000.0, dflt.socket_path);
