@@ -1,7 +1,8 @@
 #!/bin/sh
 # quickstart.sh: set up a fresh Debian machine and run backlogd, or its tests.
 #   scripts/quickstart.sh run    install deps, build, run backlogd -d on this host
-#   scripts/quickstart.sh test   install deps, build, make check (plain, then ASan+UBSan)
+#   scripts/quickstart.sh test   install deps, build, make check (plain, then ASan+UBSan),
+#                                then every fuzz harness for 5 s
 #   scripts/quickstart.sh deps   only install the Debian packages
 set -eu
 
@@ -9,7 +10,8 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 
 DEBS="build-essential autoconf automake pkg-config libmnl-dev libsystemd-dev \
-libjansson-dev libnl-3-dev libcriterion-dev iproute2 jq systemd util-linux procps python3 strace"
+libjansson-dev libnl-3-dev libcriterion-dev iproute2 jq systemd util-linux procps python3 strace \
+clang libclang-rt-14-dev"
 
 # The real servers and clients of tests/integ/real-*.sh.
 REAL_DEBS="nginx uwsgi-core uwsgi-plugin-python3 redis-server redis-tools haproxy nodejs wrk apache2-utils"
@@ -94,6 +96,9 @@ test)
 	check "$top/build"
 	build "$top/build-sanitize" --enable-sanitizers
 	check "$top/build-sanitize"
+	# Every fuzz harness for a few seconds: one that no longer builds or
+	# crashes on its seeds is noticed (README "Fuzzing" runs them long).
+	(cd "$top/build" && make fuzz FUZZ_SECONDS=5)
 	;;
 *)
 	echo "usage: $0 run|test|deps" >&2

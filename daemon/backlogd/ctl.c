@@ -798,7 +798,8 @@ int ctl_open(struct ctl_server **out, const char *path, unsigned timeout_ms,
 	srv->dev = st.st_dev;
 	srv->ino = st.st_ino;
 	gr = getgrnam("backlogd");
-	if (gr && chown(path, (uid_t)-1, gr->gr_gid) < 0)
+	/* Run as the unit's user backlogd, the socket has the group already. */
+	if (gr && st.st_gid != gr->gr_gid && chown(path, (uid_t)-1, gr->gr_gid) < 0)
 		log_warn("ctl: chown %s to group backlogd", path);
 	if (listen(srv->lfd, CTL_MAX_CLIENTS) < 0) {
 		err = -errno;

@@ -12,10 +12,12 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <systemd/sd-daemon.h>
 
 #include "alert.h"
@@ -98,7 +100,7 @@ static void usage(FILE *out)
 		"                       exits are reported, when backlogd runs in another one\n"
 		"                       (default /proc/1/ns/net)\n"
 		"  -N, --no-namespaces  watch only our own network namespace (default: every\n"
-		"                       namespace of the host when running as root)\n"
+		"                       namespace of the host with CAP_SYS_ADMIN)\n"
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version\n",
 		CONFIG_DEFAULT_PATH, dflt.tick_ms / 1000.0, dflt.socket_path);
@@ -220,8 +222,23 @@ static struct monitor *fleet_host(struct fleet *fl)
 }
 
 /*
+ * Whether this thread holds @cap in its effective set: root, or the unit's
+ * own user with the capability given as an ambient one. capget() has no
+ * glibc wrapper.
+ */
+static bool has_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return geteuid() == 0;
+	return data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap);
+}
+
+/*
  * Following other namespaces needs setns (CAP_SYS_ADMIN): by default only
- * as root. -P points the host's counters at a replay, which other
+ * when it is held. -P points the host's counters at a replay, which other
  * namespaces would not share: then only our own.
  */
 static bool scan_namespaces(const struct options *opt, const struct config *cfg)
@@ -230,7 +247,7 @@ static bool scan_namespaces(const struct options *opt, const struct config *cfg)
 		return false;
 	if (strcmp(opt->proc_root, "/proc") != 0)
 		return false;
-	return cfg->namespaces == CONFIG_NS_YES || geteuid() == 0;
+	return cfg->namespaces == CONFIG_NS_YES || has_cap(CAP_SYS_ADMIN);
 }
 
 /*
@@ -621,10 +638,10 @@ int main(int argc, char **argv)
 	/*
 	 * Exits tell a crash from a restart when the kernel logged nothing (a
 	 * kill -9, an abort, a non-zero exit). The connector is the host's, in
-	 * its first network namespace, and wants root; without it, gaps are
+	 * its first network namespace, and wants CAP_NET_ADMIN; without it, gaps are
 	 * told as before. Not with -P: a replay has no processes.
 	 */
-	if (geteuid() == 0 && strcmp(st.opt.proc_root, "/proc") == 0) {
+	if (has_cap(CAP_NET_ADMIN) && strcmp(st.opt.proc_root, "/proc") == 0) {
 		r = procexit_open(&st.pexit, st.opt.exits_netns);
 		if (r < 0) {
 			errno = -r;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -655,6 +656,19 @@ Test(report, explain_no_match_and_bad_targets)
 typedef void (*render_fn)(FILE *, const json_t *);
 
 /* Return: what fn printed for doc, malloc'd. */
+/* fuzz/run.sh seeds fuzz_render with the documents these tests render (BACKLOGD_FUZZ_SEEDS=DIR). */
+static void seed_render(const json_t *doc)
+{
+	const char *dir = getenv("BACKLOGD_FUZZ_SEEDS");
+	static unsigned n;
+	char path[512];
+
+	if (!dir || !doc)
+		return;
+	snprintf(path, sizeof(path), "%s/report-%d-%u.json", dir, (int)getpid(), n++);
+	json_dump_file(doc, path, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
 static char *render(render_fn fn, const json_t *doc)
 {
 	char *buf = NULL;
@@ -662,6 +676,7 @@ static char *render(render_fn fn, const json_t *doc)
 	FILE *f = open_memstream(&buf, &len);
 
 	cr_assert_not_null(f);
+	seed_render(doc);
 	fn(f, doc);
 	cr_assert_eq(fclose(f), 0);
 	return buf;
