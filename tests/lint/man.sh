@@ -42,7 +42,7 @@ for page in backlogd.8 backlogctl.8 backlogd.conf.5; do
 	warn=$(groff -man -ww -z "$f" 2>&1)
 	[ -z "$warn" ] || complain "$page: groff warns: $warn"
 	if command -v man >/dev/null 2>&1; then
-		warn=$(MANWIDTH=80 man --warnings -l "$f" 2>&1 >/dev/null)
+		warn=$(LC_ALL=C MANWIDTH=80 man --warnings -l "$f" 2>&1 >/dev/null)
 		[ -z "$warn" ] || complain "$page: man -l warns: $warn"
 	fi
 done
