@@ -219,6 +219,35 @@ static void finding_metrics(const struct mview *v)
 
 /* ---- per namespace: host counters, limits, tick health ---- */
 
+/*
+ * "TcpExt.TCPReqQFullDrop" as backlogd_netstat_tcp_ext_tcp_req_q_full_drop_total:
+ * Prometheus names are snake_case (promtool says so); HELP keeps the kernel's name.
+ * A capital starts a word after a small letter or digit, or ends a run of
+ * capitals when a small letter follows it.
+ */
+static void snake_name(char *out, size_t size, const char *key)
+{
+	size_t o = (size_t)snprintf(out, size, "backlogd_netstat_");
+
+	for (size_t i = 0; key[i] && o + 8 < size; i++) {
+		char c = key[i];
+		bool upper = c >= 'A' && c <= 'Z';
+		bool after_small = i > 0 && ((key[i - 1] >= 'a' && key[i - 1] <= 'z') ||
+					     (key[i - 1] >= '0' && key[i - 1] <= '9'));
+		bool ends_run = i > 0 && key[i - 1] >= 'A' && key[i - 1] <= 'Z' &&
+				key[i + 1] >= 'a' && key[i + 1] <= 'z';
+
+		if (c == '.') {
+			out[o++] = '_';
+			continue;
+		}
+		if (upper && (after_small || ends_run) && out[o - 1] != '_')
+			out[o++] = '_';
+		out[o++] = upper ? (char)(c - 'A' + 'a') : c;
+	}
+	snprintf(out + o, size - o, "_total");
+}
+
 static void counter_metrics(const struct mview *v)
 {
 	for (size_t k = 0; k < host_counter_count; k++) {
@@ -226,8 +255,7 @@ static void counter_metrics(const struct mview *v)
 		char name[COUNTER_NAME_MAX + 32];
 		bool any = false;
 
-		snprintf(name, sizeof(name), "backlogd_netstat_%s_total", key);
-		*strchr(name + strlen("backlogd_netstat_"), '.') = '_';
+		snake_name(name, sizeof(name), key);
 		for (size_t m = 0; m < v->n; m++) {
 			int64_t value;
 
