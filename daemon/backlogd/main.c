@@ -333,8 +333,11 @@ static void write_textfile(struct daemon_state *st)
 	const char *path = st->fleet.cfg.metrics_textfile;
 	int r;
 
-	if (!path[0])
+	if (!path[0]) {
+		/* Turned off by a reload: a path set later starts with a clean slate. */
+		st->textfile_failing = false;
 		return;
+	}
 	r = metrics_textfile(&st->fleet, path);
 	if (r < 0 && !st->textfile_failing) {
 		errno = -r;
