@@ -12,6 +12,7 @@
 #define CONFIG_DEFAULT_SOCKET RUNSTATEDIR "/backlogd/backlogd.sock"
 #define CONFIG_MAX_IGNORE 64
 #define CONFIG_SOCKET_MAX 108     /* sizeof(sun_path) */
+#define CONFIG_TEXTFILE_MAX 256
 
 struct addr_match {
 	uint8_t family;           /* AF_INET or AF_INET6 */
@@ -41,6 +42,7 @@ struct config {
 	size_t n_ignore_ports;
 	struct addr_match ignore_addrs[CONFIG_MAX_IGNORE];  /* [ignore] addresses = 127.0.0.53 ::1 */
 	size_t n_ignore_addrs;
+	char metrics_textfile[CONFIG_TEXTFILE_MAX];  /* [metrics] textfile: written every tick; "" off */
 };
 
 /* Fill cfg with every key's default. */

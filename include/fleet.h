@@ -38,6 +38,9 @@ struct fleet {
 	size_t ns_skipped;        /* of those, not watched: over max_namespaces or out of descriptors */
 	bool capped;              /* the latest scan skipped some: one log line per crossing */
 	bool fd_short;            /* a namespace was skipped for want of descriptors, logged once */
+	/* Measured and counted by the daemon's loop for the metrics; fleet_tick leaves them. */
+	int64_t tick_us;          /* how long the latest fleet_tick took, 0 before the first */
+	unsigned long opened[CAUSE_COUNT];  /* findings opened since start, by cause */
 };
 
 /*

@@ -57,8 +57,16 @@ struct cli_command {
 	void (*render)(FILE *out, const json_t *doc);
 	bool local;           /* runs without the daemon, in backlogctl's own namespace */
 	bool whole_status;    /* the answer is a status document (--netns cuts it apart differently) */
+	bool whole_text;      /* the answer is one text for every namespace: --netns does not apply */
 	const char *missing;  /* the usage error when the argument is missing */
 };
+
+/* metrics: the exposition is text already; printed as it came, for promtool or a pipe. */
+static void render_text(FILE *out, const json_t *doc)
+{
+	if (json_is_string(doc))
+		fwrite(json_string_value(doc), 1, json_string_length(doc), out);
+}
 
 static const struct cli_command cli_commands[] = {
 	{ "status", "", 0, "daemon, limits, host counters, listeners and findings",
@@ -70,6 +78,8 @@ static const struct cli_command cli_commands[] = {
 	{ "explain", "[NETNS/]ADDR:PORT|PORT|host|IFACE", 1, "the chain of evidence for a listener (all on PORT), the host, an interface or a destination, in every namespace or in NETNS",
 	  .render = render_explain,
 	  .missing = "explain needs a target: ADDR:PORT, [ADDR6]:PORT, PORT, host, an interface or a destination ADDR:PORT" },
+	{ "metrics", "", 0, "every metric in the Prometheus text format, as a scrape would see it",
+	  .render = render_text, .whole_text = true },
 	{ "diagnose", "", 0, "sample twice without the daemon, in backlogctl's own namespace; exit 1 when something is wrong",
 	  .render = render_status, .local = true },
 };
@@ -320,6 +330,8 @@ static int check_usage(const struct cli *cli, const struct cli_command *cmd, siz
 	}
 	if (cli->interval_set && !cmd->local)
 		return usage_error("--interval only applies to diagnose");
+	if (cli->netns && cmd->whole_text)
+		return usage_error("--netns does not apply to %s: every series has a netns label", cmd->name);
 	if (cli->netns && cmd->local)
 		return usage_error("--netns does not apply to diagnose: it samples the namespace it runs in "
 				   "(run it under ip netns exec or nsenter -n)");

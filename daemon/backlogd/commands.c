@@ -3,11 +3,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "commands.h"
 #include "ctl.h"
 #include "fleet.h"
+#include "metrics.h"
 #include "report.h"
 
 static json_t *run_status(void *arg, const char *target, char *err, size_t errlen)
@@ -33,6 +36,26 @@ static json_t *run_explain(void *arg, const char *target, char *err, size_t errl
 	return report_fleet_explain(arg, target, err, errlen);
 }
 
+/* The Prometheus text exposition, as one JSON string: backlogctl metrics prints it as it is. */
+static json_t *run_metrics(void *arg, const char *target, char *err, size_t errlen)
+{
+	size_t len;
+	char *text = metrics_text(arg, &len);
+	json_t *s;
+
+	(void)target;
+	if (!text) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* Every outside name was made UTF-8; a NULL here is memory. */
+	s = json_stringn(text, len);
+	free(text);
+	if (!s)
+		snprintf(err, errlen, "cannot encode the metrics");
+	return s;
+}
+
 /* A liveness check for scripts and health probes. */
 static json_t *run_ping(void *arg, const char *target, char *err, size_t errlen)
 {
@@ -47,6 +70,7 @@ static const struct ctl_command commands[] = {
 	{ "findings", run_findings, false, NULL },
 	{ "explain", run_explain, true, "ADDR:PORT or PORT" },
 	{ "ping", run_ping, false, NULL },
+	{ "metrics", run_metrics, false, NULL },
 };
 
 json_t *commands_answer(json_t *request, void *fleet)

@@ -28,6 +28,7 @@
 #include "kmsg.h"
 #include "procexit.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "clock.h"
 
@@ -59,6 +60,7 @@ struct daemon_state {
 	uint64_t watchdog_usec;     /* WatchdogSec= from systemd, 0 when off */
 	uint64_t watchdog_last_us;  /* CLOCK_MONOTONIC of the last WATCHDOG=1 */
 	uint64_t state_generation;  /* bumped whenever what the control socket shows changes */
+	bool textfile_failing;      /* the latest write of [metrics] textfile failed (logged once) */
 };
 
 static const struct option long_options[] = {
@@ -318,8 +320,32 @@ static void read_exits(struct daemon_state *st)
 
 static void on_finding(const struct finding_entry *e, enum finding_event ev, void *arg)
 {
-	(void)arg;
+	struct daemon_state *st = arg;
+
+	if (ev == FINDING_EVENT_OPENED && e->f.cause > CAUSE_NONE && e->f.cause < CAUSE_COUNT)
+		st->fleet.opened[e->f.cause]++;
 	alert_emit(e, ev);
+}
+
+/* [metrics] textfile, rewritten each tick; a failure is logged when it starts and when it ends. */
+static void write_textfile(struct daemon_state *st)
+{
+	const char *path = st->fleet.cfg.metrics_textfile;
+	int r;
+
+	if (!path[0]) {
+		/* Turned off by a reload: a path set later starts with a clean slate. */
+		st->textfile_failing = false;
+		return;
+	}
+	r = metrics_textfile(&st->fleet, path);
+	if (r < 0 && !st->textfile_failing) {
+		errno = -r;
+		log_warn("cannot write the metrics to %s (said once until it works again)", path);
+	} else if (r == 0 && st->textfile_failing) {
+		log_info("metrics written to %s again", path);
+	}
+	st->textfile_failing = r < 0;
 }
 
 /* Listeners and active findings over every namespace, for STATUS=. */
@@ -344,11 +370,15 @@ static void do_tick(struct daemon_state *st)
 {
 	struct monitor *m = fleet_host(&st->fleet);
 	size_t listeners, active;
+	uint64_t started_us;
 	int r;
 
 	read_exits(st);
+	started_us = clock_mono_us();
 	r = fleet_tick(&st->fleet, clock_wall_ms(), on_finding, st);
+	st->fleet.tick_us = (int64_t)(clock_mono_us() - started_us);
 	state_changed(st);
+	write_textfile(st);
 	if (r < 0) {
 		errno = -r;
 		/* A failed tick keeps the previous state; say so once per run of failures. */

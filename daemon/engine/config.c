@@ -60,6 +60,7 @@ static bool set_namespaces(struct config *cfg, const char *value, char *want, si
 static bool set_socket(struct config *cfg, const char *value, char *want, size_t len);
 static bool add_ports(struct config *cfg, const char *value, char *want, size_t len);
 static bool add_addresses(struct config *cfg, const char *value, char *want, size_t len);
+static bool set_textfile(struct config *cfg, const char *value, char *want, size_t len);
 
 /* Every key of backlogd.conf, one row each. */
 static const struct config_key config_keys[] = {
@@ -86,6 +87,7 @@ static const struct config_key config_keys[] = {
 	  .note = " (0 = only when asked)", .dflt = "30" },
 	{ SETTER("ignore", "ports", add_ports) },
 	{ SETTER("ignore", "addresses", add_addresses) },
+	{ SETTER("metrics", "textfile", set_textfile) },
 };
 
 struct load_ctx {
@@ -159,6 +161,18 @@ static bool set_socket(struct config *cfg, const char *value, char *want, size_t
 		return false;
 	}
 	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", value);
+	return true;
+}
+
+/* node_exporter's textfile collector reads *.prom files from one directory; "" turns it off. */
+static bool set_textfile(struct config *cfg, const char *value, char *want, size_t len)
+{
+	if ((value[0] && value[0] != '/') || strlen(value) >= sizeof(cfg->metrics_textfile)) {
+		snprintf(want, len, "want an absolute path shorter than %zu bytes, or nothing (off)",
+			 sizeof(cfg->metrics_textfile));
+		return false;
+	}
+	snprintf(cfg->metrics_textfile, sizeof(cfg->metrics_textfile), "%s", value);
 	return true;
 }
 

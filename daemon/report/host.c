@@ -17,7 +17,7 @@
  * person reads them: accept-queue overflows first, then the SYN queue,
  * cookies, resets.
  */
-static const char *const host_counter_names[] = {
+const char *const host_counter_names[] = {
 	"TcpExt.ListenOverflows",
 	"TcpExt.ListenDrops",
 	"TcpExt.TCPReqQFullDrop",
@@ -33,6 +33,7 @@ static const char *const host_counter_names[] = {
 	"Tcp.AttemptFails",
 	"Tcp.PassiveOpens",
 };
+const size_t host_counter_count = ARRAY_SIZE(host_counter_names);
 
 /* Return: seconds between the last two updates, or a negative value when unknown. */
 static double host_interval_s(const struct track *t)

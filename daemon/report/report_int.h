@@ -85,6 +85,10 @@ json_t *findings_tagged(const struct finding_table *ft, const struct ns_ref *ns)
 
 /* ---- host.c ---- */
 
+/* The counters the host document (and the metrics) show, "TcpExt.ListenOverflows", ...: host_counter_count of them. */
+extern const char *const host_counter_names[];
+extern const size_t host_counter_count;
+
 /* A counter's rise since the previous sample; one that went backwards (a reset) rose by 0. */
 uint64_t counter_rise(uint64_t cur, uint64_t prev);
 /* The same interface in the previous sample (same index and name), or NULL. */

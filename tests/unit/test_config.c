@@ -207,6 +207,24 @@ Test(config, set_one_key)
 	cr_assert_str_eq(err, "no key 'intervals' in [daemon]");
 }
 
+/* [metrics] textfile: off by default, an absolute path, and nothing turns it off again. */
+Test(config, metrics_textfile)
+{
+	struct config cfg;
+	char err[160] = "";
+
+	config_defaults(&cfg);
+	cr_assert_str_eq(cfg.metrics_textfile, "");
+	cr_assert(config_set(&cfg, "metrics", "textfile", "/var/lib/node/backlogd.prom", err, sizeof(err)), "%s", err);
+	cr_assert_str_eq(cfg.metrics_textfile, "/var/lib/node/backlogd.prom");
+	cr_assert_not(config_set(&cfg, "metrics", "textfile", "backlogd.prom", err, sizeof(err)));
+	cr_assert(strstr(err, "absolute path"), "%s", err);
+	cr_assert_str_eq(cfg.metrics_textfile, "/var/lib/node/backlogd.prom");
+	cr_assert(config_set(&cfg, "metrics", "textfile", "", err, sizeof(err)), "%s", err);
+	cr_assert_str_eq(cfg.metrics_textfile, "");
+	expect_error("[metrics]\ntextfile = rel/x.prom\n", 2, "absolute path");
+}
+
 Test(config, syntax_error)
 {
 	expect_error("[daemon]\n\ninterval 2\n", 3, "syntax error");
