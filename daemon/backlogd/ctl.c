@@ -736,14 +736,32 @@ static int remove_stale(const struct sockaddr_un *sun)
 	return 0;
 }
 
+/*
+ * The socket file just bound: mode 0660, group backlogd, and its identity
+ * kept so that ctl_close unlinks only this file. Return: 0 or -errno.
+ */
+static int socket_file_own(struct ctl_server *srv, const char *path)
+{
+	struct group *gr;
+	struct stat st;
+
+	if (chmod(path, 0660) < 0 || lstat(path, &st) < 0)
+		return -errno;
+	srv->dev = st.st_dev;
+	srv->ino = st.st_ino;
+	gr = getgrnam("backlogd");
+	/* Run as the unit's user backlogd, the socket has the group already. */
+	if (gr && st.st_gid != gr->gr_gid && chown(path, (uid_t)-1, gr->gr_gid) < 0)
+		log_warn("ctl: chown %s to group backlogd", path);
+	return 0;
+}
+
 int ctl_open(struct ctl_server **out, const char *path, unsigned timeout_ms,
 	     ctl_handler handler, void *arg)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct ctl_server *srv;
-	struct group *gr;
-	struct stat st;
 	mode_t old_umask;
 	int err;
 
@@ -791,16 +809,9 @@ int ctl_open(struct ctl_server **out, const char *path, unsigned timeout_ms,
 	umask(old_umask);
 	if (err < 0)
 		goto out_close;
-	if (chmod(path, 0660) < 0 || lstat(path, &st) < 0) {
-		err = -errno;
+	err = socket_file_own(srv, path);
+	if (err < 0)
 		goto out_unlink;
-	}
-	srv->dev = st.st_dev;
-	srv->ino = st.st_ino;
-	gr = getgrnam("backlogd");
-	/* Run as the unit's user backlogd, the socket has the group already. */
-	if (gr && st.st_gid != gr->gr_gid && chown(path, (uid_t)-1, gr->gr_gid) < 0)
-		log_warn("ctl: chown %s to group backlogd", path);
 	if (listen(srv->lfd, CTL_MAX_CLIENTS) < 0) {
 		err = -errno;
 		goto out_unlink;
