@@ -87,28 +87,21 @@ kmsg_since() {
 
 # wait_finding WHAT FILTER [TRIES]: until FILTER (a jq select over .findings[]) matches, every 0.1 s.
 wait_finding() {
-	local i=0
-	while [ $i -lt "${3:-80}" ]; do
-		jq_status "$2" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	# What the daemon did say, so that a failure shows the wrong verdict and not only a timeout.
-	fail "timed out waiting for: $1; findings: $(status_json 2>/dev/null |
-		jq -c '[.findings[] | {cause, listener, netns, state, pid, message}]' 2>/dev/null | cut -c1-1500)"
+	capture_finding "$1" "$2" "$WORK/wait-finding.json" "${3:-80}"
 }
 
-# capture_finding WHAT FILTER FILE: wait until a status document holds FILTER,
-# and keep that very document in FILE: evidence of one tick (a kernel line,
-# a counter's rise) is checked in the document that showed it, not a later one.
+# capture_finding WHAT FILTER FILE [TRIES]: wait until a status document holds
+# FILTER, and keep that very document in FILE: evidence of one tick (a kernel
+# line, a counter's rise) is checked in the document that showed it, not a
+# later one. A timeout shows what the daemon did say, not only that it timed out.
 capture_finding() {
 	local i=0
-	while [ $i -lt 80 ]; do
+	while [ $i -lt "${4:-80}" ]; do
 		status_json >"$3" 2>/dev/null && jq -e "$2" "$3" >/dev/null 2>&1 && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
-	fail "timed out waiting for: $1; findings: $(jq -c '[.findings[] | {cause, listener, state, evidence}]' "$3" 2>/dev/null | cut -c1-1500)"
+	fail "timed out waiting for: $1; findings: $(jq -c '[.findings[] | {cause, listener, netns, state, pid, message, evidence}]' "$3" 2>/dev/null | cut -c1-1500)"
 }
 
 # no_finding FILE: fail when FILE (a status document) holds any finding, open or resolved.
