@@ -28,6 +28,8 @@
 
 #include <jansson.h>
 
+#include "scrape.h"
+
 #define MAX_TRIALS 32
 /* Connects per burst: the listener has backlog 2 and holds 3; the rest are dropped. */
 #define BURST 10
@@ -44,7 +46,15 @@ struct opts {
 	unsigned port;
 	unsigned settle_ticks;    /* quiet ticks measured for CPU per tick */
 	unsigned timeout_s;       /* per finding */
+	unsigned scrapes;         /* of each kind, for what a scrape costs; 0: none */
+	const char *metrics_addr; /* --metrics: the daemon serves HTTP there too; NULL: not */
+	unsigned metrics_port;
 };
+
+/* Scrapes kept for the medians; a try that a tick overlapped is retried. */
+#define MAX_SCRAPES 64
+
+enum scrape_kind { SCRAPE_CTL, SCRAPE_HTTP, SCRAPE_REFERENCE };
 
 struct trial {
 	double ms;
@@ -160,8 +170,16 @@ static void start_daemon(const struct opts *o, const char *notify, const char *s
 			_exit(127);
 		setenv("NOTIFY_SOCKET", notify, 1);
 		/* -N: this namespace only; -f /dev/null: every default, as a fresh install has. */
-		execl(o->backlogd, o->backlogd, "-N", "-i", o->interval, "-S", sock, "-f", "/dev/null",
-		      (char *)NULL);
+		if (o->metrics_addr) {
+			char listen[64];
+
+			snprintf(listen, sizeof(listen), "%s:%u", o->metrics_addr, o->metrics_port);
+			execl(o->backlogd, o->backlogd, "-N", "-i", o->interval, "-S", sock, "-f",
+			      "/dev/null", "-m", listen, (char *)NULL);
+		} else {
+			execl(o->backlogd, o->backlogd, "-N", "-i", o->interval, "-S", sock, "-f",
+			      "/dev/null", (char *)NULL);
+		}
 		_exit(127);
 	}
 }
@@ -423,6 +441,71 @@ static int dbl_cmp(const void *pa, const void *pb)
 	return (a > b) - (a < b);
 }
 
+static int scrape_once(const struct opts *o, const char *sock, enum scrape_kind kind,
+		       struct scrape_cost *c)
+{
+	switch (kind) {
+	case SCRAPE_CTL: return scrape_ctl(o->backlogctl, sock, c);
+	case SCRAPE_HTTP: return scrape_http(o->metrics_addr, o->metrics_port, c);
+	case SCRAPE_REFERENCE: return scrape_reference(c);
+	}
+	return -1;
+}
+
+/*
+ * What a scrape costs, as the user pays for it: the daemon's CPU (all its
+ * threads) while the scrape runs, less its CPU over an equal window just
+ * after with no scrape (its fast samples keep running: the 3 overflowing
+ * listeners are hot), plus the client's own CPU. Each try begins a quarter
+ * of an interval after a tick ends; a try that a tick overlapped is
+ * retried, so no tick's work is counted as the scrape's. The reference is
+ * `ss -ltnm; nstat -az`, timed the same way in the same namespace.
+ */
+static void measure_scrapes(const struct opts *o, int nfd, const char *sock, enum scrape_kind kind,
+			    const char *key)
+{
+	double daemon_us[MAX_SCRAPES], client_us[MAX_SCRAPES], wall_ms[MAX_SCRAPES];
+	unsigned n = 0, tries = 0, want = o->scrapes < MAX_SCRAPES ? o->scrapes : MAX_SCRAPES;
+	struct scrape_cost c = { 0 };
+
+	while (n < want && tries++ < 4 * want) {
+		long long cpu0, cpu1, cpu2;
+		int64_t w0, w1;
+
+		if (!wait_ticks(nfd, 1, 60000))
+			diex("the daemon stopped ticking");
+		usleep((useconds_t)(o->interval_ms * 250.0));
+		cpu0 = proc_cpu_ns(daemon_pid);
+		w0 = mono_ns();
+		if (scrape_once(o, sock, kind, &c) < 0)
+			diex("a scrape failed");
+		w1 = mono_ns();
+		cpu1 = proc_cpu_ns(daemon_pid);
+		usleep((useconds_t)((w1 - w0) / 1000));
+		cpu2 = proc_cpu_ns(daemon_pid);
+		if (read_notify(nfd, 0, NULL) > 0)
+			continue;  /* a tick ran meanwhile: its work is not the scrape's */
+		daemon_us[n] = (double)((cpu1 - cpu0) - (cpu2 - cpu1)) / 1e3;
+		if (daemon_us[n] < 0)
+			daemon_us[n] = 0;
+		client_us[n] = (double)c.client_cpu_ns / 1e3;
+		wall_ms[n] = (double)(w1 - w0) / 1e6;
+		n++;
+	}
+	printf("%s_n=%u\n", key, n);
+	if (!n)
+		return;
+	qsort(daemon_us, n, sizeof(double), dbl_cmp);
+	qsort(client_us, n, sizeof(double), dbl_cmp);
+	qsort(wall_ms, n, sizeof(double), dbl_cmp);
+	printf("%s_daemon_cpu_us_med=%.0f\n%s_daemon_cpu_us_max=%.0f\n", key, daemon_us[n / 2], key,
+	       daemon_us[n - 1]);
+	printf("%s_client_cpu_us_med=%.0f\n", key, client_us[n / 2]);
+	printf("%s_wall_ms_med=%.2f\n%s_wall_ms_max=%.2f\n", key, wall_ms[n / 2], key, wall_ms[n - 1]);
+	if (kind != SCRAPE_REFERENCE)
+		printf("%s_bytes=%zu\n%s_series=%zu\n", key, c.bytes, key, c.series);
+}
+
 static unsigned parse_uint(const char *s, const char *what)
 {
 	char *end;
@@ -437,13 +520,30 @@ static unsigned parse_uint(const char *s, const char *what)
 	return (unsigned)v;
 }
 
+/* --metrics 127.0.0.1:PORT: IPv4 only, as the bench's scraper speaks it. */
+static void parse_listen(char *arg, struct opts *o)
+{
+	char *colon = strrchr(arg, ':');
+
+	if (!colon || colon == arg) {
+		fprintf(stderr, "detect: bad --metrics (want ADDR:PORT): %s\n", arg);
+		exit(2);
+	}
+	*colon = '\0';
+	o->metrics_addr = arg;
+	o->metrics_port = parse_uint(colon + 1, "--metrics port");
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: detect --backlogd PATH --backlogctl PATH --work DIR [--interval SECS]\n"
 	      "              [--trials N] [--port P] [--settle-ticks N] [--timeout SECS]\n"
+	      "              [--scrapes N] [--metrics ADDR:PORT]\n"
 	      "Starts backlogd -N in this namespace, then per trial makes a fresh listener\n"
 	      "(backlog 2, never accepting) on 127.0.0.1:P+i, bursts connects at it, and\n"
 	      "polls `backlogctl --json findings` every 10 ms until the finding shows.\n"
+	      "Then it times N scrapes of `backlogctl metrics` (and of GET /metrics when\n"
+	      "--metrics has the daemon serve HTTP there) against `ss -ltnm; nstat -az`.\n"
 	      "Prints key=value lines.\n", f);
 }
 
@@ -458,13 +558,15 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "port", required_argument, NULL, 'p' },
 		{ "settle-ticks", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "scrapes", required_argument, NULL, 'k' },
+		{ "metrics", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct opts){ .interval = "1", .trials = 5, .port = 18000, .settle_ticks = 5,
-			    .timeout_s = 20 };
+			    .timeout_s = 20, .scrapes = 10 };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->backlogd = optarg; break;
@@ -475,6 +577,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'p': o->port = parse_uint(optarg, "--port"); break;
 		case 's': o->settle_ticks = parse_uint(optarg, "--settle-ticks"); break;
 		case 't': o->timeout_s = parse_uint(optarg, "--timeout"); break;
+		case 'k': o->scrapes = parse_uint(optarg, "--scrapes"); break;
+		case 'm': parse_listen(optarg, o); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -559,6 +663,12 @@ int main(int argc, char **argv)
 		printf("detect_ms_max=%.0f\n", ms[found - 1]);
 		printf("detect_ticks_med=%.0f\n", tk[found / 2]);
 		printf("detect_ticks_max=%.0f\n", tk[found - 1]);
+	}
+	if (o.scrapes) {
+		measure_scrapes(&o, nfd, sock, SCRAPE_REFERENCE, "scrape_ref");
+		measure_scrapes(&o, nfd, sock, SCRAPE_CTL, "scrape_ctl");
+		if (o.metrics_addr)
+			measure_scrapes(&o, nfd, sock, SCRAPE_HTTP, "scrape_http");
 	}
 	printf("daemon_rss_kib=%ld\n", proc_status_kib(daemon_pid, "VmRSS"));
 	printf("daemon_hwm_kib=%ld\n", proc_status_kib(daemon_pid, "VmHWM"));

@@ -377,8 +377,37 @@ EOF
 		[ "$c" = "${CONN_SET##* }" ] && break
 	done
 
+	scrapes
 	targets
 	adaptive
+}
+
+# What one scrape of the metrics costs, per scenario (bench/detect --scrapes).
+scrapes() {
+	local l c f http hwall
+	cat <<EOF
+
+## What a scrape costs
+
+After the detection trials (so the exposition carries their findings), bench/detect
+scrapes the same daemon: \`backlogctl metrics\` over the control socket, and GET
+/metrics over HTTP when this build has \`backlogd -m\`, each $SCRAPES times, each a quarter
+of an interval after a tick ends (a try that a tick overlapped is retried). The
+daemon's cost is its CPU (all threads) during the scrape less its CPU over an equal
+window right after; the client's is the scraping process's own (\`backlogctl\`; the
+HTTP GET is made in-process, so a scraper's own cost is not counted). The reference is
+\`ss -ltnm; nstat -az\` to /dev/null in the same namespace. Medians, in ms.
+
+| scenario | series | bytes | HTTP: daemon CPU | wall | backlogctl metrics: daemon CPU | client CPU | wall | ss + nstat CPU | HTTP daemon CPU / reference |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+EOF
+	for l in $LISTENER_SET; do for c in $CONN_SET; do
+		f="$WORK/sc-$l-$c/kv"
+		http=$(kv "$f" scrape_http_daemon_cpu_us_med) hwall=$(kv "$f" scrape_http_wall_ms_med)
+		# A build without backlogd -m has no HTTP scrape: not measured, not missing.
+		[ "$(kv "$f" scrape_http_n)" = MISSING ] && [ "$(kv "$f" scrape_ctl_n)" != MISSING ] && http=n/a hwall=n/a
+		echo "| $(label "$l" "$c") | $(num "$(kv "$f" scrape_ctl_series)") | $(num "$(kv "$f" scrape_ctl_bytes)") | $(ms "$http") | $hwall | $(ms "$(kv "$f" scrape_ctl_daemon_cpu_us_med)") | $(ms "$(kv "$f" scrape_ctl_client_cpu_us_med)") | $(kv "$f" scrape_ctl_wall_ms_med) | $(ms "$(kv "$f" scrape_ref_client_cpu_us_med)") | $(awk -v a="$http" -v b="$(kv "$f" scrape_ref_client_cpu_us_med)" 'BEGIN { if (a ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "n/a" }') |"
+	done; done
 }
 
 # verdict OK: "met", "**missed**", or "**no data**" (a scenario failed).
@@ -625,6 +654,8 @@ main() {
 		TICKS=20; WARMUP=3; GAP_MS=5; REFS=3
 		SYSCALL_TICKS=5; DETECT_INTERVAL=0.5
 		DETECT_ARGS="--interval 0.5 --trials 1 --settle-ticks 2 --timeout 10"
+		SCRAPES=2
+		METRICS_PORT=9400
 		SCENARIO_LIFETIME=120
 		BURST_TRIALS=1
 		BUDGET_S=20
@@ -634,6 +665,8 @@ main() {
 		TICKS=200; WARMUP=10; GAP_MS=10; REFS=20
 		SYSCALL_TICKS=20; DETECT_INTERVAL=1
 		DETECT_ARGS="--interval 1 --trials 5 --settle-ticks 5 --timeout 30"
+		SCRAPES=10
+		METRICS_PORT=9400
 		SCENARIO_LIFETIME=900
 		BURST_TRIALS=5
 		BUDGET_S=60
@@ -641,6 +674,11 @@ main() {
 	fi
 	# What the scenarios' own copies of this script (--inner) need.
 	BENCH_BUILD=$BUILD
+	DETECT_ARGS="$DETECT_ARGS --scrapes $SCRAPES"
+	# GET /metrics too when this build serves it (backlogd -m); the port is the namespace's own.
+	if "$BUILD/backlogd" --help 2>&1 | grep -q -- '--metrics'; then
+		DETECT_ARGS="$DETECT_ARGS --metrics 127.0.0.1:$METRICS_PORT"
+	fi
 	LISTENER_SET=${ONLY_L:-$LISTENER_SET}
 	CONN_SET=${ONLY_C:-$CONN_SET}
 	export BENCH_BUILD BUDGET_S TICKBENCH_ARGS SYSCALL_TICKS WARMUP DETECT_ARGS SCENARIO_LIFETIME

@@ -15,87 +15,124 @@
 #include "ownertab.h"
 #include "report_int.h"
 #include "safe_text.h"
+#include "textbuf.h"
 
 /*
  * What one exposition reads: the members in document order, each with its
  * listeners sorted and its namespace's label value. A family's samples must
- * be contiguous, so every family walks the namespaces again.
+ * be contiguous, so every family walks the namespaces again; each
+ * listener's labels are composed once (labels, at label_off[m][i]) and
+ * copied into its five families.
  */
 struct mview {
-	FILE *f;
+	struct textbuf *o;
 	const struct fleet *fl;
 	const struct fleet_member **members;
 	size_t n;
 	const struct tracked ***listeners;  /* [n], each NULL when the namespace has none */
 	char (*netns)[NETNS_NAME_MAX];      /* [n]: its name, or its inode when it has none */
+	struct textbuf labels;              /* every listener's labels, one after another */
+	size_t **label_off;                 /* [n][count + 1]: where each listener's labels start */
 };
+
+/* Bytes a label value keeps as they are: printable ASCII other than \\ and ". */
+static bool plain_byte(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\' && c != '"';
+}
 
 /*
  * A label value as the format wants it: backslash, double quote and newline
  * escaped, so a hostile comm cannot end the value or the line; other
  * control bytes, C1 controls and bytes that are not UTF-8 become '?'
  * (they could act on the terminal that `backlogctl metrics` prints to, and
- * the format requires UTF-8). Printable text is kept exactly.
+ * the format requires UTF-8). Printable text is kept exactly, copied a run
+ * at a time.
  */
-static void put_label_value(FILE *f, const char *s, size_t max)
+static void put_label_value(struct textbuf *o, const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t len = strnlen(s, max);
 
 	for (size_t i = 0; i < len;) {
+		size_t run = i;
 		int n;
 
+		while (run < len && plain_byte(p[run]))
+			run++;
+		if (run > i) {
+			tb_put(o, s + i, run - i);
+			i = run;
+			continue;
+		}
 		if (p[i] == '\\' || p[i] == '"') {
-			fputc('\\', f);
-			fputc(p[i++], f);
+			tb_char(o, '\\');
+			tb_char(o, (char)p[i++]);
 		} else if (p[i] == '\n') {
-			fputs("\\n", f);
-			i++;
-		} else if (p[i] < 0x20 || p[i] == 0x7f) {
-			fputc('?', f);
+			tb_str(o, "\\n");
 			i++;
 		} else if (p[i] < 0x80) {
-			fputc(p[i++], f);
+			tb_char(o, '?');  /* the other controls and DEL */
+			i++;
 		} else if ((n = utf8_char_len(p + i, len - i)) > 0 &&
 			   !(p[i] == 0xc2 && p[i + 1] < 0xa0)) {
-			fwrite(p + i, 1, (size_t)n, f);
+			tb_put(o, s + i, (size_t)n);
 			i += (size_t)n;
 		} else {
 			/* One '?' per bad byte, one per C1 character, as safe_text() does. */
-			fputc('?', f);
+			tb_char(o, '?');
 			i += n > 0 ? (size_t)n : 1;
 		}
 	}
 }
 
 /* name="value" with a leading comma unless first. */
-static void put_label(FILE *f, bool first, const char *name, const char *value, size_t max)
+static void put_label(struct textbuf *o, bool first, const char *name, const char *value, size_t max)
 {
-	fprintf(f, "%s%s=\"", first ? "" : ",", name);
-	put_label_value(f, value, max);
-	fputc('"', f);
+	if (!first)
+		tb_char(o, ',');
+	tb_str(o, name);
+	tb_put(o, "=\"", 2);
+	put_label_value(o, value, max);
+	tb_char(o, '"');
 }
 
-static void family(FILE *f, const char *name, const char *type, const char *help)
+static void family(struct textbuf *o, const char *name, const char *type, const char *help)
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	tb_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The start of a sample: name{ and the first label, netns. */
+static void sample_start(struct textbuf *o, const char *name, const char *netns)
+{
+	tb_str(o, name);
+	tb_char(o, '{');
+	put_label(o, true, "netns", netns, NETNS_NAME_MAX);
+}
+
+/* The end of a sample whose value is a whole number. */
+static void sample_end(struct textbuf *o, uint64_t value)
+{
+	tb_put(o, "} ", 2);
+	tb_u64(o, value);
+	tb_char(o, '\n');
 }
 
 /* ---- per listener ---- */
 
 /* netns, listener, port, inode: a SO_REUSEPORT group shares address:port, the socket's inode tells its members apart. */
-static void listener_labels(FILE *f, const char *netns, const struct tracked *tr)
+static void listener_labels(struct textbuf *o, const char *netns, const struct tracked *tr)
 {
 	char name[LISTENER_NAME_MAX];
-	char num[24];
 
 	listener_name(&tr->l, name, sizeof(name));
-	put_label(f, true, "netns", netns, NETNS_NAME_MAX);
-	put_label(f, false, "listener", name, sizeof(name));
-	snprintf(num, sizeof(num), "%u", (unsigned)tr->l.port);
-	put_label(f, false, "port", num, sizeof(num));
-	snprintf(num, sizeof(num), "%u", (unsigned)tr->l.inode);
-	put_label(f, false, "inode", num, sizeof(num));
+	put_label(o, true, "netns", netns, NETNS_NAME_MAX);
+	put_label(o, false, "listener", name, sizeof(name));
+	tb_str(o, ",port=\"");
+	tb_u64(o, tr->l.port);
+	tb_str(o, "\",inode=\"");
+	tb_u64(o, tr->l.inode);
+	tb_char(o, '"');
 }
 
 enum lmetric { LM_QUEUE, LM_LIMIT, LM_PEAK, LM_DROPS, LM_INFO };
@@ -123,7 +160,7 @@ static const struct owner_proc *info_proc(const struct owner *ow)
 	return owner_acceptor(ow);
 }
 
-static void listener_info(FILE *f, const struct fleet_member *fm, const struct tracked *tr)
+static void listener_info(struct textbuf *o, const struct fleet_member *fm, const struct tracked *tr)
 {
 	const struct owner *ow = tracked_owner(tr);
 	const struct owner_proc *op = info_proc(ow);
@@ -131,50 +168,52 @@ static void listener_info(FILE *f, const struct fleet_member *fm, const struct t
 
 	if (op)
 		snprintf(pid, sizeof(pid), "%d", op->pid);
-	put_label(f, false, "comm", op ? op->comm : "", OWNER_COMM_MAX);
-	put_label(f, false, "pid", pid, sizeof(pid));
-	put_label(f, false, "unit", ow->unit, sizeof(ow->unit));
-	put_label(f, false, "container", fm->ns.kind == NETNS_CONTAINER ? fm->ns.name : "", NETNS_NAME_MAX);
+	put_label(o, false, "comm", op ? op->comm : "", OWNER_COMM_MAX);
+	put_label(o, false, "pid", pid, sizeof(pid));
+	put_label(o, false, "unit", ow->unit, sizeof(ow->unit));
+	put_label(o, false, "container", fm->ns.kind == NETNS_CONTAINER ? fm->ns.name : "", NETNS_NAME_MAX);
 }
 
-static void listener_sample(const struct mview *v, size_t m, const struct tracked *tr, enum lmetric lm)
+static void listener_sample(const struct mview *v, size_t m, size_t i, enum lmetric lm)
 {
+	const struct tracked *tr = v->listeners[m][i];
 	const struct tick_point *last = tracked_hist(tr, 0);
-	FILE *f = v->f;
+	const size_t *off = v->label_off[m];
+	struct textbuf *o = v->o;
+	uint64_t value = 1;
 
-	fprintf(f, "%s{", lmetrics[lm].name);
-	listener_labels(f, v->netns[m], tr);
-	if (lm == LM_INFO)
-		listener_info(f, v->members[m], tr);
-	fputs("} ", f);
+	tb_str(o, lmetrics[lm].name);
+	tb_char(o, '{');
+	tb_put(o, v->labels.p + off[i], off[i + 1] - off[i]);
 	switch (lm) {
 	case LM_QUEUE:
-		fprintf(f, "%u\n", (unsigned)tr->l.queue);
+		value = tr->l.queue;
 		break;
 	case LM_LIMIT:
-		fprintf(f, "%u\n", (unsigned)tr->l.backlog);
+		value = tr->l.backlog;
 		break;
 	case LM_PEAK:
-		fprintf(f, "%u\n", (unsigned)(last && last->queue > tr->l.queue ? last->queue : tr->l.queue));
+		value = last && last->queue > tr->l.queue ? last->queue : tr->l.queue;
 		break;
 	case LM_DROPS:
-		fprintf(f, "%llu\n", (unsigned long long)tr->drops_total);
+		value = tr->drops_total;
 		break;
 	case LM_INFO:
-		fputs("1\n", f);
+		listener_info(o, v->members[m], tr);
 		break;
 	}
+	sample_end(o, value);
 }
 
 static void listener_metrics(const struct mview *v)
 {
 	for (size_t lm = 0; lm < ARRAY_SIZE(lmetrics); lm++) {
-		family(v->f, lmetrics[lm].name, lmetrics[lm].type, lmetrics[lm].help);
+		family(v->o, lmetrics[lm].name, lmetrics[lm].type, lmetrics[lm].help);
 		for (size_t m = 0; m < v->n; m++) {
 			const struct track *t = &v->members[m]->mon.track;
 
 			for (size_t i = 0; v->listeners[m] && i < t->count; i++)
-				listener_sample(v, m, v->listeners[m][i], (enum lmetric)lm);
+				listener_sample(v, m, i, (enum lmetric)lm);
 		}
 	}
 }
@@ -188,7 +227,7 @@ static void listener_metrics(const struct mview *v)
  */
 static void finding_metrics(const struct mview *v)
 {
-	FILE *f = v->f;
+	struct textbuf *f = v->o;
 
 	family(f, "backlogd_finding_active", "gauge",
 	       "An active finding: its cause, severity, subject (address:port, host, interface or destination), "
@@ -201,20 +240,20 @@ static void finding_metrics(const struct mview *v)
 
 			if (ft->items[i].state != FINDING_ACTIVE)
 				continue;
-			fputs("backlogd_finding_active{", f);
+			tb_str(f, "backlogd_finding_active{");
 			put_label(f, true, "cause", cause_name(fi->cause), 64);
 			put_label(f, false, "severity", severity_name(fi->priority), 16);
 			put_label(f, false, "subject", fi->listener, sizeof(fi->listener));
 			put_label(f, false, "netns", v->netns[m], NETNS_NAME_MAX);
 			put_label(f, false, "role", side_effect_of(fi) != CAUSE_NONE ? "side-effect" : "cause", 16);
-			fputs("} 1\n", f);
+			tb_str(f, "} 1\n");
 		}
 	}
 	family(f, "backlogd_findings_opened_total", "counter",
 	       "Findings opened since backlogd started, by cause (a revision of an open finding is not counted).");
 	for (int c = CAUSE_FIRST; c < CAUSE_COUNT; c++)
-		fprintf(f, "backlogd_findings_opened_total{cause=\"%s\"} %lu\n", cause_name((enum cause)c),
-			v->fl->opened[c]);
+		tb_printf(f, "backlogd_findings_opened_total{cause=\"%s\"} %lu\n", cause_name((enum cause)c),
+			  v->fl->opened[c]);
 }
 
 /* ---- per namespace: host counters, limits, tick health ---- */
@@ -265,12 +304,11 @@ static void counter_metrics(const struct mview *v)
 				char help[COUNTER_NAME_MAX + 64];
 
 				snprintf(help, sizeof(help), "The kernel's %s counter (/proc/net/netstat or snmp) in the namespace.", key);
-				family(v->f, name, "counter", help);
+				family(v->o, name, "counter", help);
 				any = true;
 			}
-			fprintf(v->f, "%s{", name);
-			put_label(v->f, true, "netns", v->netns[m], NETNS_NAME_MAX);
-			fprintf(v->f, "} %lld\n", (long long)value);
+			sample_start(v->o, name, v->netns[m]);
+			sample_end(v->o, (uint64_t)value);
 		}
 	}
 }
@@ -299,7 +337,7 @@ static const struct {
 static void limit_gauges(const struct mview *v)
 {
 	for (size_t k = 0; k < ARRAY_SIZE(limit_metrics); k++) {
-		family(v->f, limit_metrics[k].name, "gauge", limit_metrics[k].help);
+		family(v->o, limit_metrics[k].name, "gauge", limit_metrics[k].help);
 		for (size_t m = 0; m < v->n; m++) {
 			const struct limits *lim = monitor_limits(&v->members[m]->mon);
 			int64_t value;
@@ -307,9 +345,8 @@ static void limit_gauges(const struct mview *v)
 			memcpy(&value, (const char *)lim + limit_metrics[k].offset, sizeof(value));
 			if (value < 0)
 				continue;
-			fprintf(v->f, "%s{", limit_metrics[k].name);
-			put_label(v->f, true, "netns", v->netns[m], NETNS_NAME_MAX);
-			fprintf(v->f, "} %lld\n", (long long)value);
+			sample_start(v->o, limit_metrics[k].name, v->netns[m]);
+			sample_end(v->o, (uint64_t)value);
 		}
 	}
 }
@@ -318,11 +355,10 @@ static void limit_gauges(const struct mview *v)
 static void per_ns(const struct mview *v, const char *name, const char *type, const char *help,
 		   unsigned long (*get)(const struct monitor *))
 {
-	family(v->f, name, type, help);
+	family(v->o, name, type, help);
 	for (size_t m = 0; m < v->n; m++) {
-		fprintf(v->f, "%s{", name);
-		put_label(v->f, true, "netns", v->netns[m], NETNS_NAME_MAX);
-		fprintf(v->f, "} %lu\n", get(&v->members[m]->mon));
+		sample_start(v->o, name, v->netns[m]);
+		sample_end(v->o, get(&v->members[m]->mon));
 	}
 }
 
@@ -333,18 +369,18 @@ static unsigned long mon_ticks(const struct monitor *m) { return (unsigned long)
 
 static void self_metrics(const struct mview *v)
 {
-	FILE *f = v->f;
+	struct textbuf *f = v->o;
 
 	family(f, "backlogd_build_info", "gauge", "backlogd's version; value 1.");
-	fputs("backlogd_build_info{", f);
+	tb_str(f, "backlogd_build_info{");
 	put_label(f, true, "version", PACKAGE_VERSION, 64);
-	fputs("} 1\n", f);
+	tb_str(f, "} 1\n");
 	family(f, "backlogd_tick_duration_seconds", "gauge", "How long the latest tick of every namespace took.");
-	fprintf(f, "backlogd_tick_duration_seconds %.6f\n", (double)v->fl->tick_us / 1e6);
+	tb_printf(f, "backlogd_tick_duration_seconds %.6f\n", (double)v->fl->tick_us / 1e6);
 	family(f, "backlogd_namespaces_watched", "gauge", "Network namespaces backlogd watches.");
-	fprintf(f, "backlogd_namespaces_watched %zu\n", v->n);
+	tb_printf(f, "backlogd_namespaces_watched %zu\n", v->n);
 	family(f, "backlogd_namespace_scan_failing", "gauge", "1 when the latest scan for namespaces failed.");
-	fprintf(f, "backlogd_namespace_scan_failing %d\n", v->fl->last_scan_error != 0);
+	tb_printf(f, "backlogd_namespace_scan_failing %d\n", v->fl->last_scan_error != 0);
 	per_ns(v, "backlogd_ticks_total", "counter", "Ticks taken in the namespace.", mon_ticks);
 	per_ns(v, "backlogd_tick_failures_total", "counter",
 	       "Ticks that failed in the namespace (the previous state was kept).", mon_failed_ticks);
@@ -357,20 +393,44 @@ static void self_metrics(const struct mview *v)
 
 static void view_free(struct mview *v)
 {
-	for (size_t m = 0; v->listeners && m < v->n; m++)
-		free(v->listeners[m]);
+	for (size_t m = 0; m < v->n; m++) {
+		if (v->listeners)
+			free(v->listeners[m]);
+		if (v->label_off)
+			free(v->label_off[m]);
+	}
 	free(v->listeners);
+	free(v->label_off);
 	free(v->netns);
 	free(v->members);
+	tb_free(&v->labels);
+}
+
+/* Every listener's labels of namespace m, composed once. Return: 0 or -ENOMEM. */
+static int compose_labels(struct mview *v, size_t m)
+{
+	size_t count = v->members[m]->mon.track.count;
+	size_t *off = malloc((count + 1) * sizeof(*off));
+
+	v->label_off[m] = off;
+	if (!off)
+		return -ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		off[i] = v->labels.len;
+		listener_labels(&v->labels, v->netns[m], v->listeners[m][i]);
+	}
+	off[count] = v->labels.len;
+	return v->labels.oom ? -ENOMEM : 0;
 }
 
 /* Return: 0 or -ENOMEM. */
-static int view_init(struct mview *v, const struct fleet *fl)
+static int view_init(struct mview *v, const struct fleet *fl, size_t *listeners)
 {
 	bool oom = false;
 	size_t n;
 
 	*v = (struct mview){ .fl = fl };
+	*listeners = 0;
 	v->members = ordered_members(fl, &n, &oom);
 	if (oom)
 		return -ENOMEM;
@@ -381,9 +441,14 @@ static int view_init(struct mview *v, const struct fleet *fl)
 	if (v->n == 0)
 		return 0;
 	v->listeners = calloc(v->n, sizeof(*v->listeners));
+	v->label_off = calloc(v->n, sizeof(*v->label_off));
 	v->netns = calloc(v->n, sizeof(*v->netns));
-	if (!v->listeners || !v->netns)
+	if (!v->listeners || !v->label_off || !v->netns)
 		return -ENOMEM;
+	for (size_t m = 0; m < v->n; m++)
+		*listeners += v->members[m]->mon.track.count;
+	/* About 90 bytes of labels a listener: room for them at once, no regrowing. */
+	tb_init(&v->labels, *listeners * 96 + 256);
 	for (size_t m = 0; m < v->n; m++) {
 		const struct fleet_member *fm = v->members[m];
 
@@ -394,37 +459,34 @@ static int view_init(struct mview *v, const struct fleet *fl)
 			snprintf(v->netns[m], NETNS_NAME_MAX, "%.*s", NETNS_NAME_MAX - 1, fm->ns.name);
 		else
 			snprintf(v->netns[m], NETNS_NAME_MAX, "%llu", (unsigned long long)fm->ns.inode);
+		if (compose_labels(v, m) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }
 
 char *metrics_text(const struct fleet *fl, size_t *len)
 {
+	struct textbuf out;
 	struct mview v;
-	char *text = NULL;
-	size_t size = 0;
-	int rc = view_init(&v, fl);
+	size_t listeners;
+	char *text;
 
 	*len = 0;
-	if (rc == 0)
-		v.f = open_memstream(&text, &size);
-	if (rc < 0 || !v.f) {
+	if (view_init(&v, fl, &listeners) < 0) {
 		view_free(&v);
 		return NULL;
 	}
+	/* Five samples of about 130 bytes a listener, and the rest: grown once at most. */
+	tb_init(&out, listeners * 5 * 136 + 16384);
+	v.o = &out;
 	listener_metrics(&v);
 	finding_metrics(&v);
 	counter_metrics(&v);
 	limit_gauges(&v);
 	self_metrics(&v);
-	rc = ferror(v.f) ? -1 : 0;
-	if (fclose(v.f) != 0 || rc < 0) {
-		free(text);
-		text = NULL;
-	}
 	view_free(&v);
-	if (text)
-		*len = size;
+	text = tb_take(&out, len);
 	return text;
 }
 
