@@ -26,7 +26,6 @@ const char *const host_counter_names[] = {
 	"TcpExt.SyncookiesRecv",
 	"TcpExt.SyncookiesFailed",
 	"TcpExt.EmbryonicRsts",
-	"TcpExt.TCPAbortOnOverflow",
 	"TcpExt.TCPBacklogDrop",
 	"TcpExt.TCPTimeWaitOverflow",
 	"Tcp.OutRsts",
