@@ -367,6 +367,22 @@ static unsigned long mon_failed_ticks(const struct monitor *m) { return m->faile
 static unsigned long mon_failing(const struct monitor *m) { return m->last_error != 0; }
 static unsigned long mon_ticks(const struct monitor *m) { return (unsigned long)m->track.ticks; }
 
+/* Why the latest tick failed, per failing namespace: the errno's text, a bounded set of values. */
+static void tick_errors(const struct mview *v)
+{
+	family(v->o, "backlogd_tick_error_info", "gauge",
+	       "Why the namespace's latest tick failed (only while it fails); value 1.");
+	for (size_t m = 0; m < v->n; m++) {
+		int err = v->members[m]->mon.last_error;
+
+		if (err == 0)
+			continue;
+		sample_start(v->o, "backlogd_tick_error_info", v->netns[m]);
+		put_label(v->o, false, "error", strerror(err < 0 ? -err : err), 128);
+		sample_end(v->o, 1);
+	}
+}
+
 static void self_metrics(const struct mview *v)
 {
 	struct textbuf *f = v->o;
@@ -377,6 +393,8 @@ static void self_metrics(const struct mview *v)
 	tb_str(f, "} 1\n");
 	family(f, "backlogd_tick_duration_seconds", "gauge", "How long the latest tick of every namespace took.");
 	tb_printf(f, "backlogd_tick_duration_seconds %.6f\n", (double)v->fl->tick_us / 1e6);
+	family(f, "backlogd_tick_interval_seconds", "gauge", "The configured interval between ticks.");
+	tb_printf(f, "backlogd_tick_interval_seconds %.3f\n", (double)v->fl->cfg.tick_ms / 1000.0);
 	family(f, "backlogd_namespaces_watched", "gauge", "Network namespaces backlogd watches.");
 	tb_printf(f, "backlogd_namespaces_watched %zu\n", v->n);
 	family(f, "backlogd_namespace_scan_failing", "gauge", "1 when the latest scan for namespaces failed.");
@@ -387,6 +405,7 @@ static void self_metrics(const struct mview *v)
 	per_ns(v, "backlogd_tick_failing", "gauge", "1 when the namespace's latest tick failed.", mon_failing);
 	per_ns(v, "backlogd_deep_runs_total", "counter",
 	       "Runs of the deep tier (every socket read) in the namespace.", mon_deep_runs);
+	tick_errors(v);
 }
 
 /* ---- the whole exposition ---- */

@@ -171,6 +171,7 @@ static void setup(void)
 	fl.members = members;
 	fl.count = fl.cap = 3;
 	fl.tick_us = 2500;
+	fl.cfg.tick_ms = 1500;
 	fl.opened[CAUSE_BACKLOG_SMALL] = 4;
 }
 
@@ -293,6 +294,10 @@ Test(metrics, host_counters_limits_self)
 	cr_assert(has_line(t, "backlogd_tick_failing{netns=\"host\"} 0"));
 	cr_assert(has_line(t, "backlogd_tick_failures_total{netns=\"docker:abc\"} 2"));
 	cr_assert(has_line(t, "backlogd_deep_runs_total{netns=\"host\"} 3"));
+	cr_assert(has_line(t, "backlogd_tick_interval_seconds 1.500"));
+	/* Why a tick fails, only for the namespace that fails. */
+	cr_assert(has_line(t, "backlogd_tick_error_info{netns=\"docker:abc\",error=\"Operation not permitted\"} 1"), "%s", t);
+	cr_assert_null(strstr(t, "backlogd_tick_error_info{netns=\"host\""));
 	free(t);
 }
 
