@@ -49,6 +49,7 @@ struct opts {
 	unsigned scrapes;         /* of each kind, for what a scrape costs; 0: none */
 	const char *metrics_addr; /* --metrics: the daemon serves HTTP there too; NULL: not */
 	unsigned metrics_port;
+	unsigned quiet_s;         /* --quiet SECS: only the whole-process CPU of a quiet host */
 };
 
 /* Scrapes kept for the medians; a try that a tick overlapped is retried. */
@@ -506,6 +507,50 @@ static void measure_scrapes(const struct opts *o, int nfd, const char *sock, enu
 		printf("%s_bytes=%zu\n%s_series=%zu\n", key, c.bytes, key, c.series);
 }
 
+/*
+ * What the daemon costs a quiet host as the user pays for it: the CPU of
+ * every thread of the process per second of wall time, over quiet_s
+ * seconds in which nothing asks it anything (no control client, no
+ * scrape), so every tick, fast sample, deep run and sysctl read counts.
+ * The by-hand reference is timed afterwards in the same namespace.
+ */
+static void measure_quiet(const struct opts *o, int nfd)
+{
+	double ref_us[MAX_SCRAPES];
+	unsigned n = o->scrapes ? (o->scrapes < MAX_SCRAPES ? o->scrapes : MAX_SCRAPES) : 5;
+	long long cpu0, cpu1;
+	int64_t w0, w1;
+	unsigned ticks;
+
+	if (!wait_ticks(nfd, 3, 120000))
+		diex("the daemon stopped ticking");
+	cpu0 = proc_cpu_ns(daemon_pid);
+	w0 = mono_ns();
+	read_notify(nfd, 0, NULL);
+	ticks = 0;
+	while (mono_ns() - w0 < (int64_t)o->quiet_s * 1000000000LL) {
+		ticks += read_notify(nfd, 200, NULL);
+		if (waitpid(daemon_pid, NULL, WNOHANG) == daemon_pid) {
+			daemon_pid = 0;
+			diex("backlogd exited");
+		}
+	}
+	cpu1 = proc_cpu_ns(daemon_pid);
+	w1 = mono_ns();
+	printf("quiet_seconds=%.1f\nquiet_ticks=%u\n", (double)(w1 - w0) / 1e9, ticks);
+	printf("quiet_cpu_us_per_s=%.0f\n", (double)(cpu1 - cpu0) / 1e3 / ((double)(w1 - w0) / 1e9));
+	for (unsigned i = 0; i < n; i++) {
+		struct scrape_cost c;
+
+		if (scrape_reference(&c) < 0)
+			diex("ss or nstat failed");
+		ref_us[i] = (double)c.client_cpu_ns / 1e3;
+	}
+	qsort(ref_us, n, sizeof(double), dbl_cmp);
+	printf("quiet_ref_cpu_us_med=%.0f\n", ref_us[n / 2]);
+	printf("quiet_daemon_rss_kib=%ld\n", proc_status_kib(daemon_pid, "VmRSS"));
+}
+
 static unsigned parse_uint(const char *s, const char *what)
 {
 	char *end;
@@ -538,12 +583,14 @@ static void usage(FILE *f)
 {
 	fputs("usage: detect --backlogd PATH --backlogctl PATH --work DIR [--interval SECS]\n"
 	      "              [--trials N] [--port P] [--settle-ticks N] [--timeout SECS]\n"
-	      "              [--scrapes N] [--metrics ADDR:PORT]\n"
+	      "              [--scrapes N] [--metrics ADDR:PORT] [--quiet SECS]\n"
 	      "Starts backlogd -N in this namespace, then per trial makes a fresh listener\n"
 	      "(backlog 2, never accepting) on 127.0.0.1:P+i, bursts connects at it, and\n"
 	      "polls `backlogctl --json findings` every 10 ms until the finding shows.\n"
 	      "Then it times N scrapes of `backlogctl metrics` (and of GET /metrics when\n"
 	      "--metrics has the daemon serve HTTP there) against `ss -ltnm; nstat -az`.\n"
+	      "--quiet SECS: instead, the daemon's whole-process CPU per second over SECS\n"
+	      "with nobody asking it anything, next to `ss -ltnm; nstat -az` per call.\n"
 	      "Prints key=value lines.\n", f);
 }
 
@@ -560,6 +607,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "scrapes", required_argument, NULL, 'k' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "quiet", required_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -579,6 +627,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 't': o->timeout_s = parse_uint(optarg, "--timeout"); break;
 		case 'k': o->scrapes = parse_uint(optarg, "--scrapes"); break;
 		case 'm': parse_listen(optarg, o); break;
+		case 'q': o->quiet_s = parse_uint(optarg, "--quiet"); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -630,6 +679,12 @@ int main(int argc, char **argv)
 	if (!ready)
 		diex("backlogd not ready after 120 s");
 	printf("daemon_ready_ms=%.0f\n", (double)(mono_ns() - w0) / 1e6);
+
+	if (o.quiet_s) {
+		measure_quiet(&o, nfd);
+		stop_daemon();
+		return 0;
+	}
 
 	/* CPU per tick over quiet ticks: nobody asks the daemon anything meanwhile. */
 	if (!wait_ticks(nfd, 2, 60000))

@@ -40,7 +40,7 @@ inner() {
 	# default port range): what a fresh host gives backlogd. Nothing is raised.
 	export NSTAT_HISTORY="$work/nstat.history"   # nstat keeps its history here, not in /tmp
 	rm -f "$work/ready"
-	"$B/scenario" --listeners "$listeners" --conns "$conns" --overflow 3 --overflow-hz 5 \
+	"$B/scenario" --listeners "$listeners" --conns "$conns" --overflow 3 --overflow-hz 5 --overflow-paused \
 		--lifetime "$SCENARIO_LIFETIME" --ready "$work/ready" >"$work/scenario.log" 2>&1 &
 	sp=$!
 	# Bounded: 200,000 connections take seconds here, not minutes.
@@ -53,6 +53,14 @@ inner() {
 	echo "scenario_build_ms=$(sed -n 's/.*build_ms=\([0-9]*\).*/\1/p' "$work/ready")"
 	echo "established_sockets=$(ss -Htn state established | wc -l)"
 	echo "scenario_procs=$(( $(pgrep -c -P "$sp") + 1 ))"
+
+	# 0. A quiet host: the overflow waits; the whole daemon's CPU per second, nobody asking it.
+	mkdir -p "$work/quiet"
+	"$B/detect" --backlogd "$BENCH_BUILD/backlogd" --backlogctl "$BENCH_BUILD/backlogctl" \
+		--work "$work/quiet" --quiet "$QUIET_S" >"$work/quiet.out" 2>"$work/quiet.err" ||
+		{ cat "$work/quiet.err" >&2; kill "$sp"; die "detect --quiet failed"; }
+	cat "$work/quiet.out"
+	kill -USR1 "$sp"
 
 	# 1. The cheap tier against the floor and the reference, the deep tier, allocations.
 	"$B/tickbench" $TICKBENCH_ARGS >"$work/tickbench.out" 2>"$work/tickbench.err" || rc=$?
@@ -377,9 +385,34 @@ EOF
 		[ "$c" = "${CONN_SET##* }" ] && break
 	done
 
+	quiet
 	scrapes
 	targets
 	adaptive
+}
+
+# The whole daemon on a quiet host, per scenario (bench/detect --quiet).
+quiet() {
+	local l c f d r
+	cat <<EOF
+
+## The whole daemon on a quiet host
+
+What a user pays for: the real \`backlogd -N -i 1 -f /dev/null\` (every default) in the
+scenario's namespace before its overflow starts (nothing drops), CPU of all its threads
+(/proc/PID/task/*/schedstat) per second of wall time over $QUIET_S s, with no client
+asking it anything. Next to it, one \`ss -ltnm; nstat -az\` call (output to /dev/null,
+children's CPU, median of 5) in the same namespace: what polling by hand once a
+second costs. Issue 13's target is a daemon at most 1/20 of that.
+
+| scenario | ticks | daemon CPU per s (ms) | ss + nstat CPU per call (ms) | daemon / reference | RSS |
+|---|---:|---:|---:|---:|---:|
+EOF
+	for l in $LISTENER_SET; do for c in $CONN_SET; do
+		f="$WORK/sc-$l-$c/kv"
+		d=$(kv "$f" quiet_cpu_us_per_s) r=$(kv "$f" quiet_ref_cpu_us_med)
+		echo "| $(label "$l" "$c") | $(kv "$f" quiet_ticks) | $(ms "$d") | $(ms "$r") | $(awk -v a="$d" -v b="$r" 'BEGIN { if (a ~ /^[0-9.]+$/ && b > 0) printf "1/%.1f", b / (a > 0 ? a : 1); else print "n/a" }') | $(mib "$(kv "$f" quiet_daemon_rss_kib)") MiB |"
+	done; done
 }
 
 # What one scrape of the metrics costs, per scenario (bench/detect --scrapes).
@@ -655,6 +688,7 @@ main() {
 		SYSCALL_TICKS=5; DETECT_INTERVAL=0.5
 		DETECT_ARGS="--interval 0.5 --trials 1 --settle-ticks 2 --timeout 10"
 		SCRAPES=2
+		QUIET_S=3
 		METRICS_PORT=9400
 		SCENARIO_LIFETIME=120
 		BURST_TRIALS=1
@@ -666,6 +700,7 @@ main() {
 		SYSCALL_TICKS=20; DETECT_INTERVAL=1
 		DETECT_ARGS="--interval 1 --trials 5 --settle-ticks 5 --timeout 30"
 		SCRAPES=10
+		QUIET_S=60
 		METRICS_PORT=9400
 		SCENARIO_LIFETIME=900
 		BURST_TRIALS=5
@@ -681,7 +716,7 @@ main() {
 	fi
 	LISTENER_SET=${ONLY_L:-$LISTENER_SET}
 	CONN_SET=${ONLY_C:-$CONN_SET}
-	export BENCH_BUILD BUDGET_S TICKBENCH_ARGS SYSCALL_TICKS WARMUP DETECT_ARGS SCENARIO_LIFETIME
+	export BENCH_BUILD BUDGET_S TICKBENCH_ARGS SYSCALL_TICKS WARMUP DETECT_ARGS SCENARIO_LIFETIME QUIET_S
 
 	FAILED=0
 	local t0=$SECONDS

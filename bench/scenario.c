@@ -50,11 +50,14 @@ struct opts {
 	unsigned v6_every;        /* every Nth plain listener is on [::1] (0: none) */
 	unsigned port_base;
 	unsigned overflow_port;
+	bool overflow_paused;     /* no overflow connects until SIGUSR1: a quiet host first */
 	unsigned lifetime;        /* seconds; the scenario ends by itself after this */
 	const char *ready;
 };
 
 static volatile sig_atomic_t stopping;
+/* --overflow-paused: the overflow client waits for SIGUSR1 (sent to the scenario, passed on). */
+static volatile sig_atomic_t overflow_go = 1;
 static pid_t procs[MAX_PROCS];
 static size_t nprocs;
 
@@ -62,6 +65,12 @@ static void on_term(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+static void on_go(int sig)
+{
+	(void)sig;
+	overflow_go = 1;
 }
 
 static int64_t mono_ms(void)
@@ -288,6 +297,9 @@ static void overflow_client_main(const struct opts *o, int wfd)
 
 	memset(ring, -1, sizeof(ring));
 	report_ready(wfd, 'y');
+	while (!stopping && !overflow_go)
+		usleep(10000);
+	next = mono_ms();
 	while (!stopping) {
 		for (j = 0; j < o->overflow; j++) {
 			struct sockaddr_in dst = { .sin_family = AF_INET };
@@ -339,11 +351,12 @@ static void usage(FILE *f)
 {
 	fputs("usage: scenario [--listeners N] [--conns M] [--overflow K] [--overflow-hz HZ]\n"
 	      "                [--targets T] [--v6-every N] [--port-base P] [--overflow-port P]\n"
-	      "                [--lifetime SECS] [--ready FILE]\n"
+	      "                [--lifetime SECS] [--ready FILE] [--overflow-paused]\n"
 	      "Builds N listeners (every v6-every-th on [::1]), M established connections to\n"
 	      "T of them (spread over processes of at most 18,000 descriptors), and K more\n"
 	      "listeners with backlog 4 that never accept and get HZ connects a second.\n"
-	      "Writes \"ready PID build_ms=MS\" to FILE once built; holds until SIGTERM.\n", f);
+	      "Writes \"ready PID build_ms=MS\" to FILE once built; holds until SIGTERM.\n"
+	      "--overflow-paused: no overflow connects until the scenario gets SIGUSR1.\n", f);
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -357,6 +370,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "v6-every", required_argument, NULL, '6' },
 		{ "port-base", required_argument, NULL, 'p' },
 		{ "overflow-port", required_argument, NULL, 'P' },
+		{ "overflow-paused", no_argument, NULL, 'Z' },
 		{ "lifetime", required_argument, NULL, 'L' },
 		{ "ready", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
@@ -377,6 +391,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case '6': o->v6_every = parse_uint(optarg, "--v6-every"); break;
 		case 'p': o->port_base = parse_uint(optarg, "--port-base"); break;
 		case 'P': o->overflow_port = parse_uint(optarg, "--overflow-port"); break;
+		case 'Z': o->overflow_paused = true; break;
 		case 'L': o->lifetime = parse_uint(optarg, "--lifetime"); break;
 		case 'r': o->ready = optarg; break;
 		case 'h': usage(stdout); exit(0);
@@ -451,7 +466,9 @@ static bool build_conns(const struct opts *o, int *tfd, unsigned *tport)
 int main(int argc, char **argv)
 {
 	struct opts o;
-	struct sigaction sa = { .sa_handler = on_term };
+	struct sigaction sa = { .sa_handler = on_term }, go = { .sa_handler = on_go };
+	pid_t overflow_pid = 0;
+	bool passed_on = false;
 	int tfd[MAX_TARGETS], ofd[MAX_OVERFLOW];
 	unsigned tport[MAX_TARGETS];
 	unsigned first, j;
@@ -462,7 +479,9 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &go, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	overflow_go = !o.overflow_paused;
 
 	/* Plain listeners beyond the targets, in processes of at most FDS_PER_PROC. */
 	for (first = o.targets; first < o.listeners && ok; first += FDS_PER_PROC) {
@@ -481,7 +500,7 @@ int main(int argc, char **argv)
 			die("overflow listener");
 	}
 	if (ok && o.overflow) {
-		if (spawn(&rfd) == 0)
+		if ((overflow_pid = spawn(&rfd)) == 0)
 			overflow_client_main(&o, rfd);
 		ok = wait_part(rfd, "overflow client");
 	}
@@ -492,8 +511,14 @@ int main(int argc, char **argv)
 	write_ready(o.ready, mono_ms() - t0);
 	deadline = mono_ms() + (int64_t)o.lifetime * 1000;
 	/* Bounded: the scenario ends by itself even if nobody kills it. */
-	while (!stopping && mono_ms() < deadline)
+	while (!stopping && mono_ms() < deadline) {
+		/* SIGUSR1 came here: the overflow client is the one that waits for it. */
+		if (overflow_go && !passed_on && overflow_pid > 0) {
+			kill(overflow_pid, SIGUSR1);
+			passed_on = true;
+		}
 		usleep(100000);
+	}
 	stop_all();
 	return 0;
 }

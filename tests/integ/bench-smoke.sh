@@ -26,12 +26,12 @@ after=$(cksum 2>/dev/null <"$top_srcdir/bench/RESULTS.md" || echo none)
 # Every section, and a row for each scenario in every table.
 for h in "## Machine" "## Scenarios" "## Cheap-tier tick against the floor" \
 	"## Against \`ss -ltnm && nstat -az\`" "## Deep tier, when triggered" \
-	"## The daemon: memory, detection, allocations" "## What a scrape costs" "## Targets" "## Adaptive sampling"; do
+	"## The daemon: memory, detection, allocations" "## The whole daemon on a quiet host" "## What a scrape costs" "## Targets" "## Adaptive sampling"; do
 	grep -qF "$h" "$out" || fail "section missing: $h"
 done
 for s in "50 L / 0 C" "50 L / 500 C"; do
 	n=$(grep -c "^| $s |" "$out")
-	[ "$n" -eq 7 ] || fail "scenario $s has $n table rows, expected 7"
+	[ "$n" -eq 8 ] || fail "scenario $s has $n table rows, expected 8"
 done
 # A metric that was not measured shows as MISSING; a target without data says so.
 if grep -n 'MISSING\|no data' "$out"; then
