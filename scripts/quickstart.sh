@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 
 DEBS="build-essential autoconf automake pkg-config libmnl-dev libsystemd-dev \
-libjansson-dev libnl-3-dev libcriterion-dev scdoc bash-completion iproute2 jq systemd util-linux procps python3 strace \
+libjansson-dev libnl-3-dev libmicrohttpd-dev libcriterion-dev scdoc bash-completion iproute2 jq systemd util-linux procps python3 strace \
 clang libclang-rt-14-dev prometheus"
 
 # The real servers and clients of tests/integ/real-*.sh.
