@@ -494,6 +494,7 @@ static void serve_scrape(struct daemon_state *st)
 	if (!httpd_render_wanted(st->httpd, st->ticks))
 		return;
 	text = metrics_text(&st->fleet, &len);
+	log_debug("metrics rendered for tick %llu (%zu bytes)", (unsigned long long)st->ticks, len);
 	httpd_publish(st->httpd, text, len, st->ticks);
 }
 
