@@ -612,6 +612,23 @@ static int run(struct daemon_state *st)
 }
 
 /*
+ * -m / [metrics] listen. Called after sigprocmask: the HTTP thread inherits
+ * the blocked signals and never takes them. A socket that cannot listen is
+ * fatal: a scraper would otherwise find nothing and no one would know why.
+ */
+static void start_metrics(struct daemon_state *st, const struct config_listen *where)
+{
+	char err[512], text[64];
+
+	if (!where->on)
+		return;
+	if (httpd_start(&st->httpd, where, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	config_listen_text(where, text, sizeof(text));
+	log_info("serving the metrics on http://%s/metrics", text);
+}
+
+/*
  * Every watched network namespace keeps a few descriptors open (its
  * netlink sockets and sysctl files): a host with hundreds of containers
  * needs more than the usual soft limit of 1024. Nothing here uses select().
@@ -695,15 +712,7 @@ int main(int argc, char **argv)
 		errno = -r;
 		fatal("cannot listen on %s", cfg.socket_path);
 	}
-	if (cfg.metrics_listen.on) {
-		char where[64];
-
-		/* After sigprocmask: the HTTP thread inherits the blocked signals and never takes them. */
-		if (httpd_start(&st.httpd, &cfg.metrics_listen, err, sizeof(err)) < 0)
-			fatalx("%s", err);
-		config_listen_text(&cfg.metrics_listen, where, sizeof(where));
-		log_info("serving the metrics on http://%s/metrics", where);
-	}
+	start_metrics(&st, &cfg.metrics_listen);
 	r = kmsg_open(&st.kmsg, st.opt.kmsg_path ? st.opt.kmsg_path : "/dev/kmsg");
 	if (r < 0) {
 		errno = -r;
