@@ -57,6 +57,7 @@ struct snapshot {
  */
 struct httpd {
 	struct MHD_Daemon *mhd;
+	uint16_t port;
 	int event_fd;
 	pthread_mutex_t lock;
 	pthread_cond_t answered;
@@ -311,8 +312,22 @@ int httpd_start(struct httpd **out, const struct config_listen *where, char *err
 		snprintf(err, errlen, "cannot start the metrics endpoint (libmicrohttpd refused)");
 		return -EINVAL;
 	}
+	h->port = where->port;
+	if (h->port == 0) {
+		struct sockaddr_in6 sa;
+		socklen_t salen = sizeof(sa);
+
+		/* sin_port and sin6_port sit at the same offset. */
+		if (getsockname(fd, (struct sockaddr *)&sa, &salen) == 0)
+			h->port = ntohs(sa.sin6_port);
+	}
 	*out = h;
 	return 0;
+}
+
+uint16_t httpd_port(const struct httpd *h)
+{
+	return h->port;
 }
 
 int httpd_fd(const struct httpd *h)

@@ -18,6 +18,9 @@ struct httpd;
  */
 int httpd_start(struct httpd **out, const struct config_listen *where, char *err, size_t errlen);
 
+/* The port listened on: the configured one, or the kernel's choice for port 0 (tests). */
+uint16_t httpd_port(const struct httpd *h);
+
 /* An eventfd, readable when a scrape waits for a render: add it to the main loop's epoll. */
 int httpd_fd(const struct httpd *h);
 
