@@ -11,7 +11,7 @@ top=$(pwd)
 
 DEBS="build-essential autoconf automake pkg-config libmnl-dev libsystemd-dev \
 libjansson-dev libnl-3-dev libmicrohttpd-dev libcriterion-dev scdoc bash-completion iproute2 jq systemd util-linux procps python3 strace \
-clang libclang-rt-14-dev prometheus"
+clang libclang-rt-14-dev prometheus curl"
 
 # The real servers and clients of tests/integ/real-*.sh.
 REAL_DEBS="nginx uwsgi-core uwsgi-plugin-python3 redis-server redis-tools haproxy nodejs wrk apache2-utils"
