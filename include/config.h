@@ -92,6 +92,9 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
  */
 bool config_parse_listen(const char *text, struct config_listen *out, char *want, size_t len);
 
+/* Return: true when a and b are the same address and port (both off included). */
+bool config_listen_same(const struct config_listen *a, const struct config_listen *b);
+
 /* The address as config_parse_listen reads it back ("[::1]:9110", "*:9110"), for messages. */
 void config_listen_text(const struct config_listen *l, char *buf, size_t len);
 

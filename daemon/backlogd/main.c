@@ -469,7 +469,7 @@ static void do_reload(struct daemon_state *st)
 	}
 	if (cfg.namespaces != st->fleet.cfg.namespaces)
 		log_warnx("reload: namespaces = changes only on restart");
-	if (memcmp(&cfg.metrics_listen, &st->fleet.cfg.metrics_listen, sizeof(cfg.metrics_listen))) {
+	if (!config_listen_same(&cfg.metrics_listen, &st->fleet.cfg.metrics_listen)) {
 		log_warnx("reload: [metrics] listen changes only on restart");
 		cfg.metrics_listen = st->fleet.cfg.metrics_listen;
 	}

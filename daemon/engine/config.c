@@ -273,6 +273,16 @@ void config_listen_text(const struct config_listen *l, char *buf, size_t len)
 	snprintf(buf, len, l->family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, (unsigned)l->port);
 }
 
+bool config_listen_same(const struct config_listen *a, const struct config_listen *b)
+{
+	char ta[64], tb[64];
+
+	/* By the text: the struct's padding is not compared, and "off" equals "off". */
+	config_listen_text(a, ta, sizeof(ta));
+	config_listen_text(b, tb, sizeof(tb));
+	return strcmp(ta, tb) == 0;
+}
+
 static bool set_listen(struct config *cfg, const char *value, char *want, size_t len)
 {
 	return config_parse_listen(value, &cfg->metrics_listen, want, len);

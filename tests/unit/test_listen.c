@@ -120,3 +120,22 @@ Test(listen, the_file_and_the_option_share_the_parser)
 	cr_assert(!config_set(&cfg, "metrics", "listen", "::1", err, sizeof(err)));
 	cr_assert(cfg.metrics_listen.port == 9555, "a refused value replaced the good one");
 }
+
+Test(listen, same_compares_address_and_port)
+{
+	struct config_listen a, b, off = { 0 };
+	char want[256];
+
+	cr_assert(config_parse_listen("127.0.0.1:9110", &a, want, sizeof(want)));
+	cr_assert(config_parse_listen("127.0.0.1", &b, want, sizeof(want)));
+	cr_assert(config_listen_same(&a, &b), "the default port is 9110");
+	cr_assert(config_parse_listen("127.0.0.1:9111", &b, want, sizeof(want)));
+	cr_assert(!config_listen_same(&a, &b));
+	cr_assert(config_parse_listen("[::ffff:127.0.0.1]:9110", &b, want, sizeof(want)));
+	cr_assert(!config_listen_same(&a, &b), "IPv4 and its mapped IPv6 are two sockets");
+	cr_assert(config_parse_listen(":9110", &b, want, sizeof(want)));
+	cr_assert(!config_listen_same(&a, &b));
+	cr_assert(!config_listen_same(&a, &off));
+	cr_assert(config_parse_listen("", &b, want, sizeof(want)));
+	cr_assert(config_listen_same(&b, &off));
+}
