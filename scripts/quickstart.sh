@@ -10,12 +10,14 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 
 DEBS="build-essential autoconf automake pkg-config libmnl-dev libsystemd-dev \
-libjansson-dev libnl-3-dev libmicrohttpd-dev libcriterion-dev scdoc bash-completion iproute2 jq systemd util-linux procps python3 strace \
-clang libclang-rt-14-dev prometheus curl"
+libjansson-dev libnl-3-dev libcriterion-dev scdoc bash-completion iproute2 jq systemd util-linux procps python3 strace \
+clang libclang-rt-14-dev prometheus"
 
 # The real servers and clients of tests/integ/real-*.sh.
 REAL_DEBS="nginx uwsgi-core uwsgi-plugin-python3 redis-server redis-tools haproxy nodejs wrk apache2-utils"
 DEBS="$DEBS $REAL_DEBS"
+# backlogd -m serves HTTP with libmicrohttpd; the tests scrape it with curl.
+DEBS="$DEBS libmicrohttpd-dev curl"
 
 deps() {
 	missing=""
