@@ -13,10 +13,28 @@
 #define CONFIG_MAX_IGNORE 64
 #define CONFIG_SOCKET_MAX 108     /* sizeof(sun_path) */
 #define CONFIG_TEXTFILE_MAX 256
+/*
+ * The HTTP port of -m / [metrics] listen when the text names only an
+ * address: 9110, in the Prometheus exporters' range 9100-9999. That range is
+ * wholly allocated on Prometheus's "Default port allocations" wiki page; 9110
+ * was the original Blackbox prober's, marked deprecated there, and its
+ * successor, blackbox_exporter, uses 9115: no current exporter defaults to it.
+ */
+#define CONFIG_METRICS_PORT 9110
+
 
 struct addr_match {
 	uint8_t family;           /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
+};
+
+/* [metrics] listen: where the HTTP endpoint listens; off when !on. */
+struct config_listen {
+	bool on;
+	bool any;                 /* ":PORT" or "*:PORT": every address, IPv6 and IPv4 */
+	uint8_t family;           /* AF_INET or AF_INET6, when !any */
+	uint8_t addr[16];
+	uint16_t port;
 };
 
 /* [daemon] namespaces: follow every network namespace of the host. */
@@ -43,6 +61,7 @@ struct config {
 	struct addr_match ignore_addrs[CONFIG_MAX_IGNORE];  /* [ignore] addresses = 127.0.0.53 ::1 */
 	size_t n_ignore_addrs;
 	char metrics_textfile[CONFIG_TEXTFILE_MAX];  /* [metrics] textfile: written every tick; "" off */
+	struct config_listen metrics_listen;  /* [metrics] listen = 127.0.0.1:9110 (-m) */
 };
 
 /* Fill cfg with every key's default. */
@@ -64,6 +83,20 @@ bool config_set(struct config *cfg, const char *section, const char *key, const 
  * set too), or -EINVAL.
  */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+
+/*
+ * Parse the address of [metrics] listen (and -m): "IPV4:PORT",
+ * "[IPV6]:PORT", "IPV4" or "[IPV6]" (port CONFIG_METRICS_PORT), ":PORT" or
+ * "*:PORT" (every address), "" (off). Return: true, or false with want
+ * saying what the key takes.
+ */
+bool config_parse_listen(const char *text, struct config_listen *out, char *want, size_t len);
+
+/* Return: true when a and b are the same address and port (both off included). */
+bool config_listen_same(const struct config_listen *a, const struct config_listen *b);
+
+/* The address as config_parse_listen reads it back ("[::1]:9110", "*:9110"), for messages. */
+void config_listen_text(const struct config_listen *l, char *buf, size_t len);
 
 /* Return: true when l's port or address is ignored by cfg. */
 bool config_ignores(const struct config *cfg, const struct listener *l);

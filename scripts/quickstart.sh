@@ -18,6 +18,8 @@ DEBS="$DEBS python3-yaml"
 # The real servers and clients of tests/integ/real-*.sh.
 REAL_DEBS="nginx uwsgi-core uwsgi-plugin-python3 redis-server redis-tools haproxy nodejs wrk apache2-utils"
 DEBS="$DEBS $REAL_DEBS"
+# backlogd -m serves HTTP with libmicrohttpd; the tests scrape it with curl.
+DEBS="$DEBS libmicrohttpd-dev curl"
 
 deps() {
 	missing=""

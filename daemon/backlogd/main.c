@@ -25,6 +25,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "fleet.h"
+#include "httpd.h"
 #include "kmsg.h"
 #include "procexit.h"
 #include "log.h"
@@ -44,12 +45,15 @@ struct options {
 	const char *kmsg_path; /* -K: a kernel log other than /dev/kmsg (tests) */
 	const char *exits_netns; /* -E: where the process connector is, when not in ours */
 	bool no_namespaces;    /* -N: only our own network namespace */
+	const char *metrics_listen; /* -m: [metrics] listen's text, NULL = from the config */
 };
 
 struct daemon_state {
 	struct options opt;
 	struct fleet fleet;        /* one monitor per network namespace; [0] is ours */
 	struct ctl_server *ctl;
+	struct httpd *httpd;       /* GET /metrics; NULL unless -m or [metrics] listen */
+	uint64_t ticks;            /* the generation of the metrics the HTTP endpoint serves */
 	struct kmsg *kmsg;         /* NULL when the kernel log cannot be read */
 	struct procexit *pexit;    /* process exits; NULL when not root or the connector refused */
 	int timer_fd;
@@ -74,6 +78,7 @@ static const struct option long_options[] = {
 	{ "kmsg",     required_argument, NULL, 'K' },
 	{ "exits-netns", required_argument, NULL, 'E' },
 	{ "no-namespaces", no_argument,  NULL, 'N' },
+	{ "metrics",  required_argument, NULL, 'm' },
 	{ "help",     no_argument,       NULL, 'h' },
 	{ "version",  no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -86,7 +91,7 @@ static void usage(FILE *out)
 	config_defaults(&dflt);
 	fprintf(out,
 		"usage: backlogd [-dnNv] [-f FILE] [-i SECONDS] [-S SOCKET] [-P DIR] [-K PATH]\n"
-		"                [-E NETNS]\n"
+		"                [-E NETNS] [-m ADDR:PORT]\n"
 		"Watch every TCP listener's accept queue and explain dropped connections.\n\n"
 		"  -d, --debug          stay in the foreground, log to stderr at debug level\n"
 		"                       and echo every alert there too\n"
@@ -103,19 +108,22 @@ static void usage(FILE *out)
 		"                       (default /proc/1/ns/net)\n"
 		"  -N, --no-namespaces  watch only our own network namespace (default: every\n"
 		"                       namespace of the host with CAP_SYS_ADMIN)\n"
+		"  -m, --metrics ADDR:PORT  serve GET /metrics over HTTP there: 127.0.0.1:%d,\n"
+		"                       [::1]:%d, :%d (every address); overrides the file\n"
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version\n",
-		CONFIG_DEFAULT_PATH, dflt.tick_ms / 1000.0, dflt.socket_path);
+		CONFIG_DEFAULT_PATH, dflt.tick_ms / 1000.0, dflt.socket_path, CONFIG_METRICS_PORT,
+		CONFIG_METRICS_PORT, CONFIG_METRICS_PORT);
 }
 
 /* Check an option that stands for a key of the file, as the file's parser would; exit 2 when bad. */
-static void check_key_option(char letter, const char *key, const char *value)
+static void check_key_option(char letter, const char *section, const char *key, const char *value)
 {
 	struct config scratch;
-	char want[160];
+	char want[256];
 
 	config_defaults(&scratch);
-	if (!config_set(&scratch, "daemon", key, value, want, sizeof(want))) {
+	if (!config_set(&scratch, section, key, value, want, sizeof(want))) {
 		fprintf(stderr, "backlogd: -%c '%s': %s\n", letter, value, want);
 		exit(2);
 	}
@@ -129,7 +137,7 @@ static void parse_args(int argc, char **argv, struct options *opt)
 	opt->config_path = CONFIG_DEFAULT_PATH;
 	opt->proc_root = "/proc";
 	opt->exits_netns = "/proc/1/ns/net";
-	while ((c = getopt_long(argc, argv, "df:nvi:S:P:K:E:NhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "df:nvi:S:P:K:E:Nm:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			opt->foreground = true;
@@ -146,11 +154,11 @@ static void parse_args(int argc, char **argv, struct options *opt)
 			opt->verbose++;
 			break;
 		case 'i':
-			check_key_option('i', "interval", optarg);
+			check_key_option('i', "daemon", "interval", optarg);
 			opt->interval = optarg;
 			break;
 		case 'S':
-			check_key_option('S', "socket", optarg);
+			check_key_option('S', "daemon", "socket", optarg);
 			opt->socket_path = optarg;
 			break;
 		case 'P':
@@ -164,6 +172,10 @@ static void parse_args(int argc, char **argv, struct options *opt)
 			break;
 		case 'N':
 			opt->no_namespaces = true;
+			break;
+		case 'm':
+			check_key_option('m', "metrics", "listen", optarg);
+			opt->metrics_listen = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -205,6 +217,8 @@ static int load_config(const struct options *opt, struct config *cfg, bool *from
 		(void)config_set(cfg, "daemon", "interval", opt->interval, err, errlen);
 	if (opt->socket_path)
 		(void)config_set(cfg, "daemon", "socket", opt->socket_path, err, errlen);
+	if (opt->metrics_listen)
+		(void)config_set(cfg, "metrics", "listen", opt->metrics_listen, err, errlen);
 	return 0;
 }
 
@@ -378,6 +392,8 @@ static void do_tick(struct daemon_state *st)
 	r = fleet_tick(&st->fleet, clock_wall_ms(), on_finding, st);
 	st->fleet.tick_us = (int64_t)(clock_mono_us() - started_us);
 	state_changed(st);
+	if (st->httpd)
+		httpd_tick(st->httpd, ++st->ticks);
 	write_textfile(st);
 	if (r < 0) {
 		errno = -r;
@@ -453,6 +469,10 @@ static void do_reload(struct daemon_state *st)
 	}
 	if (cfg.namespaces != st->fleet.cfg.namespaces)
 		log_warnx("reload: namespaces = changes only on restart");
+	if (!config_listen_same(&cfg.metrics_listen, &st->fleet.cfg.metrics_listen)) {
+		log_warnx("reload: [metrics] listen changes only on restart");
+		cfg.metrics_listen = st->fleet.cfg.metrics_listen;
+	}
 	fleet_set_config(&st->fleet, &cfg);
 	state_changed(st);
 	/* A new fast_interval takes effect at once: stop the timer, then arm it anew. */
@@ -463,6 +483,19 @@ static void do_reload(struct daemon_state *st)
 		log_info("reloaded %s", st->opt.config_path);
 	else
 		log_info("reloaded: no %s, using the defaults", st->opt.config_path);
+}
+
+/* A scrape waits: render once for this tick, on this thread, which owns the fleet. */
+static void serve_scrape(struct daemon_state *st)
+{
+	size_t len = 0;
+	char *text;
+
+	if (!httpd_render_wanted(st->httpd, st->ticks))
+		return;
+	text = metrics_text(&st->fleet, &len);
+	log_debug("metrics rendered for tick %llu (%zu bytes)", (unsigned long long)st->ticks, len);
+	httpd_publish(st->httpd, text, len, st->ticks);
 }
 
 /* Return: true to keep running. */
@@ -513,6 +546,11 @@ static int run(struct daemon_state *st)
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
 			fatal("epoll_ctl kernel log");
 	}
+	if (st->httpd) {
+		ev.data.fd = httpd_fd(st->httpd);
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
+			fatal("epoll_ctl metrics endpoint");
+	}
 
 	while (running) {
 		n = epoll_wait(ep, events, 8, loop_timeout_ms(st));
@@ -555,6 +593,8 @@ static int run(struct daemon_state *st)
 				}
 			} else if (fd == st->signal_fd) {
 				running = handle_signals(st);
+			} else if (st->httpd && fd == httpd_fd(st->httpd)) {
+				serve_scrape(st);
 			} else if (st->kmsg && fd == kmsg_fd(st->kmsg)) {
 				int kfd = fd;
 
@@ -569,6 +609,23 @@ static int run(struct daemon_state *st)
 	}
 	close(ep);
 	return 0;
+}
+
+/*
+ * -m / [metrics] listen. Called after sigprocmask: the HTTP thread inherits
+ * the blocked signals and never takes them. A socket that cannot listen is
+ * fatal: a scraper would otherwise find nothing and no one would know why.
+ */
+static void start_metrics(struct daemon_state *st, const struct config_listen *where)
+{
+	char err[512], text[64];
+
+	if (!where->on)
+		return;
+	if (httpd_start(&st->httpd, where, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	config_listen_text(where, text, sizeof(text));
+	log_info("serving the metrics on http://%s/metrics", text);
 }
 
 /*
@@ -655,6 +712,7 @@ int main(int argc, char **argv)
 		errno = -r;
 		fatal("cannot listen on %s", cfg.socket_path);
 	}
+	start_metrics(&st, &cfg.metrics_listen);
 	r = kmsg_open(&st.kmsg, st.opt.kmsg_path ? st.opt.kmsg_path : "/dev/kmsg");
 	if (r < 0) {
 		errno = -r;
@@ -688,6 +746,7 @@ int main(int argc, char **argv)
 	run(&st);
 
 	sd_notify(0, "STOPPING=1");
+	httpd_stop(st.httpd);
 	ctl_close(st.ctl);
 	if (st.kmsg)
 		kmsg_close(st.kmsg);

@@ -61,6 +61,7 @@ static bool set_socket(struct config *cfg, const char *value, char *want, size_t
 static bool add_ports(struct config *cfg, const char *value, char *want, size_t len);
 static bool add_addresses(struct config *cfg, const char *value, char *want, size_t len);
 static bool set_textfile(struct config *cfg, const char *value, char *want, size_t len);
+static bool set_listen(struct config *cfg, const char *value, char *want, size_t len);
 
 /* Every key of backlogd.conf, one row each. */
 static const struct config_key config_keys[] = {
@@ -88,6 +89,7 @@ static const struct config_key config_keys[] = {
 	{ SETTER("ignore", "ports", add_ports) },
 	{ SETTER("ignore", "addresses", add_addresses) },
 	{ SETTER("metrics", "textfile", set_textfile) },
+	{ SETTER("metrics", "listen", set_listen) },
 };
 
 struct load_ctx {
@@ -174,6 +176,116 @@ static bool set_textfile(struct config *cfg, const char *value, char *want, size
 	}
 	snprintf(cfg->metrics_textfile, sizeof(cfg->metrics_textfile), "%s", value);
 	return true;
+}
+
+/* "PORT" after the colon: 1-65535, digits only. */
+static bool parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v;
+
+	if (!parse_uint(s, 1, 65535, &v))
+		return false;
+	*port = (uint16_t)v;
+	return true;
+}
+
+/* "[IPV6]" or "[IPV6]:PORT" into out. Return: false when malformed. */
+static bool parse_listen_v6(const char *text, struct config_listen *out)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *close = strchr(text, ']');
+	size_t n;
+
+	if (!close)
+		return false;
+	n = (size_t)(close - (text + 1));
+	if (n == 0 || n >= sizeof(host))
+		return false;
+	memcpy(host, text + 1, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET6, host, out->addr) != 1)
+		return false;
+	out->family = AF_INET6;
+	if (close[1] == '\0')
+		return true;
+	return close[1] == ':' && parse_port(close + 2, &out->port);
+}
+
+/* "IPV4" or "IPV4:PORT" into out. Return: false when malformed. */
+static bool parse_listen_v4(const char *text, struct config_listen *out)
+{
+	char host[INET_ADDRSTRLEN];
+	const char *colon = strchr(text, ':');
+	size_t n = colon ? (size_t)(colon - text) : strlen(text);
+
+	if (n == 0 || n >= sizeof(host))
+		return false;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, out->addr) != 1)
+		return false;
+	out->family = AF_INET;
+	return !colon || parse_port(colon + 1, &out->port);
+}
+
+bool config_parse_listen(const char *text, struct config_listen *out, char *want, size_t len)
+{
+	struct config_listen l = { .on = true, .port = CONFIG_METRICS_PORT };
+	bool ok;
+
+	if (!text[0]) {
+		memset(out, 0, sizeof(*out));
+		return true;
+	}
+	if (text[0] == ':' || (text[0] == '*' && text[1] == ':')) {
+		l.any = true;
+		ok = parse_port(text + (text[0] == '*' ? 2 : 1), &l.port);
+	} else if (text[0] == '[') {
+		ok = parse_listen_v6(text, &l);
+	} else {
+		ok = parse_listen_v4(text, &l);
+	}
+	if (!ok) {
+		/* An IPv6 address without brackets is the likely mistake: its colons hide the port. */
+		snprintf(want, len, "want IPV4:PORT, [IPV6]:PORT, :PORT (every address), an address "
+			 "alone (port %d), or nothing (off)%s", CONFIG_METRICS_PORT,
+			 strchr(text, ':') != strrchr(text, ':') && text[0] != '[' ?
+			 "; an IPv6 address goes in brackets" : "");
+		return false;
+	}
+	*out = l;
+	return true;
+}
+
+void config_listen_text(const struct config_listen *l, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "";
+
+	if (!l->on) {
+		snprintf(buf, len, "off");
+		return;
+	}
+	if (l->any) {
+		snprintf(buf, len, "*:%u", (unsigned)l->port);
+		return;
+	}
+	inet_ntop(l->family, l->addr, host, sizeof(host));
+	snprintf(buf, len, l->family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, (unsigned)l->port);
+}
+
+bool config_listen_same(const struct config_listen *a, const struct config_listen *b)
+{
+	char ta[64], tb[64];
+
+	/* By the text: the struct's padding is not compared, and "off" equals "off". */
+	config_listen_text(a, ta, sizeof(ta));
+	config_listen_text(b, tb, sizeof(tb));
+	return strcmp(ta, tb) == 0;
+}
+
+static bool set_listen(struct config *cfg, const char *value, char *want, size_t len)
+{
+	return config_parse_listen(value, &cfg->metrics_listen, want, len);
 }
 
 /* The list separators allowed in ports= and addresses=. */

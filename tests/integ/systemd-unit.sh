@@ -9,7 +9,7 @@
 # so this systemd starts nothing but what the test gives it: no sysinit
 # jobs that would touch the host's /tmp or sysctls.
 . "$(dirname "$0")/lib.sh"
-require_tools jq nsenter make
+require_tools jq nsenter make curl
 SYSTEMD=/lib/systemd/systemd
 [ -x "$SYSTEMD" ] || skip "systemd is not installed"
 [ "$(id -u)" = 0 ] || skip "needs root for a PID namespace"
@@ -166,4 +166,24 @@ sleep 0.5
 in_ns systemctl stop backlogd.service || fail "stop failed"
 result=$(in_ns systemctl show -p Result --value backlogd.service)
 [ "$result" = success ] || { in_ns systemctl status backlogd.service --no-pager -l; fail "stop result is $result"; }
-echo "PASS: backlogd.service active via READY=1 under a real systemd; status answered"
+
+# The metrics endpoint: the unit allows no Internet socket, so -m fails at
+# start and says why; the shipped drop-in (installed as an example) opens
+# what it needs, and the unit then serves /metrics.
+dropin=$(find "$WORK/stage" -name backlogd-metrics.conf | head -1)
+[ -n "$dropin" ] || fail "make install did not install backlogd-metrics.conf"
+printf '[Service]\nExecStart=\nExecStart=%s -m 127.0.0.1:9110\nStandardError=file:%s\n' \
+	"$execstart" "$WORK/unit-stderr.log" >"$WORK/metrics-on.conf"
+in_ns sh -c "cp '$WORK/metrics-on.conf' /run/systemd/system/backlogd.service.d/ && systemctl daemon-reload"
+in_ns systemctl start backlogd.service 2>/dev/null && fail "-m started under the unit without the drop-in"
+in_ns systemctl stop backlogd.service 2>/dev/null
+grep -q 'cannot listen on 127.0.0.1:9110 for the metrics: .*restricts address families.*backlogd-metrics.conf' \
+	"$WORK/unit-stderr.log" || fail "no error naming the drop-in: $(cat "$WORK/unit-stderr.log")"
+in_ns sh -c "cp '$dropin' /run/systemd/system/backlogd.service.d/metrics.conf && systemctl daemon-reload"
+in_ns systemctl start backlogd.service || { cat "$WORK/unit-stderr.log"; fail "-m with the drop-in did not start"; }
+code=$(in_ns curl -s -o "$WORK/unit-metrics.txt" --max-time 3 -w '%{http_code}' http://127.0.0.1:9110/metrics)
+[ "$code" = 200 ] && grep -q '^backlogd_build_info{' "$WORK/unit-metrics.txt" ||
+	fail "the unit with the drop-in does not serve /metrics ($code)"
+in_ns systemctl stop backlogd.service || fail "stop with the endpoint failed"
+[ "$(in_ns systemctl show -p Result --value backlogd.service)" = success ] || fail "stop with the endpoint was not clean"
+echo "PASS: backlogd.service active via READY=1 under a real systemd; status answered; /metrics with the drop-in"
