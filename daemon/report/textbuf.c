@@ -5,8 +5,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "textbuf.h"
+
+/* Past this, a buffer is its own mmap() (backlogd fixes glibc's threshold at 256 KiB). */
+#define TB_POPULATE_MIN (1024 * 1024)
+
+/*
+ * A big buffer is fresh anonymous memory: writing it page by page takes a
+ * fault per 4 KiB page (1,700 for the metrics of 10,000 listeners), which
+ * cost more than the writing. One madvise() maps them all at once. It is
+ * only an optimisation: a kernel without MADV_POPULATE_WRITE (before 5.14)
+ * says EINVAL and the pages fault in as before.
+ */
+static void populate(char *p, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t end = ((uintptr_t)p + len) & ~(page - 1);
+
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
 
 void tb_init(struct textbuf *tb, size_t hint)
 {
@@ -16,6 +43,8 @@ void tb_init(struct textbuf *tb, size_t hint)
 	if (!tb->p) {
 		tb->cap = 0;
 		tb->oom = true;
+	} else if (tb->cap >= TB_POPULATE_MIN) {
+		populate(tb->p, tb->cap);
 	}
 }
 
