@@ -1,0 +1,58 @@
+#!/bin/sh
+# deb.sh: build the Debian package of this tree and check it with lintian.
+#   scripts/deb.sh [OUTDIR]
+# Installs the build dependencies (debian/control) when run as root, builds
+# a copy of the tree in a temporary directory with dpkg-buildpackage -us -uc -b
+# (so this tree's own builds and generated files are left alone), runs
+# lintian on the .changes (the .deb and the .buildinfo), fails on any lintian
+# error, and leaves the .deb, .buildinfo and .changes in OUTDIR (default: the
+# top of the tree). The last line of output is the .deb's path.
+# DEB_BUILD_OPTIONS is passed through (nocheck, parallel=N).
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$(mkdir -p "${1:-$top}" && cd "${1:-$top}" && pwd)
+
+# The tools, then what debian/control's Build-Depends names (apt reads it
+# from the directory itself).
+if [ "$(id -u)" = 0 ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	tools="dpkg-dev debhelper fakeroot lintian"
+	missing=""
+	for p in $tools; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+	done
+	[ -z "$missing" ] || apt-get install -y -q --no-install-recommends $missing
+	if ! (cd "$top" && dpkg-checkbuilddeps) >/dev/null 2>&1; then
+		apt-get build-dep -y -q --no-install-recommends "$top"
+	fi
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/backlogd-deb.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+version=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)
+src="$work/backlogd-$version"
+mkdir "$src"
+# The tracked and new files, not the ignored ones (build/, configure, a
+# configured in-tree build that would stop dh_auto_configure); a tree that
+# is not a git checkout (a release tarball) is copied whole.
+if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	# A tracked file deleted in the work tree is listed but absent: skipped.
+	(cd "$top" && git ls-files -z -co --exclude-standard |
+		tar --null -T - --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$src"
+else
+	cp -a "$top/." "$src"
+fi
+
+(cd "$src" && dpkg-buildpackage -us -uc -b)
+
+arch=$(dpkg-architecture -qDEB_HOST_ARCH)
+changes="$work/backlogd_${version}_${arch}.changes"
+# --fail-on error: warnings are fixed or explained (debian/changelog,
+# debian/backlogd.lintian-overrides), errors stop the build.
+lintian --fail-on error --display-info "$changes"
+
+for f in "$work"/backlogd_"$version"*; do
+	cp "$f" "$out/"
+done
+echo "$out/backlogd_${version}_${arch}.deb"
