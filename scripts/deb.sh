@@ -5,7 +5,7 @@
 # a copy of the tree in a temporary directory with dpkg-buildpackage -us -uc -b
 # (so this tree's own builds and generated files are left alone), runs
 # lintian on the .changes (the .deb and the .buildinfo), fails on any lintian
-# error, and leaves the .deb, .buildinfo and .changes in OUTDIR (default: the
+# error, and leaves the .debs, .buildinfo and .changes in OUTDIR (default: the
 # top of the tree). The last line of output is the .deb's path.
 # DEB_BUILD_OPTIONS is passed through (nocheck, parallel=N).
 set -eu
@@ -52,7 +52,6 @@ changes="$work/backlogd_${version}_${arch}.changes"
 # debian/backlogd.lintian-overrides), errors stop the build.
 lintian --fail-on error --display-info "$changes"
 
-for f in "$work"/backlogd_"$version"*; do
-	cp "$f" "$out/"
-done
+# Every file the .changes names (the -dbgsym package too), and the .changes.
+cp "$work"/*.deb "$work"/*.buildinfo "$changes" "$out/"
 echo "$out/backlogd_${version}_${arch}.deb"
