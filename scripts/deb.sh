@@ -11,6 +11,17 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+
+# Called from make check (tests/integ/debian-package.sh), the enclosing make's
+# MAKEFLAGS carry its TESTS= and TEST_LOGS= into the package build's make
+# check, which would then run that test again, and so on: the package build
+# inherits no make and no test environment. The marker stops any such loop.
+if [ -n "${BACKLOGD_DEB_BUILD:-}" ]; then
+	echo "deb.sh: already inside a package build of backlogd" >&2
+	exit 1
+fi
+export BACKLOGD_DEB_BUILD=1
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS TESTS TEST_LOGS top_builddir top_srcdir
 out=$(mkdir -p "${1:-$top}" && cd "${1:-$top}" && pwd)
 
 # The tools, then what debian/control's Build-Depends names (apt reads it
@@ -41,8 +52,15 @@ if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	(cd "$top" && git ls-files -z -co --exclude-standard |
 		tar --null -T - --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$src"
 else
-	cp -a "$top/." "$src"
+	tar -C "$top" --exclude=./build --exclude=./build-sanitize --exclude=./_build -cf - . |
+		tar -xf - -C "$src"
 fi
+
+# As many jobs as cores unless DEB_BUILD_OPTIONS says (parallel=1 on a busy machine).
+case " ${DEB_BUILD_OPTIONS:-} " in
+*" parallel="*) ;;
+*) DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:+$DEB_BUILD_OPTIONS }parallel=$(nproc)"; export DEB_BUILD_OPTIONS ;;
+esac
 
 (cd "$src" && dpkg-buildpackage -us -uc -b)
 

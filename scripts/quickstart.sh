@@ -17,6 +17,10 @@ clang libclang-rt-14-dev prometheus"
 REAL_DEBS="nginx uwsgi-core uwsgi-plugin-python3 redis-server redis-tools haproxy nodejs wrk apache2-utils"
 DEBS="$DEBS $REAL_DEBS"
 
+# Building the Debian package (scripts/deb.sh, tests/integ/debian-package.sh):
+# the tools, and what debian/control's Build-Depends adds to the above.
+DEBS="$DEBS dpkg-dev debhelper fakeroot lintian libmicrohttpd-dev"
+
 deps() {
 	missing=""
 	for p in $DEBS; do
