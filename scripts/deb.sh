@@ -28,7 +28,7 @@ out=$(mkdir -p "${1:-$top}" && cd "${1:-$top}" && pwd)
 # from the directory itself).
 if [ "$(id -u)" = 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
-	tools="dpkg-dev debhelper fakeroot lintian"
+	tools="dpkg-dev debhelper lintian"
 	missing=""
 	for p in $tools; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -19,7 +19,7 @@ DEBS="$DEBS $REAL_DEBS"
 
 # Building the Debian package (scripts/deb.sh, tests/integ/debian-package.sh):
 # the tools, and what debian/control's Build-Depends adds to the above.
-DEBS="$DEBS dpkg-dev debhelper fakeroot lintian libmicrohttpd-dev"
+DEBS="$DEBS dpkg-dev debhelper lintian libmicrohttpd-dev"
 
 deps() {
 	missing=""

@@ -10,7 +10,7 @@
 # not touched, and no daemon starts (own network and mount namespaces, where
 # /run/systemd is hidden so the postinst does not ask systemd to start it).
 . "$(dirname "$0")/lib.sh"
-require_tools dpkg-buildpackage dpkg-checkbuilddeps dpkg-deb lintian fakeroot journalctl systemd-sysusers
+require_tools dpkg-buildpackage dpkg-checkbuilddeps dpkg-deb lintian journalctl systemd-sysusers
 [ -z "${BACKLOGD_DEB_BUILD:-}" ] || fail "run from within a package build (its dh_auto_test must run the unit tests only)"
 (cd "$top_srcdir" && dpkg-checkbuilddeps) ||
 	skip "the package's build dependencies are missing (scripts/quickstart.sh deps installs them)"
@@ -18,6 +18,11 @@ enter_ns "-n -m"
 setup_work
 
 note "build and lintian"
+# One version: configure's (backlogd --version, the tarball) is the package's.
+want=$(sed -n 's/^AC_INIT(\[backlogd\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")
+got=$(dpkg-parsechangelog -l "$top_srcdir/debian/changelog" -S Version)
+[ -n "$want" ] && [ "$got" = "$want" ] ||
+	fail "debian/changelog's version $got is not configure.ac's ${want:-(unreadable)}: add a changelog entry (dch -v $want)"
 # The unit tests run in the package build: this checks that its override
 # runs them and nothing else (they already ran in this make check).
 "$top_srcdir/scripts/deb.sh" "$WORK/out" >"$WORK/build.log" 2>&1 ||
