@@ -21,6 +21,10 @@ DEBS="$DEBS $REAL_DEBS"
 # backlogd -m serves HTTP with libmicrohttpd; the tests scrape it with curl.
 DEBS="$DEBS libmicrohttpd-dev curl"
 
+# Building the Debian package (scripts/deb.sh, tests/integ/debian-package.sh):
+# the tools, and what debian/control's Build-Depends adds to the above.
+DEBS="$DEBS dpkg-dev debhelper lintian libmicrohttpd-dev"
+
 deps() {
 	missing=""
 	for p in $DEBS; do
