@@ -47,7 +47,11 @@ for f in /usr/sbin/backlogd /usr/bin/backlogctl \
 	/usr/share/man/man5/backlogd.conf.5.gz \
 	/usr/share/bash-completion/completions/backlogctl \
 	/etc/backlogd/backlogd.conf \
-	/usr/share/doc/backlogd/README.md /usr/share/doc/backlogd/copyright; do
+	/usr/share/doc/backlogd/README.md /usr/share/doc/backlogd/copyright \
+	/usr/share/doc/backlogd/backlogd-metrics.conf \
+	/usr/share/backlogd/prometheus/backlogd-alerts.yml \
+	/usr/share/backlogd/prometheus/backlogd-alerts.test.yml \
+	/usr/share/backlogd/grafana/backlogd-dashboard.json; do
 	grep -qx "$f" "$WORK/files" || fail "the .deb lacks $f"
 done
 dpkg-deb -e "$deb" "$WORK/control"
