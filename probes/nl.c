@@ -284,10 +284,17 @@ static int nl_error_cb(const struct nlmsghdr *nlh, void *arg)
  * libmnl's mnl_nlmsg_ok compares nlmsg_len as an int: a length of 2^31 or
  * more passes and the walk jumps 4 GB. The same test, unsigned.
  */
+/*
+ * A whole message within rem, its padding included: libmnl walks a
+ * message's attributes up to its 4-byte-aligned end, so a last message of
+ * odd length would let an attribute reach past the buffer. The kernel
+ * always puts the padding (__nlmsg_put reserves NLMSG_ALIGN of the size).
+ */
 static bool nl_msg_ok(const struct nlmsghdr *nlh, int rem)
 {
+	/* Length first: NLMSG_ALIGN masks with an unsigned int and wraps near 2^32. */
 	return rem >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
-	       nlh->nlmsg_len <= (uint32_t)rem;
+	       nlh->nlmsg_len <= (uint32_t)rem && NLMSG_ALIGN(nlh->nlmsg_len) <= (uint32_t)rem;
 }
 
 /* Return: true when buf holds the message that ends a dump (DONE or ERROR). */

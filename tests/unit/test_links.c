@@ -1086,3 +1086,49 @@ Test(live, ext_ack_from_the_kernel)
 	cr_assert_str_eq(nlsock_ext_ack(&nl), "");
 	nlsock_close(&nl);
 }
+
+/* ---- message lengths that would lead the walk astray (found by fuzz_links) ---- */
+
+/*
+ * A DONE carrying an error and an extended-ACK message, its nlmsg_len odd
+ * and the buffer ending there, without the padding the kernel always puts:
+ * libmnl would walk the attributes up to the aligned end, past the buffer
+ * (ASan saw strnlen read 3 bytes beyond). Such a message is not whole.
+ */
+Test(lengths, unpadded_last_message_is_not_read)
+{
+	const size_t len = HDR + 4 + 4 + 5;   /* header, status, TLV header, "abcde" */
+	uint8_t *b = malloc(len);             /* exactly len: ASan sees any read past it */
+	struct link_table t;
+	int32_t status = -EPERM;
+
+	cr_assert_not_null(b);
+	memset(&t, 0, sizeof(t));
+	put32(b, (uint32_t)len);
+	put16(b + 4, NLMSG_DONE);
+	put16(b + 6, NLM_F_MULTI | NLM_F_ACK_TLVS);
+	put32(b + 8, 1);
+	put32(b + 12, 0);
+	memcpy(b + HDR, &status, sizeof(status));
+	put16(b + HDR + 4, 4 + 8);            /* claims 8 bytes: 3 of them past the buffer */
+	put16(b + HDR + 6, 1);                /* NLMSGERR_ATTR_MSG */
+	memcpy(b + HDR + 8, "abcde", 5);
+	cr_assert_eq(links_parse(b, len, &t), -EBADMSG, "a message cut before its padding is not read");
+	cr_assert_eq(t.count, 0);
+	free(b);
+}
+
+/* A length of 2^32 - 1 rounds up to 0: the walk must stop, not stay on the message forever. */
+Test(lengths, huge_length_ends_the_walk, .timeout = 10)
+{
+	uint8_t b[2 * 16] = { 0 };
+	struct link_table t;
+
+	memset(&t, 0, sizeof(t));
+	put32(b, 16);
+	put16(b + 4, NLMSG_NOOP);
+	put32(b + 16, 0xffffffffu);
+	put16(b + 20, RTM_NEWLINK);
+	(void)links_parse(b, sizeof(b), &t);
+	cr_assert_eq(t.count, 0);
+}
