@@ -2,6 +2,7 @@
 #include "base.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -39,6 +40,60 @@
  * than hanging until Prometheus's own timeout (10 s by default).
  */
 #define HTTPD_RENDER_WAIT_MS 5000
+
+/*
+ * libmicrohttpd is loaded when the endpoint starts, not linked: it brings
+ * GnuTLS, p11-kit and eight more libraries (2.4 MiB of the daemon's RSS,
+ * and p11-kit reads its configuration at load), which a daemon without
+ * -m has no use for. The soname is the one Debian 12 and 13 ship.
+ */
+#define MHD_SONAME "libmicrohttpd.so.12"
+
+static struct {
+	void *handle;
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+	__typeof__(MHD_create_response_from_buffer) *response_from_buffer;
+	__typeof__(MHD_create_response_from_buffer_with_free_callback_cls) *response_with_free;
+	__typeof__(MHD_add_response_header) *add_header;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_destroy_response) *destroy_response;
+} mhd;
+
+/* Return: 0, or -1 with err saying what is missing. */
+static int mhd_load(char *err, size_t errlen)
+{
+	void *h;
+
+	if (mhd.handle)
+		return 0;
+	h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(err, errlen, "the metrics endpoint needs libmicrohttpd (Debian: apt-get install "
+			 "libmicrohttpd12): %s", dlerror());
+		return -1;
+	}
+#define MHD_SYM(field, name)                                                                   \
+	do {                                                                                   \
+		*(void **)&mhd.field = dlsym(h, name);                                         \
+		if (!mhd.field) {                                                              \
+			snprintf(err, errlen, "%s lacks %s: libmicrohttpd 0.9.71 or later is needed", \
+				 MHD_SONAME, name);                                             \
+			dlclose(h);                                                            \
+			return -1;                                                             \
+		}                                                                              \
+	} while (0)
+	MHD_SYM(start_daemon, "MHD_start_daemon");
+	MHD_SYM(stop_daemon, "MHD_stop_daemon");
+	MHD_SYM(response_from_buffer, "MHD_create_response_from_buffer");
+	MHD_SYM(response_with_free, "MHD_create_response_from_buffer_with_free_callback_cls");
+	MHD_SYM(add_header, "MHD_add_response_header");
+	MHD_SYM(queue_response, "MHD_queue_response");
+	MHD_SYM(destroy_response, "MHD_destroy_response");
+#undef MHD_SYM
+	mhd.handle = h;
+	return 0;
+}
 
 /* One rendered exposition, shared by every response that sends it; freed by the last. */
 struct snapshot {
@@ -135,15 +190,14 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, 
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	resp = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
-					       MHD_RESPMEM_PERSISTENT);
+	resp = mhd.response_from_buffer(strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_PERSISTENT);
 	if (!resp)
 		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	mhd.add_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
+		mhd.add_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = mhd.queue_response(conn, status, resp);
+	mhd.destroy_response(resp);
 	return ret;
 }
 
@@ -157,15 +211,14 @@ static enum MHD_Result reply_metrics(struct httpd *h, struct MHD_Connection *con
 		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "backlogd did not render the metrics in time\n");
 	/* The text stays the snapshot's: the response only holds a reference. */
-	resp = MHD_create_response_from_buffer_with_free_callback_cls(s->len, s->text,
-								      snapshot_release, s);
+	resp = mhd.response_with_free(s->len, s->text, snapshot_release, s);
 	if (!resp) {
 		snapshot_release(s);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, METRICS_CONTENT_TYPE);
-	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
+	mhd.add_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, METRICS_CONTENT_TYPE);
+	ret = mhd.queue_response(conn, MHD_HTTP_OK, resp);
+	mhd.destroy_response(resp);
 	return ret;
 }
 
@@ -286,6 +339,8 @@ int httpd_start(struct httpd **out, const struct config_listen *where, char *err
 	int fd, e;
 
 	*out = NULL;
+	if (mhd_load(err, errlen) < 0)
+		return -ENOENT;
 	fd = open_listen(where);
 	if (fd < 0) {
 		explain_failure(where, -fd, err, errlen);
@@ -299,7 +354,7 @@ int httpd_start(struct httpd **out, const struct config_listen *where, char *err
 		return -e;
 	}
 	/* One polling thread: a request waits on nothing but the render, which never blocks on a client. */
-	h->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, on_request, h,
+	h->mhd = mhd.start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, on_request, h,
 				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_CONNECTIONS,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTPD_PER_IP,
@@ -339,6 +394,17 @@ void httpd_tick(struct httpd *h, uint64_t generation)
 {
 	pthread_mutex_lock(&h->lock);
 	h->tick = generation;
+	/*
+	 * A snapshot of an older tick is never sent again: let it go (the
+	 * responses still sending it hold their own references) rather than
+	 * keep the exposition's size (5.7 MB at 10,000 listeners) until the
+	 * next scrape. One tick late, so that a scrape woken by its render
+	 * just before this tick still finds it.
+	 */
+	if (h->snap && h->snap->generation + 1 < generation) {
+		snapshot_unref_locked(h->snap);
+		h->snap = NULL;
+	}
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -391,6 +457,6 @@ void httpd_stop(struct httpd *h)
 	pthread_cond_broadcast(&h->answered);
 	pthread_mutex_unlock(&h->lock);
 	/* MHD closes the listening socket it was given. */
-	MHD_stop_daemon(h->mhd);
+	mhd.stop_daemon(h->mhd);
 	httpd_free(h);
 }

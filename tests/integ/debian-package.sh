@@ -55,6 +55,9 @@ for f in /usr/sbin/backlogd /usr/bin/backlogctl \
 	grep -qx "$f" "$WORK/files" || fail "the .deb lacks $f"
 done
 dpkg-deb -e "$deb" "$WORK/control"
+# backlogd -m dlopen()s libmicrohttpd: shlibs cannot see it, the control file must say it.
+grep -q '^Recommends:.*libmicrohttpd12' "$WORK/control/control" ||
+	fail "the package does not recommend libmicrohttpd12 (backlogd -m loads it)"
 grep -qx /etc/backlogd/backlogd.conf "$WORK/control/conffiles" ||
 	fail "/etc/backlogd/backlogd.conf is not a conffile"
 grep -q "deb-systemd-helper enable 'backlogd.service'" "$WORK/control/postinst" ||
