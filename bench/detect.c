@@ -719,14 +719,17 @@ int main(int argc, char **argv)
 		printf("detect_ticks_med=%.0f\n", tk[found / 2]);
 		printf("detect_ticks_max=%.0f\n", tk[found - 1]);
 	}
+	/* Memory before any scrape: what the daemon keeps for its listeners and findings. */
+	printf("daemon_rss_kib=%ld\n", proc_status_kib(daemon_pid, "VmRSS"));
+	printf("daemon_hwm_kib=%ld\n", proc_status_kib(daemon_pid, "VmHWM"));
 	if (o.scrapes) {
 		measure_scrapes(&o, nfd, sock, SCRAPE_REFERENCE, "scrape_ref");
 		measure_scrapes(&o, nfd, sock, SCRAPE_CTL, "scrape_ctl");
 		if (o.metrics_addr)
 			measure_scrapes(&o, nfd, sock, SCRAPE_HTTP, "scrape_http");
+		/* Right after the last scrape: its snapshot and libmicrohttpd's libraries too. */
+		printf("scrape_rss_kib=%ld\n", proc_status_kib(daemon_pid, "VmRSS"));
 	}
-	printf("daemon_rss_kib=%ld\n", proc_status_kib(daemon_pid, "VmRSS"));
-	printf("daemon_hwm_kib=%ld\n", proc_status_kib(daemon_pid, "VmHWM"));
 	fflush(stdout);
 
 	stop_daemon();

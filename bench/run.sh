@@ -429,17 +429,18 @@ of an interval after a tick ends (a try that a tick overlapped is retried). The
 daemon's cost is its CPU (all threads) during the scrape less its CPU over an equal
 window right after; the client's is the scraping process's own (\`backlogctl\`; the
 HTTP GET is made in-process, so a scraper's own cost is not counted). The reference is
-\`ss -ltnm; nstat -az\` to /dev/null in the same namespace. Medians, in ms.
+\`ss -ltnm; nstat -az\` to /dev/null in the same namespace. Medians, in ms. RSS after: the
+daemon's right after its last scrape (the daemon table above is taken before any).
 
-| scenario | series | bytes | HTTP: daemon CPU | wall | backlogctl metrics: daemon CPU | client CPU | wall | ss + nstat CPU | HTTP daemon CPU / reference |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| scenario | series | bytes | HTTP: daemon CPU | wall | backlogctl metrics: daemon CPU | client CPU | wall | ss + nstat CPU | HTTP daemon CPU / reference | RSS after |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 EOF
 	for l in $LISTENER_SET; do for c in $CONN_SET; do
 		f="$WORK/sc-$l-$c/kv"
 		http=$(kv "$f" scrape_http_daemon_cpu_us_med) hwall=$(kv "$f" scrape_http_wall_ms_med)
 		# A build without backlogd -m has no HTTP scrape: not measured, not missing.
 		[ "$(kv "$f" scrape_http_n)" = MISSING ] && [ "$(kv "$f" scrape_ctl_n)" != MISSING ] && http=n/a hwall=n/a
-		echo "| $(label "$l" "$c") | $(num "$(kv "$f" scrape_ctl_series)") | $(num "$(kv "$f" scrape_ctl_bytes)") | $(ms "$http") | $hwall | $(ms "$(kv "$f" scrape_ctl_daemon_cpu_us_med)") | $(ms "$(kv "$f" scrape_ctl_client_cpu_us_med)") | $(kv "$f" scrape_ctl_wall_ms_med) | $(ms "$(kv "$f" scrape_ref_client_cpu_us_med)") | $(awk -v a="$http" -v b="$(kv "$f" scrape_ref_client_cpu_us_med)" 'BEGIN { if (a ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "n/a" }') |"
+		echo "| $(label "$l" "$c") | $(num "$(kv "$f" scrape_ctl_series)") | $(num "$(kv "$f" scrape_ctl_bytes)") | $(ms "$http") | $hwall | $(ms "$(kv "$f" scrape_ctl_daemon_cpu_us_med)") | $(ms "$(kv "$f" scrape_ctl_client_cpu_us_med)") | $(kv "$f" scrape_ctl_wall_ms_med) | $(ms "$(kv "$f" scrape_ref_client_cpu_us_med)") | $(awk -v a="$http" -v b="$(kv "$f" scrape_ref_client_cpu_us_med)" 'BEGIN { if (a ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "n/a" }') | $(mib "$(kv "$f" scrape_rss_kib)") MiB |"
 	done; done
 }
 
