@@ -162,12 +162,13 @@ static struct snapshot *snapshot_get(struct httpd *h)
 {
 	struct snapshot *s = NULL;
 	struct timespec deadline;
-	uint64_t seen, one = 1;
+	uint64_t seen, want, one = 1;
 	int r = 0;
 
 	deadline_after_ms(&deadline, HTTPD_RENDER_WAIT_MS);
 	pthread_mutex_lock(&h->lock);
-	if (!h->snap || h->snap->generation != h->tick) {
+	want = h->tick;
+	if (!h->snap || h->snap->generation != want) {
 		seen = h->answers;
 		/* One wake-up however many scrapes wait: the main thread answers them all at once. */
 		if (!h->asked && write(h->event_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
@@ -177,9 +178,15 @@ static struct snapshot *snapshot_get(struct httpd *h)
 		if (h->answers == seen)
 			goto out;
 	}
-	s = h->snap;
-	if (s)
+	/*
+	 * A render that failed leaves the older snapshot in place: that is not
+	 * this tick's, and the scrape gets 503 rather than stale numbers. One
+	 * of a later tick (a tick ended while this scrape woke) is newer still.
+	 */
+	if (h->snap && h->snap->generation >= want) {
+		s = h->snap;
 		s->refs++;
+	}
 out:
 	pthread_mutex_unlock(&h->lock);
 	return s;

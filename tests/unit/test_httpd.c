@@ -174,6 +174,27 @@ Test(httpd, a_main_loop_that_does_not_answer_gives_503, .timeout = 20)
 	httpd_stop(h);
 }
 
+/* The previous tick's snapshot is still held: a failed render must not send it as this tick's. */
+Test(httpd, a_failed_render_does_not_send_the_last_one)
+{
+	struct httpd *h = start();
+	struct scrape s;
+
+	httpd_tick(h, 1);
+	scrape_start(&s, httpd_port(h));
+	answer(h, 1, "m 1\n");
+	scrape_wait(&s);
+	cr_assert_eq(s.status, 200);
+	httpd_tick(h, 2);
+	scrape_start(&s, httpd_port(h));
+	cr_assert(asked_within(h, 3000));
+	cr_assert(httpd_render_wanted(h, 2));
+	httpd_publish(h, NULL, 0, 2);
+	scrape_wait(&s);
+	cr_assert_eq(s.status, 503, "got %d with body '%s'", s.status, s.body);
+	httpd_stop(h);
+}
+
 Test(httpd, a_failed_render_gives_503_at_once)
 {
 	struct httpd *h = start();
