@@ -48,6 +48,12 @@ enum config_namespaces {
 struct config {
 	unsigned tick_ms;         /* [daemon] interval, seconds (decimals allowed) */
 	unsigned fast_ms;         /* [daemon] fast_interval: hot listeners sampled this often; 0 off */
+	/*
+	 * [daemon] listener_refresh: on a quiet tick the listeners are dumped
+	 * at least this often (a moving counter or socket count dumps them at
+	 * once); 0 every tick.
+	 */
+	unsigned listener_refresh_ms;
 	unsigned quiet_secs;      /* [daemon] quiet_period, seconds */
 	char socket_path[CONFIG_SOCKET_MAX]; /* [daemon] socket */
 	unsigned client_timeout_ms; /* [daemon] client_timeout, seconds */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct procbuf;
+struct procfd;
 
 struct conntrack_stat {
 	bool present;            /* the nf_conntrack module is loaded (count readable) */
@@ -35,5 +36,8 @@ int conntrack_parse_stat(const char *text, size_t len, struct conntrack_stat *ou
  */
 int conntrack_read2_buf(const char *proc_root, const char *sys_root, struct conntrack_stat *out,
 			struct procbuf *pb);
+/* The same, with the count read through count_fd, kept open between reads (NULL: opened each time). */
+int conntrack_read_kept(const char *proc_root, const char *sys_root, struct conntrack_stat *out,
+			struct procbuf *pb, struct procfd *count_fd);
 
 #endif

@@ -42,12 +42,19 @@ struct monitor {
 	struct procmap *pm;       /* owners always from the real /proc */
 	struct links *links;      /* NULL when rtnetlink could not be opened */
 	struct procbuf pbuf;      /* the /proc readers' buffer, reused every tick */
+	/* The last good LISTEN dump: its listeners stand for the ticks that do not dump (dump_policy.h). */
 	struct listener_set dump;
+	const char *dump_reason;  /* why the latest tick dumped the listeners; NULL: it did not */
+	bool listeners_stale;     /* the next tick must dump: the last dump failed, or the configuration changed */
+	int64_t last_dump_mono_ms;  /* monotonic ms of the last good dump; 0 none */
+	int64_t listeners_at_ms;  /* wall clock ms of the last good dump; 0 none */
+	unsigned long dumps;      /* good LISTEN dumps since start */
 	struct counters counters;
 	struct limits limits;
-	struct sysctl_files sysctl_files;  /* kept open: read every tick */
+	struct sysctl_files sysctl_files;  /* kept open: read with every dump */
 	struct sockstat sockstat;
 	struct conntrack_stat conntrack;
+	struct procfd conntrack_count;  /* nf_conntrack_count, kept open like the sysctls (our namespace only) */
 	struct link_table link_table;
 	struct listener_set fast_set;  /* scratch for the fast samples */
 	struct fast_peaks fast;   /* what the fast samples saw since the last tick */

@@ -21,7 +21,12 @@
  * copies what it keeps, except deep, which it points at until the next tick.
  */
 struct tick_sample {
-	/* This tick's LISTEN dump, the listeners the configuration ignores already left out. */
+	/*
+	 * This tick's LISTEN dump, the listeners the configuration ignores
+	 * already left out. NULL: not dumped in this tick, because nothing a
+	 * listener shows has moved (dump_policy.h): track carries each
+	 * listener of the last dump forward as it was, with no drop.
+	 */
 	const struct listener_set *listeners;
 	/*
 	 * owners[i] holds listeners->items[i] (NULL: not found). The whole

@@ -28,6 +28,8 @@ void limits_unknown(struct limits *lim);
 
 /* Read one integer sysctl file. Return: its value, or SYSCTL_UNKNOWN. */
 int64_t sysctl_read_int(const char *proc_root, const char *relpath);
+/* The same through pf, which keeps the file open from one read to the next (procfd_read_fixed). */
+int64_t sysctl_read_int_kept(struct procfd *pf, const char *proc_root, const char *relpath);
 
 /* The most values sysctl_read_ints takes from one file. */
 #define SYSCTL_INTS_MAX 8

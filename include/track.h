@@ -43,6 +43,8 @@ struct tracked {
 	uint32_t peak_queue;      /* highest queue seen */
 	unsigned ticks_full;      /* consecutive ticks with the queue full (acceptq_full), no drain seen between */
 	unsigned ticks_seen;
+	/* ticks_seen at the newest history point whose queue was above half its backlog; 0 none (hot, in O(1)). */
+	unsigned above_half_seen;
 	/*
 	 * Stalls: how long the queue has been seen full at every sample, tick
 	 * or fast, with none seeing it drain. An application that accepts

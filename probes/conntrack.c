@@ -153,6 +153,12 @@ int conntrack_parse_stat(const char *text, size_t len, struct conntrack_stat *ou
 int conntrack_read2_buf(const char *proc_root, const char *sys_root, struct conntrack_stat *out,
 			struct procbuf *pb)
 {
+	return conntrack_read_kept(proc_root, sys_root, out, pb, NULL);
+}
+
+int conntrack_read_kept(const char *proc_root, const char *sys_root, struct conntrack_stat *out,
+			struct procbuf *pb, struct procfd *count_fd)
+{
 	int err;
 
 	out->present = false;
@@ -161,7 +167,8 @@ int conntrack_read2_buf(const char *proc_root, const char *sys_root, struct conn
 	out->drop = out->early_drop = out->insert_failed = 0;
 	out->malformed = 0;
 
-	out->count = sysctl_read_int(sys_root, "sys/net/netfilter/nf_conntrack_count");
+	out->count = count_fd ? sysctl_read_int_kept(count_fd, sys_root, "sys/net/netfilter/nf_conntrack_count")
+			      : sysctl_read_int(sys_root, "sys/net/netfilter/nf_conntrack_count");
 	if (out->count < 0)
 		out->count = -1;
 	out->present = out->count >= 0;

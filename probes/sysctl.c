@@ -61,6 +61,11 @@ int64_t sysctl_read_int(const char *proc_root, const char *relpath)
 	return read_int(NULL, proc_root, relpath);
 }
 
+int64_t sysctl_read_int_kept(struct procfd *pf, const char *proc_root, const char *relpath)
+{
+	return read_int(pf, proc_root, relpath);
+}
+
 static int read_ints(struct procfd *pf, const char *proc_root, const char *relpath, int64_t *vals,
 		     size_t n)
 {

@@ -76,6 +76,8 @@ int oneshot_diagnose(double interval_s, json_t **doc)
 	*doc = NULL;
 	config_defaults(&cfg);
 	cfg.tick_ms = (unsigned)(interval_s * 1000.0 + 0.5);
+	/* Two ticks, one answer: each reads the listeners, whatever moved. */
+	cfg.listener_refresh_ms = 0;
 	rc = monitor_init(&m, &cfg, "/proc");
 	if (rc < 0) {
 		fprintf(stderr, PROG ": cannot sample the kernel's listeners: %s\n", strerror(-rc));

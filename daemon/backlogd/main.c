@@ -61,6 +61,7 @@ struct daemon_state {
 	bool fast_armed;
 	int signal_fd;
 	bool ready_sent;
+	char status_sent[128];     /* the latest STATUS= told to systemd */
 	uint64_t watchdog_usec;     /* WatchdogSec= from systemd, 0 when off */
 	uint64_t watchdog_last_us;  /* CLOCK_MONOTONIC of the last WATCHDOG=1 */
 	uint64_t state_generation;  /* bumped whenever what the control socket shows changes */
@@ -374,6 +375,23 @@ static void fleet_counts(const struct fleet *fl, size_t *listeners, size_t *acti
 	}
 }
 
+/*
+ * The unit's status line, told to systemd only when it changes: each
+ * message is a socket, a send and a close, which a quiet tick need not pay.
+ */
+static void notify_status(struct daemon_state *st, size_t listeners, size_t active, bool failed)
+{
+	char line[sizeof(st->status_sent)];
+
+	snprintf(line, sizeof(line), "STATUS=%zu listeners in %zu namespace%s, %zu active findings%s",
+		 listeners, st->fleet.count, st->fleet.count == 1 ? "" : "s", active,
+		 failed ? ", last tick failed" : "");
+	if (strcmp(line, st->status_sent) == 0)
+		return;
+	sd_notify(0, line);
+	memcpy(st->status_sent, line, sizeof(line));
+}
+
 /* Replies shared by control clients are good only until what they show changes. */
 static void state_changed(struct daemon_state *st)
 {
@@ -412,9 +430,7 @@ static void do_tick(struct daemon_state *st)
 			 listeners, st->fleet.count, st->fleet.count == 1 ? "" : "s", m->cfg.socket_path);
 	}
 	arm_fast(st, fleet_hot(&st->fleet) > 0);
-	sd_notifyf(0, "STATUS=%zu listeners in %zu namespace%s, %zu active findings%s", listeners,
-		   st->fleet.count, st->fleet.count == 1 ? "" : "s", active,
-		   r < 0 ? ", last tick failed" : "");
+	notify_status(st, listeners, active, r < 0);
 }
 
 /*

@@ -59,9 +59,18 @@ static bool hist_ring(struct tracked *tr)
 	return true;
 }
 
+/* The point tr's history gains (or its newest one, raised by a fast sample) is above half its backlog. */
+static void note_above_half(struct tracked *tr, const struct tick_point *p)
+{
+	if ((uint64_t)p->queue * 2 > p->backlog)
+		tr->above_half_seen = tr->ticks_seen;
+}
+
 static void hist_push(struct tracked *tr, uint32_t drops_delta)
 {
 	struct tick_point p = { tr->l.queue, tr->l.backlog, drops_delta };
+
+	note_above_half(tr, &p);
 
 	if (!tr->hist && (tr->hist_len == 0 || tick_point_same(&p, &tr->hist_same))) {
 		tr->hist_same = p;
@@ -404,14 +413,65 @@ static void counters_take(struct track *t, const struct counters *host)
 	t->have_prev = t->ticks >= 1;
 }
 
+/* Every tick's end of the first half, dump or not: counters, limits, and the tick's own time. */
+static void tick_advance(struct track *t, const struct counters *host, const struct limits *limits,
+			 int64_t now_ms)
+{
+	counters_take(t, host);
+	if (limits)
+		t->limits = *limits;
+	else
+		limits_unknown(&t->limits);
+	/* A new tick: the previous tick's kernel log events and deep sample are not this one's. */
+	t->n_kmsg = 0;
+	t->deep = NULL;
+	t->fast_full = 0;
+	t->prev_ms = t->ticks ? t->now_ms : 0;
+	t->now_ms = now_ms;
+	t->ticks++;
+}
+
+/*
+ * A tick without a dump: nothing a listener would show has moved (the
+ * monitor's dump_policy), so each stands as last dumped for one more tick,
+ * with no drop: its history gains the same point, its owner stays and is
+ * not read. The sort keys stay the last dump's, for the next one.
+ */
+static int take_carried(struct track *t, const struct counters *host, const struct limits *limits,
+			int64_t now_ms)
+{
+	void *np;
+	size_t i;
+
+	if (array_reserve(t->host_prev.items, &t->host_prev.cap, host ? host->count : 0,
+			  sizeof(*t->host_prev.items), &np) < 0)
+		return -ENOMEM;
+	t->host_prev.items = np;
+	if (t->n_gaps)
+		track_gaps_carry(t, host);
+	for (i = 0; i < t->count; i++) {
+		struct tracked *tr = &t->items[i];
+
+		tracked_advance(tr, &tr->l, now_ms);
+		tr->owner_state = 0;
+	}
+	t->new_count = 0;
+	t->gone_count = 0;
+	tick_advance(t, host, limits, now_ms);
+	return 0;
+}
+
 /* The first half of a tick: listeners, owners, gaps, counters and limits. */
 static int take_listeners(struct track *t, const struct listener_set *now,
 			  const struct counters *host, const struct limits *limits,
 			  const struct owner_in *oi, int64_t now_ms)
 {
-	size_t n = now ? now->count : 0, u, k, w, gone, na;
+	size_t n, u, k, w, gone, na;
 	void *np;
 
+	if (!now)
+		return take_carried(t, host, limits, now_ms);
+	n = now->count;
 	if (keys_sort(t, now, &u) < 0)
 		return -ENOMEM;
 	t->keys_intact = 0;
@@ -438,18 +498,7 @@ static int take_listeners(struct track *t, const struct listener_set *now,
 	t->gone_count = gone;
 	/* No new key was gathered over the sorted ones, none was a repeat: next time they may serve again. */
 	t->keys_intact = k == 0 && u == n ? n : 0;
-	counters_take(t, host);
-	if (limits)
-		t->limits = *limits;
-	else
-		limits_unknown(&t->limits);
-	/* A new tick: the previous tick's kernel log events and deep sample are not this one's. */
-	t->n_kmsg = 0;
-	t->deep = NULL;
-	t->fast_full = 0;
-	t->prev_ms = t->ticks ? t->now_ms : 0;
-	t->now_ms = now_ms;
-	t->ticks++;
+	tick_advance(t, host, limits, now_ms);
 	return 0;
 }
 
@@ -530,6 +579,7 @@ static void fold_fast(struct track *t, const struct fast_peaks *fp)
 				tr->ticks_full = 1;
 		}
 		p->queue = f->queue;
+		note_above_half(tr, p);
 		if (f->queue > tr->peak_queue)
 			tr->peak_queue = f->queue;
 	}

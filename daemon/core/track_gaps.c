@@ -423,6 +423,29 @@ static void gap_vanished(struct track *t, const struct tracked *tr, size_t na, i
 	gap_stamp_death(t, g);
 }
 
+/* This tick's Tcp.OutRsts; -1 when not read. */
+static int64_t rsts_now(const struct counters *host)
+{
+	int64_t v;
+
+	return host && counters_get(host, "Tcp.OutRsts", &v) ? v : -1;
+}
+
+void track_gaps_carry(struct track *t, const struct counters *host)
+{
+	int64_t rst_cur = rsts_now(host);
+	size_t i;
+
+	for (i = 0; i < t->n_gaps; i++) {
+		struct listener_gap *g = &t->gaps[i];
+
+		if (g->returned_ms != 0)
+			continue;
+		g->missing_ticks++;
+		g->out_rsts = rst_delta(g->out_rsts_base, rst_cur);
+	}
+}
+
 void track_gaps_update(struct track *t, size_t u, size_t na, const struct counters *host,
 		       int64_t now_ms)
 {
@@ -434,8 +457,7 @@ void track_gaps_update(struct track *t, size_t u, size_t na, const struct counte
 	/* host_cur still holds the previous tick's counters here. */
 	if (t->ticks > 0 && counters_get(&t->host_cur, "Tcp.OutRsts", &v))
 		rst_prev = v;
-	if (host && counters_get(host, "Tcp.OutRsts", &v))
-		rst_cur = v;
+	rst_cur = rsts_now(host);
 
 	/* Open gaps: back now (the first socket found there stands for a new group), or one tick longer. */
 	for (i = 0; i < t->n_gaps; i++) {

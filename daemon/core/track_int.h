@@ -38,6 +38,13 @@ void track_gaps_update(struct track *t, size_t u, size_t na, const struct counte
 		       int64_t now_ms);
 
 /*
+ * A tick without a dump: the open gaps are one tick longer and count the
+ * RSTs sent so far (host: this tick's counters, NULL not read). Runs
+ * before host_cur moves.
+ */
+void track_gaps_carry(struct track *t, const struct counters *host);
+
+/*
  * Keep the process deaths among ev[0..n) (this tick's kernel log events)
  * for TRACK_DEATH_KEEP_MS, and stamp each on the gap its process left.
  * Runs after track_gaps_update, at t->now_ms.

@@ -68,6 +68,8 @@ static const struct config_key config_keys[] = {
 	{ SECONDS("daemon", "interval", tick_ms, 100, 3600 * 1000), .dflt = "1" },
 	{ SECONDS("daemon", "fast_interval", fast_ms, 10, 60 * 1000), .zero_is_off = true,
 	  .note = ", or 0 (off)", .dflt = "0.1" },
+	{ SECONDS("daemon", "listener_refresh", listener_refresh_ms, 100, 3600 * 1000),
+	  .zero_is_off = true, .note = ", or 0 (every tick)", .dflt = "30" },
 	{ NUMBER("daemon", "quiet_period", quiet_secs, 0, 86400, "seconds"), .dflt = "60" },
 	{ SECONDS("daemon", "client_timeout", client_timeout_ms, 100, 600 * 1000), .dflt = "5" },
 	{ SETTER("daemon", "namespaces", set_namespaces), .dflt = "auto" },

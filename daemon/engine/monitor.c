@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "deep_policy.h"
 #include "diagnose.h"
+#include "dump_policy.h"
 #include "monitor.h"
 #include "ownertab.h"
 #include "procinfo.h"
@@ -29,6 +30,12 @@
  * (a readlink under /proc costs as much as a hundred listeners' dump).
  */
 #define MONITOR_PRUNE_CHECKS 8
+/*
+ * Ticks between looks for the conntrack module while it is not loaded: a
+ * table just created is empty, and "table full" is logged by the kernel
+ * too (a kernel log line dumps and diagnoses at once).
+ */
+#define MONITOR_CONNTRACK_LOOK_TICKS 10
 /* Owners always come from the real /proc, whatever proc_root says. */
 #define MONITOR_PID_ROOT "/proc"
 
@@ -56,6 +63,7 @@ int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *pro
 	deep_sample_init(&m->deep);
 	limits_unknown(&m->limits);
 	sysctl_files_init(&m->sysctl_files);
+	procfd_init(&m->conntrack_count);
 	m->started = (int64_t)time(NULL);
 
 	/* The /proc/net files read every tick stay open: their path walk is most of their cost. */
@@ -86,6 +94,7 @@ out_fail:
 void monitor_done(struct monitor *m)
 {
 	sysctl_files_close(&m->sysctl_files);
+	procfd_close(&m->conntrack_count);
 	if (m->links)
 		links_close(m->links);
 	procmap_free(m->pm);
@@ -107,6 +116,8 @@ void monitor_done(struct monitor *m)
 void monitor_set_config(struct monitor *m, const struct config *cfg)
 {
 	m->cfg = *cfg;
+	/* The listeners to ignore may have changed: the next tick dumps them again. */
+	m->listeners_stale = true;
 }
 
 void monitor_add_kmsg(struct monitor *m, const struct kmsg_event *ev, size_t n)
@@ -129,19 +140,8 @@ void monitor_add_kmsg(struct monitor *m, const struct kmsg_event *ev, size_t n)
  */
 static bool listener_hot(const struct tracked *tr)
 {
-	unsigned k;
-
-	if (tr->l.backlog == 0)
-		return false;
-	for (k = 0; k < MONITOR_HOT_TICKS; k++) {
-		const struct tick_point *p = tracked_hist(tr, k);
-
-		if (!p)
-			break;
-		if ((uint64_t)p->queue * 2 > p->backlog)
-			return true;
-	}
-	return false;
+	return tr->l.backlog != 0 && tr->above_half_seen != 0 &&
+	       tr->ticks_seen - tr->above_half_seen < MONITOR_HOT_TICKS;
 }
 
 bool monitor_listener_hot(const struct tracked *tr)
@@ -239,38 +239,80 @@ static void host_wide_limits(struct monitor *m)
 		memcpy(m->limits.tcp_mem, h->tcp_mem, sizeof(m->limits.tcp_mem));
 }
 
-/*
- * The cheap probes of a tick into the monitor's buffers, and the sample
- * pointing at them. Return: 0 or the dump's -errno.
- */
-static int read_cheap(struct monitor *m, struct tick_sample *s)
+/* The sysctls in force, read through descriptors kept open in our own namespace. */
+static void read_limits(struct monitor *m)
 {
-	/* Repeats are dropped by track, which sorts by cookie anyway. */
-	int r = sockdiag_dump_listeners_raw(m->sd, &m->dump);
-	int e_netstat, e_snmp;
+	sysctl_read_limits_kept(&m->sysctl_files, m->sys_root, &m->limits);
+	if (!m->keep_files)
+		sysctl_files_close(&m->sysctl_files);
+	host_wide_limits(m);
+}
 
+/*
+ * The listeners, when dump_policy asks (m->dump_reason); s->listeners is
+ * then the dump, else NULL and the last dump's stand. The sysctls are read
+ * with them: they are what a drop's remedy weighs, and on a quiet host
+ * the refresh reads them often enough. Return: 0 or the dump's -errno.
+ */
+static int read_listeners(struct monitor *m, struct tick_sample *s)
+{
+	struct dump_policy_in in = {
+		.track = &m->track,
+		.sample = s,
+		.hot = monitor_hot(m),
+		.stale = m->listeners_stale,
+		.refresh_ms = m->cfg.listener_refresh_ms,
+		.mono_ms = clock_mono_ms(),
+		.last_dump_ms = m->last_dump_mono_ms,
+	};
+	int r;
+
+	m->dump_reason = dump_policy_reason(&in);
+	if (!m->dump_reason)
+		return 0;
+	read_limits(m);
+	/* Repeats are dropped by track, which sorts by cookie anyway. */
+	r = sockdiag_dump_listeners_raw(m->sd, &m->dump);
 	if (r < 0) {
+		/* Part of a dump may be in m->dump: it is no tick's, and the next tick dumps again. */
+		m->listeners_stale = true;
 		snprintf(m->last_error_detail, sizeof(m->last_error_detail), "%s", sockdiag_ext_ack(m->sd));
 		return r;
 	}
 	filter_ignored(m);
+	m->listeners_stale = false;
+	m->last_dump_mono_ms = in.mono_ms;
+	m->listeners_at_ms = clock_wall_ms();
+	m->dumps++;
+	s->listeners = &m->dump;
+	return 0;
+}
+
+/*
+ * The cheap probes of a tick into the monitor's buffers, and the sample
+ * pointing at them: the counters and socket counts first, for they say
+ * whether the listeners need dumping at all (read_listeners).
+ * Return: 0 or the dump's -errno.
+ */
+static int read_cheap(struct monitor *m, struct tick_sample *s)
+{
+	int e_netstat, e_snmp;
+
 	/* Counters that cannot be read leave host deltas unknown; listeners still count. */
 	if (netstat_read_each(m->proc_root, &m->counters, &m->pbuf, &e_netstat, &e_snmp) < 0)
 		counters_clear(&m->counters);
 	sources_note(&m->sources, m->proc_root, SOURCE_NETSTAT, e_netstat);
 	sources_note(&m->sources, m->proc_root, SOURCE_SNMP, e_snmp);
-	sysctl_read_limits_kept(&m->sysctl_files, m->sys_root, &m->limits);
-	if (!m->keep_files)
-		sysctl_files_close(&m->sysctl_files);
-	host_wide_limits(m);
 	sources_note(&m->sources, m->proc_root, SOURCE_SOCKSTAT,
 		     sockstat_read_buf(m->proc_root, &m->sockstat, &m->pbuf));
-	conntrack_read2_buf(m->proc_root, m->sys_root, &m->conntrack, &m->pbuf);
+	/* Without the module there is no table to fill: looked for again now and then, not every tick. */
+	if (m->conntrack.present || m->track.ticks % MONITOR_CONNTRACK_LOOK_TICKS == 0)
+		conntrack_read_kept(m->proc_root, m->sys_root, &m->conntrack, &m->pbuf,
+				    m->keep_files ? &m->conntrack_count : NULL);
 	if (!m->links || links_read(m->links, &m->link_table) < 0)
 		m->link_table.count = 0;
 
 	memset(s, 0, sizeof(*s));
-	s->listeners = &m->dump;
 	s->counters = &m->counters;
 	s->limits = &m->limits;
 	s->sockstat = &m->sockstat;
@@ -281,7 +323,9 @@ static int read_cheap(struct monitor *m, struct tick_sample *s)
 	s->exits = m->exits;
 	s->n_exits = m->n_exits;
 	s->fast = &m->fast;
-	return 0;
+	/* The host's limits may have come (or changed) since the sysctls were read. */
+	host_wide_limits(m);
+	return read_listeners(m, s);
 }
 
 /* The deep tier, when deep_policy asks for it; s->deep is set when it ran. */
@@ -464,8 +508,16 @@ static int read_owners(struct monitor *m, struct tick_sample *s)
 	 * walk of every process: named only when tcp-memory lists them.
 	 */
 	bool holders = s->deep && deep_policy_memory_short(&m->track, s);
-	bool same = track_same_listeners(&m->track, &m->dump);
+	bool same;
 	int r = 0;
+
+	/* No dump: the listeners keep their owners; only the deep tier's holders may want names. */
+	if (!s->listeners) {
+		if (holders && ask_procmap(m, true) == 0)
+			holders_name(m);
+		return 0;
+	}
+	same = track_same_listeners(&m->track, &m->dump);
 
 	/* Workers exit: every holder process asked once, and a slice of sockets one by one. */
 	procmap_prune_exited(m->pm, MONITOR_PRUNE_CHECKS);

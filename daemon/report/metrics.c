@@ -363,6 +363,7 @@ static void per_ns(const struct mview *v, const char *name, const char *type, co
 }
 
 static unsigned long mon_deep_runs(const struct monitor *m) { return m->deep_runs; }
+static unsigned long mon_dumps(const struct monitor *m) { return m->dumps; }
 static unsigned long mon_failed_ticks(const struct monitor *m) { return m->failed_ticks; }
 static unsigned long mon_failing(const struct monitor *m) { return m->last_error != 0; }
 static unsigned long mon_ticks(const struct monitor *m) { return (unsigned long)m->track.ticks; }
@@ -405,6 +406,8 @@ static void self_metrics(const struct mview *v)
 	per_ns(v, "backlogd_tick_failing", "gauge", "1 when the namespace's latest tick failed.", mon_failing);
 	per_ns(v, "backlogd_deep_runs_total", "counter",
 	       "Runs of the deep tier (every socket read) in the namespace.", mon_deep_runs);
+	per_ns(v, "backlogd_listener_dumps_total", "counter",
+	       "LISTEN dumps in the namespace (a quiet tick dumps none).", mon_dumps);
 	tick_errors(v);
 }
 

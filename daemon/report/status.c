@@ -81,6 +81,9 @@ json_t *report_daemon(const struct monitor *m, int64_t now)
 	rc |= put(o, "kernel_log", json_boolean(m->kmsg_following));
 	rc |= put(o, "proc_events", json_boolean(m->proc_events));
 	rc |= put(o, "rtnetlink", json_boolean(m->links != NULL));
+	rc |= put(o, "listener_dumps", json_integer((json_int_t)m->dumps));
+	rc |= put(o, "listener_dump_reason", m->dump_reason ? json_string(m->dump_reason) : json_null());
+	rc |= put(o, "listeners_at", m->listeners_at_ms ? jint(m->listeners_at_ms / 1000) : json_null());
 	rc |= put(o, "deep_runs", json_integer((json_int_t)m->deep_runs));
 	rc |= put(o, "deep_reason", m->deep_ran && m->deep_reason ? json_string(m->deep_reason) : json_null());
 	rc |= put(o, "unreadable", unreadable_sources(&m->sources));

@@ -597,7 +597,7 @@ Test(alloc, links_read_steady)
  * procbuf of its own, and asks procmap nothing while the sockets stay the
  * same (the deep tier's holders only while TCP memory is short).
  */
-Test(alloc, steady_monitor_tick)
+static void steady_monitor_ticks(unsigned listener_refresh_ms)
 {
 	static struct monitor m;
 	struct config cfg;
@@ -608,6 +608,7 @@ Test(alloc, steady_monitor_tick)
 
 	config_defaults(&cfg);
 	cfg.deep_every_ticks = DEEP_EVERY;
+	cfg.listener_refresh_ms = listener_refresh_ms;
 	cr_assert_eq(monitor_init(&m, &cfg, "/proc"), 0);
 	for (int i = 0; i < WARMUP_TICKS; i++, now_ms += 1000)
 		cr_assert_eq(monitor_tick(&m, now_ms, NULL, NULL), 0);
@@ -626,4 +627,16 @@ Test(alloc, steady_monitor_tick)
 	cr_assert_gt(m.deep_runs, 0);
 	cr_assert_eq(m.firing.count, 0, "nothing is wrong here");
 	monitor_done(&m);
+}
+
+/* Every tick dumps the listeners ([daemon] listener_refresh = 0). */
+Test(alloc, steady_monitor_tick)
+{
+	steady_monitor_ticks(0);
+}
+
+/* The default: ticks that dump and ticks that carry the listeners (as the host's sockets come and go). */
+Test(alloc, steady_monitor_tick_quiet)
+{
+	steady_monitor_ticks(30000);
 }
