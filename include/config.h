@@ -61,7 +61,7 @@ struct config {
 	enum config_namespaces namespaces;  /* [daemon] namespaces = auto|yes|no */
 	unsigned namespace_scan_ticks;      /* [daemon] namespace_scan: rescan every N ticks */
 	unsigned max_namespaces;      /* [daemon] max_namespaces: watched at most, the host's included */
-	unsigned deep_every_ticks;    /* [deep] every_ticks: 0 = only when a signal asks */
+	unsigned deep_every_ticks;    /* [deep] every_ticks: 0 (default) = only when a signal asks */
 	uint16_t ignore_ports[CONFIG_MAX_IGNORE];  /* [ignore] ports = 22 53 */
 	size_t n_ignore_ports;
 	struct addr_match ignore_addrs[CONFIG_MAX_IGNORE];  /* [ignore] addresses = 127.0.0.53 ::1 */

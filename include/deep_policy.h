@@ -14,13 +14,23 @@ struct deep_book {
 	bool dest_warm;           /* that run found a destination half-way to ephemeral-ports */
 	int64_t last_ms;          /* monotonic ms when the last run, good or not, ended */
 	int64_t cost_ms;          /* how long it took */
+	/*
+	 * The port bound (deep_policy.c, ports_bound_open): as of the last good
+	 * run that could give one, the most sockets any destination held on
+	 * local ports of the range [ports_lo, ports_hi], and Tcp.ActiveOpens
+	 * then. ports_bounded is false before such a run: no bound.
+	 */
+	bool ports_bounded;
+	int64_t ports_peak;
+	int64_t ports_opens;
+	int64_t ports_lo, ports_hi;
 };
 
 /* What the decision weighs. */
 struct deep_policy_in {
 	const struct track *track;          /* as the previous tick left it */
 	const struct tick_sample *sample;   /* this tick's cheap probes: counters, sockstat, limits, kmsg */
-	unsigned every_ticks;               /* run at least this often; 0: only when a signal asks */
+	unsigned every_ticks;               /* run at least this often, signal or not; 0: only when a signal asks */
 	unsigned ephemeral_pct;             /* the ephemeral-ports threshold, % of the port range (0: diagnose's default) */
 	int64_t mono_ms;                    /* now, monotonic */
 	/*
@@ -33,8 +43,10 @@ struct deep_policy_in {
 
 /*
  * The deep tier walks every connection on the host: run it only when a
- * cheap signal points at what it measures, or every N ticks, within a
- * budget of time that grows with what the last run cost.
+ * cheap signal points at what it measures (for sockets near the port
+ * range, only while the last run's count and the active opens since leave
+ * a destination able to be half-way), or every every_ticks ticks when set,
+ * within a budget of time that grows with what the last run cost.
  * Return: why it should run now (a constant string, for status), or NULL.
  */
 const char *deep_policy_reason(const struct deep_policy_in *in, const struct deep_book *b);

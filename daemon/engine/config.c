@@ -87,7 +87,7 @@ static const struct config_key config_keys[] = {
 	{ NUMBER("diagnose", "conntrack_pct", thr.conntrack_pct, 1, 100, "a percentage") },
 	{ NUMBER("diagnose", "reuseport_room_pct", thr.reuseport_room_pct, 1, 100, "a percentage") },
 	{ NUMBER("deep", "every_ticks", deep_every_ticks, 0, 1000000, "a whole number of ticks"),
-	  .note = " (0 = only when asked)", .dflt = "30" },
+	  .note = " (0 = only when asked)", .dflt = "0" },
 	{ SETTER("ignore", "ports", add_ports) },
 	{ SETTER("ignore", "addresses", add_addresses) },
 	{ SETTER("metrics", "textfile", set_textfile) },

@@ -159,7 +159,7 @@ static int step_destination(json_t *steps, const struct track *t, const char *ke
 
 	if (!ds)
 		return step(steps, "destination", "no per-destination tally this tick: the deep tier runs only "
-			    "when a cheap signal asks for it, or every few ticks");
+			    "when a cheap signal asks for it, or every [deep] every_ticks ticks when set");
 	n = ds->n_dests < DEEP_TOP_DESTS ? ds->n_dests : DEEP_TOP_DESTS;
 	for (size_t i = 0; i < n; i++) {
 		const struct dest_count *d = &ds->dests[i];

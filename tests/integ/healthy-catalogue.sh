@@ -9,7 +9,7 @@ enter_ns "-n"
 setup_work
 
 # The deep tier on every tick: its rules (SYN_RECV, destinations, memory
-# holders) see all of the load, not one tick in 30.
+# holders) see all of the load, not only ticks a signal asks for (none here).
 printf '[deep]\nevery_ticks = 1\n' >"$WORK/backlogd.conf"
 # The real /dev/kmsg is shared with every namespace on the host: a test
 # running beside this one may log "Possible SYN flooding" for a port that is

@@ -47,7 +47,8 @@ Test(config, defaults_serve)
 	cr_assert_gt(cfg.thr.slow_accept_ticks, 0);
 	cr_assert_gt(cfg.thr.full_window_ticks, 0);
 	cr_assert_eq(cfg.n_ignore_ports, 0);
-	cr_assert_eq(cfg.deep_every_ticks, 30);
+	/* Off: the deep tier runs when a cheap signal asks (deep_policy.c says why that misses nothing). */
+	cr_assert_eq(cfg.deep_every_ticks, 0);
 	cr_assert_eq(cfg.namespaces, CONFIG_NS_AUTO);
 	cr_assert_eq(cfg.fast_ms, 100);
 	cr_assert_eq(cfg.thr.gap_memory_secs, 300);
@@ -65,7 +66,7 @@ Test(config, every_key)
 		   "[diagnose]\nslow_accept_ticks = 9\nfull_window_ticks = 4\ngap_memory = 120\n"
 		   "ephemeral_pct = 70\norphans_pct = 75\nconntrack_pct = 85\nreuseport_room_pct = 40\n"
 		   "link_dropped_min = 50\n"
-		   "[deep]\nevery_ticks = 0\n"
+		   "[deep]\nevery_ticks = 30\n"
 		   "[ignore]\nports = 22, 53 8080\naddresses = 127.0.0.53 ::1\nports = 9\n");
 	config_defaults(&cfg);
 	cr_assert_eq(config_load(conf_path, &cfg, err, sizeof(err)), 0, "%s", err);
@@ -84,7 +85,7 @@ Test(config, every_key)
 	cr_assert_eq(cfg.thr.conntrack_pct, 85);
 	cr_assert_eq(cfg.thr.reuseport_room_pct, 40);
 	cr_assert_eq(cfg.thr.link_dropped_min, 50);
-	cr_assert_eq(cfg.deep_every_ticks, 0);
+	cr_assert_eq(cfg.deep_every_ticks, 30);
 	cr_assert_eq(cfg.n_ignore_ports, 4);
 	cr_assert_eq(cfg.ignore_ports[2], 8080);
 	cr_assert_eq(cfg.ignore_ports[3], 9);
