@@ -40,7 +40,10 @@ inner() {
 	# default port range): what a fresh host gives backlogd. Nothing is raised.
 	export NSTAT_HISTORY="$work/nstat.history"   # nstat keeps its history here, not in /tmp
 	rm -f "$work/ready"
+	# --gap-listeners: one listener per gap trial, held by the scenario itself, that it
+	# restarts in place on SIGUSR2 (bench/detect --gap-trials sends it).
 	"$B/scenario" --listeners "$listeners" --conns "$conns" --overflow 3 --overflow-hz 5 --overflow-paused \
+		--gap-listeners "$GAP_TRIALS" --gap-ms "$LISTENER_GAP_MS" --gap-marker "$work/gap.marker" \
 		--lifetime "$SCENARIO_LIFETIME" --ready "$work/ready" >"$work/scenario.log" 2>&1 &
 	sp=$!
 	# Bounded: 200,000 connections take seconds here, not minutes.
@@ -54,10 +57,13 @@ inner() {
 	echo "established_sockets=$(ss -Htn state established | wc -l)"
 	echo "scenario_procs=$(( $(pgrep -c -P "$sp") + 1 ))"
 
-	# 0. A quiet host: the overflow waits; the whole daemon's CPU per second, nobody asking it.
+	# 0. A quiet host: the overflow waits; the whole daemon's CPU per second, nobody asking it;
+	# then listeners restarted with a gap, on the same quiet host.
 	mkdir -p "$work/quiet"
 	"$B/detect" --backlogd "$BENCH_BUILD/backlogd" --backlogctl "$BENCH_BUILD/backlogctl" \
-		--work "$work/quiet" --quiet "$QUIET_S" >"$work/quiet.out" 2>"$work/quiet.err" ||
+		--work "$work/quiet" --quiet "$QUIET_S" \
+		--gap-trials "$GAP_TRIALS" --gap-pid "$sp" --gap-marker "$work/gap.marker" \
+		>"$work/quiet.out" 2>"$work/quiet.err" ||
 		{ cat "$work/quiet.err" >&2; kill "$sp"; die "detect --quiet failed"; }
 	cat "$work/quiet.out"
 	kill -USR1 "$sp"
@@ -157,7 +163,7 @@ build() {
 	if [ "$DO_BUILD" = 1 ]; then
 		make -C "$BUILD" -s -j"$(nproc)" bench >/dev/null || die "make bench failed in $BUILD"
 	fi
-	for p in bench/tickbench bench/scenario bench/detect backlogd backlogctl; do
+	for p in bench/tickbench bench/scenario bench/detect bench/churn backlogd backlogctl; do
 		[ -x "$BUILD/$p" ] || die "$BUILD/$p is not built (make bench)"
 	done
 }
@@ -391,7 +397,9 @@ EOF
 	done
 
 	quiet
+	gaps
 	scrapes
+	churn
 	targets
 	adaptive
 }
@@ -418,6 +426,45 @@ EOF
 		d=$(kv "$f" quiet_cpu_us_per_s) r=$(kv "$f" quiet_ref_cpu_us_med)
 		echo "| $(label "$l" "$c") | $(kv "$f" quiet_ticks) | $(ms "$d") | $(ms "$r") | $(awk -v a="$d" -v b="$r" 'BEGIN { if (a ~ /^[0-9.]+$/ && b > 0) printf "1/%.1f", b / (a > 0 ? a : 1); else print "n/a" }') | $(mib "$(kv "$f" quiet_daemon_rss_kib)") MiB |"
 	done; done
+}
+
+# Listeners restarted with a gap on the quiet host, per scenario (bench/detect --gap-trials).
+gaps() {
+	local l c f
+	cat <<EOF
+
+## Gap detection
+
+On the same quiet host, right after its CPU was measured (so the daemon has had
+$QUIET_S s without anything moving), the scenario closes one of its own listeners
+on 127.0.0.1, leaves the address:port without one for $LISTENER_GAP_MS ms and listens
+there again with a new socket, in the same process, as a service restarting in place
+does; $GAP_TRIALS time(s) per scenario, each a different listener, the i-th of n at
+(i + 0.5)/n of an interval after a tick. The scenario notes when the socket closed and
+when the new one listened (CLOCK_MONOTONIC); bench/detect polls \`backlogctl --json
+findings\` every 10 ms for the listener-gap finding of that address. Seen open: the
+finding while the address had no listener (evidence \`absent\` 1), timed from the
+close. Reported: the finding's \`gap_ms\` once the listener was back (\`absent\` 0),
+against the true gap; the daemon counts from the last tick that saw the listener to
+the tick that saw it back, so it reads up to two intervals long. After return: from
+the new socket listening to that finding. Times in ms.
+
+| scenario | restarts | closed gap reported | open gap seen | seen after the close med | max | true gap med | reported med | min | max | reported − true min | max | after return med | max |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+EOF
+	for l in $LISTENER_SET; do for c in $CONN_SET; do
+		f="$WORK/sc-$l-$c/kv"
+		echo "| $(label "$l" "$c") | $(kv "$f" gap_trials) | $(kv "$f" gap_found) | $(kv "$f" gap_open_seen) | $(kvna "$f" gap_open_after_ms_med) | $(kvna "$f" gap_open_after_ms_max) | $(kvna "$f" gap_true_ms_med) | $(kvna "$f" gap_reported_ms_med) | $(kvna "$f" gap_reported_ms_min) | $(kvna "$f" gap_reported_ms_max) | $(kvna "$f" gap_err_ms_min) | $(kvna "$f" gap_err_ms_max) | $(kvna "$f" gap_latency_ms_med) | $(kvna "$f" gap_latency_ms_max) |"
+	done; done
+}
+
+# kvna FILE KEY: as kv, but "–" when the scenario ran its gap trials and none had
+# this to give (no finding seen): not measured, not missing.
+kvna() {
+	local v
+	v=$(kv "$@")
+	[ "$v" = MISSING ] && [ "$(kv "$1" gap_trials)" != MISSING ] && v="–"
+	echo "$v"
 }
 
 # What one scrape of the metrics costs, per scenario (bench/detect --scrapes).
@@ -539,8 +586,29 @@ EOF
 	ok=$([ -n "$w" ] && [ "$n" -eq "$(each detect_ticks_max | wc -l)" ] && { [ "$v" -le 1 ] && echo 1 || echo 0; } || echo x)
 	w2=$(worst detect_ms_max max)
 	echo "| detection within one tick of the drop | ${w:+$v tick(s) at worst ($wl); slowest ${w2%%$'\t'*} ms (${w2#*$'\t'})} | $(verdict "$ok") |"
+	gap_target
 
 	why
+}
+
+# A listener gone for a second or more and back, on the quiet host: every
+# restart must be a listener-gap whose gap_ms is the true gap at the tick's
+# precision. The daemon counts from the last tick that saw the listener to the
+# first that saw it back: up to two intervals (the quiet run's 1 s) more than
+# the truth, and a little less when the new socket listened between a tick's
+# start and its dump; 250 ms of slack either side for a loaded machine.
+gap_target() {
+	local n found emin emax lat ok
+	n=$(each gap_trials | awk -F '\t' '{ s += $2 } END { print s + 0 }')
+	found=$(each gap_found | awk -F '\t' '{ s += $2 } END { print s + 0 }')
+	emin=$(worst gap_err_ms_min min) emax=$(worst gap_err_ms_max max) lat=$(worst gap_latency_ms_max max)
+	ok=x
+	if [ "$n" -gt 0 ] && [ "$(each gap_trials | wc -l)" -eq "$(each quiet_cpu_us_per_s | wc -l)" ]; then
+		ok=0
+		[ "$found" -eq "$n" ] && awk -v a="${emin%%$'\t'*}" -v b="${emax%%$'\t'*}" \
+			'BEGIN { exit !(a >= -250 && b <= 2 * 1000 + 250) }' && ok=1
+	fi
+	echo "| a listener gone $(secs "$LISTENER_GAP_MS") s and back (same process, quiet host): a listener-gap with its length | $found of $n restarts reported${emax:+; reported − true from ${emin%%$'\t'*} ms (${emin#*$'\t'}) to ${emax%%$'\t'*} ms (${emax#*$'\t'}); slowest after the return ${lat%%$'\t'*} ms (${lat#*$'\t'})} | $(verdict "$ok") |"
 }
 
 # Issue 13's targets for the whole daemon on a quiet host (bench/detect --quiet),
@@ -663,6 +731,70 @@ why() {
 	echo "- **The daemon's CPU per tick** counts everything between two ticks, not only the tick: here the 3 overflowing listeners stay hot, so fast samples (one dump of the hot ports every 100 ms) run all the time (no client polls it while this is measured: the trials come after). At $(label "$lmax" "$c0") it is $(ms "$(kv "$f" daemon_cpu_per_tick_us)") ms against $(ms "$(kv "$f" tick_cpu_med_us)") ms for the tick alone."
 }
 
+# What a subscriber to sock_diag's TCP destroy groups would cost the host: bench/churn
+# in a namespace of its own (its subscriber hears of every TCP socket freed there).
+run_churn() {
+	local f="$WORK/churn" w
+	mkdir -p "$f"
+	w=$(settle)
+	say "destroy-group subscriber: bench/churn, $CHURN_CONNS connections, $CHURN_REPS runs each"
+	if ! unshare -n -- "$SELF" --churn >"$f/kv" 2>"$f/err"; then
+		say "bench/churn failed:"
+		tail -5 "$f/err" >&2
+		FAILED=1
+	fi
+	echo "settle_s=$w" >>"$f/kv"
+}
+
+inner_churn() {
+	ip link set lo up
+	"$BENCH_BUILD/bench/churn" --conns "$CHURN_CONNS" --reps "$CHURN_REPS"
+}
+
+churn() {
+	local f="$WORK/churn/kv" n
+	n=$(kv "$f" churn_conns)
+	cat <<EOF
+
+## Listener events from the destroy group: what they would cost
+
+Issue 13 asked whether listeners' appearance and disappearance could come from events
+instead of dumps: sock_diag's multicast groups SKNLGRP_INET_TCP_DESTROY and
+SKNLGRP_INET6_TCP_DESTROY. The kernel serves them for every TCP socket it frees in the
+namespace, not only listeners: with a subscriber, each free allocates a message,
+queues a work item that fills it with the socket's inet_diag record
+(sock_diag_broadcast_destroy), then multicasts it. A socket filter on the subscriber
+(LISTEN only) runs at delivery, after that work is done. bench/churn measures it in a
+namespace of its own: $(num "$n") loopback connections opened and closed (SO_LINGER 0, the
+server end accepted and closed by a thread: two sockets freed per connection), $(kv "$f" churn_reps)
+time(s) without and as many with a process bound to both groups that never reads (the
+least a subscriber can cost), in turn. CPU of the whole machine from /proc/stat (user,
+nice, system, irq, softirq), of the kworker threads (where the work items run), and of
+the churning process; medians, in ms.
+
+| | without a subscriber | with one | difference | with / without |
+|---|---:|---:|---:|---:|
+EOF
+	local k name a b
+	# The kworkers do next to nothing without a subscriber: their ratio would say little.
+	for k in sys:"whole machine CPU" kworker:"kworker threads' CPU" self:"churning process's CPU" wall:"wall time"; do
+		name=${k#*:} k=${k%%:*}
+		a=$(kv "$f" "churn_without_${k}_ms_med") b=$(kv "$f" "churn_with_${k}_ms_med")
+		echo "| $name | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/) printf "%+.1f", b - a; else print "n/a" }') | $( [ "$k" = kworker ] && echo "–" || awk -v a="$a" -v b="$b" 'BEGIN { if (a ~ /^[0-9.]+$/ && a > 0) printf "%.2f ×", b / a; else print "n/a" }') |"
+	done
+	echo "| whole machine CPU per connection, µs | $(awk -v a="$(kv "$f" churn_without_sys_ms_med)" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f", a * 1000 / n; else print "n/a" }') | $(awk -v a="$(kv "$f" churn_with_sys_ms_med)" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f", a * 1000 / n; else print "n/a" }') | $(kv "$f" churn_extra_us_per_conn) | |"
+	cat <<EOF
+
+So backlogd does not subscribe: a subscriber taxes every connection the host closes
+(here $(kv "$f" churn_ratio_sys) × the machine's CPU for the same churn, $(kv "$f" churn_extra_us_per_conn) µs more per connection),
+to hear of the few listeners that ever close. It learns of vanished listeners from
+what it reads anyway: sockstat's TCP \`inuse\` count moves when a listener closes or
+opens (on a quiet host nothing else moves it), the listen counters, the exits of the
+processes holding listeners, and a periodic refresh; the gap detection above is what
+that catches.
+EOF
+}
+
 # bench/burst.sh (adaptive sampling), when it is there: its markdown goes in the report.
 run_burst() {
 	local f="$WORK/burst"
@@ -700,6 +832,7 @@ main() {
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--inner) shift; inner "$@"; exit $? ;;
+		--churn) inner_churn; exit $? ;;
 		--smoke) MODE=smoke ;;
 		--out) OUT=$2; shift ;;
 		--build) BUILD=$2; shift ;;
@@ -738,6 +871,10 @@ main() {
 		METRICS_PORT=9400
 		SCENARIO_LIFETIME=120
 		BURST_TRIALS=1
+		GAP_TRIALS=1
+		LISTENER_GAP_MS=2000
+		CHURN_CONNS=2000
+		CHURN_REPS=1
 		BUDGET_S=20
 		TICKBENCH_ARGS="--ticks $TICKS --warmup $WARMUP --gap-ms $GAP_MS --refs $REFS --deep 2 --alloc-ticks 5 --budget-s $BUDGET_S"
 	else
@@ -750,6 +887,10 @@ main() {
 		METRICS_PORT=9400
 		SCENARIO_LIFETIME=900
 		BURST_TRIALS=5
+		GAP_TRIALS=3
+		LISTENER_GAP_MS=2000
+		CHURN_CONNS=40000
+		CHURN_REPS=3
 		BUDGET_S=60
 		TICKBENCH_ARGS="--ticks $TICKS --warmup $WARMUP --gap-ms $GAP_MS --refs $REFS --deep 5 --alloc-ticks 20 --budget-s $BUDGET_S"
 	fi
@@ -763,6 +904,7 @@ main() {
 	LISTENER_SET=${ONLY_L:-$LISTENER_SET}
 	CONN_SET=${ONLY_C:-$CONN_SET}
 	export BENCH_BUILD BUDGET_S TICKBENCH_ARGS SYSCALL_TICKS WARMUP DETECT_ARGS SCENARIO_LIFETIME QUIET_S
+	export GAP_TRIALS LISTENER_GAP_MS CHURN_CONNS CHURN_REPS
 
 	FAILED=0
 	local t0=$SECONDS
@@ -778,6 +920,7 @@ main() {
 	WORK=$(mktemp -d /tmp/backlogd-bench.XXXXXX)
 	trap 'rm -rf "$WORK"' EXIT
 	run_scenarios
+	run_churn
 	# The daemon's own bench of adaptive sampling runs once, here, for the report.
 	run_burst
 	echo "$((SECONDS - t0))" >"$WORK/elapsed"
