@@ -721,6 +721,19 @@ why() {
 	*) echo "- **Allocations.** At $(label "$lmax" "$c0") a steady tick allocates $v times ($(kv "$f" alloc_bytes_per_tick) bytes): the sites above." ;;
 	esac
 
+	# The quiet host: how much of the whole process's CPU the cheap tick itself accounts for.
+	v=""
+	for l in $LISTENER_SET; do for c in $CONN_SET; do
+		f="$WORK/sc-$l-$c/kv"
+		x=$(awk -v d="$(kv "$f" quiet_cpu_us_per_s)" -v t="$(kv "$f" tick_cpu_med_us)" \
+			-v n="$(kv "$f" quiet_ticks)" -v s="$(kv "$f" quiet_seconds)" 'BEGIN {
+			if (d !~ /^[0-9.]+$/ || t !~ /^[0-9.]+$/ || s <= 0) exit
+			tick = t * n / s
+			printf "%.2f ms/s, the cheap tick %.2f ms/s of it (%.0f %%)", d / 1000, tick / 1000, (d > 0 ? tick / d * 100 : 0) }')
+		[ -n "$x" ] && v="${v:+$v; }$(label "$l" "$c"): $x"
+	done; done
+	[ -n "$v" ] && echo "- **Quiet host.** The whole daemon per second against its cheap tick (tickbench's median tick CPU times the ticks it ran per second): $v. What is beyond the cheap tick is the daemon's work outside it (deep runs, owner lookups, the main loop), measured here with nothing asking it anything."
+
 	# Detection.
 	for l in $LISTENER_SET; do for c in $CONN_SET; do
 		f="$WORK/sc-$l-$c/kv"
