@@ -268,7 +268,8 @@ ratios against references measured in the same run and the same namespace.
 Each scenario is built in a fresh network namespace by \`bench/scenario\`: L listeners on
 127.0.0.1 (every 4th on [::1]), C established connections (both ends in the namespace:
 2C sockets, at most 18,000 descriptors per process), and a steady overflow: 3 more
-listeners with backlog 4 that never accept and get 5 connects a second each. Before each,
+listeners with backlog 4 that never accept and get 5 connects a second each, and
+$GAP_TRIALS more on 127.0.0.1 that the scenario restarts for the gap trials. Before each,
 the bench waits until the CPUs are idle (under 5 % busy over a second, at most 60 s): the
 kernel tears the previous scenario's namespace down in the background, which takes
 seconds of CPU after 400,000 sockets.
