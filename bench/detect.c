@@ -1,4 +1,4 @@
-/* detect.c: runs the real backlogd and measures how long it takes from a listener's first dropped connection to the finding, in ms and in ticks, plus the daemon's RSS and CPU per tick. */
+/* detect.c: runs the real backlogd and measures how long it takes from a listener's first dropped connection to the finding, in ms and in ticks, plus the daemon's RSS and CPU per tick; with --quiet, its whole-process CPU on a quiet host and how it reports a listener restarted with a gap. */
 #include "base.h"
 
 #include <errno.h>
@@ -50,6 +50,9 @@ struct opts {
 	const char *metrics_addr; /* --metrics: the daemon serves HTTP there too; NULL: not */
 	unsigned metrics_port;
 	unsigned quiet_s;         /* --quiet SECS: only the whole-process CPU of a quiet host */
+	unsigned gap_trials;      /* with --quiet: listener restarts asked of the scenario */
+	pid_t gap_pid;            /* the scenario, which restarts a listener on SIGUSR2 */
+	const char *gap_marker;   /* where the scenario tells each restart's times */
 };
 
 /* Scrapes kept for the medians; a try that a tick overlapped is retried. */
@@ -288,15 +291,14 @@ static bool has_finding(const json_t *j, const char *listener)
 	return false;
 }
 
-/* One `backlogctl --json findings`, as a person's script would run it. */
-static bool ctl_has_finding(const struct opts *o, const char *sock, const char *listener)
+/* One `backlogctl --json findings`, as a person's script would run it. Return: the document, or NULL. */
+static json_t *ctl_findings(const struct opts *o, const char *sock)
 {
 	json_error_t err;
 	json_t *doc;
 	int p[2], st;
 	pid_t pid;
 	FILE *f;
-	bool found;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		die("pipe");
@@ -319,7 +321,14 @@ static bool ctl_has_finding(const struct opts *o, const char *sock, const char *
 	fclose(f);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	found = doc && has_finding(doc, listener);
+	return doc;
+}
+
+static bool ctl_has_finding(const struct opts *o, const char *sock, const char *listener)
+{
+	json_t *doc = ctl_findings(o, sock);
+	bool found = doc && has_finding(doc, listener);
+
 	json_decref(doc);
 	return found;
 }
@@ -551,6 +560,198 @@ static void measure_quiet(const struct opts *o, int nfd)
 	printf("quiet_daemon_rss_kib=%ld\n", proc_status_kib(daemon_pid, "VmRSS"));
 }
 
+/* What bench/scenario wrote of its latest listener restart (CLOCK_MONOTONIC ns). */
+struct gap_marker {
+	int seq;
+	unsigned port;
+	bool back;                /* listening again */
+	int64_t closed_ns, reopened_ns;
+};
+
+struct gap_trial {
+	unsigned port;
+	bool open_seen;           /* a listener-gap finding while the address had no listener */
+	bool found;               /* the finding of the closed gap, after the listener came back */
+	double open_after_ms;     /* from the close to the open gap's finding */
+	double true_ms;           /* from the close to the new socket listening */
+	double reported_ms;       /* the finding's gap_ms */
+	double latency_ms;        /* from the new socket listening to the closed gap's finding */
+};
+
+static bool read_gap_marker(const char *file, struct gap_marker *m)
+{
+	long long c, r;
+	char state[16];
+	FILE *f = fopen(file, "r");
+	int n;
+
+	if (!f)
+		return false;
+	n = fscanf(f, "gap seq=%d port=%u state=%15s closed_ns=%lld reopened_ns=%lld", &m->seq,
+		   &m->port, state, &c, &r);
+	fclose(f);
+	if (n != 5)
+		return false;
+	m->back = !strcmp(state, "open");
+	m->closed_ns = c;
+	m->reopened_ns = r;
+	return true;
+}
+
+/* The listener-gap finding of this listener anywhere in the document, or NULL. */
+static const json_t *gap_finding(const json_t *j, const char *listener)
+{
+	const json_t *v, *found;
+	const char *key;
+	size_t i;
+
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			if ((found = gap_finding(v, listener)) != NULL)
+				return found;
+		return NULL;
+	}
+	if (!json_is_object(j))
+		return NULL;
+	v = json_object_get(j, "cause");
+	if (json_is_string(v) && !strcmp(json_string_value(v), "listener-gap")) {
+		v = json_object_get(j, "listener");
+		if (json_is_string(v) && !strcmp(json_string_value(v), listener))
+			return j;
+	}
+	json_object_foreach((json_t *)j, key, v)
+		if ((found = gap_finding(v, listener)) != NULL)
+			return found;
+	return NULL;
+}
+
+/* A number of the finding's evidence, or -1. */
+static long long evidence_int(const json_t *f, const char *key)
+{
+	const json_t *v = json_object_get(json_object_get(f, "evidence"), key);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+/*
+ * One listener restart on the big quiet host: a tick ends, then, (i + 0.5)/n
+ * of an interval later, SIGUSR2 has the scenario close one of its listeners
+ * and listen on the same address:port again gap_ms later, in the same
+ * process. Meanwhile `backlogctl --json findings` is polled every 10 ms: the
+ * open gap's finding (evidence absent 1) times how soon a vanished listener
+ * is seen; the closed gap's (absent 0) gives the reported length and how
+ * long after the return it came.
+ */
+static void run_gap_trial(const struct opts *o, int nfd, const char *sock, unsigned trial,
+			  int seq, struct gap_trial *g)
+{
+	struct gap_marker m = { .seq = -1 };
+	int64_t deadline;
+	char name[64];
+
+	memset(g, 0, sizeof(*g));
+	if (!wait_ticks(nfd, 1, 60000))
+		diex("the daemon stopped ticking");
+	usleep((useconds_t)(o->interval_ms * 1000.0 * (trial + 0.5) / o->gap_trials));
+	if (kill(o->gap_pid, SIGUSR2) < 0)
+		die("SIGUSR2 to the scenario");
+	/* The scenario serves the signal within 100 ms, and tells the close first. */
+	deadline = mono_ns() + 5000000000LL;
+	while (!read_gap_marker(o->gap_marker, &m) || m.seq != seq) {
+		if (mono_ns() > deadline)
+			diex("the scenario did not restart its listener");
+		usleep(1000);
+	}
+	g->port = m.port;
+	snprintf(name, sizeof(name), "127.0.0.1:%u", m.port);
+	for (;;) {
+		struct gap_marker now_m;
+		json_t *doc;
+		const json_t *f;
+		int64_t now;
+
+		if (!m.back && read_gap_marker(o->gap_marker, &now_m) && now_m.seq == seq)
+			m = now_m;
+		doc = ctl_findings(o, sock);
+		now = mono_ns();
+		f = doc ? gap_finding(doc, name) : NULL;
+		if (f && evidence_int(f, "absent") == 1 && !g->open_seen) {
+			g->open_seen = true;
+			g->open_after_ms = (double)(now - m.closed_ns) / 1e6;
+		}
+		/* m.back was read before the findings were asked: this finding came after the return. */
+		if (f && evidence_int(f, "absent") == 0 && m.back) {
+			g->found = true;
+			g->true_ms = (double)(m.reopened_ns - m.closed_ns) / 1e6;
+			g->reported_ms = (double)evidence_int(f, "gap_ms");
+			g->latency_ms = (double)(now - m.reopened_ns) / 1e6;
+		}
+		json_decref(doc);
+		if (g->found)
+			return;
+		if (m.back ? now > m.reopened_ns + (int64_t)o->timeout_s * 1000000000LL :
+			     now > m.closed_ns + 60000000000LL)
+			return;
+		usleep(POLL_MS * 1000);
+	}
+}
+
+/* Medians and worst cases of the gap trials that found their finding, as key=value lines. */
+static void print_gap_summary(const struct gap_trial *g, unsigned n)
+{
+	double tr[MAX_TRIALS], rep[MAX_TRIALS], err[MAX_TRIALS], lat[MAX_TRIALS], op[MAX_TRIALS];
+	unsigned i, found = 0, open = 0;
+
+	for (i = 0; i < n; i++) {
+		if (g[i].open_seen)
+			op[open++] = g[i].open_after_ms;
+		if (!g[i].found)
+			continue;
+		tr[found] = g[i].true_ms;
+		rep[found] = g[i].reported_ms;
+		err[found] = g[i].reported_ms - g[i].true_ms;
+		lat[found] = g[i].latency_ms;
+		found++;
+	}
+	printf("gap_trials=%u\ngap_found=%u\ngap_open_seen=%u\n", n, found, open);
+	if (open) {
+		qsort(op, open, sizeof(double), dbl_cmp);
+		printf("gap_open_after_ms_med=%.0f\ngap_open_after_ms_max=%.0f\n", op[open / 2],
+		       op[open - 1]);
+	}
+	if (!found)
+		return;
+	qsort(tr, found, sizeof(double), dbl_cmp);
+	qsort(rep, found, sizeof(double), dbl_cmp);
+	qsort(err, found, sizeof(double), dbl_cmp);
+	qsort(lat, found, sizeof(double), dbl_cmp);
+	printf("gap_true_ms_med=%.0f\n", tr[found / 2]);
+	printf("gap_reported_ms_med=%.0f\ngap_reported_ms_min=%.0f\ngap_reported_ms_max=%.0f\n",
+	       rep[found / 2], rep[0], rep[found - 1]);
+	printf("gap_err_ms_min=%.0f\ngap_err_ms_max=%.0f\n", err[0], err[found - 1]);
+	printf("gap_latency_ms_med=%.0f\ngap_latency_ms_max=%.0f\n", lat[found / 2], lat[found - 1]);
+}
+
+static void measure_gaps(const struct opts *o, int nfd, const char *sock)
+{
+	struct gap_trial g[MAX_TRIALS];
+	struct gap_marker m = { .seq = -1 };
+	unsigned i;
+
+	/* The scenario numbers its restarts from 0; a marker left by an earlier run goes on from it. */
+	if (!read_gap_marker(o->gap_marker, &m))
+		m.seq = -1;
+	for (i = 0; i < o->gap_trials; i++) {
+		run_gap_trial(o, nfd, sock, i, m.seq + 1 + (int)i, &g[i]);
+		printf("gap_trial=%u port=%u open_seen=%s open_after_ms=%.0f found=%s true_ms=%.0f "
+		       "reported_ms=%.0f latency_ms=%.0f\n", i, g[i].port, g[i].open_seen ? "yes" : "no",
+		       g[i].open_after_ms, g[i].found ? "yes" : "no", g[i].true_ms, g[i].reported_ms,
+		       g[i].latency_ms);
+		fflush(stdout);
+	}
+	print_gap_summary(g, o->gap_trials);
+}
+
 static unsigned parse_uint(const char *s, const char *what)
 {
 	char *end;
@@ -584,13 +785,16 @@ static void usage(FILE *f)
 	fputs("usage: detect --backlogd PATH --backlogctl PATH --work DIR [--interval SECS]\n"
 	      "              [--trials N] [--port P] [--settle-ticks N] [--timeout SECS]\n"
 	      "              [--scrapes N] [--metrics ADDR:PORT] [--quiet SECS]\n"
+	      "              [--gap-trials N --gap-pid PID --gap-marker FILE]\n"
 	      "Starts backlogd -N in this namespace, then per trial makes a fresh listener\n"
 	      "(backlog 2, never accepting) on 127.0.0.1:P+i, bursts connects at it, and\n"
 	      "polls `backlogctl --json findings` every 10 ms until the finding shows.\n"
 	      "Then it times N scrapes of `backlogctl metrics` (and of GET /metrics when\n"
 	      "--metrics has the daemon serve HTTP there) against `ss -ltnm; nstat -az`.\n"
 	      "--quiet SECS: instead, the daemon's whole-process CPU per second over SECS\n"
-	      "with nobody asking it anything, next to `ss -ltnm; nstat -az` per call.\n"
+	      "with nobody asking it anything, next to `ss -ltnm; nstat -az` per call;\n"
+	      "then N times SIGUSR2 to bench/scenario PID (which restarts one of its\n"
+	      "listeners and tells the times in FILE) and the listener-gap finding timed.\n"
 	      "Prints key=value lines.\n", f);
 }
 
@@ -608,6 +812,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "scrapes", required_argument, NULL, 'k' },
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "quiet", required_argument, NULL, 'q' },
+		{ "gap-trials", required_argument, NULL, 'g' },
+		{ "gap-pid", required_argument, NULL, 'P' },
+		{ "gap-marker", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -628,6 +835,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'k': o->scrapes = parse_uint(optarg, "--scrapes"); break;
 		case 'm': parse_listen(optarg, o); break;
 		case 'q': o->quiet_s = parse_uint(optarg, "--quiet"); break;
+		case 'g': o->gap_trials = parse_uint(optarg, "--gap-trials"); break;
+		case 'P': o->gap_pid = (pid_t)strtol(optarg, NULL, 10); break;
+		case 'M': o->gap_marker = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -638,7 +848,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		exit(2);
 	}
 	if (optind != argc || !o->backlogd || !o->backlogctl || !o->work || o->trials == 0 ||
-	    o->trials > MAX_TRIALS || o->port + o->trials > 65535) {
+	    o->trials > MAX_TRIALS || o->port + o->trials > 65535 || o->gap_trials > MAX_TRIALS ||
+	    (o->gap_trials && (!o->quiet_s || o->gap_pid <= 0 || !o->gap_marker))) {
 		usage(stderr);
 		exit(2);
 	}
@@ -682,6 +893,8 @@ int main(int argc, char **argv)
 
 	if (o.quiet_s) {
 		measure_quiet(&o, nfd);
+		if (o.gap_trials)
+			measure_gaps(&o, nfd, sock);
 		stop_daemon();
 		return 0;
 	}

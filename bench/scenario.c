@@ -1,4 +1,4 @@
-/* scenario.c: builds a bench scenario (N listeners, M established connections, a steady overflow) in the current network namespace and holds it until killed. */
+/* scenario.c: builds a bench scenario (N listeners, M established connections, a steady overflow, listeners to restart on a signal) in the current network namespace and holds it until killed. */
 #include "base.h"
 
 #include <errno.h>
@@ -36,6 +36,8 @@
 /* Source addresses 127.0.0.2 ... for the clients, for the same reason. */
 #define CLIENT_ADDRS 200
 #define MAX_OVERFLOW 16
+/* Listeners that SIGUSR2 closes and opens again, one per signal in turn. */
+#define MAX_GAP 16
 /* Connect attempts the overflow client keeps open per listener: older ones are
  * closed, so that retransmitted SYNs stay a bounded part of the drops. */
 #define OVERFLOW_RING 16
@@ -51,6 +53,10 @@ struct opts {
 	unsigned port_base;
 	unsigned overflow_port;
 	bool overflow_paused;     /* no overflow connects until SIGUSR1: a quiet host first */
+	unsigned gap_listeners;   /* listeners of the leader that SIGUSR2 restarts, in turn */
+	unsigned gap_port;        /* the first of them */
+	unsigned gap_ms;          /* how long each stays closed */
+	const char *gap_marker;   /* where each restart is told, with its times */
 	unsigned lifetime;        /* seconds; the scenario ends by itself after this */
 	const char *ready;
 };
@@ -58,6 +64,8 @@ struct opts {
 static volatile sig_atomic_t stopping;
 /* --overflow-paused: the overflow client waits for SIGUSR1 (sent to the scenario, passed on). */
 static volatile sig_atomic_t overflow_go = 1;
+/* SIGUSR2s not yet served: each restarts the next gap listener. */
+static volatile sig_atomic_t gaps_asked;
 static pid_t procs[MAX_PROCS];
 static size_t nprocs;
 
@@ -71,6 +79,20 @@ static void on_go(int sig)
 {
 	(void)sig;
 	overflow_go = 1;
+}
+
+static void on_gap(int sig)
+{
+	(void)sig;
+	gaps_asked++;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int64_t mono_ms(void)
@@ -352,11 +374,15 @@ static void usage(FILE *f)
 	fputs("usage: scenario [--listeners N] [--conns M] [--overflow K] [--overflow-hz HZ]\n"
 	      "                [--targets T] [--v6-every N] [--port-base P] [--overflow-port P]\n"
 	      "                [--lifetime SECS] [--ready FILE] [--overflow-paused]\n"
+	      "                [--gap-listeners G] [--gap-port P] [--gap-ms MS] [--gap-marker FILE]\n"
 	      "Builds N listeners (every v6-every-th on [::1]), M established connections to\n"
 	      "T of them (spread over processes of at most 18,000 descriptors), and K more\n"
 	      "listeners with backlog 4 that never accept and get HZ connects a second.\n"
 	      "Writes \"ready PID build_ms=MS\" to FILE once built; holds until SIGTERM.\n"
-	      "--overflow-paused: no overflow connects until the scenario gets SIGUSR1.\n", f);
+	      "--overflow-paused: no overflow connects until the scenario gets SIGUSR1.\n"
+	      "G more listeners on 127.0.0.1:P... held by the scenario itself: each SIGUSR2\n"
+	      "closes the next of them, waits MS (2000), listens there again, and writes\n"
+	      "\"gap seq=N port=P state=closed|open closed_ns=T reopened_ns=T\" to FILE.\n", f);
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -371,6 +397,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "port-base", required_argument, NULL, 'p' },
 		{ "overflow-port", required_argument, NULL, 'P' },
 		{ "overflow-paused", no_argument, NULL, 'Z' },
+		{ "gap-listeners", required_argument, NULL, 'g' },
+		{ "gap-port", required_argument, NULL, 'G' },
+		{ "gap-ms", required_argument, NULL, 'M' },
+		{ "gap-marker", required_argument, NULL, 'k' },
 		{ "lifetime", required_argument, NULL, 'L' },
 		{ "ready", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
@@ -380,7 +410,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){ .listeners = 1000, .overflow = 3, .overflow_hz = 5, .v6_every = 4,
 			    .port_base = 20000, .overflow_port = 19000, .lifetime = 900,
-			    .targets = MAX_TARGETS };
+			    .targets = MAX_TARGETS, .gap_port = 18500, .gap_ms = 2000 };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l': o->listeners = parse_uint(optarg, "--listeners"); break;
@@ -392,6 +422,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'p': o->port_base = parse_uint(optarg, "--port-base"); break;
 		case 'P': o->overflow_port = parse_uint(optarg, "--overflow-port"); break;
 		case 'Z': o->overflow_paused = true; break;
+		case 'g': o->gap_listeners = parse_uint(optarg, "--gap-listeners"); break;
+		case 'G': o->gap_port = parse_uint(optarg, "--gap-port"); break;
+		case 'M': o->gap_ms = parse_uint(optarg, "--gap-ms"); break;
+		case 'k': o->gap_marker = optarg; break;
 		case 'L': o->lifetime = parse_uint(optarg, "--lifetime"); break;
 		case 'r': o->ready = optarg; break;
 		case 'h': usage(stdout); exit(0);
@@ -412,16 +446,20 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		diex("at most 16 overflow listeners");
 	if (o->port_base + o->listeners > 65535 || o->overflow_port + o->overflow > o->port_base)
 		diex("ports: overflow ports must sit below --port-base, and the listeners below 65536");
+	if (o->gap_listeners > MAX_GAP)
+		diex("at most 16 gap listeners");
+	if (o->gap_listeners && o->gap_port + o->gap_listeners > o->overflow_port)
+		diex("ports: gap ports must sit below --overflow-port");
 }
 
-/* Written under a temporary name, then renamed: a poller never sees half a line. */
-static void write_ready(const char *file, int64_t build_ms)
+/* Written under a temporary name, then renamed: a poller never sees half a line. NULL file: stdout. */
+static void write_line(const char *file, const char *line)
 {
 	char tmp[4096];
 	FILE *f;
 
 	if (!file) {
-		printf("ready %d build_ms=%lld\n", (int)getpid(), (long long)build_ms);
+		fputs(line, stdout);
 		fflush(stdout);
 		return;
 	}
@@ -429,9 +467,48 @@ static void write_ready(const char *file, int64_t build_ms)
 	f = fopen(tmp, "w");
 	if (!f)
 		die(tmp);
-	fprintf(f, "ready %d build_ms=%lld\n", (int)getpid(), (long long)build_ms);
+	fputs(line, f);
 	if (fclose(f) != 0 || rename(tmp, file) < 0)
 		die(file);
+}
+
+static void write_ready(const char *file, int64_t build_ms)
+{
+	char line[128];
+
+	snprintf(line, sizeof(line), "ready %d build_ms=%lld\n", (int)getpid(), (long long)build_ms);
+	write_line(file, line);
+}
+
+/*
+ * One listener restarted in place, as a service reloading in the same
+ * process does: the socket closed, gap_ms without any listener on its
+ * address:port, then a new socket listening there. The marker tells when
+ * each happened (CLOCK_MONOTONIC, shared by every process of the host), once
+ * at the close and again at the return, so a reader can time the daemon's
+ * findings against the true gap.
+ */
+static void restart_gap_listener(const struct opts *o, int *gfd, unsigned seq)
+{
+	unsigned k = seq % o->gap_listeners, port = o->gap_port + k;
+	int64_t closed, reopened, end;
+	char line[256];
+
+	close(gfd[k]);
+	closed = mono_ns();
+	snprintf(line, sizeof(line), "gap seq=%u port=%u state=closed closed_ns=%lld reopened_ns=0\n",
+		 seq, port, (long long)closed);
+	write_line(o->gap_marker, line);
+	end = closed + (int64_t)o->gap_ms * 1000000;
+	while (!stopping && mono_ns() < end)
+		usleep(1000);
+	gfd[k] = make_listener(AF_INET, port, 128);
+	if (gfd[k] < 0)
+		die("gap listener again");
+	reopened = mono_ns();
+	snprintf(line, sizeof(line), "gap seq=%u port=%u state=open closed_ns=%lld reopened_ns=%lld\n",
+		 seq, port, (long long)closed, (long long)reopened);
+	write_line(o->gap_marker, line);
 }
 
 /*
@@ -467,11 +544,12 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	struct sigaction sa = { .sa_handler = on_term }, go = { .sa_handler = on_go };
+	struct sigaction gap = { .sa_handler = on_gap };
 	pid_t overflow_pid = 0;
 	bool passed_on = false;
-	int tfd[MAX_TARGETS], ofd[MAX_OVERFLOW];
+	int tfd[MAX_TARGETS], ofd[MAX_OVERFLOW], gfd[MAX_GAP];
 	unsigned tport[MAX_TARGETS];
-	unsigned first, j;
+	unsigned first, j, gaps_done = 0;
 	int64_t t0 = mono_ms(), deadline;
 	int rfd;
 	bool ok = true;
@@ -480,6 +558,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &go, NULL);
+	sigaction(SIGUSR2, &gap, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	overflow_go = !o.overflow_paused;
 
@@ -504,6 +583,15 @@ int main(int argc, char **argv)
 			overflow_client_main(&o, rfd);
 		ok = wait_part(rfd, "overflow client");
 	}
+	/*
+	 * The gap listeners last, after every fork: no child holds a copy, so
+	 * closing one here really leaves its address:port without a listener.
+	 */
+	for (j = 0; ok && j < o.gap_listeners; j++) {
+		gfd[j] = make_listener(AF_INET, o.gap_port + j, 128);
+		if (gfd[j] < 0)
+			die("gap listener");
+	}
 	if (!ok || stopping) {
 		stop_all();
 		return 1;
@@ -517,7 +605,10 @@ int main(int argc, char **argv)
 			kill(overflow_pid, SIGUSR1);
 			passed_on = true;
 		}
-		usleep(100000);
+		if (o.gap_listeners && gaps_done < (unsigned)gaps_asked)
+			restart_gap_listener(&o, gfd, gaps_done++);
+		else
+			usleep(100000);
 	}
 	stop_all();
 	return 0;
