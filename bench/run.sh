@@ -289,7 +289,9 @@ EOF
 ## Cheap-tier tick against the floor
 
 The tick is \`monitor_tick\` in-process (bench/tickbench: every probe, tracking, owners,
-diagnosis, findings), \`[deep] every_ticks = 0\`. The floor is a bare LISTEN-only
+diagnosis, findings), \`[deep] every_ticks = 0\`, \`[daemon] listener_refresh = 0\`:
+every tick dumps the listeners, as on a busy host (a quiet host's ticks skip the dump:
+see the whole daemon on a quiet host below). The floor is a bare LISTEN-only
 sock_diag dump, AF_INET then AF_INET6, with the daemon's request and receive buffer
 and no parsing: what the kernel itself costs. Times in ms; CPU is the thread's
 user + system time. Syscalls counted by strace over $SYSCALL_TICKS ticks, less any in which

@@ -638,6 +638,8 @@ int main(int argc, char **argv)
 	config_defaults(&cfg);
 	/* The cheap tier alone: the deep tier runs here only when a cheap signal asks. */
 	cfg.deep_every_ticks = 0;
+	/* A tick that dumps the listeners, as every tick of a busy host does (a quiet one carries them). */
+	cfg.listener_refresh_ms = 0;
 	check(monitor_init(&m, &cfg, o.proc_root), "monitor_init");
 	check(floor_open(&fl), "netlink socket");
 	now = wall_ms();
