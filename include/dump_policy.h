@@ -23,6 +23,7 @@ struct dump_policy_in {
 	/* This tick's cheap probes: counters, sockstat, kernel log (no listeners yet). */
 	const struct tick_sample *sample;
 	size_t hot;                         /* listeners hot now (their queue above half, lately) */
+	bool owners_moved;                  /* a listener's owners changed (a worker exited, stopped) */
 	bool stale;                         /* the listeners are not known: a dump failed, or the configuration changed */
 	int64_t refresh_ms;                 /* dump at least this often; 0: every tick */
 	int64_t mono_ms;                    /* now, monotonic */
@@ -34,7 +35,7 @@ struct dump_policy_in {
  * moved: a listen or SYN-queue counter (the per-listener drop counters
  * move with them), the number of TCP sockets (a listener that opens or
  * closes changes it, and so does every connection that enters an accept
- * queue), a hot listener, a young gap, a kernel log line;
+ * queue), a hot listener, a young gap, owners that changed, a kernel log line;
  * otherwise at the refresh period. Return: why (a constant string, for
  * status), or NULL: the listeners of the last dump stand for this tick.
  */

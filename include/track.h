@@ -202,6 +202,13 @@ bool track_drops_moved(const struct track *t, const struct listener *l);
 bool track_host_delta_to(const struct track *t, const struct counters *next, const char *name,
 			 int64_t *delta);
 
+/*
+ * Forget every listener's owner (unknown until a tick gives them again):
+ * for the caller whose owner source moved while no tick could hand out
+ * the new ones, so that no report reads an owner that is gone.
+ */
+void track_forget_owners(struct track *t);
+
 /* Return: the tracked listener with this cookie, or NULL. */
 struct tracked *track_find(const struct track *t, uint64_t cookie);
 

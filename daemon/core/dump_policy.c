@@ -87,6 +87,8 @@ const char *dump_policy_reason(const struct dump_policy_in *in)
 		return "a listener is hot";
 	if (gap_young(t))
 		return "a listener is missing";
+	if (in->owners_moved)
+		return "owners changed";
 	if (s->n_kmsg)
 		return "kernel log";
 	if (in->mono_ms - in->last_dump_ms >= in->refresh_ms)

@@ -599,6 +599,16 @@ int track_tick(struct track *t, const struct tick_sample *s, int64_t now_ms)
 	return 0;
 }
 
+void track_forget_owners(struct track *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->count; i++) {
+		t->items[i].owner = NULL;
+		t->items[i].owner_state = 0;
+	}
+}
+
 struct tracked *track_find(const struct track *t, uint64_t cookie)
 {
 	size_t lo = 0, hi = t->count;

@@ -248,6 +248,8 @@ static void read_limits(struct monitor *m)
 	host_wide_limits(m);
 }
 
+static int dump_listeners(struct monitor *m, struct tick_sample *s);
+
 /*
  * The listeners, when dump_policy asks (m->dump_reason); s->listeners is
  * then the dump, else NULL and the last dump's stand. The sysctls are read
@@ -260,28 +262,39 @@ static int read_listeners(struct monitor *m, struct tick_sample *s)
 		.track = &m->track,
 		.sample = s,
 		.hot = monitor_hot(m),
+		/* Owner pointers handed to track may be stale: the dump's tick hands out new ones. */
+		.owners_moved = procmap_generation(m->pm) != m->owners_gen || procmap_rescan_wanted(m->pm),
 		.stale = m->listeners_stale,
 		.refresh_ms = m->cfg.listener_refresh_ms,
 		.mono_ms = clock_mono_ms(),
 		.last_dump_ms = m->last_dump_mono_ms,
 	};
-	int r;
 
 	m->dump_reason = dump_policy_reason(&in);
-	if (!m->dump_reason)
-		return 0;
+	return m->dump_reason ? dump_listeners(m, s) : 0;
+}
+
+/* The LISTEN dump and the sysctls, for m->dump_reason. Return: 0 or the dump's -errno. */
+static int dump_listeners(struct monitor *m, struct tick_sample *s)
+{
+	int64_t mono_ms = clock_mono_ms();
+	int r;
+
 	read_limits(m);
 	/* Repeats are dropped by track, which sorts by cookie anyway. */
 	r = sockdiag_dump_listeners_raw(m->sd, &m->dump);
 	if (r < 0) {
 		/* Part of a dump may be in m->dump: it is no tick's, and the next tick dumps again. */
 		m->listeners_stale = true;
+		/* The owners moved since track was given them (an exit, a stop): they may be gone. */
+		if (procmap_generation(m->pm) != m->owners_gen)
+			track_forget_owners(&m->track);
 		snprintf(m->last_error_detail, sizeof(m->last_error_detail), "%s", sockdiag_ext_ack(m->sd));
 		return r;
 	}
 	filter_ignored(m);
 	m->listeners_stale = false;
-	m->last_dump_mono_ms = in.mono_ms;
+	m->last_dump_mono_ms = mono_ms;
 	m->listeners_at_ms = clock_wall_ms();
 	m->dumps++;
 	s->listeners = &m->dump;
@@ -325,6 +338,14 @@ static int read_cheap(struct monitor *m, struct tick_sample *s)
 	s->fast = &m->fast;
 	/* The host's limits may have come (or changed) since the sysctls were read. */
 	host_wide_limits(m);
+	/*
+	 * Workers exit: every holder process asked at every tick (one poll of
+	 * their pidfds), and an owner that lost one makes the tick dump
+	 * (dump_policy). The rest of the upkeep (the slice of sockets, the
+	 * holders' states, which matter while a listener drops or fills)
+	 * waits for a tick that dumps (read_owners).
+	 */
+	procmap_prune_exited(m->pm, 1);
 	return read_listeners(m, s);
 }
 
@@ -511,12 +532,9 @@ static int read_owners(struct monitor *m, struct tick_sample *s)
 	bool same;
 	int r = 0;
 
-	/* No dump: the listeners keep their owners; only the deep tier's holders may want names. */
-	if (!s->listeners) {
-		if (holders && ask_procmap(m, true) == 0)
-			holders_name(m);
+	/* No dump (monitor_tick dumps when holders are to be named): the listeners keep their owners. */
+	if (!s->listeners)
 		return 0;
-	}
 	same = track_same_listeners(&m->track, &m->dump);
 
 	/* Workers exit: every holder process asked once, and a slice of sockets one by one. */
@@ -564,6 +582,16 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 	if (r < 0)
 		goto out_fail;
 	read_deep(m, &s);
+	/*
+	 * Naming the deep tier's memory holders asks procmap, which may move
+	 * the owners track points at: only a tick with a dump hands out new ones.
+	 */
+	if (!s.listeners && s.deep && deep_policy_memory_short(&m->track, &s)) {
+		m->dump_reason = "memory holders";
+		r = dump_listeners(m, &s);
+		if (r < 0)
+			goto out_fail;
+	}
 	/* A failed ask of procmap fails the tick after track has taken it: the deltas stay one tick long. */
 	owners_r = read_owners(m, &s);
 	r = track_tick(&m->track, &s, now_ms);

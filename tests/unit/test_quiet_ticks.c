@@ -196,7 +196,7 @@ Test(dump_policy, socket_count_that_moves_or_is_unknown_dumps)
 	world_done(&w);
 }
 
-Test(dump_policy, hot_listener_young_gap_kernel_log_and_refresh_dump)
+Test(dump_policy, hot_listener_owners_kernel_log_and_refresh_dump)
 {
 	struct kmsg_event ev = { 0 };
 	struct world w;
@@ -205,6 +205,10 @@ Test(dump_policy, hot_listener_young_gap_kernel_log_and_refresh_dump)
 	w.in.hot = 1;
 	cr_assert_str_eq(dump_policy_reason(&w.in), "a listener is hot");
 	w.in.hot = 0;
+
+	w.in.owners_moved = true;
+	cr_assert_str_eq(dump_policy_reason(&w.in), "owners changed");
+	w.in.owners_moved = false;
 
 	w.now.s.kmsg = &ev;
 	w.now.s.n_kmsg = 1;
