@@ -73,6 +73,11 @@ seed() {	# NAME FILE...
 }
 rm -rf "$OUT/seeds"
 seed netstat "$FIX"/proc/*/net/netstat "$FIX"/proc/*/net/snmp "$FIX"/integ/*/net/netstat
+# Both files of a read, netstat NUL snmp: how fuzz_netstat takes a whole read and its re-read.
+for d in "$FIX"/proc/*/net; do
+	[ -f "$d/netstat" ] && [ -f "$d/snmp" ] &&
+		{ cat "$d/netstat"; printf '\0'; cat "$d/snmp"; } >"$OUT/seeds/netstat/both_$(basename "$(dirname "$d")")"
+done
 seed sockstat "$FIX"/proc/*/net/sockstat "$FIX"/proc/*/net/sockstat6
 seed conntrack "$FIX"/proc/*/net/stat/nf_conntrack
 seed sysctl $(find "$FIX/proc" -path '*/sys/*' -type f)

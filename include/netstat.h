@@ -16,6 +16,26 @@ struct counter {
 	int64_t value;       /* snmp has signed fields (Tcp.MaxConn = -1) */
 };
 
+/* The files of one read: /proc/net/netstat, then /proc/net/snmp. */
+#define NETSTAT_FILES 2
+
+/*
+ * The layout of the last whole read (netstat_layout.c): each file's header
+ * lines, byte for byte, and where each of its values went in items[]. The
+ * kernel writes the same headers every time, so a re-read whose header
+ * lines are those bytes only parses its values into place: no names, no
+ * sort. Valid only after a read of both files with nothing malformed.
+ */
+struct counters_layout {
+	char *hdr[NETSTAT_FILES];
+	size_t hdr_len[NETSTAT_FILES];
+	size_t hdr_cap[NETSTAT_FILES];
+	uint32_t *slot;             /* items[] index of every value, file after file, in file order */
+	size_t nslot[NETSTAT_FILES];
+	size_t slot_cap;
+	bool valid;
+};
+
 struct counters {
 	struct counter *items;
 	size_t count;
@@ -29,6 +49,7 @@ struct counters {
 	size_t spare_cap;
 	const struct counter **order;       /* the new entries to sort, and the sort's room */
 	size_t order_cap;
+	struct counters_layout layout;      /* for netstat_read_each's re-reads */
 };
 
 void counters_init(struct counters *c);
@@ -57,5 +78,23 @@ int netstat_read_buf(const char *proc_root, struct counters *out, struct procbuf
  */
 int netstat_read_each(const char *proc_root, struct counters *out, struct procbuf *pb,
 		      int *netstat_err, int *snmp_err);
+
+/*
+ * The layout (struct counters_layout), for netstat_read_each; public for
+ * the tests and the fuzzer. netstat_layout_note keeps the header lines of
+ * file's text (just parsed into c), netstat_layout_finish maps their
+ * values into c->items once every file is in (layout.valid says whether it
+ * could); Return: 0 or -ENOMEM (the layout is then not valid).
+ */
+int netstat_layout_note(struct counters *c, unsigned file, const char *text, size_t len);
+int netstat_layout_finish(struct counters *c);
+/*
+ * The values of file's text into c->items, in place, when its header lines
+ * are the layout's. Return: false when they are not, or anything in it is
+ * off: then some values may have changed, and a whole read must follow.
+ */
+bool netstat_layout_update(struct counters *c, unsigned file, const char *text, size_t len);
+/* Forget the layout (its memory is kept). */
+void netstat_layout_drop(struct counters *c);
 
 #endif

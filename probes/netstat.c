@@ -20,6 +20,7 @@ void counters_init(struct counters *c)
 	c->spare_cap = 0;
 	c->order = NULL;
 	c->order_cap = 0;
+	memset(&c->layout, 0, sizeof(c->layout));
 }
 
 /* Keep the buffer: the same counters are read again every tick. */
@@ -34,6 +35,9 @@ void counters_free(struct counters *c)
 	free(c->items);
 	free(c->spare);
 	free(c->order);
+	for (size_t f = 0; f < NETSTAT_FILES; f++)
+		free(c->layout.hdr[f]);
+	free(c->layout.slot);
 	counters_init(c);
 }
 
@@ -334,7 +338,7 @@ int netstat_parse(const char *text, size_t len, struct counters *out)
 }
 
 static int read_one(const char *proc_root, const char *rel, struct counters *out,
-		    struct procbuf *pb)
+		    struct procbuf *pb, unsigned file)
 {
 	int err;
 
@@ -342,7 +346,28 @@ static int read_one(const char *proc_root, const char *rel, struct counters *out
 	err = procfile_read_buf(proc_root, rel, PROCFILE_MAX, pb);
 	if (err)
 		return err;
-	return netstat_parse(pb->p, pb->len, out);
+	err = netstat_parse(pb->p, pb->len, out);
+	return err ? err : netstat_layout_note(out, file, pb->p, pb->len);
+}
+
+static const char *const netstat_files[NETSTAT_FILES] = { "net/netstat", "net/snmp" };
+
+/*
+ * The re-read of a tick: both files with the headers of the last whole
+ * read, their values parsed into place. Return: false when either is not
+ * (then some values may be new and others old: a whole read follows).
+ */
+static bool reread(const char *proc_root, struct counters *out, struct procbuf *pb)
+{
+	unsigned f;
+
+	if (!out->layout.valid)
+		return false;
+	for (f = 0; f < NETSTAT_FILES; f++)
+		if (procfile_read_buf(proc_root, netstat_files[f], PROCFILE_MAX, pb) != 0 ||
+		    !netstat_layout_update(out, f, pb->p, pb->len))
+			return false;
+	return true;
 }
 
 int netstat_read_each(const char *proc_root, struct counters *out, struct procbuf *pb,
@@ -350,14 +375,19 @@ int netstat_read_each(const char *proc_root, struct counters *out, struct procbu
 {
 	int e1, e2;
 
+	*netstat_err = *snmp_err = 0;
+	if (reread(proc_root, out, pb))
+		return 0;
 	counters_clear(out);
-	*netstat_err = e1 = read_one(proc_root, "net/netstat", out, pb);
-	*snmp_err = 0;
+	netstat_layout_drop(out);
+	*netstat_err = e1 = read_one(proc_root, netstat_files[0], out, pb, 0);
 	if (e1 == -ENOMEM)
 		return e1;
-	*snmp_err = e2 = read_one(proc_root, "net/snmp", out, pb);
+	*snmp_err = e2 = read_one(proc_root, netstat_files[1], out, pb, 1);
 	if (e2 == -ENOMEM)
 		return e2;
+	if (netstat_layout_finish(out) < 0)
+		return -ENOMEM;
 	/* One file is enough to be useful; report only when both failed. */
 	return e1 && e2 ? e1 : 0;
 }
