@@ -24,6 +24,14 @@ struct link_table {
 
 struct links;
 
+/*
+ * One links_read in this many is an RTM_GETLINK dump even when no ifindex
+ * came or went: an interface renamed, or an ifindex reused by a new one
+ * with the same counters so far, is named right again within that many
+ * reads.
+ */
+#define LINKS_NAMES_EVERY 30
+
 /* Open the NETLINK_ROUTE socket and its receive buffer. Return: 0 or -errno. */
 int links_open(struct links **out);
 void links_close(struct links *lk);

@@ -26,13 +26,6 @@
 #include "nl.h"
 
 /*
- * One read in this many is an RTM_GETLINK dump even when no ifindex came or
- * went: an interface renamed, or an ifindex reused by a new one with the
- * same counters so far, is named right again within that many reads.
- */
-#define LINKS_NAMES_EVERY 30
-
-/*
  * A read is an RTM_GETSTATS dump of the 64-bit counters alone: the kernel
  * fills some 200 bytes per link where an RTM_GETLINK dump fills dozens of
  * attributes (rtnl_fill_ifinfo), which on a host with hundreds of veths

@@ -1263,6 +1263,147 @@ Test(links, steady_reads_allocate_nothing)
 	links_close(lk);
 }
 
+/* ---- the names: a steady read is a stats dump, named from the last link dump ---- */
+
+static struct link_table read_links(struct links *lk)
+{
+	struct link_table t;
+	int r = links_read(lk, &t);
+
+	cr_assert_eq(r, 0, "links_read: %s", strerror(-r));
+	assert_sorted(&t);
+	return t;
+}
+
+/* The name the read gave ifindex, which must be in it. */
+static const char *name_of(const struct link_table *t, int ifindex)
+{
+	return link_at(t, ifindex)->name;
+}
+
+Test(names, one_link_dump_in_names_every_reads)
+{
+	struct link_table t;
+	struct links *lk;
+
+	enter_netns();
+	cr_assert_eq(links_open(&lk), 0);
+	cr_assert_eq(links_link_dumps(lk), 0);
+	for (int i = 0; i < LINKS_NAMES_EVERY; i++) {
+		t = read_links(lk);
+		cr_assert_eq(t.count, 1);
+		cr_assert_str_eq(t.items[0].name, "lo", "read %d", i);
+	}
+	cr_assert_eq(links_link_dumps(lk), 1, "the first read alone dumps links");
+	t = read_links(lk);
+	cr_assert_str_eq(t.items[0].name, "lo");
+	cr_assert_eq(links_link_dumps(lk), 2);
+	links_close(lk);
+}
+
+Test(names, a_link_that_comes_or_goes_is_read_at_once)
+{
+	struct link_table t;
+	struct links *lk;
+
+	enter_netns();
+	cr_assert_eq(links_open(&lk), 0);
+	read_links(lk);
+	veth_pair();
+	t = read_links(lk);
+	cr_assert_eq(t.count, 3);
+	cr_assert_eq(links_link_dumps(lk), 2, "a new ifindex: a link dump names it");
+	cr_assert_str_eq(must_find(&t, "vA")->name, "vA");
+	cr_assert_str_eq(must_find(&t, "vB")->name, "vB");
+	t = read_links(lk);
+	cr_assert_eq(links_link_dumps(lk), 2, "nothing moved: a stats dump");
+	cr_assert_str_eq(must_find(&t, "vA")->name, "vA");
+	cr_assert_str_eq(must_find(&t, "vB")->name, "vB");
+	sh("ip link del vA");
+	t = read_links(lk);
+	cr_assert_eq(t.count, 1);
+	cr_assert_str_eq(t.items[0].name, "lo");
+	cr_assert_eq(links_link_dumps(lk), 3);
+	links_close(lk);
+}
+
+/*
+ * A rename keeps the ifindex and the counters: nothing in a stats dump
+ * tells it. The periodic link dump names it right.
+ */
+Test(names, a_renamed_link_is_renamed_at_the_next_link_dump)
+{
+	struct link_table t;
+	struct links *lk;
+	int ia;
+
+	enter_netns();
+	veth_pair();
+	ia = (int)if_nametoindex("vA");
+	cr_assert_eq(links_open(&lk), 0);
+	t = read_links(lk);
+	cr_assert_str_eq(name_of(&t, ia), "vA");
+	sh("ip link set vA down && ip link set vA name vC && ip link set vC up");
+	for (int i = 1; i < LINKS_NAMES_EVERY; i++)
+		t = read_links(lk);
+	cr_assert_eq(links_link_dumps(lk), 1);
+	t = read_links(lk);
+	cr_assert_eq(links_link_dumps(lk), 2);
+	cr_assert_str_eq(name_of(&t, ia), "vC");
+	cr_assert_eq(t.count, 3);
+	links_close(lk);
+}
+
+/*
+ * A pair replaced by another under the same two ifindexes: the set is
+ * the same. With counters as low as the old ones' (0), the periodic link
+ * dump names the new pair; when a counter falls, the very next read does.
+ */
+Test(names, a_reused_ifindex_is_renamed)
+{
+	struct link_table t;
+	struct links *lk;
+	unsigned long dumps;
+	int tx;
+
+	enter_netns();
+	if (system("ip link add vA index 40 type veth peer name vB index 41") != 0)
+		cr_skip_test("no veth in this kernel, or no ifindex of choice");
+	sh("ip link set vA up && ip link set vB up");
+	cr_assert_eq(links_open(&lk), 0);
+	t = read_links(lk);
+	cr_assert_str_eq(name_of(&t, 41), "vB");
+	sh("ip link del vA && ip link add vX index 40 type veth peer name vY index 41");
+	sh("ip link set vX up && ip link set vY up");
+	for (int i = 1; i < LINKS_NAMES_EVERY; i++)
+		t = read_links(lk);
+	cr_assert_eq(links_link_dumps(lk), 1);
+	t = read_links(lk);
+	cr_assert_eq(links_link_dumps(lk), 2);
+	cr_assert_str_eq(name_of(&t, 40), "vX");
+	cr_assert_str_eq(name_of(&t, 41), "vY");
+
+	/* vY receives 4 frames; then a new pair, its counters at 0, takes 40 and 41. */
+	tx = frame_sender("vX");
+	send_frames(tx, ETH_P_TEST_NONE, 64, 4);
+	close(tx);
+	for (int i = 0; i < 20 && link_at(&t, 41)->rx_packets < 4; i++) {
+		usleep(20 * 1000);
+		t = read_links(lk);
+	}
+	cr_assert_eq(link_at(&t, 41)->rx_packets, 4);
+	cr_assert_str_eq(name_of(&t, 41), "vY");
+	dumps = links_link_dumps(lk);
+	cr_assert_eq(dumps, 2, "steady reads in between");
+	sh("ip link del vX && ip link add vP index 40 type veth peer name vQ index 41");
+	t = read_links(lk);
+	cr_assert_eq(links_link_dumps(lk), dumps + 1, "a counter fell: a link dump");
+	cr_assert_str_eq(name_of(&t, 40), "vP");
+	cr_assert_str_eq(name_of(&t, 41), "vQ");
+	cr_assert_eq(link_at(&t, 41)->rx_packets, 0);
+	links_close(lk);
+}
+
 /* ---- the kernel's extended ACK, kept by the transport ---- */
 
 static int ignore_cb(const struct nlmsghdr *nlh, void *data)
