@@ -39,7 +39,8 @@ void links_close(struct links *lk);
  * Dump every link and copy its counters into out, sorted by ifindex. A
  * steady-state read is an RTM_GETSTATS dump (counters only), named from
  * the last RTM_GETLINK dump, which is made again when an ifindex comes or
- * goes and once every 30 reads; it allocates nothing. Return: 0 or -errno
+ * goes, when a counter falls (an ifindex reused) and once every
+ * LINKS_NAMES_EVERY reads; it allocates nothing. Return: 0 or -errno
  * (out empty).
  */
 int links_read(struct links *lk, struct link_table *out);

@@ -30,7 +30,8 @@
  * fills some 200 bytes per link where an RTM_GETLINK dump fills dozens of
  * attributes (rtnl_fill_ifinfo), which on a host with hundreds of veths
  * was most of a quiet tick. The names come from the last RTM_GETLINK dump,
- * made again whenever the stats name an ifindex set other than its own.
+ * made again whenever the stats name an ifindex set other than its own
+ * (or a counter falls), and one read in LINKS_NAMES_EVERY.
  */
 struct links {
 	struct nlsock nl;      /* NETLINK_ROUTE, its receive buffer reused by every dump */
