@@ -84,6 +84,7 @@ seed sysctl $(find "$FIX/proc" -path '*/sys/*' -type f)
 seed sockdiag "$FIX"/sockdiag/*.bin
 seed deep "$FIX"/deep/*.bin
 seed links "$FIX"/links/*.bin
+seed links_stats "$FIX"/links/*.bin
 seed config "$SRC/systemd/backlogd.conf.example"
 seed procexit
 # A kmsg record is one line (continuations are indented): one seed each.

@@ -1,4 +1,4 @@
-/* links.h: per-interface receive drops from an rtnetlink link dump (nl.c), parsed with libnl-3. */
+/* links.h: per-interface receive drops from rtnetlink stats and link dumps (nl.c), parsed with libnl-3. */
 #ifndef BACKLOGD_LINKS_H
 #define BACKLOGD_LINKS_H
 
@@ -24,14 +24,28 @@ struct link_table {
 
 struct links;
 
+/*
+ * One links_read in this many is an RTM_GETLINK dump even when no ifindex
+ * came or went: an interface renamed, or an ifindex reused by a new one
+ * with the same counters so far, is named right again within that many
+ * reads.
+ */
+#define LINKS_NAMES_EVERY 30
+
 /* Open the NETLINK_ROUTE socket and its receive buffer. Return: 0 or -errno. */
 int links_open(struct links **out);
 void links_close(struct links *lk);
 /*
  * Dump every link and copy its counters into out, sorted by ifindex. A
- * steady-state read allocates nothing. Return: 0 or -errno (out empty).
+ * steady-state read is an RTM_GETSTATS dump (counters only), named from
+ * the last RTM_GETLINK dump, which is made again when an ifindex comes or
+ * goes, when a counter falls (an ifindex reused) and once every
+ * LINKS_NAMES_EVERY reads; it allocates nothing. Return: 0 or -errno
+ * (out empty).
  */
 int links_read(struct links *lk, struct link_table *out);
+/* Return: how many RTM_GETLINK dumps links_read has made (a steady read makes none). */
+unsigned long links_link_dumps(const struct links *lk);
 
 /*
  * Return: what the kernel said about the last failed links_read, beyond its
@@ -49,5 +63,12 @@ const char *links_ext_ack(const struct links *lk);
  * buffer that is not netlink at all (-EBADMSG).
  */
 int links_parse(const void *buf, size_t len, struct link_table *out);
+
+/*
+ * The same for a recorded RTM_GETSTATS dump (filter IFLA_STATS_LINK_64),
+ * as links_read's steady reads ask for it: the links' names are left
+ * empty. Return: as links_parse.
+ */
+int links_parse_stats(const void *buf, size_t len, struct link_table *out);
 
 #endif

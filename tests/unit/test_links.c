@@ -123,10 +123,13 @@ static size_t attr_off(const struct buf *m, uint16_t type)
 	return attr_off_from(m, HDR + IFI, type);
 }
 
-/* Cut attribute type's payload to plen bytes, the message shrinking with it, as an older kernel would send it. */
-static void shrink_attr(struct buf *m, uint16_t type, uint16_t plen)
+/*
+ * Cut attribute type's payload (the attributes start at start) to plen
+ * bytes, the message shrinking with it, as an older kernel would send it.
+ */
+static void shrink_attr_from(struct buf *m, size_t start, uint16_t type, uint16_t plen)
 {
-	size_t off = attr_off(m, type);
+	size_t off = attr_off_from(m, start, type);
 	uint16_t alen = get16(m->p + off);
 	size_t keep = MNL_ALIGN(4u + plen), gone;
 
@@ -136,6 +139,11 @@ static void shrink_attr(struct buf *m, uint16_t type, uint16_t plen)
 	m->len -= gone;
 	put16(m->p + off, (uint16_t)(4u + plen));
 	put32(m->p, (uint32_t)m->len);
+}
+
+static void shrink_attr(struct buf *m, uint16_t type, uint16_t plen)
+{
+	shrink_attr_from(m, HDR + IFI, type, plen);
 }
 
 /* Append an attribute to a message copy (its length is already 4-aligned, as the kernel's are). */
@@ -176,15 +184,16 @@ static void assert_sorted(const struct link_table *t)
 		cr_assert_lt(t->items[i - 1].ifindex, t->items[i].ifindex, "sorted by ifindex");
 }
 
-/* Parse b into a fresh table; expect ret and exactly the links (by ifindex) of the mask's bits. */
-static struct link_table expect(const struct buf *b, int ret, unsigned ifindex_mask)
+/* Parse b with parse into a fresh table; expect ret and exactly the links (by ifindex) of the mask's bits. */
+static struct link_table expect_with(int (*parse)(const void *, size_t, struct link_table *),
+				     const struct buf *b, int ret, unsigned ifindex_mask)
 {
 	struct link_table t;
 	size_t want = 0;
 
 	memset(&t, 0x5a, sizeof(t));
 	t.count = 0;
-	cr_assert_eq(links_parse(b->p, b->len, &t), ret);
+	cr_assert_eq(parse(b->p, b->len, &t), ret);
 	assert_sorted(&t);
 	for (int ifindex = 1; ifindex <= N_REC; ifindex++) {
 		bool in = (ifindex_mask >> ifindex) & 1;
@@ -195,6 +204,11 @@ static struct link_table expect(const struct buf *b, int ret, unsigned ifindex_m
 	}
 	cr_assert_eq(t.count, want, "count %zu, want %zu", t.count, want);
 	return t;
+}
+
+static struct link_table expect(const struct buf *b, int ret, unsigned ifindex_mask)
+{
+	return expect_with(links_parse, b, ret, ifindex_mask);
 }
 
 #define ALL_RECORDED (0x3eu)    /* ifindexes 1..5 */
@@ -622,6 +636,212 @@ Test(fixture, more_than_links_max_in_any_order)
 
 /* ---- live: the real kernel, in a namespace of the test's own ---- */
 
+/* ---- a recorded stats dump (stats.bin): a steady read's counters, no names ---- */
+
+#define IFSM (sizeof(struct if_stats_msg))
+
+/* stats.bin's messages are links.bin's links, in the same order. */
+static struct link_table expect_stats(const struct buf *b, int ret, unsigned ifindex_mask)
+{
+	struct link_table t = expect_with(links_parse_stats, b, ret, ifindex_mask);
+
+	for (size_t i = 0; i < t.count; i++)
+		cr_assert_str_eq(t.items[i].name, "", "a stats dump names nothing");
+	return t;
+}
+
+static size_t stats_attr_off(const struct buf *m)
+{
+	return attr_off_from(m, HDR + IFSM, IFLA_STATS_LINK_64);
+}
+
+/* The same links and the same four counters as the link dump's, ifindex for ifindex. */
+Test(stats, recorded_dump)
+{
+	struct buf b = load("stats.bin"), l = load("links.bin");
+	struct link_table t = expect_stats(&b, 1, ALL_RECORDED), want = expect(&l, 1, ALL_RECORDED);
+
+	for (size_t i = 0; i < t.count; i++) {
+		cr_assert_eq(t.items[i].ifindex, want.items[i].ifindex);
+		cr_assert_eq(t.items[i].rx_packets, want.items[i].rx_packets);
+		cr_assert_eq(t.items[i].rx_dropped, want.items[i].rx_dropped);
+		cr_assert_eq(t.items[i].rx_missed_errors, want.items[i].rx_missed_errors);
+		cr_assert_eq(t.items[i].rx_fifo_errors, want.items[i].rx_fifo_errors);
+	}
+	cr_assert_eq(link_at(&t, 1)->rx_packets, 4);
+	cr_assert_eq(link_at(&t, 2)->rx_packets, 5);
+	cr_assert_eq(link_at(&t, 2)->rx_dropped, 12);
+	/* Neither parser takes the other's messages. */
+	expect(&b, 1, 0);
+	expect_stats(&l, 1, 0);
+	free(l.p);
+	free(b.p);
+}
+
+/* In pieces, from an odd address, twice over: the same table. */
+Test(stats, pieces_unaligned_and_fed_twice)
+{
+	struct buf b = load("stats.bin");
+	size_t cut = msg_off(&b, REC_VA);
+	uint8_t *odd = malloc(b.len + 1);
+	struct link_table t;
+
+	cr_assert(odd);
+	memcpy(odd + 1, b.p, b.len);
+	t.count = 0;
+	cr_assert_eq(links_parse_stats(odd + 1, cut, &t), 0);
+	cr_assert_eq(t.count, 2);
+	cr_assert_eq(links_parse_stats(odd + 1 + cut, b.len - cut, &t), 1);
+	cr_assert_eq(t.count, 5);
+	cr_assert_eq(links_parse_stats(b.p, b.len, &t), 1);
+	cr_assert_eq(t.count, 5);
+	cr_assert_eq(link_at(&t, 2)->rx_dropped, 12);
+	free(odd);
+	free(b.p);
+}
+
+/* vA's message made malformed by damage: vA alone is skipped. */
+static void expect_va_skipped(const struct buf *b, const struct buf *m)
+{
+	struct buf v = with_msg(b, REC_VA, m);
+
+	expect_stats(&v, 1, BUT(3));
+	free(v.p);
+}
+
+Test(stats, short_payload_bad_ifindex_other_types)
+{
+	struct buf b = load("stats.bin"), m = msg_copy(&b, REC_VA);
+	struct if_stats_msg ifsm;
+
+	m.len = HDR + IFSM - 4;
+	put32(m.p, (uint32_t)m.len);
+	expect_va_skipped(&b, &m);
+	m.len = HDR;
+	put32(m.p, (uint32_t)m.len);
+	expect_va_skipped(&b, &m);
+	free(m.p);
+
+	m = msg_copy(&b, REC_VA);
+	memcpy(&ifsm, m.p + HDR, sizeof(ifsm));
+	ifsm.ifindex = 0;
+	memcpy(m.p + HDR, &ifsm, sizeof(ifsm));
+	expect_va_skipped(&b, &m);
+	ifsm.ifindex = 0x80000000u;     /* an int below 0 */
+	memcpy(m.p + HDR, &ifsm, sizeof(ifsm));
+	expect_va_skipped(&b, &m);
+	free(m.p);
+
+	m = msg_copy(&b, REC_VA);
+	put16(m.p + 4, RTM_NEWLINK);
+	expect_va_skipped(&b, &m);
+	put16(m.p + 4, RTM_DELLINK);
+	expect_va_skipped(&b, &m);
+	free(m.p);
+	free(b.p);
+}
+
+Test(stats, bad_attribute_lengths)
+{
+	struct buf b = load("stats.bin"), m;
+	size_t first = HDR + IFSM;
+
+	m = msg_copy(&b, REC_VA);
+	put16(m.p + first, 0xfff0);             /* runs past the message */
+	expect_va_skipped(&b, &m);
+	put16(m.p + first, 2);                  /* shorter than its own header */
+	expect_va_skipped(&b, &m);
+	put16(m.p + first, 4 + 200 + 4);        /* four bytes longer than it is */
+	expect_va_skipped(&b, &m);
+	free(m.p);
+
+	/* The message ends in the middle of the counters. */
+	m = msg_copy(&b, REC_VA);
+	m.len = stats_attr_off(&m) + 100;
+	put32(m.p, (uint32_t)m.len);
+	expect_va_skipped(&b, &m);
+	free(m.p);
+
+	/* Four zero bytes after the last attribute: not an attribute. */
+	m = msg_copy(&b, REC_VA);
+	append(&m, "\0\0\0\0", 4);
+	put32(m.p, (uint32_t)m.len);
+	expect_va_skipped(&b, &m);
+	free(m.p);
+	free(b.p);
+}
+
+/*
+ * The counters must hold rx_missed_errors, the last field read, and need
+ * no more (an older kernel's struct is shorter); without them the message
+ * has nothing asked for.
+ */
+Test(stats, counters_length_and_presence)
+{
+	struct buf b = load("stats.bin"), m, v;
+	uint16_t need = (uint16_t)(offsetof(struct rtnl_link_stats64, rx_missed_errors) + 8);
+	struct link_table t;
+
+	m = msg_copy(&b, REC_VB);
+	shrink_attr_from(&m, HDR + IFSM, IFLA_STATS_LINK_64, need);
+	v = with_msg(&b, REC_VB, &m);
+	t = expect_stats(&v, 1, ALL_RECORDED);
+	cr_assert_eq(link_at(&t, 2)->rx_dropped, 12);
+	free(v.p);
+	free(m.p);
+
+	m = msg_copy(&b, REC_VA);
+	shrink_attr_from(&m, HDR + IFSM, IFLA_STATS_LINK_64, (uint16_t)(need - 4));
+	expect_va_skipped(&b, &m);
+	free(m.p);
+
+	/* Only a type this parser does not read (IFLA_STATS_LINK_XSTATS). */
+	m = msg_copy(&b, REC_VA);
+	put16(m.p + stats_attr_off(&m) + 2, IFLA_STATS_LINK_XSTATS);
+	expect_va_skipped(&b, &m);
+	free(m.p);
+	free(b.p);
+}
+
+/* The kernel's 64-bit alignment padding before the counters, and a newer kernel's attribute after them, are passed over. */
+Test(stats, padding_and_unknown_attributes)
+{
+	struct buf b = load("stats.bin"), m = msg_copy(&b, REC_VB), p = { .p = NULL }, v;
+	static const uint8_t pad[4] = { 4, 0, IFLA_STATS_UNSPEC, 0 };
+	static const uint8_t junk[3] = { 0xff, 0xff, 0xff };
+	struct link_table t;
+
+	append(&p, m.p, HDR + IFSM);
+	append(&p, pad, sizeof(pad));
+	append(&p, m.p + HDR + IFSM, m.len - HDR - IFSM);
+	put32(p.p, (uint32_t)p.len);
+	add_attr(&p, 42, junk, sizeof(junk));
+	v = with_msg(&b, REC_VB, &p);
+	t = expect_stats(&v, 1, ALL_RECORDED);
+	cr_assert_eq(link_at(&t, 2)->rx_packets, 5);
+	cr_assert_eq(link_at(&t, 2)->rx_dropped, 12);
+	free(v.p);
+	free(p.p);
+	free(m.p);
+	free(b.p);
+}
+
+Test(stats, error_interrupted_cut)
+{
+	struct buf b = load("stats.bin"), e, v = { .p = NULL };
+
+	e = error_msg(-EPERM, NLMSG_ERROR);
+	append(&v, b.p, msg_off(&b, REC_VA));
+	append(&v, e.p, e.len);
+	expect_stats(&v, -EPERM, 0x6);
+	free(v.p);
+	free(e.p);
+	expect_stats(&(struct buf){ .p = b.p, .len = msg_off(&b, REC_ABCD) + 100 }, 0, BUT(5));
+	put16(b.p + msg_off(&b, REC_VA) + 6, NLM_F_MULTI | NLM_F_DUMP_INTR);
+	expect_stats(&b, -EINTR, 0x6);
+	free(b.p);
+}
+
 /*
  * A fresh namespace with lo up and IPv6 off, so that no neighbour
  * discovery or MLD frame crosses the veth pair and the counts are exact.
@@ -1040,6 +1260,147 @@ Test(links, steady_reads_allocate_nothing)
 	cr_assert_eq(n, 0, "%lu allocations or frees in 5 steady reads", n);
 	cr_assert_eq(t.count, want);
 	cr_assert_str_eq(t.items[0].name, "lo");
+	links_close(lk);
+}
+
+/* ---- the names: a steady read is a stats dump, named from the last link dump ---- */
+
+static struct link_table read_links(struct links *lk)
+{
+	struct link_table t;
+	int r = links_read(lk, &t);
+
+	cr_assert_eq(r, 0, "links_read: %s", strerror(-r));
+	assert_sorted(&t);
+	return t;
+}
+
+/* The name the read gave ifindex, which must be in it. */
+static const char *name_of(const struct link_table *t, int ifindex)
+{
+	return link_at(t, ifindex)->name;
+}
+
+Test(names, one_link_dump_in_names_every_reads)
+{
+	struct link_table t;
+	struct links *lk;
+
+	enter_netns();
+	cr_assert_eq(links_open(&lk), 0);
+	cr_assert_eq(links_link_dumps(lk), 0);
+	for (int i = 0; i < LINKS_NAMES_EVERY; i++) {
+		t = read_links(lk);
+		cr_assert_eq(t.count, 1);
+		cr_assert_str_eq(t.items[0].name, "lo", "read %d", i);
+	}
+	cr_assert_eq(links_link_dumps(lk), 1, "the first read alone dumps links");
+	t = read_links(lk);
+	cr_assert_str_eq(t.items[0].name, "lo");
+	cr_assert_eq(links_link_dumps(lk), 2);
+	links_close(lk);
+}
+
+Test(names, a_link_that_comes_or_goes_is_read_at_once)
+{
+	struct link_table t;
+	struct links *lk;
+
+	enter_netns();
+	cr_assert_eq(links_open(&lk), 0);
+	read_links(lk);
+	veth_pair();
+	t = read_links(lk);
+	cr_assert_eq(t.count, 3);
+	cr_assert_eq(links_link_dumps(lk), 2, "a new ifindex: a link dump names it");
+	cr_assert_str_eq(must_find(&t, "vA")->name, "vA");
+	cr_assert_str_eq(must_find(&t, "vB")->name, "vB");
+	t = read_links(lk);
+	cr_assert_eq(links_link_dumps(lk), 2, "nothing moved: a stats dump");
+	cr_assert_str_eq(must_find(&t, "vA")->name, "vA");
+	cr_assert_str_eq(must_find(&t, "vB")->name, "vB");
+	sh("ip link del vA");
+	t = read_links(lk);
+	cr_assert_eq(t.count, 1);
+	cr_assert_str_eq(t.items[0].name, "lo");
+	cr_assert_eq(links_link_dumps(lk), 3);
+	links_close(lk);
+}
+
+/*
+ * A rename keeps the ifindex and the counters: nothing in a stats dump
+ * tells it. The periodic link dump names it right.
+ */
+Test(names, a_renamed_link_is_renamed_at_the_next_link_dump)
+{
+	struct link_table t;
+	struct links *lk;
+	int ia;
+
+	enter_netns();
+	veth_pair();
+	ia = (int)if_nametoindex("vA");
+	cr_assert_eq(links_open(&lk), 0);
+	t = read_links(lk);
+	cr_assert_str_eq(name_of(&t, ia), "vA");
+	sh("ip link set vA down && ip link set vA name vC && ip link set vC up");
+	for (int i = 1; i < LINKS_NAMES_EVERY; i++)
+		t = read_links(lk);
+	cr_assert_eq(links_link_dumps(lk), 1);
+	t = read_links(lk);
+	cr_assert_eq(links_link_dumps(lk), 2);
+	cr_assert_str_eq(name_of(&t, ia), "vC");
+	cr_assert_eq(t.count, 3);
+	links_close(lk);
+}
+
+/*
+ * A pair replaced by another under the same two ifindexes: the set is
+ * the same. With counters as low as the old ones' (0), the periodic link
+ * dump names the new pair; when a counter falls, the very next read does.
+ */
+Test(names, a_reused_ifindex_is_renamed)
+{
+	struct link_table t;
+	struct links *lk;
+	unsigned long dumps;
+	int tx;
+
+	enter_netns();
+	if (system("ip link add vA index 40 type veth peer name vB index 41") != 0)
+		cr_skip_test("no veth in this kernel, or no ifindex of choice");
+	sh("ip link set vA up && ip link set vB up");
+	cr_assert_eq(links_open(&lk), 0);
+	t = read_links(lk);
+	cr_assert_str_eq(name_of(&t, 41), "vB");
+	sh("ip link del vA && ip link add vX index 40 type veth peer name vY index 41");
+	sh("ip link set vX up && ip link set vY up");
+	for (int i = 1; i < LINKS_NAMES_EVERY; i++)
+		t = read_links(lk);
+	cr_assert_eq(links_link_dumps(lk), 1);
+	t = read_links(lk);
+	cr_assert_eq(links_link_dumps(lk), 2);
+	cr_assert_str_eq(name_of(&t, 40), "vX");
+	cr_assert_str_eq(name_of(&t, 41), "vY");
+
+	/* vY receives 4 frames; then a new pair, its counters at 0, takes 40 and 41. */
+	tx = frame_sender("vX");
+	send_frames(tx, ETH_P_TEST_NONE, 64, 4);
+	close(tx);
+	for (int i = 0; i < 20 && link_at(&t, 41)->rx_packets < 4; i++) {
+		usleep(20 * 1000);
+		t = read_links(lk);
+	}
+	cr_assert_eq(link_at(&t, 41)->rx_packets, 4);
+	cr_assert_str_eq(name_of(&t, 41), "vY");
+	dumps = links_link_dumps(lk);
+	cr_assert_eq(dumps, 2, "steady reads in between");
+	sh("ip link del vX && ip link add vP index 40 type veth peer name vQ index 41");
+	t = read_links(lk);
+	cr_assert_eq(links_link_dumps(lk), dumps + 1, "a counter fell: a link dump");
+	cr_assert_str_eq(name_of(&t, 40), "vP");
+	cr_assert_str_eq(name_of(&t, 41), "vQ");
+	cr_assert_eq(link_at(&t, 41)->rx_packets, 0);
 	links_close(lk);
 }
 
