@@ -685,7 +685,7 @@ why() {
 		x=$(awk -v a="$(kv "$f" tick_wall_med_us)" -v b="$(kv "$f" floor_wall_med_us)" 'BEGIN { printf "%.2f", (a - b) / 1000 }')
 		v="${v:+$v; }$(label "$l" "$c0"): $(kv "$f" ratio_tick_floor_wall) ×, $x ms beyond the floor's $(ms "$(kv "$f" floor_wall_med_us)") ms, $(kv "$f" syscalls_per_tick) syscalls against $(kv "$f" floor_syscalls_per_dump) ($(kv "$f" syscalls_top))"
 	done
-	echo "- **Tick against the floor.** $v. Beyond the dump, every tick parses its entries and matches them with the last tick's by cookie, reads \`/proc/net/netstat\`, \`snmp\`, \`sockstat\`, \`sockstat6\` and ten sysctls through descriptors kept open (pread; the kernel formats each file afresh), looks for the conntrack counters (openat: absent without nf_conntrack), dumps the link counters (sendto, recvmsg), asks the processes holding listeners whether they are still there (one poll of their pidfds) and checks a slice of 8 sockets one by one (readlink). Most of that costs the same whatever the listener count, so it weighs most where the dump is cheap: the ratio falls as listeners grow."
+	echo "- **Tick against the floor** (a tick that dumps the listeners). $v. Beyond the dump, such a tick parses its entries and matches them with the last tick's by cookie, reads \`/proc/net/netstat\`, \`snmp\`, \`sockstat\`, \`sockstat6\` and ten sysctls through descriptors kept open (pread; the kernel formats each file afresh), looks for the conntrack counters (openat: absent without nf_conntrack), dumps the link counters (sendto, recvmsg), asks the processes holding listeners whether they are still there (one poll of their pidfds) and checks a slice of 8 sockets one by one (readlink). Most of that costs the same whatever the listener count, so it weighs most where the dump is cheap: the ratio falls as listeners grow."
 
 	# The reference: what ss + nstat cost against the floor bounds the ratio.
 	v=""; r0=""
@@ -729,7 +729,7 @@ why() {
 	*) echo "- **Allocations.** At $(label "$lmax" "$c0") a steady tick allocates $v times ($(kv "$f" alloc_bytes_per_tick) bytes): the sites above." ;;
 	esac
 
-	# The quiet host: how much of the whole process's CPU the cheap tick itself accounts for.
+	# The quiet host: the whole process against what it would pay if every tick dumped the listeners.
 	v=""
 	for l in $LISTENER_SET; do for c in $CONN_SET; do
 		f="$WORK/sc-$l-$c/kv"
@@ -737,10 +737,10 @@ why() {
 			-v n="$(kv "$f" quiet_ticks)" -v s="$(kv "$f" quiet_seconds)" 'BEGIN {
 			if (d !~ /^[0-9.]+$/ || t !~ /^[0-9.]+$/ || s <= 0) exit
 			tick = t * n / s
-			printf "%.2f ms/s, the cheap tick %.2f ms/s of it (%.0f %%)", d / 1000, tick / 1000, (d > 0 ? tick / d * 100 : 0) }')
+			printf "%.2f ms/s against %.2f ms/s (%.0f %%)", d / 1000, tick / 1000, (tick > 0 ? d / tick * 100 : 0) }')
 		[ -n "$x" ] && v="${v:+$v; }$(label "$l" "$c"): $x"
 	done; done
-	[ -n "$v" ] && echo "- **Quiet host.** The whole daemon per second against its cheap tick (tickbench's median tick CPU times the ticks it ran per second): $v. What is beyond the cheap tick is the daemon's work outside it (deep runs, owner lookups, the main loop), measured here with nothing asking it anything."
+	[ -n "$v" ] && echo "- **Quiet host.** The whole daemon per second against what its ticks alone would cost if each dumped the listeners (tickbench's median tick, which does, times the ticks run per second): $v. On a quiet host a tick reads the counters and sockstat and finds nothing moved, so the dump, its parse, the owners' upkeep and the sysctls wait for the 30 s refresh ([Quiet ticks](../README.md#quiet-ticks)); the dumping tick's cost is what a busy host pays, as before."
 
 	# Detection.
 	for l in $LISTENER_SET; do for c in $CONN_SET; do
