@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "netstat.h"
+#include "netstat_int.h"
 #include "procfile.h"
 #include "sort.h"
 
@@ -52,16 +53,21 @@ static int counter_cmp(const void *a, const void *b)
  * items[] is kept sorted by name (netstat_parse sorts what it appends), so
  * a lookup is a binary search over ~300 entries.
  */
-bool counters_get(const struct counters *c, const char *name, int64_t *value)
+const struct counter *netstat_find(const struct counters *c, const char *name)
 {
 	struct counter key;
-	const struct counter *hit;
 	size_t len = strlen(name);
 
 	if (len >= sizeof(key.name) || c->count == 0)
-		return false;
+		return NULL;
 	memcpy(key.name, name, len + 1);
-	hit = bsearch(&key, c->items, c->count, sizeof(*c->items), counter_cmp);
+	return bsearch(&key, c->items, c->count, sizeof(*c->items), counter_cmp);
+}
+
+bool counters_get(const struct counters *c, const char *name, int64_t *value)
+{
+	const struct counter *hit = netstat_find(c, name);
+
 	if (!hit)
 		return false;
 	if (value)
@@ -104,17 +110,7 @@ static bool all_numeric(struct span rest)
 	return true;
 }
 
-/* A "Prefix: ..." line split at the colon. */
-struct pline {
-	struct span prefix;
-	struct span rest;
-};
-
-/*
- * Split a line into its prefix and the rest. The prefix is non-empty, has
- * no blanks, and the colon is followed by a blank or the end of the line.
- */
-static bool split_line(struct span line, struct pline *out)
+bool netstat_split_line(struct span line, struct pline *out)
 {
 	const char *colon = memchr(line.p, ':', (size_t)(line.end - line.p));
 	const char *q;
@@ -133,12 +129,25 @@ static bool split_line(struct span line, struct pline *out)
 	return true;
 }
 
-static bool same_prefix(const struct pline *a, const struct pline *b)
+bool netstat_same_prefix(const struct pline *a, const struct pline *b)
 {
 	size_t la = (size_t)(a->prefix.end - a->prefix.p);
 	size_t lb = (size_t)(b->prefix.end - b->prefix.p);
 
 	return la == lb && memcmp(a->prefix.p, b->prefix.p, la) == 0;
+}
+
+bool netstat_field_name(char dst[COUNTER_NAME_MAX], struct span prefix, struct span field)
+{
+	size_t plen = (size_t)(prefix.end - prefix.p), nlen = (size_t)(field.end - field.p);
+
+	if (plen + 1 + nlen > COUNTER_NAME_MAX - 1)
+		return false;
+	memcpy(dst, prefix.p, plen);
+	dst[plen] = '.';
+	memcpy(dst + plen + 1, field.p, nlen);
+	dst[plen + 1 + nlen] = '\0';
+	return true;
 }
 
 static size_t count_tokens(struct span rest)
@@ -159,7 +168,6 @@ static size_t count_tokens(struct span rest)
 static int add_pair(struct counters *out, const struct pline *hdr,
 		    const struct pline *val)
 {
-	size_t plen = (size_t)(hdr->prefix.end - hdr->prefix.p);
 	size_t n = count_tokens(hdr->rest);
 	struct span names = hdr->rest, values = val->rest, name, value;
 	int err;
@@ -172,17 +180,12 @@ static int add_pair(struct counters *out, const struct pline *hdr,
 	if (err)
 		return err;
 	while (span_next_token(&names, &name) && span_next_token(&values, &value)) {
-		size_t nlen = (size_t)(name.end - name.p);
 		struct counter *c = &out->items[out->count];
 
-		if (plen + 1 + nlen > COUNTER_NAME_MAX - 1) {
+		if (!netstat_field_name(c->name, hdr->prefix, name)) {
 			out->malformed++;
 			continue;
 		}
-		memcpy(c->name, hdr->prefix.p, plen);
-		c->name[plen] = '.';
-		memcpy(c->name + plen + 1, name.p, nlen);
-		c->name[plen + 1 + nlen] = '\0';
 		(void)span_dec_clamp(&value, &c->value);  /* checked by all_numeric */
 		out->count++;
 	}
@@ -301,14 +304,14 @@ int netstat_parse(const char *text, size_t len, struct counters *out)
 		return 0;
 	}
 	while (span_next_line(&rest, &line, &whole)) {
-		if (!whole || !split_line(line, &cur)) {
+		if (!whole || !netstat_split_line(line, &cur)) {
 			out->malformed++;
 			if (pending)
 				out->malformed++;
 			pending = false;
 			continue;
 		}
-		if (pending && same_prefix(&hdr, &cur)) {
+		if (pending && netstat_same_prefix(&hdr, &cur)) {
 			err = add_pair(out, &hdr, &cur);
 			if (err) {
 				out->count = old;

@@ -8,6 +8,7 @@
 
 #include "array.h"
 #include "netstat.h"
+#include "netstat_int.h"
 #include "procfile.h"
 
 /*
@@ -52,60 +53,32 @@ int netstat_layout_note(struct counters *c, unsigned file, const char *text, siz
 	return 0;
 }
 
-/* The items[] index of "prefix.name", or UINT32_MAX when there is none. */
-static uint32_t slot_of(const struct counters *c, struct span prefix, struct span name)
+/* The items[] index of "prefix.field", or UINT32_MAX when there is none. */
+static uint32_t slot_of(const struct counters *c, struct span prefix, struct span field)
 {
-	size_t pl = (size_t)(prefix.end - prefix.p), nl = (size_t)(name.end - name.p);
-	char key[COUNTER_NAME_MAX];
-	size_t lo = 0, hi = c->count;
+	char name[COUNTER_NAME_MAX];
+	const struct counter *hit;
 
-	if (pl + 1 + nl >= sizeof(key))
+	if (!netstat_field_name(name, prefix, field))
 		return UINT32_MAX;
-	memcpy(key, prefix.p, pl);
-	key[pl] = '.';
-	memcpy(key + pl + 1, name.p, nl);
-	key[pl + 1 + nl] = '\0';
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = strcmp(c->items[mid].name, key);
-
-		if (r == 0)
-			return (uint32_t)mid;
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return UINT32_MAX;
-}
-
-/* The prefix of a "Prefix: ..." line and what follows its colon. Return: false when it has none. */
-static bool line_prefix(struct span line, struct span *prefix, struct span *rest)
-{
-	const char *colon = memchr(line.p, ':', (size_t)(line.end - line.p));
-
-	if (!colon || colon == line.p)
-		return false;
-	prefix->p = line.p;
-	prefix->end = colon;
-	rest->p = colon + 1;
-	rest->end = line.end;
-	return true;
+	hit = netstat_find(c, name);
+	return hit ? (uint32_t)(hit - c->items) : UINT32_MAX;
 }
 
 /* Map one file's header lines to items[], appending to the slots. Return: false when a name is not there. */
 static bool map_file(struct counters *c, unsigned file, size_t *k)
 {
 	struct counters_layout *ly = &c->layout;
-	struct span text = { ly->hdr[file], ly->hdr[file] + ly->hdr_len[file] }, line, prefix, rest, tok;
+	struct span text = { ly->hdr[file], ly->hdr[file] + ly->hdr_len[file] }, line, tok;
+	struct pline hdr;
 	bool whole;
 
 	ly->nslot[file] = 0;
 	while (span_next_line(&text, &line, &whole)) {
-		if (!line_prefix(line, &prefix, &rest))
+		if (!netstat_split_line(line, &hdr))
 			return false;
-		while (span_next_token(&rest, &tok)) {
-			uint32_t s = slot_of(c, prefix, tok);
+		while (span_next_token(&hdr.rest, &tok)) {
+			uint32_t s = slot_of(c, hdr.prefix, tok);
 
 			if (s == UINT32_MAX)
 				return false;
@@ -150,23 +123,28 @@ static const uint32_t *file_slots(const struct counters_layout *ly, unsigned fil
 	return ly->slot + off;
 }
 
-/* One value line under its header: the same prefix, exactly nslot numbers. Return: values taken, or -1. */
-static long take_values(struct counters *c, struct span hdr, struct span line, const uint32_t *slots,
-			size_t room)
+/*
+ * One value line under its header, as netstat_parse would take it: the same
+ * prefix, split the same way, exactly as many numbers as names.
+ * Return: values taken, or -1.
+ */
+static long take_values(struct counters *c, struct span hdr_line, struct span val_line,
+			const uint32_t *slots, size_t room)
 {
-	struct span hp, hr, vp, vr, tok;
+	struct pline hdr, val;
+	struct span tok;
 	size_t n = 0;
 	int64_t v;
 
-	if (!line_prefix(hdr, &hp, &hr) || !line_prefix(line, &vp, &vr) ||
-	    hp.end - hp.p != vp.end - vp.p || memcmp(hp.p, vp.p, (size_t)(hp.end - hp.p)) != 0)
+	if (!netstat_split_line(hdr_line, &hdr) || !netstat_split_line(val_line, &val) ||
+	    !netstat_same_prefix(&hdr, &val))
 		return -1;
-	while (span_next_token(&hr, &tok)) {
-		if (n == room || !span_next_token(&vr, &tok) || !span_dec_clamp(&tok, &v))
+	while (span_next_token(&hdr.rest, &tok)) {
+		if (n == room || !span_next_token(&val.rest, &tok) || !span_dec_clamp(&tok, &v))
 			return -1;
 		c->items[slots[n++]].value = v;
 	}
-	return span_next_token(&vr, &tok) ? -1 : (long)n;
+	return span_next_token(&val.rest, &tok) ? -1 : (long)n;
 }
 
 bool netstat_layout_update(struct counters *c, unsigned file, const char *text, size_t len)

@@ -83,6 +83,9 @@ Test(netstat_layout, anything_else_is_refused)
 		"IpExt: InNoRoutes InOctets\nIpExt: 0 1512\n",
 		"TcpExt: SyncookiesSent ListenOverflows ListenDrops\nTcpExt: 0 14 14 5\n"
 		"IpExt: InNoRoutes InOctets\nIpExt: 0 1512\n",
+		/* a value line netstat_parse would refuse: no blank after the colon */
+		"TcpExt: SyncookiesSent ListenOverflows ListenDrops\nTcpExt:0 14 14\n"
+		"IpExt: InNoRoutes InOctets\nIpExt: 0 1512\n",
 		/* not a number, the value line of another prefix */
 		"TcpExt: SyncookiesSent ListenOverflows ListenDrops\nTcpExt: 0 x 14\n"
 		"IpExt: InNoRoutes InOctets\nIpExt: 0 1512\n",
