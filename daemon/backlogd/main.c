@@ -673,6 +673,38 @@ static void malloc_tune(void)
 		log_debug("mallopt(M_MMAP_THRESHOLD) refused");
 }
 
+/* The kernel log and process exits: each a source of causes the counters cannot name, neither required. */
+static void follow_kernel_events(struct daemon_state *st)
+{
+	int r;
+
+	r = kmsg_open(&st->kmsg, st->opt.kmsg_path ? st->opt.kmsg_path : "/dev/kmsg");
+	if (r < 0) {
+		errno = -r;
+		if (st->opt.kmsg_path)
+			fatal("cannot follow the kernel log %s", st->opt.kmsg_path);
+		/* SYN-flood, conntrack, memory and orphan lines then go unseen; the counters remain. */
+		log_warn("cannot follow /dev/kmsg; kernel log lines will not be used");
+		st->kmsg = NULL;
+	}
+	fleet_host(&st->fleet)->kmsg_following = st->kmsg != NULL;
+	/*
+	 * Exits tell a crash from a restart when the kernel logged nothing (a
+	 * kill -9, an abort, a non-zero exit). The connector is the host's, in
+	 * its first network namespace, and wants CAP_NET_ADMIN; without it, gaps are
+	 * told as before. Not with -P: a replay has no processes.
+	 */
+	if (has_cap(CAP_NET_ADMIN) && strcmp(st->opt.proc_root, "/proc") == 0) {
+		r = procexit_open(&st->pexit, st->opt.exits_netns);
+		if (r < 0) {
+			errno = -r;
+			log_warn("cannot follow process exits; a kill -9 or a non-zero exit will read as a restart");
+			st->pexit = NULL;
+		}
+	}
+	fleet_host(&st->fleet)->proc_events = st->pexit != NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon_state st = { .timer_fd = -1, .fast_fd = -1, .signal_fd = -1 };
@@ -729,31 +761,7 @@ int main(int argc, char **argv)
 		fatal("cannot listen on %s", cfg.socket_path);
 	}
 	start_metrics(&st, &cfg.metrics_listen);
-	r = kmsg_open(&st.kmsg, st.opt.kmsg_path ? st.opt.kmsg_path : "/dev/kmsg");
-	if (r < 0) {
-		errno = -r;
-		if (st.opt.kmsg_path)
-			fatal("cannot follow the kernel log %s", st.opt.kmsg_path);
-		/* SYN-flood, conntrack, memory and orphan lines then go unseen; the counters remain. */
-		log_warn("cannot follow /dev/kmsg; kernel log lines will not be used");
-		st.kmsg = NULL;
-	}
-	fleet_host(&st.fleet)->kmsg_following = st.kmsg != NULL;
-	/*
-	 * Exits tell a crash from a restart when the kernel logged nothing (a
-	 * kill -9, an abort, a non-zero exit). The connector is the host's, in
-	 * its first network namespace, and wants CAP_NET_ADMIN; without it, gaps are
-	 * told as before. Not with -P: a replay has no processes.
-	 */
-	if (has_cap(CAP_NET_ADMIN) && strcmp(st.opt.proc_root, "/proc") == 0) {
-		r = procexit_open(&st.pexit, st.opt.exits_netns);
-		if (r < 0) {
-			errno = -r;
-			log_warn("cannot follow process exits; a kill -9 or a non-zero exit will read as a restart");
-			st.pexit = NULL;
-		}
-	}
-	fleet_host(&st.fleet)->proc_events = st.pexit != NULL;
+	follow_kernel_events(&st);
 	/* sd_notify reads it at every call; a tick need not format a line nobody hears. */
 	st.notify = getenv("NOTIFY_SOCKET") != NULL;
 	if (sd_watchdog_enabled(0, &st.watchdog_usec) <= 0)

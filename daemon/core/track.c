@@ -413,6 +413,18 @@ static void counters_take(struct track *t, const struct counters *host)
 	t->have_prev = t->ticks >= 1;
 }
 
+/* Room for this tick's counters: host_prev's buffer becomes host_cur after the swap. Return: 0 or -ENOMEM. */
+static int host_room(struct track *t, const struct counters *host)
+{
+	void *np;
+
+	if (array_reserve(t->host_prev.items, &t->host_prev.cap, host ? host->count : 0,
+			  sizeof(*t->host_prev.items), &np) < 0)
+		return -ENOMEM;
+	t->host_prev.items = np;
+	return 0;
+}
+
 /* Every tick's end of the first half, dump or not: counters, limits, and the tick's own time. */
 static void tick_advance(struct track *t, const struct counters *host, const struct limits *limits,
 			 int64_t now_ms)
@@ -440,13 +452,10 @@ static void tick_advance(struct track *t, const struct counters *host, const str
 static int take_carried(struct track *t, const struct counters *host, const struct limits *limits,
 			int64_t now_ms)
 {
-	void *np;
 	size_t i;
 
-	if (array_reserve(t->host_prev.items, &t->host_prev.cap, host ? host->count : 0,
-			  sizeof(*t->host_prev.items), &np) < 0)
+	if (host_room(t, host) < 0)
 		return -ENOMEM;
-	t->host_prev.items = np;
 	if (t->n_gaps)
 		track_gaps_carry(t, host);
 	for (i = 0; i < t->count; i++) {
@@ -480,11 +489,8 @@ static int take_listeners(struct track *t, const struct listener_set *now,
 	if (array_reserve(t->items, &t->cap, u, sizeof(*t->items), &np) < 0)
 		return -ENOMEM;
 	t->items = np;
-	/* host_prev's buffer becomes host_cur after the swap. */
-	if (array_reserve(t->host_prev.items, &t->host_prev.cap, host ? host->count : 0,
-			  sizeof(*t->host_prev.items), &np) < 0)
+	if (host_room(t, host) < 0)
 		return -ENOMEM;
-	t->host_prev.items = np;
 	gone = t->count - (u - k);
 	if (track_gaps_index(t, now, u, gone, &na) < 0)
 		return -ENOMEM;

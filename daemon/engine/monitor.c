@@ -248,32 +248,6 @@ static void read_limits(struct monitor *m)
 	host_wide_limits(m);
 }
 
-static int dump_listeners(struct monitor *m, struct tick_sample *s);
-
-/*
- * The listeners, when dump_policy asks (m->dump_reason); s->listeners is
- * then the dump, else NULL and the last dump's stand. The sysctls are read
- * with them: they are what a drop's remedy weighs, and on a quiet host
- * the refresh reads them often enough. Return: 0 or the dump's -errno.
- */
-static int read_listeners(struct monitor *m, struct tick_sample *s)
-{
-	struct dump_policy_in in = {
-		.track = &m->track,
-		.sample = s,
-		.hot = monitor_hot(m),
-		/* Owner pointers handed to track may be stale: the dump's tick hands out new ones. */
-		.owners_moved = procmap_generation(m->pm) != m->owners_gen || procmap_rescan_wanted(m->pm),
-		.stale = m->listeners_stale,
-		.refresh_ms = m->cfg.listener_refresh_ms,
-		.mono_ms = clock_mono_ms(),
-		.last_dump_ms = m->last_dump_mono_ms,
-	};
-
-	m->dump_reason = dump_policy_reason(&in);
-	return m->dump_reason ? dump_listeners(m, s) : 0;
-}
-
 /* The LISTEN dump and the sysctls, for m->dump_reason. Return: 0 or the dump's -errno. */
 static int dump_listeners(struct monitor *m, struct tick_sample *s)
 {
@@ -299,6 +273,30 @@ static int dump_listeners(struct monitor *m, struct tick_sample *s)
 	m->dumps++;
 	s->listeners = &m->dump;
 	return 0;
+}
+
+/*
+ * The listeners, when dump_policy asks (m->dump_reason); s->listeners is
+ * then the dump, else NULL and the last dump's stand. The sysctls are read
+ * with them: they are what a drop's remedy weighs, and on a quiet host
+ * the refresh reads them often enough. Return: 0 or the dump's -errno.
+ */
+static int read_listeners(struct monitor *m, struct tick_sample *s)
+{
+	struct dump_policy_in in = {
+		.track = &m->track,
+		.sample = s,
+		.hot = monitor_hot(m),
+		/* Owner pointers handed to track may be stale: the dump's tick hands out new ones. */
+		.owners_moved = procmap_generation(m->pm) != m->owners_gen || procmap_rescan_wanted(m->pm),
+		.stale = m->listeners_stale,
+		.refresh_ms = m->cfg.listener_refresh_ms,
+		.mono_ms = clock_mono_ms(),
+		.last_dump_ms = m->last_dump_mono_ms,
+	};
+
+	m->dump_reason = dump_policy_reason(&in);
+	return m->dump_reason ? dump_listeners(m, s) : 0;
 }
 
 /*
