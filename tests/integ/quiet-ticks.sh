@@ -40,6 +40,15 @@ while True:
         open(ready, "a").write("back\n")
 EOF
 
+# dumps_over N TAG: TICKS and DUMPS over N more ticks, from status documents kept as TAG0/TAG1.json.
+dumps_over() {
+	status_json >"$WORK/${2}0.json"
+	wait_ticks "$1"
+	status_json >"$WORK/${2}1.json"
+	TICKS=$(( $(jq '.daemon.ticks' "$WORK/${2}1.json") - $(jq '.daemon.ticks' "$WORK/${2}0.json") ))
+	DUMPS=$(( $(jq '.daemon.listener_dumps' "$WORK/${2}1.json") - $(jq '.daemon.listener_dumps' "$WORK/${2}0.json") ))
+}
+
 # The kernel log is shared with every namespace: a line from a test beside this one would dump.
 kmsg_fifo "$WORK/kmsg"
 start_daemon -K "$KMSG_FIFO"
@@ -53,16 +62,10 @@ wait_for 30 "daemon sees both listeners" \
 wait_ticks 2
 
 note "quiet ticks dump nothing"
-status_json >"$WORK/s0.json"
-wait_ticks 6
-status_json >"$WORK/s1.json"
-d0=$(jq '.daemon.listener_dumps' "$WORK/s0.json")
-d1=$(jq '.daemon.listener_dumps' "$WORK/s1.json")
-t0=$(jq '.daemon.ticks' "$WORK/s0.json")
-t1=$(jq '.daemon.ticks' "$WORK/s1.json")
-note "ticks $t0 -> $t1, dumps $d0 -> $d1"
-[ $((t1 - t0)) -ge 6 ] || fail "the daemon did not tick"
-[ "$d1" -eq "$d0" ] || fail "$((d1 - d0)) dumps in $((t1 - t0)) quiet ticks (last reason: $(jq -c '.daemon.listener_dump_reason' "$WORK/s1.json"))"
+dumps_over 6 s
+note "$TICKS ticks, $DUMPS dumps"
+[ "$TICKS" -ge 6 ] || fail "the daemon did not tick"
+[ "$DUMPS" -eq 0 ] || fail "$DUMPS dumps in $TICKS quiet ticks (last reason: $(jq -c '.daemon.listener_dump_reason' "$WORK/s1.json"))"
 jq -e '.daemon.listener_dump_reason == null and (.daemon.listeners_at | type == "number")' "$WORK/s1.json" >/dev/null ||
 	fail "status should say no dump this tick, and when the last was: $(jq -c '.daemon' "$WORK/s1.json")"
 jq -e '[.listeners[] | select(.port == '$GAP_PORT' or .port == '$FULL_PORT')] | length == 2' "$WORK/s1.json" >/dev/null ||
@@ -101,14 +104,8 @@ printf '[daemon]\nlistener_refresh = 0\n' >"$WORK/backlogd.conf"
 stop_daemon
 start_daemon -K "$KMSG_FIFO" -f "$WORK/backlogd.conf"
 wait_ticks 2
-status_json >"$WORK/r0.json"
-wait_ticks 4
-status_json >"$WORK/r1.json"
-d0=$(jq '.daemon.listener_dumps' "$WORK/r0.json")
-d1=$(jq '.daemon.listener_dumps' "$WORK/r1.json")
-t0=$(jq '.daemon.ticks' "$WORK/r0.json")
-t1=$(jq '.daemon.ticks' "$WORK/r1.json")
-[ $((d1 - d0)) -eq $((t1 - t0)) ] || fail "listener_refresh = 0: $((d1 - d0)) dumps in $((t1 - t0)) ticks"
+dumps_over 4 r
+[ "$DUMPS" -eq "$TICKS" ] || fail "listener_refresh = 0: $DUMPS dumps in $TICKS ticks"
 jq -e '.daemon.listener_dump_reason == "every tick"' "$WORK/r1.json" >/dev/null ||
 	fail "reason: $(jq -c '.daemon.listener_dump_reason' "$WORK/r1.json")"
 stop_daemon
