@@ -54,6 +54,33 @@ struct finding_evidence {
 	char owner_state;          /* 0 unknown */
 };
 
+/* One peer the eBPF tier saw dropped (or refused) at the finding's listener. */
+struct finding_client {
+	uint8_t family;            /* AF_INET or AF_INET6 */
+	uint8_t addr[16];          /* network byte order; IPv4 in the first 4 bytes */
+	uint16_t port;             /* its latest source port, host byte order */
+	uint64_t count;            /* packets dropped (a retransmitted SYN counts again, as in ListenOverflows) */
+	int64_t first_ms;          /* wall clock, milliseconds */
+	int64_t last_ms;
+};
+
+#define FINDING_CLIENTS_MAX 8
+
+/*
+ * Who the listener dropped or refused, stamped by the monitor from the
+ * eBPF tier (diagnose leaves it zero). The busiest peers by count, and
+ * the totals over every peer, named or not.
+ */
+struct finding_clients {
+	bool known;                /* false: the tier was off, or saw nothing for this listener */
+	size_t n;
+	struct finding_client top[FINDING_CLIENTS_MAX];
+	uint64_t total;            /* packets, every peer */
+	uint64_t peers;            /* distinct peers counted (>= n); a lower bound past the book's bound */
+	int64_t first_ms;          /* the first and last packet, wall clock, milliseconds */
+	int64_t last_ms;
+};
+
 /*
  * The rule's own sentences, without the side-effect and namespace clauses:
  * every consumer reads them through finding_words() (finding_text.h), which
@@ -96,6 +123,8 @@ struct finding {
 	char netns_name[96];
 	char netns_enter[FINDING_NETNS_ENTER_MAX];  /* how to enter it for the remedy; "" for ours */
 	char detail[FINDING_DETAIL_MAX];    /* lists: top memory holders, per-state counts, ... ("" none) */
+	/* accept-queue family: the peers dropped; listener-gap: the peers refused. */
+	struct finding_clients clients;
 };
 
 struct finding_list {
