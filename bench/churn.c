@@ -1,4 +1,10 @@
-/* churn.c: what subscribing to sock_diag's TCP destroy groups costs a host: loopback connections opened and closed with and without a subscriber, CPU of the whole machine for each. */
+/*
+ * churn.c: what a watcher costs a host's connections: loopback connections
+ * opened and closed (or SYNs dropped at a full listener) with and without it,
+ * CPU of the whole machine for each. The watcher is a subscriber to
+ * sock_diag's TCP destroy groups, or any two commands given (backlogd with
+ * its eBPF tier off, and on).
+ */
 #include "base.h"
 
 #include <dirent.h>
@@ -35,8 +41,12 @@
 #define DESTROY_GROUPS ((1U << (1 - 1)) | (1U << (3 - 1)))
 
 struct opts {
-	unsigned conns;   /* connections per run */
+	unsigned conns;   /* connections (or dropped SYNs) per run */
 	unsigned reps;    /* runs without, and as many with, a subscriber */
+	bool drops;       /* SYNs to a listener whose queue is full, each dropped, instead of connections */
+	const char *without_cmd;  /* run during the "without" runs; NULL: nothing */
+	const char *with_cmd;     /* run during the "with" runs; NULL: the destroy-group subscriber */
+	unsigned settle_ms;       /* after starting a command, before the run: its start-up is not the run's */
 };
 
 /* One run: CPU of the whole machine, of this process, of the kernel's workers, and wall time. */
@@ -200,6 +210,85 @@ static void churn_once(unsigned n, struct run *r)
 }
 
 /*
+ * n SYNs, each dropped: a listener of backlog 0 whose queue one connection
+ * fills and which never accepts, and n non-blocking connects to it, each
+ * closed at once (a socket in SYN_SENT leaves nothing behind, and its port
+ * is free again). On loopback the SYN is handled inside connect(): one
+ * ListenOverflows, one drop event for the eBPF tier, per connect.
+ */
+static void drops_once(unsigned n, struct run *r)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	double sys0, self0, kw0;
+	int64_t w0;
+	int lfd, filler;
+	unsigned i;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 0) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&a, &alen) < 0)
+		die("listener");
+	filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (filler < 0 || connect(filler, (struct sockaddr *)&a, sizeof(a)) < 0)
+		die("the connection that fills the queue");
+	kw0 = kworker_ms();
+	sys0 = proc_stat_busy_ms();
+	self0 = self_cpu_ms();
+	w0 = mono_ns();
+	for (i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+		if (fd < 0)
+			die("socket");
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 || errno != EINPROGRESS)
+			die("connect to the full listener");
+		close(fd);
+	}
+	r->wall_ms = (double)(mono_ns() - w0) / 1e6;
+	r->self_ms = self_cpu_ms() - self0;
+	r->sys_ms = proc_stat_busy_ms() - sys0;
+	r->kworker_ms = kworker_ms() - kw0;
+	close(filler);
+	close(lfd);
+}
+
+/* A watcher given as a shell command, in a process group of its own; given settle_ms to start. */
+static pid_t start_cmd(const char *cmd, unsigned settle_ms)
+{
+	struct timespec ts = { .tv_sec = settle_ms / 1000, .tv_nsec = (long)(settle_ms % 1000) * 1000000L };
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		setpgid(0, 0);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+			_exit(1);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	if (waitpid(pid, NULL, WNOHANG) == pid) {
+		fprintf(stderr, "churn: the command ended before the run: %s\n", cmd);
+		exit(1);
+	}
+	return pid;
+}
+
+/* SIGTERM to its group, as systemd stops a service; wait for it. */
+static void stop_cmd(pid_t pid)
+{
+	kill(-pid, SIGTERM);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	kill(-pid, SIGKILL);
+}
+
+/*
  * A subscriber as backlogd would be one: a NETLINK_SOCK_DIAG socket bound to
  * the destroy groups. It never reads, the least a subscriber can cost: the
  * kernel allocates and fills each message whether or not it is read (and
@@ -296,15 +385,44 @@ static unsigned parse_uint(const char *s, const char *what, unsigned max)
 	return (unsigned)v;
 }
 
+static void one_run(const struct opts *o, unsigned n, struct run *r)
+{
+	if (o->drops)
+		drops_once(n, r);
+	else
+		churn_once(n, r);
+}
+
+/* One measured run of a side, its watcher started before and stopped after. */
+static void side_run(const struct opts *o, bool with, struct run *r)
+{
+	const char *cmd = with ? o->with_cmd : o->without_cmd;
+	pid_t pid = 0;
+
+	if (cmd)
+		pid = start_cmd(cmd, o->settle_ms);
+	else if (with)
+		pid = start_subscriber();
+	one_run(o, o->conns, r);
+	if (cmd)
+		stop_cmd(pid);
+	else if (with)
+		stop_subscriber(pid);
+}
+
 static void usage(FILE *f)
 {
-	fputs("usage: churn [--conns N] [--reps R]\n"
+	fputs("usage: churn [--conns N] [--reps R] [--drops] [--without CMD] [--with CMD] [--settle-ms N]\n"
 	      "Opens and closes N loopback connections (SO_LINGER 0), R times without and R\n"
 	      "times with a process subscribed to sock_diag's TCP destroy groups, in turn,\n"
 	      "and prints the CPU of the whole machine (/proc/stat), of this process and of\n"
 	      "the kernel's kworker threads per run, medians as key=value lines.\n"
 	      "Run it in a network namespace of its own: the subscriber hears of every TCP\n"
-	      "socket freed in its namespace.\n", f);
+	      "socket freed in its namespace.\n"
+	      "  --drops       N SYNs to a full listener, each dropped, instead of connections\n"
+	      "  --without CMD run CMD (sh -c, its own process group) during the runs without\n"
+	      "  --with CMD    run CMD instead of the subscriber during the runs with; each is\n"
+	      "                started --settle-ms (default 1500) before its run, SIGTERMed after\n", f);
 }
 
 int main(int argc, char **argv)
@@ -312,10 +430,14 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "conns", required_argument, NULL, 'n' },
 		{ "reps", required_argument, NULL, 'r' },
+		{ "drops", no_argument, NULL, 'D' },
+		{ "without", required_argument, NULL, 'o' },
+		{ "with", required_argument, NULL, 'w' },
+		{ "settle-ms", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .conns = 40000, .reps = 3 };
+	struct opts o = { .conns = 40000, .reps = 3, .settle_ms = 1500 };
 	struct run without[MAX_REPS], with[MAX_REPS];
 	double s0, s1;
 	int c;
@@ -324,6 +446,10 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'n': o.conns = parse_uint(optarg, "--conns", 1000000); break;
 		case 'r': o.reps = parse_uint(optarg, "--reps", MAX_REPS); break;
+		case 'D': o.drops = true; break;
+		case 'o': o.without_cmd = optarg; break;
+		case 'w': o.with_cmd = optarg; break;
+		case 's': o.settle_ms = parse_uint(optarg, "--settle-ms", 60000); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -334,17 +460,11 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	/* A warm-up run: the first connections of a namespace pay for its tables. */
-	churn_once(o.conns / 10 + 1, &without[0]);
+	one_run(&o, o.conns / 10 + 1, &without[0]);
 	for (unsigned i = 0; i < o.reps; i++) {
 		/* In turn, and which goes first alternates: a drift in the machine's load weighs on both. */
-		for (unsigned k = 0; k < 2; k++) {
-			bool sub = (i + k) % 2 == 1;
-			pid_t pid = sub ? start_subscriber() : 0;
-
-			churn_once(o.conns, sub ? &with[i] : &without[i]);
-			if (sub)
-				stop_subscriber(pid);
-		}
+		for (unsigned k = 0; k < 2; k++)
+			side_run(&o, (i + k) % 2 == 1, (i + k) % 2 == 1 ? &with[i] : &without[i]);
 		printf("churn_run=%u without_sys_ms=%.0f with_sys_ms=%.0f without_kworker_ms=%.1f "
 		       "with_kworker_ms=%.1f without_wall_ms=%.0f with_wall_ms=%.0f\n", i,
 		       without[i].sys_ms, with[i].sys_ms, without[i].kworker_ms, with[i].kworker_ms,

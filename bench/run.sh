@@ -403,6 +403,7 @@ EOF
 	gaps
 	scrapes
 	churn
+	bpf
 	targets
 	adaptive
 }
@@ -816,6 +817,75 @@ that catches.
 EOF
 }
 
+# What the eBPF tier costs the host: bench/churn with backlogd running, its tier off
+# in one half of the runs and on in the other, in a namespace of its own.
+run_bpf() {
+	local f="$WORK/bpf" w
+	mkdir -p "$f"
+	w=$(settle)
+	say "eBPF tier: bench/churn with backlogd, tier off and on, $BPF_CONNS connections and dropped SYNs, $CHURN_REPS runs each"
+	if ! unshare -n -- "$SELF" --bpf "$f" >"$f/kv" 2>"$f/err"; then
+		say "the eBPF tier bench failed:"
+		tail -5 "$f/err" >&2
+		FAILED=1
+	fi
+	echo "settle_s=$w" >>"$f/kv"
+}
+
+# inner_bpf DIR: both workloads, each side a real backlogd on every default but [daemon] bpf.
+inner_bpf() {
+	local d=$1 side daemon
+	set -o pipefail
+	ip link set lo up
+	for side in no yes; do
+		printf '[daemon]\nbpf = %s\n' "$side" >"$d/bpf-$side.conf"
+	done
+	daemon="$BENCH_BUILD/backlogd -N -i 1 -S $d/ctl.sock"
+	"$BENCH_BUILD/bench/churn" --conns "$BPF_CONNS" --reps "$CHURN_REPS" --settle-ms 2000 \
+		--without "exec $daemon -f $d/bpf-no.conf 2>>$d/off.log" \
+		--with "exec $daemon -f $d/bpf-yes.conf 2>>$d/on.log" | sed 's/^churn_/conn_/' || return 1
+	"$BENCH_BUILD/bench/churn" --drops --conns "$BPF_CONNS" --reps "$CHURN_REPS" --settle-ms 2000 \
+		--without "exec $daemon -f $d/bpf-no.conf 2>>$d/off.log" \
+		--with "exec $daemon -f $d/bpf-yes.conf 2>>$d/on.log" | sed 's/^churn_/drop_/'
+}
+
+bpf() {
+	local f="$WORK/bpf/kv" n w k name a b
+	n=$(kv "$f" conn_conns)
+	cat <<EOF
+
+## The eBPF tier: what it costs the host's connections
+
+The tier's programs run in the kernel on every packet a socket receives (the
+cgroup_skb program, at the cgroup2 root), every socket buffer freed (kfree_skb) and
+every reset sent, in every namespace; only what they keep costs a ring-buffer record
+and backlogd's reading. bench/churn measures what the whole machine pays for that
+with backlogd running on every default (\`-N -i 1\`), \`[daemon] bpf = no\` in half
+of the runs and \`yes\` in the other half, in turn, $(kv "$f" conn_reps) time(s) each, in a
+namespace of its own, for two workloads of $(num "$n") each:
+
+- **connections**: loopback connections opened, accepted and closed (SO_LINGER 0): every
+  packet of a healthy connection passes the programs, none is kept;
+- **dropped SYNs**: non-blocking connects to a listener whose accept queue is full: each
+  SYN is dropped and is an event, booked by backlogd (the tier's worst case, a drop storm).
+
+CPU of the whole machine from /proc/stat (user, nice, system, irq, softirq), of the
+process making the load, and wall time; medians, in ms. The daemon's own ticks are in
+both halves alike.
+
+| workload | | tier off | tier on | on / off |
+|---|---|---:|---:|---:|
+EOF
+	for w in conn:connections drop:"dropped SYNs"; do
+		name=${w#*:} w=${w%%:*}
+		for k in sys:"whole machine CPU" self:"load process's CPU" wall:"wall time"; do
+			a=$(kv "$f" "${w}_without_${k%%:*}_ms_med") b=$(kv "$f" "${w}_with_${k%%:*}_ms_med")
+			echo "| $name | ${k#*:} | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { if (a ~ /^[0-9.]+$/ && a > 0) printf "%.2f ×", b / a; else print "n/a" }') |"
+		done
+		echo "| $name | whole machine CPU per $( [ "$w" = conn ] && echo connection || echo SYN ), µs | $(awk -v a="$(kv "$f" "${w}_without_sys_ms_med")" -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", a * 1000 / n; else print "n/a" }') | $(awk -v a="$(kv "$f" "${w}_with_sys_ms_med")" -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", a * 1000 / n; else print "n/a" }') | $(kv "$f" "${w}_extra_us_per_conn") µs more |"
+	done
+}
+
 # bench/burst.sh (adaptive sampling), when it is there: its markdown goes in the report.
 run_burst() {
 	local f="$WORK/burst"
@@ -854,6 +924,7 @@ main() {
 		case "$1" in
 		--inner) shift; inner "$@"; exit $? ;;
 		--churn) inner_churn; exit $? ;;
+		--bpf) inner_bpf "$2"; exit $? ;;
 		--smoke) MODE=smoke ;;
 		--out) OUT=$2; shift ;;
 		--build) BUILD=$2; shift ;;
@@ -896,6 +967,7 @@ main() {
 		LISTENER_GAP_MS=2000
 		CHURN_CONNS=2000
 		CHURN_REPS=1
+		BPF_CONNS=2000
 		BUDGET_S=20
 		TICKBENCH_ARGS="--ticks $TICKS --warmup $WARMUP --gap-ms $GAP_MS --refs $REFS --deep 2 --alloc-ticks 5 --budget-s $BUDGET_S"
 	else
@@ -912,6 +984,7 @@ main() {
 		LISTENER_GAP_MS=2000
 		CHURN_CONNS=40000
 		CHURN_REPS=3
+		BPF_CONNS=100000
 		BUDGET_S=60
 		TICKBENCH_ARGS="--ticks $TICKS --warmup $WARMUP --gap-ms $GAP_MS --refs $REFS --deep 5 --alloc-ticks 20 --budget-s $BUDGET_S"
 	fi
@@ -925,7 +998,7 @@ main() {
 	LISTENER_SET=${ONLY_L:-$LISTENER_SET}
 	CONN_SET=${ONLY_C:-$CONN_SET}
 	export BENCH_BUILD BUDGET_S TICKBENCH_ARGS SYSCALL_TICKS WARMUP DETECT_ARGS SCENARIO_LIFETIME QUIET_S
-	export GAP_TRIALS LISTENER_GAP_MS CHURN_CONNS CHURN_REPS
+	export GAP_TRIALS LISTENER_GAP_MS CHURN_CONNS CHURN_REPS BPF_CONNS
 
 	FAILED=0
 	local t0=$SECONDS
@@ -942,6 +1015,7 @@ main() {
 	trap 'rm -rf "$WORK"' EXIT
 	run_scenarios
 	run_churn
+	run_bpf
 	# The daemon's own bench of adaptive sampling runs once, here, for the report.
 	run_burst
 	echo "$((SECONDS - t0))" >"$WORK/elapsed"

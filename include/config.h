@@ -44,6 +44,13 @@ enum config_namespaces {
 	CONFIG_NS_NO,
 };
 
+/* [daemon] bpf: the eBPF tier (drop_event.h): who was dropped or refused, as it happens. */
+enum config_bpf {
+	CONFIG_BPF_AUTO,  /* on where the kernel, the build and the privileges allow; status says why not */
+	CONFIG_BPF_YES,   /* on, or backlogd does not start */
+	CONFIG_BPF_NO,
+};
+
 /* Every key's range and default: the table in config.c; [diagnose]'s defaults: diag_thresholds_default(). */
 struct config {
 	unsigned tick_ms;         /* [daemon] interval, seconds (decimals allowed) */
@@ -61,6 +68,7 @@ struct config {
 	enum config_namespaces namespaces;  /* [daemon] namespaces = auto|yes|no */
 	unsigned namespace_scan_ticks;      /* [daemon] namespace_scan: rescan every N ticks */
 	unsigned max_namespaces;      /* [daemon] max_namespaces: watched at most, the host's included */
+	enum config_bpf bpf;          /* [daemon] bpf = auto|yes|no; read at start only */
 	unsigned deep_every_ticks;    /* [deep] every_ticks: 0 (default) = only when a signal asks */
 	uint16_t ignore_ports[CONFIG_MAX_IGNORE];  /* [ignore] ports = 22 53 */
 	size_t n_ignore_ports;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
+#include "drop_event.h"
 #include "findings.h"
 #include "kmsg.h"
 #include "monitor.h"
@@ -54,6 +55,15 @@ void fleet_set_config(struct fleet *fl, const struct config *cfg);
 
 /* Kernel log lines are host-wide: every namespace's next tick weighs them. */
 void fleet_add_kmsg(struct fleet *fl, const struct kmsg_event *ev, size_t n);
+
+/*
+ * The eBPF tier's events, each to the monitor of its namespace (events of
+ * a namespace not watched are counted in *unwatched). wall_ms and mono_ns
+ * are now on both clocks, to date the events. Return: how many opened an
+ * overflow at an endpoint not seen lately (monitor_add_drop).
+ */
+size_t fleet_add_drops(struct fleet *fl, const struct drop_event *ev, size_t n, int64_t wall_ms,
+		       uint64_t mono_ns, uint64_t *unwatched);
 
 /*
  * Process exits are host-wide too: every namespace's next tick looks among

@@ -3,6 +3,7 @@
 #define BACKLOGD_MONITOR_H
 
 #include <stdint.h>
+#include "client_book.h"
 #include "config.h"
 #include "conntrack.h"
 #include "deep.h"
@@ -23,6 +24,18 @@
 #include "sources.h"
 #include "sysctl.h"
 #include "track.h"
+
+/* The eBPF tier as the daemon runs it (host-wide), for status: told to the host's monitor. */
+struct tier_report {
+	bool on;
+	char why[256];            /* why it is off, or which part is missing; "" */
+	char parts[96];           /* the programs that run: "kfree_skb cgroup_skb tcp_send_reset" */
+	uint64_t events;          /* events booked in a watched namespace */
+	uint64_t lost;            /* the ring buffer was full */
+	uint64_t unwatched;       /* from namespaces not watched, not written to the ring */
+	uint64_t bad;             /* records that did not decode */
+	uint64_t event_ticks;     /* ticks run at once because an event opened an overflow */
+};
 
 struct monitor {
 	const char *proc_root;    /* PROC_ROOT/net files: "/proc", "/proc/thread-self" in another namespace */
@@ -75,6 +88,9 @@ struct monitor {
 	const struct proc_exit *exits;
 	size_t n_exits;
 	bool proc_events;         /* the caller follows process exits (for status) */
+	/* Who the eBPF tier saw dropped or refused here; findings are stamped from it every tick. */
+	struct client_book clients;
+	struct tier_report bpf;   /* the host's monitor only; zero (off) elsewhere */
 	struct track track;
 	struct finding_list firing;
 	struct finding_table findings;
@@ -127,6 +143,13 @@ void monitor_add_kmsg(struct monitor *m, const struct kmsg_event *ev, size_t n);
 
 /* Swap in a new configuration (after SIGHUP); state is kept. */
 void monitor_set_config(struct monitor *m, const struct config *cfg);
+
+/*
+ * Book one event of the eBPF tier in this namespace at wall clock wall_ms.
+ * Return: true when it is an overflow at an endpoint the book did not
+ * have: a new episode, which the caller may tick for at once.
+ */
+bool monitor_add_drop(struct monitor *m, const struct drop_event *ev, int64_t wall_ms);
 
 /*
  * Run one tick at now_ms (wall clock). cb sees findings open and resolve.

@@ -57,6 +57,24 @@ static void render_capped(FILE *out, const json_t *d)
 	fputs("; named and container namespaces come first\n", out);
 }
 
+/*
+ * The eBPF tier only when it is not all there: without it the findings do
+ * not name clients, and whoever reads the status should learn why.
+ */
+static void render_bpf(FILE *out, const json_t *d)
+{
+	const char *why = jget_str(d, "bpf_why");
+	char clean[CELL_MAX];
+
+	if (!why)
+		return;
+	copy_clean(clean, sizeof(clean), why);
+	if (json_is_true(jget(d, "bpf")))
+		fprintf(out, "eBPF tier partly running: %s\n", clean);
+	else
+		fprintf(out, "eBPF tier off (findings do not name the clients): %s\n", clean);
+}
+
 /* "backlogd 0.1.0, up 12s, 2 ticks every 1 s, 3 listeners, 2 active findings" and any error lines under it. */
 static void render_daemon(FILE *out, const json_t *d)
 {
@@ -97,6 +115,7 @@ static void render_daemon(FILE *out, const json_t *d)
 	}
 	render_unreadable(out, jget(d, "unreadable"));
 	render_capped(out, d);
+	render_bpf(out, d);
 }
 
 /* The first line: the daemon's, or what a one-shot diagnose document says of itself. */

@@ -22,6 +22,7 @@
 
 #include "alert.h"
 #include "commands.h"
+#include "drop_feed.h"
 #include "config.h"
 #include "ctl.h"
 #include "fleet.h"
@@ -66,6 +67,9 @@ struct daemon_state {
 	uint64_t watchdog_last_us;  /* CLOCK_MONOTONIC of the last WATCHDOG=1 */
 	uint64_t state_generation;  /* bumped whenever what the control socket shows changes */
 	bool textfile_failing;      /* the latest write of [metrics] textfile failed (logged once) */
+	struct drop_feed drops;     /* the eBPF tier; drops.tier NULL when off */
+	int64_t tick_mono_ms;       /* when the latest tick started */
+	bool early_ticked;          /* an event ticked since the timer last did */
 };
 
 static const struct option long_options[] = {
@@ -406,9 +410,13 @@ static void do_tick(struct daemon_state *st)
 	int r;
 
 	read_exits(st);
+	drop_feed_read(&st->drops, &st->fleet);
 	started_us = clock_mono_us();
+	st->tick_mono_ms = (int64_t)(started_us / 1000u);
 	r = fleet_tick(&st->fleet, clock_wall_ms(), on_finding, st);
 	st->fleet.tick_us = (int64_t)(clock_mono_us() - started_us);
+	drop_feed_sync(&st->drops, &st->fleet);
+	m->bpf = st->drops.report;
 	state_changed(st);
 	if (st->httpd)
 		httpd_tick(st->httpd, ++st->ticks);
@@ -535,39 +543,60 @@ static bool handle_signals(struct daemon_state *st)
 	return true;
 }
 
+/* Add fd to ep for reading; a loop that cannot hear one of its sources cannot run. */
+static void watch_fd(int ep, int fd, const char *what)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		fatal("epoll_ctl %s", what);
+}
+
+/* The loop's epoll set: the tick, signals, fast samples, control clients and the optional sources. */
+static int loop_open(struct daemon_state *st)
+{
+	int ep;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		fatal("epoll_create1");
+	watch_fd(ep, st->timer_fd, "timerfd");
+	watch_fd(ep, st->signal_fd, "signalfd");
+	watch_fd(ep, st->fast_fd, "fast timerfd");
+	watch_fd(ep, ctl_fd(st->ctl), "control socket");
+	if (st->kmsg)
+		watch_fd(ep, kmsg_fd(st->kmsg), "kernel log");
+	if (st->httpd)
+		watch_fd(ep, httpd_fd(st->httpd), "metrics endpoint");
+	if (drop_feed_fd(&st->drops) >= 0)
+		watch_fd(ep, drop_feed_fd(&st->drops), "eBPF ring buffer");
+	return ep;
+}
+
+/*
+ * The tier's events, and a tick at once when they open an overflow: the
+ * finding is made by the same rules, milliseconds after the first drop. At
+ * most one such tick between two of the timer's, none within 100 ms of
+ * another, so a flood of new endpoints costs at most twice the ticks.
+ */
+static void read_drops(struct daemon_state *st)
+{
+	if (drop_feed_read(&st->drops, &st->fleet) == 0 || st->early_ticked)
+		return;
+	if (clock_mono_ms() - st->tick_mono_ms < 100)
+		return;
+	st->early_ticked = true;
+	st->drops.report.event_ticks++;
+	do_tick(st);
+}
+
 static int run(struct daemon_state *st)
 {
 	struct epoll_event ev, events[8];
 	bool running = true, ctl_done;
 	int ep, i, n;
 
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0)
-		fatal("epoll_create1");
-	ev.events = EPOLLIN;
-	ev.data.fd = st->timer_fd;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, st->timer_fd, &ev) < 0)
-		fatal("epoll_ctl timerfd");
-	ev.data.fd = st->signal_fd;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, st->signal_fd, &ev) < 0)
-		fatal("epoll_ctl signalfd");
-	ev.data.fd = st->fast_fd;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, st->fast_fd, &ev) < 0)
-		fatal("epoll_ctl fast timerfd");
-	ev.data.fd = ctl_fd(st->ctl);
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
-		fatal("epoll_ctl control socket");
-	if (st->kmsg) {
-		ev.data.fd = kmsg_fd(st->kmsg);
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
-			fatal("epoll_ctl kernel log");
-	}
-	if (st->httpd) {
-		ev.data.fd = httpd_fd(st->httpd);
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
-			fatal("epoll_ctl metrics endpoint");
-	}
-
+	ep = loop_open(st);
 	while (running) {
 		n = epoll_wait(ep, events, 8, loop_timeout_ms(st));
 		if (n < 0) {
@@ -594,8 +623,10 @@ static int run(struct daemon_state *st)
 				uint64_t expirations;
 
 				/* Ticks missed while busy are not made up: one tick now. */
-				if (read(fd, &expirations, sizeof(expirations)) == (ssize_t)sizeof(expirations))
+				if (read(fd, &expirations, sizeof(expirations)) == (ssize_t)sizeof(expirations)) {
+					st->early_ticked = false;
 					do_tick(st);
+				}
 				/* Expire idle control clients at least once a tick. */
 				ctl_dispatch(st->ctl);
 				ctl_done = true;
@@ -617,6 +648,8 @@ static int run(struct daemon_state *st)
 				read_kmsg(st);
 				if (!st->kmsg)
 					epoll_ctl(ep, EPOLL_CTL_DEL, kfd, NULL);
+			} else if (fd == drop_feed_fd(&st->drops)) {
+				read_drops(st);
 			} else if (!ctl_done) {
 				ctl_dispatch(st->ctl);
 				ctl_done = true;
@@ -705,6 +738,21 @@ static void follow_kernel_events(struct daemon_state *st)
 	fleet_host(&st->fleet)->proc_events = st->pexit != NULL;
 }
 
+/*
+ * The eBPF tier, as [daemon] bpf says; not with -P, whose files are a
+ * recording: the kernel's events would be of another host.
+ */
+static void follow_drops(struct daemon_state *st, enum config_bpf mode)
+{
+	bool replay = strcmp(st->opt.proc_root, "/proc") != 0;
+
+	if (drop_feed_open(&st->drops, replay ? CONFIG_BPF_NO : mode) < 0)
+		fatalx("[daemon] bpf = yes, but the eBPF tier cannot run: %s", st->drops.report.why);
+	if (replay)
+		snprintf(st->drops.report.why, sizeof(st->drops.report.why), "off with -P (a replay)");
+	fleet_host(&st->fleet)->bpf = st->drops.report;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon_state st = { .timer_fd = -1, .fast_fd = -1, .signal_fd = -1 };
@@ -762,6 +810,7 @@ int main(int argc, char **argv)
 	}
 	start_metrics(&st, &cfg.metrics_listen);
 	follow_kernel_events(&st);
+	follow_drops(&st, cfg.bpf);
 	/* sd_notify reads it at every call; a tick need not format a line nobody hears. */
 	st.notify = getenv("NOTIFY_SOCKET") != NULL;
 	if (sd_watchdog_enabled(0, &st.watchdog_usec) <= 0)
@@ -777,6 +826,7 @@ int main(int argc, char **argv)
 	if (st.kmsg)
 		kmsg_close(st.kmsg);
 	procexit_close(st.pexit);
+	drop_feed_close(&st.drops);
 	fleet_done(&st.fleet);
 	close(st.timer_fd);
 	close(st.fast_fd);

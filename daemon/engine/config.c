@@ -57,6 +57,7 @@ struct config_key {
 #define SETTER(sec, key, fn) .section = sec, .name = key, .kind = KEY_SETTER, .set = fn
 
 static bool set_namespaces(struct config *cfg, const char *value, char *want, size_t len);
+static bool set_bpf(struct config *cfg, const char *value, char *want, size_t len);
 static bool set_socket(struct config *cfg, const char *value, char *want, size_t len);
 static bool add_ports(struct config *cfg, const char *value, char *want, size_t len);
 static bool add_addresses(struct config *cfg, const char *value, char *want, size_t len);
@@ -78,6 +79,7 @@ static const struct config_key config_keys[] = {
 	{ NUMBER("daemon", "max_namespaces", max_namespaces, 1, 65536, "a whole number of namespaces"),
 	  .dflt = "256" },
 	{ SETTER("daemon", "socket", set_socket), .dflt = CONFIG_DEFAULT_SOCKET },
+	{ SETTER("daemon", "bpf", set_bpf), .dflt = "auto" },
 	{ NUMBER("diagnose", "slow_accept_ticks", thr.slow_accept_ticks, 1, 100000, "a whole number") },
 	{ NUMBER("diagnose", "full_window_ticks", thr.full_window_ticks, 1, TRACK_HISTORY, "a whole number") },
 	{ NUMBER("diagnose", "link_dropped_min", thr.link_dropped_min, 1, 1000000000, "a whole number of packets") },
@@ -137,25 +139,43 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsi
 	return true;
 }
 
-static bool set_namespaces(struct config *cfg, const char *value, char *want, size_t len)
+_Static_assert(CONFIG_NS_AUTO == 0 && CONFIG_NS_YES == 1 && CONFIG_NS_NO == 2 &&
+	       CONFIG_BPF_AUTO == 0 && CONFIG_BPF_YES == 1 && CONFIG_BPF_NO == 2,
+	       "parse_auto_yes_no's words are in the enums' order");
+
+/* One of "auto", "yes", "no" into *out (the enums share that order). Return: false with want set otherwise. */
+static bool parse_auto_yes_no(const char *value, int *out, char *want, size_t len)
 {
-	static const struct {
-		const char *word;
-		enum config_namespaces value;
-	} words[] = {
-		{ "auto", CONFIG_NS_AUTO },
-		{ "yes", CONFIG_NS_YES },
-		{ "no", CONFIG_NS_NO },
-	};
+	static const char *const words[] = { "auto", "yes", "no" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
-		if (strcmp(value, words[i].word) == 0) {
-			cfg->namespaces = words[i].value;
+		if (strcmp(value, words[i]) == 0) {
+			*out = (int)i;
 			return true;
 		}
 	}
 	snprintf(want, len, "want auto, yes or no");
 	return false;
+}
+
+static bool set_namespaces(struct config *cfg, const char *value, char *want, size_t len)
+{
+	int v;
+
+	if (!parse_auto_yes_no(value, &v, want, len))
+		return false;
+	cfg->namespaces = (enum config_namespaces)v;
+	return true;
+}
+
+static bool set_bpf(struct config *cfg, const char *value, char *want, size_t len)
+{
+	int v;
+
+	if (!parse_auto_yes_no(value, &v, want, len))
+		return false;
+	cfg->bpf = (enum config_bpf)v;
+	return true;
 }
 
 static bool set_socket(struct config *cfg, const char *value, char *want, size_t len)

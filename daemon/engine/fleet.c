@@ -208,6 +208,33 @@ static struct fleet_member *member_by_inode(const struct fleet *fl, uint64_t ino
 	return NULL;
 }
 
+/* An event's wall-clock time: now, less how long ago it was on the monotonic clock. */
+static int64_t event_wall_ms(const struct drop_event *ev, int64_t wall_ms, uint64_t mono_ns)
+{
+	if (ev->mono_ns >= mono_ns)
+		return wall_ms;
+	return wall_ms - (int64_t)((mono_ns - ev->mono_ns) / 1000000u);
+}
+
+size_t fleet_add_drops(struct fleet *fl, const struct drop_event *ev, size_t n, int64_t wall_ms,
+		       uint64_t mono_ns, uint64_t *unwatched)
+{
+	struct fleet_member *m = NULL;
+	size_t i, opened = 0;
+
+	for (i = 0; i < n; i++) {
+		/* A burst comes from one namespace: look again only when it changes. */
+		if (!m || m->ns.inode != ev[i].netns)
+			m = member_by_inode(fl, ev[i].netns);
+		if (!m || !m->ready) {
+			(*unwatched)++;
+			continue;
+		}
+		opened += monitor_add_drop(&m->mon, &ev[i], event_wall_ms(&ev[i], wall_ms, mono_ns));
+	}
+	return opened;
+}
+
 static const struct netns_id *found_by_inode(const struct netns_list *l, uint64_t inode)
 {
 	size_t i;

@@ -60,6 +60,7 @@ int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *pro
 	track_init(&m->track);
 	finding_list_init(&m->firing);
 	findings_init(&m->findings, MONITOR_RESOLVED_KEPT);
+	client_book_init(&m->clients);
 	deep_sample_init(&m->deep);
 	limits_unknown(&m->limits);
 	sysctl_files_init(&m->sysctl_files);
@@ -101,6 +102,7 @@ void monitor_done(struct monitor *m)
 	sockdiag_close(m->sd);
 	deep_sample_free(&m->deep);
 	findings_free(&m->findings);
+	client_book_free(&m->clients);
 	finding_list_free(&m->firing);
 	track_free(&m->track);
 	counters_free(&m->counters);
@@ -128,6 +130,14 @@ void monitor_add_kmsg(struct monitor *m, const struct kmsg_event *ev, size_t n)
 	memcpy(&m->kmsg_pending[m->n_kmsg_pending], ev, take * sizeof(*ev));
 	m->n_kmsg_pending += take;
 	m->kmsg_overflow += (unsigned)(n - take);
+}
+
+bool monitor_add_drop(struct monitor *m, const struct drop_event *ev, int64_t wall_ms)
+{
+	size_t before = m->clients.count;
+
+	client_book_add(&m->clients, ev, wall_ms);
+	return ev->kind != DROP_REFUSED && m->clients.count > before;
 }
 
 /* Ticks a listener stays hot after its queue was last seen above half its backlog. */
@@ -570,6 +580,22 @@ static void stamp_netns(struct monitor *m)
 	}
 }
 
+/*
+ * The eBPF tier's peers onto this tick's findings: an overflow's since its
+ * endpoint was last quiet for the quiet period (the finding's own episode),
+ * a gap's refused ones for as long as gaps are remembered.
+ */
+static void stamp_clients(struct monitor *m, int64_t now_ms)
+{
+	int64_t overflow_since = now_ms - (int64_t)m->cfg.quiet_secs * 1000;
+	int64_t refused_since = now_ms - (int64_t)m->cfg.thr.gap_memory_secs * 1000;
+
+	if (!m->clients.count)
+		return;
+	client_book_stamp(&m->clients, &m->firing, overflow_since, refused_since);
+	client_book_expire(&m->clients, overflow_since < refused_since ? overflow_since : refused_since);
+}
+
 int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 {
 	struct tick_sample s;
@@ -607,6 +633,7 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 	if (r < 0)
 		goto out_fail;
 	stamp_netns(m);
+	stamp_clients(m, now_ms);
 	r = findings_update(&m->findings, &m->firing, now_ms / 1000, m->cfg.quiet_secs, cb, arg);
 	if (r < 0)
 		goto out_fail;

@@ -384,6 +384,18 @@ static void tick_errors(const struct mview *v)
 	}
 }
 
+/* The eBPF tier is host-wide: no netns label. */
+static void bpf_metrics(struct textbuf *f, const struct tier_report *t)
+{
+	family(f, "backlogd_bpf_running", "gauge", "1 when the eBPF tier runs (status says why not).");
+	tb_printf(f, "backlogd_bpf_running %d\n", t->on);
+	family(f, "backlogd_bpf_events_total", "counter",
+	       "Drops and refusals the eBPF tier reported in watched namespaces.");
+	tb_printf(f, "backlogd_bpf_events_total %llu\n", (unsigned long long)t->events);
+	family(f, "backlogd_bpf_lost_total", "counter", "eBPF tier events lost to a full ring buffer.");
+	tb_printf(f, "backlogd_bpf_lost_total %llu\n", (unsigned long long)t->lost);
+}
+
 static void self_metrics(const struct mview *v)
 {
 	struct textbuf *f = v->o;
@@ -400,6 +412,7 @@ static void self_metrics(const struct mview *v)
 	tb_printf(f, "backlogd_namespaces_watched %zu\n", v->n);
 	family(f, "backlogd_namespace_scan_failing", "gauge", "1 when the latest scan for namespaces failed.");
 	tb_printf(f, "backlogd_namespace_scan_failing %d\n", v->fl->last_scan_error != 0);
+	bpf_metrics(f, &v->fl->members[0]->mon.bpf);
 	per_ns(v, "backlogd_ticks_total", "counter", "Ticks taken in the namespace.", mon_ticks);
 	per_ns(v, "backlogd_tick_failures_total", "counter",
 	       "Ticks that failed in the namespace (the previous state was kept).", mon_failed_ticks);

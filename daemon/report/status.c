@@ -81,6 +81,12 @@ json_t *report_daemon(const struct monitor *m, int64_t now)
 	rc |= put(o, "kernel_log", json_boolean(m->kmsg_following));
 	rc |= put(o, "proc_events", json_boolean(m->proc_events));
 	rc |= put(o, "rtnetlink", json_boolean(m->links != NULL));
+	rc |= put(o, "bpf", json_boolean(m->bpf.on));
+	rc |= put(o, "bpf_why", m->bpf.why[0] ? json_string(m->bpf.why) : json_null());
+	rc |= put(o, "bpf_parts", m->bpf.on ? json_string(m->bpf.parts) : json_null());
+	rc |= put(o, "bpf_events", json_integer((json_int_t)m->bpf.events));
+	rc |= put(o, "bpf_lost", json_integer((json_int_t)m->bpf.lost));
+	rc |= put(o, "event_ticks", json_integer((json_int_t)m->bpf.event_ticks));
 	rc |= put(o, "listener_dumps", json_integer((json_int_t)m->dumps));
 	rc |= put(o, "listener_dump_reason", m->dump_reason ? json_string(m->dump_reason) : json_null());
 	rc |= put(o, "listeners_at", m->listeners_at_ms ? jint(m->listeners_at_ms / 1000) : json_null());

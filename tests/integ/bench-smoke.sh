@@ -27,7 +27,8 @@ after=$(cksum 2>/dev/null <"$top_srcdir/bench/RESULTS.md" || echo none)
 for h in "## Machine" "## Scenarios" "## Cheap-tier tick against the floor" \
 	"## Against \`ss -ltnm && nstat -az\`" "## Deep tier, when triggered" \
 	"## The daemon: memory, detection, allocations" "## The whole daemon on a quiet host" "## Gap detection" "## What a scrape costs" \
-	"## Listener events from the destroy group: what they would cost" "## Targets" "## Adaptive sampling"; do
+	"## Listener events from the destroy group: what they would cost" \
+	"## The eBPF tier: what it costs the host's connections" "## Targets" "## Adaptive sampling"; do
 	grep -qF "$h" "$out" || fail "section missing: $h"
 done
 for s in "50 L / 0 C" "50 L / 500 C"; do
