@@ -72,4 +72,16 @@ void client_book_collect(const struct client_book *b, const struct listener *l, 
 /* Forget endpoints whose last event is before before_ms. */
 void client_book_expire(struct client_book *b, int64_t before_ms);
 
+/*
+ * Stamp the clients of this tick's firing findings, before findings_update:
+ * each accept-queue finding (backlog-small, backlog-clamped, slow-accept,
+ * overflow-reset) with the overflow kinds booked since overflow_since_ms,
+ * each listener-gap finding with the refused ones since refused_since_ms.
+ * The listener comes from the finding alone (its key "127.0.0.1:8080" and,
+ * for the overflow kinds, its cookie): a gap's listener is gone from the
+ * dump. Other findings are left as they are; b NULL (no tier) changes nothing.
+ */
+void client_book_stamp(const struct client_book *b, struct finding_list *firing, int64_t overflow_since_ms,
+		       int64_t refused_since_ms);
+
 #endif
