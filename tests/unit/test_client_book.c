@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client_book.h"
+#include "finding_text.h"
 
 static struct client_book book;
 
@@ -489,4 +490,66 @@ Test(client_book, stamp_gives_each_family_its_clients)
 	client_book_stamp(NULL, &fl, 0, 0);
 	cr_assert(fl.items[2].clients.known);
 	free(fl.items);
+}
+
+/* ---- the journal's line (BACKLOGD_CLIENTS) ---- */
+
+Test(client_book, clients_words_for_the_journal)
+{
+	struct finding_list fl = { 0 };
+	char line[FINDING_CLIENTS_WORDS_MAX];
+	struct finding *f;
+
+	add_n(DROP_ACK_OVERFLOW, AF_INET, "127.0.0.1", 8080, "127.0.0.11", 40000, 0, 12, 1000);
+	add_n(DROP_ACK_OVERFLOW, AF_INET, "127.0.0.1", 8080, "127.0.0.12", 40000, 0, 9, 1000);
+	add_n(DROP_ACK_OVERFLOW, AF_INET, "127.0.0.1", 8080, "127.0.0.13", 40000, 0, 4, 1000);
+	add_n(DROP_REFUSED, AF_INET6, "::1", 9090, "::1", 40000, 0, 1, 1000);
+	add_finding(&fl, CAUSE_SLOW_ACCEPT, "127.0.0.1:8080", 0);
+	add_finding(&fl, CAUSE_LISTENER_GAP, "[::1]:9090", 0);
+	add_finding(&fl, CAUSE_BACKLOG_SMALL, "127.0.0.1:8081", 0);
+	client_book_stamp(&book, &fl, 0, 0);
+
+	finding_clients_words(&fl.items[0], line, sizeof(line));
+	cr_assert_str_eq(line, "127.0.0.11 (12 drops), 127.0.0.12 (9 drops), 127.0.0.13 (4 drops); 25 drops from 3 peers");
+	finding_clients_words(&fl.items[1], line, sizeof(line));
+	cr_assert_str_eq(line, "::1 (1 refused); 1 refused from 1 peer");
+	/* Not known: nothing to say. */
+	memset(line, 'x', sizeof(line));
+	finding_clients_words(&fl.items[2], line, sizeof(line));
+	cr_assert_str_eq(line, "");
+
+	/* A count past the named peers, and one drop. */
+	f = &fl.items[0];
+	f->clients.n = 1;
+	f->clients.top[0].count = 1;
+	f->clients.total = 900;
+	f->clients.peers = 65;
+	finding_clients_words(f, line, sizeof(line));
+	cr_assert_str_eq(line, "127.0.0.11 (1 drop); 900 drops from 65 peers");
+	/* Cut, never overrun. */
+	finding_clients_words(f, line, 12);
+	cr_assert_str_eq(line, "127.0.0.11 ");
+	free(fl.items);
+}
+
+/* The longest line there can be fits whole. */
+Test(client_book, clients_words_fit_their_room)
+{
+	struct finding f;
+	char line[FINDING_CLIENTS_WORDS_MAX + 1];
+
+	memset(&f, 0, sizeof(f));
+	f.cause = CAUSE_LISTENER_GAP;
+	f.clients.known = true;
+	f.clients.n = FINDING_CLIENTS_MAX;
+	for (size_t i = 0; i < FINDING_CLIENTS_MAX; i++) {
+		f.clients.top[i].family = AF_INET6;
+		memset(f.clients.top[i].addr, 0xfe, 16);
+		f.clients.top[i].count = UINT64_MAX;
+	}
+	f.clients.total = UINT64_MAX;
+	f.clients.peers = UINT64_MAX;
+	finding_clients_words(&f, line, sizeof(line));
+	cr_assert_lt(strlen(line), FINDING_CLIENTS_WORDS_MAX - 1, "%zu", strlen(line));
+	cr_assert(strstr(line, " from 18446744073709551615 peers") != NULL, "%s", line);
 }
