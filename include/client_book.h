@@ -60,8 +60,10 @@ int client_book_add(struct client_book *b, const struct drop_event *ev, int64_t 
 /*
  * The peers booked for listener l: overflow kinds when refused is false,
  * else DROP_REFUSED; only endpoints whose last event is at or after
- * since_ms. An endpoint matches l when its cookie is l's (both non-zero),
- * or else when its port is l's and l is a wildcard of a compatible family
+ * since_ms. An endpoint matches l when its cookie is l's (both non-zero;
+ * two different cookies match only on the very same address and port, so
+ * that a wildcard does not take the packets of a specific listener beside
+ * it), or else when its port is l's and l is a wildcard of a compatible family
  * (:: takes IPv4 too) or has the same address. Peers of several matching
  * endpoints are merged by address. out->top holds the busiest, count
  * first, then the earliest first_ms; out->known is true when anything matched.
