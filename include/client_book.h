@@ -60,8 +60,10 @@ int client_book_add(struct client_book *b, const struct drop_event *ev, int64_t 
 /*
  * The peers booked for listener l: overflow kinds when refused is false,
  * else DROP_REFUSED; only endpoints whose last event is at or after
- * since_ms. An endpoint matches l when its cookie is l's (both non-zero),
- * or else when its port is l's and l is a wildcard of a compatible family
+ * since_ms. An endpoint matches l when its cookie is l's (both non-zero;
+ * two different cookies match only on the very same address and port, so
+ * that a wildcard does not take the packets of a specific listener beside
+ * it), or else when its port is l's and l is a wildcard of a compatible family
  * (:: takes IPv4 too) or has the same address. Peers of several matching
  * endpoints are merged by address. out->top holds the busiest, count
  * first, then the earliest first_ms; out->known is true when anything matched.
@@ -71,5 +73,17 @@ void client_book_collect(const struct client_book *b, const struct listener *l, 
 
 /* Forget endpoints whose last event is before before_ms. */
 void client_book_expire(struct client_book *b, int64_t before_ms);
+
+/*
+ * Stamp the clients of this tick's firing findings, before findings_update:
+ * each accept-queue finding (backlog-small, backlog-clamped, slow-accept,
+ * overflow-reset) with the overflow kinds booked since overflow_since_ms,
+ * each listener-gap finding with the refused ones since refused_since_ms.
+ * The listener comes from the finding alone (its key "127.0.0.1:8080" and,
+ * for the overflow kinds, its cookie): a gap's listener is gone from the
+ * dump. Other findings are left as they are; b NULL (no tier) changes nothing.
+ */
+void client_book_stamp(const struct client_book *b, struct finding_list *firing, int64_t overflow_since_ms,
+		       int64_t refused_since_ms);
 
 #endif

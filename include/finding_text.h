@@ -26,4 +26,17 @@ struct finding_words {
  */
 void finding_words(const struct finding *f, struct finding_words *w);
 
+/* Room for finding_clients_words(): FINDING_CLIENTS_MAX peers, the longest IPv6 address and count each. */
+#define FINDING_CLIENTS_WORDS_MAX 768
+
+/* "drops" ("drop" for one) for what an accept queue dropped; "refused" for a listener-gap's clients. */
+const char *finding_clients_noun(const struct finding *f, uint64_t count);
+
+/*
+ * The clients of f in one line, as the journal's BACKLOGD_CLIENTS carries
+ * them: "127.0.0.11 (12 drops), 127.0.0.12 (9 drops); 25 drops from 3
+ * peers" ("refused" for a listener-gap). "" when f->clients is not known.
+ */
+void finding_clients_words(const struct finding *f, char *buf, size_t len);
+
 #endif

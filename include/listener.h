@@ -43,6 +43,8 @@ const char *listener_name(const struct listener *l, char *buf, size_t len);
 const char *listener_addr(const struct listener *l, char *buf, size_t len);
 /* "127.0.0.1:8080" / "[::1]:443" for any endpoint (a destination, a kernel log line). Return: buf. */
 const char *endpoint_name(uint8_t family, const uint8_t addr[16], uint16_t port, char *buf, size_t len);
+/* Only the address of any endpoint ("127.0.0.11", "::1"), as listener_addr writes it. Return: buf. */
+const char *endpoint_addr(uint8_t family, const uint8_t addr[16], char *buf, size_t len);
 /* Bytes of an address of this family that mean something: 4 for AF_INET, else 16. */
 size_t addr_len(uint8_t family);
 /* 0.0.0.0 or ::, which accepts on every local address of its port. */

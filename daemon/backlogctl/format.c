@@ -55,6 +55,24 @@ void format_time(char *buf, size_t len, const json_t *o, const char *key)
 		snprintf(buf, len, "%lld", v);
 }
 
+void format_time_ms(char *buf, size_t len, const json_t *o, const char *key)
+{
+	long long v;
+	struct tm tm;
+	time_t t;
+	char hms[16];
+
+	if (!jget_int(o, key, &v) || v <= 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	t = (time_t)(v / 1000);
+	if (!localtime_r(&t, &tm) || strftime(hms, sizeof(hms), "%H:%M:%S", &tm) == 0)
+		snprintf(buf, len, "%lld", v);
+	else
+		snprintf(buf, len, "%s.%03lld", hms, v % 1000);
+}
+
 bool format_int_array(char *buf, size_t len, const json_t *a, const char *sep)
 {
 	size_t i, off = 0;

@@ -43,6 +43,49 @@ static void cell_subject(char *buf, size_t len, const json_t *f)
 	snprintf(buf, len, "%s%s %.*s", ns, sc, (int)(room - strlen(sc) - 1), subj);
 }
 
+/* The daemon's words for a count of clients' packets (finding_clients_noun): "drops", or "refused" for a gap. */
+static const char *clients_noun(bool refused, long long n)
+{
+	return refused ? "refused" : n == 1 ? "drop" : "drops";
+}
+
+/*
+ * Who the eBPF tier saw dropped (refused, for a gap), when the daemon
+ * says: the busiest peers, each with its count and the local times of
+ * its first and last drop, then what the others add up to.
+ */
+static void finding_clients(FILE *out, const json_t *f, size_t width)
+{
+	const json_t *c = jget(f, "clients"), *top = jget_array(c, "top"), *p;
+	bool refused = str_is(jget_str(f, "cause"), "listener-gap");
+	char text[1536] = "", addr[64], first[32], last[32];
+	long long total, peers, count, port, shown = 0;
+	size_t i;
+
+	if (!json_is_object(c) || !jget_int(c, "total", &total))
+		return;
+	json_array_foreach(top, i, p) {
+		const char *a = jget_str(p, "addr");
+
+		if (!a || !jget_int(p, "count", &count))
+			continue;
+		copy_clean(addr, sizeof(addr), a);
+		format_time_ms(first, sizeof(first), p, "first_ms");
+		format_time_ms(last, sizeof(last), p, "last_ms");
+		line_add(text, sizeof(text), "\n", strchr(addr, ':') ? "[%s]" : "%s", addr);
+		if (jget_int(p, "port", &port))
+			line_add(text, sizeof(text), "", ":%lld", port);
+		line_add(text, sizeof(text), "", " %lld %s, %s .. %s", count, clients_noun(refused, count), first, last);
+		shown++;
+	}
+	if (jget_int(c, "peers", &peers) && peers > shown)
+		line_add(text, sizeof(text), "\n", "and %lld more peer%s, %lld %s in all", peers - shown,
+			 peers - shown == 1 ? "" : "s", total, clients_noun(refused, total));
+	else
+		line_add(text, sizeof(text), "\n", "%lld %s in all", total, clients_noun(refused, total));
+	print_wrapped_lines(out, 4, "clients: ", text, width);
+}
+
 /*
  * The finding's words under its row. The message already says what a side
  * effect follows from (core writes that once, for every output); only the
@@ -61,6 +104,7 @@ static void finding_details(FILE *out, const json_t *f, size_t width)
 		print_wrapped(out, 4, "", message, width);
 	if (detail && *detail)
 		print_wrapped_lines(out, 6, "", detail, width);
+	finding_clients(out, f, width);
 	if (remedy && *remedy)
 		print_wrapped(out, 4, "fix: ", remedy, width);
 	format_time(first, sizeof(first), f, "first_seen");

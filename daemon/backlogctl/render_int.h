@@ -45,6 +45,8 @@ void format_ms(char *buf, size_t len, long long ms);
 void format_rate(char *buf, size_t len, double per_sec);
 /* Local time of the epoch at key; "-" when the daemon gave none. */
 void format_time(char *buf, size_t len, const json_t *o, const char *key);
+/* "15:40:01.123": the local time of the epoch milliseconds at key (a drop's); "-" when none. */
+void format_time_ms(char *buf, size_t len, const json_t *o, const char *key);
 /* "32768-60999", "1 2 3": an array of integers joined by sep. Return: false when a is not one. */
 bool format_int_array(char *buf, size_t len, const json_t *a, const char *sep);
 /* Append sep (unless buf is empty), then fmt, to a line being built; a full line keeps what fitted. */

@@ -185,6 +185,7 @@ void alert_emit(const struct finding_entry *e, enum finding_event ev)
 	struct finding_words w;
 	struct record *r;
 	char message[ALERT_MESSAGE_MAX];
+	char clients[FINDING_CLIENTS_WORDS_MAX];
 	/* The severities are syslog's priorities (causes.h). */
 	int priority = opened ? (int)f->priority : LOG_INFO;
 	int ret = -1;
@@ -254,6 +255,11 @@ void alert_emit(const struct finding_entry *e, enum finding_event ev)
 			field(r, "BACKLOGD_KNOB=%s", f->knob);
 		if (f->detail[0])
 			field(r, "BACKLOGD_DETAIL=%.*s", (int)sizeof(f->detail), f->detail);
+		/* Who the eBPF tier saw dropped (or refused, for a gap); absent when the tier did not. */
+		if (f->clients.known) {
+			finding_clients_words(f, clients, sizeof(clients));
+			field(r, "BACKLOGD_CLIENTS=%s", clients);
+		}
 		extra_fields(r, f);
 		ret = sd_journal_sendv(r->iov, r->n);
 		free(r);

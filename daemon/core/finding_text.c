@@ -2,6 +2,8 @@
 #include "base.h"
 
 #include <ctype.h>
+#include <inttypes.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "finding_text.h"
@@ -52,4 +54,31 @@ void finding_words(const struct finding *f, struct finding_words *w)
 			  (int)strnlen(f->netns_name, sizeof(f->netns_name)), f->netns_name,
 			  (int)strnlen(f->netns_enter, sizeof(f->netns_enter)), f->netns_enter);
 	sentence(&sb, f->body.fix, sizeof(f->body.fix), false);
+}
+
+const char *finding_clients_noun(const struct finding *f, uint64_t count)
+{
+	if (f->cause == CAUSE_LISTENER_GAP)
+		return "refused";
+	return count == 1 ? "drop" : "drops";
+}
+
+void finding_clients_words(const struct finding *f, char *buf, size_t len)
+{
+	const struct finding_clients *c = &f->clients;
+	size_t n = c->n < FINDING_CLIENTS_MAX ? c->n : FINDING_CLIENTS_MAX;
+	char addr[INET6_ADDRSTRLEN];
+	struct sbuf sb;
+
+	if (len == 0)
+		return;
+	sb_init(&sb, buf, len);
+	if (!c->known)
+		return;
+	for (size_t i = 0; i < n; i++)
+		sb_printf(&sb, "%s%s (%" PRIu64 " %s)", i ? ", " : "",
+			  endpoint_addr(c->top[i].family, c->top[i].addr, addr, sizeof(addr)),
+			  c->top[i].count, finding_clients_noun(f, c->top[i].count));
+	sb_printf(&sb, "%s%" PRIu64 " %s from %" PRIu64 " peer%s", n ? "; " : "", c->total,
+		  finding_clients_noun(f, c->total), c->peers, c->peers == 1 ? "" : "s");
 }

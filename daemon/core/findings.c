@@ -111,6 +111,23 @@ static void prune_resolved(struct finding_table *ft)
 }
 
 /*
+ * When an episode began: the first drop the eBPF tier saw for it (the
+ * exact time, not the tick that noticed it), or now. For a resolved key
+ * firing again, a drop from before the old episode's last tick was that
+ * episode's, so it cannot start this one. e is zeroed when new.
+ */
+static int64_t episode_start(const struct finding_entry *e, const struct finding *f, int64_t now)
+{
+	int64_t first = f->clients.first_ms / 1000;
+
+	if (!f->clients.known || f->clients.first_ms <= 0 || first >= now)
+		return now;
+	if (e->state == FINDING_RESOLVED && first <= e->last_seen)
+		return now;
+	return first;
+}
+
+/*
  * Findings are few (one per listener and cause at most), so the table is a
  * plain array searched linearly. Room for the new keys is made before
  * anything changes, so -ENOMEM leaves ft as it was and calls no callback.
@@ -188,9 +205,9 @@ int findings_update(struct finding_table *ft, const struct finding_list *firing,
 			memset(e, 0, sizeof(*e));
 		}
 		/* New, or a resolved key firing again: a new episode, announced once. */
+		e->first_seen = episode_start(e, f, now);
 		e->f = *f;
 		e->state = FINDING_ACTIVE;
-		e->first_seen = now;
 		e->last_seen = now;
 		e->resolved_at = 0;
 		e->fired_ticks = 1;

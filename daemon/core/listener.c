@@ -147,6 +147,25 @@ const char *endpoint_name(uint8_t family, const uint8_t addr[16], uint16_t port,
 	return listener_name(&l, buf, len);
 }
 
+/**
+ * endpoint_addr - "127.0.0.11" / "::1": the address of an endpoint that is not a listener (a peer)
+ * @family: AF_INET or AF_INET6
+ * @addr: 4 or 16 bytes, in a 16-byte buffer
+ * @buf: output
+ * @len: size of buf; INET6_ADDRSTRLEN is always enough
+ *
+ * Return: buf.
+ */
+const char *endpoint_addr(uint8_t family, const uint8_t addr[16], char *buf, size_t len)
+{
+	struct listener l;
+
+	memset(&l, 0, sizeof(l));
+	l.family = family;
+	memcpy(l.addr, addr, sizeof(l.addr));
+	return listener_addr(&l, buf, len);
+}
+
 size_t addr_len(uint8_t family)
 {
 	return family == AF_INET ? 4 : 16;

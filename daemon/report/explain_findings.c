@@ -43,12 +43,43 @@ static bool format_extra(const struct finding *f, char *buf, size_t len)
 }
 
 /*
+ * The "peers" step: the busiest peers the eBPF tier saw dropped (refused,
+ * for a gap), each with its count and when, then what the others add up
+ * to. Not "clients": that step quotes what the clients saw.
+ */
+static int step_peers(json_t *steps, const struct finding *f, int64_t now_ms)
+{
+	const struct finding_clients *c = &f->clients;
+	size_t n = c->n < FINDING_CLIENTS_MAX ? c->n : FINDING_CLIENTS_MAX, off = 0;
+	char text[STEP_TEXT_MAX], first[48], last[48], name[LISTENER_NAME_MAX];
+
+	text[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const struct finding_client *p = &c->top[i];
+		int w;
+
+		format_ago(now_ms / 1000, p->first_ms / 1000, first, sizeof(first));
+		format_ago(now_ms / 1000, p->last_ms / 1000, last, sizeof(last));
+		w = snprintf(text + off, sizeof(text) - off, "%s %" PRIu64 " %s, first %s, last %s\n",
+			     endpoint_name(p->family, p->addr, p->port, name, sizeof(name)), p->count,
+			     finding_clients_noun(f, p->count), first, last);
+		if (w < 0 || (size_t)w >= sizeof(text) - off)
+			break;
+		off += (size_t)w;
+	}
+	if (c->peers > n)
+		return step(steps, "peers", "%sand %" PRIu64 " more peer%s, %" PRIu64 " %s in all", text,
+			    c->peers - n, c->peers - n == 1 ? "" : "s", c->total, finding_clients_noun(f, c->total));
+	return step(steps, "peers", "%s%" PRIu64 " %s in all", text, c->total, finding_clients_noun(f, c->total));
+}
+
+/*
  * One finding's steps: the finding (or the side effect) with diagnose's
  * message and remedy, its named numbers, its detail. The message, which
  * names what a side effect follows from, is left out when the chain quoted
  * it in a step of its own.
  */
-static int steps_one_finding(json_t *steps, const struct finding *f, bool message_quoted)
+static int steps_one_finding(json_t *steps, const struct finding *f, bool message_quoted, int64_t now_ms)
 {
 	struct finding_words words;
 	char extra[STEP_TEXT_MAX];
@@ -62,6 +93,8 @@ static int steps_one_finding(json_t *steps, const struct finding *f, bool messag
 		rc |= step(steps, "evidence", "%s", extra);
 	if (f->detail[0])
 		rc |= step(steps, "detail", "%.*s", (int)sizeof(f->detail), f->detail);
+	if (f->clients.known)
+		rc |= step_peers(steps, f, now_ms);
 	return rc;
 }
 
@@ -145,7 +178,7 @@ int steps_told(json_t *steps, const struct monitor *m, const struct told_finding
 	int rc = 0;
 
 	for (size_t i = 0; i < tf->count; i++)
-		rc |= steps_one_finding(steps, &tf->items[i]->f, i == 0 && first_message_quoted);
+		rc |= steps_one_finding(steps, &tf->items[i]->f, i == 0 && first_message_quoted, m->track.now_ms);
 	if (tf->count > 0)
 		return rc;
 	if (tf->last_resolved) {

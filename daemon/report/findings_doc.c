@@ -105,6 +105,43 @@ static json_t *report_knob(const struct finding *f)
 }
 
 /*
+ * Who the eBPF tier saw dropped at the listener (refused, for a gap): the
+ * busiest peers and the totals over all of them; null when the tier saw
+ * nothing for it or was off. Times are wall-clock milliseconds.
+ */
+static json_t *report_clients(const struct finding *f)
+{
+	const struct finding_clients *c = &f->clients;
+	size_t n = c->n < FINDING_CLIENTS_MAX ? c->n : FINDING_CLIENTS_MAX;
+	json_t *o, *top;
+	int rc = 0;
+
+	if (!c->known)
+		return json_null();
+	o = json_object();
+	top = json_array();
+	for (size_t i = 0; top && i < n; i++) {
+		const struct finding_client *p = &c->top[i];
+		char addr[LISTENER_NAME_MAX];
+		json_t *po = json_object();
+		int prc = 0;
+
+		prc |= put(po, "addr", json_string(endpoint_addr(p->family, p->addr, addr, sizeof(addr))));
+		prc |= put(po, "port", json_integer(p->port));
+		prc |= put(po, "count", ju64(p->count));
+		prc |= put(po, "first_ms", jint(p->first_ms));
+		prc |= put(po, "last_ms", jint(p->last_ms));
+		rc |= append(top, finish(po, prc));
+	}
+	rc |= put(o, "total", ju64(c->total));
+	rc |= put(o, "peers", ju64(c->peers));
+	rc |= put(o, "first_ms", jint(c->first_ms));
+	rc |= put(o, "last_ms", jint(c->last_ms));
+	rc |= put(o, "top", top);
+	return finish(o, rc);
+}
+
+/*
  * One finding as JSON. state is "active" or "resolved" (NULL: "active");
  * first_seen and last_seen are wall-clock seconds. Return: NULL when out of memory.
  */
@@ -142,6 +179,7 @@ json_t *report_finding(const struct finding *f, const char *state, int64_t first
 	rc |= put(o, "explained_by", of != CAUSE_NONE ? json_string(cause_name(of)) : json_null());
 	rc |= put(o, "detail", JSTR_OR_NULL(f->detail));
 	rc |= put(o, "evidence", report_evidence(f));
+	rc |= put(o, "clients", report_clients(f));
 	/* The monitor's stamp; status and explain put the fleet's view (with its kind) over it. */
 	rc |= put(o, "netns", report_netns(f->netns_inode, f->netns_name, NULL));
 	return finish(o, rc);

@@ -473,3 +473,111 @@ Test(findings, clock_stepping_back_does_not_hold_a_finding_open)
 	finding_list_free(&fl);
 	findings_free(&ft);
 }
+
+/* The eBPF tier's clients of a finding, first drop at first_ms (wall clock, ms). */
+static void set_clients(struct finding *f, int64_t first_ms, int64_t last_ms, uint64_t total)
+{
+	f->clients.known = true;
+	f->clients.n = 1;
+	f->clients.top[0].family = 2;  /* AF_INET */
+	f->clients.top[0].addr[0] = 127;
+	f->clients.top[0].addr[3] = 11;
+	f->clients.top[0].count = total;
+	f->clients.top[0].first_ms = first_ms;
+	f->clients.top[0].last_ms = last_ms;
+	f->clients.total = total;
+	f->clients.peers = 1;
+	f->clients.first_ms = first_ms;
+	f->clients.last_ms = last_ms;
+}
+
+/*
+ * An episode begins at the first drop the tier saw, not at the tick that
+ * noticed it; a refresh carries the latest clients and keeps first_seen.
+ */
+Test(findings, an_episode_starts_at_its_first_drop)
+{
+	struct finding_table ft;
+	struct finding_list fl;
+	struct events ev = { 0 };
+	const struct finding_entry *e;
+	struct finding *f;
+
+	findings_init(&ft, 8);
+	finding_list_init(&fl);
+	f = add(&fl, CAUSE_BACKLOG_SMALL, "127.0.0.1:8080", 3);
+	set_clients(f, 98765, 99100, 3);
+	cr_assert_eq(findings_update(&ft, &fl, 100, 30, record, &ev), 0);
+	cr_assert_eq(ev.n, 1);
+	cr_assert_eq(ev.first_seen[0], 98, "the callback sees the drop's time");
+	e = got(&ft, CAUSE_BACKLOG_SMALL, "127.0.0.1:8080");
+	cr_assert_eq(e->first_seen, 98);
+	cr_assert_eq(e->last_seen, 100);
+
+	/* A refresh: the new clients are carried, first_seen stays. */
+	finding_list_clear(&fl);
+	f = add(&fl, CAUSE_SLOW_ACCEPT, "127.0.0.1:8080", 9);
+	set_clients(f, 98765, 100900, 12);
+	cr_assert_eq(findings_update(&ft, &fl, 101, 30, record, &ev), 0);
+	e = got(&ft, CAUSE_SLOW_ACCEPT, "127.0.0.1:8080");
+	cr_assert_eq(e->first_seen, 98);
+	cr_assert_eq(e->f.clients.total, 12);
+	cr_assert_eq(e->f.clients.last_ms, 100900);
+	finding_list_free(&fl);
+	findings_free(&ft);
+}
+
+Test(findings, first_seen_is_now_without_an_earlier_drop)
+{
+	struct finding_table ft;
+	struct finding_list fl;
+	struct finding *f;
+
+	findings_init(&ft, 8);
+	finding_list_init(&fl);
+	/* Not known: the tier was off. */
+	f = add(&fl, CAUSE_BACKLOG_SMALL, "127.0.0.1:8080", 3);
+	set_clients(f, 50000, 50000, 1);
+	f->clients.known = false;
+	/* A drop in this very second, or a clock ahead of now: now. */
+	set_clients(add(&fl, CAUSE_LISTENER_GAP, "127.0.0.1:8081", 0), 100999, 100999, 1);
+	set_clients(add(&fl, CAUSE_LISTENER_GAP, "127.0.0.1:8082", 0), 200000, 200000, 1);
+	cr_assert_eq(findings_update(&ft, &fl, 100, 30, NULL, NULL), 0);
+	cr_assert_eq(got(&ft, CAUSE_BACKLOG_SMALL, "127.0.0.1:8080")->first_seen, 100);
+	cr_assert_eq(got(&ft, CAUSE_LISTENER_GAP, "127.0.0.1:8081")->first_seen, 100);
+	cr_assert_eq(got(&ft, CAUSE_LISTENER_GAP, "127.0.0.1:8082")->first_seen, 100);
+	finding_list_free(&fl);
+	findings_free(&ft);
+}
+
+/* A reopened key starts at a drop after its old episode, never at one of that episode's. */
+Test(findings, a_reopened_episode_does_not_start_in_the_old_one)
+{
+	struct finding_table ft;
+	struct finding_list fl, empty;
+	struct events ev = { 0 };
+	struct finding *f;
+
+	findings_init(&ft, 8);
+	finding_list_init(&fl);
+	finding_list_init(&empty);
+	f = add(&fl, CAUSE_LISTENER_GAP, "127.0.0.1:8080", 0);
+	set_clients(f, 9000, 9500, 2);
+	cr_assert_eq(findings_update(&ft, &fl, 10, 5, record, &ev), 0);
+	cr_assert_eq(findings_update(&ft, &fl, 11, 5, record, &ev), 0);
+	cr_assert_eq(findings_update(&ft, &empty, 16, 5, record, &ev), 0);
+	cr_assert_eq(got(&ft, CAUSE_LISTENER_GAP, "127.0.0.1:8080")->state, FINDING_RESOLVED);
+
+	/* The book still holds the old episode's first drop: now. */
+	cr_assert_eq(findings_update(&ft, &fl, 50, 5, record, &ev), 0);
+	cr_assert_eq(ev.first_seen[ev.n - 1], 50);
+	cr_assert_eq(findings_update(&ft, &empty, 60, 5, record, &ev), 0);
+	/* A first drop after the old episode's last tick: that drop. */
+	set_clients(f, 57300, 61000, 4);
+	cr_assert_eq(findings_update(&ft, &fl, 62, 5, record, &ev), 0);
+	cr_assert(ev.opened[ev.n - 1]);
+	cr_assert_eq(ev.first_seen[ev.n - 1], 57);
+	finding_list_free(&fl);
+	finding_list_free(&empty);
+	findings_free(&ft);
+}

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -2337,4 +2338,172 @@ Test(catalog, entries_well_formed_and_ids_unique)
 		for (size_t j = 0; j < i; j++)
 			cr_assert_str_neq(ents[i].id, ents[j].id, "MESSAGE_ID %s twice", ents[i].id);
 	}
+}
+
+/* ---- the clients the eBPF tier saw dropped or refused ---- */
+
+static void set_client(struct finding_clients *c, size_t i, int family, const char *addr, uint16_t port,
+		       uint64_t count, int64_t first_ms, int64_t last_ms)
+{
+	struct finding_client *p = &c->top[i];
+
+	memset(p, 0, sizeof(*p));
+	p->family = (uint8_t)family;
+	cr_assert_eq(inet_pton(family, addr, p->addr), 1);
+	p->port = port;
+	p->count = count;
+	p->first_ms = first_ms;
+	p->last_ms = last_ms;
+	if (c->n < i + 1)
+		c->n = i + 1;
+}
+
+/*
+ * The overflow-reset on 127.0.0.1:8080: 40 drops from 6 peers, the two
+ * busiest named; a listener-gap on [::1]:9090 that refused one peer.
+ * now is T1_MS: 1002 s.
+ */
+static struct finding_entry *setup_clients(void)
+{
+	struct finding_clients *c = &m.findings.items[2].f.clients;
+	struct finding_entry *gap;
+
+	cr_assert_eq(m.findings.items[2].f.cause, CAUSE_OVERFLOW_RESET);
+	c->known = true;
+	set_client(c, 0, AF_INET, "127.0.0.11", 40000, 12, 990000, 1001000);
+	set_client(c, 1, AF_INET, "127.0.0.12", 41000, 9, 992250, 1000000);
+	c->total = 40;
+	c->peers = 6;
+	c->first_ms = 990000;
+	c->last_ms = 1001500;
+	gap = add_entry(CAUSE_LISTENER_GAP, "[::1]:9090", FINDING_ACTIVE, 300);
+	gap->f.clients.known = true;
+	set_client(&gap->f.clients, 0, AF_INET6, "::1", 50000, 1, 1000000, 1000000);
+	gap->f.clients.total = 1;
+	gap->f.clients.peers = 1;
+	gap->f.clients.first_ms = 1000000;
+	gap->f.clients.last_ms = 1000000;
+	return gap;
+}
+
+Test(report, finding_clients_json)
+{
+	json_t *a;
+	const json_t *f, *c, *top, *p;
+
+	setup_clients();
+	a = report_findings(&m.findings);
+	f = json_array_get(a, 0);
+	cr_assert_str_eq(get_str(f, "cause"), "overflow-reset");
+	c = get(f, "clients");
+	cr_assert(json_is_object(c));
+	cr_assert_eq(get_int(c, "total"), 40);
+	cr_assert_eq(get_int(c, "peers"), 6);
+	cr_assert_eq(get_int(c, "first_ms"), 990000);
+	cr_assert_eq(get_int(c, "last_ms"), 1001500);
+	top = get(c, "top");
+	cr_assert_eq(json_array_size(top), 2);
+	p = json_array_get(top, 0);
+	cr_assert_str_eq(get_str(p, "addr"), "127.0.0.11");
+	cr_assert_eq(get_int(p, "port"), 40000);
+	cr_assert_eq(get_int(p, "count"), 12);
+	cr_assert_eq(get_int(p, "first_ms"), 990000);
+	cr_assert_eq(get_int(p, "last_ms"), 1001000);
+	cr_assert_str_eq(get_str(json_array_get(top, 1), "addr"), "127.0.0.12");
+	cr_assert_eq(json_object_size(p), 5);
+	cr_assert_eq(json_object_size(c), 5);
+
+	/* The gap's refused peer, IPv6 written bare. */
+	f = json_array_get(a, 2);
+	cr_assert_str_eq(get_str(f, "cause"), "listener-gap");
+	cr_assert_str_eq(get_str(json_array_get(get(get(f, "clients"), "top"), 0), "addr"), "::1");
+	/* Nothing seen (or no tier): null, as other unknown values. */
+	f = json_array_get(a, 1);
+	cr_assert_str_eq(get_str(f, "cause"), "backlog-clamped");
+	assert_null(f, "clients");
+	json_decref(a);
+}
+
+Test(report, explain_names_the_peers)
+{
+	char err[128] = "";
+	json_t *x;
+	const json_t *c;
+	char *names, *out;
+
+	setup_clients();
+	x = report_explain(&m, "127.0.0.1:8080", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	c = only_chain(x);
+	names = step_names(c);
+	cr_assert_str_eq(names, "listener backlog queue drops clients finding peers finding", "%s", names);
+	free(names);
+	cr_assert_str_eq(step_text(c, 6), "127.0.0.11:40000 12 drops, first 12 s ago, last 1 s ago\n"
+			 "127.0.0.12:41000 9 drops, first 10 s ago, last 2 s ago\n"
+			 "and 4 more peers, 40 drops in all");
+	out = render(render_explain, x);
+	cr_assert(strstr(out, "\n  peers     127.0.0.11:40000 12 drops, first 12 s ago, last 1 s ago\n"
+			 "            127.0.0.12:41000 9 drops") != NULL, "%s", out);
+	free(out);
+	json_decref(x);
+
+	/* A gap's peers were refused; all of them named: the total alone. */
+	x = report_explain(&m, "[::1]:9090", err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	c = only_chain(x);
+	names = step_names(c);
+	cr_assert_str_eq(names, "listener finding peers", "%s", names);
+	free(names);
+	out = render(render_explain, x);
+	cr_assert(strstr(out, "\n  peers     [::1]:50000 1 refused, first 2 s ago, last 2 s ago\n"
+			 "            1 refused in all\n") != NULL, "%s", out);
+	free(out);
+	json_decref(x);
+}
+
+Test(report, render_findings_lists_the_clients)
+{
+	json_t *a;
+	char *out;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	setup_clients();
+	a = report_findings(&m.findings);
+	out = render(render_findings, a);
+	cr_assert(strstr(out, "\n    clients: 127.0.0.11:40000 12 drops, 00:16:30.000 .. 00:16:41.000\n"
+			 "             127.0.0.12:41000 9 drops, 00:16:32.250 .. 00:16:40.000\n"
+			 "             and 4 more peers, 40 drops in all\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "\n    clients: [::1]:50000 1 refused, 00:16:40.000 .. 00:16:40.000\n"
+			 "             1 refused in all\n") != NULL, "%s", out);
+	/* Once per finding that has them. */
+	cr_assert_eq(count_of(out, "clients:"), 2, "%s", out);
+	free(out);
+	json_decref(a);
+}
+
+/* clients of the wrong shape from another daemon: never crash, show what is sound. */
+Test(report, render_odd_clients)
+{
+	static const char *const docs[] = {
+		"[{\"cause\":\"slow-accept\",\"clients\":\"many\"}]",
+		"[{\"cause\":\"slow-accept\",\"clients\":{\"total\":\"x\",\"top\":[{\"addr\":\"1.2.3.4\",\"count\":1}]}}]",
+		"[{\"cause\":\"slow-accept\",\"clients\":{\"total\":3,\"top\":{\"addr\":\"1.2.3.4\"}}}]",
+		"[{\"cause\":\"slow-accept\",\"clients\":{\"total\":3,\"peers\":1e300,\"top\":[5,null,{\"addr\":7},"
+		"{\"addr\":\"a\\u0001b\",\"count\":2,\"port\":\"p\",\"first_ms\":-5,\"last_ms\":1e300}]}}]",
+	};
+	char *out;
+
+	for (size_t d = 0; d < ARRAY_SIZE(docs); d++)
+		free(render_text(render_findings, docs[d]));
+	out = render_text(render_findings, docs[1]);
+	cr_assert_null(strstr(out, "clients:"), "%s", out);
+	free(out);
+	out = render_text(render_findings, docs[2]);
+	cr_assert(strstr(out, "    clients: 3 drops in all\n") != NULL, "%s", out);
+	free(out);
+	out = render_text(render_findings, docs[3]);
+	cr_assert(strstr(out, "    clients: a?b 2 drops, - .. -\n") != NULL, "%s", out);
+	assert_terminal_safe(out);
+	free(out);
 }
