@@ -71,8 +71,13 @@ int client_book_add(struct client_book *b, const struct drop_event *ev, int64_t 
 void client_book_collect(const struct client_book *b, const struct listener *l, bool refused,
 			 int64_t since_ms, struct finding_clients *out);
 
-/* Forget endpoints whose last event is before before_ms. */
-void client_book_expire(struct client_book *b, int64_t before_ms);
+/*
+ * Forget the overflow endpoints whose last event is before
+ * overflow_before_ms, and the refused ones before refused_before_ms: an
+ * overflow's book lasts its episode, a gap's refusals as long as the gap is
+ * remembered.
+ */
+void client_book_expire(struct client_book *b, int64_t overflow_before_ms, int64_t refused_before_ms);
 
 /*
  * Stamp the clients of this tick's firing findings, before findings_update:

@@ -196,12 +196,12 @@ int client_book_add(struct client_book *b, const struct drop_event *ev, int64_t 
 	return 0;
 }
 
-void client_book_expire(struct client_book *b, int64_t before_ms)
+void client_book_expire(struct client_book *b, int64_t overflow_before_ms, int64_t refused_before_ms)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < b->count; i++) {
-		if (b->items[i].last_ms < before_ms)
+		if (b->items[i].last_ms < (b->items[i].refused ? refused_before_ms : overflow_before_ms))
 			continue;
 		if (k != i)
 			b->items[k] = b->items[i];

@@ -593,7 +593,7 @@ static void stamp_clients(struct monitor *m, int64_t now_ms)
 	if (!m->clients.count)
 		return;
 	client_book_stamp(&m->clients, &m->firing, overflow_since, refused_since);
-	client_book_expire(&m->clients, overflow_since < refused_since ? overflow_since : refused_since);
+	client_book_expire(&m->clients, overflow_since, refused_since);
 }
 
 int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)

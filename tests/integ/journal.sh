@@ -55,6 +55,13 @@ jq -e --arg id "$catalog_id" --arg pid "$srv_PID" '
 	(.BACKLOGD_CMDLINE | contains("listen 127.0.0.1 8080")) and .BACKLOGD_USER == "root" and
 	(.MESSAGE | contains("127.0.0.1:8080"))' "$WORK/open.json" >/dev/null ||
 	fail "opening record lacks fields: $(cat "$WORK/open.json")"
+# With the eBPF tier, the record names who was dropped (the only client is 127.0.0.1).
+if jq_status '.daemon.bpf == true'; then
+	jq -e '.BACKLOGD_CLIENTS | test("^127\\.0\\.0\\.1 \\([0-9]+ drops?\\); [0-9]+ drops? from 1 peer$")' \
+		"$WORK/open.json" >/dev/null || fail "opening record should name the client: $(jq -c '{BACKLOGD_CLIENTS}' "$WORK/open.json")"
+else
+	note "the eBPF tier is off: BACKLOGD_CLIENTS not checked"
+fi
 
 # Stop the drops: the listener goes away, and after the quiet period one resolution.
 kill "$srv_PID"

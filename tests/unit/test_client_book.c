@@ -387,7 +387,7 @@ Test(client_book, expire_forgets_endpoints_by_their_last_event)
 	add_n(DROP_ACK_OVERFLOW, AF_INET, "127.0.0.1", 8081, "127.0.0.12", 40000, 0, 1, 9000);
 	add_n(DROP_REFUSED, AF_INET, "127.0.0.1", 8082, "127.0.0.11", 40000, 0, 1, 5000);
 
-	client_book_expire(&book, 5000);
+	client_book_expire(&book, 5000, 5000);
 	cr_assert_eq(book.count, 2);
 	fc = collect(AF_INET, "127.0.0.1", 8080, 0, false, 0);
 	cr_assert_not(fc.known);
@@ -400,8 +400,23 @@ Test(client_book, expire_forgets_endpoints_by_their_last_event)
 	add_n(DROP_ACK_OVERFLOW, AF_INET, "127.0.0.1", 8080, "127.0.0.13", 40000, 0, 1, 9500);
 	fc = collect(AF_INET, "127.0.0.1", 8080, 0, false, 0);
 	cr_assert_eq(fc.total, 1);
-	client_book_expire(&book, 100000);
+	client_book_expire(&book, 100000, 100000);
 	cr_assert_eq(book.count, 0);
+}
+
+/* An overflow's book lasts its episode (the quiet period), a gap's refusals as long as gaps are remembered. */
+Test(client_book, expire_keeps_refusals_longer_than_overflows)
+{
+	struct finding_clients fc;
+
+	add_n(DROP_SYN_OVERFLOW, AF_INET, "127.0.0.1", 8080, "127.0.0.11", 40000, 0, 2, 1000);
+	add_n(DROP_REFUSED, AF_INET, "127.0.0.1", 8080, "127.0.0.12", 40000, 0, 1, 1000);
+	client_book_expire(&book, 2000, 500);
+	fc = collect(AF_INET, "127.0.0.1", 8080, 0, false, 0);
+	cr_assert_not(fc.known, "the overflow's episode is over: a new one starts its own book");
+	fc = collect(AF_INET, "127.0.0.1", 8080, 0, true, 0);
+	cr_assert(fc.known);
+	cr_assert_eq(fc.total, 1);
 }
 
 Test(client_book, since_ms_leaves_out_endpoints_quiet_since)

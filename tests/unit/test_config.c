@@ -50,6 +50,7 @@ Test(config, defaults_serve)
 	/* Off: the deep tier runs when a cheap signal asks (deep_policy.c says why that misses nothing). */
 	cr_assert_eq(cfg.deep_every_ticks, 0);
 	cr_assert_eq(cfg.namespaces, CONFIG_NS_AUTO);
+	cr_assert_eq(cfg.bpf, CONFIG_BPF_AUTO);
 	cr_assert_eq(cfg.fast_ms, 100);
 	cr_assert_eq(cfg.thr.gap_memory_secs, 300);
 	cr_assert_eq(cfg.thr.ephemeral_pct, 80);
@@ -62,7 +63,7 @@ Test(config, every_key)
 
 	write_conf("# comment\n[daemon]\ninterval = 0.5\nquiet_period = 120\n"
 		   "client_timeout = 2\nsocket = /tmp/x.sock\nnamespaces = no\nnamespace_scan = 2\n"
-		   "fast_interval = 0.05\n\n"
+		   "fast_interval = 0.05\nbpf = no\n\n"
 		   "[diagnose]\nslow_accept_ticks = 9\nfull_window_ticks = 4\ngap_memory = 120\n"
 		   "ephemeral_pct = 70\norphans_pct = 75\nconntrack_pct = 85\nreuseport_room_pct = 40\n"
 		   "link_dropped_min = 50\n"
@@ -75,6 +76,7 @@ Test(config, every_key)
 	cr_assert_eq(cfg.client_timeout_ms, 2000);
 	cr_assert_str_eq(cfg.socket_path, "/tmp/x.sock");
 	cr_assert_eq(cfg.namespaces, CONFIG_NS_NO);
+	cr_assert_eq(cfg.bpf, CONFIG_BPF_NO);
 	cr_assert_eq(cfg.namespace_scan_ticks, 2);
 	cr_assert_eq(cfg.fast_ms, 50);
 	cr_assert_eq(cfg.thr.slow_accept_ticks, 9);
@@ -138,6 +140,7 @@ Test(config, bad_values)
 	expect_error("[daemon]\nquiet_period = 99999999999999999999\n", 2, "quiet_period");
 	expect_error("[daemon]\nsocket = relative.sock\n", 2, "absolute path");
 	expect_error("[daemon]\nnamespaces = maybe\n", 2, "want auto, yes or no");
+	expect_error("[daemon]\nbpf = on\n", 2, "want auto, yes or no");
 	expect_error("[daemon]\nfast_interval = 0.001\n", 2, "fast_interval");
 	expect_error("[diagnose]\nslow_accept_ticks = 0\n", 2, "slow_accept_ticks");
 	expect_error("[diagnose]\nfull_window_ticks = 33\n", 2, "full_window_ticks");
