@@ -205,7 +205,7 @@ static int make_plan(struct plan *p, char *why, size_t len)
 	btf__free(btf);
 	err = cgroup2_root(p->cgroup, sizeof(p->cgroup));
 	if (err)
-		say(why, len, part_sec[PART_CGROUP], "no cgroup2 mount in /proc/self/mountinfo", -err);
+		say(why, len, part_sec[PART_CGROUP], "no cgroup2 mount in /proc/self/mountinfo", err == -ENOENT ? 0 : -err);
 	else
 		p->want[PART_CGROUP] = true;
 	return 0;
