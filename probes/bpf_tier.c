@@ -412,6 +412,7 @@ int bpf_tier_fd(const struct bpf_tier *t)
 
 int bpf_tier_read(struct bpf_tier *t, struct drop_event *ev, size_t max, unsigned *bad)
 {
+	unsigned ignored = 0;
 	int err;
 
 	if (!max)
@@ -419,9 +420,10 @@ int bpf_tier_read(struct bpf_tier *t, struct drop_event *ev, size_t max, unsigne
 	t->ev = ev;
 	t->max = max;
 	t->n = 0;
-	t->bad = bad;
+	t->bad = bad ? bad : &ignored;
 	err = ring_buffer__consume(t->rb);
 	t->ev = NULL;
+	t->bad = NULL;
 	if (err < 0 && err != -READ_FULL)
 		return err;
 	return (int)t->n;

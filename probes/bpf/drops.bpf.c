@@ -207,7 +207,7 @@ static __always_inline __u32 tcp_offset(struct __sk_buff *skb)
 	__u8 b[10];
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		if (bpf_skb_load_bytes(skb, 0, b, 10) || b[9] != IPPROTO_TCP)
+		if (bpf_skb_load_bytes(skb, 0, b, 10) || b[9] != IPPROTO_TCP || (b[0] & 0x0f) < 5)
 			return 0;
 		return (b[0] & 0x0f) * 4;
 	}
