@@ -2,7 +2,7 @@
  * bpf-events.c: the eBPF tier's events of this network namespace, one line
  * each, for tests/integ/bpf-events.sh.
  *
- *   bpf-events SECONDS [--ready FILE] [-v]
+ *   bpf-events SECONDS [--ready FILE] [--batch N] [-v]
  *
  * Opens the tier, watches its own namespace (/proc/self/ns/net), writes
  * "ready PARTS" to FILE once the programs run, then prints for SECONDS
@@ -10,6 +10,8 @@
  * (KIND syn_overflow, ack_overflow, cookie_overflow, refused; FAMILY inet
  * or inet6; PEER and LOCAL ADDR:PORT, [ADDR]:PORT for IPv6) and at the end
  *   lost=N unwatched=N bad=N parts=PARTS
+ * --batch N reads at most N events a call (64; 1 to 64): a read that stops
+ * with events still waiting must lose none. -v: libbpf's messages.
  * Exits 77 with the tier's reason on stderr when the tier cannot run.
  */
 #include "base.h"
@@ -62,7 +64,7 @@ static int64_t now_ms(void)
 }
 
 /* Print the events until the deadline. Return: 0, or 1 on a read error. */
-static int follow(struct bpf_tier *t, int64_t end, unsigned *bad)
+static int follow(struct bpf_tier *t, int64_t end, size_t batch, unsigned *bad)
 {
 	struct drop_event ev[64];
 	struct epoll_event ee = { .events = EPOLLIN };
@@ -76,7 +78,7 @@ static int follow(struct bpf_tier *t, int64_t end, unsigned *bad)
 		int n;
 
 		epoll_wait(ep, &ee, 1, (int)(left > 100 ? 100 : left));
-		while ((n = bpf_tier_read(t, ev, ARRAY_SIZE(ev), bad)) > 0)
+		while ((n = bpf_tier_read(t, ev, batch, bad)) > 0)
 			for (int i = 0; i < n; i++)
 				print_event(&ev[i]);
 		if (n < 0) {
@@ -98,18 +100,24 @@ int main(int argc, char **argv)
 	char why[512];
 	unsigned bad = 0;
 	int err, rc;
-	long secs;
+	long secs, batch = 64;
 
 	if (argc < 2 || (secs = strtol(argv[1], NULL, 10)) <= 0 || secs > 600) {
-		fprintf(stderr, "usage: bpf-events SECONDS [--ready FILE] [-v]\n");
+		fprintf(stderr, "usage: bpf-events SECONDS [--ready FILE] [--batch N] [-v]\n");
 		return 2;
 	}
 	log_init(0, false);
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--ready") && i + 1 < argc)
 			ready = argv[++i];
+		else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
+			batch = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "-v"))
 			log_init(1, false);
+	}
+	if (batch < 1 || batch > 64) {
+		fprintf(stderr, "bpf-events: --batch 1 to 64\n");
+		return 2;
 	}
 	err = bpf_tier_open(&t, why, sizeof(why));
 	if (err) {
@@ -130,7 +138,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	rc = follow(t, now_ms() + secs * 1000, &bad);
+	rc = follow(t, now_ms() + secs * 1000, (size_t)batch, &bad);
 	bpf_tier_counts(t, &c);
 	printf("lost=%llu unwatched=%llu bad=%u parts=%s\n", (unsigned long long)c.lost,
 	       (unsigned long long)c.unwatched, bad, bpf_tier_parts(t));
