@@ -87,6 +87,7 @@ seed links "$FIX"/links/*.bin
 seed links_stats "$FIX"/links/*.bin
 seed config "$SRC/systemd/backlogd.conf.example"
 seed procexit
+seed drop_event
 # A kmsg record is one line (continuations are indented): one seed each.
 mkdir -p "$OUT/seeds/kmsg"
 for f in "$FIX"/kmsg/*.txt; do

@@ -34,9 +34,12 @@
  *           [--drain-every-ms N]   (accept everything pending every N ms, not at once)
  *           [--lifetime SECS]
  *   tcpload connect ADDR PORT COUNT [--timeout-ms N] [--send | --send-bytes N]
- *           [--hold-ms N] [--interval-ms N]
+ *           [--hold-ms N] [--interval-ms N] [--from ADDR]
  *   tcpload defer-storm ADDR PORT BACKLOG [--timeout-ms N] [--hold-ms N]
- *           [--ready FILE] [--defer-accept SECS]
+ *           [--ready FILE] [--defer-accept SECS] [--from ADDR]
+ *
+ * --from ADDR binds every client to ADDR (any port) before it connects:
+ * clients from distinct addresses (127.0.0.11, 127.0.0.12) tell apart.
  *   tcpload frames IFACE COUNT [--interval-ms N]
  *
  * listen: without --accept the listener never accepts (its queue fills). With
@@ -113,6 +116,10 @@ struct copts {
 
 static volatile sig_atomic_t stop_signal;
 
+/* --from: the clients' source address; from_len 0 when the kernel picks. */
+static struct sockaddr_storage from_ss;
+static socklen_t from_len;
+
 static void on_signal(int sig)
 {
 	stop_signal = sig;
@@ -151,9 +158,9 @@ static void usage(FILE *f)
 	      "          [--drain-every-ms N]\n"
 	      "          [--lifetime SECS]\n"
 	      "  tcpload connect ADDR PORT COUNT [--timeout-ms N] [--send | --send-bytes N]\n"
-	      "          [--hold-ms N] [--interval-ms N]\n"
+	      "          [--hold-ms N] [--interval-ms N] [--from ADDR]\n"
 	      "  tcpload defer-storm ADDR PORT BACKLOG [--timeout-ms N] [--hold-ms N]\n"
-	      "          [--ready FILE] [--defer-accept SECS]\n"
+	      "          [--ready FILE] [--defer-accept SECS] [--from ADDR]\n"
 	      "  tcpload frames IFACE COUNT [--interval-ms N]\n"
 	      "prints \"ready PID\" (listen), \"sent=N\" (frames) or\n"
 	      "\"connected=N reset=N timeout=N refused=N other=N addrnotavail=N\"\n",
@@ -580,6 +587,10 @@ static void client_start(struct client *c, const struct sockaddr_storage *ss, so
 	}
 	c->deadline = now_ms() + timeout_ms;
 	c->state = C_CONNECTING;
+	if (from_len && bind(c->fd, (const struct sockaddr *)&from_ss, from_len) < 0) {
+		client_fail(c, errno);
+		return;
+	}
 	if (connect(c->fd, (const struct sockaddr *)ss, len) == 0)
 		return;	/* poll reports it writable at once */
 	if (errno != EINPROGRESS)
@@ -819,6 +830,8 @@ static int cmd_connect(int argc, char **argv)
 			hold_ms = parse_long(argv[++i], 0, 600000, "bad --hold-ms");
 		else if (!strcmp(argv[i], "--interval-ms") && i + 1 < argc)
 			interval_ms = parse_long(argv[++i], 0, 60000, "bad --interval-ms");
+		else if (!strcmp(argv[i], "--from") && i + 1 < argc)
+			resolve(argv[++i], "0", &from_ss, &from_len);
 		else
 			die_usage("unknown connect option", argv[i]);
 	}
@@ -959,6 +972,8 @@ static int cmd_defer_storm(int argc, char **argv)
 			ready = argv[++i];
 		else if (!strcmp(argv[i], "--defer-accept") && i + 1 < argc)
 			defer = parse_long(argv[++i], 1, 3600, "bad --defer-accept");
+		else if (!strcmp(argv[i], "--from") && i + 1 < argc)
+			resolve(argv[++i], "0", &from_ss, &from_len);
 		else
 			die_usage("unknown defer-storm option", argv[i]);
 	}
