@@ -135,8 +135,12 @@ static __always_inline __u32 kfree_kind(__u32 reason, struct sock *rx_sk)
 {
 	if (reason == overflow_reason)
 		return DROP_WIRE_ACK_OVERFLOW;
-	/* cookie_v4/v6_check() found the accept queue full: NO_SOCKET, with the listener as rx_sk. */
-	if (reason == nosock_reason && rx_sk && BPF_CORE_READ(rx_sk, __sk_common.skc_state) == TCP_LISTEN)
+	/*
+	 * cookie_v4/v6_check() found the accept queue full: NO_SOCKET, with the
+	 * listener as rx_sk (TCP's: an SCTP listener is in TCP_LISTEN too).
+	 */
+	if (reason == nosock_reason && rx_sk && BPF_CORE_READ(rx_sk, __sk_common.skc_state) == TCP_LISTEN &&
+	    BPF_CORE_READ(rx_sk, sk_protocol) == IPPROTO_TCP)
 		return DROP_WIRE_COOKIE_OVERFLOW;
 	return 0;
 }

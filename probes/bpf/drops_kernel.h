@@ -40,6 +40,7 @@ struct sock_common {
 
 struct sock {
 	struct sock_common __sk_common;
+	__u16 sk_protocol;	/* a __u16 since 5.6; read only of rx_sk (6.11 and later) */
 	__u32 sk_ack_backlog;
 	__u32 sk_max_ack_backlog;
 };

@@ -9,6 +9,9 @@
 #         again as many overflow events as ListenOverflows;
 #   refused  SYNs to a closed port: refused events name the client, as many
 #         as the RSTs the namespace sent (OutRsts);
+#   cookie  (IPv4) syncookie ACKs that find the accept queue full
+#         (tests/tools/cookie-ack): cookie_overflow events, one per ACK, as
+#         many overflow events as ListenOverflows;
 #   unwatched  overflows in another namespace are not printed, only counted.
 # The programs are host-wide; only this namespace is watched.
 . "$(dirname "$0")/lib.sh"
@@ -106,6 +109,30 @@ phase_refused() {
 	PH_REF_DELTA=$((r1 - r0))
 }
 
+# phase_cookie: 5 syncookie ACKs from 127.0.0.14 meet a full accept queue.
+phase_cookie() {
+	local lo0 lo1
+	sysctl -qw net.ipv4.tcp_syncookies=2 || fail "cannot set tcp_syncookies"
+	start_listener cookie 127.0.0.1 8084 2
+	lo0=$(counter TcpExtListenOverflows)
+	"$top_builddir/tests/tools/cookie-ack" 127.0.0.14 127.0.0.1 8084 5 127.0.0.11 3 >"$WORK/cookie.log" ||
+		fail "cookie-ack failed: $(cat "$WORK/cookie.log")"
+	lo1=$(counter TcpExtListenOverflows)
+	kill "$cookie_PID"
+	sysctl -qw net.ipv4.tcp_syncookies=1
+	grep -q "synacks=5 acks=5 filled=3" "$WORK/cookie.log" || fail "cookie-ack: $(cat "$WORK/cookie.log")"
+	PH_COOKIE_DELTA=$((lo1 - lo0))
+}
+
+check_cookie() {
+	local n sum
+	n=$(count cookie_overflow 127.0.0.14 127.0.0.1:8084)
+	sum=$(overflows 127.0.0.1:8084)
+	echo "cookie: 127.0.0.14 $n, overflow events $sum, ListenOverflows +$PH_COOKIE_DELTA"
+	[ "$n" -eq 5 ] || fail "5 cookie_overflow events expected, $n"
+	[ "$sum" -eq "$PH_COOKIE_DELTA" ] || fail "$sum overflow events, ListenOverflows +$PH_COOKIE_DELTA"
+}
+
 # bracket ADDR: an address as bpf-events prints it: IPv6 in brackets.
 bracket() { case $1 in *:*) echo "[$1]" ;; *) echo "$1" ;; esac; }
 
@@ -135,11 +162,12 @@ check_phases() {
 	[ "$ref" -eq "$PH_REF_DELTA" ] || fail "$ref refused events, OutRsts +$PH_REF_DELTA"
 }
 
-note "IPv4, and another namespace's overflows (not watched)"
-events_start 8
+note "IPv4, syncookies, and another namespace's overflows (not watched)"
+events_start 10
 phase_syn 127.0.0.1 127.0.0.11 127.0.0.12 8080
 phase_ack 127.0.0.1 127.0.0.11 8081
 phase_refused 127.0.0.1 127.0.0.13 8083
+phase_cookie
 # The other namespace: a listener there overflows; its ListenOverflows are its own.
 other=$(unshare -n sh -c '
 	ip link set lo up
@@ -150,6 +178,7 @@ other=$(unshare -n sh -c '
 	nstat -asz TcpExtListenOverflows | awk "\$1 == \"TcpExtListenOverflows\" { print \$2 }"' sh "$TCPLOAD")
 events_wait
 check_phases
+check_cookie
 unwatched=$(sed -n 's/^lost=[0-9]* unwatched=\([0-9]*\) .*/\1/p' "$WORK/ev.out")
 echo "other namespace: ListenOverflows $other, unwatched events $unwatched"
 [ "${other:-0}" -gt 0 ] || fail "the other namespace's listener did not overflow"
