@@ -34,10 +34,25 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 overflow_reason = 0xffffffff;
 const volatile __u32 nosock_reason = 0xffffffff;
 
+#define EVENTS_BYTES (1 << 20)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, EVENTS_BYTES);
 } events SEC(".maps");
+
+/*
+ * Waking the reader costs the sender of the dropped packet a wakeup of
+ * another task, several microseconds, and the reader a turn of its loop:
+ * for every packet of a drop storm that would double what a drop costs the
+ * host. So the first event after a quiet spell wakes backlogd at once (an
+ * overflow is reported milliseconds after it starts), then at most one
+ * event every WAKE_NS does, or one that finds the ring a quarter full. The
+ * rest wait for the next wakeup, or the tick, which reads the ring too.
+ */
+#define WAKE_NS 10000000ULL
+
+__u64 last_wake_ns = 0;   /* racy between CPUs, harmlessly: at worst two wakeups */
 
 /* The namespaces the daemon watches, by inode: filled from user space. */
 struct {
@@ -74,8 +89,14 @@ static __always_inline bool watching(__u32 netns)
 
 static __always_inline void emit(struct drop_wire *w)
 {
-	w->mono_ns = bpf_ktime_get_ns();
-	if (bpf_ringbuf_output(&events, w, sizeof(*w), 0))
+	__u64 now = bpf_ktime_get_ns(), flags = BPF_RB_NO_WAKEUP;
+
+	w->mono_ns = now;
+	if (now - last_wake_ns >= WAKE_NS || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= EVENTS_BYTES / 4) {
+		last_wake_ns = now;
+		flags = BPF_RB_FORCE_WAKEUP;
+	}
+	if (bpf_ringbuf_output(&events, w, sizeof(*w), flags))
 		count(DROP_COUNT_LOST);
 }
 
