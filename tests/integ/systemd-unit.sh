@@ -137,6 +137,10 @@ status_sees_netns || { jq -c '[.namespaces[] | {name, kind, last_error}]' "$WORK
 jq -e '.daemon.ticks >= 1 and (.limits.somaxconn | type) == "number" and
 	.daemon.kernel_log == true and .daemon.rtnetlink == true' "$WORK/status.json" >/dev/null ||
 	fail "status from the unit is wrong: $(cat "$WORK/status.json")"
+# The unit's sandbox (capabilities, system call filter) lets the eBPF tier load, all of it, when it is built.
+jq -e '(.daemon.bpf == true and .daemon.bpf_why == null) or (.daemon.bpf_why | startswith("built without"))' \
+	"$WORK/status.json" >/dev/null ||
+	fail "the unit keeps the eBPF tier from running: $(jq -c '.daemon | {bpf, bpf_why, bpf_parts}' "$WORK/status.json")"
 in_ns "$top_builddir/backlogctl" status || fail "human status through the unit failed"
 # Not root: its own user, with the capabilities above as ambient ones (the
 # owner of a root process's listener was named, other namespaces entered, the
