@@ -18,6 +18,9 @@
 /* Endpoints (kind class, local address, port) per namespace; past it, events are counted as unbooked. */
 #define CLIENT_BOOK_ENDPOINTS_MAX 256
 
+/* Matching endpoints whose peers one collect merges by address, the busiest; the rest count in the totals. */
+#define CLIENT_BOOK_MERGE_MAX 16
+
 struct client_peer {
 	uint8_t family;
 	uint8_t addr[16];

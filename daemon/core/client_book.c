@@ -345,6 +345,29 @@ static uint64_t merge_peers(const struct client_book *b, const bool *matched, st
 	return distinct;
 }
 
+/*
+ * Only the CLIENT_BOOK_MERGE_MAX busiest matching endpoints have their peers
+ * merged: a wildcard listener's port reached at hundreds of local
+ * addresses (any local user can connect to 127.x.y.z) would make the
+ * quadratic merge cost a tick. The others still count in the totals.
+ */
+static void keep_busiest(const struct client_book *b, bool *matched, size_t n)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += matched[i];
+	while (count > CLIENT_BOOK_MERGE_MAX) {
+		size_t least = n;
+
+		for (size_t i = 0; i < n; i++)
+			if (matched[i] && (least == n || b->items[i].total < b->items[least].total))
+				least = i;
+		matched[least] = false;
+		count--;
+	}
+}
+
 void client_book_collect(const struct client_book *b, const struct listener *l, bool refused,
 			 int64_t since_ms, struct finding_clients *out)
 {
@@ -373,6 +396,7 @@ void client_book_collect(const struct client_book *b, const struct listener *l, 
 	}
 	if (!out->known)
 		return;
+	keep_busiest(b, matched, n);
 	out->peers = merge_peers(b, matched, out);
 	/* A lower bound: the unnamed peers of one endpoint may be named at another. */
 	if (one_endpoint > out->peers)

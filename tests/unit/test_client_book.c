@@ -568,3 +568,31 @@ Test(client_book, clients_words_fit_their_room)
 	cr_assert_lt(strlen(line), FINDING_CLIENTS_WORDS_MAX - 1, "%zu", strlen(line));
 	cr_assert(strstr(line, " from 18446744073709551615 peers") != NULL, "%s", line);
 }
+
+/*
+ * A wildcard listener reached at 40 local addresses, 64 peers each: only
+ * the 16 busiest endpoints are merged (the merge is quadratic), the totals
+ * still count every drop, and the busiest peer is named.
+ */
+Test(client_book, a_wildcard_merges_only_its_busiest_endpoints)
+{
+	struct finding_clients fc;
+	char local[32], peer[32];
+	uint64_t total = 0;
+
+	for (unsigned e = 0; e < 40; e++) {
+		snprintf(local, sizeof(local), "127.0.1.%u", e + 1);
+		for (unsigned p = 0; p < CLIENT_BOOK_PEERS_MAX; p++) {
+			snprintf(peer, sizeof(peer), "127.1.%u.%u", e, p + 1);
+			/* Endpoint 39 is the busiest, and its first peer the busiest of all. */
+			add_n(DROP_SYN_OVERFLOW, AF_INET, local, 8080, peer, 40000, 0, e == 39 && p == 0 ? 50 : 1, 1000);
+			total += e == 39 && p == 0 ? 50 : 1;
+		}
+	}
+	fc = collect(AF_INET, "0.0.0.0", 8080, 0, false, 0);
+	cr_assert(fc.known);
+	cr_assert_eq(fc.total, total);
+	cr_assert_eq(fc.peers, (uint64_t)CLIENT_BOOK_MERGE_MAX * CLIENT_BOOK_PEERS_MAX);
+	cr_assert_str_eq(addr_of(&fc.top[0]), "127.1.39.1");
+	cr_assert_eq(fc.top[0].count, 50);
+}
