@@ -16,8 +16,10 @@ int utf8_char_len(const unsigned char *p, size_t avail);
  * Copy in[0, len) to out (size bytes, NUL-terminated) with every byte that
  * could act on a terminal or split a log line made '?': C0 controls
  * (newline, ESC, BEL ...), DEL, NUL, C1 controls written in UTF-8
- * (U+0080..U+009F) and bytes that are not well-formed UTF-8, one '?' per
- * byte (one per C1 character). Well-formed printable UTF-8 is kept and
+ * (U+0080..U+009F), the invisible characters that reorder or disguise a
+ * line (bidirectional controls and marks, zero-width characters, the line
+ * and paragraph separators) and bytes that are not well-formed UTF-8, one
+ * '?' per byte (one per C1 or invisible character). Well-formed printable UTF-8 is kept and
  * never cut in half. With no line break left, a name cannot start a line
  * of its own, so it cannot forge a "<N>" priority. out may be in.
  * Return: the length written, without the NUL.

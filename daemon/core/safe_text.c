@@ -1,6 +1,7 @@
 /* safe_text.c: the one neutraliser for outside text on its way to a terminal or a log line. */
 #include "base.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "safe_text.h"
@@ -38,6 +39,29 @@ int utf8_char_len(const unsigned char *p, size_t avail)
 	return n;
 }
 
+/*
+ * Invisible characters that still act on what is shown: the bidirectional
+ * controls (U+202A..U+202E, U+2066..U+2069, the marks U+200E, U+200F and
+ * U+061C) reorder the rest of a terminal line or log line, so a name could
+ * make "nginx[812]" read as another; the zero-width ones (U+200B..U+200D,
+ * U+2060, U+FEFF) make two different names look the same; U+2028 and
+ * U+2029 break a line in some viewers. p is a well-formed character of n bytes.
+ */
+static bool invisible_format(const unsigned char *p, int n)
+{
+	if (n == 2)
+		return p[0] == 0xd8 && p[1] == 0x9c;
+	if (n != 3)
+		return false;
+	if (p[0] == 0xef)
+		return p[1] == 0xbb && p[2] == 0xbf;
+	if (p[0] != 0xe2)
+		return false;
+	if (p[1] == 0x80)
+		return (p[2] >= 0x8b && p[2] <= 0x8f) || (p[2] >= 0xa8 && p[2] <= 0xae);
+	return p[1] == 0x81 && (p[2] == 0xa0 || (p[2] >= 0xa6 && p[2] <= 0xa9));
+}
+
 size_t safe_text(char *out, size_t size, const char *in, size_t len)
 {
 	const unsigned char *raw = (const unsigned char *)in;
@@ -60,10 +84,10 @@ size_t safe_text(char *out, size_t size, const char *in, size_t len)
 			i++;
 			continue;
 		}
-		/* C1 controls (U+0080..U+009F) act on a terminal like C0 ones: CSI is U+009B. */
-		if (n == 2 && c == 0xc2 && raw[i + 1] < 0xa0) {
+		/* C1 controls (U+0080..U+009F) act on a terminal like C0 ones (CSI is U+009B); see invisible_format. */
+		if ((n == 2 && c == 0xc2 && raw[i + 1] < 0xa0) || invisible_format(raw + i, n)) {
 			out[o++] = '?';
-			i += 2;
+			i += (size_t)n;
 			continue;
 		}
 		if (o + (size_t)n > size - 1)

@@ -43,6 +43,25 @@ Test(safe_text, c1_controls_in_utf8_become_one_question_mark)
 	cr_assert_str_eq(CLEAN("\xc2\xa0"), "\xc2\xa0");
 }
 
+/*
+ * A right-to-left override in a process name would show "app\u202Ehs.exe"
+ * as "appexe.sh", and a zero-width space makes "nginx" and "ngi\u200Bnx"
+ * look alike: each such character is one '?'.
+ */
+Test(safe_text, bidi_controls_and_zero_width_characters_become_one_question_mark)
+{
+	/* U+202E RLO, U+202A LRE, U+2066 LRI, U+2069 PDI, U+200E LRM, U+200F RLM, U+061C ALM. */
+	cr_assert_str_eq(CLEAN("app\xe2\x80\xaehs.exe"), "app?hs.exe");
+	cr_assert_str_eq(CLEAN("\xe2\x80\xaa\xe2\x81\xa6x\xe2\x81\xa9"), "??x?");
+	cr_assert_str_eq(CLEAN("\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c"), "???");
+	/* U+200B ZWSP, U+200D ZWJ, U+2060 WJ, U+FEFF, U+2028 and U+2029 (line and paragraph separators). */
+	cr_assert_str_eq(CLEAN("ngi\xe2\x80\x8bnx\xe2\x80\x8d\xe2\x81\xa0\xef\xbb\xbf"), "ngi?nx???");
+	cr_assert_str_eq(CLEAN("a\xe2\x80\xa8" "b\xe2\x80\xa9"), "a?b?");
+	/* Their neighbours are printable and kept: U+2010 hyphen, U+2030 per mille, U+2070 superscript 0, U+061B. */
+	cr_assert_str_eq(CLEAN("\xe2\x80\x90\xe2\x80\xb0\xe2\x81\xb0\xd8\x9b"),
+			 "\xe2\x80\x90\xe2\x80\xb0\xe2\x81\xb0\xd8\x9b");
+}
+
 Test(safe_text, invalid_utf8_one_question_mark_per_byte)
 {
 	cr_assert_str_eq(CLEAN("ng\xff\xfe"), "ng??");
