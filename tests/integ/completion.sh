@@ -56,9 +56,7 @@ expect_words "host" explain h
 enter_ns "-n -m -p -f --mount-proc"
 setup_work
 SCAN_NAMESPACES=1
-mount -t tmpfs tmpfs /run || fail "cannot mount a private /run"
-mkdir -p /run/netns
-mount -t tmpfs tmpfs /run/netns || fail "cannot mount a tmpfs over /run/netns"
+private_run_netns
 ip netns add blue || fail "ip netns add blue failed"
 ip netns add bluebird || fail "ip netns add bluebird failed"
 

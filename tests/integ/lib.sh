@@ -41,6 +41,37 @@ enter_ns() {
 	BACKLOGD_IN_NS=1 exec unshare $1 "$0"
 }
 
+# private_run_netns: `ip netns add` bind-mounts under /run/netns; in the test's
+# own mount namespace, a tmpfs over /run keeps them (and the directory) off the
+# real /run, which has no netns directory on most hosts.
+private_run_netns() {
+	mount -t tmpfs tmpfs /run || fail "cannot mount a private /run"
+	mkdir -p /run/netns
+	mount -t tmpfs tmpfs /run/netns || fail "cannot mount a tmpfs over /run/netns"
+}
+
+# add_ns NAME: `ip netns add NAME`, its loopback up.
+add_ns() {
+	ip netns add "$1" || fail "ip netns add $1 failed"
+	ip netns exec "$1" ip link set lo up || fail "cannot bring lo up in $1"
+}
+
+# ns_listener NAME NS ADDR PORT BACKLOG [options]: a tcpload listener inside
+# NS; sets ${NAME}_PID from its "ready PID" (ip netns exec execs, so it is $!
+# too, but the ready line is what tcpload vouches for).
+ns_listener() {
+	local name=$1 ns=$2 pid
+	shift 2
+	rm -f "$WORK/$name.ready"
+	ip netns exec "$ns" "$TCPLOAD" listen "$@" --ready "$WORK/$name.ready" --lifetime 120 \
+		>"$WORK/$name.log" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for 50 "listener $name ready in $ns" test -s "$WORK/$name.ready"
+	pid=$(awk '$1 == "ready" { print $2 }' "$WORK/$name.ready")
+	[ "$pid" = "$!" ] || fail "listener $name: ready says pid $pid, started as $!"
+	eval "${name}_PID=$pid"
+}
+
 # Per-test scratch directory, removed with every background process on exit.
 setup_work() {
 	WORK=$(mktemp -d /tmp/backlogd-test.XXXXXX)

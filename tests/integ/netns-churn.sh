@@ -9,11 +9,7 @@ setup_work
 # start_daemon passes -N unless told: this test is about following namespaces.
 SCAN_NAMESPACES=1
 
-# `ip netns add` bind-mounts under /run/netns: a private mount namespace and a
-# tmpfs over /run keep every one of them (and the directory) off the real /run.
-mount -t tmpfs tmpfs /run || fail "cannot mount a private /run"
-mkdir -p /run/netns
-mount -t tmpfs tmpfs /run/netns || fail "cannot mount a tmpfs over /run/netns"
+private_run_netns
 
 CYCLES=100
 TIME_LIMIT=150		# seconds for all the cycles; about 0.3 s each is expected

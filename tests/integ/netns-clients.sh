@@ -6,24 +6,7 @@ require_tools jq ip
 enter_ns "-n -m -p -f --mount-proc"
 setup_work
 SCAN_NAMESPACES=1
-mount -t tmpfs tmpfs /run || fail "cannot mount a private /run"
-mkdir -p /run/netns
-mount -t tmpfs tmpfs /run/netns || fail "cannot mount a tmpfs over /run/netns"
-
-add_ns() {
-	ip netns add "$1" || fail "ip netns add $1 failed"
-	ip netns exec "$1" ip link set lo up || fail "cannot bring lo up in $1"
-}
-# ns_listener NAME NS [tcpload listen args]: a listener that never accepts, inside NS.
-ns_listener() {
-	local name=$1 ns=$2
-	shift 2
-	rm -f "$WORK/$name.ready"
-	ip netns exec "$ns" "$TCPLOAD" listen "$@" --ready "$WORK/$name.ready" --lifetime 120 \
-		>"$WORK/$name.log" 2>&1 &
-	PIDS="$PIDS $!"
-	wait_for 50 "listener $name ready in $ns" test -s "$WORK/$name.ready"
-}
+private_run_netns
 # overflow NS FROM: 12 clients from FROM to the namespace's 127.0.0.1:9090 (backlog 2: most are dropped).
 overflow() {
 	ip netns exec "$1" "$TCPLOAD" connect 127.0.0.1 9090 12 --timeout-ms 300 --from "$2" \

@@ -20,10 +20,7 @@ clone=$(cat /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null) && [ "$clone
 $AS_NOBODY unshare -Urn true 2>/dev/null ||
 	skip "an unprivileged user cannot run unshare -Urn here (AppArmor, seccomp or a container forbids it)"
 
-# `ip netns add` bind-mounts under /run/netns: keep it off the real /run.
-mount -t tmpfs tmpfs /run || fail "cannot mount a private /run"
-mkdir -p /run/netns
-mount -t tmpfs tmpfs /run/netns || fail "cannot mount a tmpfs over /run/netns"
+private_run_netns
 
 printf "[daemon]\nnamespace_scan = 1\nmax_namespaces = 200\n" >"$WORK/backlogd.conf"
 # The limit is the daemon's (backlogctl and jq live with it too, well within it).

@@ -10,34 +10,8 @@ setup_work
 # start_daemon passes -N unless told: this test is about following namespaces.
 SCAN_NAMESPACES=1
 
-# `ip netns add` bind-mounts under /run/netns. The mount namespace is private
-# (unshare -m), and a tmpfs over /run keeps even the directory off the real
-# /run, which has no netns directory on most hosts.
-mount -t tmpfs tmpfs /run || fail "cannot mount a private /run"
-mkdir -p /run/netns
-mount -t tmpfs tmpfs /run/netns || fail "cannot mount a tmpfs over /run/netns"
-
-add_ns() {
-	ip netns add "$1" || fail "ip netns add $1 failed"
-	ip netns exec "$1" ip link set lo up || fail "cannot bring lo up in $1"
-}
+private_run_netns
 [ "$(sysctl -n net.core.somaxconn)" = 4096 ] || skip "the default somaxconn here is not 4096"
-
-# ns_listener NAME NS ADDR PORT BACKLOG [options]: a tcpload listener inside
-# NS; sets ${NAME}_PID from its "ready PID" (ip netns exec execs, so it is $!
-# too, but the ready line is what tcpload vouches for).
-ns_listener() {
-	local name=$1 ns=$2 pid
-	shift 2
-	rm -f "$WORK/$name.ready"
-	ip netns exec "$ns" "$TCPLOAD" listen "$@" --ready "$WORK/$name.ready" --lifetime 120 \
-		>"$WORK/$name.log" 2>&1 &
-	PIDS="$PIDS $!"
-	wait_for 50 "listener $name ready in $ns" test -s "$WORK/$name.ready"
-	pid=$(awk '$1 == "ready" { print $2 }' "$WORK/$name.ready")
-	[ "$pid" = "$!" ] || fail "listener $name: ready says pid $pid, started as $!"
-	eval "${name}_PID=$pid"
-}
 
 # Red and green exist, still empty, when the daemon starts; blue comes later
 # and must be found by the periodic rescan (default every 5 ticks).
