@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "drop_feed.h"
 #include "log.h"
+#include "sort.h"
 
 int drop_feed_open(struct drop_feed *df, enum config_bpf mode)
 {
@@ -60,7 +61,7 @@ size_t drop_feed_read(struct drop_feed *df, struct fleet *fl)
 		}
 		opened += fleet_add_drops(fl, df->buf, (size_t)n, clock_wall_ms(), clock_mono_us() * 1000u,
 					  &df->unwatched_here);
-		df->report.events += (size_t)n;
+		df->report.events += (uint64_t)n;
 		if ((size_t)n < DROP_FEED_BATCH)
 			break;
 	}
@@ -86,7 +87,7 @@ static int ready_inodes(const struct fleet *fl, uint64_t **out)
 	for (i = 0; i < fl->count; i++)
 		if (fl->members[i]->ready)
 			v[n++] = fl->members[i]->ns.inode;
-	qsort(v, n, sizeof(*v), cmp_u64);
+	sort_inplace(v, n, sizeof(*v), cmp_u64);
 	*out = v;
 	return (int)n;
 }
