@@ -17,6 +17,8 @@ clang libclang-rt-14-dev prometheus"
 DEBS="$DEBS llvm bpftool libbpf-dev libelf-dev zlib1g-dev"
 # tests/integ/dashboard.sh reads the alert rules with PyYAML.
 DEBS="$DEBS python3-yaml"
+# backlogctl top draws with ncursesw; tests/integ/top.sh drives it in tmux.
+DEBS="$DEBS libncurses-dev tmux"
 
 # The real servers and clients of tests/integ/real-*.sh.
 REAL_DEBS="nginx uwsgi-core uwsgi-plugin-python3 redis-server redis-tools haproxy nodejs wrk apache2-utils"
