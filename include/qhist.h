@@ -37,7 +37,7 @@ struct qhist {
 	size_t count;
 	size_t cap;               /* grows to QHIST_MAX */
 	size_t *fresh;            /* scratch: the track's listeners that qualified this tick, not kept yet */
-	uint64_t refused;         /* qualified when every kept one was hot in the same tick: not kept */
+	size_t not_kept;          /* of the latest tick's hot or dropping listeners, those without a history (all kept ones were hot too) */
 	uint64_t evicted;         /* kept ones that gave their place to a newer one */
 };
 

@@ -83,7 +83,7 @@ json_t *report_fleet_explain(const struct fleet *fl, const char *target, char *e
 /*
  * What backlogctl top draws, at now (wall clock, seconds): {now, interval_ms,
  * history_ticks, daemon (as status has it, with history_kept,
- * history_bytes and history_refused), limits,
+ * history_bytes and history_not_kept), limits,
  * host, listeners:[{listener, netns, queue, backlog, full, drops_delta,
  * drops_per_sec, drops_minute, pid, comm, unit, history?}] (every listener
  * of every namespace, host first; "history" for those ever hot or

@@ -170,10 +170,9 @@ int qhist_update(struct qhist *h, const struct track *t)
 		nfresh = walk(h, t);
 	}
 	expire(h, t->ticks);
-	if (nfresh > QHIST_MAX) {
-		h->refused += nfresh - QHIST_MAX;
+	h->not_kept = nfresh;
+	if (nfresh > QHIST_MAX)
 		nfresh = QHIST_MAX;
-	}
 	if (nfresh && reserve(h, h->count + nfresh) < 0)
 		r = -ENOMEM;
 	for (size_t k = 0; k < nfresh; k++) {
@@ -183,12 +182,11 @@ int qhist_update(struct qhist *h, const struct track *t)
 			e = &h->items[h->count++];
 		else if (h->count == QHIST_MAX && (e = victim(h, t->ticks)) != NULL)
 			h->evicted++;
-		if (!e) {
-			h->refused++;
+		if (!e)
 			continue;
-		}
 		start(e, &t->items[h->fresh[k]], t->ticks);
 		added++;
+		h->not_kept--;
 	}
 	if (added)
 		sort_inplace(h->items, h->count, sizeof(*h->items), cmp_cookie);

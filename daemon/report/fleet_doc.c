@@ -193,8 +193,7 @@ static json_t *daemon_without_host(int64_t now)
 json_t *report_fleet_daemon(const struct fleet *fl, int64_t now)
 {
 	const struct fleet_member *host = host_member(fl);
-	size_t listeners = 0, active = 0, n = 0, kept = 0, bytes = 0;
-	uint64_t refused = 0;
+	size_t listeners = 0, active = 0, n = 0, kept = 0, bytes = 0, not_kept = 0;
 	unsigned long fast_dumps = 0, fast_full = 0;
 	json_t *o = host ? report_daemon(&host->mon, now) : daemon_without_host(now);
 	int rc = 0;
@@ -215,7 +214,7 @@ json_t *report_fleet_daemon(const struct fleet *fl, int64_t now)
 		fast_full += fm->mon.fast_full;
 		kept += fm->mon.qhist.count;
 		bytes += qhist_bytes(&fm->mon.qhist);
-		refused += fm->mon.qhist.refused;
+		not_kept += fm->mon.qhist.not_kept;
 	}
 	rc |= put(o, "fast_interval_ms", json_integer(fl->cfg.fast_ms));
 	rc |= put(o, "fast_dumps", json_integer((json_int_t)fast_dumps));
@@ -223,10 +222,10 @@ json_t *report_fleet_daemon(const struct fleet *fl, int64_t now)
 	rc |= put(o, "listeners_count", json_integer((json_int_t)listeners));
 	rc |= put(o, "findings_active", json_integer((json_int_t)active));
 	rc |= put(o, "namespaces_count", json_integer((json_int_t)n));
-	/* The history top and explain draw: listeners kept, the memory they take, those not kept. */
+	/* The history top and explain draw: listeners kept, the memory they take, hot ones not kept. */
 	rc |= put(o, "history_kept", json_integer((json_int_t)kept));
 	rc |= put(o, "history_bytes", json_integer((json_int_t)bytes));
-	rc |= put(o, "history_refused", ju64(refused));
+	rc |= put(o, "history_not_kept", json_integer((json_int_t)not_kept));
 	rc |= put(o, "namespaces_found", json_integer((json_int_t)fl->ns_found));
 	rc |= put(o, "namespaces_skipped", json_integer((json_int_t)fl->ns_skipped));
 	rc |= put(o, "namespaces_cap", json_integer((json_int_t)fl->cfg.max_namespaces));
