@@ -52,6 +52,9 @@ enum config_bpf {
 };
 
 /* Every key's range and default: the table in config.c; [diagnose]'s defaults: diag_thresholds_default(). */
+/* max_namespaces at most; the eBPF tier's map of watched namespaces holds as many. */
+#define CONFIG_MAX_NAMESPACES 65536
+
 struct config {
 	unsigned tick_ms;         /* [daemon] interval, seconds (decimals allowed) */
 	unsigned fast_ms;         /* [daemon] fast_interval: hot listeners sampled this often; 0 off */
@@ -67,7 +70,7 @@ struct config {
 	struct diag_thresholds thr;   /* [diagnose] slow_accept_ticks, full_window_ticks, ... */
 	enum config_namespaces namespaces;  /* [daemon] namespaces = auto|yes|no */
 	unsigned namespace_scan_ticks;      /* [daemon] namespace_scan: rescan every N ticks */
-	unsigned max_namespaces;      /* [daemon] max_namespaces: watched at most, the host's included */
+	unsigned max_namespaces;      /* [daemon] max_namespaces: watched at most, the host's included (up to CONFIG_MAX_NAMESPACES) */
 	enum config_bpf bpf;          /* [daemon] bpf = auto|yes|no; read at start only */
 	unsigned deep_every_ticks;    /* [deep] every_ticks: 0 (default) = only when a signal asks */
 	uint16_t ignore_ports[CONFIG_MAX_IGNORE];  /* [ignore] ports = 22 53 */

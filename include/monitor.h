@@ -34,6 +34,7 @@ struct tier_report {
 	uint64_t events;          /* events booked in a watched namespace */
 	uint64_t lost;            /* the ring buffer was full */
 	uint64_t unwatched;       /* from namespaces not watched, not written to the ring */
+	size_t unwatched_ns;      /* namespaces the tier could not watch at the latest sync (its map full) */
 	uint64_t bad;             /* records that did not decode */
 	uint64_t event_ticks;     /* ticks run at once because an event opened an overflow */
 };

@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_tier.h"
+#include "config.h"
 #include "log.h"
 #include "bpf/drop_wire.h"
 
@@ -31,6 +32,9 @@
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 #pragma GCC diagnostic ignored "-Wmissing-declarations"
 #include "probes/bpf/drops.skel.h"
+
+/* Every namespace the fleet may watch fits in the map: none is left out for want of room. */
+_Static_assert(DROP_WATCHED_MAX >= CONFIG_MAX_NAMESPACES, "the watched map is smaller than max_namespaces");
 #pragma GCC diagnostic pop
 
 enum part { PART_KFREE, PART_CGROUP, PART_RESET, PARTS };

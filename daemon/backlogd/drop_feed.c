@@ -92,11 +92,15 @@ static int ready_inodes(const struct fleet *fl, uint64_t **out)
 	return (int)n;
 }
 
-/* Tell the tier the namespaces that came and went since the last time. */
+/*
+ * Tell the tier the namespaces that came and went since the last time. One
+ * it cannot watch (its map is full) stays out of the watched list, so the
+ * next sync, after a namespace went, tries it again.
+ */
 static void watch_fleet(struct drop_feed *df, const struct fleet *fl)
 {
 	uint64_t *now;
-	size_t i = 0, j = 0, n;
+	size_t i = 0, j = 0, n, kept = 0, failed = 0;
 	int r;
 
 	r = ready_inodes(fl, &now);
@@ -107,18 +111,26 @@ static void watch_fleet(struct drop_feed *df, const struct fleet *fl)
 	while (i < df->n_watched || j < n) {
 		if (j == n || (i < df->n_watched && df->watched[i] < now[j])) {
 			bpf_tier_watch(df->tier, df->watched[i++], false);
-		} else if (i == df->n_watched || now[j] < df->watched[i]) {
-			if (bpf_tier_watch(df->tier, now[j], true) < 0)
-				log_debug("eBPF tier: cannot watch namespace %llu", (unsigned long long)now[j]);
-			j++;
+			continue;
+		}
+		if (i == df->n_watched || now[j] < df->watched[i]) {
+			if (bpf_tier_watch(df->tier, now[j], true) < 0) {
+				failed++;
+				j++;
+				continue;
+			}
 		} else {
 			i++;
-			j++;
 		}
+		now[kept++] = now[j++];
 	}
+	if (failed && !df->report.unwatched_ns)
+		log_warnx("eBPF tier: cannot watch %zu namespace(s) (its map is full): their findings "
+			  "will not name the clients dropped", failed);
+	df->report.unwatched_ns = failed;
 	free(df->watched);
 	df->watched = now;
-	df->n_watched = n;
+	df->n_watched = kept;
 	df->fleet_added = fl->ns_added;
 	df->fleet_removed = fl->ns_removed;
 	df->synced = true;

@@ -76,7 +76,7 @@ static const struct config_key config_keys[] = {
 	{ SETTER("daemon", "namespaces", set_namespaces), .dflt = "auto" },
 	{ NUMBER("daemon", "namespace_scan", namespace_scan_ticks, 1, 100000, "a whole number of ticks"),
 	  .dflt = "5" },
-	{ NUMBER("daemon", "max_namespaces", max_namespaces, 1, 65536, "a whole number of namespaces"),
+	{ NUMBER("daemon", "max_namespaces", max_namespaces, 1, CONFIG_MAX_NAMESPACES, "a whole number of namespaces"),
 	  .dflt = "256" },
 	{ SETTER("daemon", "socket", set_socket), .dflt = CONFIG_DEFAULT_SOCKET },
 	{ SETTER("daemon", "bpf", set_bpf), .dflt = "auto" },

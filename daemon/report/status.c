@@ -86,6 +86,7 @@ json_t *report_daemon(const struct monitor *m, int64_t now)
 	rc |= put(o, "bpf_parts", m->bpf.on ? json_string(m->bpf.parts) : json_null());
 	rc |= put(o, "bpf_events", json_integer((json_int_t)m->bpf.events));
 	rc |= put(o, "bpf_lost", json_integer((json_int_t)m->bpf.lost));
+	rc |= put(o, "bpf_unwatched_namespaces", json_integer((json_int_t)m->bpf.unwatched_ns));
 	rc |= put(o, "event_ticks", json_integer((json_int_t)m->bpf.event_ticks));
 	rc |= put(o, "listener_dumps", json_integer((json_int_t)m->dumps));
 	rc |= put(o, "listener_dump_reason", m->dump_reason ? json_string(m->dump_reason) : json_null());

@@ -20,6 +20,9 @@
 #define DROP_WIRE_INET6 10
 
 /* Index of the per-CPU counters (map "counts"). */
+/* Namespaces the watched map holds: max_namespaces's own bound (CONFIG_MAX_NAMESPACES). */
+#define DROP_WATCHED_MAX 65536
+
 #define DROP_COUNT_LOST 0      /* an event the ring buffer had no room for */
 #define DROP_COUNT_UNWATCHED 1 /* an event of a namespace nobody watches */
 #define DROP_COUNTS 2

@@ -54,10 +54,15 @@ struct {
 
 __u64 last_wake_ns = 0;   /* racy between CPUs, harmlessly: at worst two wakeups */
 
-/* The namespaces the daemon watches, by inode: filled from user space. */
+/*
+ * The namespaces the daemon watches, by inode: filled from user space. As
+ * many as max_namespaces allows at most; not preallocated, so the kernel
+ * holds memory only for the namespaces there are.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, DROP_WATCHED_MAX);
 	__type(key, __u32);
 	__type(value, __u8);
 } watched SEC(".maps");
