@@ -214,18 +214,8 @@ static void title_line(struct top_frame *f, const struct top_model *m)
 		if (localtime_r(&t, &tm))
 			strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	}
-	lb_printf(&b, "backlogctl top  %s", when);
-	if (jget_int(d, "ticks", &ticks))
-		lb_printf(&b, "  tick %lld", ticks);
-	if (jget_int(m->doc, "interval_ms", &ms) && ms > 0) {
-		format_ms(every, sizeof(every), ms);
-		lb_printf(&b, " every %s", every);
-	}
-	if (jget_int(d, "listeners_count", &nl))
-		lb_printf(&b, "  %lld listener%s", nl, nl == 1 ? "" : "s");
-	if (jget_int(d, "findings_active", &nf))
-		lb_printf(&b, "  %lld finding%s", nf, nf == 1 ? "" : "s");
-	lb_printf(&b, "  sort: %s", top_sort_name(m->sort));
+	/* What the reader set (the sort, the filters) before what the daemon says: a narrow screen cuts the end. */
+	lb_printf(&b, "backlogctl top  %s  sort: %s", when, top_sort_name(m->sort));
 	/* The filters are typed text: shown back cleaned like any name. */
 	if (m->ns_filter[0]) {
 		char c[TOP_INPUT_MAX];
@@ -239,6 +229,16 @@ static void title_line(struct top_frame *f, const struct top_model *m)
 		copy_clean(c, sizeof(c), m->search);
 		lb_printf(&b, "  search: %s", c);
 	}
+	if (jget_int(d, "ticks", &ticks))
+		lb_printf(&b, "  tick %lld", ticks);
+	if (jget_int(m->doc, "interval_ms", &ms) && ms > 0) {
+		format_ms(every, sizeof(every), ms);
+		lb_printf(&b, " every %s", every);
+	}
+	if (jget_int(d, "listeners_count", &nl))
+		lb_printf(&b, "  %lld listener%s", nl, nl == 1 ? "" : "s");
+	if (jget_int(d, "findings_active", &nf))
+		lb_printf(&b, "  %lld finding%s", nf, nf == 1 ? "" : "s");
 }
 
 static void limit_put(struct lbuf *b, const json_t *limits, const char *key, const char *label)
@@ -289,7 +289,7 @@ static void host_line(struct top_frame *f, const struct top_model *m)
 
 	if (!frame_line(f, &b, TOP_LINE_TEXT))
 		return;
-	lb_put(&b, "host  ");
+	lb_put(&b, "host");
 	for (size_t i = 0; i < ARRAY_SIZE(first_counters); i++)
 		counter_put(&b, first_counters[i], jget(cs, first_counters[i]));
 	if (!json_is_object(cs))
@@ -546,6 +546,13 @@ int top_frame_render(struct top_frame *f, const struct top_model *m, size_t rows
 	}
 	if (l.status)
 		status_line(f, m, utf8);
+	/* Cells are padded to line up; the blanks after the last one would only annoy a pipe's reader. */
+	for (size_t i = 0; i < f->n; i++) {
+		size_t n = strlen(f->line[i]);
+
+		while (n && f->line[i][n - 1] == ' ')
+			f->line[i][--n] = '\0';
+	}
 	return 0;
 }
 
