@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -352,6 +353,12 @@ int main(int argc, char **argv)
 	size_t nwords;
 	int status;
 
+	/*
+	 * The terminal's character set, for top's screen and the sparklines'
+	 * block characters; only LC_CTYPE, so that numbers keep their '.'
+	 * whatever the user's LC_NUMERIC.
+	 */
+	setlocale(LC_CTYPE, "");
 	words = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*words));
 	if (!words) {
 		fprintf(stderr, PROG ": out of memory\n");

@@ -2,7 +2,6 @@
 #include "base.h"
 
 #include <curses.h>
-#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,7 +359,7 @@ int top_run(const char *socket_path, const char *netns)
 	struct top_tty t = { .socket_path = socket_path, .interval_ms = 1000 };
 	int status;
 
-	setlocale(LC_ALL, "");
+	/* main() took LC_CTYPE from the environment: curses and the sparklines follow it. */
 	t.utf8 = spark_utf8();
 	top_model_init(&t.m);
 	if (netns)
