@@ -404,6 +404,7 @@ EOF
 	scrapes
 	churn
 	bpf
+	history
 	targets
 	adaptive
 }
@@ -886,6 +887,91 @@ EOF
 	done
 }
 
+# What the history of top and explain keeps: every listener of the largest scenario
+# hot at once (bench/hot.py), backlogd on its defaults, in a namespace of its own.
+run_history() {
+	local f="$WORK/history" w
+	mkdir -p "$f"
+	w=$(settle)
+	say "history: ${LISTENER_SET##* } listeners, all hot at once"
+	if ! unshare -n -- "$SELF" --history "$f" "${LISTENER_SET##* }" >"$f/kv" 2>"$f/err"; then
+		say "the history bench failed:"
+		tail -5 "$f/err" >&2
+		FAILED=1
+	fi
+	echo "settle_s=$w" >>"$f/kv"
+}
+
+# hist_sample DIR PREFIX PID: the daemon's RSS and what status says it keeps, as PREFIX_ keys.
+hist_sample() {
+	local d=$1 p=$2 pid=$3
+	echo "${p}_rss_kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")"
+	"$BENCH_BUILD/backlogctl" -S "$d/ctl.sock" --json status >"$d/$p.json"
+	jq -r --arg p "$p" '.daemon | "\($p)_kept=\(.history_kept)\n\($p)_bytes=\(.history_bytes)\n\($p)_not_kept=\(.history_not_kept)"' "$d/$p.json"
+}
+
+# inner_history DIR N: idle listeners first, then all of them hot; the top document's size and time.
+inner_history() {
+	local d=$1 n=$2 hp dp i t0 t1 k
+	set -o pipefail
+	ip link set lo up
+	python3 "$SRC/bench/hot.py" --listeners "$n" --ready "$d/ready" --lifetime 300 2>"$d/hot.err" &
+	hp=$!
+	for i in $(seq 600); do grep -q listening "$d/ready" 2>/dev/null && break; sleep 0.1; done
+	grep -q listening "$d/ready" || { cat "$d/hot.err" >&2; return 1; }
+	"$BENCH_BUILD/backlogd" -N -i 1 -S "$d/ctl.sock" -f /dev/null 2>"$d/daemon.log" &
+	dp=$!
+	sleep "$HISTORY_SETTLE_S"
+	echo "listeners=$(ss -Hltn | wc -l)"
+	echo "qhist_max=$(sed -n 's/^#define QHIST_MAX \([0-9]*\).*/\1/p' "$SRC/include/qhist.h")"
+	hist_sample "$d" idle "$dp"
+	kill -USR1 "$hp"
+	for i in $(seq 600); do grep -q connected "$d/ready" 2>/dev/null && break; sleep 0.1; done
+	sleep "$HISTORY_SETTLE_S"
+	hist_sample "$d" hot "$dp"
+	# backlogctl top asks for this document every tick.
+	for k in 1 2 3 4 5; do
+		t0=$(date +%s%N)
+		"$BENCH_BUILD/backlogctl" -S "$d/ctl.sock" --json top >"$d/top.json" || return 1
+		t1=$(date +%s%N)
+		echo "top_wall_us=$(( (t1 - t0) / 1000 ))"
+	done | sort -t= -k2 -n | sed -n 3p
+	echo "top_bytes=$(jq -c . "$d/top.json" | wc -c)"
+	echo "top_with_history=$(jq '[.listeners[] | select(has("history"))] | length' "$d/top.json")"
+	kill "$dp" "$hp" 2>/dev/null
+	wait "$dp" "$hp" 2>/dev/null || true
+}
+
+history() {
+	local f="$WORK/history/kv" n
+	n=$(kv "$f" listeners)
+	cat <<EOF
+
+## History for top and explain: what it keeps
+
+backlogd keeps the last 60 ticks of queue and drops of every listener that was ever
+hot (its queue above half its backlog) or dropping, at most $(kv "$f" qhist_max) per namespace; past
+that a new one takes the place of the one hot longest ago, or, while every kept one
+is hot too, goes without (status counts them: \`history_not_kept\`). Here $(num "$n") listeners (bench/hot.py, backlog 1, none accepts) with backlogd on
+its defaults (\`-N -i 1\`), first idle, then all hot at once (one connection each),
+in a namespace of its own. RSS from /proc; the rest from \`backlogctl status\`.
+
+| | idle | all hot |
+|---|---:|---:|
+| listeners with a history | $(kv "$f" idle_kept) | $(kv "$f" hot_kept) |
+| history memory (bytes) | $(num "$(kv "$f" idle_bytes)") | $(num "$(kv "$f" hot_bytes)") |
+| hot listeners without one (every kept one hot too) | $(num "$(kv "$f" idle_not_kept)") | $(num "$(kv "$f" hot_not_kept)") |
+| daemon RSS | $(mib "$(kv "$f" idle_rss_kib)") MiB | $(mib "$(kv "$f" hot_rss_kib)") MiB |
+
+The rise in RSS is mostly not the history: every listener whose queue moves gets the
+tracker's own 32-tick ring (12 bytes a point) that the rules read, history or not.
+
+The \`top\` document that \`backlogctl top\` asks for every tick, all hot: $(num "$(kv "$f" top_bytes)") bytes,
+$(kv "$f" top_with_history) listeners with their history, served in $(ms "$(kv "$f" top_wall_us)") ms (median of 5, wall
+time of \`backlogctl --json top\`).
+EOF
+}
+
 # bench/burst.sh (adaptive sampling), when it is there: its markdown goes in the report.
 run_burst() {
 	local f="$WORK/burst"
@@ -925,6 +1011,7 @@ main() {
 		--inner) shift; inner "$@"; exit $? ;;
 		--churn) inner_churn; exit $? ;;
 		--bpf) inner_bpf "$2"; exit $? ;;
+		--history) inner_history "$2" "$3"; exit $? ;;
 		--smoke) MODE=smoke ;;
 		--out) OUT=$2; shift ;;
 		--build) BUILD=$2; shift ;;
@@ -950,6 +1037,7 @@ main() {
 	need addr2line binutils
 	need awk gawk
 	need jq jq
+	need python3 python3
 	unshare -n true 2>/dev/null || die "unshare -n is not permitted here"
 	build
 
@@ -968,6 +1056,7 @@ main() {
 		CHURN_CONNS=2000
 		CHURN_REPS=1
 		BPF_CONNS=2000
+		HISTORY_SETTLE_S=3
 		BUDGET_S=20
 		TICKBENCH_ARGS="--ticks $TICKS --warmup $WARMUP --gap-ms $GAP_MS --refs $REFS --deep 2 --alloc-ticks 5 --budget-s $BUDGET_S"
 	else
@@ -985,6 +1074,7 @@ main() {
 		CHURN_CONNS=40000
 		CHURN_REPS=3
 		BPF_CONNS=100000
+		HISTORY_SETTLE_S=10
 		BUDGET_S=60
 		TICKBENCH_ARGS="--ticks $TICKS --warmup $WARMUP --gap-ms $GAP_MS --refs $REFS --deep 5 --alloc-ticks 20 --budget-s $BUDGET_S"
 	fi
@@ -998,7 +1088,7 @@ main() {
 	LISTENER_SET=${ONLY_L:-$LISTENER_SET}
 	CONN_SET=${ONLY_C:-$CONN_SET}
 	export BENCH_BUILD BUDGET_S TICKBENCH_ARGS SYSCALL_TICKS WARMUP DETECT_ARGS SCENARIO_LIFETIME QUIET_S
-	export GAP_TRIALS LISTENER_GAP_MS CHURN_CONNS CHURN_REPS BPF_CONNS
+	export GAP_TRIALS LISTENER_GAP_MS CHURN_CONNS CHURN_REPS BPF_CONNS HISTORY_SETTLE_S
 
 	FAILED=0
 	local t0=$SECONDS
@@ -1016,6 +1106,7 @@ main() {
 	run_scenarios
 	run_churn
 	run_bpf
+	run_history
 	# The daemon's own bench of adaptive sampling runs once, here, for the report.
 	run_burst
 	echo "$((SECONDS - t0))" >"$WORK/elapsed"

@@ -19,6 +19,7 @@
 #include "nl.h"
 #include "procfile.h"
 #include "procmap.h"
+#include "qhist.h"
 #include "sockdiag.h"
 #include "sockstat.h"
 #include "sources.h"
@@ -92,6 +93,7 @@ struct monitor {
 	struct client_book clients;
 	struct tier_report bpf;   /* the host's monitor only; zero (off) elsewhere */
 	struct track track;
+	struct qhist qhist;       /* the recent past of the listeners ever hot or dropping (top, explain) */
 	struct finding_list firing;
 	struct finding_table findings;
 	/*

@@ -80,5 +80,15 @@ json_t *report_fleet_findings(const struct fleet *fl);
  * Return: NULL with err set (unknown namespace, no match, bad target, memory).
  */
 json_t *report_fleet_explain(const struct fleet *fl, const char *target, char *err, size_t errlen);
+/*
+ * What backlogctl top draws, at now (wall clock, seconds): {now, interval_ms,
+ * history_ticks, daemon (as status has it, with history_kept,
+ * history_bytes and history_not_kept), limits,
+ * host, listeners:[{listener, netns, queue, backlog, full, drops_delta,
+ * drops_per_sec, drops_minute, pid, comm, unit, history?}] (every listener
+ * of every namespace, host first; "history" for those ever hot or
+ * dropping), findings (the active ones)}. Return: NULL when out of memory.
+ */
+json_t *report_fleet_top(const struct fleet *fl, int64_t now);
 
 #endif

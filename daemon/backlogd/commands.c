@@ -56,6 +56,13 @@ static json_t *run_metrics(void *arg, const char *target, char *err, size_t errl
 	return s;
 }
 
+/* One document with everything a live view draws, for backlogctl top every tick. */
+static json_t *run_top(void *arg, const char *target, char *err, size_t errlen)
+{
+	(void)target, (void)err, (void)errlen;
+	return report_fleet_top(arg, (int64_t)time(NULL));
+}
+
 /* A liveness check for scripts and health probes. */
 static json_t *run_ping(void *arg, const char *target, char *err, size_t errlen)
 {
@@ -71,6 +78,7 @@ static const struct ctl_command commands[] = {
 	{ "explain", run_explain, true, "ADDR:PORT or PORT" },
 	{ "ping", run_ping, false, NULL },
 	{ "metrics", run_metrics, false, NULL },
+	{ "top", run_top, false, NULL },
 };
 
 json_t *commands_answer(json_t *request, void *fleet)

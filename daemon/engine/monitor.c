@@ -61,6 +61,7 @@ int monitor_init_ns(struct monitor *m, const struct config *cfg, const char *pro
 	finding_list_init(&m->firing);
 	findings_init(&m->findings, MONITOR_RESOLVED_KEPT);
 	client_book_init(&m->clients);
+	qhist_init(&m->qhist);
 	deep_sample_init(&m->deep);
 	limits_unknown(&m->limits);
 	sysctl_files_init(&m->sysctl_files);
@@ -103,6 +104,7 @@ void monitor_done(struct monitor *m)
 	deep_sample_free(&m->deep);
 	findings_free(&m->findings);
 	client_book_free(&m->clients);
+	qhist_free(&m->qhist);
 	finding_list_free(&m->firing);
 	track_free(&m->track);
 	counters_free(&m->counters);
@@ -623,6 +625,8 @@ int monitor_tick(struct monitor *m, int64_t now_ms, finding_cb cb, void *arg)
 		goto out_fail;
 	m->fast_full += m->track.fast_full;
 	fast_peaks_clear(&m->fast);
+	/* Short of memory, top and explain miss a point or a new listener; the tick goes on. */
+	(void)qhist_update(&m->qhist, &m->track);
 	m->n_kmsg_pending = 0;
 	m->exits = NULL;
 	m->n_exits = 0;

@@ -203,6 +203,22 @@ static int step_clients(json_t *steps, const struct told_findings *tf)
 	return step(steps, "clients", "%s", words.message);
 }
 
+/* The listener's recent queue and drops when it was ever hot or dropping, with the tick they are counted in. */
+static int put_history(json_t *o, const struct monitor *m, const struct tracked *tr)
+{
+	const struct qhist_entry *e = qhist_find(&m->qhist, tr->l.cookie);
+	json_t *h;
+
+	if (!e)
+		return 0;
+	h = report_history(e);
+	if (h && put(h, "interval_ms", json_integer(m->cfg.tick_ms)) < 0) {
+		json_decref(h);
+		h = NULL;
+	}
+	return put(o, "history", h);
+}
+
 json_t *explain_listener_chain(const struct monitor *m, const struct tracked *tr, const char *target,
 			       enum match_kind kind)
 {
@@ -242,5 +258,6 @@ out:
 	rc |= put(o, "listener", report_listener(tr));
 	rc |= put(o, "steps", steps);
 	rc |= put(o, "findings", findings);
+	rc |= put_history(o, m, tr);
 	return finish(o, rc);
 }

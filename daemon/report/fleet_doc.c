@@ -52,7 +52,7 @@ const struct fleet_member **ordered_members(const struct fleet *fl, size_t *n, b
 }
 
 /* The host member, ready, or NULL: limits and host counters come from it. */
-static const struct fleet_member *host_member(const struct fleet *fl)
+const struct fleet_member *host_member(const struct fleet *fl)
 {
 	if (!fl->members || fl->count == 0 || !fl->members[0] || !fl->members[0]->ready)
 		return NULL;
@@ -144,8 +144,7 @@ static int fleet_append_namespaces(json_t *a, const struct fleet_member **v, con
 }
 
 /* Return: one array built by fill over the ordered members, or NULL when anything is missing. */
-static json_t *fleet_array(const struct fleet *fl,
-			   int (*fill)(json_t *, const struct fleet_member **, const struct ns_ref *, size_t))
+json_t *fleet_array(const struct fleet *fl, fleet_fill fill)
 {
 	size_t n;
 	bool oom;
@@ -191,10 +190,10 @@ static json_t *daemon_without_host(int64_t now)
  * namespace (the header and the flat lists must agree) and the fleet's own
  * numbers.
  */
-static json_t *report_fleet_daemon(const struct fleet *fl, int64_t now)
+json_t *report_fleet_daemon(const struct fleet *fl, int64_t now)
 {
 	const struct fleet_member *host = host_member(fl);
-	size_t listeners = 0, active = 0, n = 0;
+	size_t listeners = 0, active = 0, n = 0, kept = 0, bytes = 0, not_kept = 0;
 	unsigned long fast_dumps = 0, fast_full = 0;
 	json_t *o = host ? report_daemon(&host->mon, now) : daemon_without_host(now);
 	int rc = 0;
@@ -213,6 +212,9 @@ static json_t *report_fleet_daemon(const struct fleet *fl, int64_t now)
 		active += findings_active(&fm->mon.findings);
 		fast_dumps += fm->mon.fast_dumps;
 		fast_full += fm->mon.fast_full;
+		kept += fm->mon.qhist.count;
+		bytes += qhist_bytes(&fm->mon.qhist);
+		not_kept += fm->mon.qhist.not_kept;
 	}
 	rc |= put(o, "fast_interval_ms", json_integer(fl->cfg.fast_ms));
 	rc |= put(o, "fast_dumps", json_integer((json_int_t)fast_dumps));
@@ -220,6 +222,10 @@ static json_t *report_fleet_daemon(const struct fleet *fl, int64_t now)
 	rc |= put(o, "listeners_count", json_integer((json_int_t)listeners));
 	rc |= put(o, "findings_active", json_integer((json_int_t)active));
 	rc |= put(o, "namespaces_count", json_integer((json_int_t)n));
+	/* The history top and explain draw: listeners kept, the memory they take, hot ones not kept. */
+	rc |= put(o, "history_kept", json_integer((json_int_t)kept));
+	rc |= put(o, "history_bytes", json_integer((json_int_t)bytes));
+	rc |= put(o, "history_not_kept", json_integer((json_int_t)not_kept));
 	rc |= put(o, "namespaces_found", json_integer((json_int_t)fl->ns_found));
 	rc |= put(o, "namespaces_skipped", json_integer((json_int_t)fl->ns_skipped));
 	rc |= put(o, "namespaces_cap", json_integer((json_int_t)fl->cfg.max_namespaces));

@@ -11,6 +11,7 @@
 #include "findings.h"
 #include "fleet.h"
 #include "monitor.h"
+#include "qhist.h"
 #include "track.h"
 
 /* ---- nsref.c: which namespace a document's entries belong to ---- */
@@ -121,5 +122,23 @@ json_t *report_daemon(const struct monitor *m, int64_t now);
  * are none, or when out of memory (then *oom is set).
  */
 const struct fleet_member **ordered_members(const struct fleet *fl, size_t *n, bool *oom);
+/* The host member, ready, or NULL: limits and host counters come from it. */
+const struct fleet_member *host_member(const struct fleet *fl);
+/*
+ * The daemon object of status and top: the host monitor's, with the counts
+ * summed over every namespace and the fleet's own numbers.
+ */
+json_t *report_fleet_daemon(const struct fleet *fl, int64_t now);
+/* Appends to an array from the ordered members v[0..n) and their refs. Return: 0 or -1. */
+typedef int (*fleet_fill)(json_t *a, const struct fleet_member **v, const struct ns_ref *refs, size_t n);
+/* Return: one array built by fill over the ordered members, or NULL when anything is missing. */
+json_t *fleet_array(const struct fleet *fl, fleet_fill fill);
+
+/* ---- history.c ---- */
+
+/* {"backlog", "queue":[...], "drops":[...]}, oldest first; NULL when out of memory. */
+json_t *report_history(const struct qhist_entry *e);
+/* How many of the newest points make a minute at the tick interval tick_ms (1..QHIST_POINTS). */
+unsigned history_minute_points(unsigned tick_ms);
 
 #endif

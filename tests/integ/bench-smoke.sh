@@ -28,7 +28,8 @@ for h in "## Machine" "## Scenarios" "## Cheap-tier tick against the floor" \
 	"## Against \`ss -ltnm && nstat -az\`" "## Deep tier, when triggered" \
 	"## The daemon: memory, detection, allocations" "## The whole daemon on a quiet host" "## Gap detection" "## What a scrape costs" \
 	"## Listener events from the destroy group: what they would cost" \
-	"## The eBPF tier: what it costs the host's connections" "## Targets" "## Adaptive sampling"; do
+	"## The eBPF tier: what it costs the host's connections" \
+	"## History for top and explain: what it keeps" "## Targets" "## Adaptive sampling"; do
 	grep -qF "$h" "$out" || fail "section missing: $h"
 done
 for s in "50 L / 0 C" "50 L / 500 C"; do
@@ -54,4 +55,7 @@ done
 # The destroy-group cost: both sides measured, and their ratio.
 grep -qE '^\| whole machine CPU \| [0-9]+ \| [0-9]+ \| [-+][0-9.]+ \| [0-9.]+ × \|$' "$out" ||
 	fail "the destroy-group churn was not measured"
+# The history bench made every listener hot, and kept as many as the bound allows.
+grep -qE '^\| listeners with a history \| 0 \| 50 \|$' "$out" ||
+	fail "the history bench did not keep the 50 hot listeners: $(grep -F 'listeners with a history' "$out")"
 echo "PASS: the bench harness produced every metric"
