@@ -450,7 +450,7 @@ static void status_line(struct top_frame *f, const struct top_model *m, bool utf
 	else if (m->mode == TOP_MODE_PROMPT_SEARCH)
 		lb_printf(&b, "search (Enter applies, Esc cancels): %s_", c);
 	else if (m->error[0])
-		lb_printf(&b, "backlogd: %s (retrying; q quits)", m->error);
+		lb_printf(&b, "retrying (q quits): %s", m->error);
 	else
 		lb_printf(&b, "q quit  s sort  n namespace  / search  Enter explain  %s select",
 			  utf8 ? "↑↓" : "up/down");

@@ -393,7 +393,7 @@ Test(top, prompt_error_and_empty_states)
 	model_of(&m, doc_text);
 	snprintf(m.error, sizeof(m.error), "cannot connect");
 	cr_assert_eq(top_frame_render(&f, &m, 10, 60, true), 0);
-	cr_assert(strstr(f.line[9], "backlogd: cannot connect (retrying; q quits)"), "%s", f.line[9]);
+	cr_assert(strstr(f.line[9], "retrying (q quits): cannot connect"), "%s", f.line[9]);
 	top_frame_free(&f);
 	top_key(&m, '/');
 	top_key(&m, 'z');
