@@ -15,19 +15,6 @@ enum history_row { HISTORY_QUEUE, HISTORY_DROPS };
 
 static const char *const history_label[] = { "queue history", "drops history" };
 
-/* The points of array a, a gap for anything but a count. Return: how many, at most HISTORY_CELLS, the newest. */
-static size_t history_points(const json_t *a, long long *v)
-{
-	size_t n = json_array_size(a), first = n > HISTORY_CELLS ? n - HISTORY_CELLS : 0;
-
-	for (size_t i = first; i < n; i++) {
-		long long x;
-
-		v[i - first] = jvalue_int(json_array_get(a, i), &x) && x >= 0 ? x : SPARK_NONE;
-	}
-	return n - first;
-}
-
 /*
  * "queue history  ▁▂▃▅█  0..8 over the last 5 ticks (5 s)": the queue
  * against the backlog, or the drops of each tick against the window's
@@ -37,7 +24,7 @@ static void history_line(FILE *out, const json_t *h, enum history_row which, con
 {
 	long long v[HISTORY_CELLS], backlog = -1, ms;
 	char spark[HISTORY_CELLS * 3 + 1], text[HISTORY_CELLS * 3 + 128], span[32];
-	size_t n = history_points(jget_array(h, which == HISTORY_QUEUE ? "queue" : "drops"), v);
+	size_t n = jvalue_series(jget_array(h, which == HISTORY_QUEUE ? "queue" : "drops"), v, HISTORY_CELLS, SPARK_NONE);
 	long long max = spark_max(v, n);
 
 	if (n == 0)

@@ -36,19 +36,6 @@ void top_model_done(struct top_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* The last TOP_HISTORY_MAX points of array a into v; a null or odd point is a gap. Return: the points. */
-static size_t read_history(const json_t *a, long long *v)
-{
-	size_t n = json_array_size(a), first = n > TOP_HISTORY_MAX ? n - TOP_HISTORY_MAX : 0;
-
-	for (size_t i = first; i < n; i++) {
-		long long x;
-
-		v[i - first] = jvalue_int(json_array_get(a, i), &x) && x >= 0 ? x : SPARK_NONE;
-	}
-	return n - first;
-}
-
 static void read_owner(struct top_row *r, const json_t *l)
 {
 	const char *comm = jget_str(l, "comm");
@@ -105,8 +92,8 @@ static void read_row(struct top_row *r, const json_t *l)
 	r->full = json_is_true(jget(l, "full"));
 	if (r->queue >= 0 && r->backlog > 0)
 		r->fill = (double)r->queue / (double)r->backlog;
-	r->nq = read_history(jget_array(h, "queue"), r->hq);
-	r->nd = read_history(jget_array(h, "drops"), r->hd);
+	r->nq = jvalue_series(jget_array(h, "queue"), r->hq, TOP_HISTORY_MAX, SPARK_NONE);
+	r->nd = jvalue_series(jget_array(h, "drops"), r->hd, TOP_HISTORY_MAX, SPARK_NONE);
 }
 
 /* ---- order ---- */
@@ -184,6 +171,22 @@ static bool search_matches(const struct top_row *r, const char *want)
 	       strcasestr(r->unit, want) || strcasestr(r->ns, want);
 }
 
+/* Filter and sort the rows, then select the row whose explain target is keep ("" or gone: the same index). */
+static void rebuild_view(struct top_model *m, const char *keep)
+{
+	m->nview = 0;
+	for (size_t i = 0; i < m->nrows; i++)
+		if (ns_matches(&m->rows[i], m->ns_filter) && search_matches(&m->rows[i], m->search))
+			m->view[m->nview++] = i;
+	if (m->nview > 1)
+		qsort_r(m->view, m->nview, sizeof(*m->view), cmp_view, m);
+	for (size_t i = 0; keep[0] && i < m->nview; i++)
+		if (strcmp(m->rows[m->view[i]].target, keep) == 0)
+			m->sel = i;
+	if (m->sel >= m->nview)
+		m->sel = m->nview ? m->nview - 1 : 0;
+}
+
 void top_model_refresh(struct top_model *m)
 {
 	const struct top_row *was = top_selected(m);
@@ -191,18 +194,7 @@ void top_model_refresh(struct top_model *m)
 
 	if (was)
 		snprintf(keep, sizeof(keep), "%s", was->target);
-	m->nview = 0;
-	for (size_t i = 0; i < m->nrows; i++)
-		if (ns_matches(&m->rows[i], m->ns_filter) && search_matches(&m->rows[i], m->search))
-			m->view[m->nview++] = i;
-	if (m->nview > 1)
-		qsort_r(m->view, m->nview, sizeof(*m->view), cmp_view, m);
-	if (keep[0])
-		for (size_t i = 0; i < m->nview; i++)
-			if (strcmp(m->rows[m->view[i]].target, keep) == 0)
-				m->sel = i;
-	if (m->sel >= m->nview)
-		m->sel = m->nview ? m->nview - 1 : 0;
+	rebuild_view(m, keep);
 }
 
 int top_model_set(struct top_model *m, const json_t *doc)
@@ -234,11 +226,7 @@ int top_model_set(struct top_model *m, const json_t *doc)
 	m->rows = rows;
 	m->view = view;
 	m->nrows = k;
-	m->nview = 0;
-	top_model_refresh(m);
-	for (i = 0; keep[0] && i < m->nview; i++)
-		if (strcmp(m->rows[m->view[i]].target, keep) == 0)
-			m->sel = i;
+	rebuild_view(m, keep);
 	return ls && json_array_size(ls) && !rows ? -1 : 0;
 }
 

@@ -108,6 +108,10 @@ grep '^127.0.0.1:8082 ' "$WORK/screen.txt" | grep -qF '?[31mevil?[' ||
 # The findings, one line each with the fix.
 wait_screen "a finding on the overflowing listener" grep -q '^[a-z]* .*127.0.0.1:8080.* — ' "$WORK/screen.txt"
 
+"$BACKLOGCTL" -S "$SOCK" explain 127.0.0.1:8080 >"$WORK/explain.txt" || fail "explain failed"
+cat "$WORK/explain.txt"
+grep -q '^  queue history  .*0\.\.4 (the backlog) over the last' "$WORK/explain.txt" || fail "explain has no queue history"
+
 # Enter: the selected (first) listener's explain, with its history as sparklines.
 TM send-keys Enter
 wait_screen "the explain of 127.0.0.1:8080" grep -q '^  queue history  .*[▁▂▃▄▅▆▇█].* over the last' "$WORK/screen.txt"
