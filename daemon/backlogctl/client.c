@@ -24,6 +24,22 @@
  */
 #define REPLY_TIMEOUT_MS 5000
 
+/* Where the reasons go: stderr, or top's buffer while curses owns the terminal. */
+static FILE *errors_to;
+
+static FILE *errors(void)
+{
+	return errors_to ? errors_to : stderr;
+}
+
+FILE *client_set_errors(FILE *f)
+{
+	FILE *was = errors();
+
+	errors_to = f;
+	return was;
+}
+
 /* Wait for events on fd until deadline. Return: 1 ready, 0 timed out, -errno. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
@@ -169,7 +185,7 @@ static int connect_daemon(const char *path, int *exit_code)
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		fprintf(stderr, PROG ": socket: %s\n", strerror(errno));
+		fprintf(errors(), PROG ": socket: %s\n", strerror(errno));
 		*exit_code = EXIT_NO_REPLY;
 		return -1;
 	}
@@ -178,14 +194,14 @@ static int connect_daemon(const char *path, int *exit_code)
 		if (errno == EINTR)
 			continue;
 		err = errno;
-		fprintf(stderr, PROG ": cannot connect to %s: %s (%s)\n", path, strerror(err), connect_hint(err));
+		fprintf(errors(), PROG ": cannot connect to %s: %s (%s)\n", path, strerror(err), connect_hint(err));
 		close(fd);
 		/* Only no socket, or nobody listening on it, means the daemon is not running. */
 		*exit_code = err == ENOENT || err == ECONNREFUSED ? EXIT_UNREACHABLE : EXIT_NO_REPLY;
 		return -1;
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-		fprintf(stderr, PROG ": fcntl: %s\n", strerror(errno));
+		fprintf(errors(), PROG ": fcntl: %s\n", strerror(errno));
 		close(fd);
 		*exit_code = EXIT_NO_REPLY;
 		return -1;
@@ -210,33 +226,33 @@ int client_ask(const char *path, const json_t *request, json_t **data)
 	status = EXIT_NO_REPLY;
 	req = json_dumps(request, JSON_COMPACT);
 	if (!req) {
-		fprintf(stderr, PROG ": out of memory\n");
+		fprintf(errors(), PROG ": out of memory\n");
 		goto out_close;
 	}
 	rc = send_all(fd, req, strlen(req), deadline);
 	if (rc == 0)
 		rc = send_all(fd, "\n", 1, deadline);
 	if (rc < 0) {
-		fprintf(stderr, PROG ": cannot send the request to %s: %s\n", path, strerror(-rc));
+		fprintf(errors(), PROG ": cannot send the request to %s: %s\n", path, strerror(-rc));
 		goto out_free;
 	}
 	rc = read_line(fd, &line, &got, deadline);
 	if (rc == -ETIMEDOUT) {
-		fprintf(stderr, PROG ": backlogd at %s is running but sent %s for %d s (after %zu bytes)\n",
+		fprintf(errors(), PROG ": backlogd at %s is running but sent %s for %d s (after %zu bytes)\n",
 			path, got ? "nothing more" : "no reply", REPLY_TIMEOUT_MS / 1000, got);
 		goto out_free;
 	}
 	if (rc == -ECONNRESET) {
-		fprintf(stderr, PROG ": backlogd at %s closed the connection without replying\n", path);
+		fprintf(errors(), PROG ": backlogd at %s closed the connection without replying\n", path);
 		goto out_free;
 	}
 	if (rc == -EPIPE) {
-		fprintf(stderr, PROG ": backlogd at %s closed the connection after %zu bytes, before the end of its reply\n",
+		fprintf(errors(), PROG ": backlogd at %s closed the connection after %zu bytes, before the end of its reply\n",
 			path, got);
 		goto out_free;
 	}
 	if (rc < 0) {
-		fprintf(stderr, PROG ": reading the reply from %s (%zu bytes so far): %s\n", path, got, strerror(-rc));
+		fprintf(errors(), PROG ": reading the reply from %s (%zu bytes so far): %s\n", path, got, strerror(-rc));
 		goto out_free;
 	}
 
@@ -244,14 +260,14 @@ int client_ask(const char *path, const json_t *request, json_t **data)
 	reply = json_loads(line, 0, &jerr);
 	ok = json_object_get(reply, "ok");
 	if (!reply || !json_is_boolean(ok)) {
-		fprintf(stderr, PROG ": malformed reply from backlogd: %s\n",
+		fprintf(errors(), PROG ": malformed reply from backlogd: %s\n",
 			reply ? "no \"ok\" member" : jerr.text);
 		goto out_free;
 	}
 	if (!json_is_true(ok)) {
 		const char *msg = json_string_value(json_object_get(reply, "error"));
 
-		fprintf(stderr, PROG ": backlogd: %s\n", msg ? msg : "unspecified error");
+		fprintf(errors(), PROG ": backlogd: %s\n", msg ? msg : "unspecified error");
 		goto out_free;
 	}
 	*data = json_object_get(reply, "data");

@@ -3,6 +3,7 @@
 #define BACKLOGCTL_CLIENT_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 /*
  * Send request as one line to the daemon listening at path and read its
@@ -11,5 +12,11 @@
  * when absent), or the exit status after saying why on stderr.
  */
 int client_ask(const char *path, const json_t *request, json_t **data);
+
+/*
+ * Send client_ask()'s reasons to f instead of stderr (NULL: stderr again),
+ * for a caller that owns the terminal. Return: where they went before.
+ */
+FILE *client_set_errors(FILE *f);
 
 #endif

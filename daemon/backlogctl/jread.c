@@ -104,3 +104,15 @@ bool str_is(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
 }
+
+size_t jvalue_series(const json_t *a, long long *v, size_t max, long long gap)
+{
+	size_t n = json_array_size(a), first = n > max ? n - max : 0;
+
+	for (size_t i = first; i < n; i++) {
+		long long x;
+
+		v[i - first] = jvalue_int(json_array_get(a, i), &x) && x >= 0 ? x : gap;
+	}
+	return n - first;
+}

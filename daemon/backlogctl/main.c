@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,6 +19,7 @@
 #include "nsfilter.h"
 #include "oneshot.h"
 #include "render.h"
+#include "top.h"
 
 /* diagnose: the time between its two samples. */
 #define DEFAULT_INTERVAL_S 2.0
@@ -58,6 +60,7 @@ struct cli_command {
 	bool local;           /* runs without the daemon, in backlogctl's own namespace */
 	bool whole_status;    /* the answer is a status document (--netns cuts it apart differently) */
 	bool whole_text;      /* the answer is one text for every namespace: --netns does not apply */
+	bool live;            /* a full-screen view (top) unless --json asks for the document */
 	const char *missing;  /* the usage error when the argument is missing */
 };
 
@@ -78,6 +81,8 @@ static const struct cli_command cli_commands[] = {
 	{ "explain", "[NETNS/]ADDR:PORT|PORT|host|IFACE", 1, "the chain of evidence for a listener (all on PORT), the host, an interface or a destination, in every namespace or in NETNS",
 	  .render = render_explain,
 	  .missing = "explain needs a target: ADDR:PORT, [ADDR6]:PORT, PORT, host, an interface or a destination ADDR:PORT" },
+	{ "top", "", 0, "a live view: limits, host rates, the busiest listeners with their history, findings (q quits)",
+	  .render = render_status, .live = true },
 	{ "metrics", "", 0, "every metric in the Prometheus text format, as a scrape would see it",
 	  .render = render_text, .whole_text = true },
 	{ "diagnose", "", 0, "sample twice without the daemon, in backlogctl's own namespace; exit 1 when something is wrong",
@@ -288,7 +293,9 @@ static int run_daemon_command(const struct cli *cli, const struct cli_command *c
 		return usage_error("%s: the argument is not valid UTF-8 text", cmd->name);
 	status = client_ask(cli->socket_path, request, &data);
 	json_decref(request);
-	if (status == EXIT_OK && cli->netns && !target)
+	if (status == EXIT_OK && cli->netns && cmd->live)
+		status = nsfilter_lists(data, cli->netns);
+	else if (status == EXIT_OK && cli->netns && !target)
 		status = nsfilter_select(cli->socket_path, cli->netns, cmd->whole_status, &data);
 	if (status == EXIT_OK)
 		status = print_answer(cli, cmd, data);
@@ -346,6 +353,12 @@ int main(int argc, char **argv)
 	size_t nwords;
 	int status;
 
+	/*
+	 * The terminal's character set, for top's screen and the sparklines'
+	 * block characters; only LC_CTYPE, so that numbers keep their '.'
+	 * whatever the user's LC_NUMERIC.
+	 */
+	setlocale(LC_CTYPE, "");
 	words = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*words));
 	if (!words) {
 		fprintf(stderr, PROG ": out of memory\n");
@@ -369,6 +382,8 @@ int main(int argc, char **argv)
 		goto out;
 	if (cmd->local)
 		status = run_local_command(&cli, cmd);
+	else if (cmd->live && !cli.json)
+		status = top_run(cli.socket_path, cli.netns);
 	else
 		status = run_daemon_command(&cli, cmd, cmd->nargs ? words[1] : NULL);
 out:

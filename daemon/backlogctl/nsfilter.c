@@ -150,6 +150,15 @@ static int ns_filter_status(json_t *doc, const char *want)
 	return EXIT_OK;
 }
 
+int nsfilter_lists(json_t *doc, const char *want)
+{
+	if (json_is_object(doc) && (ns_filter_key(doc, "listeners", want) || ns_filter_key(doc, "findings", want))) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return EXIT_DAEMON_ERROR;
+	}
+	return EXIT_OK;
+}
+
 int nsfilter_select(const char *socket_path, const char *want, bool is_status, json_t **data)
 {
 	json_t *kept, *req, *st = NULL;

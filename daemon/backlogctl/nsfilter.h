@@ -15,4 +15,11 @@
  */
 int nsfilter_select(const char *socket_path, const char *want, bool is_status, json_t **data);
 
+/*
+ * Keep namespace want in the "listeners" and "findings" of a top document,
+ * which names no namespace list to check want against. Return: EXIT_OK, or
+ * the exit status after saying why.
+ */
+int nsfilter_lists(json_t *doc, const char *want);
+
 #endif

@@ -25,6 +25,11 @@ bool jget_num(const json_t *o, const char *key, double *out);
 /* A number that a long long holds. */
 bool jvalue_int(const json_t *v, long long *out);
 bool jget_int(const json_t *o, const char *key, long long *out);
+/*
+ * The newest max points of array a (a series, oldest first) into v, each a
+ * count >= 0 or gap where a holds anything else. Return: how many.
+ */
+size_t jvalue_series(const json_t *a, long long *v, size_t max, long long gap);
 /* Accept the array itself, or a document (status, diagnose) that carries it under key. */
 const json_t *array_or_member(const json_t *doc, const char *key);
 /* Return: true when both are strings and equal. */

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -868,6 +869,40 @@ Test(report, render_explain_steps)
 	cr_assert(strstr(out, "healthy") != NULL, "%s", out);
 	free(out);
 	json_decref(x);
+}
+
+/* A listener's history: two sparklines with their scales, each under its step's evidence. */
+Test(report, render_explain_history)
+{
+	static const char *const doc =
+		"{\"target\":\"8080\",\"chains\":[{\"listener\":{\"listener\":\"127.0.0.1:8080\"},"
+		"\"steps\":[{\"step\":\"listener\",\"text\":\"held by x\"},{\"step\":\"queue\",\"text\":\"queue 9 of 8\"},"
+		"{\"step\":\"drops\",\"text\":\"dropped 80\"},{\"step\":\"finding\",\"text\":\"f\"}],"
+		"\"history\":{\"interval_ms\":500,\"backlog\":8,\"queue\":[null,0,2,4,6,8,9,9],\"drops\":[0,0,0,0,3,12,12,12]}},"
+		"{\"listener\":{\"listener\":\"[::]:8080\"},\"steps\":[{\"step\":\"listener\",\"text\":\"held by y\"}],"
+		"\"history\":{\"queue\":[1],\"drops\":[]}},"
+		"{\"listener\":{\"listener\":\"0.0.0.0:8080\"},\"steps\":[{\"step\":\"queue\",\"text\":\"q\"}],"
+		"\"history\":{\"queue\":[\"x\",{}],\"drops\":5,\"backlog\":\"b\"}}]}";
+	char *out;
+
+	setlocale(LC_CTYPE, "C.UTF-8");
+	out = render_text(render_explain, doc);
+	cr_assert(strstr(out, "\n  queue          queue 9 of 8\n"
+			     "  queue history   ▁▃▅▇███  0..8 (the backlog) over the last 8 ticks (4 s)\n"
+			     "  drops          dropped 80\n"
+			     "  drops history  ▁▁▁▁▃███  0..12 per tick\n"
+			     "  finding        f\n") != NULL, "%s", out);
+	/* No queue or drops step: the history closes the chain; an empty series prints nothing. */
+	cr_assert(strstr(out, "  listener       held by y\n  queue history  █  0..1 over the last 1 tick\n\n") != NULL,
+		  "%s", out);
+	/* Points that are not counts are gaps. */
+	cr_assert(strstr(out, "  queue history      0..0 over the last 2 ticks\n") != NULL, "%s", out);
+	free(out);
+	/* Without UTF-8, the ASCII ramp. */
+	setlocale(LC_CTYPE, "C");
+	out = render_text(render_explain, doc);
+	cr_assert(strstr(out, "  drops history  ____,###  0..12 per tick\n") != NULL, "%s", out);
+	free(out);
 }
 
 /* A daemon of another version, or a broken one: never crash, print what can be printed. */
