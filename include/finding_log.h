@@ -18,6 +18,8 @@
 /* The message and the remedy together, each with its NUL: room for the usual ones whole. */
 #define FINDING_LOG_TEXT_MAX 768
 #define FINDING_LOG_EVENT_MAX 1152
+/* The longest window one may ask for, in seconds: ten years, far past what 1,024 events hold. */
+#define FINDING_LOG_SINCE_MAX (3650LL * 86400)
 
 /*
  * One event, compact: a finding_entry is 4 KiB of evidence, most of which

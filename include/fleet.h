@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "config.h"
 #include "drop_event.h"
+#include "finding_log.h"
 #include "findings.h"
 #include "kmsg.h"
 #include "monitor.h"
@@ -42,6 +43,8 @@ struct fleet {
 	/* Measured and counted by the daemon's loop for the metrics; fleet_tick leaves them. */
 	int64_t tick_us;          /* how long the latest fleet_tick took, 0 before the first */
 	unsigned long opened[CAUSE_COUNT];  /* findings opened since start, by cause */
+	/* The daemon's memory of finding events, which it keeps; NULL where none is kept (diagnose). */
+	struct finding_log *log;
 };
 
 /*

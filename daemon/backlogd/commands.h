@@ -6,7 +6,7 @@
 
 /*
  * A ctl_handler: answer one request (status, listeners, findings, explain,
- * ping, metrics) from fleet, a struct fleet *. Read-only: no request changes the
+ * ping, metrics, events) from fleet, a struct fleet *. Read-only: no request changes the
  * daemon. Return: a new reply object.
  */
 json_t *commands_answer(json_t *request, void *fleet);
