@@ -28,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	render_listeners(out, doc);
 	render_findings(out, doc);
 	render_explain(out, doc);
+	render_finding_events(out, doc);
 	json_decref(doc);
 	return 0;
 }

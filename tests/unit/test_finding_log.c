@@ -1,12 +1,20 @@
-/* test_finding_log.c: the event log keeps the newest events in order, counts what it dropped, selects a window, cuts text cleanly. */
+/* test_finding_log.c: the event log keeps the newest events in order, counts what it dropped, selects a window, cuts text cleanly; the events command and findings --since's table show what it holds. */
 #include "base.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <jansson.h>
+
+#include "daemon/backlogctl/render.h"
+#include "daemon/backlogd/alert.h"
+#include "daemon/backlogd/commands.h"
 #include "finding_log.h"
 #include "finding_text.h"
+#include "fleet.h"
 #include "safe_text.h"
 
 /* An entry as findings_update leaves it when it calls back: at is the tick's time. */
@@ -293,4 +301,166 @@ Test(finding_log, bounded_memory)
 {
 	cr_assert_leq(sizeof(struct finding_log_event) * FINDING_LOG_CAPACITY, 1152u * 1024u,
 		      "the README says 1.125 MiB at most");
+}
+
+/* ---- the events command and findings --since's table, from what the log really holds ---- */
+
+/* The reply to {"command":"events","target":target} over a fleet with log. */
+static json_t *ask_events(struct finding_log *log, const char *target)
+{
+	struct fleet fl = { .log = log };
+	json_t *req = json_pack("{s:s, s:s}", "command", "events", "target", target);
+	json_t *reply = commands_answer(req, &fl);
+
+	json_decref(req);
+	cr_assert_not_null(reply);
+	return reply;
+}
+
+/* What render_finding_events printed for doc, malloc'd. */
+static char *render_events(const json_t *doc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	render_finding_events(f, doc);
+	cr_assert_eq(fclose(f), 0);
+	return buf;
+}
+
+/* The local time of at as the table shows it: with its date, or the time of day alone. */
+static void local_time(char *buf, size_t len, int64_t at, bool with_date)
+{
+	time_t t = (time_t)at;
+	struct tm tm;
+
+	cr_assert_not_null(localtime_r(&t, &tm));
+	if (with_date)
+		strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+	else
+		strftime(buf, len, "%H:%M:%S", &tm);
+}
+
+Test(finding_log, events_command_and_table)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct finding_log log;
+	struct finding_entry e;
+	json_t *reply, *data;
+	char *out, when[32], line[128], journal[4096];
+
+	finding_log_init(&log, 4, now - 100);
+	add_opened(&log, 7070, now - 2 * 86400);     /* dropped: the log holds 4 */
+	entry(&e, CAUSE_BACKLOG_SMALL, "127.0.0.1:8080", now - 50);
+	snprintf(e.f.subject, sizeof(e.f.subject), "127.0.0.1:8080 evil\x1b]0;owned\x07[42]");
+	finding_log_add(&log, &e, FINDING_EVENT_OPENED, "host");
+	e.revised_from = CAUSE_BACKLOG_SMALL;
+	e.revised_at = now - 40;
+	e.f.cause = e.f.underlying = CAUSE_SLOW_ACCEPT;
+	finding_log_add(&log, &e, FINDING_EVENT_REVISED, "host");
+	/* The journal's record of the same event says the same words. */
+	alert_message(&e, FINDING_EVENT_REVISED, journal, sizeof(journal));
+	e.state = FINDING_RESOLVED;
+	e.resolved_at = now - 20;
+	finding_log_add(&log, &e, FINDING_EVENT_RESOLVED, "host");
+	entry(&e, CAUSE_BACKLOG_CLAMPED, "127.0.0.1:9090", now - 30);
+	snprintf(e.f.netns_name, sizeof(e.f.netns_name), "blue");
+	e.f.netns_inode = 4026532000u;
+	finding_log_add(&log, &e, FINDING_EVENT_OPENED, "named");
+
+	reply = ask_events(&log, "3600");
+	cr_assert(json_is_true(json_object_get(reply, "ok")), "%s", json_dumps(reply, 0));
+	data = json_object_get(reply, "data");
+	cr_assert_eq(json_integer_value(json_object_get(data, "since")), 3600);
+	cr_assert_eq(json_integer_value(json_object_get(data, "kept")), 4);
+	cr_assert_eq(json_integer_value(json_object_get(data, "dropped")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(data, "kept_from")), now - 50);
+	cr_assert_eq(json_integer_value(json_object_get(data, "capacity")), 4);
+	cr_assert_eq(json_array_size(json_object_get(data, "events")), 4);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(data, "events"), 1),
+							   "revised_from")), "backlog-small");
+	cr_assert_not_null(strstr(journal, json_string_value(json_object_get(
+		json_array_get(json_object_get(data, "events"), 1), "message"))),
+		"the journal's record and the log's event say different words");
+
+	out = render_events(data);
+	cr_assert_null(strchr(out, '\x1b'), "outside text reached the terminal: %s", out);
+	cr_assert_null(strchr(out, '\x07'));
+	local_time(when, sizeof(when), now - 50, true);
+	snprintf(line, sizeof(line), "backlogd's memory only goes back to %s (4 events kept, 1 dropped)\n", when);
+	cr_assert_not_null(strstr(out, line), "%s", out);
+	cr_assert_not_null(strstr(out, "TIME "), "%s", out);
+	/* Oldest first: opened, revised, the other namespace's, resolved (by arrival). */
+	{
+		const char *a = strstr(out, "  opened "), *b = strstr(out, "  revised from backlog-small  slow-accept "),
+			   *c = strstr(out, "[blue] 127.0.0.1:9090"), *d = strstr(out, "  resolved ");
+
+		cr_assert(a && b && c && d && a < b && b < d, "%s", out);
+	}
+	local_time(when, sizeof(when), now - 40, false);
+	cr_assert_not_null(strstr(out, when), "%s", out);
+	cr_assert_not_null(strstr(out, "    fix: raise the listen() backlog\n"), "%s", out);
+	cr_assert_null(strstr(out, "7070"), "a dropped event is not shown");
+	free(out);
+	json_decref(reply);
+
+	/* A window after every event: none, and no word about memory (it reaches back far enough). */
+	reply = ask_events(&log, "10");
+	out = render_events(json_object_get(reply, "data"));
+	cr_assert_not_null(strstr(out, "No events.\n"), "%s", out);
+	cr_assert_null(strstr(out, "memory only goes back"), "%s", out);
+	free(out);
+	json_decref(reply);
+	finding_log_free(&log);
+}
+
+Test(finding_log, another_day_has_its_date)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct finding_log log;
+	json_t *reply;
+	char *out, when[32];
+
+	finding_log_init(&log, 4, now - 3 * 86400);
+	add_opened(&log, 8080, now - 2 * 86400);
+	reply = ask_events(&log, "3d");
+	cr_assert(json_is_false(json_object_get(reply, "ok")), "the daemon takes seconds, backlogctl the units");
+	json_decref(reply);
+	reply = ask_events(&log, "259200");
+	out = render_events(json_object_get(reply, "data"));
+	local_time(when, sizeof(when), now - 2 * 86400, true);
+	cr_assert_eq(strncmp(strstr(out, "\n") + 1, "TIME ", 5), 0, "%s", out);
+	cr_assert_not_null(strstr(out, when), "%s", out);
+	cr_assert_not_null(strstr(strstr(out, when), "  opened "), "%s", out);
+	free(out);
+	json_decref(reply);
+	finding_log_free(&log);
+}
+
+Test(finding_log, events_command_refuses_a_bad_window)
+{
+	static const char *const bad[] = { "0", "-1", "+5", " 5", "5 ", "abc", "1e3", "", "315360001",
+					   "99999999999999999999" };
+	struct finding_log log;
+	json_t *reply;
+
+	finding_log_init(&log, 4, 0);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		const char *err;
+
+		reply = ask_events(&log, bad[i]);
+		err = json_string_value(json_object_get(reply, "error"));
+		cr_assert(json_is_false(json_object_get(reply, "ok")), "target '%s' accepted", bad[i]);
+		cr_assert(err && strstr(err, "whole number of seconds from 1 to 315360000"), "'%s': %s", bad[i], err);
+		json_decref(reply);
+	}
+	/* A fleet that keeps no log (diagnose's) says so rather than answer empty. */
+	reply = ask_events(NULL, "60");
+	cr_assert_str_eq(json_string_value(json_object_get(reply, "error")), "this daemon keeps no event log");
+	json_decref(reply);
+	reply = ask_events(&log, "315360000");
+	cr_assert(json_is_true(json_object_get(reply, "ok")));
+	json_decref(reply);
 }
