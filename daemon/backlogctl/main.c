@@ -44,7 +44,7 @@ static const struct cli_option cli_options[] = {
 	{ "json", OPT_JSON, NULL, "print the JSON document instead of tables" },
 	{ "interval", 'i', "SECONDS", "diagnose: time between the two samples (default 2, decimals ok)" },
 	{ "netns", OPT_NETNS, "NAME", "only this network namespace (a name or an inode)" },
-	{ "since", OPT_SINCE, "DURATION", "findings: what opened, was revised or resolved in the last DURATION (90s, 15m, 2h, 1d)" },
+	{ "since", OPT_SINCE, "DURATION", "findings: the window, 90s, 15m, 2h, 1d or seconds" },
 	{ "help", 'h', NULL, "show this help and exit" },
 	{ "version", 'V', NULL, "show the version and exit" },
 };
@@ -78,7 +78,7 @@ static const struct cli_command cli_commands[] = {
 	  .render = render_status, .whole_status = true },
 	{ "listeners", "", 0, "every listener: queue, backlog, drops, owning process and unit",
 	  .render = render_listeners },
-	{ "findings", "", 0, "active and recently resolved findings, with the fix for each; with --since, every finding event of that window",
+	{ "findings", "[--since DURATION]", 0, "active and recently resolved findings, with the fix for each; with --since, what opened, was revised or resolved in that window",
 	  .render = render_findings, .takes_since = true },
 	{ "explain", "[NETNS/]ADDR:PORT|PORT|host|IFACE", 1, "the chain of evidence for a listener (all on PORT), the host, an interface or a destination, in every namespace or in NETNS",
 	  .render = render_explain,
