@@ -7,12 +7,13 @@
 #include <stdint.h>
 #include "config.h"
 #include "drop_event.h"
-#include "finding_log.h"
 #include "findings.h"
 #include "kmsg.h"
 #include "monitor.h"
 #include "netns.h"
 #include "nsworker.h"
+
+struct finding_log;
 
 struct fleet_member {
 	struct netns_id ns;
