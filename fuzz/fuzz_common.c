@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "finding_log.h"
 #include "fleet.h"
 #include "fuzz.h"
 
@@ -61,10 +62,17 @@ const char *fuzz_put_file(const char *relpath, const uint8_t *data, size_t size)
 	return dir;
 }
 
+/* As backlogd does: every finding event into the log the events command reads. */
+static void log_event(const struct finding_entry *e, enum finding_event ev, void *arg)
+{
+	finding_log_add(arg, e, ev, "host");
+}
+
 struct fleet *fuzz_fleet(void)
 {
 	static struct fleet fl;
 	static struct config cfg;
+	static struct finding_log log;
 	static bool made;
 	int64_t now_ms = clock_wall_ms();
 
@@ -73,8 +81,10 @@ struct fleet *fuzz_fleet(void)
 	config_defaults(&cfg);
 	if (fleet_init(&fl, &cfg, FIXTURES "/proc/host", NULL, false) < 0)
 		die("fleet_init");
-	fleet_tick(&fl, now_ms, NULL, NULL);
-	fleet_tick(&fl, now_ms + 1000, NULL, NULL);
+	finding_log_init(&log, 16, now_ms / 1000);
+	fl.log = &log;
+	fleet_tick(&fl, now_ms, log_event, &log);
+	fleet_tick(&fl, now_ms + 1000, log_event, &log);
 	made = true;
 	return &fl;
 }

@@ -53,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	render_findings(out, doc);
 	render_explain(out, doc);
 	top_frames(doc);
+	render_finding_events(out, doc);
 	json_decref(doc);
 	return 0;
 }

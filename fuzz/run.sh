@@ -103,6 +103,7 @@ for c in status listeners findings ping; do
 done
 printf '{"command":"explain","target":"127.0.0.1:22"}\n' >"$OUT/seeds/ctl/explain"
 printf '{"command":"explain","target":"host/[::1]:8080"}\n' >"$OUT/seeds/ctl/explain6"
+printf '{"command":"events","target":"3600"}\n' >"$OUT/seeds/ctl/events"
 n=0
 for t in 22 127.0.0.1:22 '[::1]:8080' '*:443' host/22 4026531840/80 blue/10.0.0.1:80; do
 	n=$((n + 1))

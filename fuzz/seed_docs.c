@@ -1,7 +1,7 @@
 /*
  * seed_docs.c: writes the documents of the fixture fleet (status,
- * listeners, findings, an explain) into DIR, the seed corpus of
- * fuzz_render: real replies, for the fuzzer to bend.
+ * listeners, findings, findings --since's events, an explain) into DIR,
+ * the seed corpus of fuzz_render: real replies, for the fuzzer to bend.
  */
 #include "base.h"
 
@@ -41,6 +41,7 @@ int main(int argc, char **argv)
 	put(argv[1], "status", report_fleet_status(fl, clock_wall_ms() / 1000));
 	put(argv[1], "listeners", report_fleet_listeners(fl));
 	put(argv[1], "findings", report_fleet_findings(fl));
+	put(argv[1], "events", report_finding_events(fl->log, clock_wall_ms() / 1000, 3600));
 	/* An explain of the first listener the machine has (none: no explain seed). */
 	lst = report_fleet_listeners(fl);
 	first = json_string_value(json_object_get(json_array_get(lst, 0), "listener"));

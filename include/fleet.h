@@ -13,6 +13,8 @@
 #include "netns.h"
 #include "nsworker.h"
 
+struct finding_log;
+
 struct fleet_member {
 	struct netns_id ns;
 	int nsfd;                 /* open namespace file; -1 for backlogd's own */
@@ -42,6 +44,8 @@ struct fleet {
 	/* Measured and counted by the daemon's loop for the metrics; fleet_tick leaves them. */
 	int64_t tick_us;          /* how long the latest fleet_tick took, 0 before the first */
 	unsigned long opened[CAUSE_COUNT];  /* findings opened since start, by cause */
+	/* The daemon's memory of finding events, which it keeps; NULL where none is kept (diagnose). */
+	struct finding_log *log;
 };
 
 /*

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "finding_log.h"
 #include "findings.h"
 #include "fleet.h"
 #include "monitor.h"
@@ -71,6 +72,14 @@ json_t *report_fleet_status(const struct fleet *fl, int64_t now);
 json_t *report_fleet_listeners(const struct fleet *fl);
 /* Every namespace's findings, flat, active first, each with "netns". */
 json_t *report_fleet_findings(const struct fleet *fl);
+/*
+ * The events of log at or after now - since (wall clock, seconds), oldest
+ * first: {now, since, from, kept_from, capacity, kept, dropped, lost, bytes,
+ * events:[{at, event, revised_from, cause, severity, priority, listener,
+ * subject, message, remedy, first_seen, clients, netns}]}.
+ * Return: NULL when out of memory.
+ */
+json_t *report_finding_events(const struct finding_log *log, int64_t now, int64_t since);
 /*
  * report_explain over every namespace: {target, netns, chains:[{..., netns}]}.
  * "NETNS/TARGET" (a name or an inode, up to the last '/') looks in that one

@@ -27,6 +27,8 @@ struct cli {
 	double interval_s;
 	bool interval_set;
 	const char *netns;    /* --netns: one namespace's name or inode, NULL for all */
+	long long since_s;    /* --since: the window of findings' events, seconds */
+	bool since_set;
 };
 
 /* Print "backlogctl: ..." and the pointer to --help. Return: EXIT_USAGE. */

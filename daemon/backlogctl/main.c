@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "client.h"
 #include "config.h"
+#include "finding_log.h"
 #include "nsfilter.h"
 #include "oneshot.h"
 #include "render.h"
@@ -30,6 +31,7 @@
 enum {
 	OPT_JSON = 256,       /* long-only options get values past any char */
 	OPT_NETNS,
+	OPT_SINCE,
 };
 
 struct cli_option {
@@ -44,6 +46,7 @@ static const struct cli_option cli_options[] = {
 	{ "json", OPT_JSON, NULL, "print the JSON document instead of tables" },
 	{ "interval", 'i', "SECONDS", "diagnose: time between the two samples (default 2, decimals ok)" },
 	{ "netns", OPT_NETNS, "NAME", "only this network namespace (a name or an inode)" },
+	{ "since", OPT_SINCE, "DURATION", "findings: the window, 90s, 15m, 2h, 1d or seconds" },
 	{ "help", 'h', NULL, "show this help and exit" },
 	{ "version", 'V', NULL, "show the version and exit" },
 };
@@ -62,6 +65,8 @@ struct cli_command {
 	bool whole_text;      /* the answer is one text for every namespace: --netns does not apply */
 	bool live;            /* a full-screen view (top) unless --json asks for the document */
 	const char *missing;  /* the usage error when the argument is missing */
+	bool takes_since;     /* --since asks for the events of a window instead */
+	const char *list_key; /* the answer carries its list (for --netns) under this key */
 };
 
 /* metrics: the exposition is text already; printed as it came, for promtool or a pipe. */
@@ -76,8 +81,8 @@ static const struct cli_command cli_commands[] = {
 	  .render = render_status, .whole_status = true },
 	{ "listeners", "", 0, "every listener: queue, backlog, drops, owning process and unit",
 	  .render = render_listeners },
-	{ "findings", "", 0, "active and recently resolved findings, with the fix for each",
-	  .render = render_findings },
+	{ "findings", "[--since DURATION]", 0, "active and recently resolved findings, with the fix for each; with --since, what opened, was revised or resolved in that window",
+	  .render = render_findings, .takes_since = true },
 	{ "explain", "[NETNS/]ADDR:PORT|PORT|host|IFACE", 1, "the chain of evidence for a listener (all on PORT), the host, an interface or a destination, in every namespace or in NETNS",
 	  .render = render_explain,
 	  .missing = "explain needs a target: ADDR:PORT, [ADDR6]:PORT, PORT, host, an interface or a destination ADDR:PORT" },
@@ -90,6 +95,11 @@ static const struct cli_command cli_commands[] = {
 };
 
 #define N_COMMANDS (ARRAY_SIZE(cli_commands))
+
+/* findings --since: the daemon's events command, its window in seconds as the target. */
+static const struct cli_command findings_since = {
+	"events", "", 0, "", .render = render_finding_events, .list_key = "events",
+};
 
 static void usage(FILE *out)
 {
@@ -161,6 +171,39 @@ static bool parse_interval(const char *s, double *out)
 }
 
 /*
+ * A window: whole seconds, or with a unit, "90s", "15m", "2h", "1d"; at
+ * least 1 s and at most FINDING_LOG_SINCE_MAX. Return: true when s is one.
+ */
+static bool parse_since(const char *s, long long *out)
+{
+	static const struct { char unit; long long secs; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	long long v, mult = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno)
+		return false;
+	if (*end) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(units) && units[i].unit != *end; i++)
+			;
+		if (i == ARRAY_SIZE(units) || end[1])
+			return false;
+		mult = units[i].secs;
+	}
+	if (v < 1 || v > FINDING_LOG_SINCE_MAX / mult)
+		return false;
+	*out = v * mult;
+	return true;
+}
+
+/*
  * Parse argv with options anywhere: "backlogctl status --json" and
  * "backlogctl --json status" mean the same. Words that are not options
  * go to words[] in order. Return: -1 to go on, or the exit status
@@ -208,6 +251,13 @@ static int parse_args(int argc, char **argv, struct cli *cli, char **words, size
 			if (!*optarg)
 				return usage_error("--netns needs a namespace name or inode");
 			cli->netns = optarg;
+			break;
+		case OPT_SINCE:
+			if (!parse_since(optarg, &cli->since_s))
+				return usage_error("bad --since '%s': expected a duration such as 90s, 15m, 2h, 1d "
+						   "or whole seconds, from 1 s to %lld days", optarg,
+						   (long long)(FINDING_LOG_SINCE_MAX / 86400));
+			cli->since_set = true;
 			break;
 		case 'i':
 			if (!parse_interval(optarg, &cli->interval_s))
@@ -268,11 +318,15 @@ static int print_answer(const struct cli *cli, const struct cli_command *cmd, co
 static int run_daemon_command(const struct cli *cli, const struct cli_command *cmd, const char *target)
 {
 	json_t *request, *data = NULL;
-	char *scoped = NULL;
+	char *scoped = NULL, since[24];
 	int status;
 
-	/* explain takes the namespace in its target: the daemon then looks nowhere else. */
-	if (target && cli->netns) {
+	if (cli->since_set) {
+		cmd = &findings_since;
+		snprintf(since, sizeof(since), "%lld", cli->since_s);
+		target = since;
+	} else if (target && cli->netns) {
+		/* explain takes the namespace in its target: the daemon then looks nowhere else. */
 		size_t len = strlen(cli->netns) + strlen(target) + 2;
 
 		if (strchr(target, '/'))
@@ -295,7 +349,9 @@ static int run_daemon_command(const struct cli *cli, const struct cli_command *c
 	json_decref(request);
 	if (status == EXIT_OK && cli->netns && cmd->live)
 		status = nsfilter_lists(data, cli->netns);
-	else if (status == EXIT_OK && cli->netns && !target)
+	else if (status == EXIT_OK && cli->netns && cmd->list_key)
+		status = nsfilter_select_key(cli->socket_path, cli->netns, cmd->list_key, data);
+	else if (status == EXIT_OK && cli->netns && !cmd->nargs)
 		status = nsfilter_select(cli->socket_path, cli->netns, cmd->whole_status, &data);
 	if (status == EXIT_OK)
 		status = print_answer(cli, cmd, data);
@@ -337,6 +393,8 @@ static int check_usage(const struct cli *cli, const struct cli_command *cmd, siz
 	}
 	if (cli->interval_set && !cmd->local)
 		return usage_error("--interval only applies to diagnose");
+	if (cli->since_set && !cmd->takes_since)
+		return usage_error("--since only applies to findings");
 	if (cli->netns && cmd->whole_text)
 		return usage_error("--netns does not apply to %s: every series has a netns label", cmd->name);
 	if (cli->netns && cmd->local)

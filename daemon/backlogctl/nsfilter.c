@@ -159,31 +159,72 @@ int nsfilter_lists(json_t *doc, const char *want)
 	return EXIT_OK;
 }
 
+/*
+ * Nothing of a's was in want: a namespace without any, or none of that
+ * name? The daemon's status tells. Return: EXIT_OK, or the exit status
+ * after saying why.
+ */
+static int ns_check_known(const char *socket_path, const char *want)
+{
+	json_t *req = json_pack("{s:s}", "command", "status"), *st = NULL;
+	int status = req ? client_ask(socket_path, req, &st) : EXIT_DAEMON_ERROR;
+
+	json_decref(req);
+	if (status == EXIT_OK && ns_missing(json_object_get(st, "namespaces"), want))
+		status = ns_unknown(json_object_get(st, "namespaces"), want);
+	json_decref(st);
+	return status;
+}
+
+/* The entries of list in want, as a new array (*kept). Return: EXIT_OK, or the exit status after saying why. */
+static int select_list(const char *socket_path, const char *want, json_t *list, json_t **kept)
+{
+	int status;
+
+	*kept = ns_filter(list, want);
+	if (!*kept) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return EXIT_DAEMON_ERROR;
+	}
+	if (json_is_array(*kept) && json_array_size(*kept) == 0) {
+		status = ns_check_known(socket_path, want);
+		if (status != EXIT_OK) {
+			json_decref(*kept);
+			*kept = NULL;
+			return status;
+		}
+	}
+	return EXIT_OK;
+}
+
 int nsfilter_select(const char *socket_path, const char *want, bool is_status, json_t **data)
 {
-	json_t *kept, *req, *st = NULL;
+	json_t *kept;
 	int status;
 
 	if (is_status)
 		return ns_filter_status(*data, want);
-	kept = ns_filter(*data, want);
-	if (!kept) {
+	status = select_list(socket_path, want, *data, &kept);
+	if (status != EXIT_OK)
+		return status;
+	json_decref(*data);
+	*data = kept;
+	return EXIT_OK;
+}
+
+int nsfilter_select_key(const char *socket_path, const char *want, const char *key, json_t *doc)
+{
+	json_t *kept;
+	int status;
+
+	if (!json_is_object(doc) || !json_object_get(doc, key))
+		return EXIT_OK;
+	status = select_list(socket_path, want, json_object_get(doc, key), &kept);
+	if (status != EXIT_OK)
+		return status;
+	if (json_object_set_new(doc, key, kept) < 0) {
 		fprintf(stderr, PROG ": out of memory\n");
 		return EXIT_DAEMON_ERROR;
 	}
-	if (json_is_array(kept) && json_array_size(kept) == 0) {
-		req = json_pack("{s:s}", "command", "status");
-		status = req ? client_ask(socket_path, req, &st) : EXIT_DAEMON_ERROR;
-		json_decref(req);
-		if (status == EXIT_OK && ns_missing(json_object_get(st, "namespaces"), want))
-			status = ns_unknown(json_object_get(st, "namespaces"), want);
-		json_decref(st);
-		if (status != EXIT_OK) {
-			json_decref(kept);
-			return status;
-		}
-	}
-	json_decref(*data);
-	*data = kept;
 	return EXIT_OK;
 }

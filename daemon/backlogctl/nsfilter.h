@@ -22,4 +22,11 @@ int nsfilter_select(const char *socket_path, const char *want, bool is_status, j
  */
 int nsfilter_lists(json_t *doc, const char *want);
 
+/*
+ * As nsfilter_select for a document that carries its list under key (the
+ * events of findings --since): doc[key] keeps namespace want's entries,
+ * the rest of doc stays. Return: EXIT_OK, or the exit status after saying why.
+ */
+int nsfilter_select_key(const char *socket_path, const char *want, const char *key, json_t *doc);
+
 #endif

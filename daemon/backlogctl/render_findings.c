@@ -79,26 +79,23 @@ static void finding_clients(FILE *out, const json_t *f, size_t width)
 		shown++;
 	}
 	if (jget_int(c, "peers", &peers) && peers > shown)
-		line_add(text, sizeof(text), "\n", "and %lld more peer%s, %lld %s in all", peers - shown,
-			 peers - shown == 1 ? "" : "s", total, clients_noun(refused, total));
+		line_add(text, sizeof(text), "\n", "%s%lld %speer%s, %lld %s in all", shown ? "and " : "",
+			 peers - shown, shown ? "more " : "", peers - shown == 1 ? "" : "s", total,
+			 clients_noun(refused, total));
 	else
 		line_add(text, sizeof(text), "\n", "%lld %s in all", total, clients_noun(refused, total));
 	print_wrapped_lines(out, 4, "clients: ", text, width);
 }
 
 /*
- * The finding's words under its row. The message already says what a side
- * effect follows from (core writes that once, for every output); only the
- * order of the rows shows it here.
+ * The message already says what a side effect follows from (core writes
+ * that once, for every output); only the order of the rows shows it here.
  */
-static void finding_details(FILE *out, const json_t *f, size_t width)
+void render_finding_words(FILE *out, const json_t *f, size_t width)
 {
 	const char *message = jget_str(f, "message");
 	const char *remedy = jget_str(f, "remedy");
 	const char *detail = jget_str(f, "detail");
-	const char *state = jget_str(f, "state");
-	const char *revised_from = jget_str(f, "revised_from");
-	char first[32], last[32], resolved[32], line[160], was[40], when[32];
 
 	if (message && *message)
 		print_wrapped(out, 4, "", message, width);
@@ -107,6 +104,16 @@ static void finding_details(FILE *out, const json_t *f, size_t width)
 	finding_clients(out, f, width);
 	if (remedy && *remedy)
 		print_wrapped(out, 4, "fix: ", remedy, width);
+}
+
+/* The finding's words under its row, then when it was seen and revised. */
+static void finding_details(FILE *out, const json_t *f, size_t width)
+{
+	const char *state = jget_str(f, "state");
+	const char *revised_from = jget_str(f, "revised_from");
+	char first[32], last[32], resolved[32], line[160], was[40], when[32];
+
+	render_finding_words(out, f, width);
 	format_time(first, sizeof(first), f, "first_seen");
 	format_time(last, sizeof(last), f, "last_seen");
 	if (state && strcmp(state, "resolved") == 0) {

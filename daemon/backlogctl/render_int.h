@@ -74,6 +74,10 @@ void ns_prefix(char *buf, size_t len, const json_t *ns);
 /* "namespace blue (named, inode 4026532000)": the line over a namespace's listeners. */
 void ns_heading(char *buf, size_t len, const json_t *ns);
 
+/* ---- render_findings.c ---- */
+/* A finding's words under its row, indented: message, detail, clients, "fix: " remedy. */
+void render_finding_words(FILE *out, const json_t *f, size_t width);
+
 /* ---- render_listeners.c ---- */
 /* The LISTENER table of array a, grouped by the namespaces of nss (NULL: as a gives them). */
 void render_listener_groups(FILE *out, const json_t *a, const json_t *nss);

@@ -1,6 +1,7 @@
 /* commands.c: the control protocol's commands, one row each: read-only queries of the fleet. */
 #include "base.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +30,27 @@ static json_t *run_findings(void *arg, const char *target, char *err, size_t err
 {
 	(void)target, (void)err, (void)errlen;
 	return report_fleet_findings(arg);
+}
+
+/* findings --since: the events of the daemon's log in the last SECONDS. */
+static json_t *run_events(void *arg, const char *target, char *err, size_t errlen)
+{
+	const struct fleet *fl = arg;
+	long long since;
+	char *end;
+
+	errno = 0;
+	since = strtoll(target, &end, 10);
+	if (target[0] < '0' || target[0] > '9' || *end || errno || since < 1 || since > FINDING_LOG_SINCE_MAX) {
+		snprintf(err, errlen, "events needs a whole number of seconds from 1 to %lld as its target",
+			 (long long)FINDING_LOG_SINCE_MAX);
+		return NULL;
+	}
+	if (!fl->log) {
+		snprintf(err, errlen, "this daemon keeps no event log");
+		return NULL;
+	}
+	return report_finding_events(fl->log, (int64_t)time(NULL), since);
 }
 
 static json_t *run_explain(void *arg, const char *target, char *err, size_t errlen)
@@ -79,6 +101,7 @@ static const struct ctl_command commands[] = {
 	{ "ping", run_ping, false, NULL },
 	{ "metrics", run_metrics, false, NULL },
 	{ "top", run_top, false, NULL },
+	{ "events", run_events, true, "SECONDS: the window findings --since shows" },
 };
 
 json_t *commands_answer(json_t *request, void *fleet)

@@ -6,8 +6,8 @@
 
 /*
  * A ctl_handler: answer one request (status, listeners, findings, explain,
- * ping, metrics) from fleet, a struct fleet *. Read-only: no request changes the
- * daemon. Return: a new reply object.
+ * ping, metrics, events) from fleet, a struct fleet *. Read-only: no
+ * request changes the daemon. Return: a new reply object.
  */
 json_t *commands_answer(json_t *request, void *fleet);
 

@@ -25,6 +25,7 @@
 #include "drop_feed.h"
 #include "config.h"
 #include "ctl.h"
+#include "finding_log.h"
 #include "fleet.h"
 #include "httpd.h"
 #include "kmsg.h"
@@ -52,6 +53,7 @@ struct options {
 struct daemon_state {
 	struct options opt;
 	struct fleet fleet;        /* one monitor per network namespace; [0] is ours */
+	struct finding_log events; /* every finding event, the newest FINDING_LOG_CAPACITY: fleet.log */
 	struct ctl_server *ctl;
 	struct httpd *httpd;       /* GET /metrics; NULL unless -m or [metrics] listen */
 	uint64_t ticks;            /* the generation of the metrics the HTTP endpoint serves */
@@ -337,6 +339,16 @@ static void read_exits(struct daemon_state *st)
 	fleet_set_exits(&st->fleet, ev, (size_t)n);
 }
 
+/* The kind of the watched namespace of that inode, as the documents name it; NULL when gone. */
+static const char *ns_kind(const struct fleet *fl, uint64_t inode)
+{
+	for (size_t i = 0; i < fl->count; i++)
+		if (fl->members[i]->ns.inode == inode)
+			return netns_kind_name(fl->members[i]->ns.kind);
+	return NULL;
+}
+
+/* Each event once, to the journal and to the log findings --since reads, so the two agree. */
 static void on_finding(const struct finding_entry *e, enum finding_event ev, void *arg)
 {
 	struct daemon_state *st = arg;
@@ -344,6 +356,9 @@ static void on_finding(const struct finding_entry *e, enum finding_event ev, voi
 	if (ev == FINDING_EVENT_OPENED && e->f.cause > CAUSE_NONE && e->f.cause < CAUSE_COUNT)
 		st->fleet.opened[e->f.cause]++;
 	alert_emit(e, ev);
+	if (finding_log_add(&st->events, e, ev, ns_kind(&st->fleet, e->f.netns_inode)) < 0 &&
+	    st->events.lost == 1)
+		log_warnx("out of memory for the finding event log; findings --since will miss events");
 }
 
 /* [metrics] textfile, rewritten each tick; a failure is logged when it starts and when it ends. */
@@ -803,6 +818,8 @@ int main(int argc, char **argv)
 		errno = -r;
 		fatal("cannot open the sock_diag netlink socket");
 	}
+	finding_log_init(&st.events, FINDING_LOG_CAPACITY, (int64_t)time(NULL));
+	st.fleet.log = &st.events;
 	r = ctl_open(&st.ctl, cfg.socket_path, cfg.client_timeout_ms, commands_answer, &st.fleet);
 	if (r < 0) {
 		errno = -r;
@@ -828,6 +845,7 @@ int main(int argc, char **argv)
 	procexit_close(st.pexit);
 	drop_feed_close(&st.drops);
 	fleet_done(&st.fleet);
+	finding_log_free(&st.events);
 	close(st.timer_fd);
 	close(st.fast_fd);
 	close(st.signal_fd);

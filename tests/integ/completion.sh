@@ -50,6 +50,10 @@ expect_words "$long_options" --
 expect_words "--netns" status --n
 expect_words "" listeners ""
 expect_words "host" explain h
+# --since takes a window (a few to start from); its value is not taken for the command.
+expect_words "--since" findings --si
+expect_words "$(printf '%s\n' 15m 1d 1h)" findings --since ""
+expect_words "host" --since 1h explain ""
 
 # The rest needs a daemon following namespaces made by `ip netns add`; a PID
 # namespace and a /proc of its own keep the host's namespaces out of its view.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# netns-three.sh: three namespaces made by `ip netns add`, listeners in each, one overflowing under its own lowered somaxconn: backlogd, from its own namespace, must name that namespace, the pid and that namespace's somaxconn.
+# netns-three.sh: three namespaces made by `ip netns add`, listeners in each, one overflowing under its own lowered somaxconn: backlogd, from its own namespace, must name that namespace, the pid and that namespace's somaxconn. findings --since lists the opening marked [red], and --netns keeps one namespace's events.
 . "$(dirname "$0")/lib.sh"
 require_tools jq ip sysctl stat
 # A PID namespace too (and a /proc for it): backlogd finds namespaces through
@@ -132,6 +132,19 @@ note "listeners --netns nosuch: exit $rc: $(cat "$WORK/nosuch.err")"
 grep -q 'nosuch' "$WORK/nosuch.err" && grep -qi 'namespace' "$WORK/nosuch.err" ||
 	fail "listeners --netns nosuch: the message should name nosuch and say namespace: $(cat "$WORK/nosuch.err")"
 [ ! -s "$WORK/nosuch.txt" ] || fail "listeners --netns nosuch printed a table: $(cat "$WORK/nosuch.txt")"
+
+# findings --since: red's opening, marked [red] as the other tables mark it; --netns keeps
+# a namespace's events only.
+"$BACKLOGCTL" -S "$SOCK" findings --since 5m >"$WORK/since.txt" || fail "findings --since 5m failed"
+grep -Eq '^[0-9:]{8} +opened +backlog-clamped +\[red\] 127\.0\.0\.1:9090 *$' "$WORK/since.txt" ||
+	fail "findings --since lacks red's opening: $(cat "$WORK/since.txt")"
+"$BACKLOGCTL" -S "$SOCK" --json findings --since 5m --netns red >"$WORK/since-red.json" ||
+	fail "findings --since --netns red failed"
+jq -e --arg r "$red_ino" '(.events | length >= 1) and all(.events[]; .netns.name == "red" and
+	.netns.kind == "named" and (.netns.inode | tostring) == $r)' "$WORK/since-red.json" >/dev/null ||
+	fail "findings --since --netns red: $(cat "$WORK/since-red.json")"
+"$BACKLOGCTL" -S "$SOCK" --json findings --since 5m --netns green | jq -e '.events == []' >/dev/null ||
+	fail "findings --since --netns green shows other namespaces' events"
 
 stop_daemon
 echo "PASS: backlog-clamped named in red (inode $red_ino, pid $red_PID, net.core.somaxconn=8); host keeps 4096"
