@@ -2,7 +2,9 @@
 #ifndef BACKLOGD_SORT_H
 #define BACKLOGD_SORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Sort n elements of size bytes at base by cmp, in place, with no memory
@@ -11,5 +13,13 @@
  * the elements it calls equal must be alike.
  */
 void sort_inplace(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
+/*
+ * Binary search of n elements of size bytes at base, sorted by the
+ * uint64_t at byte offset off of each (a cookie, an inode): the first
+ * whose key is not below key. Return: its index (n when none), and
+ * *found (may be NULL): whether its key is key.
+ */
+size_t sort_find_u64(const void *base, size_t n, size_t size, size_t off, uint64_t key, bool *found);
 
 #endif

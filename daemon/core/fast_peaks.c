@@ -2,6 +2,7 @@
 #include "base.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,19 +39,10 @@ static int peak_cmp(const void *a, const void *b)
 /* Return: the peak with this cookie among items[0..n), sorted, or NULL. */
 static struct fast_peak *peak_find(struct fast_peak *items, size_t n, uint64_t cookie)
 {
-	size_t lo = 0, hi = n;
+	bool found;
+	size_t at = sort_find_u64(items, n, sizeof(*items), offsetof(struct fast_peak, cookie), cookie, &found);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (items[mid].cookie == cookie)
-			return &items[mid];
-		if (items[mid].cookie < cookie)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return found ? &items[at] : NULL;
 }
 
 const struct fast_peak *fast_peaks_find(const struct fast_peaks *fp, uint64_t cookie)

@@ -2,6 +2,7 @@
 #include "base.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,17 +196,11 @@ int qhist_update(struct qhist *h, const struct track *t)
 
 const struct qhist_entry *qhist_find(const struct qhist *h, uint64_t cookie)
 {
-	size_t lo = 0, hi = h->count;
+	bool found;
+	size_t at = sort_find_u64(h->items, h->count, sizeof(*h->items), offsetof(struct qhist_entry, cookie),
+				  cookie, &found);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (h->items[mid].cookie < cookie)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < h->count && h->items[lo].cookie == cookie ? &h->items[lo] : NULL;
+	return found ? &h->items[at] : NULL;
 }
 
 const struct qhist_point *qhist_at(const struct qhist_entry *e, unsigned k)

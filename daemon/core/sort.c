@@ -135,3 +135,29 @@ void sort_inplace(void *base, size_t n, size_t size, int (*cmp)(const void *, co
 		depth += 2;
 	introsort(base, n, size, cmp, depth);
 }
+
+static uint64_t key_at(const char *b, size_t i, size_t size, size_t off)
+{
+	uint64_t k;
+
+	memcpy(&k, b + i * size + off, sizeof(k));
+	return k;
+}
+
+size_t sort_find_u64(const void *base, size_t n, size_t size, size_t off, uint64_t key, bool *found)
+{
+	const char *b = base;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_at(b, mid, size, off) < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (found)
+		*found = lo < n && key_at(b, lo, size, off) == key;
+	return lo;
+}

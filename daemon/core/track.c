@@ -2,6 +2,7 @@
 #include "base.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -617,20 +618,11 @@ void track_forget_owners(struct track *t)
 
 struct tracked *track_find(const struct track *t, uint64_t cookie)
 {
-	size_t lo = 0, hi = t->count;
+	bool found;
+	size_t at = sort_find_u64(t->items, t->count, sizeof(*t->items), offsetof(struct tracked, l.cookie),
+				  cookie, &found);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		uint64_t c = t->items[mid].l.cookie;
-
-		if (c == cookie)
-			return &t->items[mid];
-		if (c < cookie)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return found ? &t->items[at] : NULL;
 }
 
 bool track_drops_moved(const struct track *t, const struct listener *l)

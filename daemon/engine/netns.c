@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include "cgroup.h"
 #include "netns.h"
 #include "safe_text.h"
+#include "sort.h"
 #include "procfile.h"
 
 /* Long enough for /proc/PID/cgroup on a cgroup v1 host with a dozen hierarchies and kubepods paths. */
@@ -289,18 +291,7 @@ static bool vanished(long err)
 /* Binary search by inode. Return: the index of ino, or where it would go. */
 static size_t list_pos(const struct netns_list *l, uint64_t ino, bool *found)
 {
-	size_t lo = 0, hi = l->count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (l->items[mid].inode < ino)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = lo < l->count && l->items[lo].inode == ino;
-	return lo;
+	return sort_find_u64(l->items, l->count, sizeof(*l->items), offsetof(struct netns_id, inode), ino, found);
 }
 
 /*

@@ -1,6 +1,7 @@
 /* test_sort.c: sort_inplace orders every shape of input the ticks give it, as qsort does. */
 #include "base.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,4 +102,30 @@ Test(sort, median_of_three_killer)
 	for (i = 1; i < n; i++)
 		cr_assert_leq(v[i - 1], v[i], "at %zu", i);
 	free(v);
+}
+
+struct keyed {
+	uint32_t pad;
+	uint64_t key;
+	char tail[3];
+};
+
+Test(sort, find_u64_first_not_below)
+{
+	struct keyed v[6] = { { .key = 2 }, { .key = 4 }, { .key = 4 }, { .key = 9 },
+			      { .key = UINT64_MAX - 1 }, { .key = UINT64_MAX } };
+	size_t off = offsetof(struct keyed, key), n = 6;
+	bool found;
+
+	cr_assert_eq(sort_find_u64(v, n, sizeof(v[0]), off, 4, &found), 1, "the first of equal keys");
+	cr_assert(found);
+	cr_assert_eq(sort_find_u64(v, n, sizeof(v[0]), off, 5, &found), 3);
+	cr_assert_not(found);
+	cr_assert_eq(sort_find_u64(v, n, sizeof(v[0]), off, 1, &found), 0);
+	cr_assert_not(found);
+	cr_assert_eq(sort_find_u64(v, n, sizeof(v[0]), off, UINT64_MAX, &found), 5);
+	cr_assert(found);
+	cr_assert_eq(sort_find_u64(v, 5, sizeof(v[0]), off, UINT64_MAX, &found), 5, "past the end: n");
+	cr_assert_not(found);
+	cr_assert_eq(sort_find_u64(v, 0, sizeof(v[0]), off, 4, NULL), 0, "empty");
 }
