@@ -12,14 +12,8 @@ require_tools jq ip python3
 enter_ns "-n -m"
 setup_work
 
-JOURNALD=/lib/systemd/systemd-journald
 JOURNAL=""
-if [ -x "$JOURNALD" ] && command -v journalctl >/dev/null 2>&1 &&
-	mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/log; then
-	mkdir -p /run/systemd/journal /var/log/journal
-	"$JOURNALD" >"$WORK/journald.log" 2>&1 &
-	PIDS="$PIDS $!"
-	wait_for 50 "journald socket" test -S /run/systemd/journal/socket
+if private_journald; then
 	JOURNAL=1
 else
 	note "no private journald here: the journal is not compared with the log"

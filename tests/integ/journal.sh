@@ -4,18 +4,11 @@
 # when it resolves, with MESSAGE_ID and the BACKLOGD_* fields.
 . "$(dirname "$0")/lib.sh"
 require_tools jq ip journalctl
-JOURNALD=/lib/systemd/systemd-journald
 [ -x "$JOURNALD" ] || skip "systemd-journald is not installed"
 enter_ns "-n -m"
 setup_work
 
-# A private /run and /var/log: the journal lives and dies with this namespace.
-mount -t tmpfs tmpfs /run || fail "cannot mount a private /run"
-mount -t tmpfs tmpfs /var/log || fail "cannot mount a private /var/log"
-mkdir -p /run/systemd/journal /var/log/journal
-"$JOURNALD" >"$WORK/journald.log" 2>&1 &
-PIDS="$PIDS $!"
-wait_for 50 "journald socket" test -S /run/systemd/journal/socket
+private_journald || fail "cannot start a private journald (tmpfs over /run and /var/log)"
 
 printf "[daemon]\nquiet_period = 3\n[diagnose]\n# the listener never accepts: keep it backlog-small for the whole test\nslow_accept_ticks = 1000\n" >"$WORK/backlogd.conf"
 "$BACKLOGD" $(ns_flag) -i "$TICK" -S "$SOCK" -f "$WORK/backlogd.conf" >"$WORK/backlogd.log" 2>&1 &

@@ -50,6 +50,20 @@ private_run_netns() {
 	mount -t tmpfs tmpfs /run/netns || fail "cannot mount a tmpfs over /run/netns"
 }
 
+# private_journald: a systemd-journald of the test's own, in its mount
+# namespace (enter_ns "-n -m"): a tmpfs over /run and /var/log, so the
+# journal lives and dies with the test. Return: 1 when there is none to
+# start (no journald or journalctl, or the mounts refused).
+JOURNALD=/lib/systemd/systemd-journald
+private_journald() {
+	[ -x "$JOURNALD" ] && command -v journalctl >/dev/null 2>&1 || return 1
+	mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/log || return 1
+	mkdir -p /run/systemd/journal /var/log/journal
+	"$JOURNALD" >"$WORK/journald.log" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for 50 "journald socket" test -S /run/systemd/journal/socket
+}
+
 # add_ns NAME: `ip netns add NAME`, its loopback up.
 add_ns() {
 	ip netns add "$1" || fail "ip netns add $1 failed"

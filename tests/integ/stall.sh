@@ -10,16 +10,8 @@ enter_ns "-n -m"
 setup_work
 
 # With a real journald (private to this namespace) the records are checked too.
-JOURNALD=/lib/systemd/systemd-journald
 JOURNAL=""
-if [ -x "$JOURNALD" ] && command -v journalctl >/dev/null 2>&1 &&
-	mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/log; then
-	mkdir -p /run/systemd/journal /var/log/journal
-	"$JOURNALD" >"$WORK/journald.log" 2>&1 &
-	PIDS="$PIDS $!"
-	wait_for 50 "journald socket" test -S /run/systemd/journal/socket
-	JOURNAL=1
-fi
+private_journald && JOURNAL=1
 
 PORT=8090
 L="127.0.0.1:$PORT"
